@@ -1,0 +1,22 @@
+// Runs the benchmarks and writes their reports under bench/results/:
+//   node bench/run.ts                      every scenario
+//   node bench/run.ts client-overhead      only the named ones
+import { writeReport, type Scenario } from './harness/report.ts';
+import { clientOverhead } from './scenarios/client-overhead.ts';
+import { overloadGoodput } from './scenarios/overload-goodput.ts';
+import { policyStack } from './scenarios/policy-stack.ts';
+import { slowUpstream } from './scenarios/slow-upstream.ts';
+
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));
+if (unknown.length > 0) {
+  console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+for (const scenario of scenarios.filter((s) => wanted.length === 0 || wanted.includes(s.name))) {
+  console.log(`running ${scenario.name} ...`);
+  const rows = await scenario.run();
+  console.log(await writeReport(scenario, rows, `node bench/run.ts ${scenario.name}`));
+}

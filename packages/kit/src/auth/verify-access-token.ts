@@ -1,0 +1,79 @@
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { Code, KitError } from '../errors/index.ts';
+import { accessTokenAlgorithm, accessTokenType, type VerifiedToken } from './access-token.ts';
+
+/** Finds the public key for a token's header: a jose key set, local or remote. */
+export type KeyResolver = JWTVerifyGetKey;
+
+export interface AccessTokenExpectations {
+  /** The `iss` the token must carry: the users service's `TOKEN_ISSUER`. */
+  issuer: string;
+  /** The `aud` the token must carry: the users service's `TOKEN_AUDIENCE`. */
+  audience: string;
+  /** How far this host's clock may be from the signer's when `exp` is checked. */
+  clockToleranceSeconds?: number;
+}
+
+/**
+ * Verifies an access token against a key set: the signature (EdDSA only), `typ`, `iss`, `aud`
+ * and `exp`, and that `sub` and `jti` are there. Throws `unauthenticated` with a message fit
+ * for the caller (jose's own message stays in `cause`, for the log), or `unavailable` when the
+ * keys themselves could not be had, which is not the caller's fault and is worth a retry.
+ *
+ * @example
+ * const { userId } = await verifyAccessToken(token, createLocalJWKSet(jwks), { issuer, audience });
+ */
+export async function verifyAccessToken(token: string, keys: KeyResolver, { issuer, audience, clockToleranceSeconds = 5 }: AccessTokenExpectations): Promise<VerifiedToken> {
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(token, guardKeySource(keys), {
+      algorithms: [accessTokenAlgorithm],
+      typ: accessTokenType,
+      issuer,
+      audience,
+      clockTolerance: clockToleranceSeconds,
+      requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+    }));
+  } catch (error) {
+    throw verificationError(error);
+  }
+  const { sub, jti, exp } = claims;
+  if (typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || jti === '' || typeof exp !== 'number') {
+    throw invalidToken(new Error('sub, jti or exp is not of the expected type'));
+  }
+  return { userId: sub, tokenId: jti, expiresAt: new Date(exp * 1_000) };
+}
+
+/**
+ * A key source can fail in two ways that must not be confused: the token names no key it has
+ * (the token's fault: 401), or it could not fetch its keys at all (the key server's fault: a
+ * 401 would send every signed-in user back to the sign-in page, so it is a retryable 503).
+ */
+function guardKeySource(keys: KeyResolver): KeyResolver {
+  return async function resolveKey(header, token) {
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys || error instanceof errors.JOSENotSupported) {
+        throw error;
+      }
+      throw new KitError(Code.Unavailable, 'the keys to verify the access token cannot be had now; try again shortly', {
+        reason: 'keys_unavailable',
+        retryAfterSeconds: 1,
+        cause: error,
+      });
+    }
+  };
+}
+
+function verificationError(error: unknown): KitError {
+  if (error instanceof KitError) return error;
+  if (error instanceof errors.JWTExpired) {
+    return new KitError(Code.Unauthenticated, 'the access token has expired', { reason: 'token_expired', cause: error });
+  }
+  return invalidToken(error);
+}
+
+function invalidToken(cause: unknown): KitError {
+  return new KitError(Code.Unauthenticated, 'the access token is not valid', { reason: 'invalid_token', cause });
+}

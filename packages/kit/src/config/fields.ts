@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * Reusable environment-variable types. Each one parses the string an environment gives and
+ * says in its error what it wanted, without echoing the value.
+ */
+export const env = {
+  port: (defaultPort: number) =>
+    z.coerce.number({ error: 'expected a TCP port number' }).int('expected a TCP port number')
+      .min(0, 'expected a TCP port number').max(65_535, 'expected a TCP port number').default(defaultPort),
+
+  milliseconds: (defaultMs: number) =>
+    z.coerce.number({ error: 'expected a whole number of milliseconds' })
+      .int('expected a whole number of milliseconds').min(0, 'expected a whole number of milliseconds')
+      .default(defaultMs),
+
+  positiveInt: (defaultValue: number) =>
+    z.coerce.number({ error: 'expected a positive whole number' }).int('expected a positive whole number')
+      .positive('expected a positive whole number').default(defaultValue),
+
+  boolean: (defaultValue: boolean) =>
+    z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' })
+      .transform((v) => v === 'true' || v === '1').default(defaultValue),
+
+  url: () => z.url({ error: 'expected a URL' }),
+
+  /** A comma-separated list of base URLs: several instances of one upstream. */
+  urlList: () =>
+    z.string().transform((raw, ctx) => {
+      const urls = raw.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+      for (const url of urls) {
+        if (!URL.canParse(url)) {
+          ctx.addIssue({ code: 'custom', message: 'expected comma-separated URLs' });
+          return z.NEVER;
+        }
+      }
+      if (urls.length === 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected at least one URL' });
+        return z.NEVER;
+      }
+      return urls;
+    }),
+
+  /** A JSON document checked against a schema (fault rules, for example). */
+  json: <T extends z.ZodType>(schema: T) =>
+    z.string().transform((raw, ctx) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+        return z.NEVER;
+      }
+      const result = schema.safeParse(value);
+      if (!result.success) {
+        ctx.addIssue({ code: 'custom', message: `expected JSON matching its schema: ${result.error.issues[0]?.message ?? 'invalid'}` });
+        return z.NEVER;
+      }
+      return result.data as z.output<T>;
+    }),
+
+  logLevel: () =>
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    }).default('info'),
+};

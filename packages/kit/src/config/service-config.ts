@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { env } from './fields.ts';
+import { faultRulesSchema } from '../service/faults.ts';
+
+/**
+ * The variables every service reads. A service's own config.ts spreads these into its schema
+ * and adds its own, so `PORT` means the same thing everywhere.
+ */
+export function serviceConfigFields({ name, port }: { name: string; port: number }) {
+  return {
+    HOST: z.string().default('127.0.0.1'),
+    PORT: env.port(port),
+    LOG_LEVEL: env.logLevel(),
+    /** The deadline of a request whose route sets none, and the cap on the budget a caller sends. */
+    REQUEST_DEADLINE_MS: env.milliseconds(10_000),
+    /** Shed load with an adaptive concurrency limit (503 + Retry-After) when latency shows queueing. */
+    LOAD_SHEDDING: env.boolean(true),
+    /** How long in-flight requests may take to finish after SIGTERM before they are cut. */
+    SHUTDOWN_TIMEOUT_MS: env.milliseconds(10_000),
+    /** Time between readiness turning false and the listener closing, for load balancers to notice. */
+    SHUTDOWN_DRAIN_DELAY_MS: env.milliseconds(0),
+    /** A PostgreSQL URL; without it the service keeps its data in an embedded PGlite under DATA_DIR. */
+    DATABASE_URL: env.url().optional(),
+    DATA_DIR: z.string().default(`var/${name}`),
+    /** Fault injection rules, as JSON: `[{"route":"/v1/products","percent":50,"status":503}]`. Off by default. */
+    FAULTS: env.json(faultRulesSchema).optional(),
+    /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */
+    ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  };
+}
+
+/** What the service skeleton needs of any service's config. */
+export type ServiceConfig = Readonly<z.output<z.ZodObject<ReturnType<typeof serviceConfigFields>>>>;

@@ -1,0 +1,31 @@
+export type Row = Record<string, unknown>;
+
+export interface QueryResult<R extends object = Row> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface QueryOptions {
+  /** Fires when nobody waits for the answer any more: the statement is then cancelled. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Something SQL can be sent to: the database itself, or one transaction on it. */
+export interface Queryable {
+  query<R extends object = Row>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
+  /** Runs a script of several statements with no parameters (migrations). */
+  exec(script: string, options?: QueryOptions): Promise<void>;
+}
+
+/**
+ * A service's own database. The same interface sits over an embedded PGlite (the default)
+ * and a real PostgreSQL (with DATABASE_URL), so one set of SQL and migrations runs on both.
+ */
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction: it commits if `work` resolves and rolls back if it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
+  /** Answers if the database can serve a query now; used by readiness. */
+  ping(options?: QueryOptions): Promise<void>;
+  close(): Promise<void>;
+}

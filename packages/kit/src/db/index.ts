@@ -1,0 +1,5 @@
+export type { Database, Queryable, QueryOptions, QueryResult, Row } from './database.ts';
+export { openPglite, openMemoryPglite } from './pglite.ts';
+export { openPostgres, type PostgresOptions } from './postgres.ts';
+export { openDatabase } from './open-database.ts';
+export { migrate, type MigrationResult } from './migrate.ts';

@@ -1,0 +1,110 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { Code, KitError } from '../errors/index.ts';
+import { addCleanup, createTestDatabase } from '../testing/index.ts';
+import { openPostgres } from './index.ts';
+
+async function openTestPostgres(t: TestContext) {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const db = openPostgres({ url, applicationName: 'baton-postgres-test' });
+  addCleanup(t, () => db.close());
+  // An observer on its own connection, outside the pool under test.
+  const observer = new pg.Client({ connectionString: url });
+  observer.on('error', () => {});
+  await observer.connect();
+  addCleanup(t, () => observer.end());
+  return { db, observer };
+}
+
+void test('a statement whose signal aborts is cancelled on the server, not only abandoned', async (t) => {
+  const opened = await openTestPostgres(t);
+  if (opened === undefined) return;
+  const { db, observer } = opened;
+  const marker = `cancel-test-${randomUUID()}`;
+  const statement = `select pg_sleep(10) /* ${marker} */`;
+  const running = () => observer.query<{ pid: number }>(
+    `select pid from pg_stat_activity where state = 'active' and query like $1 and pid <> pg_backend_pid()`, [`%${marker}%`]);
+
+  /** Polls until `check` holds, for at most `ms`; returns whether it did. */
+  async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+    const giveUpAt = performance.now() + ms;
+    while (!(await check())) {
+      if (performance.now() > giveUpAt) return false;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return true;
+  }
+
+  const controller = new AbortController();
+  const startedAt = performance.now();
+  const settled = db.query(statement, [], { signal: controller.signal }).then(() => undefined, (error: unknown) => error);
+  // The observer sees the statement running: so its seeing nothing later means something.
+  assert.ok(await eventually(async () => (await running()).rowCount === 1, 5_000), 'the statement runs on the server');
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, 200 - (performance.now() - startedAt))));
+  // What AbortSignal.timeout(200) would do, at a moment when the statement is known to be running.
+  controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+
+  const rejection = await settled;
+  assert.ok(rejection instanceof Error, 'the query rejected');
+  assert.equal(rejection.name, 'TimeoutError', "it rejects with the signal's reason");
+  assert.equal(KitError.from(rejection).code, Code.DeadlineExceeded);
+
+  // The server sends the cancellation error a moment before it marks the backend idle, so give
+  // it a few seconds; a statement that was only abandoned would still be sleeping long after.
+  assert.ok(await eventually(async () => (await running()).rowCount === 0, 4_000), 'no backend is still running the statement');
+  // The pool is still good for the next query.
+  assert.deepEqual((await db.query<{ one: number }>('select 1 as one')).rows, [{ one: 1 }]);
+});
+
+void test('an already aborted signal sends nothing to the server', async (t) => {
+  const opened = await openTestPostgres(t);
+  if (opened === undefined) return;
+  const { db } = opened;
+  await db.exec('create table touched (id integer)');
+  const reason = new KitError(Code.Canceled, 'the caller went away');
+  await assert.rejects(db.query('insert into touched values (1)', [], { signal: AbortSignal.abort(reason) }), (error) => error === reason);
+  assert.equal((await db.query('select * from touched')).rowCount, 0);
+});
+
+void test('a transaction commits when its work resolves and rolls back when it throws', async (t) => {
+  const opened = await openTestPostgres(t);
+  if (opened === undefined) return;
+  const { db } = opened;
+  await db.exec('create table ledger (id integer primary key, note text not null)');
+
+  const result = await db.transaction(async (tx) => {
+    await tx.query('insert into ledger values ($1, $2)', [1, 'kept']);
+    return 'done';
+  });
+  assert.equal(result, 'done');
+
+  const failure = new Error('work failed half-way');
+  await assert.rejects(db.transaction(async (tx) => {
+    await tx.query('insert into ledger values ($1, $2)', [2, 'rolled back']);
+    await tx.query('update ledger set note = $1 where id = 1', ['changed']);
+    throw failure;
+  }), (error) => error === failure);
+
+  const { rows } = await db.query<{ id: number; note: string }>('select id, note from ledger order by id');
+  assert.deepEqual(rows, [{ id: 1, note: 'kept' }]);
+});
+
+void test('a transaction whose signal aborts mid-statement rolls back and leaves the pool usable', async (t) => {
+  const opened = await openTestPostgres(t);
+  if (opened === undefined) return;
+  const { db } = opened;
+  await db.exec('create table ledger (id integer primary key)');
+  const signal = AbortSignal.timeout(200);
+  await assert.rejects(db.transaction(async (tx) => {
+    await tx.query('insert into ledger values (1)', [], { signal });
+    await tx.query('select pg_sleep(10)', [], { signal });
+  }, { signal }), { name: 'TimeoutError' });
+  assert.equal((await db.query('select * from ledger')).rowCount, 0);
+  // Every pooled connection answers: none was handed back in a half-finished transaction.
+  const answers = await Promise.all(Array.from({ length: 10 }, () => db.query<{ in_tx: boolean }>(
+    `select (xact_start is not null and xact_start < statement_timestamp()) as in_tx from pg_stat_activity where pid = pg_backend_pid()`)));
+  assert.ok(answers.every((answer) => answer.rows[0]?.in_tx === false));
+});

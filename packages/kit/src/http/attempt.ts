@@ -1,0 +1,122 @@
+import type { Dispatcher } from 'undici';
+import { Code, KitError } from '../errors/index.ts';
+import { type Clock, formatBudget, timeoutHeader } from '../resilience/index.ts';
+import type { HttpMethod } from './idempotency.ts';
+import { readText } from './read-body.ts';
+import { errorFromResponse, isProblemResponse } from './response-error.ts';
+import type { HttpResponse } from './response.ts';
+import { errorFromTransport } from './transport-error.ts';
+import { UpstreamError } from './upstream-error.ts';
+
+/** A request ready to go on the wire; the same object serves every attempt of one call. */
+export interface PreparedRequest {
+  method: HttpMethod;
+  /** The path with its query string. */
+  path: string;
+  headers: Readonly<Record<string, string>>;
+  body: string | undefined;
+  /** When the call must be over, on the client's clock; each attempt sends what is left of it. */
+  deadlineAtMs: number;
+}
+
+/**
+ * How one attempt ended. `status` failures are answers (the instance is up); `transport`
+ * failures never got one; `aborted` means this side gave up (deadline, caller, hedge), which
+ * says nothing about the instance; `bad_response` is a 2xx whose body was not usable.
+ */
+export type AttemptFailure = 'status' | 'transport' | 'aborted' | 'bad_response';
+
+export type AttemptResult<T> =
+  | { ok: true; response: HttpResponse<T> }
+  | { ok: false; error: KitError; failure: AttemptFailure; status: number | undefined };
+
+export interface AttemptContext {
+  upstream: string;
+  instance: string;
+  clock: Clock;
+  maxResponseBytes: number;
+}
+
+// An error body is read only to learn its problem document; past this it is not worth a socket.
+const errorBodyLimitBytes = 64 * 1024;
+
+function noop(): void {}
+
+/**
+ * Sends one request to one instance and reads its answer whole. It never throws: every ending
+ * is a result, so the client can account for the instance before deciding anything.
+ *
+ * The response body is consumed or destroyed on every path (2xx, error status, bad JSON, a
+ * body too large, an abort halfway through the body): a body left unread would hold its
+ * connection out of the pool for good, and enough of them would stall every call.
+ *
+ * @example
+ * const result = await sendAttempt(pool, prepared, signal, { upstream: 'catalog', instance, clock, maxResponseBytes });
+ * if (!result.ok) throw result.error;
+ */
+export async function sendAttempt<T>(dispatcher: Dispatcher, request: PreparedRequest, signal: AbortSignal, context: AttemptContext): Promise<AttemptResult<T>> {
+  const { upstream, instance, clock, maxResponseBytes } = context;
+  if (signal.aborted) return { ok: false, ...errorFromTransport(undefined, signal, upstream, instance), status: undefined };
+  // The budget goes as a relative number, computed just before sending, so the next hop's clock
+  // never has to agree with ours and the time spent queueing here is not given away twice.
+  const headers = { ...request.headers, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) };
+
+  let data: Dispatcher.ResponseData;
+  try {
+    data = await dispatcher.request({ method: request.method, path: request.path, headers, body: request.body ?? null, signal });
+  } catch (thrown) {
+    return { ok: false, ...errorFromTransport(thrown, signal, upstream, instance), status: undefined };
+  }
+
+  const { statusCode: status, headers: responseHeaders, body } = data;
+  // Destroying a body emits 'error'; nobody else listens, and an unheard 'error' would crash.
+  body.on('error', noop);
+  try {
+    if (status >= 200 && status < 300) {
+      // Read even when empty (204, HEAD): only a body read to its end lets its socket be reused.
+      const declaredBytes = request.method === 'HEAD' ? 0 : Number(responseHeaders['content-length']);
+      const text = declaredBytes > maxResponseBytes ? undefined : await readText(body, maxResponseBytes);
+      if (text === undefined) return badResponse(upstream, instance, status, 'the body is larger than the client accepts');
+      let parsed: unknown;
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch (thrown) {
+        return badResponse(upstream, instance, status, 'the body is not valid JSON', thrown);
+      }
+      return { ok: true, response: { status, headers: responseHeaders, body: parsed as T } };
+    }
+
+    let problem: unknown;
+    if (isProblemResponse(responseHeaders)) {
+      const text = await readText(body, errorBodyLimitBytes);
+      problem = text === undefined ? undefined : parseOrUndefined(text);
+    } else {
+      // Read and dropped, so the connection goes back to the pool; a huge one is cut instead.
+      await body.dump({ limit: errorBodyLimitBytes, signal });
+    }
+    if (signal.aborted) return { ok: false, ...errorFromTransport(undefined, signal, upstream, instance), status };
+    return { ok: false, error: errorFromResponse({ upstream, instance, status, headers: responseHeaders, problem }), failure: 'status', status };
+  } catch (thrown) {
+    // The connection failed or the signal fired while the body was still arriving.
+    return { ok: false, ...errorFromTransport(thrown, signal, upstream, instance), status };
+  } finally {
+    // Destroying a body that was read to its end is a no-op; one that was not closes its socket.
+    if (!body.destroyed) body.destroy();
+  }
+}
+
+function badResponse(upstream: string, instance: string, status: number, why: string, cause?: unknown): AttemptResult<never> {
+  const error = new KitError(Code.Internal, 'a dependency sent a response that could not be read', {
+    reason: 'bad_response',
+    cause: new UpstreamError(upstream, instance, `answered ${status}, but ${why}`, { status, cause }),
+  });
+  return { ok: false, error, failure: 'bad_response', status };
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,108 @@
+import { KitError } from '../errors/index.ts';
+import type { Balancer } from './balancer.ts';
+import type { Discovery } from './discovery.ts';
+import { type Endpoint, type EndpointOptions, createEndpoint } from './endpoint.ts';
+import type { OutlierDetector } from './outlier-detection.ts';
+
+/** The live instances of one upstream, kept in step with discovery. */
+export interface EndpointSet {
+  readonly size: number;
+  all(): IterableIterator<Endpoint>;
+  /**
+   * Chooses an instance for an attempt. Never one in `exclude`; preferably one not in `prefer`
+   * to avoid (a retry goes to another instance when there is one), and one neither ejected nor
+   * behind an open breaker. When every instance is ejected or open, one is still returned: its
+   * breaker then refuses without touching the network, or lets a probe through.
+   */
+  choose(exclude: ReadonlySet<Endpoint> | undefined, avoid: ReadonlySet<Endpoint>): Endpoint | undefined;
+  /** Whether an instance outside `exclude` is in rotation now (where a hedge could go). */
+  hasUsable(exclude: ReadonlySet<Endpoint>): boolean;
+  /** Settles once discovery's first lookup is over, or rejects when the signal fires first. */
+  ready(signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EndpointSetOptions {
+  discovery: Discovery;
+  /** Whether closing the set closes the discovery too (it does when the client made it). */
+  ownsDiscovery: boolean;
+  endpoint: EndpointOptions;
+  outliers: OutlierDetector;
+  balancer: Balancer;
+  onChange?(instances: readonly string[]): void;
+}
+
+/**
+ * One endpoint per instance discovery lists. An instance that leaves the list stops getting
+ * attempts at once; its pool closes gracefully, after the attempts already on it finish.
+ *
+ * @example
+ * const endpoints = createEndpointSet({ discovery, ownsDiscovery: true, endpoint, outliers, balancer });
+ */
+export function createEndpointSet({ discovery, ownsDiscovery, endpoint: endpointOptions, outliers, balancer, onChange }: EndpointSetOptions): EndpointSet {
+  const endpoints = new Map<string, Endpoint>();
+  const retiring = new Set<Promise<void>>();
+
+  function follow(instances: readonly string[]): void {
+    for (const instance of instances) {
+      if (!endpoints.has(instance)) endpoints.set(instance, createEndpoint(instance, endpointOptions));
+    }
+    for (const [instance, endpoint] of endpoints) {
+      if (instances.includes(instance)) continue;
+      endpoints.delete(instance);
+      outliers.forget(instance);
+      const closing = endpoint.pool.close().catch(() => undefined).finally(() => retiring.delete(closing));
+      retiring.add(closing);
+    }
+    onChange?.(instances);
+  }
+
+  follow(discovery.instances());
+  const unsubscribe = discovery.subscribe(follow);
+
+  function inRotation(endpoint: Endpoint): boolean {
+    return !outliers.isEjected(endpoint.instance) && endpoint.breaker.state !== 'open';
+  }
+
+  return {
+    get size() {
+      return endpoints.size;
+    },
+    all: () => endpoints.values(),
+    choose(exclude, avoid) {
+      const fresh: Endpoint[] = [];
+      const usable: Endpoint[] = [];
+      const remaining: Endpoint[] = [];
+      for (const endpoint of endpoints.values()) {
+        if (exclude?.has(endpoint) === true) continue;
+        remaining.push(endpoint);
+        if (!inRotation(endpoint)) continue;
+        usable.push(endpoint);
+        if (!avoid.has(endpoint)) fresh.push(endpoint);
+      }
+      return balancer(fresh.length > 0 ? fresh : usable.length > 0 ? usable : remaining);
+    },
+    hasUsable(exclude) {
+      for (const endpoint of endpoints.values()) if (!exclude.has(endpoint) && inRotation(endpoint)) return true;
+      return false;
+    },
+    ready(signal) {
+      if (signal.aborted) return Promise.reject(KitError.from(signal.reason));
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(KitError.from(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        void discovery.ready.then(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    },
+    async close() {
+      unsubscribe();
+      if (ownsDiscovery) discovery.close();
+      const pools = [...endpoints.values()].map((endpoint) => endpoint.pool.close().catch(() => undefined));
+      endpoints.clear();
+      await Promise.all([...pools, ...retiring]);
+    },
+  };
+}

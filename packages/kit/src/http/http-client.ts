@@ -1,0 +1,291 @@
+import { Code, KitError } from '../errors/index.ts';
+import {
+  type Policy,
+  createBulkhead,
+  createRetry,
+  createRetryBudget,
+  deadlineOf,
+  isRetryable,
+  markRetriesExhausted,
+  signalUntil,
+  systemClock,
+  wrap,
+} from '../resilience/index.ts';
+import { type PreparedRequest, sendAttempt } from './attempt.ts';
+import { createPowerOfTwoChoices } from './balancer.ts';
+import { discoveryFrom } from './discovery-from.ts';
+import { type Endpoint, observeLatency } from './endpoint.ts';
+import { createEndpointSet } from './endpoint-set.ts';
+import { hedge } from './hedge.ts';
+import type { HttpClient, HttpClientOptions, HttpRequest, HttpClientStats } from './http-client-types.ts';
+import { idempotencyKeyHeader, isRead, isRepeatable } from './idempotency.ts';
+import { createLatencyTracker } from './latency-tracker.ts';
+import { createOutlierDetector } from './outlier-detection.ts';
+import { pathWithQuery, requestHeaders } from './prepare-request.ts';
+import type { HttpResponse } from './response.ts';
+
+/** What one call carries from attempt to attempt. */
+interface Call {
+  prepared: PreparedRequest;
+  /** Instances already tried: a retry goes elsewhere when it can. */
+  tried: Set<Endpoint>;
+  /** The highest attempt number reached, to know whether this client retried at all. */
+  attempts: number;
+  hedgeDelayMs: number | undefined;
+}
+
+const clientClosed = () => new KitError(Code.Unavailable, 'the client to this dependency is closed', { reason: 'client_closed' });
+const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no instance to call', { reason: 'no_instances' });
+
+/**
+ * The kit's client for calls between services: JSON over HTTP/1.1 on undici, with a keep-alive
+ * pool per instance. Each call runs through, from the outside in:
+ *
+ * 1. a bulkhead for the upstream (at most `maxConcurrent` calls in flight, a short queue,
+ *    rejected at once past it);
+ * 2. retries, only for repeatable requests (GET, HEAD, OPTIONS, PUT, DELETE, or any request
+ *    with an idempotency key): exponential backoff with full jitter, `Retry-After` honoured,
+ *    never past the deadline, within the client's retry budget, and never for an error an
+ *    upstream already retried (`x-baton-no-retry`);
+ * 3. the choice of an instance (power of two choices; ejected instances and open circuits left
+ *    out), optionally hedged for reads;
+ * 4. that instance's circuit breaker;
+ * 5. one attempt, which sends the remaining budget in `x-baton-timeout-ms` and always consumes
+ *    or destroys the response body.
+ *
+ * An error it throws after retrying is marked retries-exhausted; a server that answers with it
+ * should send `x-baton-no-retry: 1` (see `shouldMarkNoRetry`), so the layers above do not
+ * retry it again.
+ *
+ * @example
+ * const catalog = createHttpClient({ name: 'catalog', urls: config.CATALOG_URLS, timeoutMs: 2_000 });
+ * const { body } = await catalog.request<Product>({
+ *   method: 'GET', path: `/v1/products/${encodeURIComponent(sku)}`,
+ *   signal: signalOf(request), requestId: request.id, hedge: true,
+ * });
+ * app.addHook('onClose', () => catalog.close());
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const {
+    name,
+    timeoutMs = 5_000,
+    connectionsPerInstance = 32,
+    connectTimeoutMs = 1_000,
+    keepAliveTimeoutMs = 4_000,
+    maxResponseBytes = 4 * 1024 * 1024,
+    retry: { shouldRetry = isRetryable, ...retryOptions } = {},
+    hedging: { delayMs: fixedHedgeDelayMs, quantile = 0.95, minDelayMs = 10 } = {},
+    clock = systemClock,
+    logger,
+    onEvent,
+  } = options;
+
+  const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
+  const latency = createLatencyTracker();
+  const budget = createRetryBudget({ ...options.retryBudget, clock });
+  const endpoints = createEndpointSet({
+    discovery: options.discovery ?? discoveryFrom(options.urls ?? [], {
+      ...options.dns,
+      onError(error) {
+        logger?.warn({ err: error, upstream: name }, 'service discovery failed; keeping the last good list');
+        onEvent?.({ type: 'discovery_error', upstream: name, error });
+      },
+    }),
+    ownsDiscovery: options.discovery === undefined,
+    outliers,
+    balancer: options.balancer ?? createPowerOfTwoChoices(),
+    endpoint: {
+      connections: connectionsPerInstance,
+      connectTimeoutMs,
+      keepAliveTimeoutMs,
+      breaker: options.breaker ?? {},
+      clock,
+      onBreakerStateChange(instance, from, to) {
+        if (to === 'open') logger?.warn({ upstream: name, instance }, 'circuit opened');
+        onEvent?.({ type: 'breaker_state', upstream: name, instance, from, to });
+      },
+    },
+    onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
+  });
+
+  // A breaker's refusal is this client's own decision, made without touching the network; it is
+  // tried on the other instances at once, and retrying it later would only wait for nothing.
+  const refusals = new WeakSet<KitError>();
+  let retries = 0;
+  let hedges = 0;
+  let closed = false;
+
+  const { maxConcurrent = 64, maxQueue = 32 } = options.bulkhead ?? {};
+  const bulkhead = createBulkhead({ maxConcurrent, maxQueue, onReject: () => onEvent?.({ type: 'bulkhead_reject', upstream: name }) });
+  const retry = createRetry({
+    ...retryOptions,
+    budget,
+    clock,
+    shouldRetry: (error, attempt) => !refusals.has(error) && shouldRetry(error, attempt),
+    onRetry({ error, attempt, delayMs }) {
+      retries++;
+      onEvent?.({ type: 'retry', upstream: name, attempt, delayMs, code: error.code });
+    },
+    onGiveUp: ({ error, attempt, reason }) => onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code }),
+  });
+  const repeatable: Policy = wrap(bulkhead, retry);
+  const once: Policy = bulkhead;
+
+  async function attemptOn<T>(endpoint: Endpoint, call: Call, signal: AbortSignal, attempt: number, isHedge: boolean): Promise<HttpResponse<T>> {
+    const { instance } = endpoint;
+    const method = call.prepared.method;
+    onEvent?.({ type: 'attempt_start', upstream: name, instance, method, attempt, hedge: isHedge });
+    endpoint.outstanding++;
+    const startedAt = clock.now();
+    const result = await sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance, clock, maxResponseBytes });
+    endpoint.outstanding--;
+    const durationMs = clock.now() - startedAt;
+
+    if (result.ok || result.failure === 'status' || result.failure === 'bad_response') {
+      observeLatency(endpoint, durationMs);
+      latency.record(durationMs);
+    } else if (result.failure === 'aborted' && result.error.reason === 'hedge_lost' && durationMs > endpoint.ewmaLatencyMs) {
+      // The loser of a race took at least this long: without this, a slow instance whose
+      // calls are always hedged away would look as fast as it last was.
+      observeLatency(endpoint, durationMs);
+    }
+    if (result.ok || result.failure !== 'aborted') {
+      const failed = !result.ok && (result.failure === 'transport' || (result.status ?? 0) >= 500);
+      const ejection = outliers.record(instance, failed ? 'failure' : 'success', endpoints.size);
+      if (ejection !== undefined) {
+        logger?.warn({ upstream: name, instance, duration_ms: ejection.durationMs, ejections: ejection.ejections }, 'instance ejected');
+        onEvent?.({ type: 'ejection', upstream: name, ...ejection });
+      }
+    }
+    onEvent?.({
+      type: 'attempt_end',
+      upstream: name,
+      instance,
+      method,
+      attempt,
+      hedge: isHedge,
+      status: result.ok ? result.response.status : result.status,
+      code: result.ok ? undefined : result.error.code,
+      outcome: result.ok ? 'ok' : result.failure === 'aborted' ? 'aborted' : 'error',
+      durationMs,
+    });
+    if (result.ok) return result.response;
+    throw result.error;
+  }
+
+  // Picks an instance and runs the attempt through its breaker; an instance whose breaker
+  // refuses is left out and the next one tried, until one admits the attempt or none is left.
+  async function attemptSomewhere<T>(call: Call, signal: AbortSignal, attempt: number, isHedge: boolean, used: Set<Endpoint> | undefined): Promise<HttpResponse<T>> {
+    if (endpoints.size === 0) await endpoints.ready(signal);
+    const refused = new Set<Endpoint>(isHedge ? used : undefined);
+    let refusal: KitError | undefined;
+    for (;;) {
+      const endpoint = endpoints.choose(refused, call.tried);
+      if (endpoint === undefined) throw refusal ?? noInstances();
+      call.tried.add(endpoint);
+      used?.add(endpoint);
+      let admitted = false;
+      try {
+        return await endpoint.breaker.execute(({ signal: admittedSignal }) => {
+          admitted = true;
+          return attemptOn<T>(endpoint, call, admittedSignal, attempt, isHedge);
+        }, signal);
+      } catch (thrown) {
+        const error = KitError.from(thrown);
+        if (admitted || error.reason !== 'circuit_open') throw error;
+        refusals.add(error);
+        refused.add(endpoint);
+        refusal = error;
+      }
+    }
+  }
+
+  function attemptCall<T>(call: Call, signal: AbortSignal, attempt: number): Promise<HttpResponse<T>> {
+    call.attempts = Math.max(call.attempts, attempt);
+    if (call.hedgeDelayMs === undefined) return attemptSomewhere<T>(call, signal, attempt, false, undefined);
+    const used = new Set<Endpoint>();
+    return hedge<HttpResponse<T>>({
+      signal,
+      delayMs: call.hedgeDelayMs,
+      clock,
+      attempt: (copySignal, isHedge) => attemptSomewhere<T>(call, copySignal, attempt, isHedge, used),
+      // A hedge is extra load like a retry, so it spends the same budget.
+      mayHedge: () => endpoints.hasUsable(used) && budget.tryWithdraw(),
+      isFinal: (error) => !refusals.has(error) && !shouldRetry(error, attempt),
+      onHedge() {
+        hedges++;
+        onEvent?.({ type: 'hedge', upstream: name, delayMs: call.hedgeDelayMs ?? 0 });
+      },
+    });
+  }
+
+  function hedgeDelayOf(request: HttpRequest): number | undefined {
+    if (request.hedge === undefined || request.hedge === false || !isRead(request.method)) return undefined;
+    if (typeof request.hedge === 'object') return Math.max(0, request.hedge.delayMs);
+    if (fixedHedgeDelayMs !== undefined) return fixedHedgeDelayMs;
+    // Until the upstream's latency is known there is no tail to cut, only load to add.
+    const observed = latency.quantile(quantile);
+    return observed === undefined ? undefined : Math.max(minDelayMs, observed);
+  }
+
+  return {
+    name,
+    async request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>> {
+      if (closed) throw clientClosed();
+      if (request.signal.aborted) throw KitError.from(request.signal.reason);
+      const idempotencyKey = request.idempotencyKey ?? headerOf(request.headers, idempotencyKeyHeader);
+      // Built before any timer exists: a bad path or a body JSON cannot encode throws here.
+      const path = pathWithQuery(request.path, request.query);
+      const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+      const headers = requestHeaders({ headers: request.headers, hasBody: body !== undefined, requestId: request.requestId, idempotencyKey });
+      const ownAtMs = clock.now() + (request.timeoutMs ?? timeoutMs);
+      const finished = new AbortController();
+      // The call's one signal: the caller's, cut to this client's timeout. It carries the nearer
+      // deadline, which the retry layer reads and each attempt sends on.
+      const signal = signalUntil(ownAtMs, {
+        clock,
+        parent: request.signal,
+        cancel: finished.signal,
+        reason: () => new KitError(Code.DeadlineExceeded, 'a dependency did not answer in time', { reason: 'timeout' }),
+      });
+      const call: Call = {
+        prepared: { method: request.method, path, headers, body, deadlineAtMs: Math.min(ownAtMs, deadlineOf(request.signal) ?? ownAtMs) },
+        tried: new Set(),
+        attempts: 0,
+        hedgeDelayMs: hedgeDelayOf(request),
+      };
+      const policy = isRepeatable(request.method, idempotencyKey) ? repeatable : once;
+      try {
+        return await policy.execute(({ signal: attemptSignal, attempt }) => attemptCall<T>(call, attemptSignal, attempt), signal);
+      } catch (thrown) {
+        const error = KitError.from(thrown);
+        // Whatever ended the call after this client retried, the layers above must not retry it.
+        throw call.attempts > 1 ? markRetriesExhausted(error) : error;
+      } finally {
+        finished.abort();
+      }
+    },
+    stats(): HttpClientStats {
+      const instances = [...endpoints.all()].map((endpoint) => ({
+        instance: endpoint.instance,
+        outstanding: endpoint.outstanding,
+        ewmaLatencyMs: endpoint.ewmaLatencyMs,
+        breaker: endpoint.breaker.state,
+        ejected: outliers.isEjected(endpoint.instance),
+        connections: endpoint.pool.stats.connected,
+        idleConnections: endpoint.pool.stats.free,
+      }));
+      return { upstream: name, retries, hedges, instances };
+    },
+    async close() {
+      closed = true;
+      await endpoints.close();
+    },
+  };
+}
+
+function headerOf(headers: Readonly<Record<string, string>> | undefined, name: string): string | undefined {
+  if (headers === undefined) return undefined;
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
+}

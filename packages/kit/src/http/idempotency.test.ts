@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Code } from '../errors/index.ts';
+import { createHttpClient } from './http-client.ts';
+import type { HttpClient } from './http-client-types.ts';
+import { isRead, isRepeatable } from './idempotency.ts';
+import { type Upstream, refusedUrl, sendJson, startUpstream } from './upstream-fixture.ts';
+
+void describe('only repeatable requests are retried', () => {
+  let upstream: Upstream;
+  let client: HttpClient;
+
+  before(async () => {
+    upstream = await startUpstream((_req, res) => sendJson(res, 503, { down: true }));
+    client = createHttpClient({
+      name: 'orders',
+      urls: [upstream.url],
+      retry: { maxAttempts: 3, baseDelayMs: 1 },
+      breaker: { consecutiveFailures: 1_000, minimumRequests: 1_000 },
+    });
+  });
+  beforeEach(() => {
+    upstream.hits = 0;
+    upstream.received.length = 0;
+  });
+  after(async () => {
+    await client.close();
+    await upstream.close();
+  });
+
+  void test('a POST without an idempotency key is sent once', async () => {
+    await assert.rejects(client.request({ method: 'POST', path: '/orders', body: { sku: 'A' }, signal: AbortSignal.timeout(2_000) }), { code: Code.Unavailable });
+    assert.equal(upstream.hits, 1);
+  });
+
+  void test('a POST with an idempotency key is retried, with the same key each time', async () => {
+    await assert.rejects(client.request({ method: 'POST', path: '/orders', body: { sku: 'A' }, idempotencyKey: 'k-1', signal: AbortSignal.timeout(2_000) }), { code: Code.Unavailable });
+    assert.equal(upstream.hits, 3);
+    assert.deepEqual(upstream.received.map((headers) => headers['idempotency-key']), ['k-1', 'k-1', 'k-1']);
+  });
+
+  void test('a key given as a header counts too; a GET and a PUT are retried', async () => {
+    await assert.rejects(client.request({ method: 'PATCH', path: '/orders/1', headers: { 'Idempotency-Key': 'k-2' }, signal: AbortSignal.timeout(2_000) }));
+    assert.equal(upstream.hits, 3);
+    await assert.rejects(client.request({ method: 'GET', path: '/orders/1', signal: AbortSignal.timeout(2_000) }));
+    await assert.rejects(client.request({ method: 'PUT', path: '/orders/1', body: {}, signal: AbortSignal.timeout(2_000) }));
+    assert.equal(upstream.hits, 9);
+  });
+
+  void test('a POST is not retried even when the connection was refused', async () => {
+    const events: string[] = [];
+    const observed = createHttpClient({ name: 'nobody', urls: [await refusedUrl()], retry: { baseDelayMs: 1 }, onEvent: (event) => events.push(event.type) });
+    try {
+      await assert.rejects(observed.request({ method: 'POST', path: '/x', signal: AbortSignal.timeout(2_000) }), { code: Code.Unavailable });
+      assert.equal(events.filter((type) => type === 'attempt_start').length, 1);
+      assert.equal(events.includes('retry'), false);
+    } finally {
+      await observed.close();
+    }
+  });
+});
+
+void describe('isRepeatable and isRead', () => {
+  void test('idempotent methods, or a key; reads only for hedging', () => {
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'] as const) assert.equal(isRepeatable(method, undefined), true, method);
+    assert.equal(isRepeatable('POST', undefined), false);
+    assert.equal(isRepeatable('POST', ''), false);
+    assert.equal(isRepeatable('PATCH', 'k'), true);
+    assert.equal(isRead('GET'), true);
+    assert.equal(isRead('PUT'), false);
+  });
+});

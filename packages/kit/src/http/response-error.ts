@@ -1,0 +1,80 @@
+import type { ResponseHeaders } from './response.ts';
+import { Code, KitError, codeFromHttpStatus, isCode, problemContentType } from '../errors/index.ts';
+import { markRetriesExhausted, retriesExhaustedDetail } from '../resilience/index.ts';
+import { carriesNoRetry } from './no-retry.ts';
+import { parseRetryAfter } from './retry-after.ts';
+import { UpstreamError } from './upstream-error.ts';
+
+// What the caller reads when the upstream said nothing it may see.
+const messageByCode: Partial<Record<Code, string>> = {
+  [Code.Unavailable]: 'a dependency is unavailable',
+  [Code.DeadlineExceeded]: 'a dependency did not answer in time',
+  [Code.NotFound]: 'not found',
+  [Code.ResourceExhausted]: 'a dependency is overloaded',
+  [Code.Unauthenticated]: 'a dependency refused the credentials',
+  [Code.PermissionDenied]: 'a dependency refused the request',
+};
+const genericMessage = 'a dependency failed';
+// A Baton reason is a short snake_case token; anything else is not passed on.
+const reasonPattern = /^[a-z][a-z0-9_]{0,63}$/;
+const longestDetail = 500;
+
+/** Whether a response says it holds a problem document (RFC 9457). */
+export function isProblemResponse(headers: ResponseHeaders): boolean {
+  const type = headers['content-type'];
+  return typeof type === 'string' && type.toLowerCase().startsWith(problemContentType);
+}
+
+export interface ErrorResponse {
+  upstream: string;
+  instance: string;
+  status: number;
+  headers: ResponseHeaders;
+  /** The parsed problem document, when the response carried a readable one. */
+  problem: unknown;
+}
+
+/**
+ * Turns an upstream's non-2xx answer into the KitError its caller sees, using only the kit's
+ * table (`codeFromHttpStatus`) and what a Baton problem document declares caller-safe:
+ * - a problem with a valid `code` keeps that code, its `detail` (the upstream's caller-safe
+ *   message) and its `reason`; its other members stay in the cause, for the log;
+ * - anything else gets the code of its status and a generic message;
+ * - `Retry-After` becomes `retryAfterSeconds`;
+ * - `x-baton-no-retry: 1` (or `retries_exhausted` in the problem) marks it retries-exhausted,
+ *   so no layer on this side retries it again.
+ *
+ * @example
+ * const error = errorFromResponse({ upstream: 'catalog', instance, status: 503, headers, problem });
+ */
+export function errorFromResponse({ upstream, instance, status, headers, problem }: ErrorResponse): KitError {
+  const cause = new UpstreamError(upstream, instance, `answered ${status}`, { status, received: problem });
+  const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
+  const declared = asBatonProblem(problem);
+  const code = declared?.code ?? codeFromHttpStatus(status);
+  const error = new KitError(code, declared?.detail ?? messageByCode[code] ?? genericMessage, {
+    cause,
+    reason: declared?.reason,
+    retryAfterSeconds,
+  });
+  const exhausted = carriesNoRetry(headers) || (declared !== undefined && declared.exhausted);
+  return exhausted ? markRetriesExhausted(error) : error;
+}
+
+interface BatonProblem {
+  code: Code;
+  detail: string | undefined;
+  reason: string | undefined;
+  exhausted: boolean;
+}
+
+// Only a document that names a valid code is a Baton problem whose detail is meant for callers;
+// a proxy's or a foreign service's problem document may say anything.
+function asBatonProblem(problem: unknown): BatonProblem | undefined {
+  if (typeof problem !== 'object' || problem === null) return undefined;
+  const p = problem as Record<string, unknown>;
+  if (!isCode(p.code)) return undefined;
+  const detail = typeof p.detail === 'string' && p.detail.trim() !== '' ? p.detail.slice(0, longestDetail) : undefined;
+  const reason = typeof p.reason === 'string' && reasonPattern.test(p.reason) ? p.reason : undefined;
+  return { code: p.code, detail, reason, exhausted: p[retriesExhaustedDetail] === true };
+}

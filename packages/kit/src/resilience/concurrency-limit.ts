@@ -1,0 +1,186 @@
+import { type Clock, systemClock } from './clock.ts';
+
+/**
+ * How much a request matters when the service is overloaded: `critical` (health checks) is
+ * never shed, `high` (checkout) may use the whole limit, `normal` less, `low` (browsing) least.
+ */
+export type Priority = 'critical' | 'high' | 'normal' | 'low';
+
+/**
+ * How a request ended, as far as this service's capacity is concerned: `success` teaches the
+ * limiter its latency, `dropped` (it timed out or was given up on) says the service is too slow,
+ * and `ignore` says nothing (a 4xx, a caller that went away, an upstream's failure).
+ */
+export type LimiterOutcome = 'success' | 'dropped' | 'ignore';
+
+/** A request's place in the limit; release it exactly once, when the answer is done. */
+export interface LimiterToken {
+  release(outcome: LimiterOutcome, latencyMs: number): void;
+}
+
+/** The share of the limit each priority may fill before it is shed. */
+export interface PriorityShares {
+  high: number;
+  normal: number;
+  low: number;
+}
+
+export interface AdaptiveLimiterOptions {
+  initialLimit?: number;
+  minLimit?: number;
+  maxLimit?: number;
+  /** The limit is multiplied by this after a window with a drop or with queueing (the "MD"). */
+  backoffRatio?: number;
+  /** A window's average latency may be this many times the baseline before it counts as queueing. */
+  latencyTolerance?: number;
+  /** The limit changes at most once per window, once the window holds `minWindowSamples` samples. */
+  windowMs?: number;
+  minWindowSamples?: number;
+  /** The baseline is the lowest window average of this many recent windows. */
+  baselineWindows?: number;
+  shares?: PriorityShares;
+  clock?: Clock;
+  onShed?: (priority: Priority) => void;
+  onLimitChange?: (from: number, to: number) => void;
+}
+
+export interface AdaptiveLimiter {
+  /** A token, or undefined when the request must be shed. Never undefined for `critical`. */
+  acquire(priority: Priority): LimiterToken | undefined;
+  /** The current limit on requests in flight. */
+  readonly limit: number;
+  readonly inFlight: number;
+}
+
+/**
+ * Server-side load shedding: a limit on requests in flight that the limiter learns from
+ * latency (AIMD, measured per window as Netflix's concurrency-limits does):
+ *
+ * - After each window (`windowMs`, at least `minWindowSamples` answers) the window's average
+ *   latency is compared with the baseline: the lowest window average of the last
+ *   `baselineWindows` windows, i.e. the latency of this service when nothing queues.
+ * - A window with a drop (a timeout) or an average above `latencyTolerance` × the baseline
+ *   (requests are queueing) multiplies the limit by `backoffRatio`.
+ * - Otherwise, if the window was busy (in flight reached half the limit), the limit grows by
+ *   √limit (at least 1): additive, but a large limit does not take minutes to grow back. An idle
+ *   service learns nothing about its capacity, so its limit stays.
+ *
+ * Averages per window rather than single latencies, so a service with a fast route and a slow
+ * one does not mistake its slow route for queueing; a baseline that is a minimum over a minute
+ * of windows, so a burst of overload does not become the new normal. (An overload that lasts
+ * longer than the baseline's horizon does drift into it, as in every latency-only limiter;
+ * then the drops, requests timing out at their deadline, still pull the limit down.)
+ * `critical` requests count in flight but neither teach the limiter nor are ever shed.
+ * Shedding is a comparison and allocates nothing, so a shed request costs well under a
+ * microsecond here.
+ *
+ * @example
+ * const limiter = createAdaptiveLimiter({ onShed: (priority) => shed.inc({ priority }) });
+ * const token = limiter.acquire('normal');
+ * if (token === undefined) return reply503();
+ * // ... when the answer is done:
+ * token.release('success', performance.now() - startedAt);
+ */
+export function createAdaptiveLimiter({
+  initialLimit = 20,
+  minLimit = 4,
+  maxLimit = 1_000,
+  backoffRatio = 0.9,
+  latencyTolerance = 2,
+  windowMs = 1_000,
+  minWindowSamples = 10,
+  baselineWindows = 60,
+  shares = { high: 1, normal: 0.8, low: 0.5 },
+  clock = systemClock,
+  onShed,
+  onLimitChange,
+}: AdaptiveLimiterOptions = {}): AdaptiveLimiter {
+  let limit = Math.min(maxLimit, Math.max(minLimit, initialLimit));
+  let inFlight = 0;
+
+  // The window being measured.
+  let windowStartMs = clock.now();
+  let windowSamples = 0;
+  let windowLatencySumMs = 0;
+  let windowDropped = false;
+  let windowMaxInFlight = 0;
+
+  // The averages of the last windows, in a ring, for the baseline.
+  const averages = new Float64Array(baselineWindows).fill(Infinity);
+  let nextAverage = 0;
+
+  function setLimit(next: number): void {
+    const bounded = Math.min(maxLimit, Math.max(minLimit, next));
+    if (Math.floor(bounded) !== Math.floor(limit)) onLimitChange?.(Math.floor(limit), Math.floor(bounded));
+    limit = bounded;
+  }
+
+  function baselineMs(): number {
+    let lowest = Infinity;
+    for (const average of averages) if (average < lowest) lowest = average;
+    return lowest;
+  }
+
+  function closeWindow(): void {
+    // A window of drops only has no latency to average.
+    const averageMs = windowSamples > 0 ? windowLatencySumMs / windowSamples : Infinity;
+    if (windowSamples > 0) {
+      averages[nextAverage] = averageMs;
+      nextAverage = (nextAverage + 1) % baselineWindows;
+    }
+    if (windowDropped || averageMs > baselineMs() * latencyTolerance) setLimit(limit * backoffRatio);
+    else if (windowMaxInFlight * 2 >= limit) setLimit(limit + Math.max(1, Math.sqrt(limit)));
+
+    windowStartMs = clock.now();
+    windowSamples = 0;
+    windowLatencySumMs = 0;
+    windowDropped = false;
+    windowMaxInFlight = 0;
+  }
+
+  function learn(outcome: LimiterOutcome, latencyMs: number, inFlightBefore: number): void {
+    if (outcome === 'ignore') return;
+    if (outcome === 'dropped') windowDropped = true;
+    else {
+      windowSamples++;
+      windowLatencySumMs += latencyMs;
+    }
+    if (inFlightBefore > windowMaxInFlight) windowMaxInFlight = inFlightBefore;
+    if (clock.now() - windowStartMs >= windowMs && (windowSamples >= minWindowSamples || windowDropped)) closeWindow();
+  }
+
+  function shareOf(priority: Exclude<Priority, 'critical'>): number {
+    switch (priority) {
+      case 'high': return shares.high;
+      case 'normal': return shares.normal;
+      case 'low': return shares.low;
+    }
+  }
+
+  return {
+    get limit() {
+      return Math.floor(limit);
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    acquire: function acquire(priority: Priority): LimiterToken | undefined {
+      if (priority !== 'critical' && inFlight >= limit * shareOf(priority)) {
+        onShed?.(priority);
+        return undefined;
+      }
+      inFlight++;
+      let released = false;
+      return {
+        release: function release(outcome: LimiterOutcome, latencyMs: number): void {
+          // Released twice (a close after an error, say) must not free a slot twice.
+          if (released) return;
+          released = true;
+          const inFlightBefore = inFlight;
+          inFlight--;
+          if (priority !== 'critical') learn(outcome, latencyMs, inFlightBefore);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Resilience policies: in-process, no network. Every policy has one method,
+ * `execute(fn, signal)`, and `wrap()` composes them, outermost first. A client to one
+ * dependency usually reads:
+ *
+ * @example
+ * const policy = wrap(
+ *   createBulkhead({ maxConcurrent: 32 }),   // bound what this dependency can tie up
+ *   createRetry({ budget }),                  // retry, within the deadline and the budget
+ *   createCircuitBreaker({ onStateChange }),  // fail fast while it is down
+ *   createTimeout(1_000),                     // bound each attempt
+ * );
+ * await policy.execute(({ signal }) => call(request, { signal }), signalOf(request));
+ */
+export { type Policy, type PolicyContext, wrap } from './policy.ts';
+export { type Clock, type SleepOptions, systemClock } from './clock.ts';
+export { type FakeClock, createFakeClock } from './clock-fake.ts';
+export {
+  type Deadline,
+  type SignalUntilOptions,
+  attachDeadline,
+  createDeadline,
+  deadlineOf,
+  effectiveBudgetMs,
+  formatBudget,
+  maxBudgetMs,
+  parseBudget,
+  remainingMsOf,
+  signalUntil,
+  timeoutHeader,
+} from './deadline.ts';
+export { type TimeoutOptions, createTimeout } from './timeout.ts';
+export { type GiveUpEvent, type GiveUpReason, type RetryEvent, type RetryOptions, createRetry, isRetryable } from './retry.ts';
+export { type RetryBudget, type RetryBudgetOptions, createRetryBudget } from './retry-budget.ts';
+export { isRetriesExhausted, markRetriesExhausted, retriesExhaustedDetail } from './retries-exhausted.ts';
+export { type CircuitBreaker, type CircuitBreakerOptions, type CircuitState, createCircuitBreaker, isBreakerFailure } from './circuit-breaker.ts';
+export { type Bulkhead, type BulkheadOptions, createBulkhead } from './bulkhead.ts';
+export {
+  type AdaptiveLimiter,
+  type AdaptiveLimiterOptions,
+  type LimiterOutcome,
+  type LimiterToken,
+  type Priority,
+  type PriorityShares,
+  createAdaptiveLimiter,
+} from './concurrency-limit.ts';
+export { type RollingCounter, type RollingCounterOptions, createRollingCounter } from './rolling-counter.ts';

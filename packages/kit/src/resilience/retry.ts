@@ -1,0 +1,137 @@
+import { Code, KitError } from '../errors/index.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { remainingMsOf } from './deadline.ts';
+import type { Policy, PolicyContext } from './policy.ts';
+import { isRetriesExhausted, markRetriesExhausted } from './retries-exhausted.ts';
+import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
+
+/** Reported before each retry, for a log line and a counter. */
+export interface RetryEvent {
+  error: KitError;
+  /** The attempt that failed; the next is `attempt + 1`. */
+  attempt: number;
+  delayMs: number;
+}
+
+/**
+ * Why a retryable error was thrown anyway: the attempts ran out, the retry budget was spent
+ * (count these: they mean the dependency is failing for many callers), or the next try would
+ * start after the caller's deadline.
+ */
+export type GiveUpReason = 'max_attempts' | 'budget_exhausted' | 'deadline';
+
+export interface GiveUpEvent {
+  error: KitError;
+  attempt: number;
+  reason: GiveUpReason;
+}
+
+export interface RetryOptions {
+  /** Tries in all, the first included. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Which errors are worth another try; `isRetryable` by default. */
+  shouldRetry?: (error: KitError, attempt: number) => boolean;
+  /** Shared by all retry policies of one client; by default each policy gets its own. */
+  budget?: RetryBudget;
+  clock?: Clock;
+  /** In [0, 1); injected by tests to pin the jitter. */
+  random?: () => number;
+  /**
+   * Milliseconds the caller has left. By default read from the deadline attached to the
+   * signal passed to `execute` (see `attachDeadline`); no deadline means no limit.
+   */
+  remainingMs?: () => number;
+  onRetry?: (event: RetryEvent) => void;
+  onGiveUp?: (event: GiveUpEvent) => void;
+}
+
+/**
+ * The default answer to "try again?": yes for a dependency that is unavailable or too slow
+ * on this attempt, and for rate limiting that says when to come back; never for an error an
+ * upstream already retried, nor for what a retry cannot change (4xx other than 408/429, a
+ * cancellation, a bug). The caller's own deadline is checked by the retry loop itself.
+ *
+ * @example
+ * createRetry({ shouldRetry: (err) => isRetryable(err) || err.code === Code.Aborted });
+ */
+export function isRetryable(error: KitError): boolean {
+  if (isRetriesExhausted(error)) return false;
+  switch (error.code) {
+    case Code.Unavailable:
+    case Code.DeadlineExceeded:
+      return true;
+    case Code.ResourceExhausted:
+      return error.retryAfterSeconds !== undefined;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Tries again after failures worth retrying, with exponential backoff and full jitter
+ * (a random wait in [0, min(maxDelayMs, baseDelayMs × 2^(attempt−1))), so callers that failed
+ * together do not come back together). A `retryAfterSeconds` on the error is a floor on the
+ * wait. It never waits past the caller's deadline, stops at once when the caller aborts, and
+ * retries only while the retry budget allows. An error it gives up on is marked with
+ * `markRetriesExhausted`, so the layers above do not retry it again.
+ *
+ * @example
+ * const retry = createRetry({ maxAttempts: 3, onRetry: ({ attempt }) => retries.inc({ attempt }) });
+ * await retry.execute(({ signal }) => getUser(id, { signal }), signal);
+ */
+export function createRetry({
+  maxAttempts = 3,
+  baseDelayMs = 50,
+  maxDelayMs = 2_000,
+  shouldRetry = isRetryable,
+  clock = systemClock,
+  budget = createRetryBudget({ clock }),
+  random = Math.random,
+  remainingMs,
+  onRetry,
+  onGiveUp,
+}: RetryOptions = {}): Policy {
+  function backoffMs(error: KitError, attempt: number): number {
+    const jittered = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    return error.retryAfterSeconds === undefined ? jittered : Math.max(jittered, error.retryAfterSeconds * 1_000);
+  }
+
+  function giveUp(error: KitError, attempt: number, reason: GiveUpReason): KitError {
+    onGiveUp?.({ error, attempt, reason });
+    // A policy allowed one attempt never retried, so it has nothing to tell the layers above.
+    return reason === 'max_attempts' && attempt === 1 ? error : markRetriesExhausted(error);
+  }
+
+  return {
+    execute: async function executeWithRetry<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
+      const callerSignal = signal ?? new AbortController().signal;
+      const remaining = remainingMs ?? (() => remainingMsOf(callerSignal, clock) ?? Infinity);
+      budget.recordRequest();
+      for (let attempt = 1; ; attempt++) {
+        if (callerSignal.aborted) throw KitError.from(callerSignal.reason);
+        try {
+          return await fn({ signal: callerSignal, attempt });
+        } catch (thrown) {
+          // The caller's own end (abort or deadline) is final whatever the function threw.
+          if (callerSignal.aborted) throw KitError.from(callerSignal.reason);
+          const error = KitError.from(thrown);
+          const leftMs = remaining();
+          if (leftMs <= 0 || !shouldRetry(error, attempt)) throw error;
+          if (attempt >= maxAttempts) throw giveUp(error, attempt, 'max_attempts');
+          const delayMs = backoffMs(error, attempt);
+          if (delayMs >= leftMs) throw giveUp(error, attempt, 'deadline');
+          // Withdraw last: a retry that the deadline forbids must not spend the budget.
+          if (!budget.tryWithdraw()) throw giveUp(error, attempt, 'budget_exhausted');
+          onRetry?.({ error, attempt, delayMs });
+          try {
+            await clock.sleep(delayMs, callerSignal);
+          } catch {
+            throw KitError.from(callerSignal.reason);
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceConfig } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
+import type { HttpClient, HttpClientOptions } from '../http/index.ts';
+import type { Logger, Metrics } from '../telemetry/index.ts';
+
+/** What a service's code is handed once the skeleton has started: everything it may use. */
+export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
+  config: C;
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+  /** Registers work to run when the service closes, after in-flight requests have finished. */
+  onClose(close: () => Promise<void> | void): void;
+  /**
+   * A kit HTTP client to an upstream, already wired to this service's logger and metrics
+   * (attempts, retries, breaker state, ...) and closed when the service closes.
+   */
+  createHttpClient(options: Omit<HttpClientOptions, 'logger' | 'onEvent'>): HttpClient;
+  /** Adds a named check to `/readyz` (a broker connection, say); it throws when not ready. */
+  addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>): void;
+}
+
+/**
+ * A service, described: its name, its migrations and its routes. `createService` turns it into
+ * a running HTTP server with health, metrics, logs, errors and shutdown handled the same way
+ * for every service.
+ */
+export interface ServiceDefinition<C extends ServiceConfig = ServiceConfig> {
+  name: string;
+  /** Folder of `NNNN_name.sql` files applied at start. */
+  migrationsDir: string;
+  /** Registers routes and starts any background work; runs after migrations. */
+  setup(app: FastifyInstance, context: ServiceContext<C>): Promise<void> | void;
+}

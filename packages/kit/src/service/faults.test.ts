@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { installErrorHandling } from './error-handler.ts';
+import { installFaultInjection, type FaultInjectionOptions } from './faults.ts';
+
+const adminToken = 'a-very-secret-admin-token';
+
+async function appWith(options: FaultInjectionOptions) {
+  const app = Fastify();
+  installErrorHandling(app);
+  installFaultInjection(app, options);
+  let hits = 0;
+  app.get('/v1/things/:id', async () => {
+    hits += 1;
+    return { ok: true };
+  });
+  app.get('/v1/other', async () => ({ ok: true }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  return { app, base: `http://127.0.0.1:${port}`, hits: () => hits };
+}
+
+void test('an error-status rule answers with that status as a problem and skips the handler', async (t) => {
+  const { app, base, hits } = await appWith({ rules: [{ route: '/v1/things/:id', percent: 100, status: 503 }] });
+  t.after(() => app.close());
+  const res = await fetch(`${base}/v1/things/1`);
+  assert.equal(res.status, 503);
+  assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+  const body = await res.json() as { code: string; reason: string };
+  assert.equal(body.code, 'unavailable');
+  assert.equal(body.reason, 'injected_fault');
+  assert.equal(hits(), 0);
+  assert.equal((await fetch(`${base}/v1/other`)).status, 200, 'other routes are untouched');
+});
+
+void test('percent picks that share of requests', async (t) => {
+  const draws = [0.1, 0.9, 0.2, 0.8];
+  let i = 0;
+  const { app, base } = await appWith({
+    rules: [{ route: '*', percent: 50, status: 500 }],
+    random: () => draws[i++ % draws.length] ?? 0,
+  });
+  t.after(() => app.close());
+  const statuses = [];
+  for (let n = 0; n < 4; n++) statuses.push((await fetch(`${base}/v1/other`)).status);
+  assert.deepEqual(statuses, [500, 200, 500, 200]);
+});
+
+void test('a latency rule delays the answer, and a reset rule drops the connection', async (t) => {
+  const { app, base } = await appWith({
+    rules: [
+      { route: '/v1/other', percent: 100, latencyMs: 150 },
+      { route: '/v1/things/:id', percent: 100, reset: true },
+    ],
+  });
+  t.after(() => app.close());
+  const started = performance.now();
+  assert.equal((await fetch(`${base}/v1/other`)).status, 200);
+  assert.ok(performance.now() - started >= 140, 'the injected latency was added');
+  await assert.rejects(fetch(`${base}/v1/things/1`), TypeError);
+});
+
+void test('the admin endpoint needs the token, validates rules and replaces them at run time', async (t) => {
+  const { app, base } = await appWith({ adminToken });
+  t.after(() => app.close());
+  const put = (body: unknown, token = adminToken) =>
+    fetch(`${base}/admin/faults`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  assert.equal((await fetch(`${base}/admin/faults`)).status, 401);
+  assert.equal((await put({ rules: [] }, 'wrong-token-wrong-token')).status, 401);
+
+  const bad = await put({ rules: [{ route: '/v1/other', percent: 500 }] });
+  assert.equal(bad.status, 400);
+  const problem = await bad.json() as { errors: Array<{ field: string }> };
+  assert.equal(problem.errors[0]?.field, 'body.rules.0.percent');
+
+  assert.equal((await fetch(`${base}/v1/other`)).status, 200);
+  assert.equal((await put({ rules: [{ route: '/v1/other', status: 503 }] })).status, 200);
+  assert.equal((await fetch(`${base}/v1/other`)).status, 503);
+  const cleared = await fetch(`${base}/admin/faults`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } });
+  assert.equal(cleared.status, 200);
+  assert.equal((await fetch(`${base}/v1/other`)).status, 200);
+});
+
+void test('without an admin token the admin endpoint does not exist', async (t) => {
+  const { app, base } = await appWith({});
+  t.after(() => app.close());
+  assert.equal((await fetch(`${base}/admin/faults`)).status, 404);
+});

@@ -1,0 +1,78 @@
+import type { ServiceConfig } from '../config/index.ts';
+import { ConfigError } from '../config/index.ts';
+import { createLogger } from '../telemetry/index.ts';
+import type { ServiceDefinition } from './definition.ts';
+import { startService, type RunningService } from './start-service.ts';
+
+/** Exit status for a configuration error (sysexits' EX_CONFIG), so a supervisor can tell it apart. */
+export const exitCodeConfig = 78;
+
+/**
+ * The whole life of a service process: read config once (exit 78 naming every bad variable),
+ * start, then shut down gracefully on SIGTERM or SIGINT (exit 0 when clean). A second signal
+ * exits at once. A crash outside a request is logged and shuts the process down with exit 1,
+ * so the supervisor restarts it in a known state.
+ */
+export async function runService<C extends ServiceConfig>(definition: ServiceDefinition<C>, readConfig: () => C): Promise<RunningService | undefined> {
+  let config: C;
+  try {
+    config = readConfig();
+  } catch (error) {
+    const logger = createLogger({ service: definition.name });
+    if (error instanceof ConfigError) {
+      logger.fatal({ problems: error.problems }, `invalid configuration: ${error.problems.map((p) => p.variable).join(', ')}`);
+    } else {
+      logger.fatal({ err: error }, 'could not read configuration');
+    }
+    process.exitCode = exitCodeConfig;
+    return undefined;
+  }
+
+  // Signals are listened for before starting, so one that arrives during migrations waits for
+  // them to finish (a half-applied schema is worse than a slower stop) and then stops cleanly.
+  // The same signal repeated within a second is one keypress delivered twice (a terminal's
+  // Ctrl-C reaches both npm and the service, and npm forwards it); only a later one means
+  // "exit now".
+  const repeatWindowMs = 1_000;
+  let firstSignalAt: number | undefined;
+  let service: RunningService | undefined;
+  let stopRequested: string | undefined;
+  const startLogger = createLogger({ service: definition.name, level: config.LOG_LEVEL });
+  const stop = async (reason: string, exitCode: number) => {
+    if (service === undefined) {
+      stopRequested = reason;
+      return;
+    }
+    const { clean } = await service.shutdown(reason);
+    process.exit(clean ? exitCode : 1);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = performance.now();
+    if (firstSignalAt !== undefined) {
+      if (now - firstSignalAt < repeatWindowMs) return;
+      (service?.logger ?? startLogger).warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    firstSignalAt = now;
+    void stop(signal, 0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    service = await startService(definition, config);
+  } catch (error) {
+    startLogger.fatal({ err: error }, 'could not start');
+    process.exit(1);
+  }
+  const running = service;
+  if (stopRequested !== undefined) await stop(stopRequested, 0);
+
+  const onCrash = (error: unknown) => {
+    running.logger.fatal({ err: error }, 'uncaught error outside a request; shutting down');
+    void stop('crash', 1);
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  return service;
+}

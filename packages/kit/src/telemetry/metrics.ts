@@ -1,0 +1,75 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Bucket bounds in seconds: from a fast in-process answer to a request near its deadline. */
+export const durationBucketsSeconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface HttpServerMetrics {
+  requests: Counter<'method' | 'route' | 'status_code'>;
+  duration: Histogram<'method' | 'route' | 'status_code'>;
+  active: Gauge<'method'>;
+}
+
+export interface ServerProtectionMetrics {
+  shed: Counter<'route' | 'priority'>;
+  concurrencyLimit: Gauge;
+  deadlineExceeded: Counter<'hop'>;
+}
+
+export interface Metrics {
+  registry: Registry;
+  httpServer: HttpServerMetrics;
+  protection: ServerProtectionMetrics;
+}
+
+/**
+ * One registry per service (never the global one, so tests can run several services in one
+ * process), with Node's process and event-loop metrics and the inbound HTTP metrics.
+ */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  const labelNames = ['method', 'route', 'status_code'] as const;
+  return {
+    registry,
+    httpServer: {
+      requests: new Counter({
+        name: 'http_server_requests_total',
+        help: 'Inbound HTTP requests answered, by method, route template and status code.',
+        labelNames,
+        registers: [registry],
+      }),
+      duration: new Histogram({
+        name: 'http_server_request_duration_seconds',
+        help: 'Time from receiving an inbound HTTP request to finishing its response.',
+        labelNames,
+        buckets: durationBucketsSeconds,
+        registers: [registry],
+      }),
+      active: new Gauge({
+        name: 'http_server_active_requests',
+        help: 'Inbound HTTP requests being served now.',
+        labelNames: ['method'],
+        registers: [registry],
+      }),
+    },
+    protection: {
+      shed: new Counter({
+        name: 'baton_server_shed_requests_total',
+        help: 'Inbound requests refused with 503 by load shedding, by route and priority.',
+        labelNames: ['route', 'priority'],
+        registers: [registry],
+      }),
+      concurrencyLimit: new Gauge({
+        name: 'baton_server_concurrency_limit',
+        help: 'The adaptive limit on inbound requests in flight that load shedding enforces now.',
+        registers: [registry],
+      }),
+      deadlineExceeded: new Counter({
+        name: 'baton_deadline_exceeded_total',
+        help: 'Requests answered 504, by the hop whose deadline ran out (this service or an upstream).',
+        labelNames: ['hop'],
+        registers: [registry],
+      }),
+    },
+  };
+}

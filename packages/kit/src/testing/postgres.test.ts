@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { addCleanup, createTestDatabase, type TestHooks } from './index.ts';
+
+const unreachable = 'postgres://postgres@127.0.0.1:1/postgres';
+
+function fakeHooks() {
+  const afters: Array<() => unknown> = [];
+  const skips: Array<string | undefined> = [];
+  const hooks: TestHooks = { after: (fn) => void afters.push(fn), skip: (message) => void skips.push(message) };
+  return { hooks, afters, skips };
+}
+
+void test('an unreachable server skips the test with a clear reason when not required', async () => {
+  const { hooks, afters, skips } = fakeHooks();
+  const url = await createTestDatabase(hooks, { adminUrl: unreachable, required: false });
+  assert.equal(url, undefined);
+  assert.deepEqual(skips, ['PostgreSQL not reachable at 127.0.0.1:1 — skipped (set CI=true to require it)']);
+  assert.equal(afters.length, 0, 'nothing to clean up');
+});
+
+void test('an unreachable server fails the test when required (CI=true)', async () => {
+  const { hooks, skips } = fakeHooks();
+  await assert.rejects(createTestDatabase(hooks, { adminUrl: unreachable, required: true }),
+    /PostgreSQL not reachable at 127\.0\.0\.1:1, and CI=true requires it: ECONNREFUSED/);
+  assert.deepEqual(skips, []);
+});
+
+void test('a reachable server gets a fresh database, dropped after the test', async (t) => {
+  // The real context first: it skips this test (or fails it under CI) when no server answers.
+  const probe = await createTestDatabase(t);
+  if (probe === undefined) return;
+
+  const { hooks, afters } = fakeHooks();
+  const url = await createTestDatabase(hooks);
+  assert.ok(url);
+  const name = new URL(url).pathname.slice(1);
+  assert.match(name, /^baton_test_[0-9a-f]{12}$/);
+
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ db: string; tables: number }>(
+    `select current_database() as db, (select count(*)::int from information_schema.tables where table_schema = 'public') as tables`);
+  assert.deepEqual(rows, [{ db: name, tables: 0 }]);
+  // Left open on purpose: the drop must not wait for a test's forgotten connection.
+  client.on('error', () => {});
+
+  assert.equal(afters.length, 1);
+  for (const after of afters) await after();
+  const admin = new pg.Client({ connectionString: probe });
+  await admin.connect();
+  // Closed before the probe database it is connected to is dropped.
+  addCleanup(t, () => admin.end());
+  const exists = await admin.query('select 1 from pg_database where datname = $1', [name]);
+  assert.equal(exists.rowCount, 0, 'the database was dropped');
+  await client.end().catch(() => {});
+});

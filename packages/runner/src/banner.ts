@@ -1,0 +1,53 @@
+import { styleText } from 'node:util';
+import { runnerLogLine, type LogLine } from './log-line.ts';
+import { specOf, type ServiceName } from './services.ts';
+
+export interface ReadyService {
+  name: ServiceName;
+  url: string;
+}
+
+/** The public entry first, then the others in list order. */
+function entryFirst(services: readonly ReadyService[]): ReadyService[] {
+  return [...services].sort((a, b) => Number(specOf(b.name).entry === true) - Number(specOf(a.name).entry === true));
+}
+
+/**
+ * The "ready" block as JSON log lines: one `{"event":"ready","name":…,"url":…}` line a service
+ * (message `ready <name> <url>`), the public entry first, then one `{"event":"baton_ready"}`
+ * line whose message is `Baton is ready: <url> …`. Tests and scripts wait for these.
+ */
+export function readyLines(services: readonly ReadyService[]): LogLine[] {
+  const ordered = entryFirst(services);
+  const entryUrl = ordered[0]?.url ?? '';
+  return [
+    ...ordered.map(({ name, url }) => runnerLogLine('info', `ready ${name} ${url}`, {
+      event: 'ready', name, url, entry: specOf(name).entry === true,
+    })),
+    runnerLogLine('info', `Baton is ready: ${entryUrl} (press Ctrl-C to stop)`, {
+      event: 'baton_ready', url: entryUrl, services: Object.fromEntries(ordered.map(({ name, url }) => [name, url])),
+    }),
+  ];
+}
+
+/** The same block for a person at a terminal. */
+export function readyBanner(services: readonly ReadyService[], { colors = false, varDir }: { colors?: boolean; varDir: string }): string {
+  const ordered = entryFirst(services);
+  const entryUrl = ordered[0]?.url ?? '';
+  const paint = (style: Parameters<typeof styleText>[0], text: string) => (colors ? styleText(style, text, { validateStream: false }) : text);
+  const width = Math.max(...ordered.map(({ name }) => name.length)) + 2;
+  const rows = ordered.map(({ name, url }) => {
+    const note = specOf(name).entry === true ? paint('dim', '  public entry') : '';
+    return `    ${name.padEnd(width)}${paint('cyan', url)}${note}`;
+  });
+  return [
+    '',
+    `  ${paint('bold', 'Baton is ready:')} ${paint(['bold', 'green'], entryUrl)}`,
+    '',
+    ...rows,
+    '',
+    `  Data in ${varDir}. Press Ctrl-C to stop.`,
+    '',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import type { LogFormat } from './log-format.ts';
+import { serviceNames } from './services.ts';
+import { repoRoot } from './stack.ts';
+
+/** What `npm start` reads from its environment, once, at start. */
+export interface CliConfig {
+  /** `BATON_PORT_BASE`: the gateway's port; the other services follow (default 8080). */
+  portBase: number;
+  /** `BATON_VAR_DIR`: where the services keep their data, one folder each (default `<repo>/var`). */
+  varDir: string;
+  /** `BATON_LOG_FORMAT`: `pretty` or `json` (default `pretty` on a terminal, `json` otherwise). */
+  logFormat: LogFormat;
+}
+
+export type CliConfigResult = { ok: true; config: CliConfig } | { ok: false; problems: string[] };
+
+/**
+ * Reads the runner's variables and reports every bad one at once, like the services' config.
+ *
+ * @example
+ * const result = readCliConfig(process.env, { stdoutIsTty: process.stdout.isTTY === true });
+ */
+export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty }: { stdoutIsTty: boolean }): CliConfigResult {
+  const problems: string[] = [];
+  const maxPortBase = 65_535 - serviceNames.length + 1;
+
+  let portBase = 8080;
+  const rawPortBase = env.BATON_PORT_BASE;
+  if (rawPortBase !== undefined && rawPortBase !== '') {
+    portBase = Number(rawPortBase);
+    if (!/^\d+$/.test(rawPortBase) || portBase < 1 || portBase > maxPortBase) {
+      problems.push(`BATON_PORT_BASE: expected a port number from 1 to ${maxPortBase}`);
+    }
+  }
+
+  const rawVarDir = env.BATON_VAR_DIR;
+  const varDir = rawVarDir === undefined || rawVarDir === '' ? resolve(repoRoot, 'var') : resolve(rawVarDir);
+
+  let logFormat: LogFormat = stdoutIsTty ? 'pretty' : 'json';
+  const rawFormat = env.BATON_LOG_FORMAT;
+  if (rawFormat === 'json' || rawFormat === 'pretty') logFormat = rawFormat;
+  else if (rawFormat !== undefined && rawFormat !== '') problems.push('BATON_LOG_FORMAT: expected json or pretty');
+
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat } };
+}

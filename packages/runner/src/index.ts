@@ -1,0 +1,12 @@
+// The dev runner as a library: tests and chaos scenarios start the whole shop with startStack().
+export {
+  startStack, createStack, repoRoot,
+  type Stack, type StackOptions, type StackStopped, type ServiceStatus, type ShutdownResult,
+} from './stack.ts';
+export { RunnerError, type RunnerErrorCode, type ExitInfo } from './errors.ts';
+export { serviceSpecs, serviceNames, portOf, type ServiceName, type ServiceSpec } from './services.ts';
+export { randomPortBase } from './ports.ts';
+export { createLogFormatter, type LogFormat } from './log-format.ts';
+export type { LogLine } from './log-line.ts';
+export type { ProcessState } from './service-process.ts';
+export type { BackoffOptions } from './backoff.ts';

@@ -1,0 +1,85 @@
+// `npm start`: the whole shop on one machine, each service its own process. See ../README.md.
+import { readyBanner, readyLines } from './banner.ts';
+import { readCliConfig } from './cli-config.ts';
+import { RunnerError } from './errors.ts';
+import { createLogFormatter } from './log-format.ts';
+import { runnerLogLine, type LogLine } from './log-line.ts';
+import { createStack } from './stack.ts';
+
+/** Exit status for a configuration error (sysexits' EX_CONFIG), the same as the services'. */
+const exitCodeConfig = 78;
+/** A second Ctrl-C means "now": the children are killed and the runner exits with this. */
+const exitCodeInterrupted = 130;
+// npm passes the terminal's Ctrl-C on to the runner, which has already had it from the
+// terminal itself: a repeat this soon is the same keypress, not a second one.
+const repeatedSignalWindowMs = 1_000;
+/** How many of a failed service's lines to show again below the error, on a terminal. */
+const repeatedLines = 10;
+
+const stdoutIsTty = process.stdout.isTTY === true;
+const configResult = readCliConfig(process.env, { stdoutIsTty });
+if (!configResult.ok) {
+  process.stderr.write(`baton runner: invalid configuration:\n${configResult.problems.map((p) => `  ${p}\n`).join('')}`);
+  process.exit(exitCodeConfig);
+}
+const { portBase, varDir, logFormat } = configResult.config;
+
+// A reader that went away (`npm start | head`) must not crash the runner and orphan the services.
+let stdoutOpen = true;
+process.stdout.on('error', () => { stdoutOpen = false; });
+const colors = stdoutIsTty && process.stdout.hasColors();
+const format = createLogFormatter({ format: logFormat, colors });
+const write = (line: LogLine) => {
+  if (stdoutOpen) process.stdout.write(format(line));
+};
+
+const stack = createStack({ portBase, varDir, onLog: write });
+
+let firstSignalAtMs: number | undefined;
+function onSignal(signal: NodeJS.Signals): void {
+  const nowMs = performance.now();
+  if (firstSignalAtMs === undefined) {
+    firstSignalAtMs = nowMs;
+    write(runnerLogLine('info', `${signal}: stopping every service (press Ctrl-C again to kill them)`, { event: 'signal', signal }));
+    void stack.shutdown();
+    return;
+  }
+  if (nowMs - firstSignalAtMs < repeatedSignalWindowMs) return;
+  write(runnerLogLine('warn', `${signal} again: killing every service`, { event: 'signal', signal }));
+  // The exit hook in service-process.ts sends SIGKILL to every child still running.
+  process.exit(exitCodeInterrupted);
+}
+// SIGHUP too: a closed terminal would otherwise end the runner without stopping its services.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
+let startFailed = false;
+try {
+  await stack.startAll();
+  const ready = stack.services.map((name) => ({ name, url: stack.url(name) }));
+  if (logFormat === 'json') readyLines(ready).forEach(write);
+  else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir }));
+} catch (error) {
+  // Stopping on a signal also ends the wait for readiness; that is no failure.
+  if (firstSignalAtMs === undefined) {
+    startFailed = true;
+    reportStartFailure(error);
+    void stack.shutdown();
+  }
+}
+
+const stopped = await stack.stopped;
+process.exitCode = stopped.reason === 'config_error' ? exitCodeConfig : !startFailed && stopped.clean ? 0 : 1;
+
+function reportStartFailure(error: unknown): void {
+  if (!(error instanceof RunnerError)) {
+    write(runnerLogLine('fatal', `could not start Baton: ${String(error)}`, { event: 'start_failed', err: String((error as Error)?.stack ?? error) }));
+    return;
+  }
+  write(runnerLogLine('fatal', `could not start Baton: ${error.summary}`, { event: 'start_failed', code: error.code, name: error.service }));
+  // On a terminal the failed service's lines are shown again, together: at start they were
+  // interleaved with four other services' lines. In JSON they are already in the stream.
+  if (logFormat === 'pretty' && error.lastLines.length > 0) {
+    write(runnerLogLine('info', `the last lines of ${error.service}:`));
+    error.lastLines.slice(-repeatedLines).forEach(write);
+  }
+}

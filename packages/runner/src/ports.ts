@@ -1,0 +1,33 @@
+import { createServer } from 'node:net';
+
+/** The host every service listens on and every URL points at. */
+export const localHost = '127.0.0.1';
+
+/**
+ * The first of `ports` that something already listens on, if any. Checked before starting,
+ * because a service that cannot bind would otherwise look ready: the other process on its
+ * port answers `/readyz` in its place.
+ */
+export async function findPortInUse(ports: readonly number[], host = localHost): Promise<number | undefined> {
+  for (const port of ports) {
+    if (!(await isPortFree(port, host))) return port;
+  }
+  return undefined;
+}
+
+function isPortFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port base for a test's own stack: away from the default 8080, so a test runs beside a stack
+ * a developer is using, and below Linux's ephemeral range (32768 and up), where outgoing
+ * connections pick their local ports and could take one of the stack's.
+ */
+export function randomPortBase(): number {
+  return 20_000 + Math.floor(Math.random() * 12_000);
+}

@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serviceEnvironment } from './environment.ts';
+import { portOf, serviceNames, stopOrder } from './services.ts';
+
+test('ports follow the list from the base, gateway first', () => {
+  assert.deepEqual(serviceNames.map((name) => portOf(name, 8080)), [8080, 8081, 8082, 8083, 8084]);
+  assert.deepEqual(serviceNames, ['gateway', 'users', 'inventory', 'orders', 'notifications']);
+});
+
+test('callers stop before the services they call', () => {
+  const groups = stopOrder(serviceNames);
+  const position = (name: string) => groups.findIndex((group) => group.some((n) => n === name));
+  assert.deepEqual(groups[0], ['gateway']);
+  assert.ok(position('orders') < position('users'));
+  assert.ok(position('orders') < position('inventory'));
+  assert.deepEqual(groups.flat().toSorted(), [...serviceNames].toSorted(), 'every service stops exactly once');
+});
+
+test('a service gets its port, its data folder and the address of each service it calls', () => {
+  const env = { LOG_LEVEL: 'debug', DATABASE_URL: 'postgres://shared/db', PORT: '1', HOST: 'my-laptop' };
+  const orders = serviceEnvironment('orders', { env, portBase: 9000, varDir: '/tmp/baton-var' });
+  assert.equal(orders.PORT, '9003');
+  assert.equal(orders.HOST, '127.0.0.1');
+  assert.equal(orders.DATA_DIR, '/tmp/baton-var/orders');
+  assert.equal(orders.USERS_URLS, 'http://127.0.0.1:9001');
+  assert.equal(orders.INVENTORY_URLS, 'http://127.0.0.1:9002');
+  assert.equal(orders.LOG_LEVEL, 'debug', 'the runner passes its environment on');
+  assert.equal('DATABASE_URL' in orders, false, 'one database URL for every service would make them share it');
+  assert.equal(orders.ORDERS_URLS, undefined);
+
+  const gateway = serviceEnvironment('gateway', { env, portBase: 9000, varDir: '/v', overrides: { PORT: 'notaport' } });
+  assert.deepEqual(
+    [gateway.USERS_URLS, gateway.INVENTORY_URLS, gateway.ORDERS_URLS, gateway.NOTIFICATIONS_URLS],
+    ['http://127.0.0.1:9001', 'http://127.0.0.1:9002', 'http://127.0.0.1:9003', 'http://127.0.0.1:9004'],
+  );
+  assert.equal(gateway.PORT, 'notaport', 'overrides come last');
+});

@@ -1,0 +1,71 @@
+/**
+ * The services the runner starts, in port order: the first listens on the port base (8080),
+ * the next on base + 1, and so on. Adding a service is one entry here; append it, so the
+ * ports of the others do not move. A service's folder, its name in logs and the prefix of
+ * the variable that tells others where it is (`USERS_URLS`) all come from `name`.
+ */
+export const serviceSpecs = [
+  { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications'], entry: true },
+  { name: 'users', calls: [] },
+  { name: 'inventory', calls: [] },
+  { name: 'orders', calls: ['users', 'inventory'] },
+  { name: 'notifications', calls: [] },
+] as const satisfies readonly ServiceSpec[];
+
+export interface ServiceSpec {
+  name: string;
+  /** The services it needs the address of; each becomes a `<NAME>_URLS` variable. */
+  calls: readonly string[];
+  /** The public entry: listed first and named in the "Baton is ready" line. */
+  entry?: boolean;
+}
+
+export type ServiceName = (typeof serviceSpecs)[number]['name'];
+
+export const serviceNames: readonly ServiceName[] = serviceSpecs.map((spec) => spec.name);
+
+// A misspelt `calls` entry would give a service the address of nothing; fail at load instead.
+for (const spec of serviceSpecs as readonly ServiceSpec[]) {
+  for (const called of spec.calls) {
+    if (!isServiceName(called)) throw new TypeError(`service ${spec.name} calls ${called}, which is not in the list`);
+  }
+}
+
+export function isServiceName(name: string): name is ServiceName {
+  return (serviceNames as readonly string[]).includes(name);
+}
+
+/** A service's entry, with `calls` known to name listed services (checked above). */
+export function specOf(name: ServiceName): { name: ServiceName; calls: readonly ServiceName[]; entry?: boolean } {
+  const spec = serviceSpecs.find((s) => s.name === name);
+  if (spec === undefined) throw new TypeError(`unknown service: ${name}`);
+  return spec;
+}
+
+/** The port a service listens on, from its place in the list. */
+export function portOf(name: ServiceName, portBase: number): number {
+  return portBase + serviceNames.indexOf(name);
+}
+
+/** The variable that carries a service's address to the services that call it. */
+export function urlsVariableOf(name: string): string {
+  return `${name.toUpperCase()}_URLS`;
+}
+
+/**
+ * The order to stop services in: groups that can stop together, callers before the services
+ * they call, so no request in flight loses its upstream half-way.
+ */
+export function stopOrder(names: readonly ServiceName[]): ServiceName[][] {
+  const groups: ServiceName[][] = [];
+  let remaining = [...names];
+  while (remaining.length > 0) {
+    const calledByRemaining = new Set<string>(remaining.flatMap((name) => specOf(name).calls));
+    const group = remaining.filter((name) => !calledByRemaining.has(name));
+    // A cycle would leave no service uncalled; stop the rest together rather than loop forever.
+    const next = group.length > 0 ? group : remaining;
+    groups.push(next);
+    remaining = remaining.filter((name) => !next.includes(name));
+  }
+  return groups;
+}

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createStack, randomPortBase, RunnerError, startStack, type LogLine, type Stack } from './index.ts';
+
+// These start real services (each with its embedded database) on ports of their own, with
+// their data in a temporary folder, so they run beside a stack a developer may be using.
+
+async function readyzStatus(baseUrl: string): Promise<number | 'refused'> {
+  try {
+    const response = await fetch(new URL('/readyz', baseUrl), { signal: AbortSignal.timeout(5_000) });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return 'refused';
+  }
+}
+
+const runnerEvents = (lines: LogLine[], event: string, name: string) =>
+  lines.filter((line) => line.service === 'runner' && line.record?.event === event && line.record.name === name);
+
+test('a killed service is restarted and ready again; a stopped one stays down until started', { timeout: 180_000 }, async (t) => {
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-'));
+  const lines: LogLine[] = [];
+  let stack: Stack | undefined = undefined;
+  t.after(async () => {
+    await stack?.shutdown();
+    await rm(varDir, { recursive: true, force: true });
+  });
+  stack = await startStack({ services: ['users'], portBase: randomPortBase(), varDir, onLog: (line) => lines.push(line) });
+  const url = stack.url('users');
+  assert.equal(await readyzStatus(url), 200);
+
+  const firstPid = stack.status('users').pid;
+  const exit = await stack.kill('users');
+  assert.equal(exit?.signal, 'SIGKILL');
+  await stack.waitReady('users');
+  assert.equal(await readyzStatus(url), 200, 'the restarted service answers');
+  const status = stack.status('users');
+  assert.notEqual(status.pid, firstPid, 'a new process');
+  assert.equal(status.restarts, 1);
+  const crash = runnerEvents(lines, 'service_crashed', 'users')[0]?.record;
+  assert.equal(crash?.restart_in_ms, 250, 'the crash and the restart delay are logged');
+
+  const stopped = await stack.stop('users');
+  assert.equal(stopped?.code, 0, 'a graceful stop exits 0');
+  // Well past the first restart delay: a stopped service must not come back by itself.
+  await sleep(1_000);
+  assert.equal(stack.status('users').state, 'stopped');
+  assert.equal(await readyzStatus(url), 'refused');
+
+  await stack.start('users');
+  assert.equal(await readyzStatus(url), 200);
+  const result = await stack.shutdown();
+  assert.equal(result.clean, true);
+  assert.equal(await readyzStatus(url), 'refused');
+});
+
+test('a configuration error (exit 78) is reported, not restarted, and stops the stack', { timeout: 180_000 }, async (t) => {
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-'));
+  const lines: LogLine[] = [];
+  const stack = createStack({
+    services: ['users', 'inventory'],
+    portBase: randomPortBase(),
+    varDir,
+    serviceEnv: { users: { PORT: 'notaport' } },
+    onLog: (line) => lines.push(line),
+  });
+  t.after(async () => {
+    await stack.shutdown();
+    await rm(varDir, { recursive: true, force: true });
+  });
+
+  const error = await stack.startAll().then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof RunnerError, `expected a RunnerError, got ${String(error)}`);
+  assert.equal(error.code, 'config_error');
+  assert.equal(error.service, 'users');
+  assert.equal(error.exit?.code, 78);
+  assert.match(error.message, /PORT/, 'the error quotes the service naming the bad variable');
+
+  const stopped = await stack.stopped;
+  assert.equal(stopped.reason, 'config_error');
+  assert.equal(stopped.service, 'users');
+  assert.equal(stopped.clean, false);
+  assert.equal(runnerEvents(lines, 'service_config_error', 'users')[0]?.record?.level, 'fatal', 'reported in the log');
+
+  // Well past the first restart delay (250 ms): a restart would have happened by now.
+  await sleep(1_500);
+  assert.equal(runnerEvents(lines, 'service_starting', 'users').length, 1, 'users was started once');
+  assert.equal(stack.status('users').state, 'failed');
+  assert.equal(stack.status('inventory').state, 'stopped', 'the rest of the stack was stopped');
+  assert.equal(await readyzStatus(stack.url('inventory')), 'refused');
+});

@@ -1,0 +1,38 @@
+import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+
+/**
+ * Every variable the gateway reads, checked once at start. The gateway is the one public entry,
+ * so it must be told where every service behind it is.
+ */
+export const configSchema = z.object({
+  ...serviceConfigFields({ name: 'gateway', port: 8080 }),
+  USERS_URLS: env.urlList(),
+  INVENTORY_URLS: env.urlList(),
+  ORDERS_URLS: env.urlList(),
+  NOTIFICATIONS_URLS: env.urlList(),
+  /** Where the users service publishes its token keys; by default the first users instance's JWKS. */
+  USERS_JWKS_URL: env.url().optional(),
+  TOKEN_ISSUER: z.string().min(1).default('baton-users'),
+  TOKEN_AUDIENCE: z.string().min(1).default('baton'),
+  /** How far the gateway's clock may be from the users service's when checking expiry. */
+  TOKEN_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /** Requests per minute from one client address, over the whole API. */
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: env.positiveInt(600),
+  /** Requests per minute from one signed-in user. */
+  RATE_LIMIT_PER_USER_PER_MINUTE: env.positiveInt(300),
+  /** The largest request body accepted; larger ones get 413. */
+  BODY_LIMIT_BYTES: env.positiveInt(64 * 1024),
+  /**
+   * Per-route deadlines, the first budget a request gets, as JSON: `{"POST /api/v1/orders": 8000}`.
+   * Routes not named get REQUEST_DEADLINE_MS.
+   */
+  ROUTE_DEADLINES_MS: env.json(z.record(z.string(), z.number().int().min(1).max(300_000))).default({ 'POST /api/v1/orders': 8_000 }),
+  /** The longest one call to a service may take within a request's deadline. */
+  UPSTREAM_TIMEOUT_MS: env.milliseconds(8_000),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export function readConfig(environment: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(configSchema, environment);
+}

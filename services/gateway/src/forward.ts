@@ -1,0 +1,63 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { KitError, isCode } from '@baton/kit/errors';
+import { UpstreamError, type HttpClient, type HttpMethod } from '@baton/kit/http';
+import { signalOf } from '@baton/kit/service';
+
+export interface ForwardOptions {
+  method: HttpMethod;
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  /** Pass the caller's bearer token on, so the service checks who is asking itself. */
+  withCredentials?: boolean;
+  idempotencyKey?: string;
+}
+
+// Members every problem document has; the rest are a service's own, caller-safe extensions.
+const standardMembers = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'reason', 'request_id', 'errors', 'retries_exhausted']);
+
+/**
+ * Sends a validated public request on to the service that owns it, through the kit's client
+ * (the request's deadline, breaker, retries where safe), and answers with the service's status
+ * and body. The services behind the gateway are Baton's own, so their problem documents
+ * (field errors, the SKUs out of stock) reach the caller as they said them.
+ */
+export async function forward(request: FastifyRequest, reply: FastifyReply, client: HttpClient, options: ForwardOptions): Promise<void> {
+  const headers: Record<string, string> = {};
+  if (options.withCredentials && request.headers.authorization) headers.authorization = request.headers.authorization;
+  const query = options.query === undefined ? undefined : Object.fromEntries(Object.entries(options.query).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
+  try {
+    const response = await client.request({
+      method: options.method,
+      path: options.path,
+      ...(query ? { query } : {}),
+      ...(options.body === undefined ? {} : { body: options.body }),
+      headers,
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      signal: signalOf(request),
+      requestId: request.id,
+    });
+    // Sent as the service wrote it: the route's response schema documents the API, and must not
+    // reshape (or strip) what the owning service answered.
+    await reply.code(response.status).type('application/json; charset=utf-8').send(JSON.stringify(response.body));
+  } catch (error) {
+    throw withServiceDetails(KitError.from(error));
+  }
+}
+
+function withServiceDetails(error: KitError): KitError {
+  const received = error.cause instanceof UpstreamError ? error.cause.received : undefined;
+  if (typeof received !== 'object' || received === null || !isCode((received as { code?: unknown }).code)) return error;
+  const problem = received as Record<string, unknown>;
+  const details = Object.fromEntries(Object.entries(problem).filter(([key]) => !standardMembers.has(key)));
+  const fields = Array.isArray(problem.errors)
+    ? problem.errors.filter((f): f is { field: string; message: string } => typeof f?.field === 'string' && typeof f?.message === 'string')
+    : [];
+  return new KitError(error.code, error.message, {
+    cause: error,
+    reason: error.reason,
+    retryAfterSeconds: error.retryAfterSeconds,
+    details: { ...details, ...error.details },
+    fields,
+  });
+}

@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import { createTokenVerifier } from '@baton/kit/auth';
+import type { ServiceDefinition } from '@baton/kit/service';
+import { createAuthenticator } from './auth.ts';
+import type { Config } from './config.ts';
+import { installApiDocs } from './openapi.ts';
+import { installRateLimits } from './rate-limits.ts';
+import { registerApiRoutes } from './routes/api-routes.ts';
+import { createUpstreams } from './upstreams.ts';
+
+export const gatewayService: ServiceDefinition<Config> = {
+  name: 'gateway',
+  migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
+  async setup(app, { config, createHttpClient }) {
+    const upstreams = createUpstreams(config, createHttpClient);
+    const limits = await installRateLimits(app, {
+      perAddressPerMinute: config.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+      perUserPerMinute: config.RATE_LIMIT_PER_USER_PER_MINUTE,
+    });
+    const verifier = createTokenVerifier({
+      jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', config.USERS_URLS[0]).href,
+      issuer: config.TOKEN_ISSUER,
+      audience: config.TOKEN_AUDIENCE,
+      clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,
+    });
+
+    // Every API request counts against its address first; the body limit is the gateway's.
+    app.addHook('onRequest', async function limitByAddress(request) {
+      if (request.url.startsWith('/api/')) await limits.checkAddress(request);
+    });
+    app.addHook('onRoute', function applyRouteSettings(route) {
+      route.bodyLimit ??= config.BODY_LIMIT_BYTES;
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const deadlineMs = methods.map((m) => config.ROUTE_DEADLINES_MS[`${m} ${route.url}`]).find((ms) => ms !== undefined);
+      if (deadlineMs !== undefined) route.config = { ...route.config, deadlineMs };
+    });
+
+    await installApiDocs(app);
+    registerApiRoutes(app, upstreams, createAuthenticator(verifier, limits));
+  },
+};

@@ -1,0 +1,21 @@
+import type { HttpClient } from '@baton/kit/http';
+import type { ServiceContext } from '@baton/kit/service';
+import type { Config } from './config.ts';
+
+export interface Upstreams {
+  users: HttpClient;
+  inventory: HttpClient;
+  orders: HttpClient;
+  notifications: HttpClient;
+}
+
+/** One kit client per service behind the gateway: a keep-alive pool, breakers and retries each. */
+export function createUpstreams(config: Config, createHttpClient: ServiceContext<Config>['createHttpClient']): Upstreams {
+  const client = (name: string, urls: string[]) => createHttpClient({ name, urls, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  return {
+    users: client('users', config.USERS_URLS),
+    inventory: client('inventory', config.INVENTORY_URLS),
+    orders: client('orders', config.ORDERS_URLS),
+    notifications: client('notifications', config.NOTIFICATIONS_URLS),
+  };
+}

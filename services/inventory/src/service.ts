@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import type { ServiceDefinition } from '@baton/kit/service';
+import type { Config } from './config.ts';
+import { startExpirySweeper } from './reservations/expiry-sweeper.ts';
+import { registerProductRoutes } from './routes/product-routes.ts';
+import { registerReservationRoutes } from './routes/reservation-routes.ts';
+
+/** The inventory service: the catalogue, its stock, and the reservations checkout holds on it. */
+export const inventoryService: ServiceDefinition<Config> = {
+  name: 'inventory',
+  migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
+  setup(app, { config, db, logger, onClose }) {
+    registerProductRoutes(app, { db });
+    registerReservationRoutes(app, { db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS });
+
+    const sweeper = startExpirySweeper({
+      db,
+      logger,
+      sweepIntervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
+      batchSize: config.RESERVATION_SWEEP_BATCH_SIZE,
+    });
+    // Closers run after in-flight requests finished and before the database closes.
+    onClose(() => sweeper.stop());
+  },
+};

@@ -1,0 +1,94 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database, Queryable, QueryOptions } from '@baton/kit/db';
+import { Code, KitError } from '@baton/kit/errors';
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export type Claim =
+  | { kind: 'owner'; orderId: string }
+  | { kind: 'replay'; response: StoredResponse };
+
+/** Requests that started this long ago and never finished belong to a crashed process. */
+const staleAfterSeconds = 30;
+const pollIntervalMs = 50;
+
+/** A stable hash of the request body: the same items in any key order hash the same. */
+export function requestHash(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Idempotency keys, stored in the orders database. Written by hand because the rule is the
+ * heart of checkout: the first request with a key owns it (an insert that wins the primary
+ * key), later ones with the same body wait for and replay its answer, and one with another
+ * body is refused with 422. Final answers are kept; answers that say "try again" (5xx) drop the
+ * key so a retry can do the work.
+ */
+export function createIdempotencyStore(db: Database) {
+  async function claim(userId: string, key: string, hash: string, options: QueryOptions): Promise<Claim> {
+    for (;;) {
+      const orderId = randomUUID();
+      const inserted = await db.query<{ order_id: string }>(
+        `insert into idempotency_keys (user_id, key, request_hash, order_id, state)
+         values ($1, $2, $3, $4, 'started') on conflict do nothing returning order_id`,
+        [userId, key, hash, orderId], options);
+      if (inserted.rows[0]) return { kind: 'owner', orderId: inserted.rows[0].order_id };
+
+      const { rows } = await db.query<{ request_hash: string; order_id: string; state: string; response_status: number | null; response_body: unknown; stale: boolean }>(
+        `select request_hash, order_id, state, response_status, response_body,
+                updated_at < now() - make_interval(secs => $3) as stale
+         from idempotency_keys where user_id = $1 and key = $2`,
+        [userId, key, staleAfterSeconds], options);
+      const row = rows[0];
+      if (!row) continue; // Released between our insert and select: try to own it again.
+      if (row.request_hash !== hash) {
+        throw new KitError(Code.FailedPrecondition, 'this Idempotency-Key was used with a different request', {
+          reason: 'idempotency_key_reused', fields: [{ field: 'headers.idempotency-key', message: 'already used with another body' }],
+        });
+      }
+      if (row.state === 'completed' && row.response_status !== null) {
+        const body = typeof row.response_body === 'string' ? JSON.parse(row.response_body) as unknown : row.response_body;
+        return { kind: 'replay', response: { status: row.response_status, body } };
+      }
+      if (row.stale) {
+        // The owner died mid-way. Taking over is safe: the order id stays the same, and
+        // inventory's reservation for that order id is idempotent.
+        const taken = await db.query(
+          `update idempotency_keys set updated_at = now() where user_id = $1 and key = $2 and state = 'started'
+             and updated_at < now() - make_interval(secs => $3)`, [userId, key, staleAfterSeconds], options);
+        if (taken.rowCount > 0) return { kind: 'owner', orderId: row.order_id };
+      }
+      // Another request with this key is at work: wait for its answer within our own deadline.
+      await sleep(pollIntervalMs, undefined, options.signal ? { signal: options.signal } : {});
+    }
+  }
+
+  /** Stores the answer; pass `tx` to store it in the same transaction as the work it answers. */
+  async function complete(userId: string, key: string, response: StoredResponse, { tx = db, ...options }: QueryOptions & { tx?: Queryable }): Promise<void> {
+    await tx.query(
+      `update idempotency_keys set state = 'completed', response_status = $3, response_body = $4::jsonb, updated_at = now()
+       where user_id = $1 and key = $2`,
+      [userId, key, response.status, JSON.stringify(response.body)], options);
+  }
+
+  async function release(userId: string, key: string, options: QueryOptions = {}): Promise<void> {
+    await db.query(`delete from idempotency_keys where user_id = $1 and key = $2 and state = 'started'`, [userId, key], options);
+  }
+
+  return { claim, complete, release };
+}
+
+export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

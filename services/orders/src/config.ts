@@ -1,0 +1,29 @@
+import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+
+/**
+ * Every variable the orders service reads, checked once at start. Orders cannot work without
+ * knowing where users and inventory are, so their addresses have no default: the dev runner
+ * (or a Kubernetes manifest) says where they are.
+ */
+export const configSchema = z.object({
+  ...serviceConfigFields({ name: 'orders', port: 8083 }),
+  /** Base URLs of the users service instances, comma-separated. */
+  USERS_URLS: env.urlList(),
+  /** Base URLs of the inventory service instances, comma-separated. */
+  INVENTORY_URLS: env.urlList(),
+  /** Where the users service publishes its token keys; by default the first users instance's JWKS. */
+  USERS_JWKS_URL: env.url().optional(),
+  /** Access tokens must carry exactly this issuer and audience. */
+  TOKEN_ISSUER: z.string().min(1).default('baton-users'),
+  TOKEN_AUDIENCE: z.string().min(1).default('baton'),
+  /** The longest a checkout may take, whatever budget the caller sends. */
+  CHECKOUT_DEADLINE_MS: env.milliseconds(8_000),
+  /** The longest one call to users or inventory may take within that. */
+  UPSTREAM_TIMEOUT_MS: env.milliseconds(3_000),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export function readConfig(environment: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(configSchema, environment);
+}

@@ -1,0 +1,24 @@
+export type OrderStatus = 'pending' | 'confirmed' | 'cancelled';
+
+export interface OrderLine {
+  sku: string;
+  quantity: number;
+  priceCents: number;
+}
+
+/** An order as the API shows it. */
+export interface Order {
+  id: string;
+  userId: string;
+  status: OrderStatus;
+  items: OrderLine[];
+  totalCents: number;
+  currency: string;
+  createdAt: string;
+}
+
+/** The public view: the owner is implied by who asks. */
+export function orderView(order: Order) {
+  const { userId: _owner, ...view } = order;
+  return view;
+}

@@ -1,0 +1,72 @@
+import type { Queryable, QueryOptions } from '@baton/kit/db';
+import type { Order, OrderLine, OrderStatus } from './order.ts';
+
+type ItemRow = { sku: string; quantity: number; price_cents: number };
+
+// A type, not an interface, so it fits the database's row type.
+type OrderRow = {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  total_cents: string | number;
+  currency: string;
+  created_at: Date | string;
+  items: ItemRow[] | string | null;
+};
+
+const selectOrders = `
+  select o.id, o.user_id, o.status, o.total_cents, o.currency, o.created_at,
+         coalesce((select json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'price_cents', i.price_cents) order by i.sku)
+                   from order_items i where i.order_id = o.id), '[]'::json) as items
+  from orders o`;
+
+function toOrder(row: OrderRow): Order {
+  const items: ItemRow[] = typeof row.items === 'string' ? JSON.parse(row.items) as ItemRow[] : (row.items ?? []);
+  return {
+    id: row.id,
+    userId: row.user_id,
+    status: row.status,
+    items: items.map((i) => ({ sku: i.sku, quantity: i.quantity, priceCents: i.price_cents })),
+    totalCents: Number(row.total_cents),
+    currency: row.currency,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+export async function insertOrder(tx: Queryable, order: Order, options: QueryOptions): Promise<void> {
+  await tx.query(
+    'insert into orders (id, user_id, status, total_cents, currency, created_at) values ($1, $2, $3, $4, $5, $6)',
+    [order.id, order.userId, order.status, order.totalCents, order.currency, order.createdAt],
+    options,
+  );
+  for (const line of order.items) {
+    await tx.query('insert into order_items (order_id, sku, quantity, price_cents) values ($1, $2, $3, $4)',
+      [order.id, line.sku, line.quantity, line.priceCents], options);
+  }
+}
+
+export async function findOrder(db: Queryable, id: string, options: QueryOptions): Promise<Order | undefined> {
+  const { rows } = await db.query<OrderRow>(`${selectOrders} where o.id = $1`, [id], options);
+  return rows[0] ? toOrder(rows[0]) : undefined;
+}
+
+/** A user's orders, newest first, by keyset on (created_at, id) so pages stay stable under inserts. */
+export async function listOrders(db: Queryable, userId: string, page: { limit: number; after?: { createdAt: string; id: string } | undefined }, options: QueryOptions): Promise<Order[]> {
+  const params: unknown[] = [userId, page.limit];
+  let where = 'where o.user_id = $1';
+  if (page.after) {
+    params.push(page.after.createdAt, page.after.id);
+    where += ' and (o.created_at, o.id) < ($3::timestamptz, $4::uuid)';
+  }
+  const { rows } = await db.query<OrderRow>(`${selectOrders} ${where} order by o.created_at desc, o.id desc limit $2`, params, options);
+  return rows.map(toOrder);
+}
+
+export async function setOrderStatus(db: Queryable, id: string, from: OrderStatus[], to: OrderStatus, options: QueryOptions): Promise<boolean> {
+  const { rowCount } = await db.query('update orders set status = $3 where id = $1 and status = any($2::text[])', [id, from, to], options);
+  return rowCount > 0;
+}
+
+export function lineTotalCents(lines: OrderLine[]): number {
+  return lines.reduce((sum, line) => sum + line.quantity * line.priceCents, 0);
+}

@@ -1,0 +1,60 @@
+import { Code, KitError } from '@baton/kit/errors';
+import type { HttpClient } from '@baton/kit/http';
+import { UpstreamError } from '@baton/kit/http';
+import type { CallOptions } from './call-options.ts';
+import type { InventoryApi, Reservation, UsersApi } from './upstreams.ts';
+
+const call = (options: CallOptions) => ({ signal: options.signal, ...(options.requestId ? { requestId: options.requestId } : {}) });
+
+/** The users service over HTTP/JSON, through the kit's client (deadline, breaker, retries). */
+export function createHttpUsersApi(client: HttpClient): UsersApi {
+  return {
+    async getUser(userId, options) {
+      const { body } = await client.request<{ id: string; email: string; name: string }>({
+        method: 'GET', path: `/v1/users/${encodeURIComponent(userId)}`, ...call(options),
+      });
+      return body;
+    },
+  };
+}
+
+/**
+ * The inventory service over HTTP/JSON. Reserving is a POST, made repeatable (and so
+ * retryable) by its idempotency key, the order id: inventory reserves once per order id.
+ */
+export function createHttpInventoryApi(client: HttpClient): InventoryApi {
+  const post = async (path: string, body: unknown, orderId: string, options: CallOptions) => {
+    try {
+      const response = await client.request<Reservation>({ method: 'POST', path, body, idempotencyKey: `reservation-${orderId}`, ...call(options) });
+      return response.body;
+    } catch (error) {
+      throw withOutOfStockDetails(KitError.from(error));
+    }
+  };
+  return {
+    reserve: (orderId, items, options) => post('/v1/reservations', { orderId, items }, orderId, options),
+    confirm: (orderId, options) => post(`/v1/reservations/${orderId}/confirm`, undefined, orderId, options),
+    release: (orderId, options) => post(`/v1/reservations/${orderId}/release`, undefined, orderId, options),
+  };
+}
+
+/**
+ * Inventory names the SKUs that lacked stock in its problem document; the kit's client keeps
+ * an upstream's extra members out of the caller's error (they could say anything), so orders
+ * copies the one list it knows to be safe into its own answer.
+ */
+function withOutOfStockDetails(error: KitError): KitError {
+  if (error.code !== Code.Aborted || error.reason !== 'out_of_stock' || !(error.cause instanceof UpstreamError)) return error;
+  const received = error.cause.received as { unavailable?: unknown } | undefined;
+  const unavailable = Array.isArray(received?.unavailable)
+    ? received.unavailable.flatMap((line: unknown) => {
+      const l = line as { sku?: unknown; requested?: unknown; available?: unknown };
+      return typeof l.sku === 'string' && typeof l.requested === 'number' && typeof l.available === 'number'
+        ? [{ sku: l.sku, requested: l.requested, available: l.available }] : [];
+    })
+    : [];
+  const skus = unavailable.map((line) => line.sku).join(', ');
+  return new KitError(Code.Aborted, skus ? `out of stock: ${skus}` : error.message, {
+    reason: 'out_of_stock', details: { unavailable }, cause: error,
+  });
+}

@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { migrate, openMemoryPglite, type Database } from '@baton/kit/db';
+import { Code, KitError } from '@baton/kit/errors';
+import { createSilentLogger } from '@baton/kit/testing';
+import { createIdempotencyStore } from '../src/checkout/idempotency.ts';
+import { placeOrder, type CheckoutDeps } from '../src/checkout/place-order.ts';
+import type { InventoryApi, Reservation, UsersApi } from '../src/upstreams/upstreams.ts';
+
+// Checkout's own rules, on a real SQL engine (in-memory PGlite) with the two upstreams faked:
+// what happens to the stock and the key when a step fails is the point here, not the network.
+
+const userId = '00000000-0000-4000-8000-000000000001';
+const items = [{ sku: 'COFFEE-1KG', quantity: 2 }];
+const options = { signal: new AbortController().signal };
+
+function fakeInventory(overrides: Partial<InventoryApi> = {}) {
+  const calls: string[] = [];
+  const reservation = (orderId: string, status: Reservation['status']): Reservation => ({
+    orderId, status, items: [{ sku: 'COFFEE-1KG', quantity: 2, priceCents: 2490, currency: 'EUR' }],
+  });
+  const inventory: InventoryApi = {
+    reserve: async (orderId) => { calls.push('reserve'); return reservation(orderId, 'held'); },
+    confirm: async (orderId) => { calls.push('confirm'); return reservation(orderId, 'confirmed'); },
+    release: async (orderId) => { calls.push('release'); return reservation(orderId, 'released'); },
+    ...overrides,
+  };
+  return { inventory, calls };
+}
+
+const users: UsersApi = { getUser: async (id) => ({ id, email: 'a@example.com', name: 'A' }) };
+
+async function checkoutWith(t: { after(fn: () => unknown): void }, inventory: InventoryApi, db?: Database): Promise<CheckoutDeps & { db: Database }> {
+  const database = db ?? await openMemoryPglite();
+  t.after(() => database.close());
+  await migrate(database, fileURLToPath(new URL('../migrations/', import.meta.url)));
+  return { db: database, idempotency: createIdempotencyStore(database), users, inventory, logger: createSilentLogger('orders') };
+}
+
+test('an order is stored with the reserved prices and its reservation confirmed', async (t) => {
+  const { inventory, calls } = fakeInventory();
+  const deps = await checkoutWith(t, inventory);
+  const answer = await placeOrder(deps, { userId, idempotencyKey: 'key-00000001', items }, options);
+  assert.equal(answer.status, 201);
+  assert.equal((answer.body as { totalCents: number }).totalCents, 4980);
+  assert.deepEqual(calls, ['reserve', 'confirm']);
+  const { rows } = await deps.db.query<{ reservation_confirmed: boolean }>('select reservation_confirmed from orders');
+  assert.deepEqual(rows, [{ reservation_confirmed: true }]);
+});
+
+test('if storing the order fails after the reservation, the reservation is released and the key freed', async (t) => {
+  const { inventory, calls } = fakeInventory();
+  const deps = await checkoutWith(t, inventory);
+  // The orders table refuses inserts: storing fails after the stock was reserved.
+  await deps.db.exec(`create function refuse() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
+    create trigger refuse_orders before insert on orders for each row execute function refuse();`);
+  await assert.rejects(placeOrder(deps, { userId, idempotencyKey: 'key-00000002', items }, options), (error: unknown) => KitError.from(error).code === Code.Internal);
+  assert.deepEqual(calls, ['reserve', 'release']);
+  const keys = await deps.db.query('select * from idempotency_keys');
+  assert.equal(keys.rowCount, 0, 'the key is free for a retry');
+});
+
+test('a business conflict is a final answer: stored with the key and replayed, with no second reservation', async (t) => {
+  let reserves = 0;
+  const { inventory } = fakeInventory({
+    reserve: async () => {
+      reserves += 1;
+      throw new KitError(Code.Aborted, 'out of stock: COFFEE-1KG', { reason: 'out_of_stock', details: { unavailable: [{ sku: 'COFFEE-1KG', requested: 2, available: 0 }] } });
+    },
+  });
+  const deps = await checkoutWith(t, inventory);
+  const first = await placeOrder(deps, { userId, idempotencyKey: 'key-00000003', items }, options);
+  const again = await placeOrder(deps, { userId, idempotencyKey: 'key-00000003', items }, options);
+  assert.equal(first.status, 409);
+  assert.deepEqual(again, first);
+  assert.deepEqual((first.body as { unavailable: unknown }).unavailable, [{ sku: 'COFFEE-1KG', requested: 2, available: 0 }]);
+  assert.equal(reserves, 1);
+});
+
+test('a dependency that is down frees the key, so the same request can succeed later', async (t) => {
+  let down = true;
+  const { inventory } = fakeInventory();
+  const flaky: InventoryApi = {
+    ...inventory,
+    reserve: async (orderId, lines, o) => {
+      if (down) throw new KitError(Code.Unavailable, 'a dependency is unavailable');
+      return inventory.reserve(orderId, lines, o);
+    },
+  };
+  const deps = await checkoutWith(t, flaky);
+  await assert.rejects(placeOrder(deps, { userId, idempotencyKey: 'key-00000004', items }, options), (error: unknown) => KitError.from(error).code === Code.Unavailable);
+  down = false;
+  const answer = await placeOrder(deps, { userId, idempotencyKey: 'key-00000004', items }, options);
+  assert.equal(answer.status, 201);
+});
+
+test('a confirmation that fails leaves the order standing for the reconciler', async (t) => {
+  const { inventory } = fakeInventory({ confirm: async () => { throw new KitError(Code.Unavailable, 'down'); } });
+  const deps = await checkoutWith(t, inventory);
+  const answer = await placeOrder(deps, { userId, idempotencyKey: 'key-00000005', items }, options);
+  assert.equal(answer.status, 201);
+  const { rows } = await deps.db.query<{ status: string; reservation_confirmed: boolean }>('select status, reservation_confirmed from orders');
+  assert.deepEqual(rows, [{ status: 'confirmed', reservation_confirmed: false }]);
+});
+
+test('the same key with another body is refused with 422 (failed_precondition)', async (t) => {
+  const { inventory } = fakeInventory();
+  const deps = await checkoutWith(t, inventory);
+  await placeOrder(deps, { userId, idempotencyKey: 'key-00000006', items }, options);
+  await assert.rejects(
+    placeOrder(deps, { userId, idempotencyKey: 'key-00000006', items: [{ sku: 'COFFEE-1KG', quantity: 3 }] }, options),
+    (error: unknown) => KitError.from(error).code === Code.FailedPrecondition,
+  );
+});

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { tokenResponse } from '@baton/contracts/http';
+import type { Database } from '@baton/kit/db';
+import { Code, KitError } from '@baton/kit/errors';
+import { signalOf } from '@baton/kit/service';
+import type { PasswordHasher } from '../password-hasher.ts';
+import type { AccessTokenIssuer } from '../tokens/access-tokens.ts';
+import { findUserByEmail, replacePasswordHash } from '../users/repository.ts';
+import { loginBody } from './schemas.ts';
+
+const bodyLimitBytes = 16 * 1024;
+
+export interface LoginRouteDeps {
+  db: Database;
+  passwords: PasswordHasher;
+  tokens: AccessTokenIssuer;
+}
+
+/**
+ * POST /v1/auth/login: an email and password for a short-lived access token. A wrong password
+ * and an unknown email get the same answer after the same work (a hash is checked either way),
+ * so neither the answer nor its timing says whether an account exists.
+ */
+export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens }: LoginRouteDeps): void {
+  app.withTypeProvider<ZodTypeProvider>().post('/v1/auth/login', {
+    bodyLimit: bodyLimitBytes,
+    schema: { body: loginBody, response: { 200: tokenResponse } },
+  }, async function login(request) {
+    const { email, password } = request.body;
+    const signal = signalOf(request);
+    const user = await findUserByEmail(db, email, { signal });
+    const matches = await passwords.verify(password, user?.password_hash, { signal });
+    if (user === undefined || !matches) {
+      throw new KitError(Code.Unauthenticated, 'the email or password is not right', { reason: 'wrong_credentials' });
+    }
+    if (passwords.needsRehash(user.password_hash)) {
+      // The cost was changed since this hash was made, and the password is at hand only now.
+      // Best effort: a sign-in that is right does not fail for it, and the next one tries again.
+      try {
+        const upgraded = await passwords.hash(password, { signal });
+        await replacePasswordHash(db, user.id, { from: user.password_hash, to: upgraded }, { signal });
+      } catch (error) {
+        signal.throwIfAborted();
+        request.log.warn({ err: error }, 'could not redo a password hash with the current parameters');
+      }
+    }
+    const { accessToken, expiresIn } = await tokens.issue(user.id, { signal });
+    return { accessToken, tokenType: 'Bearer' as const, expiresIn };
+  });
+}

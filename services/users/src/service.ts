@@ -1,0 +1,49 @@
+import { fileURLToPath } from 'node:url';
+import { Counter } from 'prom-client';
+import type { ServiceDefinition } from '@baton/kit/service';
+import type { Config } from './config.ts';
+import { createPasswordHasher } from './password-hasher.ts';
+import { registerAdminKeyRoutes } from './routes/admin-keys.ts';
+import { registerJwksRoute } from './routes/jwks.ts';
+import { registerLoginRoute } from './routes/login.ts';
+import { registerRegisterRoute } from './routes/register.ts';
+import { registerUserRoutes } from './routes/users.ts';
+import { createAccessTokenIssuer } from './tokens/access-tokens.ts';
+import { createOwnTokenVerifier } from './tokens/own-token-verifier.ts';
+import { ensureSigningKey } from './tokens/signing-keys.ts';
+
+// A retired key stays published this much longer than the token lifetime, for clocks that
+// disagree (this host's, the database's, a verifier's) and verifiers' clock tolerance.
+const publicationSlackSeconds = 60;
+
+/** The users service: accounts, their passwords, and the access tokens that prove a sign-in. */
+export const usersService: ServiceDefinition<Config> = {
+  name: 'users',
+  migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
+  async setup(app, { config, db, logger, metrics }) {
+    const { created } = await ensureSigningKey(db);
+    if (created) logger.info('generated the first signing key');
+
+    const hashes = new Counter({
+      name: 'users_password_hashes_total',
+      help: 'scrypt password hashes computed, by purpose (hash: a new password; verify: a sign-in, against a dummy hash when the email is unknown).',
+      labelNames: ['purpose'],
+      registers: [metrics.registry],
+    });
+    const passwords = await createPasswordHasher({
+      log2N: config.PASSWORD_SCRYPT_LOG2_N,
+      maxConcurrent: config.PASSWORD_HASH_CONCURRENCY,
+      onHash: (purpose) => hashes.inc({ purpose }),
+    });
+    const issuer = config.TOKEN_ISSUER;
+    const audience = config.TOKEN_AUDIENCE;
+    const retiredForSeconds = config.TOKEN_TTL_SECONDS + publicationSlackSeconds;
+
+    registerRegisterRoute(app, { db, passwords });
+    registerLoginRoute(app, { db, passwords, tokens: createAccessTokenIssuer(db, { issuer, audience, ttlSeconds: config.TOKEN_TTL_SECONDS }) });
+    registerUserRoutes(app, { db, tokens: createOwnTokenVerifier(db, { issuer, audience, retiredForSeconds }) });
+    registerJwksRoute(app, { db, retiredForSeconds });
+    // Without an admin token there is no way to authorise a rotation, so the route does not exist.
+    if (config.ADMIN_TOKEN !== undefined) registerAdminKeyRoutes(app, { db, adminToken: config.ADMIN_TOKEN });
+  },
+};

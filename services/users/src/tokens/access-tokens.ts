@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { importJWK, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { accessTokenAlgorithm, accessTokenType } from '@baton/kit/auth';
+import type { Database } from '@baton/kit/db';
+import { Code, KitError } from '@baton/kit/errors';
+import { findActiveSigningKey } from './signing-keys.ts';
+
+export interface AccessTokenSettings {
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+export interface SignAccessTokenInput extends AccessTokenSettings {
+  userId: string;
+  /** When the token is issued, in seconds since the epoch; `exp` is this plus `ttlSeconds`. */
+  issuedAtSeconds: number;
+}
+
+/**
+ * Signs one access token: EdDSA, `kid` and `typ` in the header, and `iss`, `aud`, `sub` (the
+ * user), `iat`, `exp` and a random `jti` in the claims. Nothing else goes in: a token is
+ * readable by whoever holds it, so it carries no email or name.
+ */
+export function signAccessToken(key: { kid: string; privateKey: CryptoKey }, { userId, issuer, audience, ttlSeconds, issuedAtSeconds }: SignAccessTokenInput): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: accessTokenAlgorithm, kid: key.kid, typ: accessTokenType })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setSubject(userId)
+    .setIssuedAt(issuedAtSeconds)
+    .setExpirationTime(issuedAtSeconds + ttlSeconds)
+    .setJti(randomUUID())
+    .sign(key.privateKey);
+}
+
+export interface AccessTokenIssuer {
+  issue(userId: string, options: { signal: AbortSignal }): Promise<{ accessToken: string; expiresIn: number }>;
+}
+
+/**
+ * Issues access tokens with whichever key is active in the database at the moment, read at
+ * every sign-in (one indexed row), so a rotation made through any replica takes effect in all
+ * of them at once. Only the import of a key into a CryptoKey is cached, by `kid`.
+ */
+export function createAccessTokenIssuer(db: Database, settings: AccessTokenSettings): AccessTokenIssuer {
+  let imported: { kid: string; privateKey: Promise<CryptoKey> } | undefined;
+
+  function privateKeyOf(kid: string, privateJwk: JWK): Promise<CryptoKey> {
+    if (imported?.kid !== kid) {
+      imported = { kid, privateKey: importJWK(privateJwk, accessTokenAlgorithm) as Promise<CryptoKey> };
+    }
+    return imported.privateKey;
+  }
+
+  return {
+    async issue(userId, { signal }) {
+      const active = await findActiveSigningKey(db, { signal });
+      if (active === undefined) {
+        // ensureSigningKey runs at start, so this is a database changed behind our back.
+        throw new KitError(Code.Internal, 'internal error', { cause: new Error('no active signing key') });
+      }
+      const privateKey = await privateKeyOf(active.kid, active.privateJwk);
+      const accessToken = await signAccessToken({ kid: active.kid, privateKey }, {
+        ...settings,
+        userId,
+        issuedAtSeconds: Math.floor(Date.now() / 1_000),
+      });
+      return { accessToken, expiresIn: settings.ttlSeconds };
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/** A users row as the database returns it. The password hash never leaves this service. */
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+}
+
+/** What callers see of a user. */
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export function userView(row: UserRow): UserView {
+  return { id: row.id, email: row.email, name: row.name };
+}

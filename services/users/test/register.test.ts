@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { createSuiteScope, createTestDatabase } from '@baton/kit/testing';
+import { startUsers, uniqueEmail, type Problem, type TestUsers } from './support/users.ts';
+
+const password = 'correct horse battery staple';
+
+void describe('registration and reading accounts', () => {
+  const suite = createSuiteScope();
+  let users: TestUsers;
+  before(async () => {
+    users = await startUsers(suite);
+  });
+
+  void it('creates an account with a normalised email and answers 201 with it', async () => {
+    const email = uniqueEmail('Ada');
+    const answer = await users.client.register({ email: `  ${email.toUpperCase()} `, password, name: ' Ada Lovelace ' });
+    assert.equal(answer.status, 201, JSON.stringify(answer.body));
+    assert.deepEqual(Object.keys(answer.body).sort(), ['email', 'id', 'name']);
+    assert.equal(answer.body.email, email.toLowerCase());
+    assert.equal(answer.body.name, 'Ada Lovelace');
+    assert.equal(answer.headers.get('location'), `/v1/users/${answer.body.id}`);
+
+    const read = await users.client.user(answer.body.id);
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body, answer.body);
+  });
+
+  void it('stores a self-describing scrypt hash, never the password', async () => {
+    const email = uniqueEmail();
+    const answer = await users.client.register({ email, password, name: 'Hash' });
+    assert.equal(answer.status, 201);
+    const { rows } = await users.service.db.query<{ password_hash: string }>('select password_hash from users where id = $1', [answer.body.id]);
+    const stored = rows[0]?.password_hash ?? '';
+    assert.match(stored, /^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    assert.ok(!stored.includes(password));
+  });
+
+  void it('answers 409 naming the email for an email that is taken, whatever its letter case', async () => {
+    const email = uniqueEmail();
+    assert.equal((await users.client.register({ email, password, name: 'First' })).status, 201);
+    for (const again of [email, email.toUpperCase(), ` ${email.replace(/^./, (c) => c.toUpperCase())}\t`]) {
+      const answer = await users.client.register({ email: again, password: 'another password', name: 'Second' });
+      assert.equal(answer.status, 409, `for ${JSON.stringify(again)}: ${JSON.stringify(answer.body)}`);
+      assert.match(answer.contentType, /^application\/problem\+json/);
+      const problem = answer.body as unknown as Problem;
+      assert.equal(problem.code, 'already_exists');
+      assert.deepEqual(problem.errors?.map((e) => e.field), ['body.email']);
+    }
+  });
+
+  void it('lets exactly one of ten simultaneous registrations of one email through', async () => {
+    const email = uniqueEmail('race');
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+      users.client.register({ email: i % 2 === 0 ? email : email.toUpperCase(), password, name: `Racer ${i}` })));
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+    const { rows } = await users.service.db.query('select id from users where email = $1', [email]);
+    assert.equal(rows.length, 1);
+  });
+
+  void it('answers 404 for a user that does not exist and 400 for an id that is no UUID', async () => {
+    const missing = await users.client.user(randomUUID());
+    assert.equal(missing.status, 404);
+    assert.equal((missing.body as unknown as Problem).code, 'not_found');
+
+    const malformed = await users.client.user('not-a-uuid');
+    assert.equal(malformed.status, 400);
+    assert.equal((malformed.body as unknown as Problem).errors?.[0]?.field, 'params.id');
+  });
+
+  void it('never writes a password to its logs', async () => {
+    const secret = `never-logged-${randomUUID()}`;
+    await users.client.register({ email: uniqueEmail(), password: secret, name: 'Quiet' });
+    await users.client.login(uniqueEmail(), secret);
+    // A request the kit logs at info with its fields: the body is refused, and must not be echoed.
+    await users.client.send('POST', '/v1/users', { json: { email: 'no-at-sign', password: secret, name: 'Loud' } });
+    assert.ok(users.logs.length > 0);
+    assert.ok(!JSON.stringify(users.logs).includes(secret));
+  });
+});
+
+void describe('registration on PostgreSQL', () => {
+  // PGlite runs one statement at a time; a real server runs the ten inserts truly at once, so
+  // only there does the unique constraint face a real race.
+  void it('lets exactly one of ten simultaneous registrations of one email through', async (t) => {
+    const url = await createTestDatabase(t);
+    if (url === undefined) return;
+    const users = await startUsers(t, { DATABASE_URL: url });
+    const email = uniqueEmail('race');
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+      users.client.register({ email: i % 2 === 0 ? email : ` ${email.toUpperCase()}`, password, name: `Racer ${i}` })));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+    for (const answer of answers.filter((a) => a.status === 409)) {
+      assert.deepEqual((answer.body as unknown as Problem).errors?.map((e) => e.field), ['body.email']);
+    }
+    const { rows } = await users.service.db.query('select id from users where email = $1', [email]);
+    assert.equal(rows.length, 1);
+  });
+});

@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { exitCodeConfig } from '@baton/kit/service';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs a service's main.ts with exactly this environment and collects its output. */
+function runMain(service: string, environment: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`services/${service}/src/main.ts`], {
+      cwd: repoRoot,
+      env: environment,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // A config error ends the process at once; if it started a server instead, do not wait for ever.
+      timeout: 60_000,
+      killSignal: 'SIGKILL',
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+function problemVariables(output: string): string[] {
+  const fatal = output.split('\n').filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: string; problems?: Array<{ variable: string }> })
+    .find((line) => line.level === 'fatal');
+  assert.ok(fatal?.problems, `no fatal line with the problems in:\n${output}`);
+  return fatal.problems.map((p) => p.variable).sort();
+}
+
+const cleanEnvironment = { PATH: process.env.PATH ?? '' };
+
+void test('orders without USERS_URLS and INVENTORY_URLS exits 78 and names both', async () => {
+  const { code, output } = await runMain('orders', cleanEnvironment);
+  assert.equal(code, exitCodeConfig, output);
+  assert.deepEqual(problemVariables(output), ['INVENTORY_URLS', 'USERS_URLS']);
+  assert.match(output, /invalid configuration: .*USERS_URLS/);
+  assert.match(output, /invalid configuration: .*INVENTORY_URLS/);
+});
+
+void test('orders with a bad PORT as well names all three, and not the bad value', async () => {
+  const { code, output } = await runMain('orders', { ...cleanEnvironment, PORT: 'abc' });
+  assert.equal(code, exitCodeConfig, output);
+  assert.deepEqual(problemVariables(output), ['INVENTORY_URLS', 'PORT', 'USERS_URLS']);
+  assert.match(output, /expected a TCP port number/);
+  assert.ok(!output.includes('abc'), 'the bad value is not echoed');
+});

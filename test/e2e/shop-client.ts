@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  contentType: string;
+  body: T;
+  headers: Headers;
+}
+
+/** A caller of the public API, as a web page or a script would be: plain fetch, JSON. */
+export function createShopClient(base: string) {
+  async function call<T = Record<string, unknown>>(method: string, path: string, { body, token, headers = {}, raw }: {
+    body?: unknown; token?: string; headers?: Record<string, string>; raw?: string;
+  } = {}): Promise<Answer<T>> {
+    const res = await fetch(new URL(path, base), {
+      method,
+      headers: {
+        ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (text ? JSON.parse(text) : {}) as T, headers: res.headers };
+  }
+
+  async function signUp(name = 'Ada'): Promise<{ token: string; userId: string; email: string }> {
+    const email = `${name.toLowerCase()}-${randomUUID()}@example.com`;
+    const password = 'correct horse battery staple';
+    const created = await call<{ id: string }>('POST', '/api/v1/users', { body: { email, password, name } });
+    if (created.status !== 201) throw new Error(`sign-up answered ${created.status}: ${JSON.stringify(created.body)}`);
+    const login = await call<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email, password } });
+    if (login.status !== 200) throw new Error(`sign-in answered ${login.status}: ${JSON.stringify(login.body)}`);
+    return { token: login.body.accessToken, userId: created.body.id, email };
+  }
+
+  const order = (token: string, items: Array<{ sku: string; quantity: number }>, key = randomUUID()) =>
+    call<{ id: string; status: string; totalCents: number; code?: string; unavailable?: Array<{ sku: string }> }>(
+      'POST', '/api/v1/orders', { token, body: { items }, headers: { 'idempotency-key': key } });
+
+  const available = async (sku: string) => (await call<{ available: number }>('GET', `/api/v1/products/${sku}`)).body.available;
+
+  return { call, signUp, order, available };
+}

@@ -1,0 +1,158 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createSuiteScope } from '@baton/kit/testing';
+import { createShopClient } from './shop-client.ts';
+import { startShop, type ShopStack } from './shop-stack.ts';
+
+// The shop end to end: five real processes, every request through the gateway.
+describe('the shop, through the gateway', () => {
+  const suite = createSuiteScope();
+  let shop: ShopStack;
+  let api: ReturnType<typeof createShopClient>;
+
+  before(async () => {
+    shop = await startShop(suite);
+    api = createShopClient(shop.gateway);
+  });
+
+  test('register, sign in, browse, order, read it back, cancel it: stock goes down and back up', async (t) => {
+    if (shop.note) t.diagnostic(shop.note);
+    const ada = await api.signUp('Ada');
+    const me = await api.call<{ id: string; email: string }>('GET', '/api/v1/users/me', { token: ada.token });
+    assert.equal(me.status, 200);
+    assert.equal(me.body.email, ada.email);
+
+    const page = await api.call<{ items: Array<{ sku: string; available: number }>; nextCursor: string | null }>('GET', '/api/v1/products?limit=5');
+    assert.equal(page.status, 200);
+    assert.equal(page.body.items.length, 5);
+    assert.ok(page.body.nextCursor);
+
+    const before = await api.available('COFFEE-1KG');
+    const placed = await api.order(ada.token, [{ sku: 'COFFEE-1KG', quantity: 2 }, { sku: 'MUG-STONEWARE', quantity: 1 }]);
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    assert.equal(placed.body.status, 'confirmed');
+    assert.equal(placed.body.totalCents, 2 * 2490 + 1450);
+    assert.equal(await api.available('COFFEE-1KG'), before - 2);
+
+    const read = await api.call<{ id: string }>('GET', `/api/v1/orders/${placed.body.id}`, { token: ada.token });
+    assert.equal(read.status, 200);
+    assert.equal(read.body.id, placed.body.id);
+    const mine = await api.call<{ items: Array<{ id: string }> }>('GET', '/api/v1/orders', { token: ada.token });
+    assert.deepEqual(mine.body.items.map((o) => o.id), [placed.body.id]);
+
+    const cancelled = await api.call<{ status: string }>('POST', `/api/v1/orders/${placed.body.id}/cancel`, { token: ada.token });
+    assert.equal(cancelled.status, 200);
+    assert.equal(cancelled.body.status, 'cancelled');
+    assert.equal(await api.available('COFFEE-1KG'), before);
+  });
+
+  test('50 concurrent orders for the last 10 units: exactly 10 succeed, the rest get 409, stock ends at 0', async () => {
+    const sku = 'TOTE-CANVAS'; // seeded with 10 units and used by no other test
+    assert.equal(await api.available(sku), 10);
+    const buyers = await Promise.all(Array.from({ length: 5 }, (_, i) => api.signUp(`Buyer${i}`)));
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => api.order(buyers[i % 5]!.token, [{ sku, quantity: 1 }])));
+    const statuses = answers.map((a) => a.status);
+    assert.equal(statuses.filter((s) => s === 201).length, 10, `statuses: ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 409).length, 40, `statuses: ${statuses.join(',')}`);
+    const conflict = answers.find((a) => a.status === 409)!;
+    assert.match(conflict.contentType, /application\/problem\+json/);
+    assert.deepEqual(conflict.body.unavailable?.map((u) => u.sku), [sku]);
+    assert.equal(await api.available(sku), 0);
+  });
+
+  test('the same Idempotency-Key sent 20 times at once creates exactly one order; another body gets 422', async () => {
+    const buyer = await api.signUp('Grace');
+    const key = randomUUID();
+    const items = [{ sku: 'TEA-GREEN-100G', quantity: 1 }];
+    const before = await api.available('TEA-GREEN-100G');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => api.order(buyer.token, items, key)));
+    assert.deepEqual([...new Set(answers.map((a) => a.status))], [201]);
+    assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
+    const mine = await api.call<{ items: unknown[] }>('GET', '/api/v1/orders', { token: buyer.token });
+    assert.equal(mine.body.items.length, 1);
+    assert.equal(await api.available('TEA-GREEN-100G'), before - 1);
+    const other = await api.order(buyer.token, [{ sku: 'TEA-GREEN-100G', quantity: 2 }], key);
+    assert.equal(other.status, 422);
+  });
+
+  test('nobody reads or cancels another user\'s order; bad, forged and unsigned tokens get 401', async () => {
+    const owner = await api.signUp('Owner');
+    const stranger = await api.signUp('Stranger');
+    const placed = await api.order(owner.token, [{ sku: 'COFFEE-250G', quantity: 1 }]);
+    assert.equal(placed.status, 201);
+    assert.equal((await api.call('GET', `/api/v1/orders/${placed.body.id}`, { token: stranger.token })).status, 404);
+    assert.equal((await api.call('POST', `/api/v1/orders/${placed.body.id}/cancel`, { token: stranger.token })).status, 404);
+    assert.equal((await api.call<{ status: string }>('GET', `/api/v1/orders/${placed.body.id}`, { token: owner.token })).body.status, 'confirmed');
+
+    const [header, payload, signature] = owner.token.split('.') as [string, string, string];
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: stranger.userId })).toString('base64url')}.${signature}`;
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
+    for (const token of [tampered, unsigned, 'not-a-jwt', `${header}.${payload}.${signature.slice(0, -4)}AAAA`]) {
+      const answer = await api.call('GET', '/api/v1/orders', { token });
+      assert.equal(answer.status, 401, `token ${token.slice(0, 20)}…`);
+      assert.match(answer.contentType, /application\/problem\+json/);
+    }
+    assert.equal((await api.call('GET', '/api/v1/orders')).status, 401);
+  });
+
+  test('malformed JSON, wrong types, unknown fields, huge numbers and 2 MB bodies get 4xx problems, never 5xx', async () => {
+    const buyer = await api.signUp('Eve');
+    const headers = { 'idempotency-key': randomUUID() };
+    const cases: Array<{ raw?: string; body?: unknown; field?: string }> = [
+      { raw: '{"items": [' },
+      { body: { items: [{ sku: 'COFFEE-1KG', quantity: 'two' }] }, field: 'body.items.0.quantity' },
+      { body: { items: [{ sku: 'COFFEE-1KG', quantity: 1 }], coupon: 'FREE' }, field: 'body.coupon' },
+      { body: { items: [{ sku: 'COFFEE-1KG', quantity: 1e308 }] }, field: 'body.items.0.quantity' },
+      { body: { items: [{ sku: 'COFFEE-1KG', quantity: 1, note: 'x'.repeat(2 * 1024 * 1024) }] } },
+      { body: { items: [] }, field: 'body.items' },
+      { body: [1, 2, 3] },
+    ];
+    for (const c of cases) {
+      const answer = await api.call<{ errors?: Array<{ field: string }> }>('POST', '/api/v1/orders', { token: buyer.token, headers, ...(c.raw ? { raw: c.raw } : { body: c.body }) });
+      assert.ok(answer.status >= 400 && answer.status < 500, `${JSON.stringify(c).slice(0, 80)} answered ${answer.status}`);
+      assert.match(answer.contentType, /application\/problem\+json/);
+      if (c.field) assert.ok(answer.body.errors?.some((e) => e.field === c.field), `expected a problem naming ${c.field}: ${JSON.stringify(answer.body)}`);
+    }
+    const huge = await api.call('POST', '/api/v1/users', { raw: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(2 * 1024 * 1024), name: 'A' }) });
+    assert.equal(huge.status, 413);
+    assert.equal((await api.call('POST', '/api/v1/orders', { token: buyer.token, body: { items: [{ sku: 'COFFEE-1KG', quantity: 1 }] } })).status, 400, 'no Idempotency-Key');
+    const mine = await api.call<{ items: unknown[] }>('GET', '/api/v1/orders', { token: buyer.token });
+    assert.equal(mine.body.items.length, 0, 'no bad request created an order');
+  });
+
+  test('inventory stopped: checkout answers 503 within its deadline; started again, checkout works with nothing restarted', async () => {
+    const buyer = await api.signUp('Linus');
+    const gatewayPid = shop.stack.status('gateway').pid;
+    const ordersPid = shop.stack.status('orders').pid;
+    await shop.stack.stop('inventory');
+    const startedAt = performance.now();
+    const down = await api.order(buyer.token, [{ sku: 'COFFEE-250G', quantity: 1 }]);
+    const tookMs = performance.now() - startedAt;
+    assert.equal(down.status, 503, JSON.stringify(down.body));
+    assert.ok(down.headers.get('retry-after'), 'a 503 says when to try again');
+    assert.ok(tookMs < 8_000 + 1_000, `answered within the checkout deadline (took ${Math.round(tookMs)} ms)`);
+
+    await shop.stack.start('inventory');
+    let status = 0;
+    for (let attempt = 0; attempt < 40 && status !== 201; attempt++) {
+      status = (await api.order(buyer.token, [{ sku: 'COFFEE-250G', quantity: 1 }])).status;
+      if (status !== 201) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.equal(status, 201);
+    assert.equal(shop.stack.status('gateway').pid, gatewayPid, 'the gateway was not restarted');
+    assert.equal(shop.stack.status('orders').pid, ordersPid, 'orders was not restarted');
+  });
+
+  test('the API documents itself: OpenAPI 3.1 with every public route, and a browsable page', async () => {
+    const doc = await api.call<{ openapi: string; paths: Record<string, unknown> }>('GET', '/api/v1/docs/json');
+    assert.equal(doc.status, 200);
+    assert.equal(doc.body.openapi, '3.1.0');
+    for (const path of ['/api/v1/users', '/api/v1/auth/login', '/api/v1/users/me', '/api/v1/products', '/api/v1/products/{sku}', '/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/orders/{id}/cancel']) {
+      assert.ok(path in doc.body.paths, `${path} is documented`);
+    }
+    const page = await fetch(new URL('/api/v1/docs', shop.gateway));
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
+  });
+});

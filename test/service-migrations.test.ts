@@ -1,0 +1,80 @@
+import { describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServiceConfig } from '@baton/kit/config';
+import { startService, type ServiceDefinition } from '@baton/kit/service';
+import { addCleanup, createSilentLogger, createTempDir, createTestDatabase } from '@baton/kit/testing';
+import { readConfig as readGatewayConfig } from '../services/gateway/src/config.ts';
+import { gatewayService } from '../services/gateway/src/service.ts';
+import { readConfig as readInventoryConfig } from '../services/inventory/src/config.ts';
+import { inventoryService } from '../services/inventory/src/service.ts';
+import { readConfig as readNotificationsConfig } from '../services/notifications/src/config.ts';
+import { notificationsService } from '../services/notifications/src/service.ts';
+import { readConfig as readOrdersConfig } from '../services/orders/src/config.ts';
+import { ordersService } from '../services/orders/src/service.ts';
+import { readConfig as readUsersConfig } from '../services/users/src/config.ts';
+import { usersService } from '../services/users/src/service.ts';
+
+type Environment = Record<string, string>;
+
+interface Case {
+  name: string;
+  /** A table the service's migrations create. */
+  table: string;
+  start(environment: Environment): ReturnType<typeof startService>;
+}
+
+/** A service, started with its own config.ts reading the given environment. */
+function serviceCase<C extends ServiceConfig>(definition: ServiceDefinition<C>, readConfig: (environment: Environment) => C, table: string): Case {
+  return {
+    name: definition.name,
+    table,
+    start: (environment) => startService(definition, readConfig(environment), { logger: createSilentLogger(definition.name) }),
+  };
+}
+
+const services: Case[] = [
+  serviceCase(gatewayService, readGatewayConfig, 'web_sessions'),
+  serviceCase(inventoryService, readInventoryConfig, 'products'),
+  serviceCase(notificationsService, readNotificationsConfig, 'notifications'),
+  serviceCase(ordersService, readOrdersConfig, 'orders'),
+  serviceCase(usersService, readUsersConfig, 'users'),
+];
+
+// Upstream addresses the services must be given; nothing is called at start, so nothing listens there.
+const upstreams = {
+  USERS_URLS: 'http://127.0.0.1:9',
+  INVENTORY_URLS: 'http://127.0.0.1:9',
+  ORDERS_URLS: 'http://127.0.0.1:9',
+  NOTIFICATIONS_URLS: 'http://127.0.0.1:9',
+};
+
+async function startAndCheck(t: TestContext, { name, table, start }: Case, database: { DATABASE_URL: string } | undefined) {
+  const dataDir = await createTempDir(t, `baton-${name}-`);
+  const service = await start({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...upstreams, ...database });
+  addCleanup(t, () => service.shutdown('test over'));
+  assert.equal(service.db.kind, database === undefined ? 'pglite' : 'postgres');
+
+  const { rows } = await service.db.query<{ table_name: string }>(
+    `select table_name from information_schema.tables where table_schema = 'public' and table_name = $1`, [table]);
+  assert.deepEqual(rows, [{ table_name: table }], `${name} created ${table}`);
+
+  const ready = await fetch(`${service.url}/readyz`);
+  assert.equal(ready.status, 200);
+  assert.equal((await ready.json() as { checks: { database: string } }).checks.database, 'ok');
+
+  assert.deepEqual(await service.shutdown('checked'), { clean: true });
+}
+
+for (const service of services) {
+  void describe(`the ${service.name} service migrates and starts`, () => {
+    void test('on PGlite', async (t) => {
+      await startAndCheck(t, service, undefined);
+    });
+
+    void test('on PostgreSQL', async (t) => {
+      const url = await createTestDatabase(t);
+      if (url === undefined) return;
+      await startAndCheck(t, service, { DATABASE_URL: url });
+    });
+  });
+}
