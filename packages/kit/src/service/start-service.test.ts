@@ -1,5 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { durationBucketsSeconds } from '../telemetry/index.ts';
@@ -244,6 +246,34 @@ void describe('startService', () => {
       const problem = await readProblem(response);
       assert.equal(problem.code, 'resource_exhausted');
       assert.equal(problem.reason, 'body_too_large');
+    });
+
+    void test('a client still sending a body too large reads the 413 instead of a broken pipe', async () => {
+      const { base } = shared;
+      // The headers announce 4 MB, so the server refuses at once; the body follows later. The
+      // server must read and drop it before answering: if it closed instead, these writes
+      // would fail with EPIPE or a reset and the 413 would never be read.
+      const { hostname, port } = new URL(base);
+      const socket = connect(Number(port), hostname);
+      await once(socket, 'connect');
+      socket.on('error', () => {}); // A reset shows as a short write below.
+      const received: Buffer[] = [];
+      socket.on('data', (data: Buffer) => received.push(data));
+      const answer = once(socket, 'end').then(() => Buffer.concat(received).toString());
+      const bodyBytes = 4 * 1024 * 1024;
+      socket.write(`POST /echo HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${bodyBytes}\r\n\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const closed = once(socket, 'close');
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      let sentBytes = 0;
+      while (sentBytes < bodyBytes && !socket.destroyed) {
+        sentBytes += chunk.length;
+        if (!socket.write(chunk)) await Promise.race([once(socket, 'drain'), closed]);
+      }
+      assert.equal(sentBytes, bodyBytes, 'the server let the whole body arrive');
+      const text = await answer;
+      assert.match(text, /^HTTP\/1\.1 413 /);
+      assert.match(text, /"reason":"body_too_large"/);
     });
 
     void test('an unaccepted content type → 415', async () => {

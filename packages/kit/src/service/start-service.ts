@@ -7,6 +7,7 @@ import { createClientMetrics, createLogger, createMetrics, type Logger, type Met
 import { createHttpClient } from '../http/index.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';
 import { installErrorHandling } from './error-handler.ts';
+import { drainRequest } from './drain-request.ts';
 import { installFaultInjection } from './faults.ts';
 import { installInboundDeadline } from './inbound-deadline.ts';
 import { installLoadShedding } from './load-shedding.ts';
@@ -92,6 +93,12 @@ export async function startService<C extends ServiceConfig>(
         duration_ms: Math.round(reply.elapsedTime * 10) / 10,
       }, 'request completed');
       done();
+    });
+    // An error answered before the body arrived (too large, rate-limited, unauthenticated):
+    // the client is still sending, so let it finish and it reads the answer, not a broken pipe.
+    app.addHook('onSend', async function drainUnreadBody(request, reply, payload) {
+      if (reply.statusCode >= 400) await drainRequest(request.raw);
+      return payload;
     });
     // Once the listener closes, a keep-alive connection whose response has finished would keep
     // the server open until the shutdown timeout cut it. So every answer sent from then on says
