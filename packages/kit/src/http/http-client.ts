@@ -7,7 +7,7 @@ import {
   deadlineOf,
   isRetryable,
   markRetriesExhausted,
-  signalUntil,
+  createCallSignal,
   systemClock,
   wrap,
 } from '../resilience/index.ts';
@@ -239,13 +239,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const body = request.body === undefined ? undefined : JSON.stringify(request.body);
       const headers = requestHeaders({ headers: request.headers, hasBody: body !== undefined, requestId: request.requestId, idempotencyKey });
       const ownAtMs = clock.now() + (request.timeoutMs ?? timeoutMs);
-      const finished = new AbortController();
       // The call's one signal: the caller's, cut to this client's timeout. It carries the nearer
       // deadline, which the retry layer reads and each attempt sends on.
-      const signal = signalUntil(ownAtMs, {
+      const callSignal = createCallSignal(ownAtMs, {
         clock,
         parent: request.signal,
-        cancel: finished.signal,
         reason: () => new KitError(Code.DeadlineExceeded, 'a dependency did not answer in time', { reason: 'timeout' }),
       });
       const call: Call = {
@@ -256,13 +254,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       };
       const policy = isRepeatable(request.method, idempotencyKey) ? repeatable : once;
       try {
-        return await policy.execute(({ signal: attemptSignal, attempt }) => attemptCall<T>(call, attemptSignal, attempt), signal);
+        return await policy.execute(({ signal: attemptSignal, attempt }) => attemptCall<T>(call, attemptSignal, attempt), callSignal.signal);
       } catch (thrown) {
         const error = KitError.from(thrown);
         // Whatever ended the call after this client retried, the layers above must not retry it.
         throw call.attempts > 1 ? markRetriesExhausted(error) : error;
       } finally {
-        finished.abort();
+        callSignal.dispose();
       }
     },
     stats(): HttpClientStats {

@@ -124,13 +124,3 @@ void test('critical and ignored answers do not teach the limiter', async () => {
   }
   assert.equal(limiter.limit, 20);
 });
-
-void test('shedding is cheap: well under a millisecond per shed request', () => {
-  const limiter = createAdaptiveLimiter({ initialLimit: 4, minLimit: 4, clock: createFakeClock() });
-  acquireMany(limiter, 'high', 4);
-  const count = 100_000;
-  const started = performance.now();
-  for (let i = 0; i < count; i++) limiter.acquire('low');
-  const perShedMs = (performance.now() - started) / count;
-  assert.ok(perShedMs < 0.01, `${perShedMs} ms per shed`);
-});

@@ -29,7 +29,10 @@ export interface AdaptiveLimiterOptions {
   initialLimit?: number;
   minLimit?: number;
   maxLimit?: number;
-  /** The limit is multiplied by this after a window with a drop or with queueing (the "MD"). */
+  /**
+   * The limit is multiplied by at most this after a window with a drop or with queueing (the
+   * "MD"); queueing far past the tolerance cuts deeper, down to half the limit per window.
+   */
   backoffRatio?: number;
   /** A window's average latency may be this many times the baseline before it counts as queueing. */
   latencyTolerance?: number;
@@ -54,13 +57,17 @@ export interface AdaptiveLimiter {
 
 /**
  * Server-side load shedding: a limit on requests in flight that the limiter learns from
- * latency (AIMD, measured per window as Netflix's concurrency-limits does):
+ * latency (AIMD with a gradient on the decrease, measured per window as Netflix's
+ * concurrency-limits does):
  *
  * - After each window (`windowMs`, at least `minWindowSamples` answers) the window's average
  *   latency is compared with the baseline: the lowest window average of the last
  *   `baselineWindows` windows, i.e. the latency of this service when nothing queues.
- * - A window with a drop (a timeout) or an average above `latencyTolerance` × the baseline
- *   (requests are queueing) multiplies the limit by `backoffRatio`.
+ * - A window whose average is above `latencyTolerance` × the baseline (requests are queueing)
+ *   cuts the limit in proportion, by `latencyTolerance × baseline / average`, but never by more
+ *   than half nor less than `backoffRatio` in one window: a service whose latency tripled under
+ *   a sudden overload sheds within a few windows, not after minutes of 10 % steps.
+ * - A window with a drop (a request that ran out of time) cuts it by at least `backoffRatio`.
  * - Otherwise, if the window was busy (in flight reached half the limit), the limit grows by
  *   √limit (at least 1): additive, but a large limit does not take minutes to grow back. An idle
  *   service learns nothing about its capacity, so its limit stays.
@@ -71,8 +78,11 @@ export interface AdaptiveLimiter {
  * longer than the baseline's horizon does drift into it, as in every latency-only limiter;
  * then the drops, requests timing out at their deadline, still pull the limit down.)
  * `critical` requests count in flight but neither teach the limiter nor are ever shed.
- * Shedding is a comparison and allocates nothing, so a shed request costs well under a
- * microsecond here.
+ * Shedding is a comparison and allocates nothing (its cost per request is measured in
+ * bench/scenarios/overload-goodput.ts).
+ *
+ * Written by hand: the known libraries (Netflix's concurrency-limits, Envoy's adaptive
+ * concurrency) are not for Node, and this is the heart of how a Baton service stays up.
  *
  * @example
  * const limiter = createAdaptiveLimiter({ onShed: (priority) => shed.inc({ priority }) });
@@ -81,15 +91,19 @@ export interface AdaptiveLimiter {
  * // ... when the answer is done:
  * token.release('success', performance.now() - startedAt);
  */
+// The most one window may take off the limit: a gradient of latency alone could drop it to the
+// floor on one noisy window.
+const deepestCut = 0.5;
+
 export function createAdaptiveLimiter({
   initialLimit = 20,
   minLimit = 4,
   maxLimit = 1_000,
   backoffRatio = 0.9,
   latencyTolerance = 2,
-  windowMs = 1_000,
-  minWindowSamples = 10,
-  baselineWindows = 60,
+  windowMs = 100,
+  minWindowSamples = 5,
+  baselineWindows = 600,
   shares = { high: 1, normal: 0.8, low: 0.5 },
   clock = systemClock,
   onShed,
@@ -128,7 +142,9 @@ export function createAdaptiveLimiter({
       averages[nextAverage] = averageMs;
       nextAverage = (nextAverage + 1) % baselineWindows;
     }
-    if (windowDropped || averageMs > baselineMs() * latencyTolerance) setLimit(limit * backoffRatio);
+    const toleratedMs = baselineMs() * latencyTolerance;
+    if (averageMs > toleratedMs && averageMs !== Infinity) setLimit(limit * Math.min(backoffRatio, Math.max(deepestCut, toleratedMs / averageMs)));
+    else if (windowDropped) setLimit(limit * backoffRatio);
     else if (windowMaxInFlight * 2 >= limit) setLimit(limit + Math.max(1, Math.sqrt(limit)));
 
     windowStartMs = clock.now();

@@ -27,6 +27,8 @@ export {
   parseBudget,
   remainingMsOf,
   signalUntil,
+  createCallSignal,
+  type CallSignal,
   timeoutHeader,
 } from './deadline.ts';
 export { type TimeoutOptions, createTimeout } from './timeout.ts';

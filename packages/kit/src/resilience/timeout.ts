@@ -1,6 +1,6 @@
 import { Code, KitError } from '../errors/index.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { signalUntil } from './deadline.ts';
+import { createCallSignal } from './deadline.ts';
 import type { Policy, PolicyContext } from './policy.ts';
 
 export interface TimeoutOptions {
@@ -22,34 +22,36 @@ export interface TimeoutOptions {
  */
 export function createTimeout(timeoutMs: number, { clock = systemClock }: TimeoutOptions = {}): Policy {
   return {
-    execute: async function executeWithTimeout<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
-      if (signal?.aborted) throw KitError.from(signal.reason);
-      const finished = new AbortController();
-      const inner = signalUntil(clock.now() + timeoutMs, {
-        clock,
-        parent: signal,
-        cancel: finished.signal,
-        reason: () => new KitError(Code.DeadlineExceeded, `the call timed out after ${timeoutMs} ms`, { reason: 'timeout' }),
-      });
-      let onAbort: (() => void) | undefined;
-      try {
-        return await new Promise<T>((resolve, reject) => {
-          onAbort = () => reject(KitError.from(inner.reason));
-          inner.addEventListener('abort', onAbort, { once: true });
-          if (inner.aborted) onAbort();
-          // Called inside a promise so a function that throws synchronously is caught the same way.
-          Promise.resolve()
-            .then(() => {
-              // Already timed out (a zero budget): the promise is settled, so do no work at all.
-              inner.throwIfAborted();
-              return fn({ signal: inner, attempt: 1 });
-            })
-            .then(resolve, (error: unknown) => reject(KitError.from(error)));
+    // Not an async function: one promise per call instead of three, on the hot path of every call.
+    execute: function executeWithTimeout<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
+      if (signal?.aborted) return Promise.reject(KitError.from(signal.reason));
+      return new Promise<T>((resolve, reject) => {
+        const call = createCallSignal(clock.now() + timeoutMs, {
+          clock,
+          parent: signal,
+          reason: () => new KitError(Code.DeadlineExceeded, `the call timed out after ${timeoutMs} ms`, { reason: 'timeout' }),
+          onAbort: (reason) => reject(KitError.from(reason)),
         });
-      } finally {
-        if (onAbort !== undefined) inner.removeEventListener('abort', onAbort);
-        finished.abort();
-      }
+        // Already timed out (a zero budget): rejected above, so do no work at all.
+        if (call.signal.aborted) return;
+        let work: Promise<T>;
+        try {
+          work = fn({ signal: call.signal, attempt: 1 });
+        } catch (error) {
+          // A function that throws synchronously ends the same way as one that rejects.
+          work = Promise.reject(error);
+        }
+        work.then(
+          (value) => {
+            call.dispose();
+            resolve(value);
+          },
+          (error: unknown) => {
+            call.dispose();
+            reject(KitError.from(error));
+          },
+        );
+      });
     },
   };
 }
