@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env } from './fields.ts';
 import { faultRulesSchema } from '../service/faults.ts';
+import { samplerNames } from '../telemetry/tracing/tracing.ts';
 
 /**
  * The variables every service reads. A service's own config.ts spreads these into its schema
@@ -26,6 +27,16 @@ export function serviceConfigFields({ name, port }: { name: string; port: number
     FAULTS: env.json(faultRulesSchema).optional(),
     /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */
     ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+    /** Tracing off altogether (the OpenTelemetry name): no spans, no trace ids in logs. */
+    OTEL_SDK_DISABLED: env.boolean(false),
+    /** Where spans are sent as OTLP/HTTP (`<endpoint>/v1/traces`); without it they are made but not sent. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: env.url().optional(),
+    /** Which traces are kept, as in the OpenTelemetry specification; by default the caller's choice, else the ratio. */
+    OTEL_TRACES_SAMPLER: z.enum(samplerNames, { error: `expected one of ${samplerNames.join(', ')}` }).default('parentbased_traceidratio'),
+    /** The share of traces a ratio sampler keeps, in [0, 1]. */
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ error: 'expected a number from 0 to 1' }).min(0, 'expected a number from 0 to 1').max(1, 'expected a number from 0 to 1').default(1),
+    /** How often finished spans are sent. */
+    OTEL_BSP_SCHEDULE_DELAY: env.milliseconds(1_000),
   };
 }
 

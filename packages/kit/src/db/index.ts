@@ -3,3 +3,4 @@ export { openPglite, openMemoryPglite } from './pglite.ts';
 export { openPostgres, type PostgresOptions } from './postgres.ts';
 export { openDatabase } from './open-database.ts';
 export { migrate, type MigrationResult } from './migrate.ts';
+export { traceDatabase } from './traced-database.ts';

@@ -35,6 +35,8 @@ export interface AttemptContext {
   instance: string;
   clock: Clock;
   maxResponseBytes: number;
+  /** Headers of this attempt alone (its `traceparent`), added to the call's. */
+  extraHeaders?: Readonly<Record<string, string>> | undefined;
 }
 
 // An error body is read only to learn its problem document; past this it is not worth a socket.
@@ -55,11 +57,11 @@ function noop(): void {}
  * if (!result.ok) throw result.error;
  */
 export async function sendAttempt<T>(dispatcher: Dispatcher, request: PreparedRequest, signal: AbortSignal, context: AttemptContext): Promise<AttemptResult<T>> {
-  const { upstream, instance, clock, maxResponseBytes } = context;
+  const { upstream, instance, clock, maxResponseBytes, extraHeaders } = context;
   if (signal.aborted) return { ok: false, ...errorFromTransport(undefined, signal, upstream, instance), status: undefined };
   // The budget goes as a relative number, computed just before sending, so the next hop's clock
   // never has to agree with ours and the time spent queueing here is not given away twice.
-  const headers = { ...request.headers, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) };
+  const headers = { ...request.headers, ...extraHeaders, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) };
 
   let data: Dispatcher.ResponseData;
   try {

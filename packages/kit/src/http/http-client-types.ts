@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { KitError } from '../errors/index.ts';
 import type { BulkheadOptions, CircuitBreakerOptions, CircuitState, Clock, RetryBudgetOptions } from '../resilience/index.ts';
 import type { Balancer } from './balancer.ts';
@@ -61,6 +62,8 @@ export interface HttpClientOptions {
   clock?: Clock;
   logger?: HttpClientLogger;
   onEvent?: (event: HttpClientEvent) => void;
+  /** Makes a CLIENT span per attempt and sends `traceparent` on; without it, calls are not traced. */
+  tracer?: Tracer;
 }
 
 export interface HttpRequest {

@@ -11,7 +11,9 @@ import {
   systemClock,
   wrap,
 } from '../resilience/index.ts';
+import { ATTR_BATON_ERROR_CODE, ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
 import { type PreparedRequest, sendAttempt } from './attempt.ts';
+import { recordCallEvent, startAttemptSpan } from './attempt-span.ts';
 import { createPowerOfTwoChoices } from './balancer.ts';
 import { discoveryFrom } from './discovery-from.ts';
 import { type Endpoint, observeLatency } from './endpoint.ts';
@@ -78,6 +80,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     clock = systemClock,
     logger,
     onEvent,
+    tracer,
   } = options;
 
   const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
@@ -124,9 +127,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     shouldRetry: (error, attempt) => !refusals.has(error) && shouldRetry(error, attempt),
     onRetry({ error, attempt, delayMs }) {
       retries++;
+      recordCallEvent('baton.retry', { [ATTR_BATON_UPSTREAM]: name, attempt, delay_ms: Math.round(delayMs), [ATTR_BATON_ERROR_CODE]: error.code });
       onEvent?.({ type: 'retry', upstream: name, attempt, delayMs, code: error.code });
     },
-    onGiveUp: ({ error, attempt, reason }) => onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code }),
+    onGiveUp({ error, attempt, reason }) {
+      recordCallEvent('baton.give_up', { [ATTR_BATON_UPSTREAM]: name, attempt, reason, [ATTR_BATON_ERROR_CODE]: error.code });
+      onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code });
+    },
   });
   const repeatable: Policy = wrap(bulkhead, retry);
   const once: Policy = bulkhead;
@@ -137,9 +144,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     onEvent?.({ type: 'attempt_start', upstream: name, instance, method, attempt, hedge: isHedge });
     endpoint.outstanding++;
     const startedAt = clock.now();
-    const result = await sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance, clock, maxResponseBytes });
+    const span = startAttemptSpan(tracer, {
+      upstream: name, instance, method, path: call.prepared.path, number: attempt, hedge: isHedge, remainingMs: call.prepared.deadlineAtMs - startedAt,
+    });
+    const result = await sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance, clock, maxResponseBytes, extraHeaders: span.headers });
     endpoint.outstanding--;
     const durationMs = clock.now() - startedAt;
+    span.end(result.ok ? { status: result.response.status } : { status: result.status, error: result.error });
 
     if (result.ok || result.failure === 'status' || result.failure === 'bad_response') {
       observeLatency(endpoint, durationMs);
@@ -193,6 +204,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       } catch (thrown) {
         const error = KitError.from(thrown);
         if (admitted || error.reason !== 'circuit_open') throw error;
+        recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: name, instance: endpoint.instance });
         refusals.add(error);
         refused.add(endpoint);
         refusal = error;
@@ -214,6 +226,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       isFinal: (error) => !refusals.has(error) && !shouldRetry(error, attempt),
       onHedge() {
         hedges++;
+        recordCallEvent('baton.hedge', { [ATTR_BATON_UPSTREAM]: name, delay_ms: Math.round(call.hedgeDelayMs ?? 0) });
         onEvent?.({ type: 'hedge', upstream: name, delayMs: call.hedgeDelayMs ?? 0 });
       },
     });

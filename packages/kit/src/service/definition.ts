@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
@@ -10,13 +11,15 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
   db: Database;
   logger: Logger;
   metrics: Metrics;
+  /** The service's tracer, for spans of its own (the kit already traces requests, calls and queries). */
+  tracer: Tracer;
   /** Registers work to run when the service closes, after in-flight requests have finished. */
   onClose(close: () => Promise<void> | void): void;
   /**
    * A kit HTTP client to an upstream, already wired to this service's logger and metrics
    * (attempts, retries, breaker state, ...) and closed when the service closes.
    */
-  createHttpClient(options: Omit<HttpClientOptions, 'logger' | 'onEvent'>): HttpClient;
+  createHttpClient(options: Omit<HttpClientOptions, 'logger' | 'onEvent' | 'tracer'>): HttpClient;
   /** Adds a named check to `/readyz` (a broker connection, say); it throws when not ready. */
   addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>): void;
 }

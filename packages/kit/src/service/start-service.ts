@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ServiceConfig } from '../config/index.ts';
-import { migrate, openDatabase, type Database } from '../db/index.ts';
-import { createClientMetrics, createLogger, createMetrics, type Logger, type Metrics } from '../telemetry/index.ts';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import { migrate, openDatabase, traceDatabase, type Database } from '../db/index.ts';
+import { createClientMetrics, createLogger, createMetrics, createTracing, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -15,6 +16,7 @@ import { createAdaptiveLimiter } from '../resilience/index.ts';
 import { Code } from '../errors/index.ts';
 import { createReadiness, installHealthRoutes } from './health.ts';
 import { installHttpMetrics } from './http-metrics.ts';
+import { installRequestTracing } from './request-tracing.ts';
 import { requestIdHeader, requestIdOf } from './request-id.ts';
 
 export interface ShutdownResult {
@@ -28,6 +30,7 @@ export interface RunningService {
   db: Database;
   logger: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   /** The base URL the service listens on, e.g. `http://127.0.0.1:8082`. */
   url: string;
   /**
@@ -41,6 +44,8 @@ export interface RunningService {
 export interface StartOptions {
   /** A logger to use instead of a new one (tests pass a silent one). */
   logger?: Logger;
+  /** Span processors added to the service's tracing (tests pass an in-memory exporter's). */
+  spanProcessors?: SpanProcessor[];
 }
 
 /**
@@ -54,7 +59,16 @@ export async function startService<C extends ServiceConfig>(
 ): Promise<RunningService> {
   const logger = options.logger ?? createLogger({ service: definition.name, level: config.LOG_LEVEL });
   const metrics = createMetrics();
-  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, applicationName: definition.name });
+  const tracing = createTracing({
+    service: definition.name,
+    enabled: !config.OTEL_SDK_DISABLED,
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    sampler: config.OTEL_TRACES_SAMPLER,
+    samplerRatio: config.OTEL_TRACES_SAMPLER_ARG,
+    exportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
+    spanProcessors: options.spanProcessors ?? [],
+  });
+  const db = traceDatabase(await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, applicationName: definition.name }), tracing.tracer);
   const closers: Array<() => Promise<void> | void> = [];
   try {
     const { applied } = await migrate(db, definition.migrationsDir);
@@ -134,6 +148,8 @@ export async function startService<C extends ServiceConfig>(
       metrics.protection.concurrencyLimit.set(limiter.limit);
       installLoadShedding(app, limiter, metrics.protection.shed);
     }
+    // After shedding, so a shed request costs no span; before the deadline, so its 504 is traced.
+    installRequestTracing(app, tracing.tracer, { port: () => (app.server.address() as { port: number } | null)?.port ?? config.PORT });
     installInboundDeadline(app, { defaultDeadlineMs: config.REQUEST_DEADLINE_MS, service: definition.name });
     installHealthRoutes(app, readiness, metrics.registry);
     installFaultInjection(app, { rules: config.FAULTS ?? [], adminToken: config.ADMIN_TOKEN });
@@ -144,9 +160,10 @@ export async function startService<C extends ServiceConfig>(
       db,
       logger,
       metrics,
+      tracer: tracing.tracer,
       onClose: (close) => void closers.push(close),
       createHttpClient(options) {
-        const client = createHttpClient({ ...options, logger, onEvent: clientMetrics.onEvent });
+        const client = createHttpClient({ ...options, logger, onEvent: clientMetrics.onEvent, tracer: tracing.tracer });
         closers.push(() => client.close());
         return client;
       },
@@ -163,6 +180,8 @@ export async function startService<C extends ServiceConfig>(
         }
       }
       await db.close();
+      // Last, so the spans of the shutdown itself are sent.
+      await tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'spans could not be sent at shutdown'));
     });
 
     const address = await app.listen({ host: config.HOST, port: config.PORT });
@@ -193,9 +212,10 @@ export async function startService<C extends ServiceConfig>(
       return closing;
     };
 
-    return { name: definition.name, app, db, logger, metrics, url, shutdown };
+    return { name: definition.name, app, db, logger, metrics, tracing, url, shutdown };
   } catch (error) {
     await db.close().catch(() => {});
+    await tracing.shutdown().catch(() => {});
     throw error;
   }
 }

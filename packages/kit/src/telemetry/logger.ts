@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { traceLogFields } from './tracing/log-correlation.ts';
 
 export type { Logger } from 'pino';
 
@@ -19,8 +20,8 @@ export interface LoggerOptions {
   service: string;
   level?: string;
   /**
-   * Adds fields to every line; the tracing layer uses it to add `trace_id` and `span_id`
-   * of the active span, so a log line leads to its trace.
+   * Adds fields to every line. By default `trace_id` and `span_id` of the active span, so a
+   * log line leads to its trace.
    */
   mixin?: () => Record<string, unknown>;
   destination?: DestinationStream;
@@ -30,7 +31,7 @@ export interface LoggerOptions {
  * One JSON object a line, with `service` on every line and `request_id` on every line written
  * during a request (the HTTP server adds it).
  */
-export function createLogger({ service, level = 'info', mixin, destination }: LoggerOptions): Logger {
+export function createLogger({ service, level = 'info', mixin = traceLogFields, destination }: LoggerOptions): Logger {
   return pino(
     {
       level,
@@ -40,7 +41,7 @@ export function createLogger({ service, level = 'info', mixin, destination }: Lo
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: redactedPaths, censor: '[REDACTED]' },
       serializers: { err: pino.stdSerializers.errWithCause, error: pino.stdSerializers.errWithCause },
-      ...(mixin ? { mixin } : {}),
+      mixin,
     },
     destination ?? pino.destination({ dest: 1, sync: true }),
   );

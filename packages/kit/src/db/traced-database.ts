@@ -1,0 +1,69 @@
+import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api';
+import { ATTR_DB_OPERATION_NAME, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, ATTR_ERROR_TYPE, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '@opentelemetry/semantic-conventions';
+import type { Database, QueryOptions, Queryable } from './database.ts';
+
+// Longer statements are cut in spans: a migration script is no use in a trace.
+const queryTextLimit = 2_000;
+
+function operationOf(text: string): string {
+  const match = /^\s*(\w+)/.exec(text);
+  return match?.[1]?.toUpperCase() ?? 'QUERY';
+}
+
+/**
+ * Runs `work` as a CLIENT span named after the operation, as the database conventions say.
+ * The statement text is recorded as written: Baton passes values as parameters, never inside
+ * the SQL, so the text carries no data.
+ */
+async function inSpan<T>(tracer: Tracer, kind: string, text: string, work: () => Promise<T>): Promise<T> {
+  // A query outside any trace (a background sweep) starts no trace of its own: noise.
+  if (trace.getActiveSpan() === undefined) return work();
+  const operation = kind === 'query' ? operationOf(text) : kind.toUpperCase();
+  const span = tracer.startSpan(operation, {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+      [ATTR_DB_OPERATION_NAME]: operation,
+      ...(text === '' ? {} : { [ATTR_DB_QUERY_TEXT]: text.length > queryTextLimit ? `${text.slice(0, queryTextLimit)}…` : text }),
+    },
+  });
+  try {
+    return await context.with(trace.setSpan(context.active(), span), work);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    span.setAttribute(ATTR_ERROR_TYPE, typeof code === 'string' ? code : 'error');
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+function tracedQueryable(inner: Queryable, tracer: Tracer): Queryable {
+  return {
+    query: (text, params, options) => inSpan(tracer, 'query', text, () => inner.query(text, params, options)),
+    exec: (script, options) => inSpan(tracer, 'exec', '', () => inner.exec(script, options)),
+  };
+}
+
+/**
+ * The same database with a span for every statement and transaction, children of whatever
+ * span is active (the request's, the consumer's), so a trace shows where its time went.
+ *
+ * @example
+ * const db = traceDatabase(await openDatabase(options), tracing.tracer);
+ */
+export function traceDatabase(db: Database, tracer: Tracer): Database {
+  const queryable = tracedQueryable(db, tracer);
+  return {
+    get kind() {
+      return db.kind;
+    },
+    query: queryable.query,
+    exec: queryable.exec,
+    transaction: <T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions) =>
+      inSpan(tracer, 'transaction', '', () => db.transaction((tx) => work(tracedQueryable(tx, tracer)), options)),
+    ping: (options) => db.ping(options),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,63 @@
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_REQUEST_RESEND_COUNT, ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL,
+} from '@opentelemetry/semantic-conventions';
+import type { KitError } from '../errors/index.ts';
+import { ATTR_BATON_DEADLINE_MS, ATTR_BATON_ERROR_CODE, ATTR_BATON_HEDGE, ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
+
+export interface AttemptSpan {
+  /** `traceparent` (and `baggage`) naming this attempt's span as the callee's parent. */
+  readonly headers: Record<string, string>;
+  end(outcome: { status?: number | undefined; error?: KitError | undefined }): void;
+}
+
+const noSpan: AttemptSpan = { headers: {}, end: () => undefined };
+
+/**
+ * A CLIENT span for one attempt of a call, after the HTTP client conventions: a retry is a new
+ * span with `http.request.resend_count`, a hedge is marked `baton.hedge`, and the attempt's
+ * error says which kit code ended it (`deadline_exceeded` when the deadline ran out).
+ */
+export function startAttemptSpan(tracer: Tracer | undefined, attempt: {
+  upstream: string; instance: string; method: string; path: string; number: number; hedge: boolean; remainingMs: number;
+}): AttemptSpan {
+  if (tracer === undefined) return noSpan;
+  const url = new URL(attempt.path, attempt.instance);
+  const span = tracer.startSpan(attempt.method, {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      [ATTR_HTTP_REQUEST_METHOD]: attempt.method,
+      [ATTR_SERVER_ADDRESS]: url.hostname,
+      [ATTR_SERVER_PORT]: Number(url.port || 80),
+      [ATTR_URL_FULL]: `${url.origin}${url.pathname}`,
+      [ATTR_BATON_UPSTREAM]: attempt.upstream,
+      [ATTR_BATON_DEADLINE_MS]: Math.round(attempt.remainingMs),
+      ...(attempt.number > 1 ? { [ATTR_HTTP_REQUEST_RESEND_COUNT]: attempt.number - 1 } : {}),
+      ...(attempt.hedge ? { [ATTR_BATON_HEDGE]: true } : {}),
+    },
+  });
+  const headers: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), headers);
+  return {
+    headers,
+    end({ status, error }) {
+      if (status !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+      if (error !== undefined) {
+        span.setAttribute(ATTR_ERROR_TYPE, status !== undefined && status >= 400 ? String(status) : error.code);
+        span.setAttribute(ATTR_BATON_ERROR_CODE, error.code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.reason ?? error.code });
+      }
+      span.end();
+    },
+  };
+}
+
+/**
+ * Records a decision of the call's policies (a retry, a hedge, a breaker's refusal) as an event
+ * on the span active for the call, where it sits beside the attempts it explains.
+ */
+export function recordCallEvent(name: string, attributes: Record<string, string | number | boolean>): void {
+  const span: Span | undefined = trace.getActiveSpan();
+  span?.addEvent(name, attributes);
+}

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
+import { Code, KitError } from '../errors/index.ts';
+import { addCleanup, createCapturedLogger, createTempDir, type CleanupScope } from '../testing/index.ts';
+import { signalOf, startService, type ServiceDefinition } from './index.ts';
+
+const configSchema = z.object(serviceConfigFields({ name: 'traced', port: 0 }));
+type Config = z.output<typeof configSchema>;
+const migrationsDir = fileURLToPath(new URL('./fixtures/migrations/', import.meta.url));
+
+async function start(t: CleanupScope, name: string, setup: ServiceDefinition<Config>['setup']) {
+  const exporter = new InMemorySpanExporter();
+  const captured = createCapturedLogger({ service: name });
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t) });
+  const service = await startService({ name, migrationsDir, setup }, config, {
+    logger: captured.logger,
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  addCleanup(t, () => service.shutdown('test over'));
+  return { service, spans: () => exporter.getFinishedSpans(), logs: captured.lines };
+}
+
+const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+
+void test('one request across two services is one trace: server, attempt, server, query spans, and every log line says so', async (t) => {
+  let failuresLeft = 1;
+  const inner = await start(t, 'inner', (app, { db }) => {
+    app.get('/v1/items', async (request) => {
+      if (failuresLeft-- > 0) throw new KitError(Code.Unavailable, 'not yet');
+      request.log.info('reading items');
+      const { rows } = await db.query('select count(*)::int as count from fixture_items', [], { signal: signalOf(request) });
+      return rows[0];
+    });
+  });
+  const outer = await start(t, 'outer', (app, { createHttpClient }) => {
+    const client = createHttpClient({ name: 'inner', urls: [inner.service.url], retry: { baseDelayMs: 1 } });
+    app.get('/v1/summary', async (request) => {
+      request.log.info('asking inner');
+      const { body } = await client.request({ method: 'GET', path: '/v1/items', signal: signalOf(request), requestId: request.id });
+      return body;
+    });
+  });
+
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const callerSpanId = '00f067aa0ba902b7';
+  const response = await fetch(`${outer.service.url}/v1/summary`, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } });
+  assert.equal(response.status, 200);
+  await response.arrayBuffer();
+  // The server spans end when the connection is done with the answer; wait for both.
+  for (let i = 0; i < 100 && outer.spans().filter((s) => s.kind === SpanKind.SERVER).length < 1; i++) await new Promise((r) => setTimeout(r, 10));
+
+  const outerServer = outer.spans().find((s) => s.kind === SpanKind.SERVER);
+  assert.ok(outerServer, 'outer has a server span');
+  assert.equal(outerServer.name, 'GET /v1/summary');
+  assert.equal(outerServer.spanContext().traceId, traceId, 'the caller\'s trace continues');
+  assert.equal(parentOf(outerServer), callerSpanId);
+  assert.equal(outerServer.attributes['http.route'], '/v1/summary');
+  assert.equal(outerServer.attributes['http.response.status_code'], 200);
+
+  const attempts = outer.spans().filter((s) => s.kind === SpanKind.CLIENT);
+  assert.equal(attempts.length, 2, 'one span per attempt: the failure and the retry');
+  for (const attempt of attempts) {
+    assert.equal(parentOf(attempt), outerServer.spanContext().spanId);
+    assert.equal(attempt.attributes['baton.upstream'], 'inner');
+  }
+  assert.equal(attempts[0]?.attributes['http.response.status_code'], 503);
+  assert.equal(attempts[1]?.attributes['http.request.resend_count'], 1);
+  assert.ok(outerServer.events.some((e) => e.name === 'baton.retry'), 'the retry is an event on the request span');
+
+  const innerServers = inner.spans().filter((s) => s.kind === SpanKind.SERVER);
+  assert.equal(innerServers.length, 2);
+  for (const [index, server] of innerServers.entries()) {
+    assert.equal(server.spanContext().traceId, traceId);
+    assert.equal(parentOf(server), attempts[index]?.spanContext().spanId, 'each inner span is the child of the attempt that reached it');
+  }
+  const query = inner.spans().find((s) => s.attributes['db.system.name'] === 'postgresql');
+  assert.ok(query, 'the query has a span');
+  assert.equal(query.name, 'SELECT');
+  assert.equal(parentOf(query), innerServers[1]?.spanContext().spanId);
+
+  for (const [logs, message] of [[outer.logs, 'asking inner'], [inner.logs, 'reading items']] as const) {
+    const line = logs.find((l) => l.msg === message);
+    assert.equal(line?.trace_id, traceId, `"${message}" carries the trace id`);
+    const completed = logs.filter((l) => l.msg === 'request completed' && l.route !== undefined);
+    assert.ok(completed.length > 0 && completed.every((l) => l.trace_id === traceId), 'so does the line that closes each request');
+  }
+});
+
+void test('health checks and scrapes are not traced, and tracing off makes no spans at all', async (t) => {
+  const traced = await start(t, 'quiet', () => {});
+  await (await fetch(`${traced.service.url}/healthz`)).arrayBuffer();
+  await (await fetch(`${traced.service.url}/metrics`)).arrayBuffer();
+  assert.deepEqual(traced.spans(), []);
+
+  const exporter = new InMemorySpanExporter();
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t), OTEL_SDK_DISABLED: 'true' });
+  const off = await startService({ name: 'off', migrationsDir, setup: (app) => void app.get('/x', async () => ({})) }, config, {
+    logger: createCapturedLogger().logger, spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  addCleanup(t, () => off.shutdown('test over'));
+  await (await fetch(`${off.url}/x`)).arrayBuffer();
+  assert.deepEqual(exporter.getFinishedSpans(), []);
+});

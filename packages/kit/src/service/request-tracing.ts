@@ -1,0 +1,77 @@
+import { ROOT_CONTEXT, SpanKind, type Context, SpanStatusCode, context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_SERVER_PORT,
+  ATTR_URL_PATH, ATTR_URL_SCHEME, ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+const spans = new WeakMap<FastifyRequest, Span>();
+
+/** The span of an inbound request, to add attributes or events to it. */
+export function spanOf(request: FastifyRequest): Span | undefined {
+  return spans.get(request);
+}
+
+// Headers are read the way the W3C propagator expects: one string per name.
+const headerGetter = {
+  keys: (carrier: FastifyRequest['headers']) => Object.keys(carrier),
+  get: (carrier: FastifyRequest['headers'], key: string) => carrier[key],
+};
+
+/**
+ * A SERVER span per inbound request, continuing the caller's trace from `traceparent` (and its
+ * `baggage`), named and described after the HTTP semantic conventions. The rest of the request
+ * (hooks, handler, the calls and queries it makes) runs with the span active, so their spans
+ * are its children and their log lines carry its trace id. Health and metrics scrapes are not
+ * traced: they would bury the traces that matter.
+ */
+export function installRequestTracing(app: FastifyInstance, tracer: Tracer, { port }: { port: () => number }): void {
+  app.addHook('onRequest', function startRequestSpan(request, reply, done) {
+    const route = request.routeOptions.url;
+    if (route === '/healthz' || route === '/readyz' || route === '/metrics') {
+      done();
+      return;
+    }
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
+    const span = tracer.startSpan(route === undefined ? request.method : `${request.method} ${route}`, {
+      kind: SpanKind.SERVER,
+      attributes: {
+        [ATTR_HTTP_REQUEST_METHOD]: request.method,
+        [ATTR_URL_PATH]: request.url.split('?')[0] ?? '/',
+        [ATTR_URL_SCHEME]: 'http',
+        [ATTR_SERVER_PORT]: port(),
+        ...(route === undefined ? {} : { [ATTR_HTTP_ROUTE]: route }),
+        ...(request.headers['user-agent'] === undefined ? {} : { [ATTR_USER_AGENT_ORIGINAL]: request.headers['user-agent'] }),
+      },
+    }, parent);
+    spans.set(request, span);
+    // Ended when the connection is done with the answer, or when the caller went away first.
+    reply.raw.once('close', () => {
+      const status = reply.raw.statusCode;
+      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+      if (!reply.raw.writableFinished) {
+        span.setAttribute(ATTR_ERROR_TYPE, 'caller_gone');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'the caller went away before the answer' });
+      } else if (status >= 500) {
+        span.setAttribute(ATTR_ERROR_TYPE, String(status));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      span.end();
+    });
+    const active = trace.setSpan(parent, span);
+    contexts.set(request, active);
+    // The body arrives, and the answer finishes, in socket callbacks that know nothing of the
+    // span; bound, the listeners Fastify adds from here on (body parsing, onResponse) run in it.
+    context.bind(active, request.raw);
+    context.bind(active, reply.raw);
+    context.with(active, done);
+  });
+  // The handler runs from here, after the body was parsed: in the request's context for sure.
+  app.addHook('preHandler', function enterRequestSpan(request, _reply, done) {
+    const active = contexts.get(request);
+    if (active === undefined) done();
+    else context.with(active, done);
+  });
+}
+
+const contexts = new WeakMap<FastifyRequest, Context>();
