@@ -17,13 +17,14 @@ function entryFirst(services: readonly ReadyService[]): ReadyService[] {
  * (message `ready <name> <url>`), the public entry first, then one `{"event":"baton_ready"}`
  * line whose message is `Baton is ready: <url> …`. Tests and scripts wait for these.
  */
-export function readyLines(services: readonly ReadyService[]): LogLine[] {
+export function readyLines(services: readonly ReadyService[], { tracesUrl }: { tracesUrl?: string | undefined } = {}): LogLine[] {
   const ordered = entryFirst(services);
   const entryUrl = ordered[0]?.url ?? '';
   return [
     ...ordered.map(({ name, url }) => runnerLogLine('info', `ready ${name} ${url}`, {
       event: 'ready', name, url, entry: specOf(name).entry === true,
     })),
+    ...(tracesUrl === undefined ? [] : [runnerLogLine('info', `traces ${tracesUrl}`, { event: 'traces', url: tracesUrl })]),
     runnerLogLine('info', `Baton is ready: ${entryUrl} (press Ctrl-C to stop)`, {
       event: 'baton_ready', url: entryUrl, services: Object.fromEntries(ordered.map(({ name, url }) => [name, url])),
     }),
@@ -31,7 +32,7 @@ export function readyLines(services: readonly ReadyService[]): LogLine[] {
 }
 
 /** The same block for a person at a terminal. */
-export function readyBanner(services: readonly ReadyService[], { colors = false, varDir }: { colors?: boolean; varDir: string }): string {
+export function readyBanner(services: readonly ReadyService[], { colors = false, varDir, tracesUrl }: { colors?: boolean; varDir: string; tracesUrl?: string | undefined }): string {
   const ordered = entryFirst(services);
   const entryUrl = ordered[0]?.url ?? '';
   const paint = (style: Parameters<typeof styleText>[0], text: string) => (colors ? styleText(style, text, { validateStream: false }) : text);
@@ -45,6 +46,7 @@ export function readyBanner(services: readonly ReadyService[], { colors = false,
     `  ${paint('bold', 'Baton is ready:')} ${paint(['bold', 'green'], entryUrl)}`,
     '',
     ...rows,
+    ...(tracesUrl === undefined ? [] : [`    ${'traces'.padEnd(width)}${paint('cyan', tracesUrl)}${paint('dim', '  recent traces as JSON; /traces/<trace id> for one')}`]),
     '',
     `  Data in ${varDir}. Press Ctrl-C to stop.`,
     '',

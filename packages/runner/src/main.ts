@@ -4,6 +4,7 @@ import { readCliConfig } from './cli-config.ts';
 import { RunnerError } from './errors.ts';
 import { createLogFormatter } from './log-format.ts';
 import { runnerLogLine, type LogLine } from './log-line.ts';
+import { startLocalTraceView } from './trace-view.ts';
 import { createStack } from './stack.ts';
 
 /** Exit status for a configuration error (sysexits' EX_CONFIG), the same as the services'. */
@@ -33,7 +34,9 @@ const write = (line: LogLine) => {
   if (stdoutOpen) process.stdout.write(format(line));
 };
 
-const stack = createStack({ portBase, varDir, onLog: write });
+// Spans go to a trace view of the runner's own, unless the user sends them somewhere already.
+const traceView = await startLocalTraceView({ env: process.env, portBase, onLog: write });
+const stack = createStack({ portBase, varDir, onLog: write, env: traceView.env });
 
 let firstSignalAtMs: number | undefined;
 function onSignal(signal: NodeJS.Signals): void {
@@ -56,8 +59,8 @@ let startFailed = false;
 try {
   await stack.startAll();
   const ready = stack.services.map((name) => ({ name, url: stack.url(name) }));
-  if (logFormat === 'json') readyLines(ready).forEach(write);
-  else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir }));
+  if (logFormat === 'json') readyLines(ready, { tracesUrl: traceView.tracesUrl }).forEach(write);
+  else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir, tracesUrl: traceView.tracesUrl }));
 } catch (error) {
   // Stopping on a signal also ends the wait for readiness; that is no failure.
   if (firstSignalAtMs === undefined) {
@@ -68,6 +71,7 @@ try {
 }
 
 const stopped = await stack.stopped;
+await traceView.close();
 process.exitCode = stopped.reason === 'config_error' ? exitCodeConfig : !startFailed && stopped.clean ? 0 : 1;
 
 function reportStartFailure(error: unknown): void {

@@ -45,8 +45,11 @@ export function installRequestTracing(app: FastifyInstance, tracer: Tracer, { po
       },
     }, parent);
     spans.set(request, span);
-    // Ended when the connection is done with the answer, or when the caller went away first.
-    reply.raw.once('close', () => {
+    // Ended when the answer has been handed to the socket, or when the caller went away first.
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
       const status = reply.raw.statusCode;
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       if (!reply.raw.writableFinished) {
@@ -57,7 +60,9 @@ export function installRequestTracing(app: FastifyInstance, tracer: Tracer, { po
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
       span.end();
-    });
+    };
+    reply.raw.once('finish', end);
+    reply.raw.once('close', end);
     const active = trace.setSpan(parent, span);
     contexts.set(request, active);
     // The body arrives, and the answer finishes, in socket callbacks that know nothing of the
