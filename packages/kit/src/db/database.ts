@@ -27,5 +27,13 @@ export interface Database extends Queryable {
   transaction<T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
   /** Answers if the database can serve a query now; used by readiness. */
   ping(options?: QueryOptions): Promise<void>;
+  /** Connections now: in all, idle, and callers waiting for one; undefined without a pool (PGlite). */
+  poolStats(): PoolStats | undefined;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
 }

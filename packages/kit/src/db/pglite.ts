@@ -39,6 +39,8 @@ function createPgliteDatabase(pg: PGlite): Database {
   return {
     kind: 'pglite',
     ...base,
+    // No pool: one connection in this process, whose queue PGlite does not report.
+    poolStats: () => undefined,
     async transaction<T>(work: (tx: Queryable) => Promise<T>, options: QueryOptions = {}): Promise<T> {
       options.signal?.throwIfAborted();
       return pg.transaction((tx) => work(wrap(tx)));

@@ -64,6 +64,7 @@ export function traceDatabase(db: Database, tracer: Tracer): Database {
     transaction: <T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions) =>
       inSpan(tracer, 'transaction', '', () => db.transaction((tx) => work(tracedQueryable(tx, tracer)), options)),
     ping: (options) => db.ping(options),
+    poolStats: () => db.poolStats(),
     close: () => db.close(),
   };
 }

@@ -101,6 +101,8 @@ export interface HttpClientStats {
   upstream: string;
   retries: number;
   hedges: number;
+  /** Retries the client's budget allows now. */
+  retryBudgetAvailable: number;
   instances: InstanceStats[];
 }
 

@@ -286,7 +286,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         connections: endpoint.pool.stats.connected,
         idleConnections: endpoint.pool.stats.free,
       }));
-      return { upstream: name, retries, hedges, instances };
+      return { upstream: name, retries, hedges, retryBudgetAvailable: budget.available(), instances };
     },
     async close() {
       closed = true;

@@ -10,6 +10,8 @@ export interface RetryBudget {
   recordRequest(): void;
   /** Takes one retry from the budget; false when the budget is spent and the caller must not retry. */
   tryWithdraw(): boolean;
+  /** Retries that may be spent now, for a gauge: 0 means every retry is being refused. */
+  available(): number;
 }
 
 export interface RetryBudgetOptions {
@@ -43,6 +45,9 @@ export function createRetryBudget({ ratio = 0.1, minRetriesPerSecond = 10, windo
       if (retries.sum() + 1 > ratio * requests.sum() + floor) return false;
       retries.add();
       return true;
+    },
+    available() {
+      return Math.max(0, Math.floor(ratio * requests.sum() + floor - retries.sum()));
     },
   };
 }

@@ -50,6 +50,7 @@ void test('one request across two services is one trace: server, attempt, server
   const response = await fetch(`${outer.service.url}/v1/summary`, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } });
   assert.equal(response.status, 200);
   await response.arrayBuffer();
+  assert.match(response.headers.get('traceresponse') ?? '', new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), 'the answer names its trace');
   // The server spans end when the connection is done with the answer; wait for both.
   for (let i = 0; i < 100 && outer.spans().filter((s) => s.kind === SpanKind.SERVER).length < 1; i++) await new Promise((r) => setTimeout(r, 10));
 

@@ -45,6 +45,9 @@ export function installRequestTracing(app: FastifyInstance, tracer: Tracer, { po
       },
     }, parent);
     spans.set(request, span);
+    // W3C Trace Context level 2: the caller learns the trace id of its request, to look it up.
+    const { traceId, spanId, traceFlags } = span.spanContext();
+    if (trace.isSpanContextValid(span.spanContext())) reply.header('traceresponse', `00-${traceId}-${spanId}-0${traceFlags.toString(16)}`);
     // Ended when the answer has been handed to the socket, or when the caller went away first.
     let ended = false;
     const end = () => {

@@ -4,7 +4,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { ServiceConfig } from '../config/index.ts';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { migrate, openDatabase, traceDatabase, type Database } from '../db/index.ts';
-import { createClientMetrics, createLogger, createMetrics, createTracing, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
+import { createClientMetrics, createLogger, createMetrics, createResourceMetrics, createTracing, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -155,6 +155,7 @@ export async function startService<C extends ServiceConfig>(
     installFaultInjection(app, { rules: config.FAULTS ?? [], adminToken: config.ADMIN_TOKEN });
 
     const clientMetrics = createClientMetrics(metrics.registry);
+    const resourceMetrics = createResourceMetrics(metrics.registry, db);
     const context: ServiceContext<C> = {
       config,
       db,
@@ -164,6 +165,7 @@ export async function startService<C extends ServiceConfig>(
       onClose: (close) => void closers.push(close),
       createHttpClient(options) {
         const client = createHttpClient({ ...options, logger, onEvent: clientMetrics.onEvent, tracer: tracing.tracer });
+        resourceMetrics.trackClient(client);
         closers.push(() => client.close());
         return client;
       },

@@ -3,3 +3,4 @@ export { createMetrics, durationBucketsSeconds, type Metrics, type HttpServerMet
 export { createClientMetrics } from './client-metrics.ts';
 export { createTracing, installTraceContext, samplerNames, type SamplerName, type Tracing, type TracingOptions } from './tracing/tracing.ts';
 export { traceLogFields } from './tracing/log-correlation.ts';
+export { createResourceMetrics } from './resource-metrics.ts';

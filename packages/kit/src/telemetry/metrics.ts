@@ -28,6 +28,10 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  // prom-client names three gauges `_total`, a suffix Prometheus keeps for counters, and
+  // `promtool check metrics` rejects them. The same numbers stay, by type, in the gauges without
+  // the suffix (nodejs_active_handles, nodejs_active_requests, nodejs_active_resources).
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   const labelNames = ['method', 'route', 'status_code'] as const;
   return {
     registry,

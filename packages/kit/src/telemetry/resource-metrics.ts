@@ -1,0 +1,66 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { Database } from '../db/index.ts';
+import type { HttpClient } from '../http/index.ts';
+
+/**
+ * Gauges read when Prometheus scrapes, from the things they describe: the database pool and
+ * each outbound client's retry budget, in-flight calls and ejected instances. Reading at scrape
+ * time keeps the hot path free of metric updates for numbers that only matter when looked at.
+ */
+export function createResourceMetrics(registry: Registry, db: Database): { trackClient(client: HttpClient): void } {
+  const clients = new Set<HttpClient>();
+  const registers = [registry];
+  new Gauge({
+    name: 'baton_db_pool_connections',
+    help: 'Database connections of this service by state (idle, in_use); absent on PGlite, which has no pool.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const stats = db.poolStats();
+      if (stats === undefined) return;
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'in_use' }, stats.total - stats.idle);
+    },
+  });
+  new Gauge({
+    name: 'baton_db_pool_waiting',
+    help: 'Queries waiting for a free database connection.',
+    registers,
+    collect() {
+      const stats = db.poolStats();
+      if (stats !== undefined) this.set(stats.waiting);
+    },
+  });
+  new Gauge({
+    name: 'baton_client_retry_budget_available',
+    help: 'Retries the client to an upstream may still send now; 0 means retries are being refused.',
+    labelNames: ['upstream'],
+    registers,
+    collect() {
+      for (const client of clients) this.set({ upstream: client.name }, client.stats().retryBudgetAvailable);
+    },
+  });
+  new Gauge({
+    name: 'baton_client_in_flight',
+    help: 'Outbound attempts sent and not yet answered, per upstream.',
+    labelNames: ['upstream'],
+    registers,
+    collect() {
+      for (const client of clients) this.set({ upstream: client.name }, client.stats().instances.reduce((sum, i) => sum + i.outstanding, 0));
+    },
+  });
+  new Gauge({
+    name: 'baton_client_ejected_instances',
+    help: 'Instances of an upstream ejected by outlier detection now.',
+    labelNames: ['upstream'],
+    registers,
+    collect() {
+      for (const client of clients) this.set({ upstream: client.name }, client.stats().instances.filter((i) => i.ejected).length);
+    },
+  });
+  return {
+    trackClient(client) {
+      clients.add(client);
+    },
+  };
+}
