@@ -6,8 +6,9 @@ import { clientOverhead } from './scenarios/client-overhead.ts';
 import { overloadGoodput } from './scenarios/overload-goodput.ts';
 import { policyStack } from './scenarios/policy-stack.ts';
 import { slowUpstream } from './scenarios/slow-upstream.ts';
+import { tracingCost } from './scenarios/tracing-cost.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, tracingCost];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));

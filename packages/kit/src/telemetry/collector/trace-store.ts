@@ -39,6 +39,8 @@ export interface TraceStore {
   recent(limit: number): TraceSummary[];
   waterfall(traceId: string): Waterfall | undefined;
   readonly traceCount: number;
+  /** Every span received since the start, kept or not. */
+  readonly receivedSpans: number;
 }
 
 const nsToMs = (ns: bigint) => Number(ns) / 1e6;
@@ -55,6 +57,7 @@ const nsToMs = (ns: bigint) => Number(ns) / 1e6;
 export function createTraceStore({ maxTraces = 500, maxSpansPerTrace = 2_000 }: { maxTraces?: number; maxSpansPerTrace?: number } = {}): TraceStore {
   // A Map keeps insertion order: the first key is the oldest trace.
   const traces = new Map<string, CollectedSpan[]>();
+  let receivedSpans = 0;
 
   function summaryOf(traceId: string, spans: readonly CollectedSpan[]): TraceSummary & { startNs: bigint } {
     const ids = new Set(spans.map((s) => s.spanId));
@@ -80,6 +83,7 @@ export function createTraceStore({ maxTraces = 500, maxSpansPerTrace = 2_000 }: 
 
   return {
     add(spans) {
+      receivedSpans += spans.length;
       for (const span of spans) {
         let list = traces.get(span.traceId);
         if (list === undefined) {
@@ -137,6 +141,9 @@ export function createTraceStore({ maxTraces = 500, maxSpansPerTrace = 2_000 }: 
     },
     get traceCount() {
       return traces.size;
+    },
+    get receivedSpans() {
+      return receivedSpans;
     },
   };
 }

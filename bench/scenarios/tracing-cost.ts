@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { startTraceCollector } from '../../packages/kit/src/telemetry/collector/index.ts';
+import { randomPortBase, serviceNames, startStack, type ServiceName, type Stack } from '../../packages/runner/src/index.ts';
+import { closedLoop } from '../harness/load.ts';
+import type { Row, Scenario } from '../harness/report.ts';
+import { median } from '../harness/stats.ts';
+
+const concurrency = 8;
+const roundMs = 5_000;
+const rounds = 3;
+// Seeded products with stock enough for every round of a variant (each variant has its own shop).
+const skus = ['COFFEE-250G', 'FILTER-PAPER-100', 'MUG-STONEWARE', 'COFFEE-1KG', 'TEA-EARLGREY-100G', 'TEA-GREEN-100G'];
+
+const variants = {
+  'tracing off': { OTEL_SDK_DISABLED: 'true' },
+  'tracing on, 10% sampled': { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+  'tracing on, 100% sampled': { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' },
+} as const;
+type Variant = keyof typeof variants;
+
+async function startVariantShop(variant: Variant, otlpEndpoint: string, varDir: string): Promise<Stack> {
+  const tracing = variants[variant];
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...tracing, OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint };
+  const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
+    // The bench measures the path, not the rate limits that protect it.
+    gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' },
+  };
+  return startStack({ portBase: randomPortBase(), varDir, env, serviceEnv, startTimeoutMs: 120_000 });
+}
+
+async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
+  const email = `bench-${randomUUID()}@example.com`;
+  const password = 'correct horse battery staple';
+  const json = { 'content-type': 'application/json' };
+  await (await request(`${gateway}/api/v1/users`, { method: 'POST', headers: json, body: JSON.stringify({ email, password, name: 'Bench' }), dispatcher })).body.dump();
+  const login = await request(`${gateway}/api/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }), dispatcher });
+  return ((await login.body.json()) as { accessToken: string }).accessToken;
+}
+
+export const tracingCost: Scenario = {
+  name: 'tracing-cost',
+  description: `Checkout (POST /api/v1/orders through the gateway: orders, users, inventory, their databases and, with events, the outbox) on the whole shop as real processes, with tracing off, on at 10% sampling and on at 100%, every span exported over OTLP/HTTP to a collector in the bench process. One shop per variant, all running at once; ${concurrency} concurrent buyers, ${rounds} interleaved rounds of ${roundMs} ms, median.`,
+  target: 'tracing at 100% costs at most 15% of checkout throughput',
+  async run() {
+    const collector = await startTraceCollector({ maxTraces: 100 });
+    const dirs: string[] = [];
+    const shops = new Map<Variant, Stack>();
+    const dispatcher = new Agent({ connections: concurrency * 2 });
+    try {
+      for (const variant of Object.keys(variants) as Variant[]) {
+        const dir = await mkdtemp(join(tmpdir(), 'baton-bench-tracing-'));
+        dirs.push(dir);
+        shops.set(variant, await startVariantShop(variant, collector.url, dir));
+      }
+      const checkouts = new Map<Variant, () => Promise<void>>();
+      for (const [variant, shop] of shops) {
+        const gateway = shop.url('gateway');
+        const token = await signIn(gateway, dispatcher);
+        let n = 0;
+        checkouts.set(variant, async () => {
+          const sku = skus[n++ % skus.length] as string;
+          const res = await request(`${gateway}/api/v1/orders`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': randomUUID() },
+            body: JSON.stringify({ items: [{ sku, quantity: 1 }] }),
+            dispatcher,
+          });
+          await res.body.dump();
+          if (res.statusCode !== 201) throw new Error(`checkout answered ${res.statusCode}`);
+        });
+      }
+      for (const checkout of checkouts.values()) await closedLoop(checkout, { concurrency, durationMs: 1_000 }); // warm-up
+      const perSecond = new Map<Variant, number[]>();
+      const errors = new Map<Variant, number>();
+      for (let round = 0; round < rounds; round++) {
+        for (const [variant, checkout] of checkouts) {
+          const result = await closedLoop(checkout, { concurrency, durationMs: roundMs });
+          perSecond.set(variant, [...(perSecond.get(variant) ?? []), result.perSecond]);
+          errors.set(variant, (errors.get(variant) ?? 0) + result.errors);
+        }
+      }
+      const rate = (variant: Variant) => median(perSecond.get(variant) ?? []);
+      const off = rate('tracing off');
+      const rows: Row[] = (Object.keys(variants) as Variant[]).map((variant) => ({
+        variant, metric: 'checkouts', value: rate(variant), unit: 'per second', note: `${errors.get(variant) ?? 0} not 201`,
+      }));
+      for (const variant of ['tracing on, 10% sampled', 'tracing on, 100% sampled'] as const) {
+        rows.push({ variant: `${variant} / off`, metric: 'throughput ratio', value: rate(variant) / off, unit: '×', note: variant.endsWith('100% sampled') ? 'target ≥ 0.85' : '' });
+      }
+      rows.push({ variant: 'collector', metric: 'spans received', value: collector.store.receivedSpans, unit: 'spans', note: `from the ${serviceNames.length} services of the two traced shops` });
+      return rows;
+    } finally {
+      await dispatcher.close();
+      await Promise.all([...shops.values()].map((shop) => shop.shutdown()));
+      await collector.close();
+      await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    }
+  },
+};
