@@ -41,21 +41,19 @@ void describe('inventory over gRPC, with a stock @grpc/grpc-js client', () => {
   test('a deadline shorter than the work gets DEADLINE_EXCEEDED, and the database query is cancelled on the server', async (t) => {
     // PostgreSQL, because the proof is on the database server: a reservation waits on a row lock
     // this test holds, and once the deadline passes, no query of inventory waits any more.
-    let inventory: Awaited<ReturnType<typeof startInventory>> | undefined;
-    let locker: pg.Client | undefined;
+    const held: { inventory?: Awaited<ReturnType<typeof startInventory>>; locker?: pg.Client } = {};
     // Registered before the database's own clean-up, which runs after it and drops the database.
     t.after(async () => {
-      await locker?.end();
-      await inventory?.stop();
+      await held.locker?.end();
+      await held.inventory?.stop();
     });
     const url = await createTestDatabase(t);
     if (url === undefined) return;
-    inventory = await startInventory({ DATABASE_URL: url });
+    const inventory = held.inventory = await startInventory({ DATABASE_URL: url });
     const stubs = inventoryStubs(inventory.service.grpcUrl ?? assert.fail('no gRPC listener'));
     t.after(() => stubs.close());
-    locker = new pg.Client({ connectionString: url, application_name: 'test-locker' });
-    await locker.connect();
-    const lockerClient = locker;
+    const lockerClient = held.locker = new pg.Client({ connectionString: url, application_name: 'test-locker' });
+    await lockerClient.connect();
 
     await lockerClient.query('begin');
     await lockerClient.query(`select stock from products where sku = 'COFFEE-250G' for update`);

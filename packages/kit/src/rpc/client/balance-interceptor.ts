@@ -67,7 +67,6 @@ export function createBalanceInterceptor({ upstream, endpoints, outliers, clock,
       onEvent?.({ type: 'attempt_start', upstream, instance, method, attempt: number, hedge: false });
       // Computed just before sending, so time spent queueing or backing off is not given away twice.
       attemptReq.header.set(grpcTimeoutHeader, formatGrpcTimeout(call.deadlineAtMs - clock.now()));
-      if (call.requestId !== undefined) attemptReq.header.set('x-request-id', call.requestId);
       endpoint.outstanding++;
       const startedAt = clock.now();
       let error: KitError | undefined;

@@ -11,7 +11,6 @@ export interface CallState {
   readonly callerSignal: AbortSignal | undefined;
   /** This call's own cap (the client's `timeoutMs`, or the call's `timeoutMs`). */
   readonly timeoutMs: number;
-  readonly requestId: string | undefined;
   /** When the call must be over, on the client's clock; each attempt sends what is left of it. */
   deadlineAtMs: number;
   /** Instances already tried: a retry goes elsewhere when it can. */

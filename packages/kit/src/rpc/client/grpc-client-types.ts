@@ -1,5 +1,5 @@
 import type { DescService } from '@bufbuild/protobuf';
-import type { Client, ContextValues, Transport } from '@connectrpc/connect';
+import type { Client, Transport } from '@connectrpc/connect';
 import type { HttpClientEvent, HttpClientLogger } from '../../http/events.ts';
 import type { HttpClientOptions } from '../../http/http-client-types.ts';
 import type { CircuitState } from '../../resilience/index.ts';
@@ -12,8 +12,6 @@ export interface GrpcClientOptions extends Pick<HttpClientOptions,
   pingIntervalMs?: number;
   /** Close a connection unused this long (default 60 s). */
   idleConnectionTimeoutMs?: number;
-  /** The request id to send as `x-request-id`, read from the call's context values. */
-  requestIdOf?: (values: ContextValues) => string | undefined;
   logger?: HttpClientLogger;
   /** The same events as the HTTP client's (`method` is the protobuf method's name): metrics, spans, logs. */
   onEvent?: (event: HttpClientEvent) => void;

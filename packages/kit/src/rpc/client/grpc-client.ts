@@ -144,7 +144,6 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
       values.set(callStateKey, {
         callerSignal: signal,
         timeoutMs: timeoutMs ?? defaultTimeoutMs,
-        requestId: options.requestIdOf?.(values),
         deadlineAtMs: Infinity,
         tried: new Set(),
         attempts: 0,
