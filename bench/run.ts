@@ -3,12 +3,13 @@
 //   node bench/run.ts client-overhead      only the named ones
 import { writeReport, type Scenario } from './harness/report.ts';
 import { clientOverhead } from './scenarios/client-overhead.ts';
+import { grpcHop } from './scenarios/grpc-hop.ts';
 import { overloadGoodput } from './scenarios/overload-goodput.ts';
 import { policyStack } from './scenarios/policy-stack.ts';
 import { slowUpstream } from './scenarios/slow-upstream.ts';
 import { tracingCost } from './scenarios/tracing-cost.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, tracingCost];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, tracingCost];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));

@@ -46,11 +46,13 @@ const upstreams = {
   INVENTORY_URLS: 'http://127.0.0.1:9',
   ORDERS_URLS: 'http://127.0.0.1:9',
   NOTIFICATIONS_URLS: 'http://127.0.0.1:9',
+  USERS_GRPC_URLS: 'http://127.0.0.1:9',
+  INVENTORY_GRPC_URLS: 'http://127.0.0.1:9',
 };
 
 async function startAndCheck(t: TestContext, { name, table, start }: Case, database: { DATABASE_URL: string } | undefined) {
   const dataDir = await createTempDir(t, `baton-${name}-`);
-  const service = await start({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...upstreams, ...database });
+  const service = await start({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', DATA_DIR: dataDir, ...upstreams, ...database });
   addCleanup(t, () => service.shutdown('test over'));
   assert.equal(service.db.kind, database === undefined ? 'pglite' : 'postgres');
 

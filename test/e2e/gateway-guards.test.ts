@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSuiteScope } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
-import { startShop, type ShopStack } from './shop-stack.ts';
+import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
 
 const adminToken = 'e2e-admin-token-0123456789';
 
@@ -45,7 +45,9 @@ describe('the gateway guards the shop', () => {
   });
 });
 
-describe('tokens expire and keys rotate without a restart', () => {
+// This stack also runs orders on its HTTP setting (UPSTREAM_PROTOCOL=http), where shop.test.ts
+// runs the default, gRPC: both ways of calling users and inventory are tested end to end.
+describe('tokens expire and keys rotate without a restart; orders on HTTP', () => {
   const suite = createSuiteScope();
   let shop: ShopStack;
   let api: ReturnType<typeof createShopClient>;
@@ -54,8 +56,25 @@ describe('tokens expire and keys rotate without a restart', () => {
     shop = await startShop(suite, {
       gateway: { TOKEN_CLOCK_TOLERANCE_SECONDS: '0' },
       users: { TOKEN_TTL_SECONDS: '4', ADMIN_TOKEN: adminToken, PASSWORD_SCRYPT_LOG2_N: '14' },
+      orders: { UPSTREAM_PROTOCOL: 'http' },
     });
     api = createShopClient(shop.gateway);
+  });
+
+  test('with UPSTREAM_PROTOCOL=http, checkout works: placed, out of stock names the SKU, cancel gives the stock back', async () => {
+    const buyer = await api.signUp('Http');
+    const before = await api.available('MUG-STONEWARE');
+    const placed = await api.order(buyer.token, [{ sku: 'MUG-STONEWARE', quantity: 1 }]);
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    assert.equal(await api.available('MUG-STONEWARE'), before - 1);
+    const short = await api.order(buyer.token, [{ sku: 'MUG-STONEWARE', quantity: 1000 }]);
+    assert.equal(short.status, 409);
+    assert.deepEqual(short.body.unavailable?.map((line) => line.sku), ['MUG-STONEWARE']);
+    const cancelled = await api.call('POST', `/api/v1/orders/${placed.body.id}/cancel`, { token: buyer.token });
+    assert.equal(cancelled.status, 200);
+    assert.equal(await api.available('MUG-STONEWARE'), before);
+    // Over HTTP: inventory's gRPC server saw no reservation at all.
+    assert.equal(await rpcCount(shop, 'inventory', 'baton.inventory.v1.InventoryService', 'CreateReservation'), 0);
   });
 
   test('an expired token gets 401', async () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type CleanupScope } from '@baton/kit/testing';
+import { createTestDatabase, metricValue, parseMetrics, type CleanupScope } from '@baton/kit/testing';
 import { randomPortBase, serviceNames, startStack, type ServiceName, type Stack } from '@baton/runner';
 
 export interface ShopStack {
@@ -36,4 +36,10 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   const stack = await startStack({ portBase: randomPortBase(), varDir, serviceEnv: env, startTimeoutMs: 90_000 });
   scope.after(() => stack.shutdown());
   return { stack, gateway: stack.url('gateway'), database: reachable ? 'postgres' : 'pglite', note };
+}
+
+/** How many calls of one gRPC method a service answered successfully, from its `/metrics`. */
+export async function rpcCount(shop: ShopStack, name: ServiceName, service: string, method: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', shop.stack.url(name)))).text();
+  return metricValue(parseMetrics(text), 'rpc_server_requests_total', { service, method, code: 'ok' });
 }

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createSuiteScope } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
-import { startShop, type ShopStack } from './shop-stack.ts';
+import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
 
-// The shop end to end: five real processes, every request through the gateway.
+// The shop end to end: five real processes, every request through the gateway, and orders
+// calling users and inventory over gRPC (its default).
 describe('the shop, through the gateway', () => {
   const suite = createSuiteScope();
   let shop: ShopStack;
@@ -34,6 +35,9 @@ describe('the shop, through the gateway', () => {
     assert.equal(placed.body.status, 'confirmed');
     assert.equal(placed.body.totalCents, 2 * 2490 + 1450);
     assert.equal(await api.available('COFFEE-1KG'), before - 2);
+    // Orders talked to users and inventory over gRPC, its default: their gRPC servers counted it.
+    assert.ok(await rpcCount(shop, 'inventory', 'baton.inventory.v1.InventoryService', 'CreateReservation') >= 1);
+    assert.ok(await rpcCount(shop, 'users', 'baton.users.v1.UsersService', 'GetUser') >= 1);
 
     const read = await api.call<{ id: string }>('GET', `/api/v1/orders/${placed.body.id}`, { token: ada.token });
     assert.equal(read.status, 200);

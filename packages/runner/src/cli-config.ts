@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogFormat } from './log-format.ts';
-import { serviceNames } from './services.ts';
+import { grpcPortOffset, serviceNames } from './services.ts';
 import { repoRoot } from './stack.ts';
 
 /** What `npm start` reads from its environment, once, at start. */
@@ -23,7 +23,7 @@ export type CliConfigResult = { ok: true; config: CliConfig } | { ok: false; pro
  */
 export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty }: { stdoutIsTty: boolean }): CliConfigResult {
   const problems: string[] = [];
-  const maxPortBase = 65_535 - serviceNames.length + 1;
+  const maxPortBase = 65_535 - grpcPortOffset - serviceNames.length + 1;
 
   let portBase = 8080;
   const rawPortBase = env.BATON_PORT_BASE;

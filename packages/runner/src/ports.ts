@@ -25,9 +25,10 @@ function isPortFree(port: number, host: string): Promise<boolean> {
 
 /**
  * A port base for a test's own stack: away from the default 8080, so a test runs beside a stack
- * a developer is using, and below Linux's ephemeral range (32768 and up), where outgoing
- * connections pick their local ports and could take one of the stack's.
+ * a developer is using, and with every port of the stack (the gRPC ones 1000 above the HTTP
+ * ones) below Linux's ephemeral range (32768 and up), where outgoing connections pick their local
+ * ports and could take one of the stack's.
  */
 export function randomPortBase(): number {
-  return 20_000 + Math.floor(Math.random() * 12_000);
+  return 20_000 + Math.floor(Math.random() * 11_000);
 }

@@ -28,6 +28,11 @@ test('a service gets its port, its data folder and the address of each service i
   assert.equal(orders.LOG_LEVEL, 'debug', 'the runner passes its environment on');
   assert.equal('DATABASE_URL' in orders, false, 'one database URL for every service would make them share it');
   assert.equal(orders.ORDERS_URLS, undefined);
+  assert.equal(orders.USERS_GRPC_URLS, 'http://127.0.0.1:10001', 'gRPC ports sit 1000 above the HTTP ones');
+  assert.equal(orders.INVENTORY_GRPC_URLS, 'http://127.0.0.1:10002');
+  assert.equal(orders.GRPC_PORT, undefined, 'orders serves no gRPC');
+  assert.equal(serviceEnvironment('users', { env, portBase: 9000, varDir: '/v' }).GRPC_PORT, '10001');
+  assert.equal(serviceEnvironment('inventory', { env, portBase: 8080, varDir: '/v' }).GRPC_PORT, '9082', 'the defaults: 9081 and 9082');
 
   const gateway = serviceEnvironment('gateway', { env, portBase: 9000, varDir: '/v', overrides: { PORT: 'notaport' } });
   assert.deepEqual(

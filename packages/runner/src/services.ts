@@ -6,8 +6,8 @@
  */
 export const serviceSpecs = [
   { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications'], entry: true },
-  { name: 'users', calls: [] },
-  { name: 'inventory', calls: [] },
+  { name: 'users', calls: [], grpc: true },
+  { name: 'inventory', calls: [], grpc: true },
   { name: 'orders', calls: ['users', 'inventory'] },
   { name: 'notifications', calls: [] },
 ] as const satisfies readonly ServiceSpec[];
@@ -18,7 +18,15 @@ export interface ServiceSpec {
   calls: readonly string[];
   /** The public entry: listed first and named in the "Baton is ready" line. */
   entry?: boolean;
+  /**
+   * It serves gRPC too, on `GRPC_PORT`: its place in the list plus `grpcPortOffset` above the
+   * base (9081 for users), and its callers get `<NAME>_GRPC_URLS`.
+   */
+  grpc?: boolean;
 }
+
+/** How far above the HTTP ports the gRPC ports sit: 8081 → 9081. */
+export const grpcPortOffset = 1_000;
 
 export type ServiceName = (typeof serviceSpecs)[number]['name'];
 
@@ -36,7 +44,7 @@ export function isServiceName(name: string): name is ServiceName {
 }
 
 /** A service's entry, with `calls` known to name listed services (checked above). */
-export function specOf(name: ServiceName): { name: ServiceName; calls: readonly ServiceName[]; entry?: boolean } {
+export function specOf(name: ServiceName): { name: ServiceName; calls: readonly ServiceName[]; entry?: boolean; grpc?: boolean } {
   const spec = serviceSpecs.find((s) => s.name === name);
   if (spec === undefined) throw new TypeError(`unknown service: ${name}`);
   return spec;
@@ -47,9 +55,19 @@ export function portOf(name: ServiceName, portBase: number): number {
   return portBase + serviceNames.indexOf(name);
 }
 
+/** The port a service's gRPC listener is on, when it has one. */
+export function grpcPortOf(name: ServiceName, portBase: number): number | undefined {
+  return specOf(name).grpc === true ? portOf(name, portBase) + grpcPortOffset : undefined;
+}
+
 /** The variable that carries a service's address to the services that call it. */
 export function urlsVariableOf(name: string): string {
   return `${name.toUpperCase()}_URLS`;
+}
+
+/** The variable that carries a service's gRPC address to the services that call it. */
+export function grpcUrlsVariableOf(name: string): string {
+  return `${name.toUpperCase()}_GRPC_URLS`;
 }
 
 /**

@@ -8,7 +8,7 @@ import { findPortInUse } from './ports.ts';
 import { eventLog } from './process-events.ts';
 import { waitUntilReady } from './readiness.ts';
 import { createServiceProcess, type ProcessEvent, type ProcessState, type ServiceProcess } from './service-process.ts';
-import { isServiceName, portOf, serviceNames, stopOrder, type ServiceName } from './services.ts';
+import { grpcPortOf, grpcPortOffset, isServiceName, portOf, serviceNames, stopOrder, type ServiceName } from './services.ts';
 
 /** The repository root: services are started from here, and `var/` lives here by default. */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -127,9 +127,9 @@ export function createStack({
   for (const name of services) {
     if (!isServiceName(name)) throw new TypeError(`unknown service ${String(name)}; known: ${serviceNames.join(', ')}`);
   }
-  const lastPort = portBase + serviceNames.length - 1;
+  const lastPort = portBase + grpcPortOffset + serviceNames.length - 1;
   if (!Number.isInteger(portBase) || portBase < 1 || lastPort > 65_535) {
-    throw new RangeError(`portBase must be a whole number from 1 to ${65_535 - serviceNames.length + 1}`);
+    throw new RangeError(`portBase must be a whole number from 1 to ${65_535 - grpcPortOffset - serviceNames.length + 1}`);
   }
   const selected = serviceNames.filter((name) => services.includes(name));
   const urlOf = (name: ServiceName) => serviceUrl(name, portBase);
@@ -192,10 +192,10 @@ export function createStack({
     assertOpen();
     if (started) throw new Error('startAll() was already called');
     started = true;
-    const ports = selected.map((name) => portOf(name, portBase));
-    const busy = await findPortInUse(ports);
+    const ports = selected.flatMap((name) => [portOf(name, portBase), grpcPortOf(name, portBase)].filter((port) => port !== undefined).map((port) => ({ name, port })));
+    const busy = await findPortInUse(ports.map(({ port }) => port));
     if (busy !== undefined) {
-      const owner = selected[ports.indexOf(busy)];
+      const owner = ports.find(({ port }) => port === busy)?.name;
       throw new RunnerError('port_in_use', `port ${busy} (for ${owner}) is already in use, perhaps by another Baton; choose another port base (BATON_PORT_BASE for npm start)`, { service: owner });
     }
     assertOpen();

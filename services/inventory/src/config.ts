@@ -3,6 +3,8 @@ import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
 /** Every variable the inventory service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'inventory', port: 8082 }),
+  /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
+  GRPC_PORT: env.port(9082),
   /** How long a reservation holds its stock unless it is confirmed; a request may ask for another TTL. */
   RESERVATION_TTL_SECONDS: env.positiveInt(900),
   /** How often the sweeper looks for held reservations past their TTL and gives their stock back. */

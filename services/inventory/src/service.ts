@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
+import { InventoryService } from '@baton/contracts/inventory/v1';
 import type { ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
 import { startExpirySweeper } from './reservations/expiry-sweeper.ts';
 import { registerProductRoutes } from './routes/product-routes.ts';
 import { registerReservationRoutes } from './routes/reservation-routes.ts';
+import { createInventoryRpc } from './rpc/inventory-rpc.ts';
 
 /** The inventory service: the catalogue, its stock, and the reservations checkout holds on it. */
 export const inventoryService: ServiceDefinition<Config> = {
@@ -21,5 +23,11 @@ export const inventoryService: ServiceDefinition<Config> = {
     });
     // Closers run after in-flight requests finished and before the database closes.
     onClose(() => sweeper.stop());
+  },
+  grpc: {
+    port: (config) => config.GRPC_PORT,
+    routes(router, { config, db }) {
+      router.service(InventoryService, createInventoryRpc({ db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS }));
+    },
   },
 };

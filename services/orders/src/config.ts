@@ -11,6 +11,16 @@ export const configSchema = z.object({
   USERS_URLS: env.urlList(),
   /** Base URLs of the inventory service instances, comma-separated. */
   INVENTORY_URLS: env.urlList(),
+  /**
+   * How orders calls users and inventory: `grpc` (the default; their gRPC listeners, at
+   * `*_GRPC_URLS`) or `http` (HTTP/JSON at `*_URLS`). Both go through the kit's clients, with the
+   * same deadline, retries, breakers and balancing.
+   */
+  UPSTREAM_PROTOCOL: z.enum(['grpc', 'http'], { error: 'expected grpc or http' }).default('grpc'),
+  /** gRPC addresses of the users service instances, comma-separated; required with `grpc`. */
+  USERS_GRPC_URLS: env.urlList().optional(),
+  /** gRPC addresses of the inventory service instances, comma-separated; required with `grpc`. */
+  INVENTORY_GRPC_URLS: env.urlList().optional(),
   /** Where the users service publishes its token keys; by default the first users instance's JWKS. */
   USERS_JWKS_URL: env.url().optional(),
   /** Access tokens must carry exactly this issuer and audience. */
@@ -20,6 +30,11 @@ export const configSchema = z.object({
   CHECKOUT_DEADLINE_MS: env.milliseconds(8_000),
   /** The longest one call to users or inventory may take within that. */
   UPSTREAM_TIMEOUT_MS: env.milliseconds(3_000),
+}).superRefine((config, ctx) => {
+  if (config.UPSTREAM_PROTOCOL !== 'grpc') return;
+  for (const variable of ['USERS_GRPC_URLS', 'INVENTORY_GRPC_URLS'] as const) {
+    if (config[variable] === undefined) ctx.addIssue({ code: 'custom', path: [variable], message: 'required with UPSTREAM_PROTOCOL=grpc, not set' });
+  }
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,20 +1,23 @@
 import { fileURLToPath } from 'node:url';
 import { bearerTokenOf, createTokenVerifier } from '@baton/kit/auth';
-import type { ServiceDefinition } from '@baton/kit/service';
+import type { ServiceContext, ServiceDefinition } from '@baton/kit/service';
 import { createIdempotencyStore } from './checkout/idempotency.ts';
 import { startReservationReconciler } from './checkout/reconciler.ts';
 import type { Config } from './config.ts';
 import { registerOrderRoutes } from './routes/order-routes.ts';
+import { InventoryService } from '@baton/contracts/inventory/v1';
+import { UsersService } from '@baton/contracts/users/v1';
+import { createGrpcInventoryApi, createGrpcUsersApi } from './upstreams/grpc-upstreams.ts';
 import { createHttpInventoryApi, createHttpUsersApi } from './upstreams/http-upstreams.ts';
+import type { InventoryApi, UsersApi } from './upstreams/upstreams.ts';
 
 export const ordersService: ServiceDefinition<Config> = {
   name: 'orders',
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
-  setup(app, { config, db, logger, onClose, createHttpClient }) {
-    const usersClient = createHttpClient({ name: 'users', urls: config.USERS_URLS, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
-    const inventoryClient = createHttpClient({ name: 'inventory', urls: config.INVENTORY_URLS, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
-    const users = createHttpUsersApi(usersClient);
-    const inventory = createHttpInventoryApi(inventoryClient);
+  setup(app, context) {
+    const { config, db, logger, onClose } = context;
+    const { users, inventory } = upstreamsOf(context);
+    logger.info({ protocol: config.UPSTREAM_PROTOCOL }, `calling users and inventory over ${config.UPSTREAM_PROTOCOL}`);
     const verifier = createTokenVerifier({
       jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', config.USERS_URLS[0]).href,
       issuer: config.TOKEN_ISSUER,
@@ -38,3 +41,25 @@ export const ordersService: ServiceDefinition<Config> = {
     onClose(() => reconciler.stop());
   },
 };
+
+/**
+ * Users and inventory, over gRPC (the default) or HTTP/JSON (`UPSTREAM_PROTOCOL=http`). Checkout
+ * sees only the UsersApi and InventoryApi interfaces, so it does not know which; both go
+ * through the kit's clients, wired to this service's logger and metrics and closed with it.
+ */
+function upstreamsOf({ config, createHttpClient, createGrpcClient }: ServiceContext<Config>): { users: UsersApi; inventory: InventoryApi } {
+  const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
+  if (config.UPSTREAM_PROTOCOL === 'http') {
+    return {
+      users: createHttpUsersApi(createHttpClient({ name: 'users', urls: config.USERS_URLS, timeoutMs })),
+      inventory: createHttpInventoryApi(createHttpClient({ name: 'inventory', urls: config.INVENTORY_URLS, timeoutMs })),
+    };
+  }
+  // The schema requires both addresses with grpc; these defaults are never used.
+  const users = createGrpcClient({ name: 'users', urls: config.USERS_GRPC_URLS ?? [], timeoutMs });
+  const inventory = createGrpcClient({ name: 'inventory', urls: config.INVENTORY_GRPC_URLS ?? [], timeoutMs });
+  return {
+    users: createGrpcUsersApi(users.client(UsersService)),
+    inventory: createGrpcInventoryApi(inventory.client(InventoryService)),
+  };
+}

@@ -3,6 +3,8 @@ import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
 /** Every variable the users service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'users', port: 8081 }),
+  /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
+  GRPC_PORT: env.port(9081),
   /** How long an access token is valid. Short, because a signed token cannot be taken back. */
   TOKEN_TTL_SECONDS: env.positiveInt(900).pipe(z.number().max(86_400, 'expected at most 86400 seconds (a day)')),
   /** The `iss` of every access token; verifiers expect exactly this. */

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Counter } from 'prom-client';
+import { UsersService } from '@baton/contracts/users/v1';
 import type { ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
 import { createPasswordHasher } from './password-hasher.ts';
@@ -8,6 +9,7 @@ import { registerJwksRoute } from './routes/jwks.ts';
 import { registerLoginRoute } from './routes/login.ts';
 import { registerRegisterRoute } from './routes/register.ts';
 import { registerUserRoutes } from './routes/users.ts';
+import { createUsersRpc } from './rpc/users-rpc.ts';
 import { createAccessTokenIssuer } from './tokens/access-tokens.ts';
 import { createOwnTokenVerifier } from './tokens/own-token-verifier.ts';
 import { ensureSigningKey } from './tokens/signing-keys.ts';
@@ -45,5 +47,11 @@ export const usersService: ServiceDefinition<Config> = {
     registerJwksRoute(app, { db, retiredForSeconds });
     // Without an admin token there is no way to authorise a rotation, so the route does not exist.
     if (config.ADMIN_TOKEN !== undefined) registerAdminKeyRoutes(app, { db, adminToken: config.ADMIN_TOKEN });
+  },
+  grpc: {
+    port: (config) => config.GRPC_PORT,
+    routes(router, { db }) {
+      router.service(UsersService, createUsersRpc({ db }));
+    },
   },
 };

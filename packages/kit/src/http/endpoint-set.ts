@@ -1,11 +1,23 @@
 import { KitError } from '../errors/index.ts';
 import type { Balancer } from './balancer.ts';
+import type { CircuitBreaker } from '../resilience/index.ts';
+import type { BalancerCandidate } from './balancer.ts';
 import type { Discovery } from './discovery.ts';
-import { type Endpoint, type EndpointOptions, createEndpoint } from './endpoint.ts';
 import type { OutlierDetector } from './outlier-detection.ts';
 
+/**
+ * What the set needs of one instance, whatever carries its calls (an undici pool for HTTP, an
+ * HTTP/2 session for gRPC): its origin, its breaker, what the balancer reads, and a graceful close.
+ */
+export interface BalancedEndpoint extends BalancerCandidate {
+  readonly instance: string;
+  readonly breaker: CircuitBreaker;
+  /** Closes its connections once the attempts already on it have finished. */
+  close(): Promise<void>;
+}
+
 /** The live instances of one upstream, kept in step with discovery. */
-export interface EndpointSet {
+export interface EndpointSet<Endpoint extends BalancedEndpoint> {
   readonly size: number;
   all(): IterableIterator<Endpoint>;
   /**
@@ -22,11 +34,12 @@ export interface EndpointSet {
   close(): Promise<void>;
 }
 
-export interface EndpointSetOptions {
+export interface EndpointSetOptions<Endpoint extends BalancedEndpoint> {
   discovery: Discovery;
   /** Whether closing the set closes the discovery too (it does when the client made it). */
   ownsDiscovery: boolean;
-  endpoint: EndpointOptions;
+  /** Makes the endpoint of an instance discovery just listed. */
+  createEndpoint(instance: string): Endpoint;
   outliers: OutlierDetector;
   balancer: Balancer;
   onChange?(instances: readonly string[]): void;
@@ -37,21 +50,21 @@ export interface EndpointSetOptions {
  * attempts at once; its pool closes gracefully, after the attempts already on it finish.
  *
  * @example
- * const endpoints = createEndpointSet({ discovery, ownsDiscovery: true, endpoint, outliers, balancer });
+ * const endpoints = createEndpointSet({ discovery, ownsDiscovery: true, createEndpoint: (instance) => createEndpoint(instance, options), outliers, balancer });
  */
-export function createEndpointSet({ discovery, ownsDiscovery, endpoint: endpointOptions, outliers, balancer, onChange }: EndpointSetOptions): EndpointSet {
+export function createEndpointSet<Endpoint extends BalancedEndpoint>({ discovery, ownsDiscovery, createEndpoint, outliers, balancer, onChange }: EndpointSetOptions<Endpoint>): EndpointSet<Endpoint> {
   const endpoints = new Map<string, Endpoint>();
   const retiring = new Set<Promise<void>>();
 
   function follow(instances: readonly string[]): void {
     for (const instance of instances) {
-      if (!endpoints.has(instance)) endpoints.set(instance, createEndpoint(instance, endpointOptions));
+      if (!endpoints.has(instance)) endpoints.set(instance, createEndpoint(instance));
     }
     for (const [instance, endpoint] of endpoints) {
       if (instances.includes(instance)) continue;
       endpoints.delete(instance);
       outliers.forget(instance);
-      const closing = endpoint.pool.close().catch(() => undefined).finally(() => retiring.delete(closing));
+      const closing = endpoint.close().catch(() => undefined).finally(() => retiring.delete(closing));
       retiring.add(closing);
     }
     onChange?.(instances);
@@ -100,7 +113,7 @@ export function createEndpointSet({ discovery, ownsDiscovery, endpoint: endpoint
     async close() {
       unsubscribe();
       if (ownsDiscovery) discovery.close();
-      const pools = [...endpoints.values()].map((endpoint) => endpoint.pool.close().catch(() => undefined));
+      const pools = [...endpoints.values()].map((endpoint) => endpoint.close().catch(() => undefined));
       endpoints.clear();
       await Promise.all([...pools, ...retiring]);
     },

@@ -1,9 +1,9 @@
 import { Pool } from 'undici';
 import { type CircuitBreaker, type CircuitBreakerOptions, type CircuitState, type Clock, createCircuitBreaker } from '../resilience/index.ts';
-import type { BalancerCandidate } from './balancer.ts';
+import type { BalancedEndpoint } from './endpoint-set.ts';
 
 /** One instance of an upstream: its connection pool, its breaker and what the balancer reads. */
-export interface Endpoint extends BalancerCandidate {
+export interface Endpoint extends BalancedEndpoint {
   /** The instance's origin, `http://10.0.3.7:8080`. */
   readonly instance: string;
   readonly pool: Pool;
@@ -34,16 +34,18 @@ const ewmaWeight = 0.3;
  * const endpoint = createEndpoint('http://10.0.3.7:8080', options);
  */
 export function createEndpoint(instance: string, { connections, connectTimeoutMs, keepAliveTimeoutMs, breaker, clock, onBreakerStateChange }: EndpointOptions): Endpoint {
+  const pool = new Pool(instance, {
+    connections,
+    // One request per connection at a time: with pipelining, a slow answer would hold up
+    // the ones queued behind it on the same socket.
+    pipelining: 1,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    connect: { timeout: connectTimeoutMs },
+  });
   return {
     instance,
-    pool: new Pool(instance, {
-      connections,
-      // One request per connection at a time: with pipelining, a slow answer would hold up
-      // the ones queued behind it on the same socket.
-      pipelining: 1,
-      keepAliveTimeout: keepAliveTimeoutMs,
-      connect: { timeout: connectTimeoutMs },
-    }),
+    pool,
+    close: () => pool.close(),
     breaker: createCircuitBreaker({ ...breaker, clock, onStateChange: (from, to) => onBreakerStateChange(instance, from, to) }),
     outstanding: 0,
     ewmaLatencyMs: 0,
@@ -56,6 +58,6 @@ export function createEndpoint(instance: string, { connections, connectTimeoutMs
  * @example
  * observeLatency(endpoint, durationMs);
  */
-export function observeLatency(endpoint: Endpoint, durationMs: number): void {
+export function observeLatency(endpoint: { ewmaLatencyMs: number }, durationMs: number): void {
   endpoint.ewmaLatencyMs = endpoint.ewmaLatencyMs === 0 ? durationMs : endpoint.ewmaLatencyMs + ewmaWeight * (durationMs - endpoint.ewmaLatencyMs);
 }

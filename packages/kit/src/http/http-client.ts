@@ -16,7 +16,7 @@ import { type PreparedRequest, sendAttempt } from './attempt.ts';
 import { recordCallEvent, startAttemptSpan } from './attempt-span.ts';
 import { createPowerOfTwoChoices } from './balancer.ts';
 import { discoveryFrom } from './discovery-from.ts';
-import { type Endpoint, observeLatency } from './endpoint.ts';
+import { type Endpoint, createEndpoint, observeLatency } from './endpoint.ts';
 import { createEndpointSet } from './endpoint-set.ts';
 import { hedge } from './hedge.ts';
 import type { HttpClient, HttpClientOptions, HttpRequest, HttpClientStats } from './http-client-types.ts';
@@ -97,7 +97,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     ownsDiscovery: options.discovery === undefined,
     outliers,
     balancer: options.balancer ?? createPowerOfTwoChoices(),
-    endpoint: {
+    createEndpoint: (instance) => createEndpoint(instance, {
       connections: connectionsPerInstance,
       connectTimeoutMs,
       keepAliveTimeoutMs,
@@ -107,7 +107,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (to === 'open') logger?.warn({ upstream: name, instance }, 'circuit opened');
         onEvent?.({ type: 'breaker_state', upstream: name, instance, from, to });
       },
-    },
+    }),
     onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
   });
 

@@ -15,6 +15,11 @@ const messageByCode: Partial<Record<Code, string>> = {
   [Code.PermissionDenied]: 'a dependency refused the request',
 };
 const genericMessage = 'a dependency failed';
+
+/** What a caller reads for an upstream's error of this code when the upstream said nothing it may see. */
+export function callerMessageOf(code: Code): string {
+  return messageByCode[code] ?? genericMessage;
+}
 // A Baton reason is a short snake_case token; anything else is not passed on.
 const reasonPattern = /^[a-z][a-z0-9_]{0,63}$/;
 const longestDetail = 500;
@@ -52,7 +57,7 @@ export function errorFromResponse({ upstream, instance, status, headers, problem
   const retryAfterSeconds = parseRetryAfter(headers['retry-after']);
   const declared = asBatonProblem(problem);
   const code = declared?.code ?? codeFromHttpStatus(status);
-  const error = new KitError(code, declared?.detail ?? messageByCode[code] ?? genericMessage, {
+  const error = new KitError(code, declared?.detail ?? callerMessageOf(code), {
     cause,
     reason: declared?.reason,
     retryAfterSeconds,

@@ -1,8 +1,10 @@
+import type { ConnectRouter } from '@connectrpc/connect';
 import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { HttpClient, HttpClientOptions } from '../http/index.ts';
+import type { GrpcClient, GrpcClientOptions } from '../rpc/index.ts';
 import type { Logger, Metrics } from '../telemetry/index.ts';
 
 /** What a service's code is handed once the skeleton has started: everything it may use. */
@@ -20,6 +22,8 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
    * (attempts, retries, breaker state, ...) and closed when the service closes.
    */
   createHttpClient(options: Omit<HttpClientOptions, 'logger' | 'onEvent' | 'tracer'>): HttpClient;
+  /** The same for a gRPC upstream: the kit's gRPC client, wired and closed the same way. */
+  createGrpcClient(options: Omit<GrpcClientOptions, 'logger' | 'onEvent'>): GrpcClient;
   /** Adds a named check to `/readyz` (a broker connection, say); it throws when not ready. */
   addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>): void;
 }
@@ -35,4 +39,14 @@ export interface ServiceDefinition<C extends ServiceConfig = ServiceConfig> {
   migrationsDir: string;
   /** Registers routes and starts any background work; runs after migrations. */
   setup(app: FastifyInstance, context: ServiceContext<C>): Promise<void> | void;
+  /**
+   * A gRPC listener beside the HTTP one (Connect-ES on HTTP/2 cleartext: gRPC, gRPC-Web and
+   * Connect), with the kit's deadline, errors, health service and graceful shutdown. Its routes
+   * are registered after `setup`, with the same context, so both share the domain code.
+   */
+  grpc?: {
+    /** The port, from the service's config (`GRPC_PORT`). */
+    port(config: C): number;
+    routes(router: ConnectRouter, context: ServiceContext<C>): void;
+  };
 }

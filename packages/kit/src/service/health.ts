@@ -3,50 +3,71 @@ import type { Registry } from 'prom-client';
 
 export type ReadinessCheck = (signal: AbortSignal) => Promise<void>;
 
-export interface Readiness {
-  add(name: string, check: ReadinessCheck): void;
-  /** After this, `/readyz` answers 503 whatever the checks say. */
-  markShuttingDown(): void;
-  readonly shuttingDown: boolean;
+/** What one look at readiness found: every check by name, `ok`, `failing` or `timeout`. */
+export interface ReadinessReport {
+  ready: boolean;
+  status: 'ready' | 'not_ready' | 'shutting_down';
+  checks: Record<string, 'ok' | 'failing' | 'timeout'>;
 }
 
-export function createReadiness(): Readiness & { checks: Map<string, ReadinessCheck> } {
+export interface Readiness {
+  add(name: string, check: ReadinessCheck): void;
+  /** After this, readiness is false whatever the checks say (`/readyz` 503, gRPC NOT_SERVING). */
+  markShuttingDown(): void;
+  readonly shuttingDown: boolean;
+  /** Fires once, when shutdown starts: a gRPC health watcher hears it at once. */
+  readonly shutdownSignal: AbortSignal;
+  /** Runs every check, each bounded by `checkTimeoutMs`; one failing check makes it not ready. */
+  evaluate(options?: { checkTimeoutMs?: number }): Promise<ReadinessReport>;
+}
+
+export interface ReadinessOptions {
+  /** Told of each failing check, for a log line; the report itself only says its kind. */
+  onCheckFailed?: (name: string, error: unknown) => void;
+}
+
+/** The one readiness of a service, which `/readyz` and the gRPC health service both read. */
+export function createReadiness({ onCheckFailed }: ReadinessOptions = {}): Readiness {
   const checks = new Map<string, ReadinessCheck>();
-  let shuttingDown = false;
+  const shutdown = new AbortController();
   return {
-    checks,
     add: (name, check) => void checks.set(name, check),
-    markShuttingDown: () => { shuttingDown = true; },
-    get shuttingDown() { return shuttingDown; },
+    markShuttingDown: () => shutdown.abort(),
+    get shuttingDown() { return shutdown.signal.aborted; },
+    shutdownSignal: shutdown.signal,
+    async evaluate({ checkTimeoutMs = 2_000 } = {}) {
+      if (shutdown.signal.aborted) return { ready: false, status: 'shutting_down', checks: {} };
+      const results: ReadinessReport['checks'] = {};
+      let ready = true;
+      await Promise.all([...checks].map(async ([name, check]) => {
+        try {
+          await check(AbortSignal.timeout(checkTimeoutMs));
+          results[name] = 'ok';
+        } catch (error) {
+          ready = false;
+          // Only the error's kind goes out: a readiness answer is public and must leak nothing.
+          results[name] = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'failing';
+          onCheckFailed?.(name, error);
+        }
+      }));
+      return { ready, status: ready ? 'ready' : 'not_ready', checks: results };
+    },
   };
 }
 
 /**
  * `/healthz`: the process is alive and its event loop turns. `/readyz`: it can serve now,
- * every dependency answered within `checkTimeoutMs`. `/metrics`: Prometheus text.
+ * every dependency answered within its check timeout. `/metrics`: Prometheus text.
  * None of them is logged at info, so probes do not drown the logs.
  */
-export function installHealthRoutes(app: FastifyInstance, readiness: ReturnType<typeof createReadiness>, registry: Registry, { checkTimeoutMs = 2_000 } = {}): void {
+export function installHealthRoutes(app: FastifyInstance, readiness: Readiness, registry: Registry): void {
   app.get('/healthz', { logLevel: 'warn', config: { priority: 'critical' } }, async function healthz() {
     return { status: 'ok' };
   });
 
   app.get('/readyz', { logLevel: 'warn', config: { priority: 'critical' } }, async function readyz(_request, reply) {
-    if (readiness.shuttingDown) return reply.code(503).send({ status: 'shutting_down', checks: {} });
-    const results: Record<string, string> = {};
-    let ready = true;
-    await Promise.all([...readiness.checks].map(async ([name, check]) => {
-      try {
-        await check(AbortSignal.timeout(checkTimeoutMs));
-        results[name] = 'ok';
-      } catch (error) {
-        ready = false;
-        // Only the error's kind goes out: a readiness answer is public and must leak nothing.
-        results[name] = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'failing';
-        app.log.warn({ err: error, check: name }, 'readiness check failed');
-      }
-    }));
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+    const report = await readiness.evaluate();
+    return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks });
   });
 
   app.get('/metrics', { logLevel: 'warn', config: { priority: 'critical' } }, async function metrics(_request, reply) {

@@ -6,6 +6,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { migrate, openDatabase, traceDatabase, type Database } from '../db/index.ts';
 import { createClientMetrics, createLogger, createMetrics, createResourceMetrics, createTracing, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
 import { createHttpClient } from '../http/index.ts';
+import { createGrpcClient, startGrpcServer, type GrpcServer } from '../rpc/index.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { drainRequest } from './drain-request.ts';
@@ -33,6 +34,8 @@ export interface RunningService {
   tracing: Tracing;
   /** The base URL the service listens on, e.g. `http://127.0.0.1:8082`. */
   url: string;
+  /** Where its gRPC listener is, e.g. `http://127.0.0.1:9082`, when it has one. */
+  grpcUrl: string | undefined;
   /**
    * Readiness turns false at once; after the drain delay the listener closes, idle keep-alive
    * connections are closed, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS, then they are
@@ -91,7 +94,9 @@ export async function startService<C extends ServiceConfig>(
     // handler and (through @fastify/swagger) documents the API.
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
-    const readiness = createReadiness();
+    const readiness = createReadiness({
+      onCheckFailed: (name, error) => logger.warn({ err: error, check: name }, 'readiness check failed'),
+    });
     readiness.add('database', (signal) => db.ping({ signal }));
 
     app.addHook('onRequest', function echoRequestId(request, reply, done) {
@@ -169,11 +174,20 @@ export async function startService<C extends ServiceConfig>(
         closers.push(() => client.close());
         return client;
       },
+      createGrpcClient(options) {
+        const client = createGrpcClient({ ...options, logger, onEvent: clientMetrics.onEvent });
+        closers.push(() => client.close());
+        return client;
+      },
       addReadinessCheck: (name, check) => readiness.add(name, check),
     };
     await definition.setup(app, context);
 
+    // Set when shutdown starts: the gRPC listener drains beside the HTTP one, and both are done
+    // before the closers and the database go.
+    let grpcClosed: Promise<{ clean: boolean }> | undefined;
     app.addHook('onClose', async function closeResources() {
+      await grpcClosed;
       for (const close of closers.reverse()) {
         try {
           await close();
@@ -189,6 +203,25 @@ export async function startService<C extends ServiceConfig>(
     const address = await app.listen({ host: config.HOST, port: config.PORT });
     const url = address.replace('[::1]', 'localhost');
     logger.info({ url, port: (app.server.address() as { port: number }).port }, `${definition.name} listening`);
+    let grpcServer: GrpcServer | undefined;
+    if (definition.grpc !== undefined) {
+      const { grpc } = definition;
+      try {
+        grpcServer = await startGrpcServer({
+          host: config.HOST,
+          port: grpc.port(config),
+          service: definition.name,
+          routes: (router) => grpc.routes(router, context),
+          readiness,
+          logger,
+          metrics: metrics.rpcServer,
+          defaultDeadlineMs: config.REQUEST_DEADLINE_MS,
+        });
+      } catch (error) {
+        await app.close();
+        throw error;
+      }
+    }
 
     let closing: Promise<ShutdownResult> | undefined;
     const shutdown = (reason: string): Promise<ShutdownResult> => {
@@ -203,18 +236,20 @@ export async function startService<C extends ServiceConfig>(
           app.server.closeAllConnections();
         }, config.SHUTDOWN_TIMEOUT_MS);
         closingConnections = true;
+        grpcClosed = grpcServer?.close({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
         try {
           await app.close();
         } finally {
           clearTimeout(deadline);
         }
-        logger.info({ clean: !forced }, 'shut down');
-        return { clean: !forced };
+        const grpcClean = (await grpcClosed)?.clean ?? true;
+        logger.info({ clean: !forced && grpcClean }, 'shut down');
+        return { clean: !forced && grpcClean };
       })();
       return closing;
     };
 
-    return { name: definition.name, app, db, logger, metrics, tracing, url, shutdown };
+    return { name: definition.name, app, db, logger, metrics, tracing, url, grpcUrl: grpcServer?.url, shutdown };
   } catch (error) {
     await db.close().catch(() => {});
     await tracing.shutdown().catch(() => {});

@@ -9,6 +9,11 @@ export interface HttpServerMetrics {
   active: Gauge<'method'>;
 }
 
+export interface RpcServerMetrics {
+  requests: Counter<'service' | 'method' | 'code'>;
+  duration: Histogram<'service' | 'method' | 'code'>;
+}
+
 export interface ServerProtectionMetrics {
   shed: Counter<'route' | 'priority'>;
   concurrencyLimit: Gauge;
@@ -18,6 +23,8 @@ export interface ServerProtectionMetrics {
 export interface Metrics {
   registry: Registry;
   httpServer: HttpServerMetrics;
+  /** Inbound gRPC calls, for a service that serves gRPC. */
+  rpcServer: RpcServerMetrics;
   protection: ServerProtectionMetrics;
 }
 
@@ -53,6 +60,21 @@ export function createMetrics(): Metrics {
         name: 'http_server_active_requests',
         help: 'Inbound HTTP requests being served now.',
         labelNames: ['method'],
+        registers: [registry],
+      }),
+    },
+    rpcServer: {
+      requests: new Counter({
+        name: 'rpc_server_requests_total',
+        help: 'Inbound gRPC (and Connect) calls answered, by protobuf service, method and Baton code (ok for success).',
+        labelNames: ['service', 'method', 'code'],
+        registers: [registry],
+      }),
+      duration: new Histogram({
+        name: 'rpc_server_request_duration_seconds',
+        help: 'Time from receiving an inbound gRPC call to its answer.',
+        labelNames: ['service', 'method', 'code'],
+        buckets: durationBucketsSeconds,
         registers: [registry],
       }),
     },

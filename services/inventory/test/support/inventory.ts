@@ -25,7 +25,7 @@ export async function startInventory(environment: Record<string, string> = {}): 
   const dataDir = await mkdtemp(join(tmpdir(), 'baton-inventory-'));
   let service: RunningService;
   try {
-    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...environment });
+    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', DATA_DIR: dataDir, ...environment });
     service = await startService(inventoryService, config, { logger: createLogger({ service: 'inventory', level: 'silent' }) });
   } catch (error) {
     // A service that failed to start has no stop(): its directory must go now.

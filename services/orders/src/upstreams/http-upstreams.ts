@@ -1,7 +1,7 @@
-import { Code, KitError } from '@baton/kit/errors';
+import { KitError } from '@baton/kit/errors';
 import type { HttpClient } from '@baton/kit/http';
-import { UpstreamError } from '@baton/kit/http';
 import type { CallOptions } from './call-options.ts';
+import { withOutOfStockDetails } from './out-of-stock.ts';
 import type { InventoryApi, Reservation, UsersApi } from './upstreams.ts';
 
 const call = (options: CallOptions) => ({ signal: options.signal, ...(options.requestId ? { requestId: options.requestId } : {}) });
@@ -36,25 +36,4 @@ export function createHttpInventoryApi(client: HttpClient): InventoryApi {
     confirm: (orderId, options) => post(`/v1/reservations/${orderId}/confirm`, undefined, orderId, options),
     release: (orderId, options) => post(`/v1/reservations/${orderId}/release`, undefined, orderId, options),
   };
-}
-
-/**
- * Inventory names the SKUs that lacked stock in its problem document; the kit's client keeps
- * an upstream's extra members out of the caller's error (they could say anything), so orders
- * copies the one list it knows to be safe into its own answer.
- */
-function withOutOfStockDetails(error: KitError): KitError {
-  if (error.code !== Code.Aborted || error.reason !== 'out_of_stock' || !(error.cause instanceof UpstreamError)) return error;
-  const received = error.cause.received as { unavailable?: unknown } | undefined;
-  const unavailable = Array.isArray(received?.unavailable)
-    ? received.unavailable.flatMap((line: unknown) => {
-      const l = line as { sku?: unknown; requested?: unknown; available?: unknown };
-      return typeof l.sku === 'string' && typeof l.requested === 'number' && typeof l.available === 'number'
-        ? [{ sku: l.sku, requested: l.requested, available: l.available }] : [];
-    })
-    : [];
-  const skus = unavailable.map((line) => line.sku).join(', ');
-  return new KitError(Code.Aborted, skus ? `out of stock: ${skus}` : error.message, {
-    reason: 'out_of_stock', details: { unavailable }, cause: error,
-  });
 }

@@ -86,7 +86,7 @@ export interface TestUsers {
  */
 export async function startUsers(scope: CleanupScope, environment: Record<string, string> = {}): Promise<TestUsers> {
   const dataDir = await createTempDir(scope, 'baton-users-');
-  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...environment });
+  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', DATA_DIR: dataDir, ...environment });
   const { logger, lines } = createCapturedLogger({ service: 'users' });
   const service = await startService(usersService, config, { logger });
   addCleanup(scope, () => service.shutdown('tests finished'));

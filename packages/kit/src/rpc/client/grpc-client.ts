@@ -1,0 +1,186 @@
+import type { DescService } from '@bufbuild/protobuf';
+import { type Client, ConnectError, type Transport, createClient, createContextValues } from '@connectrpc/connect';
+import { createTransport } from '@connectrpc/connect/protocol-grpc';
+import { createNodeHttpClient } from '@connectrpc/connect-node';
+import { Code, KitError } from '../../errors/index.ts';
+import { createPowerOfTwoChoices } from '../../http/balancer.ts';
+import { discoveryFrom } from '../../http/discovery-from.ts';
+import { createEndpointSet } from '../../http/endpoint-set.ts';
+import { createOutlierDetector } from '../../http/outlier-detection.ts';
+import { createBulkhead, createRetry, createRetryBudget, isRetryable, systemClock } from '../../resilience/index.ts';
+import { kitErrorFromConnect } from '../status.ts';
+import { createBalanceInterceptor } from './balance-interceptor.ts';
+import { createBulkheadInterceptor, createCallDeadlineInterceptor, createRetryInterceptor } from './call-interceptors.ts';
+import { callStateKey } from './call-state.ts';
+import { createGrpcEndpoint } from './endpoint.ts';
+import type { GrpcClient, GrpcClientOptions, GrpcClientStats } from './grpc-client-types.ts';
+
+const clientClosed = () => new KitError(Code.Unavailable, 'the client to this dependency is closed', { reason: 'client_closed' });
+// Connect builds each call's URL from a base; the balancing interceptor puts the chosen
+// instance's origin in its place, so this one is never dialled.
+const placeholderBaseUrl = 'http://upstream.invalid';
+
+/**
+ * The kit's gRPC client for calls between services: Connect-ES's gRPC protocol over HTTP/2 (one
+ * multiplexed connection per instance), with the same guarantees as the kit's HTTP client,
+ * given by plain Connect interceptors around the kit's own resilience policies, from the
+ * outside in:
+ *
+ * 1. the call's deadline: the caller's signal's, cut to `timeoutMs`;
+ * 2. a bulkhead for the upstream (`maxConcurrent` in flight, a short queue, rejected past it);
+ * 3. retries, only for methods the contract marks idempotent (`idempotency_level` in the
+ *    .proto, read from the generated descriptors): backoff with full jitter, never past the
+ *    deadline, within the client's retry budget, never for an error an upstream already
+ *    retried (`x-baton-no-retry`, or `retries_exhausted` in the error detail);
+ * 4. the choice of an instance (power of two choices, outlier ejection), its circuit breaker,
+ *    and the attempt, which sends what remains of the deadline as `grpc-timeout`.
+ *
+ * Errors come out as KitErrors through the one table of codes (errors/grpc-status.ts), with the
+ * upstream's detail in the cause, as the HTTP client's do.
+ *
+ * @example
+ * const inventory = createGrpcClient({ name: 'inventory', urls: config.INVENTORY_GRPC_URLS, timeoutMs: 2_000 });
+ * const api = inventory.client(InventoryService);
+ * const { product } = await api.getProduct({ sku }, { signal: signalOf(request) });
+ * onClose(() => inventory.close());
+ */
+export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
+  const {
+    name,
+    timeoutMs: defaultTimeoutMs = 5_000,
+    connectTimeoutMs = 1_000,
+    pingIntervalMs = 30_000,
+    idleConnectionTimeoutMs = 60_000,
+    retry: { shouldRetry = isRetryable, ...retryOptions } = {},
+    clock = systemClock,
+    logger,
+    onEvent,
+  } = options;
+
+  const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
+  const budget = createRetryBudget({ ...options.retryBudget, clock });
+  const endpoints = createEndpointSet({
+    discovery: options.discovery ?? discoveryFrom(options.urls ?? [], {
+      ...options.dns,
+      onError(error) {
+        logger?.warn({ err: error, upstream: name }, 'service discovery failed; keeping the last good list');
+        onEvent?.({ type: 'discovery_error', upstream: name, error });
+      },
+    }),
+    ownsDiscovery: options.discovery === undefined,
+    outliers,
+    balancer: options.balancer ?? createPowerOfTwoChoices(),
+    createEndpoint: (instance) => createGrpcEndpoint(instance, {
+      connectTimeoutMs,
+      pingIntervalMs,
+      idleConnectionTimeoutMs,
+      breaker: options.breaker ?? {},
+      clock,
+      onBreakerStateChange(instance, from, to) {
+        if (to === 'open') logger?.warn({ upstream: name, instance }, 'circuit opened');
+        onEvent?.({ type: 'breaker_state', upstream: name, instance, from, to });
+      },
+    }),
+    onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
+  });
+
+  // A breaker's refusal is this client's own decision, made without touching the network; it is
+  // tried on the other instances at once, and retrying it later would only wait for nothing.
+  const refusals = new WeakSet<KitError>();
+  let retries = 0;
+  const { maxConcurrent = 64, maxQueue = 32 } = options.bulkhead ?? {};
+  const bulkhead = createBulkhead({ maxConcurrent, maxQueue, onReject: () => onEvent?.({ type: 'bulkhead_reject', upstream: name }) });
+  const retry = createRetry({
+    ...retryOptions,
+    budget,
+    clock,
+    shouldRetry: (error, attempt) => !refusals.has(error) && shouldRetry(error, attempt),
+    onRetry({ error, attempt, delayMs }) {
+      retries++;
+      onEvent?.({ type: 'retry', upstream: name, attempt, delayMs, code: error.code });
+    },
+    onGiveUp: ({ error, attempt, reason }) => onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code }),
+  });
+
+  // Connect's gRPC protocol; its HTTP/2 client takes the session of whichever instance the
+  // balancing interceptor put in the URL.
+  const sessionOf = (url: string) => {
+    const origin = url.slice(0, url.indexOf('/', url.indexOf('//') + 2));
+    for (const endpoint of endpoints.all()) if (endpoint.instance === origin) return endpoint.session;
+    throw new KitError(Code.Unavailable, 'a dependency instance left discovery during the call', { reason: 'no_instances' });
+  };
+  const grpc = createTransport({
+    httpClient: createNodeHttpClient({ httpVersion: '2', sessionProvider: sessionOf }),
+    baseUrl: placeholderBaseUrl,
+    useBinaryFormat: true,
+    // Small messages between services on a LAN: compressing them costs more than it saves.
+    acceptCompression: [],
+    sendCompression: null,
+    compressMinBytes: 1024,
+    readMaxBytes: options.maxResponseBytes ?? 4 * 1024 * 1024,
+    writeMaxBytes: 4 * 1024 * 1024,
+    interceptors: [
+      createCallDeadlineInterceptor({ clock }),
+      createBulkheadInterceptor(bulkhead),
+      createRetryInterceptor(retry),
+      createBalanceInterceptor({ upstream: name, endpoints, outliers, clock, refusals, onEvent, logger }),
+    ],
+  });
+
+  let closed = false;
+  // The kit's errors cross Connect's machinery wrapped in a ConnectError (their cause); callers
+  // get the KitError back, the kit's one error type.
+  const unwrap = (thrown: unknown): KitError => {
+    if (thrown instanceof KitError) return thrown;
+    if (thrown instanceof ConnectError) return thrown.cause instanceof KitError ? thrown.cause : kitErrorFromConnect(thrown, name, 'unknown');
+    return KitError.from(thrown);
+  };
+
+  const transport: Transport = {
+    async unary(method, signal, timeoutMs, header, message, contextValues) {
+      if (closed) throw clientClosed();
+      if (signal?.aborted === true) throw KitError.from(signal.reason);
+      const values = contextValues ?? createContextValues();
+      values.set(callStateKey, {
+        callerSignal: signal,
+        timeoutMs: timeoutMs ?? defaultTimeoutMs,
+        deadlineAtMs: Infinity,
+        tried: new Set(),
+        attempts: 0,
+      });
+      try {
+        // No timeout for Connect itself: the deadline interceptor owns it, and each attempt sends
+        // what is left of it, not what there was when the call began.
+        return await grpc.unary(method, signal, undefined, header, message, values);
+      } catch (thrown) {
+        throw unwrap(thrown);
+      }
+    },
+    stream() {
+      // Baton's services call each other with unary methods only; a stream would need its own
+      // guarantees (a deadline per message, no retry once a message was read).
+      return Promise.reject(new KitError(Code.Unimplemented, 'the kit gRPC client makes unary calls only'));
+    },
+  };
+
+  return {
+    name,
+    transport,
+    client: <S extends DescService>(service: S): Client<S> => createClient(service, transport),
+    stats(): GrpcClientStats {
+      const instances = [...endpoints.all()].map((endpoint) => ({
+        instance: endpoint.instance,
+        outstanding: endpoint.outstanding,
+        ewmaLatencyMs: endpoint.ewmaLatencyMs,
+        breaker: endpoint.breaker.state,
+        ejected: outliers.isEjected(endpoint.instance),
+        connection: endpoint.session.state(),
+      }));
+      return { upstream: name, retries, instances };
+    },
+    async close() {
+      closed = true;
+      await endpoints.close();
+    },
+  };
+}
