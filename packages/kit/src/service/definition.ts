@@ -23,7 +23,7 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
    */
   createHttpClient(options: Omit<HttpClientOptions, 'logger' | 'onEvent' | 'tracer'>): HttpClient;
   /** The same for a gRPC upstream: the kit's gRPC client, wired and closed the same way. */
-  createGrpcClient(options: Omit<GrpcClientOptions, 'logger' | 'onEvent'>): GrpcClient;
+  createGrpcClient(options: Omit<GrpcClientOptions, 'logger' | 'onEvent' | 'tracer'>): GrpcClient;
   /** Adds a named check to `/readyz` (a broker connection, say); it throws when not ready. */
   addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>): void;
 }

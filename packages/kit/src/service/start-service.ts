@@ -175,7 +175,7 @@ export async function startService<C extends ServiceConfig>(
         return client;
       },
       createGrpcClient(options) {
-        const client = createGrpcClient({ ...options, logger, onEvent: clientMetrics.onEvent });
+        const client = createGrpcClient({ ...options, logger, onEvent: clientMetrics.onEvent, tracer: tracing.tracer });
         closers.push(() => client.close());
         return client;
       },
@@ -216,6 +216,7 @@ export async function startService<C extends ServiceConfig>(
           logger,
           metrics: metrics.rpcServer,
           defaultDeadlineMs: config.REQUEST_DEADLINE_MS,
+          tracer: tracing.tracer,
         });
       } catch (error) {
         await app.close();

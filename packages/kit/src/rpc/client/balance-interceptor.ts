@@ -7,6 +7,10 @@ import type { OutlierDetector } from '../../http/outlier-detection.ts';
 import type { Clock } from '../../resilience/index.ts';
 import { formatGrpcTimeout, grpcTimeoutHeader } from '../grpc-timeout.ts';
 import { isBreakerFailure } from '../../resilience/index.ts';
+import type { Tracer } from '@opentelemetry/api';
+import { recordCallEvent } from '../../http/attempt-span.ts';
+import { ATTR_BATON_UPSTREAM } from '../../telemetry/tracing/attributes.ts';
+import { startRpcAttemptSpan } from '../rpc-tracing.ts';
 import { kitErrorFromConnect } from '../status.ts';
 import { callStateOf } from './call-state.ts';
 import type { GrpcEndpoint } from './endpoint.ts';
@@ -20,6 +24,7 @@ export interface BalanceInterceptorOptions {
   refusals: WeakSet<KitError>;
   onEvent: ((event: HttpClientEvent) => void) | undefined;
   logger: { warn(fields: Record<string, unknown>, message: string): void } | undefined;
+  tracer?: Tracer | undefined;
 }
 
 const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no instance to call', { reason: 'no_instances' });
@@ -30,10 +35,11 @@ const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no in
  * that instance's breaker, and sends it there with what remains of the deadline as
  * `grpc-timeout`. An instance whose breaker refuses is left out and the next one tried.
  *
- * The attempt is where tracing starts and ends a client span: `attempt_start` and `attempt_end`
- * events carry the upstream, instance, method, attempt number, outcome and duration.
+ * Each attempt is a CLIENT span (with `traceparent` in its metadata) and reports
+ * `attempt_start` and `attempt_end` events with the upstream, instance, method, attempt number,
+ * outcome and duration.
  */
-export function createBalanceInterceptor({ upstream, endpoints, outliers, clock, refusals, onEvent, logger }: BalanceInterceptorOptions): Interceptor {
+export function createBalanceInterceptor({ upstream, endpoints, outliers, clock, refusals, onEvent, logger, tracer }: BalanceInterceptorOptions): Interceptor {
   return (next) => async function balanced(req) {
     if (req.stream) return next(req);
     const call = callStateOf(req.contextValues);
@@ -54,6 +60,7 @@ export function createBalanceInterceptor({ upstream, endpoints, outliers, clock,
       } catch (thrown) {
         const error = KitError.from(thrown);
         if (admitted || error.reason !== 'circuit_open') throw error;
+        recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: upstream, instance: endpoint.instance });
         refusals.add(error);
         refused.add(endpoint);
         refusal = error;
@@ -66,7 +73,9 @@ export function createBalanceInterceptor({ upstream, endpoints, outliers, clock,
       const number = Math.max(1, call.attempts);
       onEvent?.({ type: 'attempt_start', upstream, instance, method, attempt: number, hedge: false });
       // Computed just before sending, so time spent queueing or backing off is not given away twice.
-      attemptReq.header.set(grpcTimeoutHeader, formatGrpcTimeout(call.deadlineAtMs - clock.now()));
+      const remainingMs = call.deadlineAtMs - clock.now();
+      attemptReq.header.set(grpcTimeoutHeader, formatGrpcTimeout(remainingMs));
+      const span = startRpcAttemptSpan(tracer, { upstream, instance, service: req.method.parent.typeName, method, header: attemptReq.header, remainingMs });
       endpoint.outstanding++;
       const startedAt = clock.now();
       let error: KitError | undefined;
@@ -78,6 +87,7 @@ export function createBalanceInterceptor({ upstream, endpoints, outliers, clock,
         error = aborted ? KitError.from(attemptReq.signal.reason) : thrown instanceof ConnectError ? kitErrorFromConnect(thrown, upstream, instance) : KitError.from(thrown);
         throw error;
       } finally {
+        span.end(error);
         endpoint.outstanding--;
         endpoint.settled();
         const durationMs = clock.now() - startedAt;

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { DescService } from '@bufbuild/protobuf';
 import type { Client, Transport } from '@connectrpc/connect';
 import type { HttpClientEvent, HttpClientLogger } from '../../http/events.ts';
@@ -13,6 +14,8 @@ export interface GrpcClientOptions extends Pick<HttpClientOptions,
   /** Close a connection unused this long (default 60 s). */
   idleConnectionTimeoutMs?: number;
   logger?: HttpClientLogger;
+  /** Makes a CLIENT span per attempt and sends `traceparent` in the metadata; without it, calls are not traced. */
+  tracer?: Tracer;
   /** The same events as the HTTP client's (`method` is the protobuf method's name): metrics, spans, logs. */
   onEvent?: (event: HttpClientEvent) => void;
 }

@@ -8,6 +8,8 @@ import { discoveryFrom } from '../../http/discovery-from.ts';
 import { createEndpointSet } from '../../http/endpoint-set.ts';
 import { createOutlierDetector } from '../../http/outlier-detection.ts';
 import { createBulkhead, createRetry, createRetryBudget, isRetryable, systemClock } from '../../resilience/index.ts';
+import { recordCallEvent } from '../../http/attempt-span.ts';
+import { ATTR_BATON_ERROR_CODE, ATTR_BATON_UPSTREAM } from '../../telemetry/tracing/attributes.ts';
 import { kitErrorFromConnect } from '../status.ts';
 import { createBalanceInterceptor } from './balance-interceptor.ts';
 import { createBulkheadInterceptor, createCallDeadlineInterceptor, createRetryInterceptor } from './call-interceptors.ts';
@@ -55,6 +57,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     clock = systemClock,
     logger,
     onEvent,
+    tracer,
   } = options;
 
   const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
@@ -97,9 +100,13 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     shouldRetry: (error, attempt) => !refusals.has(error) && shouldRetry(error, attempt),
     onRetry({ error, attempt, delayMs }) {
       retries++;
+      recordCallEvent('baton.retry', { [ATTR_BATON_UPSTREAM]: name, attempt, delay_ms: Math.round(delayMs), [ATTR_BATON_ERROR_CODE]: error.code });
       onEvent?.({ type: 'retry', upstream: name, attempt, delayMs, code: error.code });
     },
-    onGiveUp: ({ error, attempt, reason }) => onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code }),
+    onGiveUp({ error, attempt, reason }) {
+      recordCallEvent('baton.give_up', { [ATTR_BATON_UPSTREAM]: name, attempt, reason, [ATTR_BATON_ERROR_CODE]: error.code });
+      onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code });
+    },
   });
 
   // Connect's gRPC protocol; its HTTP/2 client takes the session of whichever instance the
@@ -123,7 +130,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
       createCallDeadlineInterceptor({ clock }),
       createBulkheadInterceptor(bulkhead),
       createRetryInterceptor(retry),
-      createBalanceInterceptor({ upstream: name, endpoints, outliers, clock, refusals, onEvent, logger }),
+      createBalanceInterceptor({ upstream: name, endpoints, outliers, clock, refusals, onEvent, logger, tracer }),
     ],
   });
 

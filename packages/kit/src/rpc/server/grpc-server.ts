@@ -5,6 +5,8 @@ import { Health } from '@baton/contracts/grpc/health/v1';
 import type { Readiness } from '../../service/health.ts';
 import type { Logger, RpcServerMetrics } from '../../telemetry/index.ts';
 import { createAnswerInterceptor, type RpcCallRecord } from './answer-interceptor.ts';
+import type { Tracer } from '@opentelemetry/api';
+import { createServerTracingInterceptor } from '../rpc-tracing.ts';
 import { createHealthService } from './health-service.ts';
 import { createRpcDeadlineInterceptor } from './inbound-deadline.ts';
 
@@ -24,6 +26,8 @@ export interface GrpcServerOptions {
   /** Interceptors of the service's own, inside the kit's (they see KitErrors and the kit's signal). */
   interceptors?: Interceptor[];
   onCall?: (record: RpcCallRecord) => void;
+  /** A SERVER span per call, continuing the caller's trace; without it, calls are not traced. */
+  tracer?: Tracer;
 }
 
 export interface GrpcServer {
@@ -50,10 +54,11 @@ export interface GrpcServer {
  *   defaultDeadlineMs: config.REQUEST_DEADLINE_MS, routes: (router) => router.service(UsersService, impl) });
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, interceptors = [], onCall } = options;
+  const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, interceptors = [], onCall, tracer } = options;
   const served: string[] = [];
   const handler = connectNodeAdapter({
     interceptors: [
+      ...(tracer === undefined ? [] : [createServerTracingInterceptor(tracer)]),
       createAnswerInterceptor({ logger, ...(metrics ? { metrics } : {}), ...(onCall ? { onCall } : {}) }),
       createRpcDeadlineInterceptor({ defaultDeadlineMs, service }),
       ...interceptors,
