@@ -124,3 +124,40 @@ void test('critical and ignored answers do not teach the limiter', async () => {
   }
   assert.equal(limiter.limit, 20);
 });
+
+void test('slow requests far below the limit (waiting on a lock, say) do not cut it', async () => {
+  const clock = createFakeClock();
+  const limiter = createAdaptiveLimiter({ initialLimit: 200, minLimit: 10, clock });
+  // A fast baseline first, then 20 at a time that each take fifty times longer.
+  for (let round = 0; round < 20; round++) {
+    const tokens = acquireMany(limiter, 'normal', 10);
+    await clock.advance(10);
+    for (const token of tokens) token.release('success', 10);
+  }
+  for (let round = 0; round < 20; round++) {
+    const tokens = acquireMany(limiter, 'normal', 20);
+    assert.equal(tokens.length, 20, 'none of them is shed');
+    await clock.advance(500);
+    for (const token of tokens) token.release('success', 500);
+  }
+  assert.equal(limiter.limit, 200);
+});
+
+void test('a slow route and a fast one, mixed in changing shares, are not taken for queueing', async () => {
+  const clock = createFakeClock();
+  const limiter = createAdaptiveLimiter({ initialLimit: 20, minLimit: 4, clock });
+  // Always busy (the whole limit in flight); the share of the 20x slower checkout route swings.
+  for (let round = 0; round < 400; round++) {
+    const slowShare = round % 40 < 20 ? 0.05 : 0.9;
+    const tokens: Array<{ token: NonNullable<ReturnType<typeof limiter.acquire>>; slow: boolean }> = [];
+    for (let i = 0; ; i++) {
+      const slow = i % 20 < slowShare * 20;
+      const token = limiter.acquire('high', slow ? 'POST /v1/orders' : 'GET /v1/products');
+      if (token === undefined) break;
+      tokens.push({ token, slow });
+    }
+    await clock.advance(20);
+    for (const { token, slow } of tokens) token.release('success', slow ? 200 : 10);
+  }
+  assert.ok(limiter.limit >= 20, `the limit only grew: ${limiter.limit}`);
+});

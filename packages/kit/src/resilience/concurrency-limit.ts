@@ -48,8 +48,11 @@ export interface AdaptiveLimiterOptions {
 }
 
 export interface AdaptiveLimiter {
-  /** A token, or undefined when the request must be shed. Never undefined for `critical`. */
-  acquire(priority: Priority): LimiterToken | undefined;
+  /**
+   * A token, or undefined when the request must be shed. Never undefined for `critical`.
+   * `kind` (the route) groups requests whose latency is compared with their own baseline.
+   */
+  acquire(priority: Priority, kind?: string): LimiterToken | undefined;
   /** The current limit on requests in flight. */
   readonly limit: number;
   readonly inFlight: number;
@@ -60,23 +63,27 @@ export interface AdaptiveLimiter {
  * latency (AIMD with a gradient on the decrease, measured per window as Netflix's
  * concurrency-limits does):
  *
- * - After each window (`windowMs`, at least `minWindowSamples` answers) the window's average
- *   latency is compared with the baseline: the lowest window average of the last
- *   `baselineWindows` windows, i.e. the latency of this service when nothing queues.
- * - A window whose average is above `latencyTolerance` × the baseline (requests are queueing)
- *   cuts the limit in proportion, by `latencyTolerance × baseline / average`, but never by more
- *   than half nor less than `backoffRatio` in one window: a service whose latency tripled under
- *   a sudden overload sheds within a few windows, not after minutes of 10 % steps.
- * - A window with a drop (a request that ran out of time) cuts it by at least `backoffRatio`.
- * - Otherwise, if the window was busy (in flight reached half the limit), the limit grows by
- *   √limit (at least 1): additive, but a large limit does not take minutes to grow back. An idle
- *   service learns nothing about its capacity, so its limit stays.
+ * - After each window (`windowMs`, at least `minWindowSamples` answers) each kind of request
+ *   (a route) compares its average latency in the window with its own baseline: the lowest of
+ *   its window averages over the last `baselineWindows` windows, i.e. its latency when nothing
+ *   queues. The window's ratio is those comparisons averaged over every answer, so a shift in
+ *   the mix of fast and slow routes is not taken for queueing.
+ * - The limit moves only after a busy window, one whose requests in flight reached half the
+ *   limit: while in flight stays far below it, the limit is not what makes requests wait (they
+ *   wait on each other, on a lock, on a slow upstream), and cutting it would only shed requests
+ *   the service can serve.
+ * - A busy window whose ratio is above `latencyTolerance` (requests are queueing) cuts the
+ *   limit in proportion, by `latencyTolerance / ratio`, but never by more than half nor less
+ *   than `backoffRatio` in one window: a service whose latency tripled under a sudden overload
+ *   sheds within a few windows, not after minutes of 10 % steps.
+ * - A busy window with a drop (a request that ran out of time) cuts it by `backoffRatio`.
+ * - Any other busy window grows the limit by √limit (at least 1): additive, but a large limit
+ *   does not take minutes to grow back. An idle service learns nothing, so its limit stays.
  *
- * Averages per window rather than single latencies, so a service with a fast route and a slow
- * one does not mistake its slow route for queueing; a baseline that is a minimum over a minute
- * of windows, so a burst of overload does not become the new normal. (An overload that lasts
- * longer than the baseline's horizon does drift into it, as in every latency-only limiter;
- * then the drops, requests timing out at their deadline, still pull the limit down.)
+ * A baseline that is a minimum over a minute of windows, so a burst of overload does not become
+ * the new normal. (An overload that lasts longer than the baseline's horizon does drift into
+ * it, as in every latency-only limiter; then the drops, requests timing out at their deadline,
+ * still pull the limit down.)
  * `critical` requests count in flight but neither teach the limiter nor are ever shed.
  * Shedding is a comparison and allocates nothing (its cost per request is measured in
  * bench/scenarios/overload-goodput.ts).
@@ -94,6 +101,8 @@ export interface AdaptiveLimiter {
 // The most one window may take off the limit: a gradient of latency alone could drop it to the
 // floor on one noisy window.
 const deepestCut = 0.5;
+// Kinds of request with a baseline of their own; a service has a few dozen routes at most.
+const maxKinds = 256;
 
 export function createAdaptiveLimiter({
   initialLimit = 20,
@@ -115,13 +124,23 @@ export function createAdaptiveLimiter({
   // The window being measured.
   let windowStartMs = clock.now();
   let windowSamples = 0;
-  let windowLatencySumMs = 0;
   let windowDropped = false;
   let windowMaxInFlight = 0;
 
-  // The averages of the last windows, in a ring, for the baseline.
-  const averages = new Float64Array(baselineWindows).fill(Infinity);
-  let nextAverage = 0;
+  // Latency per kind of request (a route): each has its own baseline, the lowest of its recent
+  // window averages, so a change in the mix of fast and slow routes is not taken for queueing.
+  interface KindStats { sumMs: number; count: number; averages: Float64Array; next: number }
+  const kinds = new Map<string, KindStats>();
+  function kindOf(key: string): KindStats {
+    let stats = kinds.get(key);
+    if (stats === undefined) {
+      // Bounded: past this many kinds, new ones share one entry (a route per user id, say).
+      if (kinds.size >= maxKinds) return kindOf('');
+      stats = { sumMs: 0, count: 0, averages: new Float64Array(baselineWindows).fill(Infinity), next: 0 };
+      kinds.set(key, stats);
+    }
+    return stats;
+  }
 
   function setLimit(next: number): void {
     const bounded = Math.min(maxLimit, Math.max(minLimit, next));
@@ -129,37 +148,51 @@ export function createAdaptiveLimiter({
     limit = bounded;
   }
 
-  function baselineMs(): number {
-    let lowest = Infinity;
-    for (const average of averages) if (average < lowest) lowest = average;
-    return lowest;
+  // How many times its own baseline this window's latency was, averaged over every answer.
+  function latencyRatio(): number | undefined {
+    let weighted = 0;
+    let samples = 0;
+    for (const stats of kinds.values()) {
+      if (stats.count === 0) continue;
+      const averageMs = stats.sumMs / stats.count;
+      stats.averages[stats.next] = averageMs;
+      stats.next = (stats.next + 1) % baselineWindows;
+      let baselineMs = Infinity;
+      for (const average of stats.averages) if (average < baselineMs) baselineMs = average;
+      // A route that answers in no time at all has nothing to compare; count it as on par.
+      weighted += (baselineMs > 0 ? averageMs / baselineMs : 1) * stats.count;
+      samples += stats.count;
+      stats.sumMs = 0;
+      stats.count = 0;
+    }
+    return samples > 0 ? weighted / samples : undefined;
   }
 
   function closeWindow(): void {
-    // A window of drops only has no latency to average.
-    const averageMs = windowSamples > 0 ? windowLatencySumMs / windowSamples : Infinity;
-    if (windowSamples > 0) {
-      averages[nextAverage] = averageMs;
-      nextAverage = (nextAverage + 1) % baselineWindows;
-    }
-    const toleratedMs = baselineMs() * latencyTolerance;
-    if (averageMs > toleratedMs && averageMs !== Infinity) setLimit(limit * Math.min(backoffRatio, Math.max(deepestCut, toleratedMs / averageMs)));
-    else if (windowDropped) setLimit(limit * backoffRatio);
-    else if (windowMaxInFlight * 2 >= limit) setLimit(limit + Math.max(1, Math.sqrt(limit)));
+    // A window of drops only has no latency to compare.
+    const ratio = latencyRatio();
+    // Only a busy window says anything about the limit: while in flight stays far below it, the
+    // limit is not what makes requests wait (they wait on each other, on a lock, on a slow
+    // upstream), and cutting it would shed requests the service can serve.
+    const busy = windowMaxInFlight * 2 >= limit;
+    if (busy && ratio !== undefined && ratio > latencyTolerance) setLimit(limit * Math.min(backoffRatio, Math.max(deepestCut, latencyTolerance / ratio)));
+    else if (busy && windowDropped) setLimit(limit * backoffRatio);
+    else if (busy && !windowDropped) setLimit(limit + Math.max(1, Math.sqrt(limit)));
 
     windowStartMs = clock.now();
     windowSamples = 0;
-    windowLatencySumMs = 0;
     windowDropped = false;
     windowMaxInFlight = 0;
   }
 
-  function learn(outcome: LimiterOutcome, latencyMs: number, inFlightBefore: number): void {
+  function learn(outcome: LimiterOutcome, latencyMs: number, inFlightBefore: number, kind: string): void {
     if (outcome === 'ignore') return;
     if (outcome === 'dropped') windowDropped = true;
     else {
       windowSamples++;
-      windowLatencySumMs += latencyMs;
+      const stats = kindOf(kind);
+      stats.sumMs += latencyMs;
+      stats.count++;
     }
     if (inFlightBefore > windowMaxInFlight) windowMaxInFlight = inFlightBefore;
     if (clock.now() - windowStartMs >= windowMs && (windowSamples >= minWindowSamples || windowDropped)) closeWindow();
@@ -180,7 +213,7 @@ export function createAdaptiveLimiter({
     get inFlight() {
       return inFlight;
     },
-    acquire: function acquire(priority: Priority): LimiterToken | undefined {
+    acquire: function acquire(priority: Priority, kind = ''): LimiterToken | undefined {
       if (priority !== 'critical' && inFlight >= limit * shareOf(priority)) {
         onShed?.(priority);
         return undefined;
@@ -194,7 +227,7 @@ export function createAdaptiveLimiter({
           released = true;
           const inFlightBefore = inFlight;
           inFlight--;
-          if (priority !== 'critical') learn(outcome, latencyMs, inFlightBefore);
+          if (priority !== 'critical') learn(outcome, latencyMs, inFlightBefore, kind);
         },
       };
     },

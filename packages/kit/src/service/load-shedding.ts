@@ -24,7 +24,7 @@ const shedBody = JSON.stringify(toProblem(new KitError(Code.Unavailable, 'the se
 export function installLoadShedding(app: FastifyInstance, limiter: AdaptiveLimiter, shedCounter: Counter<'route' | 'priority'>): void {
   app.addHook('onRequest', function shedLoad(request, reply, done) {
     const priority = request.routeOptions.config.priority ?? 'normal';
-    const token = limiter.acquire(priority);
+    const token = limiter.acquire(priority, request.routeOptions.url);
     if (token === undefined) {
       shedCounter.inc({ route: request.routeOptions.url ?? 'unmatched', priority });
       reply.code(503).header('retry-after', '1').header('content-type', problemContentType).send(shedBody);
