@@ -1,4 +1,5 @@
 import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { messagingConfigFields } from '@baton/kit/messaging';
 
 /**
  * Every variable the orders service reads, checked once at start. Orders cannot work without
@@ -7,6 +8,8 @@ import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
  */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'orders', port: 8083 }),
+  /** Where order events go: NATS_URL, AMQP_URL, or neither (the HTTP feed); see docs/messaging.md. */
+  ...messagingConfigFields(),
   /** Base URLs of the users service instances, comma-separated. */
   USERS_URLS: env.urlList(),
   /** Base URLs of the inventory service instances, comma-separated. */

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { bearerTokenOf, createTokenVerifier } from '@baton/kit/auth';
+import { startPublishing } from '@baton/kit/messaging';
 import type { ServiceDefinition } from '@baton/kit/service';
 import { createIdempotencyStore } from './checkout/idempotency.ts';
 import { startReservationReconciler } from './checkout/reconciler.ts';
@@ -10,7 +11,11 @@ import { createHttpInventoryApi, createHttpUsersApi } from './upstreams/http-ups
 export const ordersService: ServiceDefinition<Config> = {
   name: 'orders',
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
-  setup(app, { config, db, logger, onClose, createHttpClient }) {
+  async setup(app, context) {
+    const { config, db, logger, onClose, createHttpClient } = context;
+    // Order events are written to the outbox with each change and published by its relay.
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'orders' });
+    const events = { outbox, committed: () => relay.wake() };
     const usersClient = createHttpClient({ name: 'users', urls: config.USERS_URLS, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
     const inventoryClient = createHttpClient({ name: 'inventory', urls: config.INVENTORY_URLS, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
     const users = createHttpUsersApi(usersClient);
@@ -27,14 +32,15 @@ export const ordersService: ServiceDefinition<Config> = {
       users,
       inventory,
       idempotency: createIdempotencyStore(db),
+      events,
       checkoutDeadlineMs: config.CHECKOUT_DEADLINE_MS,
       // The orders service checks the caller's token itself: the gateway is not the only
       // thing between the network and an order.
       authenticate: async (request) => (await verifier.verify(bearerTokenOf(request.headers.authorization))).userId,
     });
 
-    const reconciler = startReservationReconciler({ db, inventory, logger });
-    // Registered after the clients, so it runs before they close: closers run in reverse.
+    const reconciler = startReservationReconciler({ db, inventory, logger, events });
+    // Registered after the clients and the relay, so it stops before they do: closers run in reverse.
     onClose(() => reconciler.stop());
   },
 };
