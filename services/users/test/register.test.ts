@@ -37,6 +37,30 @@ void describe('registration and reading accounts', () => {
     assert.ok(!stored.includes(password));
   });
 
+  void it('writes user.registered with the account, in its transaction, and serves it on the event feed', async () => {
+    const email = uniqueEmail('Events');
+    const answer = await users.client.register({ email, password, name: 'Eve' });
+    assert.equal(answer.status, 201);
+    const { rows } = await users.service.db.query<{ type: string; event: { data: { userId: string; email: string }; subjectseq: number } }>(
+      'select type, event from baton_outbox where aggregate_id = $1', [answer.body.id]);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.type, 'user.registered');
+    assert.deepEqual({ userId: rows[0]?.event.data.userId, email: rows[0]?.event.data.email }, { userId: answer.body.id, email: email.toLowerCase() });
+
+    const taken = await users.client.register({ email, password, name: 'Eve again' });
+    assert.equal(taken.status, 409);
+    const all = await users.service.db.query<{ n: number }>(`select count(*)::int as n from baton_outbox where event->'data'->>'email' = $1`, [email.toLowerCase()]);
+    assert.equal(all.rows[0]?.n, 1, 'a registration that failed wrote no event');
+
+    // No broker is configured here, so the relay stamps it into the HTTP feed.
+    let feed: Array<{ event: { subject: string } }> = [];
+    for (let i = 0; i < 100 && !feed.some((e) => e.event.subject === answer.body.id); i++) {
+      feed = ((await (await fetch(new URL('/events/v1/feed?after=0&limit=500', users.url))).json()) as { events: typeof feed }).events;
+      if (!feed.some((e) => e.event.subject === answer.body.id)) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(feed.some((e) => e.event.subject === answer.body.id), 'the event is on the feed');
+  });
+
   void it('answers 409 naming the email for an email that is taken, whatever its letter case', async () => {
     const email = uniqueEmail();
     assert.equal((await users.client.register({ email, password, name: 'First' })).status, 201);
