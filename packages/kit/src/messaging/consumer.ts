@@ -22,16 +22,20 @@ export interface EventHandler<T> {
   handle(event: CloudEvent<T>, context: HandlerContext): Promise<void>;
 }
 
-/** Pairs a contract with its handler, keeping the data type of one for the other. */
-export function on<T>(contract: EventContract<T>, handle: EventHandler<T>['handle']): EventHandler<T> {
-  return { contract, handle };
+/**
+ * Pairs a contract with its handler, typing the handler's event by the contract. The pair is
+ * returned with its data type erased, so handlers of different types fit in one list: the
+ * consumer parses each event with its own contract before calling its handler.
+ */
+export function on<T>(contract: EventContract<T>, handle: EventHandler<T>['handle']): EventHandler<unknown> {
+  return { contract, handle: handle as EventHandler<unknown>['handle'] };
 }
 
 export interface EventConsumerOptions {
   db: Database;
   /** The subscription's durable name: the inbox, cursors and dead letters are kept under it. */
   subscription: string;
-  handlers: ReadonlyArray<EventHandler<never>>;
+  handlers: ReadonlyArray<EventHandler<unknown>>;
   logger: Logger;
   /** Deliveries in all, the first included, before an event goes to the dead-letter queue. */
   maxAttempts?: number;
@@ -67,7 +71,7 @@ export interface EventConsumer {
 export function createEventConsumer({
   db, subscription, handlers, logger, maxAttempts = 5, retryBaseMs = 1_000, retryMaxMs = 30_000,
 }: EventConsumerOptions): EventConsumer {
-  const byType = new Map(handlers.map((handler) => [handler.contract.type, handler as EventHandler<unknown>]));
+  const byType = new Map(handlers.map((handler) => [handler.contract.type, handler]));
   const domains = [...new Set(handlers.map((handler) => handler.contract.domain))];
   const stopping = new AbortController();
 

@@ -67,7 +67,7 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
 
 export interface ConsumingOptions {
   subscription: string;
-  handlers: ReadonlyArray<EventHandler<never>>;
+  handlers: ReadonlyArray<EventHandler<unknown>>;
   /** For the HTTP feed: the instances of the service that publishes each domain the handlers read. */
   feedUrls?: Readonly<Record<string, readonly string[] | undefined>>;
   /** How long deliveries in hand may take to finish at shutdown before they are cut and handed back. */

@@ -22,7 +22,7 @@ async function notify(mailer: Mailer, event: CloudEvent<unknown>, { tx, signal }
 }
 
 /** What notifications does with each event it subscribes to. */
-export function notificationHandlers(mailer: Mailer): Array<EventHandler<never>> {
+export function notificationHandlers(mailer: Mailer): Array<EventHandler<unknown>> {
   return [
     on(orderCreated, async (event, context) => {
       await notify(mailer, event, context, { userId: event.data.userId, recipient: event.data.customer.email, ...orderConfirmation(event.data) });
@@ -36,5 +36,5 @@ export function notificationHandlers(mailer: Mailer): Array<EventHandler<never>>
     on(userRegistered, async (event, context) => {
       await notify(mailer, event, context, { userId: event.data.userId, recipient: event.data.email, ...welcome(event.data) });
     }),
-  ] as Array<EventHandler<never>>;
+  ];
 }
