@@ -37,8 +37,16 @@ export async function crashScenario(t: TestContext, transport: Transport, broker
   const cancelled = new Set<string>();
   let answered = 0;
   let next = 0;
-  const crashDone = crashes.map(() => false);
-  const crashing: Array<Promise<unknown>> = [];
+  // The crashes, one after the other, each once the service it kills is ready again, so every
+  // kill hits a running relay (orders) or consumer (notifications), not a process still starting.
+  const crashing = (async () => {
+    for (const crash of crashes) {
+      while (answered < crash.at) await sleep(20);
+      await shop.stack.waitReady(crash.service);
+      mark(`kill ${crash.service}`);
+      await shop.stack.kill(crash.service, 'SIGKILL');
+    }
+  })();
   const retrying: Array<Promise<void>> = [];
   async function settle(i: number, answer: { status: number; id?: string }): Promise<void> {
     // 250 units of each are in stock, so every order can succeed: a 409 would mean a bug.
@@ -61,20 +69,13 @@ export async function crashScenario(t: TestContext, transport: Transport, broker
       if (answer === undefined) retrying.push(placeOrderSurely(api, buyer.token, items, key).then((final) => settle(i, final)));
       else await settle(i, answer);
       answered += 1;
-      crashes.forEach((crash, index) => {
-        if (!crashDone[index] && answered >= crash.at) {
-          crashDone[index] = true;
-          mark(`kill ${crash.service}`);
-          crashing.push(shop.stack.kill(crash.service, 'SIGKILL'));
-        }
-      });
     }
   }
   mark('signed up');
   await Promise.all(Array.from({ length: concurrency }, worker));
   await Promise.all(retrying);
   mark('ordered');
-  await Promise.all(crashing);
+  await crashing;
   assert.equal(placed.size, orderCount);
   assert.equal(shop.stack.status('orders').restarts, 3, 'orders was killed three times');
   assert.equal(shop.stack.status('notifications').restarts, 2, 'notifications was killed twice');

@@ -22,7 +22,8 @@ export interface NatsSubscriberOptions {
 
 /**
  * A durable pull consumer per domain stream (named after the subscription), explicit acks, a
- * bounded number of deliveries with backoff: a failed event is nak'ed with the consumer's delay,
+ * bounded number of deliveries with backoff: a failed event is nak'ed with the consumer's delay
+ * (doubling per attempt),
  * and one that fails its last attempt is published to `<namespace>.dead-letters.<subscription>.<type>`
  * (stream `<namespace>_dead_letters`) with its error in the `Baton-Error` header, then terminated.
  */
@@ -92,15 +93,15 @@ export function createNatsSubscriber({
       filter_subject: names.domainSubjects(domain),
       ack_wait: nanos(ackWaitMs),
       // A backstop above our own bound, so a delivery that crashed mid-way still comes back
-      // for its last attempt; the delays apply to deliveries that were never answered.
+      // for its last attempt. The backoff between failed attempts is ours, as the delay of each
+      // nak: a consumer-level `backoff` list would override those delays on the server.
       max_deliver: maxAttempts + 2,
-      backoff: [nanos(ackWaitMs), nanos(ackWaitMs * 2)],
       max_ack_pending: concurrency * 4,
     };
     try {
       await jsm.consumers.info(stream, subscription);
       await jsm.consumers.update(stream, subscription, {
-        ack_wait: config.ack_wait, max_deliver: config.max_deliver, backoff: config.backoff, max_ack_pending: config.max_ack_pending,
+        ack_wait: config.ack_wait, max_deliver: config.max_deliver, max_ack_pending: config.max_ack_pending,
       });
     } catch {
       await jsm.consumers.add(stream, config);
