@@ -3,11 +3,12 @@
 //   node bench/run.ts client-overhead      only the named ones
 import { writeReport, type Scenario } from './harness/report.ts';
 import { clientOverhead } from './scenarios/client-overhead.ts';
+import { messaging } from './scenarios/messaging.ts';
 import { overloadGoodput } from './scenarios/overload-goodput.ts';
 import { policyStack } from './scenarios/policy-stack.ts';
 import { slowUpstream } from './scenarios/slow-upstream.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, messaging];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));

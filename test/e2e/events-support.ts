@@ -60,7 +60,7 @@ export async function tryOrder(api: ReturnType<typeof createShopClient>, token: 
  * Places an order as a careful client does: one Idempotency-Key for the order, sent again after
  * any answer that is not final until it gets one. So every order that was stored ends up with
  * its 201, even one whose first answer was lost in a crash. (A key whose request died with the
- * orders process is taken over after orders' 30 s staleness, so this can take that long.)
+ * orders process is taken over once it is stale, IDEMPOTENCY_STALE_AFTER_MS later.)
  */
 export async function placeOrderSurely(api: ReturnType<typeof createShopClient>, token: string, items: Array<{ sku: string; quantity: number }>, key = randomUUID()): Promise<{ status: number; id?: string }> {
   for (let attempt = 1; attempt <= 300; attempt++) {

@@ -23,6 +23,12 @@ export const configSchema = z.object({
   CHECKOUT_DEADLINE_MS: env.milliseconds(8_000),
   /** The longest one call to users or inventory may take within that. */
   UPSTREAM_TIMEOUT_MS: env.milliseconds(3_000),
+  /**
+   * How long an Idempotency-Key whose request never finished (its process died) stays claimed
+   * before a retry may take it over. Keep it above CHECKOUT_DEADLINE_MS, so a request still at
+   * work is never taken over.
+   */
+  IDEMPOTENCY_STALE_AFTER_MS: env.milliseconds(30_000),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -31,7 +31,7 @@ export const ordersService: ServiceDefinition<Config> = {
       logger,
       users,
       inventory,
-      idempotency: createIdempotencyStore(db),
+      idempotency: createIdempotencyStore(db, { staleAfterSeconds: Math.max(config.IDEMPOTENCY_STALE_AFTER_MS, config.CHECKOUT_DEADLINE_MS + 1_000) / 1_000 }),
       events,
       checkoutDeadlineMs: config.CHECKOUT_DEADLINE_MS,
       // The orders service checks the caller's token itself: the gateway is not the only

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, DeliverPolicy, jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers, nanos } from '@nats-io/transport-node';
 import type { Logger } from '../../telemetry/index.ts';
@@ -123,10 +124,14 @@ export function createNatsSubscriber({
       } catch {
         event = undefined;
       }
+      // While we hold it (waiting behind its aggregate's earlier events, or being handled), tell
+      // the server we are at work, so it does not send it again to someone else meanwhile; if this
+      // process dies, the reminders stop and ack_wait gives it to another.
+      const working = setInterval(() => msg.working(), Math.max(1_000, Math.floor(ackWaitMs / 3)));
       await lanes.submit(`${domain}/${event?.subject ?? ''}`, () => handleMessage(msg, event, handle).catch((error: unknown) => {
         logger.error({ err: error }, 'a delivery failed outside its handler; it will be delivered again');
         msg.nak(1_000);
-      }));
+      }).finally(() => clearInterval(working)));
     }
   }
 
@@ -134,9 +139,19 @@ export function createNatsSubscriber({
     kind: 'nats',
     async start(handle) {
       for (const domain of domains) {
-        loops.push(pull(domain, handle).catch((error: unknown) => {
-          if (!stopping.signal.aborted) logger.error({ err: error, domain }, 'the NATS consumer stopped');
-        }));
+        loops.push((async () => {
+          // Setting up the consumer can fail while the server is away, and a consume() can end
+          // (its consumer deleted): either way, start again until stopped.
+          while (!stopping.signal.aborted) {
+            try {
+              await pull(domain, handle);
+            } catch (error) {
+              if (stopping.signal.aborted) return;
+              logger.warn({ err: error, domain }, 'the NATS consumer failed; starting it again');
+            }
+            await sleep(1_000, undefined, { signal: stopping.signal }).catch(() => {});
+          }
+        })());
       }
     },
     async check(signal) {

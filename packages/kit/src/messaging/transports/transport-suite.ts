@@ -21,7 +21,8 @@ export interface TransportUnderTest {
   deadLetters(broker: TestBroker): Promise<Array<{ eventId: string; error: string }>>;
 }
 
-async function waitUntil(check: () => Promise<boolean>, what: string, tries = 600): Promise<void> {
+// A bound on waiting, far above what the work takes: it fails only if something never happens.
+async function waitUntil(check: () => Promise<boolean>, what: string, tries = 2_400): Promise<void> {
   for (let i = 0; i < tries; i++) {
     if (await check()) return;
     await sleep(25);
