@@ -39,12 +39,22 @@ void describe('registration and reading accounts', () => {
 
   void it('writes user.registered with the account, in its transaction, and serves it on the event feed', async () => {
     const email = uniqueEmail('Events');
-    const answer = await users.client.register({ email, password, name: 'Eve' });
-    assert.equal(answer.status, 201);
-    const { rows } = await users.service.db.query<{ type: string; event: { data: { userId: string; email: string }; subjectseq: number } }>(
+    // The caller's trace context goes on in the event: same trace, a span of its own.
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const registered = await fetch(new URL('/v1/users', users.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ email, password, name: 'Eve' }),
+    });
+    assert.equal(registered.status, 201);
+    const answer = { body: await registered.json() as { id: string } };
+    const { rows } = await users.service.db.query<{ type: string; event: { data: { userId: string; email: string }; subjectseq: number; traceparent: string; specversion: string; dataschema: string } }>(
       'select type, event from baton_outbox where aggregate_id = $1', [answer.body.id]);
     assert.equal(rows.length, 1);
     assert.equal(rows[0]?.type, 'user.registered');
+    assert.equal(rows[0]?.event.specversion, '1.0');
+    assert.equal(rows[0]?.event.dataschema, 'urn:baton:event:user.registered:1');
+    assert.match(rows[0]?.event.traceparent ?? '', new RegExp(`^00-${traceId}-(?!00f067aa0ba902b7)[0-9a-f]{16}-01$`));
     assert.deepEqual({ userId: rows[0]?.event.data.userId, email: rows[0]?.event.data.email }, { userId: answer.body.id, email: email.toLowerCase() });
 
     const taken = await users.client.register({ email, password, name: 'Eve again' });

@@ -57,8 +57,9 @@ export function transportSuite(transport: TransportUnderTest): void {
     void test('every event arrives once, in order per aggregate; a republished copy changes nothing', async (t) => {
       const broker = await transport.broker(t);
       if (broker === undefined) return;
+      // One database plays both sides (its outbox publishes, its inbox consumes): opening PGlite is the slow part.
       const source = await openDb(t);
-      const sink = await openDb(t);
+      const sink = source;
       await shelfTable(sink);
       const written = await writeEvents(source, { count: 150, aggregates: 10 });
 
@@ -94,8 +95,9 @@ export function transportSuite(transport: TransportUnderTest): void {
     void test('a poison event lands in the dead-letter queue after N attempts with its error; a replay after the fix applies it once', async (t) => {
       const broker = await transport.broker(t);
       if (broker === undefined) return;
+      // One database plays both sides (its outbox publishes, its inbox consumes): opening PGlite is the slow part.
       const source = await openDb(t);
-      const sink = await openDb(t);
+      const sink = source;
       await shelfTable(sink);
       const written = await writeEvents(source, { count: 6, aggregates: 6 });
       const poison = written[2]!;
@@ -137,8 +139,9 @@ export function transportSuite(transport: TransportUnderTest): void {
     void test('a consumer that stops hands back what it holds: nothing is dead-lettered, the next one gets the rest', async (t) => {
       const broker = await transport.broker(t);
       if (broker === undefined) return;
+      // One database plays both sides (its outbox publishes, its inbox consumes): opening PGlite is the slow part.
       const source = await openDb(t);
-      const sink = await openDb(t);
+      const sink = source;
       await shelfTable(sink);
       await writeEvents(source, { count: 40, aggregates: 40 });
       const publisher = await transport.publisher(broker);
