@@ -52,7 +52,7 @@ export interface EventConsumer {
   /** Handles one delivery and says what the transport must do with it. */
   deliver(event: CloudEvent, attempt: number): Promise<Outcome>;
   /** Applies an event once, in one transaction: used by deliveries and by replays of dead letters. */
-  apply(event: CloudEvent, extra?: (tx: Queryable) => Promise<void>): Promise<ApplyResult>;
+  apply(event: CloudEvent, extra?: (tx: Queryable) => Promise<void>, attempt?: number): Promise<ApplyResult>;
   /** From now on every delivery in hand is given back instead of failing into the dead-letter queue. */
   shutdown(): void;
 }
@@ -75,31 +75,35 @@ export function createEventConsumer({
   const domains = [...new Set(handlers.map((handler) => handler.contract.domain))];
   const stopping = new AbortController();
 
-  async function applyIn(tx: Queryable, event: CloudEvent): Promise<ApplyResult> {
+  async function applyIn(tx: Queryable, event: CloudEvent, attempt: number): Promise<ApplyResult> {
     const inserted = await tx.query(
       `insert into baton_inbox (subscription, event_id, source, type, aggregate_id, sequence, outcome)
        values ($1, $2, $3, $4, $5, $6, 'handled') on conflict do nothing returning event_id`,
       [subscription, event.id, event.source, event.type, event.subject, event.subjectseq]);
     if (inserted.rowCount === 0) return 'duplicate';
 
-    await tx.query(
-      `insert into baton_inbox_aggregates (subscription, source, aggregate_id, last_sequence) values ($1, $2, $3, 0)
-       on conflict do nothing`, [subscription, event.source, event.subject]);
-    const { rows } = await tx.query<{ last_sequence: number }>(
-      `select last_sequence from baton_inbox_aggregates where subscription = $1 and source = $2 and aggregate_id = $3 for update`,
-      [subscription, event.source, event.subject]);
-    const last = rows[0]?.last_sequence ?? 0;
-    if (event.subjectseq <= last) {
-      // Another event id with a sequence already applied: a republished copy. Recorded, not applied.
-      logger.warn({ event_id: event.id, subject: event.subject, sequence: event.subjectseq, last }, 'event older than what was applied; skipped');
-      return 'duplicate';
-    }
-    if (event.subjectseq > last + 1) {
+    // The common case in one statement: the aggregate's first event creates its row, a later one
+    // moves it on by exactly one. Nothing changed means a gap or a repeat; a look tells which.
+    const advanced = event.subjectseq === 1
+      ? await tx.query(
+        `insert into baton_inbox_aggregates (subscription, source, aggregate_id, last_sequence) values ($1, $2, $3, 1)
+         on conflict do nothing returning last_sequence`, [subscription, event.source, event.subject])
+      : await tx.query(
+        `update baton_inbox_aggregates set last_sequence = $4
+         where subscription = $1 and source = $2 and aggregate_id = $3 and last_sequence = $4 - 1 returning last_sequence`,
+        [subscription, event.source, event.subject, event.subjectseq]);
+    if (advanced.rowCount === 0) {
+      const { rows } = await tx.query<{ last_sequence: number }>(
+        'select last_sequence from baton_inbox_aggregates where subscription = $1 and source = $2 and aggregate_id = $3',
+        [subscription, event.source, event.subject]);
+      const last = rows[0]?.last_sequence ?? 0;
+      if (event.subjectseq <= last) {
+        // Another event id with a sequence already applied: a republished copy. Recorded, not applied.
+        logger.warn({ event_id: event.id, subject: event.subject, sequence: event.subjectseq, last }, 'event older than what was applied; skipped');
+        return 'duplicate';
+      }
       throw new KitError(Code.FailedPrecondition, `event ${event.subjectseq} of ${event.subject} arrived before event ${last + 1}; waiting for it`, { reason: 'out_of_order' });
     }
-    await tx.query(
-      'update baton_inbox_aggregates set last_sequence = $4 where subscription = $1 and source = $2 and aggregate_id = $3',
-      [subscription, event.source, event.subject, event.subjectseq]);
 
     const handler = byType.get(event.type);
     if (handler === undefined) {
@@ -117,13 +121,13 @@ export function createEventConsumer({
     } catch (error) {
       throw new KitError(Code.InvalidArgument, `event data does not match ${expectedSchema}`, { reason: 'invalid_event', cause: error });
     }
-    await handler.handle({ ...event, data }, { tx, signal: stopping.signal, attempt: 1, logger });
+    await handler.handle({ ...event, data }, { tx, signal: stopping.signal, attempt, logger });
     return 'handled';
   }
 
-  async function apply(event: CloudEvent, extra?: (tx: Queryable) => Promise<void>): Promise<ApplyResult> {
+  async function apply(event: CloudEvent, extra?: (tx: Queryable) => Promise<void>, attempt = 1): Promise<ApplyResult> {
     return db.transaction(async (tx) => {
-      const result = await applyIn(tx, event);
+      const result = await applyIn(tx, event, attempt);
       await extra?.(tx);
       return result;
     });
@@ -132,7 +136,7 @@ export function createEventConsumer({
   async function deliver(event: CloudEvent, attempt: number): Promise<Outcome> {
     if (stopping.signal.aborted) return { kind: 'release' };
     try {
-      const result = await apply(event);
+      const result = await apply(event, undefined, attempt);
       if (result === 'duplicate') logger.debug({ event_id: event.id, type: event.type }, 'event already handled; acknowledged again');
       return { kind: 'done' };
     } catch (error) {
