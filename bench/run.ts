@@ -4,12 +4,13 @@
 import { writeReport, type Scenario } from './harness/report.ts';
 import { clientOverhead } from './scenarios/client-overhead.ts';
 import { grpcHop } from './scenarios/grpc-hop.ts';
+import { messaging } from './scenarios/messaging.ts';
 import { overloadGoodput } from './scenarios/overload-goodput.ts';
 import { policyStack } from './scenarios/policy-stack.ts';
 import { slowUpstream } from './scenarios/slow-upstream.ts';
 import { tracingCost } from './scenarios/tracing-cost.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, tracingCost];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));

@@ -55,6 +55,17 @@ export const order = z.object({
 export const orderPage = z.object({ items: z.array(order), nextCursor: z.string().nullable() }).meta({ id: 'OrderPage' });
 export const orderParams = z.strictObject({ id: uuid });
 
+export const notification = z.object({
+  id: uuid,
+  type: z.enum(['order.created', 'order.cancelled', 'user.registered']).meta({ description: 'the event that caused it' }),
+  channel: z.literal('email'),
+  recipient: z.string(),
+  subject: z.string(),
+  orderId: uuid.nullable(),
+  createdAt: z.string(),
+}).meta({ id: 'Notification' });
+export const notificationPage = z.object({ items: z.array(notification), nextCursor: z.string().nullable() }).meta({ id: 'NotificationPage' });
+
 export const problem = z.object({
   type: z.string(),
   title: z.string(),

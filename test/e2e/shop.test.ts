@@ -152,7 +152,7 @@ describe('the shop, through the gateway', () => {
     const doc = await api.call<{ openapi: string; paths: Record<string, unknown> }>('GET', '/api/v1/docs/json');
     assert.equal(doc.status, 200);
     assert.equal(doc.body.openapi, '3.1.0');
-    for (const path of ['/api/v1/users', '/api/v1/auth/login', '/api/v1/users/me', '/api/v1/products', '/api/v1/products/{sku}', '/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/orders/{id}/cancel']) {
+    for (const path of ['/api/v1/users', '/api/v1/auth/login', '/api/v1/users/me', '/api/v1/products', '/api/v1/products/{sku}', '/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/orders/{id}/cancel', '/api/v1/notifications']) {
       assert.ok(path in doc.body.paths, `${path} is documented`);
     }
     const page = await fetch(new URL('/api/v1/docs', shop.gateway));

@@ -9,7 +9,8 @@ export const serviceSpecs = [
   { name: 'users', calls: [], grpc: true },
   { name: 'inventory', calls: [], grpc: true },
   { name: 'orders', calls: ['users', 'inventory'] },
-  { name: 'notifications', calls: [] },
+  // Without a broker it reads the event feeds of users and orders; users also verifies its tokens.
+  { name: 'notifications', calls: ['users', 'orders'] },
 ] as const satisfies readonly ServiceSpec[];
 
 export interface ServiceSpec {

@@ -1,8 +1,26 @@
-import { loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { messagingConfigFields } from '@baton/kit/messaging';
 
 /** Every variable the notifications service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'notifications', port: 8084 }),
+  /** Where events come from: NATS_URL, AMQP_URL, or neither (the publishers' HTTP feeds); see docs/messaging.md. */
+  ...messagingConfigFields(),
+  /** The users instances: their JWKS verifies tokens, and without a broker their feed brings user events. */
+  USERS_URLS: env.urlList(),
+  /** The orders instances, whose feed brings order events when no broker is configured. */
+  ORDERS_URLS: env.urlList().optional(),
+  USERS_JWKS_URL: env.url().optional(),
+  TOKEN_ISSUER: z.string().min(1).default('baton-users'),
+  TOKEN_AUDIENCE: z.string().min(1).default('baton'),
+  /** `smtp://user:password@host:587`: send email there. Unset: each message is written as an .eml file under MAIL_DIR. */
+  SMTP_URL: env.url().optional(),
+  /** Where messages are written when there is no SMTP_URL; `<DATA_DIR>/mail` by default. */
+  MAIL_DIR: z.string().min(1).optional(),
+  /** The sender of every message. */
+  MAIL_FROM: z.string().min(3).default('Baton shop <shop@baton.invalid>'),
+  /** The longest one message may take to send before the attempt counts as failed. */
+  SMTP_TIMEOUT_MS: env.milliseconds(10_000),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,11 +1,46 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bearerTokenOf, createTokenVerifier } from '@baton/kit/auth';
+import { startConsuming } from '@baton/kit/messaging';
 import type { ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
+import { createMailer } from './mail/mailer.ts';
+import { notificationHandlers } from './notifications/handlers.ts';
+import { registerNotificationRoutes } from './routes/notification-routes.ts';
 
+/**
+ * The notifications service: it consumes order and user events, sends an email for each (SMTP,
+ * or an .eml file by default), and lists a user's notifications.
+ */
 export const notificationsService: ServiceDefinition<Config> = {
   name: 'notifications',
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
-  setup() {
-    // Routes arrive with the shop; the skeleton already serves /healthz, /readyz and /metrics.
+  async setup(app, context) {
+    const { config, db, logger, onClose } = context;
+    const mailer = createMailer({
+      smtpUrl: config.SMTP_URL,
+      mailDir: config.MAIL_DIR ?? join(config.DATA_DIR, 'mail'),
+      from: config.MAIL_FROM,
+      timeoutMs: config.SMTP_TIMEOUT_MS,
+    });
+    // Registered first, so it closes last: after the consumer has stopped using it.
+    onClose(() => mailer.close());
+    logger.info({ mail: mailer.via }, mailer.via === 'smtp' ? 'sending email through SMTP' : 'writing email as .eml files');
+
+    const verifier = createTokenVerifier({
+      jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', config.USERS_URLS[0]).href,
+      issuer: config.TOKEN_ISSUER,
+      audience: config.TOKEN_AUDIENCE,
+    });
+    registerNotificationRoutes(app, {
+      db,
+      authenticate: async (request) => (await verifier.verify(bearerTokenOf(request.headers.authorization))).userId,
+    });
+
+    await startConsuming(app, context, {
+      subscription: 'notifications',
+      handlers: notificationHandlers(mailer),
+      feedUrls: { orders: config.ORDERS_URLS, users: config.USERS_URLS },
+    });
   },
 };

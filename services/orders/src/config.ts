@@ -1,4 +1,5 @@
 import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { messagingConfigFields } from '@baton/kit/messaging';
 
 /**
  * Every variable the orders service reads, checked once at start. Orders cannot work without
@@ -7,6 +8,8 @@ import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
  */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'orders', port: 8083 }),
+  /** Where order events go: NATS_URL, AMQP_URL, or neither (the HTTP feed); see docs/messaging.md. */
+  ...messagingConfigFields(),
   /** Base URLs of the users service instances, comma-separated. */
   USERS_URLS: env.urlList(),
   /** Base URLs of the inventory service instances, comma-separated. */
@@ -30,6 +33,12 @@ export const configSchema = z.object({
   CHECKOUT_DEADLINE_MS: env.milliseconds(8_000),
   /** The longest one call to users or inventory may take within that. */
   UPSTREAM_TIMEOUT_MS: env.milliseconds(3_000),
+  /**
+   * How long an Idempotency-Key whose request never finished (its process died) stays claimed
+   * before a retry may take it over. Keep it above CHECKOUT_DEADLINE_MS, so a request still at
+   * work is never taken over.
+   */
+  IDEMPOTENCY_STALE_AFTER_MS: env.milliseconds(30_000),
 }).superRefine((config, ctx) => {
   if (config.UPSTREAM_PROTOCOL !== 'grpc') return;
   for (const variable of ['USERS_GRPC_URLS', 'INVENTORY_GRPC_URLS'] as const) {

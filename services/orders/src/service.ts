@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { bearerTokenOf, createTokenVerifier } from '@baton/kit/auth';
+import { startPublishing } from '@baton/kit/messaging';
 import type { ServiceContext, ServiceDefinition } from '@baton/kit/service';
 import { createIdempotencyStore } from './checkout/idempotency.ts';
 import { startReservationReconciler } from './checkout/reconciler.ts';
@@ -14,8 +15,11 @@ import type { InventoryApi, UsersApi } from './upstreams/upstreams.ts';
 export const ordersService: ServiceDefinition<Config> = {
   name: 'orders',
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
-  setup(app, context) {
+  async setup(app, context) {
     const { config, db, logger, onClose } = context;
+    // Order events are written to the outbox with each change and published by its relay.
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'orders' });
+    const events = { outbox, committed: () => relay.wake() };
     const { users, inventory } = upstreamsOf(context);
     logger.info({ protocol: config.UPSTREAM_PROTOCOL }, `calling users and inventory over ${config.UPSTREAM_PROTOCOL}`);
     const verifier = createTokenVerifier({
@@ -29,15 +33,16 @@ export const ordersService: ServiceDefinition<Config> = {
       logger,
       users,
       inventory,
-      idempotency: createIdempotencyStore(db),
+      idempotency: createIdempotencyStore(db, { staleAfterSeconds: Math.max(config.IDEMPOTENCY_STALE_AFTER_MS, config.CHECKOUT_DEADLINE_MS + 1_000) / 1_000 }),
+      events,
       checkoutDeadlineMs: config.CHECKOUT_DEADLINE_MS,
       // The orders service checks the caller's token itself: the gateway is not the only
       // thing between the network and an order.
       authenticate: async (request) => (await verifier.verify(bearerTokenOf(request.headers.authorization))).userId,
     });
 
-    const reconciler = startReservationReconciler({ db, inventory, logger });
-    // Registered after the clients, so it runs before they close: closers run in reverse.
+    const reconciler = startReservationReconciler({ db, inventory, logger, events });
+    // Registered after the clients and the relay, so it stops before they do: closers run in reverse.
     onClose(() => reconciler.stop());
   },
 };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { migrate, openMemoryPglite, type Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
+import { createOutbox, migrateMessaging } from '@baton/kit/messaging';
 import { createSilentLogger } from '@baton/kit/testing';
 import { createIdempotencyStore } from '../src/checkout/idempotency.ts';
 import { placeOrder, type CheckoutDeps } from '../src/checkout/place-order.ts';
@@ -35,7 +36,9 @@ async function checkoutWith(t: { after(fn: () => unknown): void }, inventory: In
   const database = db ?? await openMemoryPglite();
   t.after(() => database.close());
   await migrate(database, fileURLToPath(new URL('../migrations/', import.meta.url)));
-  return { db: database, idempotency: createIdempotencyStore(database), users, inventory, logger: createSilentLogger('orders') };
+  await migrateMessaging(database);
+  const events = { outbox: createOutbox({ domain: 'orders' }), committed: () => {} };
+  return { db: database, idempotency: createIdempotencyStore(database), users, inventory, logger: createSilentLogger('orders'), events };
 }
 
 test('an order is stored with the reserved prices and its reservation confirmed', async (t) => {
@@ -47,6 +50,15 @@ test('an order is stored with the reserved prices and its reservation confirmed'
   assert.deepEqual(calls, ['reserve', 'confirm']);
   const { rows } = await deps.db.query<{ reservation_confirmed: boolean }>('select reservation_confirmed from orders');
   assert.deepEqual(rows, [{ reservation_confirmed: true }]);
+  // Its order.created event was written with it, in the outbox, carrying what a consumer needs.
+  const outbox = await deps.db.query<{ type: string; aggregate_id: string; event: { data: { customer: { email: string }; totalCents: number }; subjectseq: number } }>(
+    'select type, aggregate_id, event from baton_outbox');
+  assert.equal(outbox.rows.length, 1);
+  assert.equal(outbox.rows[0]?.type, 'order.created');
+  assert.equal(outbox.rows[0]?.aggregate_id, (answer.body as { id: string }).id);
+  assert.equal(outbox.rows[0]?.event.data.customer.email, 'a@example.com');
+  assert.equal(outbox.rows[0]?.event.data.totalCents, 4980);
+  assert.equal(outbox.rows[0]?.event.subjectseq, 1);
 });
 
 test('if storing the order fails after the reservation, the reservation is released and the key freed', async (t) => {
@@ -59,6 +71,18 @@ test('if storing the order fails after the reservation, the reservation is relea
   assert.deepEqual(calls, ['reserve', 'release']);
   const keys = await deps.db.query('select * from idempotency_keys');
   assert.equal(keys.rowCount, 0, 'the key is free for a retry');
+  const outbox = await deps.db.query('select * from baton_outbox');
+  assert.equal(outbox.rows.length, 0, 'no event announces an order that was never stored');
+});
+
+test('if writing the event fails, the order is not stored either', async (t) => {
+  const { inventory, calls } = fakeInventory();
+  const deps = await checkoutWith(t, inventory);
+  await deps.db.exec(`create function refuse() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
+    create trigger refuse_events before insert on baton_outbox for each row execute function refuse();`);
+  await assert.rejects(placeOrder(deps, { userId, idempotencyKey: 'key-00000007', items }, options), (error: unknown) => KitError.from(error).code === Code.Internal);
+  assert.deepEqual(calls, ['reserve', 'release']);
+  assert.equal((await deps.db.query('select * from orders')).rows.length, 0, 'the order rolled back with its event');
 });
 
 test('a business conflict is a final answer: stored with the key and replayed, with no second reservation', async (t) => {

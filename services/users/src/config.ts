@@ -1,10 +1,13 @@
 import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { messagingConfigFields } from '@baton/kit/messaging';
 
 /** Every variable the users service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'users', port: 8081 }),
   /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
   GRPC_PORT: env.port(9081),
+  /** Where user events go: NATS_URL, AMQP_URL, or neither (the HTTP feed); see docs/messaging.md. */
+  ...messagingConfigFields(),
   /** How long an access token is valid. Short, because a signed token cannot be taken back. */
   TOKEN_TTL_SECONDS: env.positiveInt(900).pipe(z.number().max(86_400, 'expected at most 86400 seconds (a day)')),
   /** The `iss` of every access token; verifiers expect exactly this. */

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Counter } from 'prom-client';
 import { UsersService } from '@baton/contracts/users/v1';
+import { startPublishing } from '@baton/kit/messaging';
 import type { ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
 import { createPasswordHasher } from './password-hasher.ts';
@@ -22,7 +23,8 @@ const publicationSlackSeconds = 60;
 export const usersService: ServiceDefinition<Config> = {
   name: 'users',
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
-  async setup(app, { config, db, logger, metrics }) {
+  async setup(app, context) {
+    const { config, db, logger, metrics } = context;
     const { created } = await ensureSigningKey(db);
     if (created) logger.info('generated the first signing key');
 
@@ -41,7 +43,8 @@ export const usersService: ServiceDefinition<Config> = {
     const audience = config.TOKEN_AUDIENCE;
     const retiredForSeconds = config.TOKEN_TTL_SECONDS + publicationSlackSeconds;
 
-    registerRegisterRoute(app, { db, passwords });
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'users' });
+    registerRegisterRoute(app, { db, passwords, events: { outbox, committed: () => relay.wake() } });
     registerLoginRoute(app, { db, passwords, tokens: createAccessTokenIssuer(db, { issuer, audience, ttlSeconds: config.TOKEN_TTL_SECONDS }) });
     registerUserRoutes(app, { db, tokens: createOwnTokenVerifier(db, { issuer, audience, retiredForSeconds }) });
     registerJwksRoute(app, { db, retiredForSeconds });

@@ -37,6 +37,40 @@ void describe('registration and reading accounts', () => {
     assert.ok(!stored.includes(password));
   });
 
+  void it('writes user.registered with the account, in its transaction, and serves it on the event feed', async () => {
+    const email = uniqueEmail('Events');
+    // The caller's trace context goes on in the event: same trace, a span of its own.
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const registered = await fetch(new URL('/v1/users', users.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ email, password, name: 'Eve' }),
+    });
+    assert.equal(registered.status, 201);
+    const answer = { body: await registered.json() as { id: string } };
+    const { rows } = await users.service.db.query<{ type: string; event: { data: { userId: string; email: string }; subjectseq: number; traceparent: string; specversion: string; dataschema: string } }>(
+      'select type, event from baton_outbox where aggregate_id = $1', [answer.body.id]);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.type, 'user.registered');
+    assert.equal(rows[0]?.event.specversion, '1.0');
+    assert.equal(rows[0]?.event.dataschema, 'urn:baton:event:user.registered:1');
+    assert.match(rows[0]?.event.traceparent ?? '', new RegExp(`^00-${traceId}-(?!00f067aa0ba902b7)[0-9a-f]{16}-01$`));
+    assert.deepEqual({ userId: rows[0]?.event.data.userId, email: rows[0]?.event.data.email }, { userId: answer.body.id, email: email.toLowerCase() });
+
+    const taken = await users.client.register({ email, password, name: 'Eve again' });
+    assert.equal(taken.status, 409);
+    const all = await users.service.db.query<{ n: number }>(`select count(*)::int as n from baton_outbox where event->'data'->>'email' = $1`, [email.toLowerCase()]);
+    assert.equal(all.rows[0]?.n, 1, 'a registration that failed wrote no event');
+
+    // No broker is configured here, so the relay stamps it into the HTTP feed.
+    let feed: Array<{ event: { subject: string } }> = [];
+    for (let i = 0; i < 100 && !feed.some((e) => e.event.subject === answer.body.id); i++) {
+      feed = ((await (await fetch(new URL('/events/v1/feed?after=0&limit=500', users.url))).json()) as { events: typeof feed }).events;
+      if (!feed.some((e) => e.event.subject === answer.body.id)) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(feed.some((e) => e.event.subject === answer.body.id), 'the event is on the feed');
+  });
+
   void it('answers 409 naming the email for an email that is taken, whatever its letter case', async () => {
     const email = uniqueEmail();
     assert.equal((await users.client.register({ email, password, name: 'First' })).status, 201);

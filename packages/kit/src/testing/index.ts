@@ -6,6 +6,8 @@
  */
 export { createTestDatabase, defaultTestPostgresUrl, type TestDatabaseOptions, type TestHooks } from './postgres.ts';
 export { createTempDir } from './temp-dir.ts';
+export { defaultTestAmqpUrl, defaultTestNatsUrl, useTestNats, useTestRabbit, type TestBroker } from './brokers.ts';
+export { startNatsServer, type PrivateNatsServer } from './nats-server.ts';
 export { addCleanup, createSuiteScope, type CleanupScope } from './cleanup.ts';
 export { createCapturedLogger, createSilentLogger, type CapturedLogger, type LogLine } from './logger.ts';
 export { findFreePort } from './free-port.ts';

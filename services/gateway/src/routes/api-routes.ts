@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
-  createOrderBody, idempotencyHeaders, loginBody, order, orderPage, orderParams, pageQuery, problem, product,
+  createOrderBody, idempotencyHeaders, loginBody, notificationPage, order, orderPage, orderParams, pageQuery, problem, product,
   productPage, registerBody, skuParams, tokenResponse, user,
 } from '@baton/contracts/http';
 import type { Authenticate } from '../auth.ts';
@@ -81,5 +81,13 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
     await forward(request, reply, upstreams.orders, {
       method: 'POST', path: `/v1/orders/${request.params.id}/cancel`, withCredentials: true, idempotencyKey: `cancel-${request.params.id}`,
     });
+  });
+
+  api.get('/api/v1/notifications', {
+    schema: { tags: ['notifications'], summary: 'My notifications', security: bearer, querystring: pageQuery, response: { 200: notificationPage, ...errors } },
+    config: { priority: 'low' },
+  }, async (request, reply) => {
+    await authenticate(request);
+    await forward(request, reply, upstreams.notifications, { method: 'GET', path: '/v1/notifications', query: request.query, withCredentials: true });
   });
 }

@@ -1,5 +1,6 @@
 import type { Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
+import { addOrderCancelled, type OrderEvents } from '../events/order-events.ts';
 import { findOrder, setOrderStatus } from '../orders/repository.ts';
 import type { Order } from '../orders/order.ts';
 import type { CallOptions } from '../upstreams/call-options.ts';
@@ -18,12 +19,20 @@ export async function findOwnOrder(db: Database, userId: string, orderId: string
 /**
  * Cancels an order and gives its stock back. Idempotent: cancelling a cancelled order answers
  * with it unchanged. The stock is released first; if inventory cannot be reached the order is
- * left as it was and the caller gets 503, so a retry finishes the job.
+ * left as it was and the caller gets 503, so a retry finishes the job. The `order.cancelled` event is
+ * written in the transaction that cancels.
  */
-export async function cancelOrder(deps: { db: Database; inventory: InventoryApi }, userId: string, orderId: string, options: CallOptions): Promise<Order> {
+export async function cancelOrder(deps: { db: Database; inventory: InventoryApi; events: OrderEvents }, userId: string, orderId: string, options: CallOptions & { traceparent?: string | undefined }): Promise<Order> {
   const order = await findOwnOrder(deps.db, userId, orderId, options);
   if (order.status === 'cancelled') return order;
   await deps.inventory.release(orderId, options);
-  await setOrderStatus(deps.db, orderId, ['pending', 'confirmed'], 'cancelled', options);
+  // The status change and its event commit together; of two cancels racing, only the one whose
+  // update changed the row writes the event.
+  await deps.db.transaction(async (tx) => {
+    if (await setOrderStatus(tx, orderId, ['pending', 'confirmed'], 'cancelled', options)) {
+      await addOrderCancelled(tx, deps.events, order, 'customer_request', options);
+    }
+  }, options);
+  deps.events.committed();
   return { ...order, status: 'cancelled' };
 }

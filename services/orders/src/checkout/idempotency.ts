@@ -12,8 +12,8 @@ export type Claim =
   | { kind: 'owner'; orderId: string }
   | { kind: 'replay'; response: StoredResponse };
 
-/** Requests that started this long ago and never finished belong to a crashed process. */
-const staleAfterSeconds = 30;
+/** Requests that started this long ago and never finished belong to a crashed process (the default). */
+const defaultStaleAfterSeconds = 30;
 const pollIntervalMs = 50;
 
 /** A stable hash of the request body: the same items in any key order hash the same. */
@@ -37,7 +37,7 @@ function canonicalJson(value: unknown): string {
  * body is refused with 422. Final answers are kept; answers that say "try again" (5xx) drop the
  * key so a retry can do the work.
  */
-export function createIdempotencyStore(db: Database) {
+export function createIdempotencyStore(db: Database, { staleAfterSeconds = defaultStaleAfterSeconds }: { staleAfterSeconds?: number } = {}) {
   async function claim(userId: string, key: string, hash: string, options: QueryOptions): Promise<Claim> {
     for (;;) {
       const orderId = randomUUID();

@@ -1,6 +1,7 @@
 import type { Database } from '@baton/kit/db';
 import { Code, KitError, httpStatusOf, toProblem } from '@baton/kit/errors';
 import type { Logger } from '@baton/kit/telemetry';
+import { addOrderCreated, type OrderEvents } from '../events/order-events.ts';
 import { insertOrder, lineTotalCents } from '../orders/repository.ts';
 import { orderView, type Order } from '../orders/order.ts';
 import type { CallOptions } from '../upstreams/call-options.ts';
@@ -14,12 +15,15 @@ export interface CheckoutDeps {
   users: UsersApi;
   inventory: InventoryApi;
   logger: Logger;
+  events: OrderEvents;
 }
 
 export interface PlaceOrderInput {
   userId: string;
   idempotencyKey: string;
   items: Array<{ sku: string; quantity: number }>;
+  /** The caller's W3C trace context, carried on to the order's events. */
+  traceparent?: string | undefined;
 }
 
 /** Answers worth replaying for the same key: the request's own fault or a business conflict. */
@@ -34,7 +38,7 @@ function isFinal(error: KitError): boolean {
  *
  * The steps, and why in this order: the user is checked, then the stock is reserved (held,
  * with a TTL, idempotent by order id), then the order is stored together with its answer in
- * one transaction. If storing fails the reservation is released, and if even that fails the
+ * one transaction with its `order.created` event (the outbox). If storing fails the reservation is released, and if even that fails the
  * held reservation expires by itself: stock cannot leak. Confirming the reservation comes
  * last and is retried by the reconciler if it fails now.
  */
@@ -46,7 +50,7 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
 
   let reserved = false;
   try {
-    await deps.users.getUser(input.userId, options).catch((error: unknown) => {
+    const customer = await deps.users.getUser(input.userId, options).catch((error: unknown) => {
       const kitError = KitError.from(error);
       if (kitError.code === Code.NotFound) throw new KitError(Code.Unauthenticated, 'this account no longer exists');
       throw kitError;
@@ -67,10 +71,13 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
       createdAt: new Date().toISOString(),
     };
     const response: StoredResponse = { status: 201, body: orderView(order) };
+    // The order, its answer and its order.created event commit together, or none of them does.
     await deps.db.transaction(async (tx) => {
       await insertOrder(tx, order, options);
+      await addOrderCreated(tx, deps.events, order, { email: customer.email, name: customer.name }, { ...options, traceparent: input.traceparent });
       await deps.idempotency.complete(input.userId, input.idempotencyKey, response, { ...options, tx });
     }, options);
+    deps.events.committed();
     await confirmNow(deps, orderId, options);
     return response;
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import type { Logger } from '@baton/kit/telemetry';
+import { addOrderCancelled, type OrderEvents } from '../events/order-events.ts';
 import type { InventoryApi } from '../upstreams/upstreams.ts';
 
 export interface ReconcilerOptions {
@@ -17,7 +18,7 @@ export interface ReconcilerOptions {
  * order cannot be fulfilled and is cancelled, loudly.
  */
 export function startReservationReconciler(
-  deps: { db: Database; inventory: InventoryApi; logger: Logger },
+  deps: { db: Database; inventory: InventoryApi; logger: Logger; events: OrderEvents },
   { intervalMs = 2_000, graceSeconds = 5, batchSize = 50, callBudgetMs = 2_000 }: ReconcilerOptions = {},
 ): { stop(): Promise<void> } {
   const stopping = new AbortController();
@@ -36,7 +37,12 @@ export function startReservationReconciler(
       } catch (error) {
         const kitError = KitError.from(error);
         if (kitError.code === Code.Aborted || kitError.code === Code.NotFound) {
-          await deps.db.query(`update orders set status = 'cancelled' where id = $1 and status = 'confirmed'`, [id]);
+          await deps.db.transaction(async (tx) => {
+            const { rows: cancelled } = await tx.query<{ user_id: string }>(
+              `update orders set status = 'cancelled' where id = $1 and status = 'confirmed' returning user_id`, [id]);
+            if (cancelled[0]) await addOrderCancelled(tx, deps.events, { id, userId: cancelled[0].user_id }, 'reservation_lost', {});
+          });
+          deps.events.committed();
           deps.logger.error({ order_id: id, code: kitError.code }, 'reservation lost before it was confirmed; order cancelled');
         } else {
           deps.logger.warn({ order_id: id, code: kitError.code }, 'could not confirm a reservation yet');

@@ -9,6 +9,12 @@ import { orderView } from '../orders/order.ts';
 import { listOrders } from '../orders/repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
+/** The caller's W3C trace context, when it sent one: the order's events continue that trace. */
+function traceparentOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.traceparent;
+  return typeof header === 'string' ? header : undefined;
+}
+
 export interface OrderRoutesDeps extends CheckoutDeps {
   /** Verifies the caller's bearer token and returns its user id; throws 401 otherwise. */
   authenticate(request: FastifyRequest): Promise<string>;
@@ -31,6 +37,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRoutesDeps)
       userId,
       idempotencyKey: request.headers['idempotency-key'],
       items: request.body.items,
+      traceparent: traceparentOf(request),
     }, { signal: signalOf(request), requestId: request.id });
     if (response.status >= 400) reply.type(problemContentType);
     return reply.code(response.status).send(response.body);
@@ -54,6 +61,6 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRoutesDeps)
 
   api.post('/v1/orders/:id/cancel', { schema: { params: orderParams }, config: { priority: 'high' } }, async function cancelMyOrder(request) {
     const userId = await deps.authenticate(request);
-    return orderView(await cancelOrder(deps, userId, request.params.id, { signal: signalOf(request), requestId: request.id }));
+    return orderView(await cancelOrder(deps, userId, request.params.id, { signal: signalOf(request), requestId: request.id, traceparent: traceparentOf(request) }));
   });
 }

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { env } from '../config/fields.ts';
+
+/**
+ * The variables of a service that publishes or consumes events. Spread them into the service's
+ * config schema. The transport follows from them: NATS JetStream with `NATS_URL`, RabbitMQ with
+ * `AMQP_URL` (NATS wins if both are set), else the HTTP feed that needs no broker.
+ */
+export function messagingConfigFields() {
+  return {
+    /** `nats://host:4222`: events go through NATS JetStream. */
+    NATS_URL: env.url().optional(),
+    /** `amqp://user:password@host:5672/vhost`: events go through RabbitMQ. */
+    AMQP_URL: env.url().optional(),
+    /** Prefix of every stream, subject, exchange and queue, so several shops (or test runs) share a broker. */
+    MESSAGING_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, 'expected a lower-case name: letters, digits, _').default('baton'),
+    /** Deliveries of an event, the first included, before it goes to the dead-letter queue. */
+    MESSAGING_MAX_ATTEMPTS: env.positiveInt(5).pipe(z.number().max(100, 'expected at most 100')),
+    /** The delay before the second delivery of a failed event; it doubles up to MESSAGING_RETRY_MAX_MS. */
+    MESSAGING_RETRY_BASE_MS: env.milliseconds(1_000),
+    MESSAGING_RETRY_MAX_MS: env.milliseconds(30_000),
+    /** How often the outbox relay (and a feed consumer) looks for new events when there were none. */
+    MESSAGING_POLL_INTERVAL_MS: env.milliseconds(250).pipe(z.number().min(10, 'expected at least 10')),
+    /** Outbox events published in one batch. */
+    MESSAGING_BATCH_SIZE: env.positiveInt(100).pipe(z.number().max(1_000, 'expected at most 1000')),
+  };
+}
+
+export type MessagingConfig = Readonly<z.output<z.ZodObject<ReturnType<typeof messagingConfigFields>>>>;
+
+export type TransportChoice =
+  | { kind: 'nats'; url: string }
+  | { kind: 'rabbitmq'; url: string }
+  | { kind: 'feed' };
+
+export function transportOf(config: Pick<MessagingConfig, 'NATS_URL' | 'AMQP_URL'>): TransportChoice {
+  if (config.NATS_URL !== undefined) return { kind: 'nats', url: config.NATS_URL };
+  if (config.AMQP_URL !== undefined) return { kind: 'rabbitmq', url: config.AMQP_URL };
+  return { kind: 'feed' };
+}

@@ -1,0 +1,142 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openMemoryPglite, type Database } from '../db/index.ts';
+import { createSilentLogger } from '../testing/index.ts';
+import { createEventConsumer, on, type EventConsumer } from './consumer.ts';
+import { listDeadLetters, replayAllDeadLetters, replayDeadLetter } from './dead-letters.ts';
+import { createOutbox, migrateMessaging } from './outbox.ts';
+import { itemAdded, itemRemoved } from './test-support.ts';
+import type { CloudEvent } from './cloud-event.ts';
+
+// The consumer's guarantees on a real SQL engine (in-memory PGlite), driven delivery by delivery
+// as a transport would drive them: the order and number of deliveries is the point here. The
+// tests share one database (opening PGlite is the slow part); each has its own subscription,
+// table and aggregates, so none sees another's rows.
+
+let db: Database;
+let tests = 0;
+before(async () => {
+  db = await openMemoryPglite();
+  await migrateMessaging(db);
+});
+after(() => db.close());
+
+async function setup({ failFor = new Set<string>(), maxAttempts = 3 } = {}) {
+  tests += 1;
+  const table = `shelf_${tests}`;
+  const subscription = `shelf-keeper-${tests}`;
+  await db.exec(`create table ${table} (item text not null, event_id text primary key, kind text not null, seq bigserial)`);
+  const consumer = createEventConsumer({
+    db, subscription, logger: createSilentLogger(), maxAttempts, retryBaseMs: 10, retryMaxMs: 20,
+    handlers: [
+      on(itemAdded, async (event, { tx }) => {
+        await tx.query(`insert into ${table} (item, event_id, kind) values ($1, $2, $3)`, [event.data.item, event.id, 'added']);
+        if (failFor.has(event.data.item)) throw new Error(`no room for ${event.data.item}`);
+      }),
+      on(itemRemoved, async (event, { tx }) => {
+        await tx.query(`insert into ${table} (item, event_id, kind) values ($1, $2, $3)`, [event.data.item, event.id, 'removed']);
+      }),
+    ],
+  });
+  const outbox = createOutbox({ domain: 'shelf' });
+  const write = (aggregateId: string, removed = false) => db.transaction((tx) => removed
+    ? outbox.add(tx, itemRemoved, { aggregateId, data: { item: aggregateId } })
+    : outbox.add(tx, itemAdded, { aggregateId, data: { item: aggregateId, n: 1 } }));
+  const applied = async () => (await db.query<{ event_id: string; kind: string }>(`select event_id, kind from ${table} order by seq`)).rows;
+  return { db, consumer, write, applied, subscription };
+}
+
+async function deliverUntilSettled(consumer: EventConsumer, event: CloudEvent, maxAttempts: number) {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await consumer.deliver(event, attempt);
+    if (outcome.kind !== 'retry' || attempt >= maxAttempts) return { outcome, attempt };
+  }
+}
+
+void describe('the event consumer', () => {
+  void test('a redelivered event is applied once: its handler writes and the inbox row commit together', async () => {
+    const { consumer, write, applied } = await setup();
+    const event = await write('mug');
+    for (let i = 0; i < 3; i++) assert.deepEqual(await consumer.deliver(event, i + 1), { kind: 'done' });
+    assert.deepEqual(await applied(), [{ event_id: event.id, kind: 'added' }]);
+  });
+
+  void test('a later event of an aggregate waits for the earlier one, then both apply in order', async () => {
+    const { consumer, write, applied } = await setup();
+    const created = await write('kettle');
+    const removed = await write('kettle', true);
+    assert.equal(removed.subjectseq, 2);
+    // Delivered out of order, as a broker may after a redelivery.
+    const early = await consumer.deliver(removed, 1);
+    assert.equal(early.kind, 'retry', 'the removal is not applied before its aggregate\'s first event');
+    assert.deepEqual(await applied(), []);
+    assert.deepEqual(await consumer.deliver(created, 1), { kind: 'done' });
+    assert.deepEqual(await consumer.deliver(removed, 2), { kind: 'done' });
+    assert.deepEqual((await applied()).map((row) => row.kind), ['added', 'removed']);
+  });
+
+  void test('a failing handler leaves nothing behind, is retried, and after its last attempt becomes a dead letter with its error', async () => {
+    const failFor = new Set(['teapot']);
+    const { consumer, write, applied, subscription } = await setup({ failFor, maxAttempts: 3 });
+    const event = await write('teapot');
+    const { outcome, attempt } = await deliverUntilSettled(consumer, event, 3);
+    assert.equal(attempt, 3);
+    assert.equal(outcome.kind, 'dead');
+    assert.deepEqual(await applied(), [], 'the handler\'s insert rolled back every time');
+    const [letter, ...others] = await listDeadLetters(db, subscription);
+    assert.equal(others.length, 0);
+    assert.equal(letter?.eventId, event.id);
+    assert.equal(letter?.attempts, 3);
+    assert.match(letter?.error ?? '', /no room for teapot/);
+
+    // Replay before the fix: it fails again, stays, and says why.
+    await assert.rejects(replayDeadLetter(db, consumer, letter!.id), /no room for teapot/);
+    assert.equal((await listDeadLetters(db, subscription)).length, 1);
+
+    failFor.clear(); // the fix
+    assert.equal((await replayDeadLetter(db, consumer, letter!.id)).result, 'handled');
+    assert.equal((await replayDeadLetter(db, consumer, letter!.id)).result, 'duplicate', 'a second replay applies nothing');
+    assert.deepEqual(await consumer.deliver(event, 4), { kind: 'done' }, 'nor does a late redelivery');
+    assert.deepEqual(await applied(), [{ event_id: event.id, kind: 'added' }]);
+    assert.equal((await listDeadLetters(db, subscription)).length, 0);
+  });
+
+  void test('replaying all dead letters applies an aggregate\'s events in order, once', async () => {
+    const failFor = new Set(['grinder']);
+    const { consumer, write, applied, subscription } = await setup({ failFor, maxAttempts: 2 });
+    const created = await write('grinder');
+    const removed = await write('grinder', true);
+    assert.equal((await deliverUntilSettled(consumer, created, 2)).outcome.kind, 'dead');
+    // Its successor can never apply while the first is dead: it dies too, waiting.
+    const second = await deliverUntilSettled(consumer, removed, 2);
+    assert.equal(second.outcome.kind, 'dead');
+    assert.match((await listDeadLetters(db, subscription))[1]?.error ?? '', /arrived before event 1/);
+    failFor.clear();
+    const results = await replayAllDeadLetters(db, consumer);
+    assert.deepEqual(results.map((r) => ('result' in r ? r.result : r.error)), ['handled', 'handled']);
+    assert.deepEqual((await applied()).map((row) => row.kind), ['added', 'removed']);
+    assert.deepEqual(await replayAllDeadLetters(db, consumer), []);
+  });
+
+  void test('at shutdown a delivery is handed back, never dead-lettered', async () => {
+    const failFor = new Set(['press']);
+    const { consumer, write, subscription } = await setup({ failFor, maxAttempts: 1 });
+    const event = await write('press');
+    consumer.shutdown();
+    assert.deepEqual(await consumer.deliver(event, 1), { kind: 'release' });
+    assert.deepEqual(await listDeadLetters(db, subscription), []);
+  });
+
+  void test('an event whose data does not match its contract is refused, not applied', async () => {
+    const { consumer, write, applied, subscription } = await setup({ maxAttempts: 1 });
+    const event = await write('scale');
+    const broken = { ...event, id: 'broken-1', data: { item: 42 } } as CloudEvent;
+    assert.equal((await consumer.deliver(broken, 1)).kind, 'dead');
+    assert.match((await listDeadLetters(db, subscription))[0]?.error ?? '', /does not match urn:baton:event:item.added:1/);
+    assert.deepEqual(await applied(), []);
+    // A newer schema version than it reads is refused the same way.
+    const newer = { ...event, id: 'newer-1', dataschema: 'urn:baton:event:item.added:2' };
+    assert.equal((await consumer.deliver(newer, 1)).kind, 'dead');
+  });
+});
+

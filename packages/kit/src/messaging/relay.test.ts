@@ -1,0 +1,144 @@
+import { describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openMemoryPglite, openPostgres, type Database } from '../db/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase } from '../testing/index.ts';
+import { migrateMessaging } from './outbox.ts';
+import { startOutboxRelay } from './relay.ts';
+import { writeEvents } from './test-support.ts';
+import type { EventPublisher, OutboxRecord } from './transport.ts';
+
+// The relay's rules, with the transport replaced by a recorder: what it is handed, when, and
+// how often is what these tests look at. The real brokers are in transports/*.test.ts.
+
+interface Recorder extends EventPublisher {
+  published: OutboxRecord[];
+  /** The largest number of publish calls that were ever in flight at once, over all relays. */
+  maxInFlight: number;
+  /** Positions handed to two publishes that overlapped in time. */
+  overlapping: number[];
+}
+
+function createRecorder({ failOnce = new Set<string>(), delayMs = 0 } = {}): Recorder {
+  const inFlight = new Set<number>();
+  const recorder: Recorder = {
+    kind: 'feed',
+    published: [],
+    maxInFlight: 0,
+    overlapping: [],
+    async publish(records) {
+      for (const r of records) {
+        if (inFlight.has(r.position)) recorder.overlapping.push(r.position);
+        inFlight.add(r.position);
+      }
+      recorder.maxInFlight = Math.max(recorder.maxInFlight, inFlight.size);
+      if (delayMs > 0) await sleep(delayMs);
+      for (const r of records) inFlight.delete(r.position);
+      return records.map((r) => {
+        if (failOnce.delete(r.event.id)) return { ok: false as const, error: new Error('broker said no') };
+        recorder.published.push(r);
+        return { ok: true as const };
+      });
+    },
+    check: async () => {},
+    close: async () => {},
+  };
+  return recorder;
+}
+
+async function unsent(db: Database): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox where sent_at is null');
+  return rows[0]?.n ?? -1;
+}
+
+async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await sleep(25);
+  }
+  assert.fail(`gave up waiting: ${what}`);
+}
+
+/** Per aggregate, the sequence numbers in the order they were published. */
+function sequencesByAggregate(records: readonly OutboxRecord[]): Map<string, number[]> {
+  const by = new Map<string, number[]>();
+  for (const { event } of records) by.set(event.subject, [...(by.get(event.subject) ?? []), event.subjectseq]);
+  return by;
+}
+
+type Open = (t: TestContext) => Promise<{ db: Database; url?: string } | undefined>;
+const engines: Array<[string, Open]> = [
+  ['PGlite', async (t) => {
+    const db = await openMemoryPglite();
+    addCleanup(t, () => db.close());
+    return { db };
+  }],
+  ['PostgreSQL', async (t) => {
+    const url = await createTestDatabase(t);
+    if (url === undefined) return undefined;
+    const db = openPostgres({ url, applicationName: 'baton-relay-test' });
+    addCleanup(t, () => db.close());
+    return { db, url };
+  }],
+];
+
+for (const [engine, open] of engines) {
+  void describe(`the outbox relay on ${engine}`, () => {
+    void test('publishes every event once, in batches, in order per aggregate, and marks it sent', async (t) => {
+      const opened = await open(t);
+      if (opened === undefined) return;
+      const { db } = opened;
+      await migrateMessaging(db);
+      const written = await writeEvents(db, { count: 120, aggregates: 7 });
+      const recorder = createRecorder();
+      const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 25, pollIntervalMs: 10 });
+      addCleanup(t, () => relay.stop());
+      await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
+      assert.equal(recorder.published.length, 120);
+      assert.deepEqual(new Set(recorder.published.map((r) => r.event.id)), new Set(written.map((e) => e.id)));
+      for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
+        assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
+      }
+    });
+
+    void test('an event the broker refuses is sent again later, and its aggregate\'s later events wait for it', async (t) => {
+      const opened = await open(t);
+      if (opened === undefined) return;
+      const { db } = opened;
+      await migrateMessaging(db);
+      const written = await writeEvents(db, { count: 30, aggregates: 3 });
+      const refused = written[0]!; // shelf-0's first event
+      const recorder = createRecorder({ failOnce: new Set([refused.id]) });
+      const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 10, pollIntervalMs: 10, maxBackoffMs: 20 });
+      addCleanup(t, () => relay.stop());
+      await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
+      assert.equal(recorder.published.length, 30, 'the refused one too, once accepted');
+      assert.deepEqual(sequencesByAggregate(recorder.published).get('shelf-0'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const { rows } = await db.query<{ attempts: number; last_error: string }>('select attempts, last_error from baton_outbox where event_id = $1', [refused.id]);
+      assert.equal(rows[0]?.attempts, 1);
+      assert.match(rows[0]?.last_error ?? '', /broker said no/);
+    });
+  });
+}
+
+void test('two relays on one PostgreSQL database never publish the same row at the same time', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const first = openPostgres({ url, applicationName: 'baton-relay-a' });
+  const second = openPostgres({ url, applicationName: 'baton-relay-b' });
+  addCleanup(t, () => first.close());
+  addCleanup(t, () => second.close());
+  await migrateMessaging(first);
+  await writeEvents(first, { count: 200, aggregates: 40 });
+  // One recorder for both, slow enough that their passes overlap in time.
+  const recorder = createRecorder({ delayMs: 15 });
+  const relays = [first, second].map((db) => startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 20, pollIntervalMs: 5 }));
+  for (const relay of relays) addCleanup(t, () => relay.stop());
+  await waitUntil(async () => (await unsent(first)) === 0, 'every event sent');
+  assert.ok(recorder.maxInFlight > 20, `both relays were publishing at once (at most ${recorder.maxInFlight} rows in flight)`);
+  assert.deepEqual(recorder.overlapping, [], 'no row was handed to two publishes at once');
+  assert.equal(recorder.published.length, 200, 'and none was published twice');
+  for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
+    assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
+  }
+});

@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database, Queryable } from '../db/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { CloudEvent } from './cloud-event.ts';
+import { describeError } from './describe-error.ts';
+import type { EventPublisher, OutboxRecord } from './transport.ts';
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  /** How often to look for new events when the last pass found none. */
+  pollIntervalMs?: number;
+  /** The longest one publish of a batch may take before its unanswered events count as failed. */
+  publishTimeoutMs?: number;
+  /** The longest the relay waits after failed passes (it doubles up to this from `pollIntervalMs`). */
+  maxBackoffMs?: number;
+  onPublished?: (count: number) => void;
+}
+
+export interface OutboxRelay {
+  /** Runs a pass soon: call after a commit that wrote events, for lower latency than polling. */
+  wake(): void;
+  /** Publishes until nothing is left to publish now (tests and shutdown use it); resolves with the count. */
+  drain(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+type Row = { position: string | number; event: CloudEvent | string };
+
+// The first unsent event of each aggregate, oldest first. Taking only the first keeps an
+// aggregate's events in order even when a publish fails half-way: its later events wait.
+// On PostgreSQL `for update skip locked` lets two replicas relay at once without ever taking
+// the same rows; the guard still sees another replica's locked rows as unsent, so neither can
+// publish an aggregate's second event while the first is in flight elsewhere.
+const claimSql = (lock: boolean) => `
+  select o.position, o.event from baton_outbox o
+  where o.sent_at is null
+    and not exists (select 1 from baton_outbox p
+                    where p.aggregate_id = o.aggregate_id and p.sent_at is null and p.position < o.position)
+  order by o.position
+  limit $1${lock ? ' for update of o skip locked' : ''}`;
+
+/**
+ * Publishes the outbox: in batches, in order per aggregate, marking each event sent once the
+ * transport has accepted it. At least once: killed between the broker's ack and the mark, it
+ * sends the event again on restart, and the event id (Nats-Msg-Id, the inbox) makes that harmless.
+ *
+ * On PostgreSQL a batch is claimed, published and marked in one transaction holding its rows'
+ * locks, so replicas never publish a row concurrently and a crash releases the claim. On PGlite
+ * only one process can open the database and it runs one relay, so no lock is needed, and none is
+ * held while publishing: PGlite has one connection, and a transaction open during a slow broker
+ * call would stall every request of the service.
+ *
+ * @example
+ * const relay = startOutboxRelay({ db, publisher, logger }, { batchSize: 100, pollIntervalMs: 250 });
+ * onClose(() => relay.stop());
+ */
+export function startOutboxRelay(
+  { db, publisher, logger }: { db: Database; publisher: EventPublisher; logger: Logger },
+  { batchSize = 100, pollIntervalMs = 250, publishTimeoutMs = 5_000, maxBackoffMs = 5_000, onPublished }: OutboxRelayOptions = {},
+): OutboxRelay {
+  const stopping = new AbortController();
+  let wakeUp: (() => void) | undefined;
+  let woken = false;
+  let failures = 0;
+
+  async function publishBatch(tx: Queryable): Promise<{ claimed: number; failed: number }> {
+    const { rows } = await tx.query<Row>(claimSql(db.kind === 'postgres'), [batchSize], { signal: stopping.signal });
+    if (rows.length === 0) return { claimed: 0, failed: 0 };
+    const records: OutboxRecord[] = rows.map((row) => ({
+      position: Number(row.position),
+      event: typeof row.event === 'string' ? JSON.parse(row.event) as CloudEvent : row.event,
+    }));
+    const signal = AbortSignal.any([stopping.signal, AbortSignal.timeout(publishTimeoutMs)]);
+    const results = await publisher.publish(records, { signal, tx });
+    const sent = records.filter((_, i) => results[i]?.ok === true).map((r) => r.position);
+    if (sent.length > 0) {
+      await tx.query('update baton_outbox set sent_at = now() where position = any($1::bigint[])', [sent]);
+    }
+    const failed = records.flatMap((record, i) => {
+      const result = results[i];
+      return result === undefined || result.ok ? [] : [{ record, error: result.error }];
+    });
+    for (const { record, error } of failed) {
+      await tx.query('update baton_outbox set attempts = attempts + 1, last_error = $2 where position = $1', [record.position, describeError(error).slice(0, 500)]);
+    }
+    if (failed.length > 0) {
+      logger.warn({ failed: failed.length, sent: sent.length, err: failed[0]?.error }, 'outbox relay: some events were not accepted; they will be sent again');
+    }
+    onPublished?.(sent.length);
+    return { claimed: rows.length, failed: failed.length };
+  }
+
+  // One pass at a time in this process (the loop and a drain may overlap): two passes could
+  // otherwise claim the same rows on PGlite, where nothing is locked.
+  let exclusive: Promise<unknown> = Promise.resolve();
+  function pass(): Promise<{ claimed: number; failed: number }> {
+    const run = exclusive.then(() => (db.kind === 'postgres' ? db.transaction((tx) => publishBatch(tx)) : publishBatch(db)));
+    exclusive = run.catch(() => {});
+    return run;
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      let result = { claimed: 0, failed: 0 };
+      try {
+        result = await pass();
+        failures = result.failed > 0 ? failures + 1 : 0;
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        failures += 1;
+        logger.warn({ err: error }, 'outbox relay pass failed; trying again');
+      }
+      // A full batch with no failure: more is probably waiting, so go on at once.
+      if (failures === 0 && result.claimed === batchSize) continue;
+      const delayMs = failures === 0 ? pollIntervalMs : Math.min(maxBackoffMs, pollIntervalMs * 2 ** failures);
+      await idle(delayMs);
+    }
+  }
+
+  async function idle(ms: number): Promise<void> {
+    if (woken && failures === 0) {
+      woken = false;
+      return;
+    }
+    const wake = new AbortController();
+    wakeUp = () => wake.abort();
+    try {
+      await sleep(ms, undefined, { signal: AbortSignal.any([stopping.signal, wake.signal]) });
+    } catch {
+      // Woken early or stopping: either way the loop looks again.
+    } finally {
+      wakeUp = undefined;
+      woken = false;
+    }
+  }
+
+  const running = loop();
+
+  return {
+    wake() {
+      woken = true;
+      wakeUp?.();
+    },
+    async drain() {
+      let total = 0;
+      for (;;) {
+        const { claimed, failed } = await pass();
+        total += claimed - failed;
+        if (claimed === 0 || failed > 0) return total;
+      }
+    },
+    async stop() {
+      stopping.abort();
+      await running;
+    },
+  };
+}

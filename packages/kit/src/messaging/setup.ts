@@ -1,0 +1,132 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceConfig } from '../config/index.ts';
+import type { ServiceContext } from '../service/definition.ts';
+import { registerDeadLetterRoutes } from './admin-routes.ts';
+import { transportOf, type MessagingConfig } from './config.ts';
+import { createEventConsumer, type EventConsumer, type EventHandler } from './consumer.ts';
+import { createConsumerMetrics, createOutboxMetrics } from './metrics.ts';
+import { createOutbox, migrateMessaging, type Outbox } from './outbox.ts';
+import { startOutboxRelay, type OutboxRelay } from './relay.ts';
+import type { EventPublisher, EventSubscriber, TransportKind } from './transport.ts';
+import { createFeedPublisher } from './transports/feed-publisher.ts';
+import { registerFeedRoute } from './transports/feed-routes.ts';
+import { createFeedSubscriber } from './transports/feed-subscriber.ts';
+import { createNatsPublisher } from './transports/nats-publisher.ts';
+import { createNatsSubscriber } from './transports/nats-subscriber.ts';
+import { createRabbitPublisher } from './transports/rabbitmq-publisher.ts';
+import { createRabbitSubscriber } from './transports/rabbitmq-subscriber.ts';
+
+type Context = ServiceContext<ServiceConfig & MessagingConfig>;
+
+export interface Publishing {
+  outbox: Outbox;
+  relay: OutboxRelay;
+  transport: TransportKind;
+}
+
+/**
+ * Makes a service a publisher of its domain's events: the messaging tables, an outbox to write
+ * events with, and a relay that publishes them through the configured transport (serving the
+ * HTTP feed when there is no broker). The relay stops, and its broker connection closes, when
+ * the service closes.
+ *
+ * Readiness does not include the broker here, on purpose: the outbox is what lets a publisher
+ * go on serving while the broker is down, and a load balancer that took it out of rotation
+ * then would undo that. The relay catches up once the broker is back.
+ */
+export async function startPublishing(app: FastifyInstance, context: Context, { domain }: { domain: string }): Promise<Publishing> {
+  const { config, db, logger, metrics, onClose } = context;
+  await migrateMessaging(db);
+  const transport = transportOf(config);
+  if (transport.kind === 'nats' && config.AMQP_URL !== undefined) logger.warn('both NATS_URL and AMQP_URL are set; publishing through NATS');
+  let publisher: EventPublisher;
+  switch (transport.kind) {
+    case 'nats':
+      publisher = createNatsPublisher({ url: transport.url, namespace: config.MESSAGING_NAMESPACE, domain, logger });
+      break;
+    case 'rabbitmq':
+      publisher = await createRabbitPublisher({ url: transport.url, namespace: config.MESSAGING_NAMESPACE, domain, logger });
+      break;
+    case 'feed':
+      publisher = createFeedPublisher({ db });
+      registerFeedRoute(app, { db });
+  }
+  const published = createOutboxMetrics(metrics.registry, db);
+  const relay = startOutboxRelay({ db, publisher, logger }, {
+    batchSize: config.MESSAGING_BATCH_SIZE,
+    pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS,
+    onPublished: (count) => published.inc(count),
+  });
+  onClose(async () => {
+    await relay.stop();
+    await publisher.close();
+  });
+  logger.info({ transport: transport.kind, domain }, 'publishing events');
+  return { outbox: createOutbox({ domain }), relay, transport: transport.kind };
+}
+
+export interface ConsumingOptions {
+  subscription: string;
+  handlers: ReadonlyArray<EventHandler<unknown>>;
+  /** For the HTTP feed: the instances of the service that publishes each domain the handlers read. */
+  feedUrls?: Readonly<Record<string, readonly string[] | undefined>>;
+  /** How long deliveries in hand may take to finish at shutdown before they are cut and handed back. */
+  shutdownGraceMs?: number;
+}
+
+/**
+ * Makes a service a consumer: the messaging tables, an idempotent consumer over the given
+ * handlers, the configured transport's subscriber feeding it, a readiness check on the broker
+ * (or the feeds), and the dead-letter admin API when `ADMIN_TOKEN` is set. At shutdown it stops
+ * pulling, lets the deliveries in hand finish for `shutdownGraceMs`, hands back the rest
+ * (never to the dead-letter queue), then closes.
+ */
+export async function startConsuming(app: FastifyInstance, context: Context, { subscription, handlers, feedUrls = {}, shutdownGraceMs = 5_000 }: ConsumingOptions): Promise<EventConsumer> {
+  const { config, db, logger, metrics, onClose, addReadinessCheck, createHttpClient } = context;
+  await migrateMessaging(db);
+  const deliveries = createConsumerMetrics(metrics.registry);
+  const consumer = createEventConsumer({
+    db, subscription, handlers, logger,
+    maxAttempts: config.MESSAGING_MAX_ATTEMPTS,
+    retryBaseMs: config.MESSAGING_RETRY_BASE_MS,
+    retryMaxMs: config.MESSAGING_RETRY_MAX_MS,
+  });
+  const transport = transportOf(config);
+  const common = { namespace: config.MESSAGING_NAMESPACE, subscription, domains: consumer.domains, logger, maxAttempts: config.MESSAGING_MAX_ATTEMPTS };
+  let subscriber: EventSubscriber;
+  switch (transport.kind) {
+    case 'nats':
+      subscriber = createNatsSubscriber({ url: transport.url, ...common });
+      break;
+    case 'rabbitmq':
+      subscriber = createRabbitSubscriber({ url: transport.url, ...common });
+      break;
+    case 'feed': {
+      const feeds = Object.fromEntries(consumer.domains.map((domain) => {
+        const urls = feedUrls[domain];
+        if (urls === undefined || urls.length === 0) throw new TypeError(`no feed URLs for the ${domain} domain; set ${domain.toUpperCase()}_URLS or a broker`);
+        return [domain, createHttpClient({ name: `${domain}-feed`, urls: [...urls], timeoutMs: 5_000 })];
+      }));
+      subscriber = createFeedSubscriber({ db, subscription, feeds, logger, pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS });
+    }
+  }
+  addReadinessCheck(transport.kind === 'feed' ? 'event_feeds' : 'broker', (signal) => subscriber.check(signal));
+  if (config.ADMIN_TOKEN !== undefined) registerDeadLetterRoutes(app, { db, consumer, adminToken: config.ADMIN_TOKEN });
+
+  await subscriber.start(async (event, attempt) => {
+    const outcome = await consumer.deliver(event, attempt);
+    deliveries.inc({ subscription, type: event.type, outcome: outcome.kind });
+    return outcome;
+  });
+  onClose(async () => {
+    const cut = setTimeout(() => consumer.shutdown(), shutdownGraceMs);
+    try {
+      await subscriber.stop();
+    } finally {
+      clearTimeout(cut);
+      consumer.shutdown();
+    }
+  });
+  logger.info({ transport: transport.kind, subscription, domains: consumer.domains }, 'consuming events');
+  return consumer;
+}

@@ -1,0 +1,32 @@
+import type { Database } from '../../db/index.ts';
+import type { EventPublisher } from '../transport.ts';
+
+/**
+ * The broker-less transport's publishing side: "publishing" a batch is stamping its rows with the
+ * next feed positions, in outbox order, and the feed route serves rows by feed position.
+ *
+ * Why a second position: `position` is given when a row is written, so a transaction that
+ * commits late can leave a smaller position behind one a reader has already passed. Feed
+ * positions are given only to committed rows, one batch at a time (under an advisory lock on
+ * PostgreSQL, by PGlite's single connection otherwise), so positions appear in increasing order
+ * and a reader that remembers the last one it saw never misses an event.
+ */
+export function createFeedPublisher({ db }: { db: Database }): EventPublisher {
+  return {
+    kind: 'feed',
+    async publish(records, { tx }) {
+      if (db.kind === 'postgres') await tx.query(`select pg_advisory_xact_lock(hashtext('baton_outbox_feed'))`);
+      await tx.query(
+        `update baton_outbox o set feed_position = s.next, sent_at = now()
+         from (select position,
+                      (select coalesce(max(feed_position), 0) from baton_outbox) + row_number() over (order by position) as next
+               from baton_outbox where position = any($1::bigint[]) and feed_position is null) s
+         where o.position = s.position`,
+        [records.map((record) => record.position)]);
+      return records.map(() => ({ ok: true as const }));
+    },
+    // The feed is this service's own database, which readiness checks already.
+    check: async () => {},
+    close: async () => {},
+  };
+}

@@ -1,0 +1,121 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database } from '../../db/index.ts';
+import type { HttpClient } from '../../http/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import { retryDelayMs } from '../backoff.ts';
+import { cloudEventSchema, sourceOf, type CloudEvent } from '../cloud-event.ts';
+import type { DeliveryHandler, EventSubscriber } from '../transport.ts';
+import { feedPath, type FeedPage } from './feed-routes.ts';
+
+export interface FeedSubscriberOptions {
+  db: Database;
+  subscription: string;
+  /** One kit HTTP client per domain, to the instances of the service that publishes it. */
+  feeds: Readonly<Record<string, HttpClient>>;
+  logger: Logger;
+  pollIntervalMs?: number;
+  pageSize?: number;
+}
+
+/**
+ * The broker-less transport's consuming side: for each domain, read the publisher's feed after
+ * the cursor this subscription stored in its own database, hand each event to the consumer in
+ * feed order, and move the cursor past it once it is done (applied, a duplicate, or a dead letter).
+ *
+ * Its limits, by design: one event at a time per domain, so an event that fails holds up the
+ * ones behind it until it succeeds or is dead-lettered; latency is a poll interval; attempts are
+ * counted in memory, so a restart starts an event's count again; the publisher keeps every
+ * published event in its outbox, which is the feed.
+ */
+export function createFeedSubscriber({ db, subscription, feeds, logger, pollIntervalMs = 250, pageSize = 100 }: FeedSubscriberOptions): EventSubscriber {
+  const stopping = new AbortController();
+  const loops: Array<Promise<void>> = [];
+
+  async function cursorOf(domain: string): Promise<number> {
+    const { rows } = await db.query<{ position: string | number }>(
+      'select position from baton_feed_cursors where subscription = $1 and source = $2', [subscription, sourceOf(domain)]);
+    return Number(rows[0]?.position ?? 0);
+  }
+
+  async function saveCursor(domain: string, position: number): Promise<void> {
+    await db.query(
+      `insert into baton_feed_cursors (subscription, source, position) values ($1, $2, $3)
+       on conflict (subscription, source) do update set position = excluded.position, updated_at = now()`,
+      [subscription, sourceOf(domain), position]);
+  }
+
+  /** Resolves true once the event is finished with, false if the subscriber stopped first. */
+  async function deliver(event: CloudEvent, handle: DeliveryHandler): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await handle(event, attempt);
+      if (outcome.kind === 'done' || outcome.kind === 'dead') return true;
+      if (outcome.kind === 'release') return false;
+      try {
+        await sleep(outcome.delayMs, undefined, { signal: stopping.signal });
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  async function follow(domain: string, client: HttpClient, handle: DeliveryHandler): Promise<void> {
+    let cursor = await cursorOf(domain);
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      let page: FeedPage;
+      try {
+        const response = await client.request<FeedPage>({
+          method: 'GET', path: feedPath, query: { after: cursor, limit: pageSize }, signal: stopping.signal,
+        });
+        page = response.body;
+        failures = 0;
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        failures += 1;
+        logger.warn({ err: error, domain }, 'could not read the event feed; trying again');
+        await sleep(retryDelayMs(failures, { baseMs: pollIntervalMs, maxMs: 5_000 }), undefined, { signal: stopping.signal }).catch(() => {});
+        continue;
+      }
+      for (const { position, event } of page.events) {
+        const checked = cloudEventSchema.safeParse(event);
+        if (checked.success && !(await deliver(checked.data as CloudEvent, handle))) return;
+        if (!checked.success) logger.error({ domain, position }, 'unreadable event in the feed; skipped');
+        cursor = position;
+        await saveCursor(domain, cursor);
+      }
+      if (page.events.length < pageSize) {
+        await sleep(pollIntervalMs, undefined, { signal: stopping.signal }).catch(() => {});
+      }
+    }
+  }
+
+  return {
+    kind: 'feed',
+    async start(handle) {
+      for (const [domain, client] of Object.entries(feeds)) {
+        loops.push((async () => {
+          // A failure outside a delivery (the database, say) restarts the loop from the stored cursor.
+          while (!stopping.signal.aborted) {
+            try {
+              await follow(domain, client, handle);
+            } catch (error) {
+              if (stopping.signal.aborted) return;
+              logger.error({ err: error, domain }, 'the feed consumer failed; restarting it');
+              await sleep(1_000, undefined, { signal: stopping.signal }).catch(() => {});
+            }
+          }
+        })());
+      }
+    },
+    // Ready once following: a publisher that is down is an upstream like any other, not this
+    // service's broker, and taking the consumer out of rotation for it would help no one. Its
+    // reachability is in the logs, and the cursor catches up when it is back.
+    async check() {
+      if (loops.length === 0) throw new Error('not following the feeds yet');
+    },
+    async stop() {
+      stopping.abort();
+      await Promise.all(loops);
+    },
+  };
+}

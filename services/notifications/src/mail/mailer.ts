@@ -1,0 +1,60 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { Code, KitError } from '@baton/kit/errors';
+
+export interface OutgoingMessage {
+  /** Stable for a given event, so a message sent twice (a crash between sending and committing) can be recognised. */
+  messageId: string;
+  /** Names the .eml file: a second write of the same message replaces the first. */
+  key: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  readonly via: 'smtp' | 'file';
+  send(message: OutgoingMessage): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Email through SMTP (nodemailer) when `smtpUrl` is set, else each message as an .eml file under
+ * `mailDir`, named by its key and written whole (to a temporary name, then renamed), so a reader
+ * never sees half a message and a message written again replaces itself.
+ */
+export function createMailer({ smtpUrl, mailDir, from, timeoutMs }: { smtpUrl?: string | undefined; mailDir: string; from: string; timeoutMs: number }): Mailer {
+  if (smtpUrl !== undefined) {
+    const transport = nodemailer.createTransport({
+      url: smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs,
+    });
+    return {
+      via: 'smtp',
+      async send({ messageId, to, subject, text }) {
+        try {
+          await transport.sendMail({ from, to, subject, text, messageId });
+        } catch (error) {
+          // The server's answer (550 mailbox unavailable, say) stays in the cause, for the dead letter.
+          throw new KitError(Code.Unavailable, 'the SMTP server did not take the message', { cause: error });
+        }
+      },
+      close: () => transport.close(),
+    };
+  }
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  let created: Promise<unknown> | undefined;
+  return {
+    via: 'file',
+    async send({ messageId, key, to, subject, text }) {
+      created ??= mkdir(mailDir, { recursive: true });
+      await created;
+      const info = await composer.sendMail({ from, to, subject, text, messageId });
+      const file = join(mailDir, `${key}.eml`);
+      const partial = `${file}.partial`;
+      await writeFile(partial, info.message as Buffer);
+      await rename(partial, file);
+    },
+    close: () => composer.close(),
+  };
+}

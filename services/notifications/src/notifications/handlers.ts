@@ -1,0 +1,40 @@
+import { orderCancelled, orderCreated, userRegistered } from '@baton/contracts/events';
+import { Code, KitError } from '@baton/kit/errors';
+import { on, type CloudEvent, type EventHandler, type HandlerContext } from '@baton/kit/messaging';
+import type { Mailer } from '../mail/mailer.ts';
+import { orderCancellation, orderConfirmation, welcome, type MessageText } from './messages.ts';
+import { insertNotification, recipientOfOrder } from './repository.ts';
+
+/**
+ * Records the notification and sends it, inside the consumer's transaction: if sending fails the
+ * row rolls back and the event is delivered again; if the commit fails after a message went out,
+ * the redelivery sends it again with the same Message-ID (and the same .eml file name), so a
+ * mail server or reader can tell the copy. The row and the inbox entry commit together, so a
+ * redelivery after the commit is a no-op.
+ */
+async function notify(mailer: Mailer, event: CloudEvent<unknown>, { tx, signal }: HandlerContext, n: { userId: string; recipient: string } & MessageText): Promise<void> {
+  const messageId = `<${event.id}@notifications.baton.invalid>`;
+  await insertNotification(tx, {
+    userId: n.userId, recipient: n.recipient, subject: n.subject, body: n.text,
+    eventId: event.id, eventType: event.type, aggregateId: event.subject, messageId, deliveredVia: mailer.via,
+  }, { signal });
+  await mailer.send({ messageId, key: event.id, to: n.recipient, subject: n.subject, text: n.text });
+}
+
+/** What notifications does with each event it subscribes to. */
+export function notificationHandlers(mailer: Mailer): Array<EventHandler<unknown>> {
+  return [
+    on(orderCreated, async (event, context) => {
+      await notify(mailer, event, context, { userId: event.data.userId, recipient: event.data.customer.email, ...orderConfirmation(event.data) });
+    }),
+    on(orderCancelled, async (event, context) => {
+      // The consumer applies an order's events in order, so its confirmation has been handled.
+      const recipient = await recipientOfOrder(context.tx, event.data.orderId, { signal: context.signal });
+      if (recipient === undefined) throw new KitError(Code.FailedPrecondition, `no confirmation was sent for order ${event.data.orderId}`);
+      await notify(mailer, event, context, { userId: event.data.userId, recipient, ...orderCancellation(event.data) });
+    }),
+    on(userRegistered, async (event, context) => {
+      await notify(mailer, event, context, { userId: event.data.userId, recipient: event.data.email, ...welcome(event.data) });
+    }),
+  ];
+}
