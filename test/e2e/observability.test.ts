@@ -1,6 +1,7 @@
 import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { startTraceCollector, type TraceCollector, type Waterfall } from '@baton/kit/telemetry/collector';
 import { createSuiteScope } from '@baton/kit/testing';
 import { serviceNames } from '@baton/runner';
 import { prometheusAvailability, promtool, startPrometheus, type PrometheusServer } from '../support/prometheus.ts';
@@ -18,14 +19,52 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   throw new Error(`gave up waiting for ${what}`);
 }
 
-void describe('what an operator sees: a real Prometheus scraping every service', prometheusAvailability(), () => {
+void describe('what an operator sees: one trace per request, a real Prometheus scraping every service', prometheusAvailability(), () => {
   const scope = createSuiteScope();
   let shop: ShopStack;
   let prometheus: PrometheusServer;
+  let collector: TraceCollector;
 
   before(async () => {
-    shop = await startShop(scope, { orders: { LOG_LEVEL: 'warn' } });
+    // The OTLP receiver inside the test: every service sends its spans here.
+    collector = await startTraceCollector();
+    scope.after(() => collector.close());
+    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
+    shop = await startShop(scope, Object.fromEntries(serviceNames.map((name) => [name, { ...tracing, ...(name === 'inventory' ? { LOG_LEVEL: 'info' } : {}) }])));
     prometheus = await startPrometheus(scope, Object.fromEntries(serviceNames.map((name) => [name, new URL(shop.stack.url(name)).host])), [rulesFile]);
+  });
+
+  test('one order through the gateway is one trace: all five services, the consumer linked to the publisher, no orphans', async () => {
+    const api = createShopClient(shop.gateway);
+    const buyer = await api.signUp('Tracy');
+    const placed = await api.order(buyer.token, [{ sku: 'MUG-STONEWARE', quantity: 1 }]);
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const traceId = /^00-([0-9a-f]{32})-/.exec(placed.headers.get('traceresponse') ?? '')?.[1];
+    assert.ok(traceId, 'the answer names its trace');
+
+    const waterfall = await eventually('the order\'s trace from all five services', async () => {
+      const response = await fetch(`${collector.url}/traces/${traceId}`);
+      if (response.status !== 200) return undefined;
+      const trace = await response.json() as Waterfall;
+      const consumed = trace.spans.some((s) => s.service === 'notifications' && s.kind === 'consumer');
+      return trace.services.length === serviceNames.length && consumed ? trace : undefined;
+    });
+    assert.deepEqual(waterfall.services, [...serviceNames].sort());
+    assert.deepEqual(waterfall.orphans, [], 'every span\'s parent is in the trace');
+    const roots = waterfall.spans.filter((s) => s.depth === 0);
+    assert.deepEqual(roots.map((s) => `${s.service} ${s.name}`), ['gateway POST /api/v1/orders'], 'one root: the gateway');
+
+    const consumer = waterfall.spans.find((s) => s.service === 'notifications' && s.kind === 'consumer' && s.name === 'process order.created');
+    assert.ok(consumer, 'notifications handled order.created in the trace');
+    const producer = waterfall.spans.find((s) => s.service === 'orders' && s.kind === 'producer' && s.name === 'create order.created');
+    assert.ok(producer, 'orders created the event in the trace');
+    assert.deepEqual(consumer.links, [{ traceId, spanId: producer.spanId }], 'the consumer\'s span is linked to the publisher\'s');
+    for (const service of ['users', 'inventory']) {
+      assert.ok(waterfall.spans.some((s) => s.service === service && s.kind === 'server'), `${service} served a call in the trace`);
+    }
+
+    const inventoryLine = shop.stack.lastLines('inventory').find((line) => line.record?.trace_id === traceId);
+    assert.ok(inventoryLine, 'an inventory log line of that order carries its trace id');
   });
 
   test('every /metrics passes promtool check metrics, and the rule file passes promtool check rules', async () => {

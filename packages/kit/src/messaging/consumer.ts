@@ -1,3 +1,5 @@
+import type { Tracer } from '@opentelemetry/api';
+import { inProcessSpan } from './event-tracing.ts';
 import type { Database, Queryable } from '../db/index.ts';
 import { Code, KitError } from '../errors/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -41,6 +43,9 @@ export interface EventConsumerOptions {
   maxAttempts?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  tracer?: Tracer | undefined;
+  /** `messaging.system` on the consumer's spans. */
+  system?: string;
 }
 
 export type ApplyResult = 'handled' | 'ignored' | 'duplicate';
@@ -69,7 +74,7 @@ export interface EventConsumer {
  * per aggregate); brokers give at-least-once and, after a redelivery, no order at all.
  */
 export function createEventConsumer({
-  db, subscription, handlers, logger, maxAttempts = 5, retryBaseMs = 1_000, retryMaxMs = 30_000,
+  db, subscription, handlers, logger, maxAttempts = 5, retryBaseMs = 1_000, retryMaxMs = 30_000, tracer, system = 'unknown',
 }: EventConsumerOptions): EventConsumer {
   const byType = new Map(handlers.map((handler) => [handler.contract.type, handler]));
   const domains = [...new Set(handlers.map((handler) => handler.contract.domain))];
@@ -136,7 +141,7 @@ export function createEventConsumer({
   async function deliver(event: CloudEvent, attempt: number): Promise<Outcome> {
     if (stopping.signal.aborted) return { kind: 'release' };
     try {
-      const result = await apply(event, undefined, attempt);
+      const result = await inProcessSpan(tracer, { system, subscription, event, attempt }, () => apply(event, undefined, attempt));
       if (result === 'duplicate') logger.debug({ event_id: event.id, type: event.type }, 'event already handled; acknowledged again');
       return { kind: 'done' };
     } catch (error) {

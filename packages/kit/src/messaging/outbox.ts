@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { migrate, type Database, type Queryable, type QueryOptions } from '../db/index.ts';
 import { dataschemaOf, sourceOf, type CloudEvent } from './cloud-event.ts';
 import type { EventContract } from './event-contract.ts';
-import { childTraceparent } from './trace-context.ts';
+import type { Tracer } from '@opentelemetry/api';
+import { traceparentForNewEvent } from './event-tracing.ts';
 
 /** The kit's messaging tables (outbox, inbox, dead letters, feed cursors). */
 export const messagingMigrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -37,7 +38,7 @@ export interface Outbox {
 }
 
 /** The outbox of one publishing service: `domain` must be the owner named by each contract it writes. */
-export function createOutbox({ domain, now = () => new Date() }: { domain: string; now?: () => Date }): Outbox {
+export function createOutbox({ domain, now = () => new Date(), tracer }: { domain: string; now?: () => Date; tracer?: Tracer | undefined }): Outbox {
   return {
     async add(tx, contract, { aggregateId, data, traceparent }, options = {}) {
       if (contract.domain !== domain) {
@@ -53,9 +54,10 @@ export function createOutbox({ domain, now = () => new Date() }: { domain: strin
          on conflict (aggregate_id) do update set last_sequence = baton_outbox_aggregates.last_sequence + 1
          returning last_sequence`, [aggregateId], options);
       const sequence = rows[0]?.last_sequence ?? 1;
+      const id = randomUUID();
       const event = {
         specversion: '1.0',
-        id: randomUUID(),
+        id,
         source: sourceOf(domain),
         type: contract.type,
         subject: aggregateId,
@@ -63,7 +65,7 @@ export function createOutbox({ domain, now = () => new Date() }: { domain: strin
         datacontenttype: 'application/json',
         dataschema: dataschemaOf(contract.type, contract.version),
         subjectseq: sequence,
-        traceparent: childTraceparent(traceparent),
+        traceparent: traceparentForNewEvent(tracer, { type: contract.type, domain, id }, traceparent),
         data: checked,
       } satisfies CloudEvent;
       await tx.query(

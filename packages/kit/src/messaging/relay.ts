@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Tracer } from '@opentelemetry/api';
 import type { Database, Queryable } from '../db/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import { messagingSystemOf, startPublishSpans } from './event-tracing.ts';
 import type { CloudEvent } from './cloud-event.ts';
 import { describeError } from './describe-error.ts';
 import type { EventPublisher, OutboxRecord } from './transport.ts';
@@ -55,7 +57,7 @@ const claimSql = (lock: boolean) => `
  * onClose(() => relay.stop());
  */
 export function startOutboxRelay(
-  { db, publisher, logger }: { db: Database; publisher: EventPublisher; logger: Logger },
+  { db, publisher, logger, tracer }: { db: Database; publisher: EventPublisher; logger: Logger; tracer?: Tracer | undefined },
   { batchSize = 100, pollIntervalMs = 250, publishTimeoutMs = 5_000, maxBackoffMs = 5_000, onPublished }: OutboxRelayOptions = {},
 ): OutboxRelay {
   const stopping = new AbortController();
@@ -71,7 +73,15 @@ export function startOutboxRelay(
       event: typeof row.event === 'string' ? JSON.parse(row.event) as CloudEvent : row.event,
     }));
     const signal = AbortSignal.any([stopping.signal, AbortSignal.timeout(publishTimeoutMs)]);
-    const results = await publisher.publish(records, { signal, tx });
+    const spans = startPublishSpans(tracer, messagingSystemOf[publisher.kind], records.map((record) => record.event));
+    let results: Awaited<ReturnType<EventPublisher['publish']>>;
+    try {
+      results = await publisher.publish(records, { signal, tx });
+    } catch (error) {
+      records.forEach((_, i) => spans.end(i, error));
+      throw error;
+    }
+    results.forEach((result, i) => spans.end(i, result.ok ? undefined : result.error));
     const sent = records.filter((_, i) => results[i]?.ok === true).map((r) => r.position);
     if (sent.length > 0) {
       await tx.query('update baton_outbox set sent_at = now() where position = any($1::bigint[])', [sent]);

@@ -5,6 +5,7 @@ import { registerDeadLetterRoutes } from './admin-routes.ts';
 import { transportOf, type MessagingConfig } from './config.ts';
 import { createEventConsumer, type EventConsumer, type EventHandler } from './consumer.ts';
 import { createConsumerMetrics, createOutboxMetrics } from './metrics.ts';
+import { messagingSystemOf } from './event-tracing.ts';
 import { createOutbox, migrateMessaging, type Outbox } from './outbox.ts';
 import { startOutboxRelay, type OutboxRelay } from './relay.ts';
 import type { EventPublisher, EventSubscriber, TransportKind } from './transport.ts';
@@ -52,7 +53,7 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
       registerFeedRoute(app, { db });
   }
   const published = createOutboxMetrics(metrics.registry, db);
-  const relay = startOutboxRelay({ db, publisher, logger }, {
+  const relay = startOutboxRelay({ db, publisher, logger, tracer: context.tracer }, {
     batchSize: config.MESSAGING_BATCH_SIZE,
     pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS,
     onPublished: (count) => published.inc(count),
@@ -62,7 +63,7 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
     await publisher.close();
   });
   logger.info({ transport: transport.kind, domain }, 'publishing events');
-  return { outbox: createOutbox({ domain }), relay, transport: transport.kind };
+  return { outbox: createOutbox({ domain, tracer: context.tracer }), relay, transport: transport.kind };
 }
 
 export interface ConsumingOptions {
@@ -84,14 +85,14 @@ export interface ConsumingOptions {
 export async function startConsuming(app: FastifyInstance, context: Context, { subscription, handlers, feedUrls = {}, shutdownGraceMs = 5_000 }: ConsumingOptions): Promise<EventConsumer> {
   const { config, db, logger, metrics, onClose, addReadinessCheck, createHttpClient } = context;
   await migrateMessaging(db);
-  const deliveries = createConsumerMetrics(metrics.registry);
+  const deliveries = createConsumerMetrics(metrics.registry, db);
+  const transport = transportOf(config);
   const consumer = createEventConsumer({
-    db, subscription, handlers, logger,
+    db, subscription, handlers, logger, tracer: context.tracer, system: messagingSystemOf[transport.kind],
     maxAttempts: config.MESSAGING_MAX_ATTEMPTS,
     retryBaseMs: config.MESSAGING_RETRY_BASE_MS,
     retryMaxMs: config.MESSAGING_RETRY_MAX_MS,
   });
-  const transport = transportOf(config);
   const common = { namespace: config.MESSAGING_NAMESPACE, subscription, domains: consumer.domains, logger, maxAttempts: config.MESSAGING_MAX_ATTEMPTS };
   let subscriber: EventSubscriber;
   switch (transport.kind) {
@@ -115,7 +116,7 @@ export async function startConsuming(app: FastifyInstance, context: Context, { s
 
   await subscriber.start(async (event, attempt) => {
     const outcome = await consumer.deliver(event, attempt);
-    deliveries.inc({ subscription, type: event.type, outcome: outcome.kind });
+    deliveries.record({ subscription, type: event.type, time: event.time, attempt, outcome });
     return outcome;
   });
   onClose(async () => {
