@@ -45,6 +45,7 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, o
     PORT: String(portOf(name, portBase)),
     ...(grpcPort === undefined ? {} : { GRPC_PORT: String(grpcPort) }),
     DATA_DIR: join(varDir, name),
+    ...Object.fromEntries(Object.entries(specOf(name).folders ?? {}).map(([variable, folder]) => [variable, join(varDir, folder)])),
     ...upstreams,
     ...overrides,
   };

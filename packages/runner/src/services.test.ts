@@ -33,6 +33,8 @@ test('a service gets its port, its data folder and the address of each service i
   assert.equal(orders.GRPC_PORT, undefined, 'orders serves no gRPC');
   assert.equal(serviceEnvironment('users', { env, portBase: 9000, varDir: '/v' }).GRPC_PORT, '10001');
   assert.equal(serviceEnvironment('inventory', { env, portBase: 8080, varDir: '/v' }).GRPC_PORT, '9082', 'the defaults: 9081 and 9082');
+  assert.equal(serviceEnvironment('notifications', { env, portBase: 8080, varDir: '/v' }).MAIL_DIR, '/v/mail', 'emails go to var/mail/');
+  assert.equal(orders.MAIL_DIR, undefined);
 
   const gateway = serviceEnvironment('gateway', { env, portBase: 9000, varDir: '/v', overrides: { PORT: 'notaport' } });
   assert.deepEqual(

@@ -10,7 +10,8 @@ export const serviceSpecs = [
   { name: 'inventory', calls: [], grpc: true },
   { name: 'orders', calls: ['users', 'inventory'] },
   // Without a broker it reads the event feeds of users and orders; users also verifies its tokens.
-  { name: 'notifications', calls: ['users', 'orders'] },
+  // Its emails, as .eml files, go beside the services' data: var/mail/ under `npm start`.
+  { name: 'notifications', calls: ['users', 'orders'], folders: { MAIL_DIR: 'mail' } },
 ] as const satisfies readonly ServiceSpec[];
 
 export interface ServiceSpec {
@@ -24,6 +25,8 @@ export interface ServiceSpec {
    * base (9081 for users), and its callers get `<NAME>_GRPC_URLS`.
    */
   grpc?: boolean;
+  /** Variables naming folders of its own under the runner's var dir (`MAIL_DIR` → `<var>/mail`). */
+  folders?: Readonly<Record<string, string>>;
 }
 
 /** How far above the HTTP ports the gRPC ports sit: 8081 → 9081. */
@@ -45,7 +48,7 @@ export function isServiceName(name: string): name is ServiceName {
 }
 
 /** A service's entry, with `calls` known to name listed services (checked above). */
-export function specOf(name: ServiceName): { name: ServiceName; calls: readonly ServiceName[]; entry?: boolean; grpc?: boolean } {
+export function specOf(name: ServiceName): { name: ServiceName; calls: readonly ServiceName[]; entry?: boolean; grpc?: boolean; folders?: Readonly<Record<string, string>> } {
   const spec = serviceSpecs.find((s) => s.name === name);
   if (spec === undefined) throw new TypeError(`unknown service: ${name}`);
   return spec;
