@@ -97,7 +97,7 @@ export async function crashScenario(t: TestContext, transport: Transport, broker
   assert.equal(settled.reduce((sum, list) => sum + list.length, 0), all.reduce((sum, list) => sum + list.length, 0), 'nothing more arrived');
   assertExactlyOnce(settled, placed, cancelled);
   assert.equal(settled.reduce((sum, list) => sum + list.length, 0), expected, 'one welcome per buyer, one confirmation per order, one notice per cancellation');
-  const files = await readdir(join(shop.stack.varDir, 'notifications', 'mail'));
+  const files = await readdir(join(shop.stack.varDir, 'mail'));
   assert.equal(files.filter((f) => f.endsWith('.eml')).length, expected, 'one .eml file per notification');
 }
 

@@ -33,6 +33,8 @@ export async function startEventShop(scope: CleanupScope, { transport, broker, e
     MESSAGING_RETRY_BASE_MS: '200',
     MESSAGING_RETRY_MAX_MS: '1000',
     MESSAGING_POLL_INTERVAL_MS: '100',
+    // What a killed consumer held comes back after this (30 s by default).
+    MESSAGING_ACK_WAIT_MS: '3000',
     ADMIN_TOKEN: adminToken,
     ...env,
   };

@@ -21,6 +21,12 @@ export function messagingConfigFields() {
     MESSAGING_RETRY_MAX_MS: env.milliseconds(30_000),
     /** How often the outbox relay (and a feed consumer) looks for new events when there were none. */
     MESSAGING_POLL_INTERVAL_MS: env.milliseconds(250).pipe(z.number().min(10, 'expected at least 10')),
+    /**
+     * NATS: how long a delivery may go unacknowledged before the server gives it to another
+     * consumer. A consumer at work says so every third of it, so this only bounds how long the
+     * events a crashed consumer held wait before they are delivered again.
+     */
+    MESSAGING_ACK_WAIT_MS: env.milliseconds(30_000).pipe(z.number().min(1_000, 'expected at least 1000')),
     /** Outbox events published in one batch. */
     MESSAGING_BATCH_SIZE: env.positiveInt(100).pipe(z.number().max(1_000, 'expected at most 1000')),
   };

@@ -97,7 +97,7 @@ export async function startConsuming(app: FastifyInstance, context: Context, { s
   let subscriber: EventSubscriber;
   switch (transport.kind) {
     case 'nats':
-      subscriber = createNatsSubscriber({ url: transport.url, ...common });
+      subscriber = createNatsSubscriber({ url: transport.url, ...common, ackWaitMs: config.MESSAGING_ACK_WAIT_MS });
       break;
     case 'rabbitmq':
       subscriber = createRabbitSubscriber({ url: transport.url, ...common });
