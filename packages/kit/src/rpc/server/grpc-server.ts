@@ -7,6 +7,7 @@ import type { Logger, RpcServerMetrics } from '../../telemetry/index.ts';
 import { createAnswerInterceptor, type RpcCallRecord } from './answer-interceptor.ts';
 import { createHealthService } from './health-service.ts';
 import { createRpcDeadlineInterceptor } from './inbound-deadline.ts';
+import { createUnaryGrpcPath } from './unary-grpc-path.ts';
 
 export interface GrpcServerOptions {
   host: string;
@@ -49,22 +50,32 @@ export interface GrpcServer {
  * const server = await startGrpcServer({ host, port: config.GRPC_PORT, service: 'users', readiness, logger,
  *   defaultDeadlineMs: config.REQUEST_DEADLINE_MS, routes: (router) => router.service(UsersService, impl) });
  */
+// The largest message read or written, gRPC's usual 4 MiB; a larger one is RESOURCE_EXHAUSTED.
+const maxMessageBytes = 4 * 1024 * 1024;
+
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, interceptors = [], onCall } = options;
   const served: string[] = [];
-  const handler = connectNodeAdapter({
-    interceptors: [
-      createAnswerInterceptor({ logger, ...(metrics ? { metrics } : {}), ...(onCall ? { onCall } : {}) }),
-      createRpcDeadlineInterceptor({ defaultDeadlineMs, service }),
-      ...interceptors,
-    ],
+  const chain = [
+    createAnswerInterceptor({ logger, ...(metrics ? { metrics } : {}), ...(onCall ? { onCall } : {}) }),
+    createRpcDeadlineInterceptor({ defaultDeadlineMs, service }),
+    ...interceptors,
+  ];
+  const unary = createUnaryGrpcPath({ interceptors: chain, readMaxBytes: maxMessageBytes, writeMaxBytes: maxMessageBytes });
+  const connect = connectNodeAdapter({
+    interceptors: chain,
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
     routes(router) {
-      routes(router);
+      routes(unary.recording(router));
       for (const handler of router.handlers) if (!served.includes(handler.service.typeName)) served.push(handler.service.typeName);
       router.service(Health, createHealthService({ readiness, services: served }));
     },
   });
-  const server = http2.createServer(handler);
+  // Unary gRPC calls take the kit's path (see unary-grpc-path.ts for why); the rest is Connect's.
+  const server = http2.createServer((req, res) => {
+    if (!unary.serve(req, res)) connect(req, res);
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);
