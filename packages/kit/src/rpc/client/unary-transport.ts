@@ -49,77 +49,58 @@ const neverAborted = new AbortController().signal;
  * const users = createClient(UsersService, transport);
  */
 export function createUnaryGrpcTransport({ sessionOf, baseUrl, interceptors = [], readMaxBytes = 4 * 1024 * 1024, writeMaxBytes = 4 * 1024 * 1024 }: UnaryGrpcTransportOptions): Transport {
-  async function exchange(req: UnaryRequest): Promise<UnaryResponse> {
-    const { method, signal } = req;
-    if (signal.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
-    const frame = encodeUnaryMessage(method.input, req.message, writeMaxBytes);
-    const headers = nodeHeadersOf(req.header);
-    const { url } = req;
-    const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
-    const session = sessionOf(url);
-    return await session.request('POST', path, headers, {}).then((stream) => new Promise<UnaryResponse>((resolve, reject) => {
-      let header: Headers | undefined;
-      let headerError: ConnectError | undefined;
-      let trailer: Headers | undefined;
-      const chunks: Buffer[] = [];
-      let receivedBytes = 0;
+  function exchange(req: UnaryRequest): Promise<UnaryResponse> {
+    const { method, signal, url } = req;
+    return new Promise<UnaryResponse>((resolve, reject) => {
+      let stream: http2.ClientHttp2Stream | undefined;
       let settled = false;
-
       const fail = (error: ConnectError, rstCode = http2.constants.NGHTTP2_INTERNAL_ERROR) => {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
-        // A stream closed with NO_ERROR keeps its unread data until read; destroy drops it.
-        if (!stream.closed) stream.close(rstCode);
-        stream.destroy();
+        if (stream !== undefined) {
+          // A stream closed with NO_ERROR keeps its unread data until read; destroy drops it.
+          if (!stream.closed) stream.close(rstCode);
+          stream.destroy();
+        }
         reject(error);
       };
+      // Heard from the start, so a deadline or an abort ends the call even while the
+      // connection is still being made; CANCEL, as gRPC's HTTP/2 mapping asks, so the server
+      // sees the caller gone at once.
       function onAbort() {
-        // CANCEL, as gRPC's HTTP/2 mapping asks, so the server sees the caller gone at once.
         fail(ConnectError.from(signal.reason, Code.Canceled), NGHTTP2_CANCEL);
       }
       signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) return onAbort();
 
-      stream.once('response', (responseHeaders) => {
-        header = webHeadersOf(responseHeaders);
-        const status = Number(responseHeaders[':status'] ?? 0);
-        if (status !== 200) return fail(new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), header));
-        const contentType = header.get('content-type');
-        if (parseContentType(contentType) === undefined) return fail(new ConnectError(`unsupported content type ${contentType}`, Code.Unknown));
-        const encoding = header.get('grpc-encoding');
-        // None is offered, so none may be used.
-        if (encoding !== null && encoding.toLowerCase() !== 'identity') return fail(new ConnectError(`unsupported response encoding "${encoding}"`, Code.Internal, header));
-        // A trailers-only answer carries its status here.
-        headerError = findTrailerError(header);
-      });
-      stream.on('data', (chunk: Buffer) => {
-        receivedBytes += chunk.byteLength;
-        if (exceedsUnaryLimit(receivedBytes, readMaxBytes)) {
-          return fail(new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+      let frame: Buffer;
+      let session: Http2SessionManager;
+      try {
+        frame = encodeUnaryMessage(method.input, req.message, writeMaxBytes);
+        session = sessionOf(url);
+      } catch (error) {
+        return fail(connectErrorFromNode(error));
+      }
+      const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
+      session.request('POST', path, nodeHeadersOf(req.header), {}).then((opened) => {
+        if (settled) {
+          opened.close(NGHTTP2_CANCEL);
+          return;
         }
-        chunks.push(chunk);
-        session.notifyResponseByteRead(stream);
-      });
-      stream.once('trailers', (responseTrailers) => { trailer = webHeadersOf(responseTrailers); });
-      stream.once('end', () => {
-        if (settled) return;
-        try {
-          const response = unaryResponseOf(req, header ?? new Headers(), headerError, trailer ?? new Headers(), chunks, readMaxBytes);
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          resolve(response);
-        } catch (error) {
-          fail(connectErrorFromNode(error));
-        }
-      });
-      stream.on('error', (error) => fail(connectErrorFromResetCode(stream.rstCode) ?? connectErrorFromNode(error)));
-      stream.once('close', () => {
-        if (settled) return;
-        // Node.js reports CANCEL and NO_ERROR resets with no 'error' event.
-        fail(connectErrorFromResetCode(stream.rstCode) ?? new ConnectError('http/2 stream closed before the response was complete', Code.Internal));
-      });
-      stream.end(frame);
-    }), (error: unknown) => { throw connectErrorFromNode(error); });
+        stream = opened;
+        read(opened, session, req, readMaxBytes, {
+          resolve(response) {
+            if (settled) return;
+            settled = true;
+            signal.removeEventListener('abort', onAbort);
+            resolve(response);
+          },
+          fail,
+        });
+        opened.end(frame);
+      }, (error: unknown) => fail(connectErrorFromNode(error)));
+    });
   }
 
   return {
@@ -162,9 +143,56 @@ export function createUnaryGrpcTransport({ sessionOf, baseUrl, interceptors = []
   };
 }
 
-function unaryResponseOf<I extends DescMessage, O extends DescMessage>(
-  req: UnaryRequest<I, O>, header: Headers, headerError: ConnectError | undefined, trailer: Headers, chunks: Buffer[], readMaxBytes: number,
-): UnaryResponse<I, O> {
+// Gathers one unary answer from its stream: the headers checked as they come, the body's bytes,
+// the trailers; the answer is judged once the stream's readable side ends.
+function read(
+  stream: http2.ClientHttp2Stream, session: Http2SessionManager, req: UnaryRequest, readMaxBytes: number,
+  { resolve, fail }: { resolve(response: UnaryResponse): void; fail(error: ConnectError): void },
+): void {
+  let header: Headers | undefined;
+  let headerError: ConnectError | undefined;
+  let trailer: Headers | undefined;
+  const chunks: Buffer[] = [];
+  let receivedBytes = 0;
+  stream.once('response', (responseHeaders) => {
+    header = webHeadersOf(responseHeaders);
+    const status = Number(responseHeaders[':status'] ?? 0);
+    if (status !== 200) return fail(new ConnectError(`HTTP ${status}`, codeFromHttpStatus(status), header));
+    const contentType = header.get('content-type');
+    if (parseContentType(contentType) === undefined) return fail(new ConnectError(`unsupported content type ${contentType}`, Code.Unknown));
+    const encoding = header.get('grpc-encoding');
+    // None is offered, so none may be used.
+    if (encoding !== null && encoding.toLowerCase() !== 'identity') return fail(new ConnectError(`unsupported response encoding "${encoding}"`, Code.Internal, header));
+    // A trailers-only answer carries its status here.
+    headerError = findTrailerError(header);
+  });
+  stream.on('data', (chunk: Buffer) => {
+    receivedBytes += chunk.byteLength;
+    if (exceedsUnaryLimit(receivedBytes, readMaxBytes)) {
+      return fail(new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+    }
+    chunks.push(chunk);
+    session.notifyResponseByteRead(stream);
+  });
+  stream.once('trailers', (responseTrailers) => { trailer = webHeadersOf(responseTrailers); });
+  let ended = false;
+  stream.once('end', () => {
+    ended = true;
+    try {
+      resolve(unaryResponseOf(req, header ?? new Headers(), headerError, trailer ?? new Headers(), chunks, readMaxBytes));
+    } catch (error) {
+      fail(connectErrorFromNode(error));
+    }
+  });
+  stream.on('error', (error) => fail(connectErrorFromResetCode(stream.rstCode) ?? connectErrorFromNode(error)));
+  // Node.js reports CANCEL and NO_ERROR resets with no 'error' event. (After 'end' there is
+  // nothing to report, and an error built anyway would cost a stack per call.)
+  stream.once('close', () => {
+    if (!ended) fail(connectErrorFromResetCode(stream.rstCode) ?? new ConnectError('http/2 stream closed before the response was complete', Code.Internal));
+  });
+}
+
+function unaryResponseOf(req: UnaryRequest, header: Headers, headerError: ConnectError | undefined, trailer: Headers, chunks: Buffer[], readMaxBytes: number): UnaryResponse {
   // Connect's own checks, in Connect's order: the body, the status, then whether they agree.
   const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
   const message = decodeUnaryMessage(req.method.output, body, readMaxBytes, 'protocol error: received extra output message for unary method');
