@@ -27,31 +27,49 @@ export function encodeUnaryMessage<Desc extends DescMessage>(schema: Desc, messa
   return frame;
 }
 
-/**
- * The one message of a unary call from its whole body, or undefined when the body holds none.
- * More than one is `extraMessage` (the caller says which side's protocol error it is, as
- * Connect's wording does); a compressed one cannot be read here (the unary paths negotiate none).
- */
-export function decodeUnaryMessage<Desc extends DescMessage>(schema: Desc, body: Buffer, readMaxBytes: number, extraMessage: string): MessageShape<Desc> | undefined {
-  if (body.byteLength === 0) return undefined;
-  if (body.byteLength < headerBytes) throw new ConnectError('protocol error: incomplete envelope', Code.InvalidArgument);
-  const flags = body[0] ?? 0;
-  const length = body.readUInt32BE(1);
-  if (length > readMaxBytes) {
-    throw new ConnectError(`message size ${length} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
-  }
-  const end = headerBytes + length;
-  if (body.byteLength < end) throw new ConnectError('protocol error: incomplete envelope', Code.InvalidArgument);
-  if (body.byteLength > end) throw new ConnectError(extraMessage, Code.Unimplemented);
-  if ((flags & compressedFlag) !== 0) throw new ConnectError('received compressed envelope, but do not know how to decompress', Code.Internal);
-  try {
-    return fromBinary(schema, body.subarray(headerBytes, end));
-  } catch (error) {
-    throw new ConnectError(`parse binary: ${error instanceof Error ? error.message : String(error)}`, Code.Internal);
-  }
+export interface UnaryMessageReader {
+  /** Takes the body's next bytes; throws as soon as they cannot be one message within the limit. */
+  push(chunk: Buffer): void;
+  /** The one message, once the body has ended; undefined when it held none. */
+  read<Desc extends DescMessage>(schema: Desc): MessageShape<Desc> | undefined;
 }
 
-/** Whether a body has grown past one message of `readMaxBytes`: stop reading it. */
-export function exceedsUnaryLimit(receivedBytes: number, readMaxBytes: number): boolean {
-  return receivedBytes > headerBytes + readMaxBytes;
+/**
+ * Reads the one message of a unary call as its bytes arrive, and stops at the first byte that
+ * breaks the rules: a message declared larger than `readMaxBytes` (so it is never buffered), or
+ * bytes after the first message (`extraMessage`: the caller says whose protocol error it is, as
+ * Connect's wording does). A compressed message cannot be read here (the unary paths negotiate
+ * no compression).
+ */
+export function createUnaryMessageReader(readMaxBytes: number, extraMessage: string): UnaryMessageReader {
+  const chunks: Buffer[] = [];
+  let receivedBytes = 0;
+  let declaredBytes: number | undefined;
+  return {
+    push(chunk) {
+      chunks.push(chunk);
+      receivedBytes += chunk.byteLength;
+      if (declaredBytes === undefined && receivedBytes >= headerBytes) {
+        const head = (chunks[0] as Buffer).byteLength >= headerBytes ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        declaredBytes = head.readUInt32BE(1);
+        if (declaredBytes > readMaxBytes) {
+          throw new ConnectError(`message size ${declaredBytes} is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted);
+        }
+      }
+      if (declaredBytes !== undefined && receivedBytes > headerBytes + declaredBytes) throw new ConnectError(extraMessage, Code.Unimplemented);
+    },
+    read(schema) {
+      if (receivedBytes === 0) return undefined;
+      if (declaredBytes === undefined || receivedBytes < headerBytes + declaredBytes) {
+        throw new ConnectError('protocol error: incomplete envelope', Code.InvalidArgument);
+      }
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      if (((body[0] ?? 0) & compressedFlag) !== 0) throw new ConnectError('received compressed envelope, but do not know how to decompress', Code.Internal);
+      try {
+        return fromBinary(schema, body.subarray(headerBytes));
+      } catch (error) {
+        throw new ConnectError(`parse binary: ${error instanceof Error ? error.message : String(error)}`, Code.Internal);
+      }
+    },
+  };
 }

@@ -6,7 +6,7 @@ import {
 } from '@connectrpc/connect';
 import { codeFromHttpStatus, findTrailerError, parseContentType, validateTrailer } from '@connectrpc/connect/protocol-grpc';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
-import { decodeUnaryMessage, encodeUnaryMessage, exceedsUnaryLimit } from '../envelope.ts';
+import { type UnaryMessageReader, createUnaryMessageReader, encodeUnaryMessage } from '../envelope.ts';
 import { connectErrorFromNode, connectErrorFromResetCode } from '../h2-errors.ts';
 import { nodeHeadersOf, webHeadersOf } from '../h2-headers.ts';
 
@@ -152,8 +152,7 @@ function read(
   let header: Headers | undefined;
   let headerError: ConnectError | undefined;
   let trailer: Headers | undefined;
-  const chunks: Buffer[] = [];
-  let receivedBytes = 0;
+  const body = createUnaryMessageReader(readMaxBytes, 'protocol error: received extra output message for unary method');
   stream.once('response', (responseHeaders) => {
     header = webHeadersOf(responseHeaders);
     const status = Number(responseHeaders[':status'] ?? 0);
@@ -167,11 +166,11 @@ function read(
     headerError = findTrailerError(header);
   });
   stream.on('data', (chunk: Buffer) => {
-    receivedBytes += chunk.byteLength;
-    if (exceedsUnaryLimit(receivedBytes, readMaxBytes)) {
-      return fail(new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
+    try {
+      body.push(chunk);
+    } catch (error) {
+      return fail(connectErrorFromNode(error));
     }
-    chunks.push(chunk);
     session.notifyResponseByteRead(stream);
   });
   stream.once('trailers', (responseTrailers) => { trailer = webHeadersOf(responseTrailers); });
@@ -179,7 +178,7 @@ function read(
   stream.once('end', () => {
     ended = true;
     try {
-      resolve(unaryResponseOf(req, header ?? new Headers(), headerError, trailer ?? new Headers(), chunks, readMaxBytes));
+      resolve(unaryResponseOf(req, header ?? new Headers(), headerError, trailer ?? new Headers(), body));
     } catch (error) {
       fail(connectErrorFromNode(error));
     }
@@ -192,10 +191,9 @@ function read(
   });
 }
 
-function unaryResponseOf(req: UnaryRequest, header: Headers, headerError: ConnectError | undefined, trailer: Headers, chunks: Buffer[], readMaxBytes: number): UnaryResponse {
+function unaryResponseOf(req: UnaryRequest, header: Headers, headerError: ConnectError | undefined, trailer: Headers, body: UnaryMessageReader): UnaryResponse {
   // Connect's own checks, in Connect's order: the body, the status, then whether they agree.
-  const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-  const message = decodeUnaryMessage(req.method.output, body, readMaxBytes, 'protocol error: received extra output message for unary method');
+  const message = body.read(req.method.output);
   validateTrailer(trailer, header);
   if (message === undefined) {
     if (headerError !== undefined) throw headerError;

@@ -6,7 +6,7 @@ import {
 } from '@connectrpc/connect';
 import { invokeUnaryImplementation } from '@connectrpc/connect/protocol';
 import { parseContentType, parseTimeout, setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
-import { decodeUnaryMessage, encodeUnaryMessage, exceedsUnaryLimit } from '../envelope.ts';
+import { createUnaryMessageReader, encodeUnaryMessage } from '../envelope.ts';
 import { connectErrorFromResetCode } from '../h2-errors.ts';
 import { nodeHeadersOf } from '../h2-headers.ts';
 
@@ -137,29 +137,27 @@ export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes 
       else res.end(body);
     };
 
-    const chunks: Buffer[] = [];
-    let receivedBytes = 0;
-    let tooLarge = false;
+    const body = createUnaryMessageReader(readMaxBytes, 'protocol error: received extra input message for unary method');
+    let refused = false;
     req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
-      receivedBytes += chunk.byteLength;
-      if (!exceedsUnaryLimit(receivedBytes, readMaxBytes)) {
-        chunks.push(chunk);
-        return;
+      if (refused) return;
+      try {
+        body.push(chunk);
+      } catch (error) {
+        // Answered now; the caller is told to stop sending the rest (NO_ERROR once the
+        // trailers are out, as Connect's adapter does).
+        refused = true;
+        stream.once('wantTrailers', () => setImmediate(() => { if (stream.state.remoteClose === 0) stream.close(http2.constants.NGHTTP2_NO_ERROR); }));
+        answer(undefined, error);
       }
-      // Answer now and stop the caller sending the rest (NO_ERROR once the trailers are out).
-      tooLarge = true;
-      stream.once('wantTrailers', () => setImmediate(() => { if (stream.state.remoteClose === 0) stream.close(http2.constants.NGHTTP2_NO_ERROR); }));
-      answer(undefined, new ConnectError(`message size is larger than configured readMaxBytes ${readMaxBytes}`, Code.ResourceExhausted));
     });
     req.once('end', () => {
-      if (tooLarge || answered) return;
+      if (refused || answered) return;
       // As Connect's handler: a fault of the request itself is answered before any interceptor runs.
       let input;
       try {
         if (timeout.error !== undefined) throw timeout.error;
-        const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-        input = decodeUnaryMessage(spec.method.input, body, readMaxBytes, 'protocol error: received extra input message for unary method');
+        input = body.read(spec.method.input);
         if (input === undefined) throw new ConnectError('protocol error: missing input message for unary method', Code.Unimplemented);
       } catch (error) {
         answer(undefined, error);
