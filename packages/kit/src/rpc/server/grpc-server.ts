@@ -7,6 +7,7 @@ import type { Logger, RpcServerMetrics } from '../../telemetry/index.ts';
 import { createAnswerInterceptor, type RpcCallRecord } from './answer-interceptor.ts';
 import { createHealthService } from './health-service.ts';
 import { createRpcDeadlineInterceptor } from './inbound-deadline.ts';
+import { takeStreamsFirst } from './streams-first.ts';
 import { createUnaryGrpcPath } from './unary-grpc-path.ts';
 
 export interface GrpcServerOptions {
@@ -72,10 +73,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
       router.service(Health, createHealthService({ readiness, services: served }));
     },
   });
+  const server = http2.createServer(connect);
   // Unary gRPC calls take the kit's path (see unary-grpc-path.ts for why); the rest is Connect's.
-  const server = http2.createServer((req, res) => {
-    if (!unary.serve(req, res)) connect(req, res);
-  });
+  takeStreamsFirst(server, (stream, headers) => unary.serve(stream, headers));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);

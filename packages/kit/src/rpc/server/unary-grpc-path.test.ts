@@ -10,6 +10,7 @@ import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from '@bat
 import { ErrorDetailSchema } from '@baton/contracts/kit/v1';
 import { GetUserRequestSchema, UsersService } from '@baton/contracts/users/v1';
 import { grpcJsUsersClient } from '../grpc-js-fixture.ts';
+import { takeStreamsFirst } from './streams-first.ts';
 import { createUnaryGrpcPath } from './unary-grpc-path.ts';
 
 const user = { id: 'u-1', email: 'ada@example.com', name: 'Ada' };
@@ -54,10 +55,11 @@ async function startServer(t: { after(fn: () => unknown): void }, { unaryPath = 
     },
   });
   const taken: boolean[] = [];
-  const server = http2.createServer((req, res) => {
-    const took = unaryPath && unary.serve(req, res);
+  const server = http2.createServer(connect);
+  takeStreamsFirst(server, (stream, headers) => {
+    const took = unaryPath && unary.serve(stream, headers);
     taken.push(took);
-    if (!took) connect(req, res);
+    return took;
   });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => { sessions.add(session); session.once('close', () => sessions.delete(session)); });

@@ -20,8 +20,8 @@ export interface UnaryGrpcPathOptions {
 export interface UnaryGrpcPath {
   /** The router the service registers on: every service goes to Connect, and is noted here too. */
   recording(router: ConnectRouter): ConnectRouter;
-  /** Serves the request and returns true when it is a call this path takes; false leaves it to Connect. */
-  serve(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): boolean;
+  /** Serves the stream and returns true when it is a call this path takes; false leaves it to Connect. */
+  serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean;
 }
 
 type UnarySpec = MethodImplSpec & { kind: 'unary' };
@@ -52,7 +52,8 @@ const callOver = new ConnectError('the call is over', Code.Canceled);
  * @example
  * const unary = createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes });
  * const connect = connectNodeAdapter({ interceptors, routes: (router) => routes(unary.recording(router)) });
- * http2.createServer((req, res) => { if (!unary.serve(req, res)) connect(req, res); });
+ * const server = http2.createServer(connect);
+ * takeStreamsFirst(server, (stream, headers) => unary.serve(stream, headers));
  */
 export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes }: UnaryGrpcPathOptions): UnaryGrpcPath {
   const specs = new Map<string, UnarySpec>();
@@ -81,27 +82,28 @@ export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes 
       };
       return recording;
     },
-    serve(req, res) {
-      if (req.method !== 'POST') return false;
-      const spec = specs.get(req.url);
+    serve(stream, headers) {
+      if (headers[':method'] !== 'POST') return false;
+      const spec = specs.get(headers[':path'] ?? '');
       if (spec === undefined) return false;
-      const type = parseContentType(req.headers['content-type'] ?? null);
+      const type = parseContentType(headers['content-type'] ?? null);
       if (type === undefined || !type.binary) return false;
-      const encoding = req.headers['grpc-encoding'];
+      const encoding = headers['grpc-encoding'];
       if (encoding !== undefined && encoding !== 'identity') return false;
-      serveUnary(spec, req, res);
+      serveUnary(spec, stream, headers);
       return true;
     },
   };
 
-  function serveUnary(spec: UnarySpec, req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) {
-    const { stream } = req;
-    const grpcTimeout = req.headers['grpc-timeout'];
+  function serveUnary(spec: UnarySpec, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
+    // Whatever goes wrong on the stream ends here: the caller gone shows on the signal below.
+    stream.on('error', noop);
+    const grpcTimeout = headers['grpc-timeout'];
     const timeout = parseTimeout(typeof grpcTimeout === 'string' ? grpcTimeout : null, Number.MAX_SAFE_INTEGER);
     const requestHeader: [string, string][] = [];
-    for (const key in req.headers) {
+    for (const key in headers) {
       if (key.startsWith(':')) continue;
-      const value = req.headers[key];
+      const value = headers[key];
       if (typeof value === 'string') requestHeader.push([key, value]);
       else if (Array.isArray(value)) for (const item of value) requestHeader.push([key, item]);
     }
@@ -112,7 +114,7 @@ export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes 
       protocolName: 'grpc',
       timeoutMs: timeout.timeoutMs,
       requestHeader,
-      url: `http://${req.authority}${req.url}`,
+      url: `http://${headers[':authority'] ?? headers.host ?? ''}${headers[':path'] ?? ''}`,
       responseHeader: { 'content-type': 'application/grpc+proto' },
       responseTrailer: { 'grpc-status': '0' },
     });
@@ -123,7 +125,7 @@ export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes 
     };
     stream.once('close', onClose);
 
-    const answer = (body: Buffer | undefined, error: unknown) => {
+    const answer = (body: Buffer | undefined, error: unknown, { refuseRest = false } = {}) => {
       answered = true;
       stream.off('close', onClose);
       context.abort(callOver);
@@ -131,27 +133,28 @@ export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes 
         setTrailerStatus(context.responseTrailer, error instanceof ConnectError ? error : new ConnectError('internal error', Code.Internal, undefined, undefined, error));
       }
       if (stream.destroyed || stream.closed) return;
-      res.writeHead(200, nodeHeadersOf(context.responseHeader));
-      res.addTrailers(nodeHeadersOf(context.responseTrailer));
-      if (body === undefined) res.end();
-      else res.end(body);
+      stream.respond(nodeHeadersOf(context.responseHeader, { ':status': 200, date: httpDate() }), { waitForTrailers: true });
+      stream.once('wantTrailers', () => {
+        stream.sendTrailers(nodeHeadersOf(context.responseTrailer));
+        // Answered before the request was read to its end: the caller is told to stop sending
+        // the rest, once the trailers are out (as Connect's adapter does).
+        if (refuseRest) setImmediate(() => { if (stream.state.remoteClose === 0) stream.close(http2.constants.NGHTTP2_NO_ERROR); });
+      });
+      stream.end(body);
     };
 
     const body = createUnaryMessageReader(readMaxBytes, 'protocol error: received extra input message for unary method');
     let refused = false;
-    req.on('data', (chunk: Buffer) => {
+    stream.on('data', (chunk: Buffer) => {
       if (refused) return;
       try {
         body.push(chunk);
       } catch (error) {
-        // Answered now; the caller is told to stop sending the rest (NO_ERROR once the
-        // trailers are out, as Connect's adapter does).
         refused = true;
-        stream.once('wantTrailers', () => setImmediate(() => { if (stream.state.remoteClose === 0) stream.close(http2.constants.NGHTTP2_NO_ERROR); }));
-        answer(undefined, error);
+        answer(undefined, error, { refuseRest: true });
       }
     });
-    req.once('end', () => {
+    stream.once('end', () => {
       if (refused || answered) return;
       // As Connect's handler: a fault of the request itself is answered before any interceptor runs.
       let input;
@@ -178,4 +181,19 @@ export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes 
       );
     });
   }
+}
+
+const noop = (): void => undefined;
+
+// The Date header an HTTP server must send, made once a second, as Node's own compatibility
+// layer does.
+let dateSecond = 0;
+let dateValue = '';
+function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(second * 1000).toUTCString();
+  }
+  return dateValue;
 }
