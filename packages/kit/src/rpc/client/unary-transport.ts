@@ -54,7 +54,7 @@ export function createUnaryGrpcTransport({ sessionOf, baseUrl, interceptors = []
     return new Promise<UnaryResponse>((resolve, reject) => {
       let stream: http2.ClientHttp2Stream | undefined;
       let settled = false;
-      const fail = (error: ConnectError, rstCode = http2.constants.NGHTTP2_INTERNAL_ERROR) => {
+      const fail = (error: unknown, rstCode = http2.constants.NGHTTP2_INTERNAL_ERROR) => {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
@@ -80,7 +80,9 @@ export function createUnaryGrpcTransport({ sessionOf, baseUrl, interceptors = []
         frame = encodeUnaryMessage(method.input, req.message, writeMaxBytes);
         session = sessionOf(url);
       } catch (error) {
-        return fail(connectErrorFromNode(error));
+        // As thrown (a KitError of the session's owner stays one), as Connect's own transport
+        // lets a session provider's error through.
+        return fail(error);
       }
       const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
       session.request('POST', path, nodeHeadersOf(req.header), {}).then((opened) => {
