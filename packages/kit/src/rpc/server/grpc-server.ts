@@ -10,6 +10,9 @@ import { createRpcDeadlineInterceptor } from './inbound-deadline.ts';
 import { takeStreamsFirst } from './streams-first.ts';
 import { createUnaryGrpcPath } from './unary-grpc-path.ts';
 
+// The largest message read or written, gRPC's usual 4 MiB; a larger one is RESOURCE_EXHAUSTED.
+const maxMessageBytes = 4 * 1024 * 1024;
+
 export interface GrpcServerOptions {
   host: string;
   /** `GRPC_PORT`; 0 picks a free one. */
@@ -51,9 +54,6 @@ export interface GrpcServer {
  * const server = await startGrpcServer({ host, port: config.GRPC_PORT, service: 'users', readiness, logger,
  *   defaultDeadlineMs: config.REQUEST_DEADLINE_MS, routes: (router) => router.service(UsersService, impl) });
  */
-// The largest message read or written, gRPC's usual 4 MiB; a larger one is RESOURCE_EXHAUSTED.
-const maxMessageBytes = 4 * 1024 * 1024;
-
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, interceptors = [], onCall } = options;
   const served: string[] = [];
