@@ -1,7 +1,5 @@
 import type { DescService } from '@bufbuild/protobuf';
 import { type Client, ConnectError, type Transport, createClient, createContextValues } from '@connectrpc/connect';
-import { createTransport } from '@connectrpc/connect/protocol-grpc';
-import { createNodeHttpClient } from '@connectrpc/connect-node';
 import { Code, KitError } from '../../errors/index.ts';
 import { createPowerOfTwoChoices } from '../../http/balancer.ts';
 import { discoveryFrom } from '../../http/discovery-from.ts';
@@ -15,6 +13,7 @@ import { createBalanceInterceptor } from './balance-interceptor.ts';
 import { createBulkheadInterceptor, createCallDeadlineInterceptor, createRetryInterceptor } from './call-interceptors.ts';
 import { callStateKey } from './call-state.ts';
 import { createGrpcEndpoint } from './endpoint.ts';
+import { createUnaryGrpcTransport } from './unary-transport.ts';
 import type { GrpcClient, GrpcClientOptions, GrpcClientStats } from './grpc-client-types.ts';
 
 const clientClosed = () => new KitError(Code.Unavailable, 'the client to this dependency is closed', { reason: 'client_closed' });
@@ -23,10 +22,10 @@ const clientClosed = () => new KitError(Code.Unavailable, 'the client to this de
 const placeholderBaseUrl = 'http://upstream.invalid';
 
 /**
- * The kit's gRPC client for calls between services: Connect-ES's gRPC protocol over HTTP/2 (one
- * multiplexed connection per instance), with the same guarantees as the kit's HTTP client,
- * given by plain Connect interceptors around the kit's own resilience policies, from the
- * outside in:
+ * The kit's gRPC client for calls between services: a Connect-ES `Transport` speaking gRPC over
+ * HTTP/2 (the kit's unary transport; one multiplexed connection per instance), with the same
+ * guarantees as the kit's HTTP client, given by plain Connect interceptors around the kit's own
+ * resilience policies, from the outside in:
  *
  * 1. the call's deadline: the caller's signal's, cut to `timeoutMs`;
  * 2. a bulkhead for the upstream (`maxConcurrent` in flight, a short queue, rejected past it);
@@ -109,21 +108,16 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     },
   });
 
-  // Connect's gRPC protocol; its HTTP/2 client takes the session of whichever instance the
-  // balancing interceptor put in the URL.
+  // The gRPC protocol (the kit's unary transport, see its file for why not Connect's own) on
+  // the HTTP/2 session of whichever instance the balancing interceptor put in the URL.
   const sessionOf = (url: string) => {
     const origin = url.slice(0, url.indexOf('/', url.indexOf('//') + 2));
     for (const endpoint of endpoints.all()) if (endpoint.instance === origin) return endpoint.session;
     throw new KitError(Code.Unavailable, 'a dependency instance left discovery during the call', { reason: 'no_instances' });
   };
-  const grpc = createTransport({
-    httpClient: createNodeHttpClient({ httpVersion: '2', sessionProvider: sessionOf }),
+  const grpc = createUnaryGrpcTransport({
+    sessionOf,
     baseUrl: placeholderBaseUrl,
-    useBinaryFormat: true,
-    // Small messages between services on a LAN: compressing them costs more than it saves.
-    acceptCompression: [],
-    sendCompression: null,
-    compressMinBytes: 1024,
     readMaxBytes: options.maxResponseBytes ?? 4 * 1024 * 1024,
     writeMaxBytes: 4 * 1024 * 1024,
     interceptors: [

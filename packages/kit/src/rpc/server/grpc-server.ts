@@ -9,6 +9,11 @@ import type { Tracer } from '@opentelemetry/api';
 import { createServerTracingInterceptor } from '../rpc-tracing.ts';
 import { createHealthService } from './health-service.ts';
 import { createRpcDeadlineInterceptor } from './inbound-deadline.ts';
+import { takeStreamsFirst } from './streams-first.ts';
+import { createUnaryGrpcPath } from './unary-grpc-path.ts';
+
+// The largest message read or written, gRPC's usual 4 MiB; a larger one is RESOURCE_EXHAUSTED.
+const maxMessageBytes = 4 * 1024 * 1024;
 
 export interface GrpcServerOptions {
   host: string;
@@ -56,20 +61,26 @@ export interface GrpcServer {
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, interceptors = [], onCall, tracer } = options;
   const served: string[] = [];
-  const handler = connectNodeAdapter({
-    interceptors: [
-      ...(tracer === undefined ? [] : [createServerTracingInterceptor(tracer)]),
-      createAnswerInterceptor({ logger, ...(metrics ? { metrics } : {}), ...(onCall ? { onCall } : {}) }),
-      createRpcDeadlineInterceptor({ defaultDeadlineMs, service }),
-      ...interceptors,
-    ],
+  const chain = [
+    ...(tracer === undefined ? [] : [createServerTracingInterceptor(tracer)]),
+    createAnswerInterceptor({ logger, ...(metrics ? { metrics } : {}), ...(onCall ? { onCall } : {}) }),
+    createRpcDeadlineInterceptor({ defaultDeadlineMs, service }),
+    ...interceptors,
+  ];
+  const unary = createUnaryGrpcPath({ interceptors: chain, readMaxBytes: maxMessageBytes, writeMaxBytes: maxMessageBytes });
+  const connect = connectNodeAdapter({
+    interceptors: chain,
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
     routes(router) {
-      routes(router);
+      routes(unary.recording(router));
       for (const handler of router.handlers) if (!served.includes(handler.service.typeName)) served.push(handler.service.typeName);
       router.service(Health, createHealthService({ readiness, services: served }));
     },
   });
-  const server = http2.createServer(handler);
+  const server = http2.createServer(connect);
+  // Unary gRPC calls take the kit's path (see unary-grpc-path.ts for why); the rest is Connect's.
+  takeStreamsFirst(server, (stream, headers) => unary.serve(stream, headers));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);
