@@ -1,9 +1,6 @@
 import { Code, KitError } from '../errors/index.ts';
 import {
   type Policy,
-  createBulkhead,
-  createRetry,
-  createRetryBudget,
   deadlineOf,
   isRetryable,
   markRetriesExhausted,
@@ -11,18 +8,15 @@ import {
   systemClock,
   wrap,
 } from '../resilience/index.ts';
-import { ATTR_BATON_ERROR_CODE, ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
+import { ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
 import { type PreparedRequest, sendAttempt } from './attempt.ts';
 import { recordCallEvent, startAttemptSpan } from './attempt-span.ts';
-import { createPowerOfTwoChoices } from './balancer.ts';
-import { discoveryFrom } from './discovery-from.ts';
 import { type Endpoint, createEndpoint, observeLatency } from './endpoint.ts';
-import { createEndpointSet } from './endpoint-set.ts';
 import { hedge } from './hedge.ts';
 import type { HttpClient, HttpClientOptions, HttpRequest, HttpClientStats } from './http-client-types.ts';
 import { idempotencyKeyHeader, isRead, isRepeatable } from './idempotency.ts';
 import { createLatencyTracker } from './latency-tracker.ts';
-import { createOutlierDetector } from './outlier-detection.ts';
+import { createUpstreamPolicies } from './upstream-policies.ts';
 import { pathWithQuery, requestHeaders } from './prepare-request.ts';
 import type { HttpResponse } from './response.ts';
 
@@ -75,7 +69,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     connectTimeoutMs = 1_000,
     keepAliveTimeoutMs = 4_000,
     maxResponseBytes = 4 * 1024 * 1024,
-    retry: { shouldRetry = isRetryable, ...retryOptions } = {},
+    retry: { shouldRetry = isRetryable } = {},
     hedging: { delayMs: fixedHedgeDelayMs, quantile = 0.95, minDelayMs = 10 } = {},
     clock = systemClock,
     logger,
@@ -83,58 +77,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     tracer,
   } = options;
 
-  const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
   const latency = createLatencyTracker();
-  const budget = createRetryBudget({ ...options.retryBudget, clock });
-  const endpoints = createEndpointSet({
-    discovery: options.discovery ?? discoveryFrom(options.urls ?? [], {
-      ...options.dns,
-      onError(error) {
-        logger?.warn({ err: error, upstream: name }, 'service discovery failed; keeping the last good list');
-        onEvent?.({ type: 'discovery_error', upstream: name, error });
-      },
-    }),
-    ownsDiscovery: options.discovery === undefined,
-    outliers,
-    balancer: options.balancer ?? createPowerOfTwoChoices(),
-    createEndpoint: (instance) => createEndpoint(instance, {
-      connections: connectionsPerInstance,
-      connectTimeoutMs,
-      keepAliveTimeoutMs,
-      breaker: options.breaker ?? {},
-      clock,
-      onBreakerStateChange(instance, from, to) {
-        if (to === 'open') logger?.warn({ upstream: name, instance }, 'circuit opened');
-        onEvent?.({ type: 'breaker_state', upstream: name, instance, from, to });
-      },
-    }),
-    onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
+  const { outliers, budget, endpoints, refusals, bulkhead, retry, retries } = createUpstreamPolicies({
+    ...options,
+    clock,
+    logger,
+    onEvent,
+    createEndpoint: (instance, basics) => createEndpoint(instance, { ...basics, connections: connectionsPerInstance, connectTimeoutMs, keepAliveTimeoutMs }),
   });
-
-  // A breaker's refusal is this client's own decision, made without touching the network; it is
-  // tried on the other instances at once, and retrying it later would only wait for nothing.
-  const refusals = new WeakSet<KitError>();
-  let retries = 0;
   let hedges = 0;
   let closed = false;
 
-  const { maxConcurrent = 64, maxQueue = 32 } = options.bulkhead ?? {};
-  const bulkhead = createBulkhead({ maxConcurrent, maxQueue, onReject: () => onEvent?.({ type: 'bulkhead_reject', upstream: name }) });
-  const retry = createRetry({
-    ...retryOptions,
-    budget,
-    clock,
-    shouldRetry: (error, attempt) => !refusals.has(error) && shouldRetry(error, attempt),
-    onRetry({ error, attempt, delayMs }) {
-      retries++;
-      recordCallEvent('baton.retry', { [ATTR_BATON_UPSTREAM]: name, attempt, delay_ms: Math.round(delayMs), [ATTR_BATON_ERROR_CODE]: error.code });
-      onEvent?.({ type: 'retry', upstream: name, attempt, delayMs, code: error.code });
-    },
-    onGiveUp({ error, attempt, reason }) {
-      recordCallEvent('baton.give_up', { [ATTR_BATON_UPSTREAM]: name, attempt, reason, [ATTR_BATON_ERROR_CODE]: error.code });
-      onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code });
-    },
-  });
   const repeatable: Policy = wrap(bulkhead, retry);
   const once: Policy = bulkhead;
 
@@ -286,7 +239,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         connections: endpoint.pool.stats.connected,
         idleConnections: endpoint.pool.stats.free,
       }));
-      return { upstream: name, retries, hedges, retryBudgetAvailable: budget.available(), instances };
+      return { upstream: name, retries: retries(), hedges, retryBudgetAvailable: budget.available(), instances };
     },
     async close() {
       closed = true;

@@ -176,6 +176,7 @@ export async function startService<C extends ServiceConfig>(
       },
       createGrpcClient(options) {
         const client = createGrpcClient({ ...options, logger, onEvent: clientMetrics.onEvent, tracer: tracing.tracer });
+        resourceMetrics.trackClient(client);
         closers.push(() => client.close());
         return client;
       },

@@ -1,14 +1,19 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Database } from '../db/index.ts';
-import type { HttpClient } from '../http/index.ts';
+
+/** What the gauges read of an outbound client, HTTP or gRPC. */
+export interface TrackedClient {
+  readonly name: string;
+  stats(): { retryBudgetAvailable: number; instances: ReadonlyArray<{ outstanding: number; ejected: boolean }> };
+}
 
 /**
  * Gauges read when Prometheus scrapes, from the things they describe: the database pool and
  * each outbound client's retry budget, in-flight calls and ejected instances. Reading at scrape
  * time keeps the hot path free of metric updates for numbers that only matter when looked at.
  */
-export function createResourceMetrics(registry: Registry, db: Database): { trackClient(client: HttpClient): void } {
-  const clients = new Set<HttpClient>();
+export function createResourceMetrics(registry: Registry, db: Database): { trackClient(client: TrackedClient): void } {
+  const clients = new Set<TrackedClient>();
   const registers = [registry];
   new Gauge({
     name: 'baton_db_pool_connections',

@@ -33,6 +33,8 @@ export interface GrpcInstanceStats {
 export interface GrpcClientStats {
   upstream: string;
   retries: number;
+  /** Retries the client's budget allows now. */
+  retryBudgetAvailable: number;
   instances: GrpcInstanceStats[];
 }
 

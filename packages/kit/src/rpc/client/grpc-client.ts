@@ -1,13 +1,8 @@
 import type { DescService } from '@bufbuild/protobuf';
 import { type Client, ConnectError, type Transport, createClient, createContextValues } from '@connectrpc/connect';
 import { Code, KitError } from '../../errors/index.ts';
-import { createPowerOfTwoChoices } from '../../http/balancer.ts';
-import { discoveryFrom } from '../../http/discovery-from.ts';
-import { createEndpointSet } from '../../http/endpoint-set.ts';
-import { createOutlierDetector } from '../../http/outlier-detection.ts';
-import { createBulkhead, createRetry, createRetryBudget, isRetryable, systemClock } from '../../resilience/index.ts';
-import { recordCallEvent } from '../../http/attempt-span.ts';
-import { ATTR_BATON_ERROR_CODE, ATTR_BATON_UPSTREAM } from '../../telemetry/tracing/attributes.ts';
+import { createUpstreamPolicies } from '../../http/upstream-policies.ts';
+import { systemClock } from '../../resilience/index.ts';
 import { kitErrorFromConnect } from '../status.ts';
 import { createBalanceInterceptor } from './balance-interceptor.ts';
 import { createBulkheadInterceptor, createCallDeadlineInterceptor, createRetryInterceptor } from './call-interceptors.ts';
@@ -52,60 +47,18 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     connectTimeoutMs = 1_000,
     pingIntervalMs = 30_000,
     idleConnectionTimeoutMs = 60_000,
-    retry: { shouldRetry = isRetryable, ...retryOptions } = {},
     clock = systemClock,
     logger,
     onEvent,
     tracer,
   } = options;
 
-  const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
-  const budget = createRetryBudget({ ...options.retryBudget, clock });
-  const endpoints = createEndpointSet({
-    discovery: options.discovery ?? discoveryFrom(options.urls ?? [], {
-      ...options.dns,
-      onError(error) {
-        logger?.warn({ err: error, upstream: name }, 'service discovery failed; keeping the last good list');
-        onEvent?.({ type: 'discovery_error', upstream: name, error });
-      },
-    }),
-    ownsDiscovery: options.discovery === undefined,
-    outliers,
-    balancer: options.balancer ?? createPowerOfTwoChoices(),
-    createEndpoint: (instance) => createGrpcEndpoint(instance, {
-      connectTimeoutMs,
-      pingIntervalMs,
-      idleConnectionTimeoutMs,
-      breaker: options.breaker ?? {},
-      clock,
-      onBreakerStateChange(instance, from, to) {
-        if (to === 'open') logger?.warn({ upstream: name, instance }, 'circuit opened');
-        onEvent?.({ type: 'breaker_state', upstream: name, instance, from, to });
-      },
-    }),
-    onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
-  });
-
-  // A breaker's refusal is this client's own decision, made without touching the network; it is
-  // tried on the other instances at once, and retrying it later would only wait for nothing.
-  const refusals = new WeakSet<KitError>();
-  let retries = 0;
-  const { maxConcurrent = 64, maxQueue = 32 } = options.bulkhead ?? {};
-  const bulkhead = createBulkhead({ maxConcurrent, maxQueue, onReject: () => onEvent?.({ type: 'bulkhead_reject', upstream: name }) });
-  const retry = createRetry({
-    ...retryOptions,
-    budget,
+  const { outliers, budget, endpoints, refusals, bulkhead, retry, retries } = createUpstreamPolicies({
+    ...options,
     clock,
-    shouldRetry: (error, attempt) => !refusals.has(error) && shouldRetry(error, attempt),
-    onRetry({ error, attempt, delayMs }) {
-      retries++;
-      recordCallEvent('baton.retry', { [ATTR_BATON_UPSTREAM]: name, attempt, delay_ms: Math.round(delayMs), [ATTR_BATON_ERROR_CODE]: error.code });
-      onEvent?.({ type: 'retry', upstream: name, attempt, delayMs, code: error.code });
-    },
-    onGiveUp({ error, attempt, reason }) {
-      recordCallEvent('baton.give_up', { [ATTR_BATON_UPSTREAM]: name, attempt, reason, [ATTR_BATON_ERROR_CODE]: error.code });
-      onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code });
-    },
+    logger,
+    onEvent,
+    createEndpoint: (instance, basics) => createGrpcEndpoint(instance, { ...basics, connectTimeoutMs, pingIntervalMs, idleConnectionTimeoutMs }),
   });
 
   // The gRPC protocol (the kit's unary transport, see its file for why not Connect's own) on
@@ -177,7 +130,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
         ejected: outliers.isEjected(endpoint.instance),
         connection: endpoint.session.state(),
       }));
-      return { upstream: name, retries, instances };
+      return { upstream: name, retries: retries(), retryBudgetAvailable: budget.available(), instances };
     },
     async close() {
       closed = true;
