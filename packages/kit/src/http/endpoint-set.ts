@@ -83,6 +83,11 @@ export function createEndpointSet<Endpoint extends BalancedEndpoint>({ discovery
     },
     all: () => endpoints.values(),
     choose(exclude, avoid) {
+      // One instance (the common case): it is the answer whatever its state, as below.
+      if (endpoints.size === 1) {
+        const only = endpoints.values().next().value as Endpoint;
+        return exclude?.has(only) === true ? undefined : only;
+      }
       const fresh: Endpoint[] = [];
       const usable: Endpoint[] = [];
       const remaining: Endpoint[] = [];

@@ -141,7 +141,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   // refuses is left out and the next one tried, until one admits the attempt or none is left.
   async function attemptSomewhere<T>(call: Call, signal: AbortSignal, attempt: number, isHedge: boolean, used: Set<Endpoint> | undefined): Promise<HttpResponse<T>> {
     if (endpoints.size === 0) await endpoints.ready(signal);
-    const refused = new Set<Endpoint>(isHedge ? used : undefined);
+    // Made only when a breaker refuses (or for a hedge, which avoids what the race already used).
+    let refused: Set<Endpoint> | undefined = isHedge ? new Set(used) : undefined;
     let refusal: KitError | undefined;
     for (;;) {
       const endpoint = endpoints.choose(refused, call.tried);
@@ -159,7 +160,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (admitted || error.reason !== 'circuit_open') throw error;
         recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: name, instance: endpoint.instance });
         refusals.add(error);
-        refused.add(endpoint);
+        (refused ??= new Set()).add(endpoint);
         refusal = error;
       }
     }

@@ -73,23 +73,34 @@ export function createBulkhead({ maxConcurrent = 32, maxQueue = 16, onReject }: 
     get queued() {
       return waiters.size;
     },
-    execute: async function executeInBulkhead<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
-      if (signal?.aborted) throw KitError.from(signal.reason);
+    // Not an async function: on the hot path of every call, one promise instead of three.
+    execute: function executeInBulkhead<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
+      if (signal?.aborted) return Promise.reject(KitError.from(signal.reason));
+      const run = (): Promise<T> => {
+        let work: Promise<T>;
+        try {
+          work = fn({ signal: signal ?? new AbortController().signal, attempt: 1 });
+        } catch (thrown) {
+          work = Promise.reject(thrown);
+        }
+        return work.then(
+          (result) => {
+            release();
+            return result;
+          },
+          (thrown: unknown) => {
+            release();
+            throw KitError.from(thrown);
+          },
+        );
+      };
       if (running < maxConcurrent) {
         running++;
-      } else if (waiters.size < maxQueue) {
-        await waitForSlot(signal);
-      } else {
-        onReject?.();
-        throw new KitError(Code.Unavailable, 'too many calls to this dependency at once', { reason: 'bulkhead_full', retryAfterSeconds: 1 });
+        return run();
       }
-      try {
-        return await fn({ signal: signal ?? new AbortController().signal, attempt: 1 });
-      } catch (thrown) {
-        throw KitError.from(thrown);
-      } finally {
-        release();
-      }
+      if (waiters.size < maxQueue) return waitForSlot(signal).then(run);
+      onReject?.();
+      return Promise.reject(new KitError(Code.Unavailable, 'too many calls to this dependency at once', { reason: 'bulkhead_full', retryAfterSeconds: 1 }));
     },
   };
 }

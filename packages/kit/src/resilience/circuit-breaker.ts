@@ -134,12 +134,13 @@ export function createCircuitBreaker({
     get state() {
       return currentState();
     },
-    execute: async function executeWithBreaker<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
-      if (signal?.aborted) throw KitError.from(signal.reason);
+    // Not an async function: on the hot path of every attempt, one promise instead of three.
+    execute: function executeWithBreaker<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
+      if (signal?.aborted) return Promise.reject(KitError.from(signal.reason));
       const admittedIn = currentState();
-      if (admittedIn === 'open') throw circuitOpen(openedAtMs + openDurationMs - clock.now());
+      if (admittedIn === 'open') return Promise.reject(circuitOpen(openedAtMs + openDurationMs - clock.now()));
       if (admittedIn === 'half_open') {
-        if (probesInFlight >= halfOpenMaxProbes) throw circuitOpen(openDurationMs);
+        if (probesInFlight >= halfOpenMaxProbes) return Promise.reject(circuitOpen(openDurationMs));
         probesInFlight++;
       }
       const admittedGeneration = generation;
@@ -147,18 +148,26 @@ export function createCircuitBreaker({
         if (admittedIn === 'half_open' && generation === admittedGeneration) probesInFlight--;
         return generation === admittedGeneration;
       };
+      let work: Promise<T>;
       try {
-        const result = await fn({ signal: signal ?? new AbortController().signal, attempt: 1 });
-        if (settled()) onSuccess();
-        return result;
+        work = fn({ signal: signal ?? new AbortController().signal, attempt: 1 });
       } catch (thrown) {
-        const error = KitError.from(thrown);
-        if (settled() && error.code !== Code.Canceled) {
-          if (isFailure(error)) onFailure();
-          else onSuccess();
-        }
-        throw error;
+        work = Promise.reject(thrown);
       }
+      return work.then(
+        (result) => {
+          if (settled()) onSuccess();
+          return result;
+        },
+        (thrown: unknown) => {
+          const error = KitError.from(thrown);
+          if (settled() && error.code !== Code.Canceled) {
+            if (isFailure(error)) onFailure();
+            else onSuccess();
+          }
+          throw error;
+        },
+      );
     },
   };
 }

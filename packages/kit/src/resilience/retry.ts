@@ -105,33 +105,45 @@ export function createRetry({
   }
 
   return {
-    execute: async function executeWithRetry<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    // Not an async function: the first attempt, which is nearly every call, costs one promise;
+    // only a failure goes down the async path that decides, waits and tries again.
+    execute: function executeWithRetry<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
       const callerSignal = signal ?? new AbortController().signal;
       const remaining = remainingMs ?? (() => remainingMsOf(callerSignal, clock) ?? Infinity);
       budget.recordRequest();
-      for (let attempt = 1; ; attempt++) {
-        if (callerSignal.aborted) throw KitError.from(callerSignal.reason);
+
+      const attemptNumber = (attempt: number): Promise<T> => {
+        if (callerSignal.aborted) return Promise.reject(KitError.from(callerSignal.reason));
+        let work: Promise<T>;
         try {
-          return await fn({ signal: callerSignal, attempt });
+          work = fn({ signal: callerSignal, attempt });
         } catch (thrown) {
-          // The caller's own end (abort or deadline) is final whatever the function threw.
-          if (callerSignal.aborted) throw KitError.from(callerSignal.reason);
-          const error = KitError.from(thrown);
-          const leftMs = remaining();
-          if (leftMs <= 0 || !shouldRetry(error, attempt)) throw error;
-          if (attempt >= maxAttempts) throw giveUp(error, attempt, 'max_attempts');
-          const delayMs = backoffMs(error, attempt);
-          if (delayMs >= leftMs) throw giveUp(error, attempt, 'deadline');
-          // Withdraw last: a retry that the deadline forbids must not spend the budget.
-          if (!budget.tryWithdraw()) throw giveUp(error, attempt, 'budget_exhausted');
-          onRetry?.({ error, attempt, delayMs });
-          try {
-            await clock.sleep(delayMs, callerSignal);
-          } catch {
-            throw KitError.from(callerSignal.reason);
-          }
+          work = Promise.reject(thrown);
         }
-      }
+        return work.then(undefined, (thrown: unknown) => afterFailure(thrown, attempt));
+      };
+
+      const afterFailure = async (thrown: unknown, attempt: number): Promise<T> => {
+        // The caller's own end (abort or deadline) is final whatever the function threw.
+        if (callerSignal.aborted) throw KitError.from(callerSignal.reason);
+        const error = KitError.from(thrown);
+        const leftMs = remaining();
+        if (leftMs <= 0 || !shouldRetry(error, attempt)) throw error;
+        if (attempt >= maxAttempts) throw giveUp(error, attempt, 'max_attempts');
+        const delayMs = backoffMs(error, attempt);
+        if (delayMs >= leftMs) throw giveUp(error, attempt, 'deadline');
+        // Withdraw last: a retry that the deadline forbids must not spend the budget.
+        if (!budget.tryWithdraw()) throw giveUp(error, attempt, 'budget_exhausted');
+        onRetry?.({ error, attempt, delayMs });
+        try {
+          await clock.sleep(delayMs, callerSignal);
+        } catch {
+          throw KitError.from(callerSignal.reason);
+        }
+        return attemptNumber(attempt + 1);
+      };
+
+      return attemptNumber(1);
     },
   };
 }
