@@ -39,3 +39,26 @@ export async function openLoop<T>(call: () => Promise<T>, { ratePerSecond, durat
   }
   return Promise.all(outcomes);
 }
+
+/**
+ * Runs every variant once per round, in an order that rotates from round to round, for many
+ * short rounds: on a shared machine the load drifts, and two variants measured back to back see
+ * nearly the same machine. `pairedRatio(a, b)` is the median of each round's a/b, so a change of
+ * load between rounds cancels out, where the ratio of two medians would not.
+ */
+export async function pairedRounds(variants: Record<string, () => Promise<unknown>>, { concurrency, rounds, roundMs }: { concurrency: number; rounds: number; roundMs: number }) {
+  const names = Object.keys(variants);
+  const perSecond: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  for (const name of names) await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: 300 }); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + i) % names.length] as string;
+      (perSecond[name] as number[])[round] = (await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: roundMs })).perSecond;
+    }
+  }
+  const medianOf = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  return {
+    perSecond: (name: string) => medianOf(perSecond[name] ?? []),
+    pairedRatio: (name: string, to: string) => medianOf((perSecond[name] ?? []).map((value, round) => value / (perSecond[to]?.[round] ?? Number.NaN))),
+  };
+}
