@@ -28,6 +28,7 @@ export {
   remainingMsOf,
   signalUntil,
   createCallSignal,
+  whenAborted,
   type CallSignal,
   timeoutHeader,
 } from './deadline.ts';
