@@ -13,7 +13,9 @@ export const cloudEventContentType = 'application/cloudevents+json';
  * - `dataschema`: the contract and its version (`urn:baton:event:order.created:1`);
  * - `traceparent` (and `tracestate` when there is one): the W3C trace context of the work
  *   that caused the event, so the trace goes on through the broker (CloudEvents' distributed
- *   tracing extension).
+ *   tracing extension);
+ * - `baggage` (when there is any): the W3C baggage of that work, an extension attribute, so
+ *   what the request carried (a tenant, a test run's name) reaches the consumer too.
  */
 export interface CloudEvent<T = unknown> {
   specversion: '1.0';
@@ -27,6 +29,7 @@ export interface CloudEvent<T = unknown> {
   subjectseq: number;
   traceparent: string;
   tracestate?: string;
+  baggage?: string;
   data: T;
 }
 
@@ -43,6 +46,7 @@ export const cloudEventSchema = z.object({
   subjectseq: z.number().int().min(1),
   traceparent: z.string(),
   tracestate: z.string().optional(),
+  baggage: z.string().max(8_192).optional(),
   data: z.unknown(),
 });
 

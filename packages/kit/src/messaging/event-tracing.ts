@@ -15,20 +15,21 @@ const carrierGetter = {
 };
 
 /** The context an event carries, as OpenTelemetry reads it: a remote parent. */
-export function contextOfEvent(event: Pick<CloudEvent, 'traceparent' | 'tracestate'>): Context {
+export function contextOfEvent(event: Pick<CloudEvent, 'traceparent' | 'tracestate' | 'baggage'>): Context {
   const carrier: Record<string, string> = { traceparent: event.traceparent };
   if (event.tracestate !== undefined) carrier.tracestate = event.tracestate;
+  if (event.baggage !== undefined) carrier.baggage = event.baggage;
   return propagation.extract(ROOT_CONTEXT, carrier, carrierGetter);
 }
 
 /**
- * The trace context to write on a new event. With a tracer, a PRODUCER `create {type}` span,
+ * The trace context (and baggage) to write on a new event. With a tracer, a PRODUCER `create {type}` span,
  * a child of the work that makes the event (the request, inside its transaction), whose context
  * the event carries: the relay's publish span and every consumer's span continue from it.
  * Without one (a tool, a test), a child of the caller's `traceparent` with a fresh span id.
  */
-export function traceparentForNewEvent(tracer: Tracer | undefined, { type, domain, id }: { type: string; domain: string; id: string }, callerTraceparent?: string): string {
-  if (tracer === undefined || trace.getActiveSpan() === undefined) return childTraceparent(callerTraceparent);
+export function traceContextForNewEvent(tracer: Tracer | undefined, { type, domain, id }: { type: string; domain: string; id: string }, callerTraceparent?: string): Pick<CloudEvent, 'traceparent' | 'tracestate' | 'baggage'> {
+  if (tracer === undefined || trace.getActiveSpan() === undefined) return { traceparent: childTraceparent(callerTraceparent) };
   const span = tracer.startSpan(`create ${type}`, {
     kind: SpanKind.PRODUCER,
     attributes: { [ATTR_MESSAGING_OPERATION_TYPE]: 'create', [ATTR_MESSAGING_DESTINATION_NAME]: domain, [ATTR_MESSAGING_MESSAGE_ID]: id },
@@ -36,7 +37,11 @@ export function traceparentForNewEvent(tracer: Tracer | undefined, { type, domai
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(context.active(), span), carrier);
   span.end();
-  return carrier.traceparent ?? childTraceparent(callerTraceparent);
+  return {
+    traceparent: carrier.traceparent ?? childTraceparent(callerTraceparent),
+    ...(carrier.tracestate === undefined ? {} : { tracestate: carrier.tracestate }),
+    ...(carrier.baggage === undefined ? {} : { baggage: carrier.baggage }),
+  };
 }
 
 export interface PublishSpans {

@@ -4,7 +4,7 @@ import { migrate, type Database, type Queryable, type QueryOptions } from '../db
 import { dataschemaOf, sourceOf, type CloudEvent } from './cloud-event.ts';
 import type { EventContract } from './event-contract.ts';
 import type { Tracer } from '@opentelemetry/api';
-import { traceparentForNewEvent } from './event-tracing.ts';
+import { traceContextForNewEvent } from './event-tracing.ts';
 
 /** The kit's messaging tables (outbox, inbox, dead letters, feed cursors). */
 export const messagingMigrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -65,7 +65,7 @@ export function createOutbox({ domain, now = () => new Date(), tracer }: { domai
         datacontenttype: 'application/json',
         dataschema: dataschemaOf(contract.type, contract.version),
         subjectseq: sequence,
-        traceparent: traceparentForNewEvent(tracer, { type: contract.type, domain, id }, traceparent),
+        ...traceContextForNewEvent(tracer, { type: contract.type, domain, id }, traceparent),
         data: checked,
       } satisfies CloudEvent;
       await tx.query(
