@@ -93,7 +93,7 @@ export async function notificationsOf(api: ReturnType<typeof createShopClient>, 
   let cursor: string | null = null;
   do {
     const page: { status: number; body: { items: Notification[]; nextCursor: string | null } } = await api.call('GET', `/api/v1/notifications?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token });
-    if (page.status !== 200) throw new Error(`notifications answered ${page.status}`);
+    if (page.status !== 200) throw new Error(`notifications answered ${page.status}: ${JSON.stringify(page.body).slice(0, 300)}`);
     all.push(...page.body.items);
     cursor = page.body.nextCursor;
   } while (cursor !== null);
@@ -105,16 +105,20 @@ export async function notificationsOf(api: ReturnType<typeof createShopClient>, 
  * them. A bound on waiting, not a timed assertion: it fails only if they never arrive.
  */
 export async function waitForNotifications(api: ReturnType<typeof createShopClient>, tokens: string[], done: (all: Notification[][]) => boolean, { bound = 240 } = {}): Promise<Notification[][]> {
-  let last: Notification[][] = [];
+  let last: Notification[][] | undefined;
+  let lastError: unknown;
   for (let i = 0; i < bound; i++) {
     try {
       last = await Promise.all(tokens.map((token) => notificationsOf(api, token)));
       if (done(last)) return last;
-    } catch {
+    } catch (error) {
       // A service is restarting: look again.
+      lastError = error;
     }
     await sleep(500);
   }
+  // Never read at all: say why, rather than return nothing as if nothing had arrived.
+  if (last === undefined) throw new Error(`the notifications could not be read: ${String(lastError)}`, { cause: lastError });
   return last;
 }
 
