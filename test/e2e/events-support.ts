@@ -109,7 +109,7 @@ export async function waitForNotifications(api: ReturnType<typeof createShopClie
   let lastError: unknown;
   for (let i = 0; i < bound; i++) {
     try {
-      last = await Promise.all(tokens.map((token) => notificationsOf(api, token)));
+      last = await readAll(api, tokens);
       if (done(last)) return last;
     } catch (error) {
       // A service is restarting: look again.
@@ -120,6 +120,14 @@ export async function waitForNotifications(api: ReturnType<typeof createShopClie
   // Never read at all: say why, rather than return nothing as if nothing had arrived.
   if (last === undefined) throw new Error(`the notifications could not be read: ${String(lastError)}`, { cause: lastError });
   return last;
+}
+
+// A few users at a time, as a handful of browsers would: twenty at once, every half second from
+// one address, is a burst the gateway's load shedding may rightly refuse in part.
+async function readAll(api: ReturnType<typeof createShopClient>, tokens: string[]): Promise<Notification[][]> {
+  const lists: Notification[][] = [];
+  for (let i = 0; i < tokens.length; i += 4) lists.push(...await Promise.all(tokens.slice(i, i + 4).map((token) => notificationsOf(api, token))));
+  return lists;
 }
 
 /** The checks of the crash scenario: one confirmation per 201 order, none for others, cancellations after their confirmations. */

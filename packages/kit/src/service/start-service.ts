@@ -147,7 +147,10 @@ export async function startService<C extends ServiceConfig>(
       // learning is only slow for a second.
       const limiter = createAdaptiveLimiter({
         initialLimit: 200,
-        minLimit: 10,
+        // A floor that a burst of slow answers cannot push a service below: twenty requests in
+        // flight is little for any of Baton's services, and a gateway whose upstreams slow down
+        // sees their latency as its own.
+        minLimit: 20,
         onLimitChange: (_from, to) => metrics.protection.concurrencyLimit.set(to),
       });
       metrics.protection.concurrencyLimit.set(limiter.limit);
