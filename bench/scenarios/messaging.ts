@@ -1,229 +1,287 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import pg from 'pg';
-import { openMemoryPglite, openPostgres, type Database } from '../../packages/kit/src/db/index.ts';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, headers } from '@nats-io/transport-node';
+import type { Database } from '../../packages/kit/src/db/index.ts';
 import {
-  createEventConsumer, createNatsPublisher, createNatsSubscriber, createOutbox, migrateMessaging, natsNames, on,
+  cloudEventContentType, createEventConsumer, createNatsPublisher, createNatsSubscriber, createOutbox, natsNames, on,
   startOutboxRelay, type CloudEvent,
 } from '../../packages/kit/src/messaging/index.ts';
 import { itemAdded, writeEvents } from '../../packages/kit/src/messaging/test-support.ts';
-import { createSilentLogger } from '../../packages/kit/src/testing/index.ts';
 import type { Row, Scenario } from '../harness/report.ts';
-import { summarize } from '../harness/stats.ts';
+import { median, summarize } from '../harness/stats.ts';
+import { counter, freshDb, logger, natsUrl, until, withSink, type Cleanups } from './messaging/fixtures.ts';
 
-const natsUrl = process.env.BENCH_NATS_URL || 'nats://127.0.0.1:4222';
-const postgresUrl = process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const count = 3_000;
-const logger = createSilentLogger('bench');
+const aggregates = 500;
+/** Rounds measured after one round of warm-up; the two variants of a pair swap places each round. */
+const rounds = 3;
 
-async function until(check: () => Promise<boolean> | boolean, limitMs = 120_000): Promise<void> {
-  const giveUpAt = performance.now() + limitMs;
-  while (!(await check())) {
-    if (performance.now() > giveUpAt) throw new Error('the benchmark stalled');
-    await sleep(5);
-  }
-}
+type Nats = { js: JetStreamClient; jsm: JetStreamManager };
 
-async function freshDb(kind: 'pglite' | 'postgres', cleanups: Array<() => Promise<unknown>>): Promise<Database> {
-  if (kind === 'pglite') {
-    const db = await openMemoryPglite();
-    cleanups.push(() => db.close());
-    await migrateMessaging(db);
-    return db;
-  }
-  const name = `baton_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(postgresUrl);
-  url.pathname = `/${name}`;
-  const db = openPostgres({ url: url.toString(), applicationName: 'baton-bench' });
-  cleanups.push(async () => {
-    await db.close();
-    const dropper = new pg.Client({ connectionString: postgresUrl });
-    await dropper.connect();
-    await dropper.query(`drop database if exists ${name} with (force)`);
-    await dropper.end();
+function shelfConsumer(db: Database, subscription: string, onHandled: () => void) {
+  return createEventConsumer({
+    db, subscription, logger,
+    handlers: [on(itemAdded, async (event, { tx }) => {
+      await tx.query('insert into shelf (item, n, event_id) values ($1, $2, $3)', [event.data.item, event.data.n, event.id]);
+      onHandled();
+    })],
   });
-  await migrateMessaging(db);
-  return db;
 }
 
-async function withSink(db: Database): Promise<Database> {
-  await db.exec('create table if not exists shelf (item text not null, n integer not null, event_id text primary key)');
-  return db;
+/** Starts our consumer on a namespace's shelf stream: counts an event once its transaction has committed. */
+async function startOurConsumer(db: Database, namespace: string, subscription: string, onDone: (event: CloudEvent) => void) {
+  const consumer = shelfConsumer(db, subscription, () => {});
+  const subscriber = createNatsSubscriber({ url: natsUrl, namespace, subscription, domains: ['shelf'], logger, maxAttempts: 5 });
+  await subscriber.start(async (event, attempt) => {
+    const outcome = await consumer.deliver(event, attempt);
+    if (outcome.kind === 'done') onDone(event);
+    return outcome;
+  });
+  return subscriber;
 }
+
+/**
+ * The same events, the relay (on PGlite, and on PostgreSQL) vs a raw loop sending identical
+ * messages (subject scheme, body, headers, Nats-Msg-Id) 100 at a time. The three take turns
+ * going first, round by round.
+ */
+async function publishRound(round: number, namespace: string, { js, jsm }: Nats, cleanups: Cleanups) {
+  const sources = { pglite: await freshDb('pglite', cleanups), postgres: await freshDb('postgres', cleanups).catch(() => undefined) };
+  const events = await writeEvents(sources.pglite, { count, aggregates });
+  if (sources.postgres !== undefined) await copyOutbox(sources.pglite, sources.postgres);
+  // The streams exist before any variant is timed (a publisher creates its own on first use).
+  const publishers = {
+    pglite: createNatsPublisher({ url: natsUrl, namespace, domain: 'shelf', logger }),
+    postgres: createNatsPublisher({ url: natsUrl, namespace: `${namespace}p`, domain: 'shelf', logger }),
+  };
+  for (const publisher of Object.values(publishers)) {
+    cleanups.push(() => publisher.close());
+    await publisher.publish([], { signal: AbortSignal.timeout(10_000), tx: sources.pglite });
+  }
+  await jsm.streams.add({ name: `${namespace}_raw`, subjects: [`${namespace}.raw.>`] });
+
+  async function raw(): Promise<number> {
+    const t0 = performance.now();
+    for (let i = 0; i < events.length; i += 100) {
+      await Promise.all(events.slice(i, i + 100).map((event) => {
+        const h = headers();
+        h.set('content-type', cloudEventContentType);
+        h.set('traceparent', event.traceparent);
+        return js.publish(`${namespace}.raw.${event.type}`, JSON.stringify(event), { msgID: event.id, headers: h });
+      }));
+    }
+    return count / ((performance.now() - t0) / 1_000);
+  }
+  async function relay(kind: 'pglite' | 'postgres'): Promise<number> {
+    const db = sources[kind];
+    if (db === undefined) return Number.NaN;
+    const sent = counter(count);
+    const t0 = performance.now();
+    const running = startOutboxRelay({ db, publisher: publishers[kind], logger }, { batchSize: 100, pollIntervalMs: 1, onPublished: (n) => sent.add(n) });
+    await sent.done;
+    const rate = count / ((performance.now() - t0) / 1_000);
+    await running.stop();
+    return rate;
+  }
+  const variants = { raw, relay: () => relay('pglite'), relayPostgres: () => relay('postgres') };
+  const order = Object.keys(variants) as Array<keyof typeof variants>;
+  const rates = { raw: 0, relay: 0, relayPostgres: 0 };
+  for (let i = 0; i < order.length; i++) {
+    const name = order[(i + round) % order.length]!;
+    rates[name] = await variants[name]();
+  }
+  return rates;
+}
+
+/** The outbox rows of one database written into another, as they are: the same events to relay. */
+async function copyOutbox(from: Database, to: Database): Promise<void> {
+  const { rows } = await from.query<{ position: number; event_id: string; aggregate_id: string; sequence: number; type: string; event: unknown }>(
+    'select position, event_id, aggregate_id, sequence, type, event from baton_outbox order by position');
+  for (let i = 0; i < rows.length; i += 500) {
+    const slice = rows.slice(i, i + 500);
+    await to.query(
+      `insert into baton_outbox (position, event_id, aggregate_id, sequence, type, event)
+       select * from unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::jsonb[])`,
+      [slice.map((r) => r.position), slice.map((r) => r.event_id), slice.map((r) => r.aggregate_id), slice.map((r) => r.sequence),
+        slice.map((r) => r.type), slice.map((r) => JSON.stringify(r.event))]);
+  }
+  await to.exec('analyze baton_outbox');
+}
+
+/** The relay's stream of a round (every event once), read by our consumer vs a raw consume() loop doing the same insert in a transaction and acking. */
+async function consumeRound(round: number, namespace: string, { js, jsm }: Nats, cleanups: Cleanups) {
+  const stream = natsNames(namespace).stream('shelf');
+  async function raw(): Promise<number> {
+    const sink = await withSink(await freshDb('pglite', cleanups));
+    await jsm.consumers.add(stream, { durable_name: 'raw', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+    const messages = await (await js.consumers.get(stream, 'raw')).consume({ max_messages: 100 });
+    let done = 0;
+    const t0 = performance.now();
+    for await (const msg of messages) {
+      const event = msg.json<CloudEvent<{ item: string; n: number }>>();
+      await sink.transaction((tx) => tx.query('insert into shelf (item, n, event_id) values ($1, $2, $3)', [event.data.item, event.data.n, event.id]));
+      msg.ack();
+      if (++done === count) break;
+    }
+    const rate = count / ((performance.now() - t0) / 1_000);
+    await messages.close();
+    return rate;
+  }
+  async function ours(): Promise<number> {
+    const sink = await withSink(await freshDb('pglite', cleanups));
+    const handled = counter(count);
+    const t0 = performance.now();
+    const subscriber = await startOurConsumer(sink, namespace, 'bench', () => handled.add());
+    await handled.done;
+    const rate = count / ((performance.now() - t0) / 1_000);
+    await subscriber.stop();
+    return rate;
+  }
+  const [first, second] = round % 2 === 0 ? [raw, ours] : [ours, raw];
+  const a = await first();
+  const b = await second();
+  return round % 2 === 0 ? { raw: a, ours: b } : { raw: b, ours: a };
+}
+
+/**
+ * Commit in the outbox to commit in the consumer, everything live in one process as in a
+ * service: writers commit events (waking the relay, as the services do), the relay publishes,
+ * our consumer handles. First the capacity: writers as fast as they go for 3 s, and the events
+ * handled per second meanwhile; then an open loop at half of it for 5 s.
+ */
+async function liveLatency(namespace: string, cleanups: Cleanups) {
+  const source = await freshDb('pglite', cleanups);
+  const sink = await withSink(await freshDb('pglite', cleanups));
+  const publisher = createNatsPublisher({ url: natsUrl, namespace, domain: 'shelf', logger });
+  cleanups.push(() => publisher.close());
+  const relay = startOutboxRelay({ db: source, publisher, logger }, { batchSize: 100, pollIntervalMs: 250 });
+  cleanups.push(() => relay.stop());
+  const outbox = createOutbox({ domain: 'shelf' });
+  const committedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let handled = 0;
+  let measuring = false;
+  const subscriber = await startOurConsumer(sink, namespace, 'bench-latency', (event) => {
+    handled += 1;
+    const at = committedAt.get(event.id);
+    if (measuring && at !== undefined) latencies.push(performance.now() - at);
+  });
+  cleanups.push(() => subscriber.stop());
+  let written = 0;
+  const write = async () => {
+    const n = written++;
+    const event = await source.transaction((tx) => outbox.add(tx, itemAdded, { aggregateId: `live-${n}`, data: { item: `live-${n}`, n } }));
+    committedAt.set(event.id, performance.now());
+    relay.wake();
+  };
+
+  const capacityMs = 3_000;
+  const handledBefore = handled;
+  let start = performance.now();
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (performance.now() - start < capacityMs) {
+      await write();
+      // PGlite answers without I/O: without a turn of the event loop the writers would starve NATS.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }));
+  const capacity = (handled - handledBefore) / (capacityMs / 1_000);
+  await until(() => handled >= written);
+
+  const rate = capacity / 2;
+  measuring = true;
+  const durationMs = 5_000;
+  const writes: Array<Promise<void>> = [];
+  let due = 0;
+  start = performance.now();
+  while (performance.now() - start < durationMs) {
+    for (const target = Math.floor(((performance.now() - start) / 1_000) * rate); due < target; due++) writes.push(write());
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await Promise.all(writes);
+  await until(() => latencies.length >= due);
+  return { capacity, rate, summary: summarize(latencies) };
+}
+
+/** Outbox → relay → NATS → consumer on one database engine, the events written before the clock starts. */
+async function endToEnd(kind: 'pglite' | 'postgres', namespace: string, cleanups: Cleanups): Promise<Row> {
+  const variant = kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL';
+  let from: Database;
+  let to: Database;
+  try {
+    from = await freshDb(kind, cleanups);
+    to = await withSink(await freshDb(kind, cleanups));
+  } catch (error) {
+    return { variant, metric: 'end to end', value: Number.NaN, unit: 'events/s', note: `skipped: ${(error as Error).message}` };
+  }
+  await writeEvents(from, { count, aggregates });
+  const publisher = createNatsPublisher({ url: natsUrl, namespace, domain: 'shelf', logger });
+  cleanups.push(() => publisher.close());
+  const done = counter(count);
+  const subscriber = await startOurConsumer(to, namespace, 'bench', () => done.add());
+  cleanups.push(() => subscriber.stop());
+  await until(async () => { try { await subscriber.check(AbortSignal.timeout(1_000)); return true; } catch { return false; } });
+  const t0 = performance.now();
+  const relay = startOutboxRelay({ db: from, publisher, logger }, { batchSize: 100, pollIntervalMs: 1 });
+  await done.done;
+  const rate = count / ((performance.now() - t0) / 1_000);
+  await relay.stop();
+  return { variant, metric: 'end to end', value: rate, unit: 'events/s', note: 'outbox to handled' };
+}
+
+const ratioNote = (ratios: number[]) => `${(median(ratios) * 100).toFixed(0)}% of raw (median of rounds: ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')})`;
 
 export const messaging: Scenario = {
   name: 'messaging',
-  description: `Events on one NATS JetStream (${natsUrl}), ${count} events a run, each variant in the same process and run. ` +
-    'Publish: the outbox relay (batches of 100, first event per aggregate, marked sent) vs a raw nats.js loop publishing the same CloudEvents ' +
-    '100 at a time with Nats-Msg-Id. Consume: our consumer (inbox row, per-aggregate sequence, handler insert, one transaction each) vs a raw ' +
-    'consume() loop doing the same insert in a transaction and acking; both on in-memory PGlite. Latency: commit in the outbox to commit in the ' +
-    'consumer, at half the capacity measured above (open loop, 5 s). End to end: outbox to handled, PGlite vs PostgreSQL.',
+  description: `Events on one NATS JetStream (${natsUrl}), ${count} events over ${aggregates} aggregates a run, all in one process. ` +
+    `${rounds} rounds after one of warm-up; in each the two variants of a pair run one after the other, swapping places every round; ` +
+    'the table gives the medians over rounds, and each ratio is the median of the rounds\' own ratios. ' +
+    'Publish: the outbox relay (batches of 100, first event per aggregate, marked sent; on PGlite and on PostgreSQL, the same rows) vs a raw nats.js loop sending identical ' +
+    'messages (CloudEvent body, content-type and traceparent headers, Nats-Msg-Id) 100 at a time. Consume: our consumer (inbox row, ' +
+    'per-aggregate sequence, handler insert, group commit with a savepoint per event) vs a raw consume() loop doing the same insert in ' +
+    'a transaction and acking; both on in-memory PGlite. Latency: commit in the outbox to commit in the consumer, live (writers, relay ' +
+    'and consumer in one process), at half the capacity measured live. End to end: outbox to handled, PGlite vs PostgreSQL.',
   target: 'relay ≥ 50% of the raw publish loop; consumer ≥ 80% of the raw consume() loop',
   async run() {
-    const cleanups: Array<() => Promise<unknown>> = [];
+    const cleanups: Cleanups = [];
     const namespace = `bench_${randomBytes(4).toString('hex')}`;
-    const names = natsNames(namespace);
     const nc = await connect({ servers: natsUrl });
-    const jsm = await jetstreamManager(nc);
-    const js = jetstream(nc);
+    const nats: Nats = { js: jetstream(nc), jsm: await jetstreamManager(nc) };
     const rows: Row[] = [];
     try {
-      // Publish.
-      const source = await freshDb('pglite', cleanups);
-      const events = await writeEvents(source, { count, aggregates: 500 });
-      const publisher = createNatsPublisher({ url: natsUrl, namespace, domain: 'shelf', logger });
-      cleanups.push(() => publisher.close());
-      // The stream exists before either variant is timed (the publisher creates it on first use).
-      await publisher.publish([], { signal: AbortSignal.timeout(10_000), tx: source });
-      await jsm.streams.add({ name: `${namespace}_raw`, subjects: [`${namespace}.raw.>`] });
-      let t0 = performance.now();
-      for (let i = 0; i < events.length; i += 100) {
-        await Promise.all(events.slice(i, i + 100).map((e) => js.publish(`${namespace}.raw.${e.type}`, JSON.stringify(e), { msgID: e.id })));
+      const publish = { raw: [] as number[], relay: [] as number[], ratio: [] as number[], relayPostgres: [] as number[], ratioPostgres: [] as number[] };
+      const consume = { raw: [] as number[], ours: [] as number[], ratio: [] as number[] };
+      for (let round = 0; round <= rounds; round++) {
+        const roundNamespace = `${namespace}r${round}`;
+        const p = await publishRound(round, roundNamespace, nats, cleanups);
+        const c = await consumeRound(round, roundNamespace, nats, cleanups);
+        if (round === 0) continue;
+        publish.raw.push(p.raw); publish.relay.push(p.relay); publish.ratio.push(p.relay / p.raw);
+        publish.relayPostgres.push(p.relayPostgres); publish.ratioPostgres.push(p.relayPostgres / p.raw);
+        consume.raw.push(c.raw); consume.ours.push(c.ours); consume.ratio.push(c.ours / c.raw);
       }
-      const rawPublishRate = count / ((performance.now() - t0) / 1_000);
-      const relay = startOutboxRelay({ db: source, publisher, logger }, { batchSize: 100, pollIntervalMs: 1 });
-      t0 = performance.now();
-      await until(async () => (await source.query<{ n: number }>('select count(*)::int as n from baton_outbox where sent_at is null')).rows[0]?.n === 0);
-      const relayRate = count / ((performance.now() - t0) / 1_000);
-      await relay.stop();
       rows.push(
-        { variant: 'raw js.publish loop', metric: 'publish', value: rawPublishRate, unit: 'events/s' },
-        { variant: 'outbox relay', metric: 'publish', value: relayRate, unit: 'events/s', note: `${(relayRate / rawPublishRate * 100).toFixed(0)}% of raw` },
+        { variant: 'raw js.publish loop', metric: 'publish', value: median(publish.raw), unit: 'events/s' },
+        { variant: 'outbox relay (PGlite)', metric: 'publish', value: median(publish.relay), unit: 'events/s', note: ratioNote(publish.ratio) },
+        publish.relayPostgres.some(Number.isNaN)
+          ? { variant: 'outbox relay (PostgreSQL)', metric: 'publish', value: Number.NaN, unit: 'events/s', note: 'skipped: no PostgreSQL' }
+          : { variant: 'outbox relay (PostgreSQL)', metric: 'publish', value: median(publish.relayPostgres), unit: 'events/s', note: ratioNote(publish.ratioPostgres) },
+        { variant: 'raw consume() + insert + ack', metric: 'consume', value: median(consume.raw), unit: 'events/s' },
+        { variant: 'our consumer', metric: 'consume', value: median(consume.ours), unit: 'events/s', note: `${ratioNote(consume.ratio)}; includes connecting and subscribing` },
       );
 
-      // Consume: the relay's stream now holds the events once each.
-      const rawSink = await withSink(await freshDb('pglite', cleanups));
-      await jsm.consumers.add(names.stream('shelf'), { durable_name: 'raw', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
-      const rawMessages = await (await js.consumers.get(names.stream('shelf'), 'raw')).consume({ max_messages: 100 });
-      let rawDone = 0;
-      t0 = performance.now();
-      for await (const msg of rawMessages) {
-        const event = msg.json<CloudEvent<{ item: string; n: number }>>();
-        await rawSink.transaction((tx) => tx.query('insert into shelf (item, n, event_id) values ($1, $2, $3)', [event.data.item, event.data.n, event.id]));
-        msg.ack();
-        if (++rawDone === count) break;
-      }
-      const rawConsumeRate = count / ((performance.now() - t0) / 1_000);
-      await rawMessages.close();
-
-      const ourSink = await withSink(await freshDb('pglite', cleanups));
-      let handled = 0;
-      const consumer = createEventConsumer({
-        db: ourSink, subscription: 'bench', logger,
-        handlers: [on(itemAdded, async (event, { tx }) => {
-          await tx.query('insert into shelf (item, n, event_id) values ($1, $2, $3)', [event.data.item, event.data.n, event.id]);
-        })],
-      });
-      const subscriber = createNatsSubscriber({ url: natsUrl, namespace, subscription: 'bench', domains: ['shelf'], logger, maxAttempts: 5 });
-      t0 = performance.now();
-      await subscriber.start(async (event, attempt) => {
-        const outcome = await consumer.deliver(event, attempt);
-        if (outcome.kind === 'done') handled += 1;
-        return outcome;
-      });
-      await until(() => handled >= count);
-      const ourConsumeRate = count / ((performance.now() - t0) / 1_000);
+      const live = await liveLatency(`${namespace}l`, cleanups);
+      const at = `at ${live.rate.toFixed(0)} events/s (half of ${live.capacity.toFixed(0)} live)`;
       rows.push(
-        { variant: 'raw consume() + insert + ack', metric: 'consume', value: rawConsumeRate, unit: 'events/s' },
-        { variant: 'our consumer', metric: 'consume', value: ourConsumeRate, unit: 'events/s', note: `${(ourConsumeRate / rawConsumeRate * 100).toFixed(0)}% of raw (includes connecting and subscribing)` },
+        { variant: at, metric: 'commit-to-handled p50', value: live.summary.p50Ms, unit: 'ms' },
+        { variant: at, metric: 'commit-to-handled p99', value: live.summary.p99Ms, unit: 'ms', note: `${live.summary.count} events` },
       );
-
-      // Latency at half the capacity: the slower of relay and consumer.
-      const capacity = Math.min(relayRate, ourConsumeRate);
-      const rate = capacity / 2;
-      const committedAt = new Map<string, number>();
-      const latencies: number[] = [];
-      const latencyConsumer = createEventConsumer({
-        db: ourSink, subscription: 'bench-latency', logger,
-        handlers: [on(itemAdded, async () => {})],
-      });
-      const latencySubscriber = createNatsSubscriber({ url: natsUrl, namespace, subscription: 'bench-latency', domains: ['shelf'], logger, maxAttempts: 5 });
-      let backlog = 0;
-      await latencySubscriber.start(async (event, attempt) => {
-        const outcome = await latencyConsumer.deliver(event, attempt);
-        if (outcome.kind === 'done') backlog += 1;
-        const at = committedAt.get(event.id);
-        if (outcome.kind === 'done' && at !== undefined) latencies.push(performance.now() - at);
-        return outcome;
-      });
-      // The stream's earlier events reach this new subscription first: let it catch up before timing.
-      await until(() => backlog >= count);
-      const liveRelay = startOutboxRelay({ db: source, publisher, logger }, { batchSize: 100, pollIntervalMs: 250 });
-      const outbox = createOutbox({ domain: 'shelf' });
-      const durationMs = 5_000;
-      const start = performance.now();
-      let sent = 0;
-      const writes: Array<Promise<void>> = [];
-      while (performance.now() - start < durationMs) {
-        const due = Math.floor(((performance.now() - start) / 1_000) * rate);
-        for (; sent < due; sent++) {
-          const n = sent;
-          writes.push(source.transaction((tx) => outbox.add(tx, itemAdded, { aggregateId: `live-${n}`, data: { item: `live-${n}`, n } })).then((event) => {
-            committedAt.set(event.id, performance.now());
-            liveRelay.wake();
-          }));
-        }
-        await sleep(2);
-      }
-      await Promise.all(writes);
-      await until(() => latencies.length >= sent);
-      await liveRelay.stop();
-      await latencySubscriber.stop();
-      await subscriber.stop();
-      const summary = summarize(latencies);
-      rows.push(
-        { variant: `at ${rate.toFixed(0)} events/s (half of ${capacity.toFixed(0)})`, metric: 'commit-to-handled p50', value: summary.p50Ms, unit: 'ms' },
-        { variant: `at ${rate.toFixed(0)} events/s (half of ${capacity.toFixed(0)})`, metric: 'commit-to-handled p99', value: summary.p99Ms, unit: 'ms', note: `${summary.count} events` },
-      );
-
-      // End to end on each database engine: outbox → relay → NATS → consumer.
-      for (const kind of ['pglite', 'postgres'] as const) {
-        let from: Database;
-        let to: Database;
-        try {
-          from = await freshDb(kind, cleanups);
-          to = await withSink(await freshDb(kind, cleanups));
-        } catch (error) {
-          rows.push({ variant: kind, metric: 'end to end', value: Number.NaN, unit: 'events/s', note: `skipped: ${(error as Error).message}` });
-          continue;
-        }
-        const e2eNamespace = `${namespace}${kind === 'pglite' ? 'l' : 'p'}`;
-        await writeEvents(from, { count, aggregates: 500 });
-        const e2ePublisher = createNatsPublisher({ url: natsUrl, namespace: e2eNamespace, domain: 'shelf', logger });
-        cleanups.push(() => e2ePublisher.close());
-        let done = 0;
-        const e2eConsumer = createEventConsumer({
-          db: to, subscription: 'bench', logger,
-          handlers: [on(itemAdded, async (event, { tx }) => {
-            await tx.query('insert into shelf (item, n, event_id) values ($1, $2, $3)', [event.data.item, event.data.n, event.id]);
-          })],
-        });
-        const e2eSubscriber = createNatsSubscriber({ url: natsUrl, namespace: e2eNamespace, subscription: 'bench', domains: ['shelf'], logger, maxAttempts: 5 });
-        await e2eSubscriber.start(async (event, attempt) => {
-          const outcome = await e2eConsumer.deliver(event, attempt);
-          if (outcome.kind === 'done') done += 1;
-          return outcome;
-        });
-        await sleep(500);
-        t0 = performance.now();
-        const e2eRelay = startOutboxRelay({ db: from, publisher: e2ePublisher, logger }, { batchSize: 100, pollIntervalMs: 1 });
-        await until(() => done >= count);
-        const e2eRate = count / ((performance.now() - t0) / 1_000);
-        await e2eRelay.stop();
-        await e2eSubscriber.stop();
-        rows.push({ variant: kind === 'pglite' ? 'PGlite (embedded)' : 'PostgreSQL', metric: 'end to end', value: e2eRate, unit: 'events/s', note: 'outbox to handled' });
-      }
+      for (const kind of ['pglite', 'postgres'] as const) rows.push(await endToEnd(kind, `${namespace}${kind === 'pglite' ? 'l' : 'p'}e`, cleanups));
       return rows;
     } finally {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
-      for await (const stream of jsm.streams.names()) {
-        if (stream.startsWith(namespace)) await jsm.streams.delete(stream).catch(() => false);
+      for await (const stream of nats.jsm.streams.names()) {
+        if (stream.startsWith(namespace)) await nats.jsm.streams.delete(stream).catch(() => false);
       }
       await nc.close();
     }

@@ -23,11 +23,17 @@ after(() => db.close());
 
 async function setup({ failFor = new Set<string>(), maxAttempts = 3 } = {}) {
   tests += 1;
+  // Counts the consumer's transactions, to see deliveries share them.
+  const transactions = { count: 0 };
+  const counted: Database = { ...db, transaction: (work, options) => {
+    transactions.count += 1;
+    return db.transaction(work, options);
+  } };
   const table = `shelf_${tests}`;
   const subscription = `shelf-keeper-${tests}`;
   await db.exec(`create table ${table} (item text not null, event_id text primary key, kind text not null, seq bigserial)`);
   const consumer = createEventConsumer({
-    db, subscription, logger: createSilentLogger(), maxAttempts, retryBaseMs: 10, retryMaxMs: 20,
+    db: counted, subscription, logger: createSilentLogger(), maxAttempts, retryBaseMs: 10, retryMaxMs: 20,
     handlers: [
       on(itemAdded, async (event, { tx }) => {
         await tx.query(`insert into ${table} (item, event_id, kind) values ($1, $2, $3)`, [event.data.item, event.id, 'added']);
@@ -43,7 +49,7 @@ async function setup({ failFor = new Set<string>(), maxAttempts = 3 } = {}) {
     ? outbox.add(tx, itemRemoved, { aggregateId, data: { item: aggregateId } })
     : outbox.add(tx, itemAdded, { aggregateId, data: { item: aggregateId, n: 1 } }));
   const applied = async () => (await db.query<{ event_id: string; kind: string }>(`select event_id, kind from ${table} order by seq`)).rows;
-  return { db, consumer, write, applied, subscription };
+  return { db, consumer, write, applied, subscription, transactions };
 }
 
 async function deliverUntilSettled(consumer: EventConsumer, event: CloudEvent, maxAttempts: number) {
@@ -138,5 +144,26 @@ void describe('the event consumer', () => {
     const newer = { ...event, id: 'newer-1', dataschema: 'urn:baton:event:item.added:2' };
     assert.equal((await consumer.deliver(newer, 1)).kind, 'dead');
   });
-});
 
+  void test('deliveries that arrive together share one transaction; a failing one rolls back alone and the others commit', async () => {
+    const failFor = new Set(['sieve']);
+    const { consumer, write, applied, transactions } = await setup({ failFor, maxAttempts: 5 });
+    const items = ['cup', 'bowl', 'sieve', 'plate', 'jug'];
+    const created: CloudEvent[] = [];
+    for (const item of items) created.push(await write(item));
+    const cupRemoved = await write('cup', true);
+    const before = transactions.count;
+    // One burst, as a transport hands over a pull: the cup's removal comes with its creation.
+    const outcomes = await Promise.all([...created, cupRemoved].map((event) => consumer.deliver(event, 1)));
+    assert.deepEqual(outcomes.map((o) => o.kind), ['done', 'done', 'retry', 'done', 'done', 'done']);
+    assert.equal(transactions.count - before, 2, 'the five aggregates in one transaction; the cup\'s second event in the next, after its first');
+    assert.deepEqual((await applied()).map((row) => row.event_id), [created[0]!.id, created[1]!.id, created[3]!.id, created[4]!.id, cupRemoved.id],
+      'the sieve\'s insert was rolled back to its savepoint; the others of its batch committed');
+
+    // Its claim was taken back with it: a redelivery applies it, once.
+    failFor.clear();
+    assert.deepEqual(await consumer.deliver(created[2]!, 2), { kind: 'done' });
+    assert.deepEqual(await consumer.deliver(created[2]!, 3), { kind: 'done' });
+    assert.equal((await applied()).filter((row) => row.event_id === created[2]!.id).length, 1);
+  });
+});

@@ -17,23 +17,32 @@ interface Recorder extends EventPublisher {
   maxInFlight: number;
   /** Positions handed to two publishes that overlapped in time. */
   overlapping: number[];
+  /** Aggregates that had two events out at once. */
+  aggregatesTwiceInFlight: string[];
 }
 
-function createRecorder({ failOnce = new Set<string>(), delayMs = 0 } = {}): Recorder {
+function createRecorder({ failOnce = new Set<string>(), delayMs = 0, kind = 'feed' as EventPublisher['kind'] } = {}): Recorder {
   const inFlight = new Set<number>();
+  const aggregatesInFlight = new Set<string>();
   const recorder: Recorder = {
-    kind: 'feed',
+    kind,
     published: [],
     maxInFlight: 0,
     overlapping: [],
+    aggregatesTwiceInFlight: [],
     async publish(records) {
       for (const r of records) {
         if (inFlight.has(r.position)) recorder.overlapping.push(r.position);
+        if (aggregatesInFlight.has(r.event.subject)) recorder.aggregatesTwiceInFlight.push(r.event.subject);
         inFlight.add(r.position);
+        aggregatesInFlight.add(r.event.subject);
       }
       recorder.maxInFlight = Math.max(recorder.maxInFlight, inFlight.size);
       if (delayMs > 0) await sleep(delayMs);
-      for (const r of records) inFlight.delete(r.position);
+      for (const r of records) {
+        inFlight.delete(r.position);
+        aggregatesInFlight.delete(r.event.subject);
+      }
       return records.map((r) => {
         if (failOnce.delete(r.event.id)) return { ok: false as const, error: new Error('broker said no') };
         recorder.published.push(r);
@@ -96,6 +105,25 @@ for (const [engine, open] of engines) {
       await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
       assert.equal(recorder.published.length, 120);
       assert.deepEqual(new Set(recorder.published.map((r) => r.event.id)), new Set(written.map((e) => e.id)));
+      for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
+        assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
+      }
+    });
+
+    void test('to a broker it has two batches out at once, never the same row or two events of one aggregate', async (t) => {
+      const opened = await open(t);
+      if (opened === undefined) return;
+      const { db } = opened;
+      await migrateMessaging(db);
+      await writeEvents(db, { count: 200, aggregates: 50 });
+      const recorder = createRecorder({ kind: 'nats', delayMs: 30 });
+      const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 20, pollIntervalMs: 10 });
+      addCleanup(t, () => relay.stop());
+      await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
+      assert.equal(recorder.published.length, 200);
+      assert.ok(recorder.maxInFlight > 20, `a second batch went out while the first was unanswered (at most ${recorder.maxInFlight} at once)`);
+      assert.deepEqual(recorder.overlapping, []);
+      assert.deepEqual(recorder.aggregatesTwiceInFlight, [], 'an aggregate\'s next event waits until its previous one is answered');
       for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
         assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
       }

@@ -16,6 +16,13 @@ export interface OutboxRelayOptions {
   /** The longest the relay waits after failed passes (it doubles up to this from `pollIntervalMs`). */
   maxBackoffMs?: number;
   onPublished?: (count: number) => void;
+  /** On PGlite, how many events to publish between two refreshes of the outbox's planner statistics. */
+  analyzeEveryEvents?: number;
+  /**
+   * Batches in flight at once: the next is claimed while the broker acks the last, so the
+   * database's work overlaps the broker's. One for the HTTP feed, whose batches are its order.
+   */
+  batchesInFlight?: number;
 }
 
 export interface OutboxRelay {
@@ -28,8 +35,9 @@ export interface OutboxRelay {
 
 type Row = { position: string | number; event: CloudEvent | string };
 
-// The first unsent event of each aggregate, oldest first. Taking only the first keeps an
-// aggregate's events in order even when a publish fails half-way: its later events wait.
+// The first unsent event of each aggregate, oldest first, but for those another batch of this
+// relay holds ($2). Taking only the first keeps an aggregate's events in order even when a
+// publish fails half-way: its later events wait, as they do behind one still in flight.
 // On PostgreSQL `for update skip locked` lets two replicas relay at once without ever taking
 // the same rows; the guard still sees another replica's locked rows as unsent, so neither can
 // publish an aggregate's second event while the first is in flight elsewhere.
@@ -38,6 +46,7 @@ const claimSql = (lock: boolean) => `
   where o.sent_at is null
     and not exists (select 1 from baton_outbox p
                     where p.aggregate_id = o.aggregate_id and p.sent_at is null and p.position < o.position)
+    and o.position <> all($2::bigint[])
   order by o.position
   limit $1${lock ? ' for update of o skip locked' : ''}`;
 
@@ -58,20 +67,45 @@ const claimSql = (lock: boolean) => `
  */
 export function startOutboxRelay(
   { db, publisher, logger, tracer }: { db: Database; publisher: EventPublisher; logger: Logger; tracer?: Tracer | undefined },
-  { batchSize = 100, pollIntervalMs = 250, publishTimeoutMs = 5_000, maxBackoffMs = 5_000, onPublished }: OutboxRelayOptions = {},
+  {
+    batchSize = 100, pollIntervalMs = 250, publishTimeoutMs = 5_000, maxBackoffMs = 5_000, onPublished, analyzeEveryEvents = 1_000,
+    batchesInFlight = publisher.kind === 'feed' ? 1 : 2,
+  }: OutboxRelayOptions = {},
 ): OutboxRelay {
   const stopping = new AbortController();
-  let wakeUp: (() => void) | undefined;
-  let woken = false;
+  const sleepers = new Set<() => void>();
+  let wakes = 0;
   let failures = 0;
+  // Positions claimed by a batch still in flight: on PGlite nothing is locked, so the next claim
+  // must be told. Claims take turns, so two never read the table before either has noted its rows.
+  const inFlight = new Set<number>();
+  let claiming: Promise<unknown> = Promise.resolve();
+  // PGlite runs no autovacuum, so without this its planner keeps the statistics of an empty
+  // outbox and answers the claim with a scan of every unsent row (measured 12.6 ms against 5 ms
+  // per batch of 100 with 3,000 waiting). Analyzed at the first pass and then every so often.
+  let publishedSinceAnalyze = db.kind === 'pglite' ? analyzeEveryEvents : 0;
 
   async function publishBatch(tx: Queryable): Promise<{ claimed: number; failed: number }> {
-    const { rows } = await tx.query<Row>(claimSql(db.kind === 'postgres'), [batchSize], { signal: stopping.signal });
-    if (rows.length === 0) return { claimed: 0, failed: 0 };
-    const records: OutboxRecord[] = rows.map((row) => ({
-      position: Number(row.position),
-      event: typeof row.event === 'string' ? JSON.parse(row.event) as CloudEvent : row.event,
+    if (db.kind === 'pglite' && publishedSinceAnalyze >= analyzeEveryEvents) {
+      publishedSinceAnalyze = 0;
+      await tx.exec('analyze baton_outbox', { signal: stopping.signal });
+    }
+    const claim = claiming.then(() => tx.query<Row>(claimSql(db.kind === 'postgres'), [batchSize, [...inFlight]], { signal: stopping.signal }));
+    const noted = claim.then(({ rows }) => rows.map((row) => {
+      const position = Number(row.position);
+      inFlight.add(position);
+      return { position, event: typeof row.event === 'string' ? JSON.parse(row.event) as CloudEvent : row.event };
     }));
+    claiming = noted.catch(() => {});
+    const records: OutboxRecord[] = await noted;
+    try {
+      return records.length === 0 ? { claimed: 0, failed: 0 } : await publishClaimed(tx, records);
+    } finally {
+      for (const record of records) inFlight.delete(record.position);
+    }
+  }
+
+  async function publishClaimed(tx: Queryable, records: OutboxRecord[]): Promise<{ claimed: number; failed: number }> {
     const signal = AbortSignal.any([stopping.signal, AbortSignal.timeout(publishTimeoutMs)]);
     const spans = startPublishSpans(tracer, messagingSystemOf[publisher.kind], records.map((record) => record.event));
     let results: Awaited<ReturnType<EventPublisher['publish']>>;
@@ -96,21 +130,23 @@ export function startOutboxRelay(
     if (failed.length > 0) {
       logger.warn({ failed: failed.length, sent: sent.length, err: failed[0]?.error }, 'outbox relay: some events were not accepted; they will be sent again');
     }
+    publishedSinceAnalyze += sent.length;
     onPublished?.(sent.length);
-    return { claimed: rows.length, failed: failed.length };
+    return { claimed: records.length, failed: failed.length };
   }
 
-  // One pass at a time in this process (the loop and a drain may overlap): two passes could
-  // otherwise claim the same rows on PGlite, where nothing is locked.
-  let exclusive: Promise<unknown> = Promise.resolve();
+  // On PostgreSQL each batch is a transaction of its own; one in flight holds its rows' locks.
+  const passes = new Set<Promise<unknown>>();
   function pass(): Promise<{ claimed: number; failed: number }> {
-    const run = exclusive.then(() => (db.kind === 'postgres' ? db.transaction((tx) => publishBatch(tx)) : publishBatch(db)));
-    exclusive = run.catch(() => {});
+    const run = db.kind === 'postgres' ? db.transaction((tx) => publishBatch(tx)) : publishBatch(db);
+    passes.add(run);
+    void run.catch(() => {}).finally(() => passes.delete(run));
     return run;
   }
 
   async function loop(): Promise<void> {
     while (!stopping.signal.aborted) {
+      const wakesBefore = wakes;
       let result = { claimed: 0, failed: 0 };
       try {
         result = await pass();
@@ -122,41 +158,45 @@ export function startOutboxRelay(
       }
       // A full batch with no failure: more is probably waiting, so go on at once.
       if (failures === 0 && result.claimed === batchSize) continue;
+      // Woken since this pass began: an event was committed after it looked, so look again.
+      if (failures === 0 && wakes !== wakesBefore) continue;
       const delayMs = failures === 0 ? pollIntervalMs : Math.min(maxBackoffMs, pollIntervalMs * 2 ** failures);
       await idle(delayMs);
     }
   }
 
   async function idle(ms: number): Promise<void> {
-    if (woken && failures === 0) {
-      woken = false;
-      return;
-    }
     const wake = new AbortController();
-    wakeUp = () => wake.abort();
+    const wakeUp = () => wake.abort();
+    sleepers.add(wakeUp);
     try {
       await sleep(ms, undefined, { signal: AbortSignal.any([stopping.signal, wake.signal]) });
     } catch {
       // Woken early or stopping: either way the loop looks again.
     } finally {
-      wakeUp = undefined;
-      woken = false;
+      sleepers.delete(wakeUp);
     }
   }
 
-  const running = loop();
+  // Each loop runs one batch at a time; with two, one claims while the other's batch is out.
+  const running = Promise.all(Array.from({ length: Math.max(1, batchesInFlight) }, () => loop()));
 
   return {
     wake() {
-      woken = true;
-      wakeUp?.();
+      wakes += 1;
+      for (const wakeUp of sleepers) wakeUp();
     },
     async drain() {
       let total = 0;
       for (;;) {
         const { claimed, failed } = await pass();
         total += claimed - failed;
-        if (claimed === 0 || failed > 0) return total;
+        if (failed > 0) return total;
+        if (claimed === 0) {
+          // Nothing left to claim; what the loops still have out may yet fail and come back.
+          if (passes.size === 0) return total;
+          await Promise.allSettled([...passes]);
+        }
       }
     },
     async stop() {
