@@ -1,8 +1,9 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSuiteScope } from '@baton/kit/testing';
-import { createShopClient } from './shop-client.ts';
+import { createSuiteScope, metricValue, parseMetrics } from '@baton/kit/testing';
+import { createShopClient, type Answer } from './shop-client.ts';
 import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
 
 const adminToken = 'e2e-admin-token-0123456789';
@@ -46,8 +47,9 @@ describe('the gateway guards the shop', () => {
 });
 
 // This stack also runs orders on its HTTP setting (UPSTREAM_PROTOCOL=http), where shop.test.ts
-// runs the default, gRPC: both ways of calling users and inventory are tested end to end.
-describe('tokens expire and keys rotate without a restart; orders on HTTP', () => {
+// runs the default, gRPC: both ways of calling users and inventory are tested end to end. Over
+// HTTP, inventory's fault injection reaches checkout, so the slow-inventory test lives here.
+describe('tokens expire and keys rotate without a restart; orders on HTTP; a slow inventory', () => {
   const suite = createSuiteScope();
   let shop: ShopStack;
   let api: ReturnType<typeof createShopClient>;
@@ -56,7 +58,12 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP', () =
     shop = await startShop(suite, {
       gateway: { TOKEN_CLOCK_TOLERANCE_SECONDS: '0' },
       users: { TOKEN_TTL_SECONDS: '4', ADMIN_TOKEN: adminToken, PASSWORD_SCRYPT_LOG2_N: '14' },
-      orders: { UPSTREAM_PROTOCOL: 'http' },
+      // Inventory gives each request at most 1 s, and orders gives one call to it (all of its
+      // attempts) up to 6 s of checkout's 8: each attempt ends at inventory's own deadline, well
+      // before any deadline further up, so the hop that runs out is inventory, and no race of a
+      // few milliseconds between the hops' deadlines decides what the test reads.
+      inventory: { ADMIN_TOKEN: adminToken, REQUEST_DEADLINE_MS: '1000' },
+      orders: { UPSTREAM_PROTOCOL: 'http', UPSTREAM_TIMEOUT_MS: '6000' },
     });
     api = createShopClient(shop.gateway);
   });
@@ -75,6 +82,45 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP', () =
     assert.equal(await api.available('MUG-STONEWARE'), before);
     // Over HTTP: inventory's gRPC server saw no reservation at all.
     assert.equal(await rpcCount(shop, 'inventory', 'baton.inventory.v1.InventoryService', 'CreateReservation'), 0);
+  });
+
+  test('inventory made slow until its deadline runs out: checkout is a 504 problem naming inventory, and the logs and metrics of orders and the gateway say so', async () => {
+    const buyer = await api.signUp('Slow');
+    const faults = (method: string, body?: unknown) => fetch(new URL('/admin/faults', shop.stack.url('inventory')), {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const before = await api.available('TEA-CHAMOMILE-50G');
+    assert.equal((await faults('PUT', { rules: [{ route: '/v1/reservations', method: 'POST', percent: 100, latencyMs: 60_000 }] })).status, 200);
+    let answer: Answer<{ code: string; hop?: string; request_id: string }>;
+    try {
+      answer = await api.call('POST', '/api/v1/orders', {
+        token: buyer.token, body: { items: [{ sku: 'TEA-CHAMOMILE-50G', quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() },
+      });
+    } finally {
+      assert.equal((await faults('DELETE')).status, 200);
+    }
+    assert.equal(answer.status, 504, JSON.stringify(answer.body));
+    assert.match(answer.contentType, /application\/problem\+json/);
+    assert.equal(answer.body.code, 'deadline_exceeded');
+    assert.equal(answer.body.hop, 'inventory', 'the problem names the hop that ran out');
+
+    // One request id runs through the gateway, orders and inventory: each wrote a line for it.
+    for (const service of ['gateway', 'orders', 'inventory'] as const) {
+      const line = shop.stack.lastLines(service).find((l) => l.record?.request_id === answer.body.request_id && l.record.code === 'deadline_exceeded');
+      assert.ok(line, `${service} logged the expired request`);
+      assert.equal(line.record?.hop, 'inventory', `${service}'s log line names the hop: ${line.text}`);
+    }
+    for (const service of ['gateway', 'orders'] as const) {
+      const metrics = parseMetrics(await (await fetch(new URL('/metrics', shop.stack.url(service)))).text());
+      assert.ok(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: 'inventory' }) >= 1, `${service} counted it against inventory`);
+      assert.equal(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: service }), 0, `${service} did not count it as its own`);
+    }
+    assert.equal(await api.available('TEA-CHAMOMILE-50G'), before, 'nothing was reserved');
+    // With the fault gone, checkout works again (a new buyer: this stack's tokens live 4 s).
+    const next = await api.signUp('Quick');
+    assert.equal((await api.order(next.token, [{ sku: 'TEA-CHAMOMILE-50G', quantity: 1 }])).status, 201);
   });
 
   test('an expired token gets 401', async () => {

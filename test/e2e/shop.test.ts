@@ -5,6 +5,17 @@ import { createSuiteScope } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
 import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
 
+interface PlacedOrder {
+  id: string;
+  status: string;
+  items: Array<{ sku: string; quantity: number; priceCents: number }>;
+  totalCents: number;
+  currency: string;
+  createdAt: string;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 // The shop end to end: five real processes, every request through the gateway, and orders
 // calling users and inventory over gRPC (its default).
 describe('the shop, through the gateway', () => {
@@ -30,18 +41,28 @@ describe('the shop, through the gateway', () => {
     assert.ok(page.body.nextCursor);
 
     const before = await api.available('COFFEE-1KG');
+    const sentAt = Date.now();
     const placed = await api.order(ada.token, [{ sku: 'COFFEE-1KG', quantity: 2 }, { sku: 'MUG-STONEWARE', quantity: 1 }]);
+    const answeredAt = Date.now();
     assert.equal(placed.status, 201, JSON.stringify(placed.body));
-    assert.equal(placed.body.status, 'confirmed');
-    assert.equal(placed.body.totalCents, 2 * 2490 + 1450);
+    // The whole answer, as the API promises it: nothing missing, nothing more.
+    const order = placed.body as unknown as PlacedOrder;
+    assert.deepEqual(Object.keys(order).sort(), ['createdAt', 'currency', 'id', 'items', 'status', 'totalCents']);
+    assert.match(order.id, uuidPattern);
+    assert.equal(order.status, 'confirmed');
+    assert.deepEqual(order.items, [{ sku: 'COFFEE-1KG', quantity: 2, priceCents: 2490 }, { sku: 'MUG-STONEWARE', quantity: 1, priceCents: 1450 }]);
+    assert.equal(order.totalCents, 2 * 2490 + 1450);
+    assert.equal(order.currency, 'EUR');
+    assert.equal(new Date(order.createdAt).toISOString(), order.createdAt, 'createdAt is an ISO 8601 UTC timestamp');
+    assert.ok(Date.parse(order.createdAt) >= sentAt - 1_000 && Date.parse(order.createdAt) <= answeredAt + 1_000, `created while the request ran: ${order.createdAt}`);
     assert.equal(await api.available('COFFEE-1KG'), before - 2);
     // Orders talked to users and inventory over gRPC, its default: their gRPC servers counted it.
     assert.ok(await rpcCount(shop, 'inventory', 'baton.inventory.v1.InventoryService', 'CreateReservation') >= 1);
     assert.ok(await rpcCount(shop, 'users', 'baton.users.v1.UsersService', 'GetUser') >= 1);
 
-    const read = await api.call<{ id: string }>('GET', `/api/v1/orders/${placed.body.id}`, { token: ada.token });
+    const read = await api.call<PlacedOrder>('GET', `/api/v1/orders/${placed.body.id}`, { token: ada.token });
     assert.equal(read.status, 200);
-    assert.equal(read.body.id, placed.body.id);
+    assert.deepEqual(read.body, order, 'read back, the order is what the checkout answered');
     const mine = await api.call<{ items: Array<{ id: string }> }>('GET', '/api/v1/orders', { token: ada.token });
     assert.deepEqual(mine.body.items.map((o) => o.id), [placed.body.id]);
 
@@ -49,6 +70,28 @@ describe('the shop, through the gateway', () => {
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
     assert.equal(await api.available('COFFEE-1KG'), before);
+
+    // Two more orders, and Ada's list read two at a time: following nextCursor gives every
+    // order once, newest first, and the last page says there is no next one.
+    const more = [];
+    for (const sku of ['TEA-EARLGREY-100G', 'MUG-TRAVEL']) {
+      const another = await api.order(ada.token, [{ sku, quantity: 1 }]);
+      assert.equal(another.status, 201, JSON.stringify(another.body));
+      more.push(another.body as unknown as PlacedOrder);
+    }
+    const newestFirst = [order, ...more]
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
+      .map((o) => o.id);
+    type OrderPage = { items: PlacedOrder[]; nextCursor: string | null };
+    const first = await api.call<OrderPage>('GET', '/api/v1/orders?limit=2', { token: ada.token });
+    assert.equal(first.status, 200);
+    assert.equal(first.body.items.length, 2);
+    assert.equal(typeof first.body.nextCursor, 'string');
+    const second = await api.call<OrderPage>('GET', `/api/v1/orders?limit=2&cursor=${encodeURIComponent(first.body.nextCursor ?? '')}`, { token: ada.token });
+    assert.equal(second.status, 200);
+    assert.equal(second.body.nextCursor, null);
+    assert.deepEqual([...first.body.items, ...second.body.items].map((o) => o.id), newestFirst);
+    assert.equal(second.body.items.find((o) => o.id === order.id)?.status, 'cancelled', 'a page shows each order as it is now');
   });
 
   test('50 concurrent orders for the last 10 units: exactly 10 succeed, the rest get 409, stock ends at 0', async () => {
@@ -146,6 +189,36 @@ describe('the shop, through the gateway', () => {
     assert.equal(status, 201);
     assert.equal(shop.stack.status('gateway').pid, gatewayPid, 'the gateway was not restarted');
     assert.equal(shop.stack.status('orders').pid, ordersPid, 'orders was not restarted');
+  });
+
+  test('the services\' internal routes are not reachable through the gateway: 404 problems from the gateway itself', async () => {
+    const buyer = await api.signUp('Mallory');
+    const internal: Array<{ service: 'users' | 'inventory' | 'orders' | 'notifications'; path: string }> = [
+      { service: 'users', path: '/events/v1/feed' },
+      { service: 'orders', path: '/events/v1/feed' },
+      { service: 'users', path: `/v1/users/${buyer.userId}` },
+      { service: 'users', path: '/v1/users/me' },
+      { service: 'users', path: '/.well-known/jwks.json' },
+      { service: 'inventory', path: '/v1/products/COFFEE-1KG' },
+      { service: 'orders', path: '/v1/orders' },
+      { service: 'notifications', path: '/v1/notifications' },
+    ];
+    for (const { service, path } of internal) {
+      // The route is real on the service that owns it...
+      const direct = await fetch(new URL(path, shop.stack.url(service)), { headers: { authorization: `Bearer ${buyer.token}` } });
+      await direct.body?.cancel();
+      assert.equal(direct.status, 200, `${service} serves ${path}`);
+      // ...and the gateway does not route it, whoever asks.
+      const through = await api.call<{ code: string; detail: string }>('GET', path, { token: buyer.token });
+      assert.equal(through.status, 404, `${path} through the gateway`);
+      assert.match(through.contentType, /application\/problem\+json/);
+      assert.equal(through.body.code, 'not_found');
+      assert.equal(through.body.detail, `no route for GET ${path}`, 'the gateway answered, not a service behind it');
+    }
+    // A product's SKU cannot climb out of its route either: it is validated, then encoded.
+    const climbing = await api.call('GET', '/api/v1/products/..%2F..%2Fevents%2Fv1%2Ffeed');
+    assert.ok(climbing.status >= 400 && climbing.status < 500, `answered ${climbing.status}`);
+    assert.match(climbing.contentType, /application\/problem\+json/);
   });
 
   test('the API documents itself: OpenAPI 3.1 with every public route, and a browsable page', async () => {

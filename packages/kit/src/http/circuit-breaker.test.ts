@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { Code } from '../errors/index.ts';
+import { createCapturedLogger } from '../testing/index.ts';
 import type { HttpClientEvent } from './events.ts';
 import { createHttpClient } from './http-client.ts';
 import { type Upstream, sendJson, startUpstream } from './upstream-fixture.ts';
@@ -14,14 +15,16 @@ before(async () => {
 });
 after(() => upstream.close());
 
-void test('the instance\'s breaker opens after N failures, refuses without touching the network, and a probe closes it', async () => {
+void test('the instance\'s breaker opens after N failures, refuses without touching the network, and a probe closes it; every change is logged', async () => {
   const events: HttpClientEvent[] = [];
+  const log = createCapturedLogger();
   const client = createHttpClient({
     name: 'flaky',
     urls: [upstream.url],
     retry: { maxAttempts: 1 },
     breaker: { consecutiveFailures: 3, openDurationMs: 200 },
     onEvent: (event) => events.push(event),
+    logger: log.logger,
   });
   const call = () => client.request({ method: 'GET', path: '/thing', signal: AbortSignal.timeout(2_000) });
   try {
@@ -40,6 +43,13 @@ void test('the instance\'s breaker opens after N failures, refuses without touch
     assert.equal(client.stats().instances[0]?.breaker, 'closed');
     const transitions = events.flatMap((event) => (event.type === 'breaker_state' ? [`${event.from}->${event.to}`] : []));
     assert.deepEqual(transitions, ['closed->open', 'open->half_open', 'half_open->closed']);
+    // An operator reads the same three changes in the log, each naming the upstream, the instance and the states.
+    const logged = log.lines.filter((line) => line.upstream === 'flaky').map(({ level, msg, instance, from, to }) => ({ level, msg, instance, from, to }));
+    assert.deepEqual(logged, [
+      { level: 'warn', msg: 'circuit opened', instance: upstream.url, from: 'closed', to: 'open' },
+      { level: 'info', msg: 'circuit half-open; letting a probe through', instance: upstream.url, from: 'open', to: 'half_open' },
+      { level: 'info', msg: 'circuit closed', instance: upstream.url, from: 'half_open', to: 'closed' },
+    ]);
   } finally {
     await client.close();
   }

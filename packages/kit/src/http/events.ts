@@ -36,5 +36,6 @@ export type HttpClientEventType = HttpClientEvent['type'];
 
 /** The least of a logger the client needs; a pino logger fits. */
 export interface HttpClientLogger {
+  info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
 }

@@ -1,6 +1,7 @@
 import type { ResponseHeaders } from './response.ts';
 import { Code, KitError, codeFromHttpStatus, isCode, problemContentType } from '../errors/index.ts';
 import { markRetriesExhausted, retriesExhaustedDetail } from '../resilience/index.ts';
+import { hopDetailsOf } from './deadline-hop.ts';
 import { carriesNoRetry } from './no-retry.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { UpstreamError } from './upstream-error.ts';
@@ -43,7 +44,8 @@ export interface ErrorResponse {
  * Turns an upstream's non-2xx answer into the KitError its caller sees, using only the kit's
  * table (`codeFromHttpStatus`) and what a Baton problem document declares caller-safe:
  * - a problem with a valid `code` keeps that code, its `detail` (the upstream's caller-safe
- *   message) and its `reason`; its other members stay in the cause, for the log;
+ *   message) and its `reason`, and an expired deadline its `hop` (see `hopDetailsOf`); its
+ *   other members stay in the cause, for the log;
  * - anything else gets the code of its status and a generic message;
  * - `Retry-After` becomes `retryAfterSeconds`;
  * - `x-baton-no-retry: 1` (or `retries_exhausted` in the problem) marks it retries-exhausted,
@@ -61,6 +63,7 @@ export function errorFromResponse({ upstream, instance, status, headers, problem
     cause,
     reason: declared?.reason,
     retryAfterSeconds,
+    details: declared === undefined ? undefined : hopDetailsOf(code, problem),
   });
   const exhausted = carriesNoRetry(headers) || (declared !== undefined && declared.exhausted);
   return exhausted ? markRetriesExhausted(error) : error;

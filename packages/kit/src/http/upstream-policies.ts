@@ -6,6 +6,7 @@ import {
 import { ATTR_BATON_ERROR_CODE, ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
 import { recordCallEvent } from './attempt-span.ts';
 import { createPowerOfTwoChoices } from './balancer.ts';
+import { logBreakerChange } from './breaker-log.ts';
 import { discoveryFrom } from './discovery-from.ts';
 import { createEndpointSet, type BalancedEndpoint, type EndpointSet } from './endpoint-set.ts';
 import type { HttpClientEvent, HttpClientLogger } from './events.ts';
@@ -44,7 +45,8 @@ export interface UpstreamPolicies<Endpoint extends BalancedEndpoint> {
  * The policies an outbound client keeps per upstream, the same for HTTP and gRPC: discovery
  * and one endpoint (with its breaker) per instance, outlier ejection, the retry budget, the
  * bulkhead and the retry policy, with their events reported once, as metrics' events, log lines
- * and span events. The clients differ only in how one attempt goes on the wire.
+ * (every breaker state change among them) and span events. The clients differ only in how one
+ * attempt goes on the wire.
  *
  * @example
  * const policies = createUpstreamPolicies({ ...options, clock, logger, onEvent, createEndpoint: (instance, basics) => createEndpoint(instance, { ...basics, connections }) });
@@ -58,7 +60,7 @@ export function createUpstreamPolicies<Endpoint extends BalancedEndpoint>(option
     breaker: options.breaker ?? {},
     clock,
     onBreakerStateChange(instance, from, to) {
-      if (to === 'open') logger?.warn({ upstream: name, instance }, 'circuit opened');
+      logBreakerChange(logger, name, instance, from, to);
       onEvent?.({ type: 'breaker_state', upstream: name, instance, from, to });
     },
   };

@@ -5,6 +5,7 @@ import { ErrorDetailSchema } from '@baton/contracts/kit/v1';
 import { Code, KitError, codeFromGrpcStatus, grpcStatusOf } from '../errors/index.ts';
 import { UpstreamError } from '../http/upstream-error.ts';
 import { callerMessageOf } from '../http/response-error.ts';
+import { hopDetailsOf } from '../http/deadline-hop.ts';
 import { noRetryHeader } from '../http/no-retry.ts';
 import { isRetriesExhausted, markRetriesExhausted, retriesExhaustedDetail } from '../resilience/index.ts';
 
@@ -53,9 +54,10 @@ export function kitErrorFromHandler(thrown: unknown): KitError {
  * The KitError a caller sees for a gRPC error from an upstream, using only the kit's table and
  * what a Baton server declares caller-safe:
  * - the status's code, always (the table is one to one);
- * - with a `baton.kit.v1.ErrorDetail` (a Baton server said it): its message and reason, and
- *   its retry-after; its details and field violations stay in the cause, for the log and for
- *   a caller that knows what to copy (orders copies `unavailable` of an out-of-stock answer);
+ * - with a `baton.kit.v1.ErrorDetail` (a Baton server said it): its message and reason, its
+ *   retry-after, and an expired deadline's `hop` (see `hopDetailsOf`); its other details and
+ *   field violations stay in the cause, for the log and for a caller that knows what to copy
+ *   (orders copies `unavailable` of an out-of-stock answer);
  * - without one (a proxy, a foreign server, the transport): a generic message for the code;
  * - `x-baton-no-retry: 1` or `retries_exhausted` marks it retries-exhausted.
  *
@@ -77,6 +79,7 @@ export function kitErrorFromConnect(error: ConnectError, upstream: string, insta
     cause,
     reason,
     retryAfterSeconds: detail !== undefined && detail.retryAfterSeconds > 0 ? detail.retryAfterSeconds : undefined,
+    details: hopDetailsOf(code, received),
   });
   const exhausted = error.metadata.get(noRetryHeader) === '1' || detail?.details?.[retriesExhaustedDetail] === true;
   return exhausted ? markRetriesExhausted(kitError) : kitError;

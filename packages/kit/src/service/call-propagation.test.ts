@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { timeoutHeader } from '../resilience/index.ts';
-import { addCleanup, createSilentLogger, createTempDir, metricValue, parseMetrics, type CleanupScope } from '../testing/index.ts';
+import { addCleanup, createCapturedLogger, createSilentLogger, createTempDir, metricValue, parseMetrics, type CleanupScope } from '../testing/index.ts';
+import type { Logger } from '../telemetry/index.ts';
 import { signalOf, startService, type ServiceDefinition } from './index.ts';
 
 // A service calling an upstream through the kit, as checkout calls inventory: what the caller
@@ -29,7 +31,7 @@ async function startUpstream(t: CleanupScope, handle: (req: IncomingMessage, res
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, hits: () => hits };
 }
 
-async function startCaller(t: CleanupScope, upstreamUrl: string) {
+async function startCaller(t: CleanupScope, upstreamUrl: string, logger: Logger = createSilentLogger('caller')) {
   const definition: ServiceDefinition<z.output<typeof configSchema>> = {
     name: 'caller',
     migrationsDir: fileURLToPath(new URL('./fixtures/migrations/', import.meta.url)),
@@ -39,7 +41,28 @@ async function startCaller(t: CleanupScope, upstreamUrl: string) {
     },
   };
   const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t) });
-  const service = await startService(definition, config, { logger: createSilentLogger('caller') });
+  const service = await startService(definition, config, { logger });
+  addCleanup(t, () => service.shutdown('test over'));
+  return service;
+}
+
+/** A kit service whose one route has a short deadline of its own and works until its signal fires. */
+async function startLeaf(t: CleanupScope) {
+  const definition: ServiceDefinition<z.output<typeof configSchema>> = {
+    name: 'leaf',
+    migrationsDir: fileURLToPath(new URL('./fixtures/migrations/', import.meta.url)),
+    setup(app) {
+      app.get('/work', { config: { deadlineMs: 200 } }, async function slowWork(request) {
+        const signal = signalOf(request);
+        await sleep(60_000, undefined, { signal }).catch(() => {
+          throw signal.reason;
+        });
+        return {};
+      });
+    },
+  };
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t) });
+  const service = await startService(definition, config, { logger: createSilentLogger('leaf') });
   addCleanup(t, () => service.shutdown('test over'));
   return service;
 }
@@ -89,4 +112,23 @@ test('a failing upstream opens the breaker: calls fail fast without the network,
   const metrics = parseMetrics(await (await fetch(`${caller.url}/metrics`)).text());
   assert.equal(metricValue(metrics, 'baton_client_breaker_state', { upstream: 'upstream', instance: upstream.url }), 2);
   assert.equal(metricValue(metrics, 'baton_client_breaker_transitions_total', { upstream: 'upstream', instance: upstream.url, to: 'open' }), 1);
+});
+
+test('an upstream whose own deadline ran out is the hop named by the caller\'s answer, its log line and its metric', async (t) => {
+  const leaf = await startLeaf(t);
+  const captured = createCapturedLogger({ service: 'caller' });
+  const caller = await startCaller(t, leaf.url, captured.logger);
+  // The caller's budget is ten seconds; the leaf's route allows itself 200 ms.
+  const res = await fetch(`${caller.url}/checkout`);
+  assert.equal(res.status, 504);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  const problem = await res.json() as { code: string; hop: string; request_id: string };
+  assert.equal(problem.code, 'deadline_exceeded');
+  assert.equal(problem.hop, 'leaf', 'the answer names the hop that ran out, not the one that passed it on');
+  const line = captured.lines.find((l) => l.request_id === problem.request_id && l.code === 'deadline_exceeded');
+  assert.ok(line, `a log line of the expired request: ${JSON.stringify(captured.lines)}`);
+  assert.equal(line.hop, 'leaf');
+  const metrics = parseMetrics(await (await fetch(`${caller.url}/metrics`)).text());
+  assert.equal(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: 'leaf' }), 1);
+  assert.equal(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: 'caller' }), 0);
 });

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { createCapturedLogger } from '../testing/index.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installFaultInjection, type FaultInjectionOptions } from './faults.ts';
+import { installInboundDeadline } from './inbound-deadline.ts';
 
 const adminToken = 'a-very-secret-admin-token';
 
@@ -59,6 +61,28 @@ void test('a latency rule delays the answer, and a reset rule drops the connecti
   assert.equal((await fetch(`${base}/v1/other`)).status, 200);
   assert.ok(performance.now() - started >= 140, 'the injected latency was added');
   await assert.rejects(fetch(`${base}/v1/things/1`), TypeError);
+});
+
+void test('injected latency ends at the request\'s deadline, as slow work that listens to its signal: 504 naming the service, no handler', async (t) => {
+  const captured = createCapturedLogger({ service: 'faulty' });
+  const app = Fastify({ loggerInstance: captured.logger as FastifyBaseLogger });
+  installErrorHandling(app);
+  installInboundDeadline(app, { defaultDeadlineMs: 100, service: 'faulty' });
+  installFaultInjection(app, { rules: [{ route: '/v1/other', percent: 100, latencyMs: 60_000 }] });
+  let hits = 0;
+  app.get('/v1/other', async () => {
+    hits += 1;
+    return { ok: true };
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(() => app.close());
+  const res = await fetch(`http://127.0.0.1:${(app.server.address() as { port: number }).port}/v1/other`);
+  assert.equal(res.status, 504);
+  const problem = await res.json() as { code: string; hop: string };
+  assert.deepEqual({ code: problem.code, hop: problem.hop }, { code: 'deadline_exceeded', hop: 'faulty' });
+  assert.equal(hits, 0);
+  // The fault itself answered at the deadline; the safety net for handlers deaf to their signal was not needed.
+  assert.ok(!captured.lines.some((line) => line.msg === 'handler ignored its deadline; answering 504 for it'), JSON.stringify(captured.lines));
 });
 
 void test('the admin endpoint needs the token, validates rules and replaces them at run time', async (t) => {

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { checkAdminToken } from '../auth/admin-token.ts';
 import { Code, KitError, codeFromHttpStatus } from '../errors/index.ts';
+import { signalOf } from './request-signal.ts';
 
 /**
  * One fault to inject: for a share of the requests to a route, add latency, answer with an
@@ -51,16 +52,16 @@ export function installFaultInjection(app: FastifyInstance, { rules = [], adminT
     if (rule === undefined || random() * 100 >= rule.percent) return;
     request.log.warn({ fault: rule }, 'injecting a fault');
     if (rule.latencyMs !== undefined) {
-      // The latency ends early if the caller goes away, like real slow work should.
-      const gone = new AbortController();
-      const onClose = () => gone.abort();
-      reply.raw.once('close', onClose);
+      // The latency ends early at the request's deadline or when the caller goes away, as real
+      // slow work that listens to its signal does: at the deadline the answer is a 504 naming
+      // this service, and for a caller that left the waiting simply stops.
+      const signal = signalOf(request);
       try {
-        await sleep(rule.latencyMs, undefined, { signal: gone.signal });
+        await sleep(rule.latencyMs, undefined, { signal });
       } catch {
+        const reason = KitError.from(signal.reason);
+        if (reason.code === Code.DeadlineExceeded) throw reason;
         return;
-      } finally {
-        reply.raw.off('close', onClose);
       }
     }
     if (rule.reset) {

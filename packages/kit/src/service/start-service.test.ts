@@ -1,9 +1,11 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
+import { Code } from '../errors/index.ts';
+import type { HttpClient } from '../http/index.ts';
 import { durationBucketsSeconds } from '../telemetry/index.ts';
 import {
   addCleanup, createCapturedLogger, createSuiteScope, createTempDir, metricValue, parseMetrics, type CleanupScope, type LogLine,
@@ -68,6 +70,25 @@ async function readProblem(response: Response): Promise<ProblemBody> {
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Sends one GET on a raw socket and resolves with the whole answer once its body has arrived. */
+function rawGet(socket: Socket, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const headerEnd = received.indexOf('\r\n\r\n');
+      if (headerEnd === -1) return;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(received.slice(0, headerEnd))?.[1] ?? 0);
+      if (received.length < headerEnd + 4 + length) return;
+      socket.off('data', onData);
+      resolve(received);
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(`GET ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
+  });
+}
 
 void describe('startService', () => {
   // One service (PGlite, a few seconds to start) serves the tests that only send requests; each
@@ -204,6 +225,46 @@ void describe('startService', () => {
     assert.equal((await draining.json() as { status: string }).status, 'shutting_down');
     assert.deepEqual(await stopping, { clean: true });
     await assert.rejects(fetch(`${base}/readyz`), 'nothing listens after shutdown');
+  });
+
+  void test('shutdown closes an idle keep-alive connection, then runs the closers: the service\'s own, its clients\', its database', async (t) => {
+    const dataDir = await createTempDir(t);
+    const closersRan: string[] = [];
+    let connectionsAtClose: number | undefined;
+    let client: HttpClient | undefined;
+    const withResources: ServiceDefinition<Config> = {
+      ...definition,
+      async setup(app, context) {
+        await definition.setup(app, context);
+        client = context.createHttpClient({ name: 'elsewhere', urls: ['http://127.0.0.1:9'] });
+        context.onClose(async function ownCloser() {
+          connectionsAtClose = await new Promise<number>((resolve, reject) => app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+          closersRan.push('own closer');
+        });
+      },
+    };
+    const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir });
+    const service = await startService(withResources, config, { logger: createCapturedLogger({ service: 'kit-test' }).logger });
+    addCleanup(t, () => service.shutdown('test over'));
+
+    const { port } = new URL(service.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    addCleanup(t, () => socket.destroy());
+    await once(socket, 'connect');
+    const answer = await rawGet(socket, '/ok');
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(answer, /\r\nconnection: *close/i, 'answered before shutdown, the connection is kept alive');
+    // The socket is now idle: open, with no request on it. Only the server can end it here.
+    const ended = once(socket, 'end');
+
+    const result = await service.shutdown('test');
+    // Without closing it, the shutdown would wait out SHUTDOWN_TIMEOUT_MS and cut it: not clean.
+    assert.deepEqual(result, { clean: true });
+    await ended;
+    assert.equal(connectionsAtClose, 0, 'the closers ran after every connection was closed');
+    assert.deepEqual(closersRan, ['own closer']);
+    await assert.rejects(client!.request({ method: 'GET', path: '/', signal: AbortSignal.timeout(1_000) }), { code: Code.Unavailable, reason: 'client_closed' });
+    await assert.rejects(service.db.query('select 1'), 'the database is closed');
   });
 
   void describe('bad input is answered with a 4xx problem, never a 5xx', () => {

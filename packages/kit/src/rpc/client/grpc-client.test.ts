@@ -128,6 +128,20 @@ void describe('the kit gRPC client', () => {
     assert.deepEqual((error.cause as { received?: { unavailable?: unknown } }).received?.unavailable, [{ sku: 'A-1', requested: 2, available: 1 }]);
   });
 
+  void test('an upstream\'s expired deadline keeps the hop it names, so the layers above report where the time ran out', async (t) => {
+    const server = await startFixtureServer((router) => router.service(InventoryService, {
+      getProduct() {
+        throw toConnectError(new KitError(Code.DeadlineExceeded, 'the request ran out of time', { details: { hop: 'inventory' } }));
+      },
+    }));
+    t.after(() => server.close());
+    const client = createGrpcClient({ name: 'inventory', urls: [server.url], retry: fast });
+    t.after(() => client.close());
+    const error = await rejection(client.client(InventoryService).getProduct({ sku: 'A-1' }, {}));
+    assert.equal(error.code, Code.DeadlineExceeded);
+    assert.equal(error.details.hop, 'inventory');
+  });
+
   void test('the caller\'s deadline ends the call with deadline_exceeded, and the server\'s signal fires', async (t) => {
     let serverSaw: unknown;
     const server = await startFixtureServer((router) => router.service(UsersService, {
