@@ -29,7 +29,7 @@ export interface NatsSubscriberOptions {
  * (stream `<namespace>_dead_letters`) with its error in the `Baton-Error` header, then terminated.
  */
 export function createNatsSubscriber({
-  url, namespace, subscription, domains, logger, maxAttempts, ackWaitMs = 30_000, concurrency = 32,
+  url, namespace, subscription, domains, logger, maxAttempts, ackWaitMs = 30_000, concurrency = 16,
 }: NatsSubscriberOptions): EventSubscriber {
   const connection = connectNats({ url, name: `baton-${subscription}-consumer`, logger });
   const names = natsNames(namespace);

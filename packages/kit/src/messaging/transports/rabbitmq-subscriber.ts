@@ -25,7 +25,7 @@ export interface RabbitSubscriberOptions {
  * backstop, for a message whose consumer keeps crashing on it.
  */
 export function createRabbitSubscriber({
-  url, namespace, subscription, domains, logger, maxAttempts, concurrency = 32,
+  url, namespace, subscription, domains, logger, maxAttempts, concurrency = 16,
 }: RabbitSubscriberOptions): EventSubscriber {
   const names = rabbitNames(namespace);
   const lanes = createKeyedLanes(concurrency);
