@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openMemoryPglite, type Database } from '../db/index.ts';
-import { createSilentLogger } from '../testing/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openMemoryPglite, openPostgres, type Database } from '../db/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase } from '../testing/index.ts';
 import { createEventConsumer, on, type EventConsumer } from './consumer.ts';
 import { listDeadLetters, replayAllDeadLetters, replayDeadLetter } from './dead-letters.ts';
 import { createOutbox, migrateMessaging } from './outbox.ts';
@@ -165,5 +166,64 @@ void describe('the event consumer', () => {
     assert.deepEqual(await consumer.deliver(created[2]!, 2), { kind: 'done' });
     assert.deepEqual(await consumer.deliver(created[2]!, 3), { kind: 'done' });
     assert.equal((await applied()).filter((row) => row.event_id === created[2]!.id).length, 1);
+  });
+});
+
+void describe('the event consumer on PostgreSQL', () => {
+  void test('a burst over several open transactions applies every event once, in order per aggregate, with transactions open side by side', async (t) => {
+    const url = await createTestDatabase(t);
+    if (url === undefined) return;
+    const pgDb = openPostgres({ url, applicationName: 'baton-consumer-test' });
+    addCleanup(t, () => pgDb.close());
+    await migrateMessaging(pgDb);
+    // No key on event_id: an event applied twice would show as two rows.
+    await pgDb.exec('create table shelf (item text not null, event_id text not null, kind text not null, at timestamptz not null default clock_timestamp())');
+    const open = new Set<number>();
+    let mostOpen = 0;
+    const counted: Database = { ...pgDb, transaction: async (work, options) => {
+      const id = Math.random();
+      open.add(id);
+      mostOpen = Math.max(mostOpen, open.size);
+      try {
+        return await pgDb.transaction(work, options);
+      } finally {
+        open.delete(id);
+      }
+    } };
+    const consumer = createEventConsumer({
+      db: counted, subscription: 'shelf-keeper', logger: createSilentLogger(), retryBaseMs: 5, retryMaxMs: 10,
+      handlers: [
+        on(itemAdded, async (event, { tx }) => {
+          await tx.query(`insert into shelf (item, event_id, kind) values ($1, $2, 'added')`, [event.data.item, event.id]);
+          await sleep(20); // an email, say
+        }),
+        on(itemRemoved, async (event, { tx }) => {
+          await tx.query(`insert into shelf (item, event_id, kind) values ($1, $2, 'removed')`, [event.data.item, event.id]);
+        }),
+      ],
+    });
+    const outbox = createOutbox({ domain: 'shelf' });
+    const events: CloudEvent[] = [];
+    for (let i = 0; i < 12; i++) {
+      events.push(await pgDb.transaction((tx) => outbox.add(tx, itemAdded, { aggregateId: `pot-${i}`, data: { item: `pot-${i}`, n: i } })));
+      events.push(await pgDb.transaction((tx) => outbox.add(tx, itemRemoved, { aggregateId: `pot-${i}`, data: { item: `pot-${i}` } })));
+    }
+    // Every event at once, each one twice, the removals first: as a broker might after redeliveries.
+    const burst = [...events.filter((e) => e.type === 'item.removed'), ...events, ...events.filter((e) => e.type === 'item.added')];
+    await Promise.all(burst.map(async (event) => {
+      for (let attempt = 1; attempt <= 20; attempt++) {
+        const outcome = await consumer.deliver(event, attempt);
+        if (outcome.kind === 'done') return;
+        assert.equal(outcome.kind, 'retry');
+        await sleep(5);
+      }
+      assert.fail(`${event.subject} #${event.subjectseq} never applied`);
+    }));
+    const { rows } = await pgDb.query<{ item: string; kind: string }>('select item, kind from shelf order by at');
+    assert.equal(rows.length, 24, 'each event applied once');
+    for (let i = 0; i < 12; i++) {
+      assert.deepEqual(rows.filter((r) => r.item === `pot-${i}`).map((r) => r.kind), ['added', 'removed'], `pot-${i} in order`);
+    }
+    assert.ok(mostOpen > 1, `transactions were open side by side (at most ${mostOpen})`);
   });
 });

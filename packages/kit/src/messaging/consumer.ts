@@ -50,6 +50,8 @@ export interface EventConsumerOptions {
   system?: string;
   /** The most deliveries written in one transaction (each still in a savepoint of its own). */
   maxBatch?: number;
+  /** On PostgreSQL, how many of those transactions may be open at once (PGlite writes one at a time). */
+  parallelBatches?: number;
 }
 
 export type ApplyResult = 'handled' | 'ignored' | 'duplicate';
@@ -84,7 +86,7 @@ export interface EventConsumer {
  * per aggregate); brokers give at-least-once and, after a redelivery, no order at all.
  */
 export function createEventConsumer({
-  db, subscription, handlers, logger, maxAttempts = 5, retryBaseMs = 1_000, retryMaxMs = 30_000, tracer, system = 'unknown', maxBatch = 32,
+  db, subscription, handlers, logger, maxAttempts = 5, retryBaseMs = 1_000, retryMaxMs = 30_000, tracer, system = 'unknown', maxBatch = 32, parallelBatches = 4,
 }: EventConsumerOptions): EventConsumer {
   const byType = new Map(handlers.map((handler) => [handler.contract.type, handler]));
   const domains = [...new Set(handlers.map((handler) => handler.contract.domain))];
@@ -154,6 +156,7 @@ export function createEventConsumer({
 
   const queue = createBatchQueue<Item, Result>({
     maxBatch,
+    parallel: db.kind === 'postgres' ? parallelBatches : 1,
     keyOf: ({ event }) => `${event.source}\n${event.subject}`,
     run: (items) => db.transaction((tx) => applyBatch(tx, items)),
   });
