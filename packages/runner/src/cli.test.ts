@@ -5,8 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TraceSummary, Waterfall } from '@baton/kit/telemetry/collector';
 import { randomPortBase, repoRoot, serviceNames } from './index.ts';
 import { readLines } from './log-line.ts';
+import { traceViewPortOffset } from './trace-view.ts';
 
 function isAlive(pid: number): boolean {
   try {
@@ -27,12 +29,14 @@ async function readyzStatus(baseUrl: string): Promise<number | 'refused'> {
   }
 }
 
-test('npm start: all five services ready with their URLs, Ctrl-C stops every one and exits 0', { timeout: 240_000 }, async (t) => {
+test('npm start: all five services ready with their URLs, a request\'s trace in the trace view, Ctrl-C stops every one and exits 0', { timeout: 240_000 }, async (t) => {
   const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-cli-'));
   const portBase = randomPortBase();
+  // The default `npm start`: no collector of the user's own, so the runner serves the trace view.
+  const { OTEL_EXPORTER_OTLP_ENDPOINT: _endpoint, OTEL_SDK_DISABLED: _disabled, ...env } = process.env;
   const runner = spawn(process.execPath, ['packages/runner/src/main.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, BATON_PORT_BASE: String(portBase), BATON_VAR_DIR: varDir, BATON_LOG_FORMAT: '' },
+    env: { ...env, BATON_PORT_BASE: String(portBase), BATON_VAR_DIR: varDir, BATON_LOG_FORMAT: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const records: Array<Record<string, unknown>> = [];
@@ -82,6 +86,33 @@ test('npm start: all five services ready with their URLs, Ctrl-C stops every one
   assert.equal(batonReady?.msg, `Baton is ready: http://127.0.0.1:${portBase} (press Ctrl-C to stop)`);
   for (const record of ready) assert.equal(await readyzStatus(String(record.url)), 200, `${String(record.name)} answers /readyz`);
   assert.equal(childPids.size, serviceNames.length, 'one process a service');
+
+  // One request through the gateway, then its trace in the view the runner serves at base + 10.
+  const tracesUrl = `http://127.0.0.1:${portBase + traceViewPortOffset}/traces`;
+  assert.equal(records.find((r) => r.event === 'traces')?.url, tracesUrl, 'the ready block names the trace view');
+  const browse = await fetch(`http://127.0.0.1:${portBase}/api/v1/products`);
+  assert.equal(browse.status, 200);
+  await browse.arrayBuffer();
+  const traceId = /^00-([0-9a-f]{32})-[0-9a-f]{16}-01$/.exec(browse.headers.get('traceresponse') ?? '')?.[1];
+  assert.ok(traceId, 'the answer names its (sampled) trace');
+  // Each service sends its spans every 200 ms under `npm start`, so they arrive in pieces:
+  // wait (far longer than that) for the gateway's request span and inventory's.
+  const root = 'gateway GET /api/v1/products';
+  let listed: TraceSummary | undefined;
+  for (let i = 0; i < 300 && !(listed?.root === root && listed.services.includes('inventory')); i++) {
+    if (i > 0) await sleep(50);
+    const { traces } = await (await fetch(tracesUrl)).json() as { traces: TraceSummary[] };
+    listed = traces.find((trace) => trace.traceId === traceId);
+  }
+  assert.ok(listed, `the trace is listed at /traces:\n${output()}`);
+  assert.deepEqual(listed.services, ['gateway', 'inventory'], 'both hops sent their spans');
+  assert.equal(listed.root, root);
+  const waterfall = await (await fetch(`${tracesUrl}/${traceId}`)).json() as Waterfall;
+  assert.deepEqual(waterfall.orphans, [], 'every span\'s parent is in the trace');
+  const served = waterfall.spans.find((s) => s.service === 'inventory' && s.kind === 'server');
+  const attempt = waterfall.spans.find((s) => s.spanId === served?.parentSpanId);
+  assert.ok(served && attempt, 'inventory\'s span is the child of a span in the trace');
+  assert.deepEqual([attempt.service, attempt.kind], ['gateway', 'client'], 'the gateway\'s attempt');
 
   runner.kill('SIGINT');
   assert.deepEqual(await exited, { code: 0, signal: null }, output());

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, context, propagation } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code, KitError } from '../errors/index.ts';
+import { createHttpClient } from '../http/index.ts';
+import { createTracing } from '../telemetry/index.ts';
 import { addCleanup, createCapturedLogger, createTempDir, type CleanupScope } from '../testing/index.ts';
 import { signalOf, startService, type ServiceDefinition } from './index.ts';
 
@@ -105,4 +107,29 @@ void test('health checks and scrapes are not traced, and tracing off makes no sp
   addCleanup(t, () => off.shutdown('test over'));
   await (await fetch(`${off.url}/x`)).arrayBuffer();
   assert.deepEqual(exporter.getFinishedSpans(), []);
+});
+
+void test('a baggage entry the caller set reaches the callee, and the callee\'s callee, over HTTP', async (t) => {
+  const tenant = () => propagation.getActiveBaggage()?.getEntry('tenant')?.value ?? 'none';
+  const inner = await start(t, 'inner', (app) => {
+    app.get('/v1/tenant', async () => ({ inner: tenant() }));
+  });
+  const outer = await start(t, 'outer', (app, { createHttpClient: clientTo }) => {
+    const client = clientTo({ name: 'inner', urls: [inner.service.url] });
+    app.get('/v1/tenant', async (request) => {
+      const { body } = await client.request<{ inner: string }>({ method: 'GET', path: '/v1/tenant', signal: signalOf(request) });
+      return { outer: tenant(), ...body };
+    });
+  });
+
+  // The caller is a kit HTTP client outside any service, with the entry in its active context.
+  const tracing = createTracing({ service: 'caller' });
+  t.after(() => tracing.shutdown());
+  const caller = createHttpClient({ name: 'outer', urls: [outer.service.url], tracer: tracing.tracer });
+  t.after(() => caller.close());
+  const ask = () => caller.request<{ outer: string; inner: string }>({ method: 'GET', path: '/v1/tenant', signal: AbortSignal.timeout(10_000) });
+  const withBaggage = propagation.setBaggage(context.active(), propagation.createBaggage({ tenant: { value: 'acme' } }));
+
+  assert.deepEqual((await context.with(withBaggage, ask)).body, { outer: 'acme', inner: 'acme' });
+  assert.deepEqual((await ask()).body, { outer: 'none', inner: 'none' }, 'a call made without it carries none');
 });
