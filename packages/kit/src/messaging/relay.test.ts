@@ -129,6 +129,23 @@ for (const [engine, open] of engines) {
       }
     });
 
+    void test('drain publishes what waits and returns, while the loop runs beside it', async (t) => {
+      const opened = await open(t);
+      if (opened === undefined) return;
+      const { db } = opened;
+      await migrateMessaging(db);
+      const written = await writeEvents(db, { count: 60, aggregates: 60 });
+      const recorder = createRecorder({ kind: 'nats', delayMs: 20 });
+      const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 20, pollIntervalMs: 1 });
+      addCleanup(t, () => relay.stop());
+      // A bound far above the work (three batches of 20 ms): it trips only if drain never returns.
+      const hung = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('drain never returned')), 20_000).unref());
+      const drained = await Promise.race([relay.drain(), hung]);
+      assert.ok(drained <= written.length);
+      assert.equal(await unsent(db), 0, 'nothing left once it returns');
+      assert.equal(recorder.published.length, written.length);
+    });
+
     void test('an event the broker refuses is sent again later, and its aggregate\'s later events wait for it', async (t) => {
       const opened = await open(t);
       if (opened === undefined) return;

@@ -188,15 +188,20 @@ export function startOutboxRelay(
     },
     async drain() {
       let total = 0;
+      let waited = false;
       for (;;) {
-        const { claimed, failed } = await pass();
+        const run = pass();
+        const { claimed, failed } = await run;
+        passes.delete(run);
         total += claimed - failed;
         if (failed > 0) return total;
-        if (claimed === 0) {
-          // Nothing left to claim; what the loops still have out may yet fail and come back.
-          if (passes.size === 0) return total;
-          await Promise.allSettled([...passes]);
-        }
+        if (claimed > 0) continue;
+        // Nothing left to claim: what the loops still have out may yet fail and come back, so
+        // wait for it once and look again; a loop's later passes are its own business.
+        const others = [...passes];
+        if (others.length === 0 || waited) return total;
+        waited = true;
+        await Promise.allSettled(others);
       }
     },
     async stop() {
