@@ -2,7 +2,7 @@ import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { startTraceCollector, type TraceCollector, type Waterfall } from '@baton/kit/telemetry/collector';
-import { createSuiteScope } from '@baton/kit/testing';
+import { createSuiteScope, useTestNats, type TestBroker } from '@baton/kit/testing';
 import { serviceNames } from '@baton/runner';
 import { prometheusAvailability, promtool, startPrometheus, type PrometheusServer } from '../support/prometheus.ts';
 import { createShopClient } from './shop-client.ts';
@@ -24,17 +24,24 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
   let shop: ShopStack;
   let prometheus: PrometheusServer;
   let collector: TraceCollector;
+  let broker: TestBroker | undefined;
+  let brokerNote = '';
 
   before(async () => {
+    // Events go over NATS JetStream (a namespace of this run's own), so the trace crosses a real
+    // broker; without one reachable (and not under CI) the shop uses its default, the HTTP feed.
+    broker = await useTestNats({ after: (fn) => scope.after(fn), skip: (message) => { brokerNote = String(message ?? ''); } });
+    const messaging = broker === undefined ? {} : { NATS_URL: broker.url, MESSAGING_NAMESPACE: broker.namespace, MESSAGING_ACK_WAIT_MS: '3000' };
     // The OTLP receiver inside the test: every service sends its spans here.
     collector = await startTraceCollector();
     scope.after(() => collector.close());
-    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
+    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '100', ...messaging };
     shop = await startShop(scope, Object.fromEntries(serviceNames.map((name) => [name, { ...tracing, ...(name === 'inventory' ? { LOG_LEVEL: 'info' } : {}) }])));
     prometheus = await startPrometheus(scope, Object.fromEntries(serviceNames.map((name) => [name, new URL(shop.stack.url(name)).host])), [rulesFile]);
   });
 
-  test('one order through the gateway is one trace: all five services, the consumer linked to the publisher, no orphans', async () => {
+  test('one order through the gateway is one trace: all five services, across the broker, the consumer linked to the publisher, no orphans', async (t) => {
+    if (broker === undefined) t.diagnostic(`${brokerNote}; the events go over the HTTP feed instead`);
     const api = createShopClient(shop.gateway);
     const buyer = await api.signUp('Tracy');
     const placed = await api.order(buyer.token, [{ sku: 'MUG-STONEWARE', quantity: 1 }]);
@@ -59,6 +66,11 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     const producer = waterfall.spans.find((s) => s.service === 'orders' && s.kind === 'producer' && s.name === 'create order.created');
     assert.ok(producer, 'orders created the event in the trace');
     assert.deepEqual(consumer.links, [{ traceId, spanId: producer.spanId }], 'the consumer\'s span is linked to the publisher\'s');
+    if (broker !== undefined) {
+      const sent = waterfall.spans.find((s) => s.service === 'orders' && s.name === 'send order.created');
+      assert.equal(sent?.attributes['messaging.system'], 'nats', 'the relay\'s send to JetStream is in the trace');
+      assert.equal(consumer.attributes['messaging.system'], 'nats', 'and so is the delivery from it');
+    }
     for (const service of ['users', 'inventory']) {
       assert.ok(waterfall.spans.some((s) => s.service === service && s.kind === 'server'), `${service} served a call in the trace`);
     }
