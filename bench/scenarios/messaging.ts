@@ -105,7 +105,8 @@ async function copyOutbox(from: Database, to: Database): Promise<void> {
       [slice.map((r) => r.position), slice.map((r) => r.event_id), slice.map((r) => r.aggregate_id), slice.map((r) => r.sequence),
         slice.map((r) => r.type), slice.map((r) => JSON.stringify(r.event))]);
   }
-  await to.exec('analyze baton_outbox');
+  await to.exec('insert into baton_outbox_pending (position, aggregate_id) select position, aggregate_id from baton_outbox');
+  await to.exec('analyze baton_outbox, baton_outbox_pending');
 }
 
 /** The relay's stream of a round (every event once), read by our consumer vs a raw consume() loop doing the same insert in a transaction and acking. */

@@ -16,7 +16,7 @@ export function createOutboxMetrics(registry: Registry, db: Database) {
     help: 'Outbox events written and not yet published (read from the database at each scrape).',
     registers: [registry],
     async collect() {
-      const { rows } = await db.query<{ count: number }>('select count(*)::int as count from baton_outbox where sent_at is null');
+      const { rows } = await db.query<{ count: number }>('select count(*)::int as count from baton_outbox_pending');
       this.set(rows[0]?.count ?? 0);
     },
   });
@@ -26,7 +26,7 @@ export function createOutboxMetrics(registry: Registry, db: Database) {
     registers: [registry],
     async collect() {
       const { rows } = await db.query<{ age: number | null }>(
-        'select extract(epoch from now() - min(created_at))::float8 as age from baton_outbox where sent_at is null');
+        'select extract(epoch from now() - min(o.created_at))::float8 as age from baton_outbox_pending q join baton_outbox o on o.position = q.position');
       this.set(Math.max(0, Number(rows[0]?.age ?? 0)));
     },
   });

@@ -68,8 +68,12 @@ export function createOutbox({ domain, now = () => new Date(), tracer }: { domai
         ...traceContextForNewEvent(tracer, { type: contract.type, domain, id }, traceparent),
         data: checked,
       } satisfies CloudEvent;
+      // The event and its entry in the relay's work list, in one statement.
       await tx.query(
-        `insert into baton_outbox (event_id, aggregate_id, sequence, type, event) values ($1, $2, $3, $4, $5::jsonb)`,
+        `with written as (
+           insert into baton_outbox (event_id, aggregate_id, sequence, type, event) values ($1, $2, $3, $4, $5::jsonb)
+           returning position, aggregate_id)
+         insert into baton_outbox_pending (position, aggregate_id) select position, aggregate_id from written`,
         [event.id, aggregateId, sequence, event.type, JSON.stringify(event)], options);
       return event;
     },

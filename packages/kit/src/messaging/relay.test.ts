@@ -56,7 +56,7 @@ function createRecorder({ failOnce = new Set<string>(), delayMs = 0, kind = 'fee
 }
 
 async function unsent(db: Database): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox where sent_at is null');
+  const { rows } = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox_pending');
   return rows[0]?.n ?? -1;
 }
 
@@ -105,6 +105,8 @@ for (const [engine, open] of engines) {
       await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
       assert.equal(recorder.published.length, 120);
       assert.deepEqual(new Set(recorder.published.map((r) => r.event.id)), new Set(written.map((e) => e.id)));
+      const kept = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox');
+      assert.equal(kept.rows[0]?.n, 120, 'sent events stay in the outbox; only their pending entries go');
       for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
         assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
       }

@@ -17,7 +17,7 @@ export function createFeedPublisher({ db }: { db: Database }): EventPublisher {
     async publish(records, { tx }) {
       if (db.kind === 'postgres') await tx.query(`select pg_advisory_xact_lock(hashtext('baton_outbox_feed'))`);
       await tx.query(
-        `update baton_outbox o set feed_position = s.next, sent_at = now()
+        `update baton_outbox o set feed_position = s.next
          from (select position,
                       (select coalesce(max(feed_position), 0) from baton_outbox) + row_number() over (order by position) as next
                from baton_outbox where position = any($1::bigint[]) and feed_position is null) s

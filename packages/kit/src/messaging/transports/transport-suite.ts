@@ -78,10 +78,10 @@ export function transportSuite(transport: TransportUnderTest): void {
 
       // As if the relay died after the broker's ack and before marking: everything goes again.
       await relay.stop();
-      await source.query('update baton_outbox set sent_at = null');
+      await source.query('insert into baton_outbox_pending (position, aggregate_id) select position, aggregate_id from baton_outbox on conflict do nothing');
       const again = startOutboxRelay({ db: source, publisher, logger: createSilentLogger() }, { batchSize: 40, pollIntervalMs: 20 });
       addCleanup(t, () => again.stop());
-      await waitUntil(async () => (await source.query<{ n: number }>('select count(*)::int as n from baton_outbox where sent_at is null')).rows[0]?.n === 0, 'republished');
+      await waitUntil(async () => (await source.query<{ n: number }>('select count(*)::int as n from baton_outbox_pending')).rows[0]?.n === 0, 'republished');
       await sleep(300);
       assert.equal(await count(), 150, 'the republished copies were not applied again');
 

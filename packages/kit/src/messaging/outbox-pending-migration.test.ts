@@ -1,0 +1,51 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { migrate, openMemoryPglite, openPostgres, type Database } from '../db/index.ts';
+import { addCleanup, createTempDir, createTestDatabase } from '../testing/index.ts';
+import { messagingMigrationsDir, migrateMessaging } from './outbox.ts';
+
+// A database that relayed under the first schema (a `sent_at` on each outbox row) moves to the
+// pending list without losing an unsent event or sending a sent one again.
+
+async function migrateFromFirstSchema(t: TestContext, db: Database): Promise<void> {
+  const firstOnly = await createTempDir(t);
+  await copyFile(join(messagingMigrationsDir, '0001_baton_messaging.sql'), join(firstOnly, '0001_baton_messaging.sql'));
+  await migrate(db, firstOnly);
+  await db.exec(`
+    insert into baton_outbox (event_id, aggregate_id, sequence, type, event, sent_at) values
+      ('00000000-0000-4000-8000-000000000001', 'order-1', 1, 'order.created', '{}', now()),
+      ('00000000-0000-4000-8000-000000000002', 'order-1', 2, 'order.cancelled', '{}', null),
+      ('00000000-0000-4000-8000-000000000003', 'order-2', 1, 'order.created', '{}', null);`);
+  await migrateMessaging(db);
+}
+
+async function check(db: Database): Promise<void> {
+  const pending = await db.query<{ event_id: string; aggregate_id: string }>(
+    `select o.event_id, q.aggregate_id from baton_outbox_pending q join baton_outbox o on o.position = q.position order by q.position`);
+  assert.deepEqual(pending.rows, [
+    { event_id: '00000000-0000-4000-8000-000000000002', aggregate_id: 'order-1' },
+    { event_id: '00000000-0000-4000-8000-000000000003', aggregate_id: 'order-2' },
+  ], 'the two unsent events are pending, the sent one is not');
+  const kept = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox');
+  assert.equal(kept.rows[0]?.n, 3, 'every event stays in the outbox');
+  const claimed = await db.query<{ claimed_position: number }>('select claimed_position from baton_outbox_claim(10, array[]::bigint[])');
+  assert.equal(claimed.rows.length, 2, 'the claim function sees both pending events, one per aggregate');
+}
+
+test('moving to the pending list on PGlite keeps the unsent events pending and the sent ones sent', async (t) => {
+  const db = await openMemoryPglite();
+  addCleanup(t, () => db.close());
+  await migrateFromFirstSchema(t, db);
+  await check(db);
+});
+
+test('moving to the pending list on PostgreSQL keeps the unsent events pending and the sent ones sent', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const db = openPostgres({ url, applicationName: 'baton-migration-test' });
+  addCleanup(t, () => db.close());
+  await migrateFromFirstSchema(t, db);
+  await check(db);
+});
