@@ -110,8 +110,9 @@ void test('a gRPC breaker\'s refusal is a baton.breaker_rejected event; an attem
     async getUser(request, { signal }) {
       calls++;
       if (request.id === 'down') throw new KitError(Code.Unavailable, 'restarting');
-      // Held until the deadline the caller sent (grpc-timeout) aborts it here.
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      // Held until the deadline the caller sent (grpc-timeout) aborts it here, and then it fails
+      // with that: answering with a user instead raced the caller's own timer (seen once under load).
+      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
       return { user: { id: request.id, email: 'a@example.com', name: 'A' } };
     },
   }), { retry: { maxAttempts: 1 }, breaker: { consecutiveFailures: 2, openDurationMs: 60_000 } });
