@@ -30,8 +30,8 @@ async function check(db: Database): Promise<void> {
   ], 'the two unsent events are pending, the sent one is not');
   const kept = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox');
   assert.equal(kept.rows[0]?.n, 3, 'every event stays in the outbox');
-  const claimed = await db.query<{ claimed_position: number }>('select claimed_position from baton_outbox_claim(10, array[]::bigint[])');
-  assert.equal(claimed.rows.length, 2, 'the claim function sees both pending events, one per aggregate');
+  const claimed = await db.query<{ positions: Array<number | string> }>('select positions from baton_outbox_claim(10, array[]::bigint[])');
+  assert.equal(claimed.rows[0]?.positions.length, 2, 'the claim function sees both pending events, one per aggregate');
 }
 
 test('moving to the pending list on PGlite keeps the unsent events pending and the sent ones sent', async (t) => {

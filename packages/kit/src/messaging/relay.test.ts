@@ -105,6 +105,8 @@ for (const [engine, open] of engines) {
       await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
       assert.equal(recorder.published.length, 120);
       assert.deepEqual(new Set(recorder.published.map((r) => r.event.id)), new Set(written.map((e) => e.id)));
+      const byId = new Map(recorder.published.map((r) => [r.event.id, r.event]));
+      for (const event of written) assert.deepEqual(byId.get(event.id), event, 'each event is published as it was written');
       const kept = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox');
       assert.equal(kept.rows[0]?.n, 120, 'sent events stay in the outbox; only their pending entries go');
       for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
@@ -167,6 +169,22 @@ for (const [engine, open] of engines) {
     });
   });
 }
+
+void test('on PGlite, which has no autovacuum, the relay vacuums its work list every so many events sent', async (t) => {
+  const db = await openMemoryPglite();
+  addCleanup(t, () => db.close());
+  await migrateMessaging(db);
+  await writeEvents(db, { count: 120, aggregates: 7 });
+  const vacuums = async () => (await db.query<{ n: number }>(
+    "select vacuum_count::int as n from pg_stat_user_tables where relname = 'baton_outbox_pending'")).rows[0]?.n;
+  assert.equal(await vacuums(), 0);
+  const relay = startOutboxRelay({ db, publisher: createRecorder(), logger: createSilentLogger() }, { batchSize: 25, pollIntervalMs: 10, vacuumEveryEvents: 50 });
+  addCleanup(t, () => relay.stop());
+  await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
+  await relay.stop();
+  // Passes start after 0, 25, 50, 75, 100 and 120 events sent: a vacuum before the ones after 50 and 100.
+  assert.equal(await vacuums(), 2);
+});
 
 void test('two relays on one PostgreSQL database never publish the same row at the same time', async (t) => {
   const url = await createTestDatabase(t);
