@@ -186,6 +186,32 @@ void test('on PGlite, which has no autovacuum, the relay vacuums its work list e
   assert.equal(await vacuums(), 2);
 });
 
+void test('on PostgreSQL a batch\'s transaction commits without waiting for the disk (a lost mark only sends again)', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const db = openPostgres({ url, applicationName: 'baton-relay-commit' });
+  addCleanup(t, () => db.close());
+  await migrateMessaging(db);
+  await writeEvents(db, { count: 10, aggregates: 10 });
+  const seen: string[] = [];
+  const recorder = createRecorder();
+  const publisher: EventPublisher = {
+    ...recorder,
+    async publish(records, options) {
+      const { rows } = await options.tx.query<{ synchronous_commit: string }>('show synchronous_commit');
+      seen.push(rows[0]?.synchronous_commit ?? '?');
+      return recorder.publish(records, options);
+    },
+  };
+  const relay = startOutboxRelay({ db, publisher, logger: createSilentLogger() }, { batchSize: 25, pollIntervalMs: 10 });
+  addCleanup(t, () => relay.stop());
+  await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
+  await relay.stop();
+  assert.deepEqual([...new Set(seen)], ['off'], 'inside the batch\'s transaction');
+  const outside = await db.query<{ synchronous_commit: string }>('show synchronous_commit');
+  assert.equal(outside.rows[0]?.synchronous_commit, 'on', 'and only there: the pool\'s connections keep the server\'s setting');
+});
+
 void test('two relays on one PostgreSQL database never publish the same row at the same time', async (t) => {
   const url = await createTestDatabase(t);
   if (url === undefined) return;
