@@ -71,7 +71,7 @@ export function createOutbox({ domain, now = () => new Date(), tracer }: { domai
       // The event and its entry in the relay's work list, in one statement.
       await tx.query(
         `with written as (
-           insert into baton_outbox (event_id, aggregate_id, sequence, type, event) values ($1, $2, $3, $4, $5::jsonb)
+           insert into baton_outbox (event_id, aggregate_id, sequence, type, event) values ($1, $2, $3, $4, $5::json)
            returning position, aggregate_id)
          insert into baton_outbox_pending (position, aggregate_id) select position, aggregate_id from written`,
         [event.id, aggregateId, sequence, event.type, JSON.stringify(event)], options);
