@@ -7,6 +7,7 @@ import {
   startOutboxRelay, type CloudEvent,
 } from '../../packages/kit/src/messaging/index.ts';
 import { itemAdded, writeEvents } from '../../packages/kit/src/messaging/test-support.ts';
+import { collectGarbage } from '../harness/gc.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { median, summarize } from '../harness/stats.ts';
 import { counter, freshDb, logger, natsUrl, until, withSink, type Cleanups } from './messaging/fixtures.ts';
@@ -14,7 +15,7 @@ import { counter, freshDb, logger, natsUrl, until, withSink, type Cleanups } fro
 const count = 3_000;
 const aggregates = 500;
 /** Rounds measured after one round of warm-up; the two variants of a pair swap places each round. */
-const rounds = 3;
+const rounds = 5;
 
 type Nats = { js: JetStreamClient; jsm: JetStreamManager };
 
@@ -88,6 +89,7 @@ async function publishRound(round: number, namespace: string, { js, jsm }: Nats,
   const rates = { raw: 0, relay: 0, relayPostgres: 0 };
   for (let i = 0; i < order.length; i++) {
     const name = order[(i + round) % order.length]!;
+    collectGarbage();
     rates[name] = await variants[name]();
   }
   return rates;
@@ -101,7 +103,7 @@ async function copyOutbox(from: Database, to: Database): Promise<void> {
     const slice = rows.slice(i, i + 500);
     await to.query(
       `insert into baton_outbox (position, event_id, aggregate_id, sequence, type, event)
-       select * from unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::jsonb[])`,
+       select * from unnest($1::bigint[], $2::uuid[], $3::text[], $4::int[], $5::text[], $6::json[])`,
       [slice.map((r) => r.position), slice.map((r) => r.event_id), slice.map((r) => r.aggregate_id), slice.map((r) => r.sequence),
         slice.map((r) => r.type), slice.map((r) => JSON.stringify(r.event))]);
   }
@@ -117,6 +119,7 @@ async function consumeRound(round: number, namespace: string, { js, jsm }: Nats,
     await jsm.consumers.add(stream, { durable_name: 'raw', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
     const messages = await (await js.consumers.get(stream, 'raw')).consume({ max_messages: 100 });
     let done = 0;
+    collectGarbage();
     const t0 = performance.now();
     for await (const msg of messages) {
       const event = msg.json<CloudEvent<{ item: string; n: number }>>();
@@ -131,6 +134,7 @@ async function consumeRound(round: number, namespace: string, { js, jsm }: Nats,
   async function ours(): Promise<number> {
     const sink = await withSink(await freshDb('pglite', cleanups));
     const handled = counter(count);
+    collectGarbage();
     const t0 = performance.now();
     const subscriber = await startOurConsumer(sink, namespace, 'bench', () => handled.add());
     await handled.done;
@@ -235,7 +239,7 @@ const ratioNote = (ratios: number[]) => `${(median(ratios) * 100).toFixed(0)}% o
 export const messaging: Scenario = {
   name: 'messaging',
   description: `Events on one NATS JetStream (${natsUrl}), ${count} events over ${aggregates} aggregates a run, all in one process. ` +
-    `${rounds} rounds after one of warm-up; in each the two variants of a pair run one after the other, swapping places every round; ` +
+    `${rounds} rounds after one of warm-up; in each the variants of a pair run one after the other, swapping places every round, each after a full garbage collection; ` +
     'the table gives the medians over rounds, and each ratio is the median of the rounds\' own ratios. ' +
     'Publish: the outbox relay (batches of 100, first event per aggregate, marked sent; on PGlite and on PostgreSQL, the same rows) vs a raw nats.js loop sending identical ' +
     'messages (CloudEvent body, content-type and traceparent headers, Nats-Msg-Id) 100 at a time. Consume: our consumer (inbox row, ' +
