@@ -7,7 +7,7 @@ import {
   startOutboxRelay, type CloudEvent,
 } from '../../packages/kit/src/messaging/index.ts';
 import { itemAdded, writeEvents } from '../../packages/kit/src/messaging/test-support.ts';
-import { collectGarbage } from '../harness/gc.ts';
+import { settle } from '../harness/settle.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { median, summarize } from '../harness/stats.ts';
 import { counter, freshDb, logger, natsUrl, until, withSink, type Cleanups } from './messaging/fixtures.ts';
@@ -15,7 +15,7 @@ import { counter, freshDb, logger, natsUrl, until, withSink, type Cleanups } fro
 const count = 3_000;
 const aggregates = 500;
 /** Rounds measured after one round of warm-up; the two variants of a pair swap places each round. */
-const rounds = 5;
+const rounds = 7;
 
 type Nats = { js: JetStreamClient; jsm: JetStreamManager };
 
@@ -89,7 +89,7 @@ async function publishRound(round: number, namespace: string, { js, jsm }: Nats,
   const rates = { raw: 0, relay: 0, relayPostgres: 0 };
   for (let i = 0; i < order.length; i++) {
     const name = order[(i + round) % order.length]!;
-    collectGarbage();
+    await settle();
     rates[name] = await variants[name]();
   }
   return rates;
@@ -119,7 +119,7 @@ async function consumeRound(round: number, namespace: string, { js, jsm }: Nats,
     await jsm.consumers.add(stream, { durable_name: 'raw', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
     const messages = await (await js.consumers.get(stream, 'raw')).consume({ max_messages: 100 });
     let done = 0;
-    collectGarbage();
+    await settle();
     const t0 = performance.now();
     for await (const msg of messages) {
       const event = msg.json<CloudEvent<{ item: string; n: number }>>();
@@ -134,7 +134,7 @@ async function consumeRound(round: number, namespace: string, { js, jsm }: Nats,
   async function ours(): Promise<number> {
     const sink = await withSink(await freshDb('pglite', cleanups));
     const handled = counter(count);
-    collectGarbage();
+    await settle();
     const t0 = performance.now();
     const subscriber = await startOurConsumer(sink, namespace, 'bench', () => handled.add());
     await handled.done;
@@ -239,7 +239,7 @@ const ratioNote = (ratios: number[]) => `${(median(ratios) * 100).toFixed(0)}% o
 export const messaging: Scenario = {
   name: 'messaging',
   description: `Events on one NATS JetStream (${natsUrl}), ${count} events over ${aggregates} aggregates a run, all in one process. ` +
-    `${rounds} rounds after one of warm-up; in each the variants of a pair run one after the other, swapping places every round, each after a full garbage collection; ` +
+    `${rounds} rounds after one of warm-up; in each the variants of a pair run one after the other, swapping places every round, each after a pause and a full garbage collection; ` +
     'the table gives the medians over rounds, and each ratio is the median of the rounds\' own ratios. ' +
     'Publish: the outbox relay (batches of 100, first event per aggregate, marked sent; on PGlite and on PostgreSQL, the same rows) vs a raw nats.js loop sending identical ' +
     'messages (CloudEvent body, content-type and traceparent headers, Nats-Msg-Id) 100 at a time. Consume: our consumer (inbox row, ' +
