@@ -20,7 +20,9 @@ transportSuite({
       const stream = natsNames(namespace).deadLetterStream;
       const info = await jsm.streams.info(stream).catch(() => undefined);
       const found: Array<{ eventId: string; error: string }> = [];
-      for (let seq = info?.state.first_seq ?? 1; info !== undefined && seq <= info.state.last_seq; seq++) {
+      // A stream just created and still empty says first_seq 0 (and asking for message 0 is a bad
+      // request): that is the moment between the dead-letter stream's creation and its first message.
+      for (let seq = Math.max(1, info?.state.first_seq ?? 1); info !== undefined && seq <= info.state.last_seq; seq++) {
         const message = await jsm.streams.getMessage(stream, { seq });
         if (message === null) continue;
         found.push({ eventId: (message.json<{ id: string }>()).id, error: message.header.get('Baton-Error') });
