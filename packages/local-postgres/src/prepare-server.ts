@@ -1,0 +1,78 @@
+import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { socketAdminUrl } from './admin-url.ts';
+import { findPostgresBinaries } from './binaries.ts';
+import { prepareCluster } from './cluster.ts';
+import { serverArguments, serverSettings, type ServerSettingsOptions } from './server-settings.ts';
+import { assertServerUserCanUse, serverUser, spawnIdentity, type ServerUser } from './server-user.ts';
+import { socketDirFor } from './socket-dir.ts';
+import { clearLeftoverServer, type LeftoverServer } from './stale-server.ts';
+
+export interface PrepareServerOptions {
+  /** The data folder; created (initdb) when it is not one yet. */
+  dataDir: string;
+  port: number;
+  durability?: ServerSettingsOptions['durability'];
+  settings?: ServerSettingsOptions['extra'];
+  onProgress?: ((message: string) => void) | undefined;
+}
+
+/** Everything needed to start the server, and what preparing it found. */
+export interface PreparedServer {
+  command: string;
+  args: string[];
+  /** Spawn options for the server's user: empty unless this process is root. */
+  identity: { uid?: number; gid?: number };
+  user: ServerUser;
+  dataDir: string;
+  socketDir: string;
+  port: number;
+  /** The superuser through the socket: for the runner and the tests, never for a service. */
+  adminUrl: string;
+  version: string;
+  /** True when `initdb` made the data folder just now. */
+  created: boolean;
+  /** What an earlier server of this folder had left, now cleared. */
+  leftover: LeftoverServer;
+}
+
+/**
+ * Gets a local PostgreSQL ready to start: finds the programs, creates the data folder on the
+ * first start, writes who may connect, and clears what a server killed earlier left behind.
+ * The caller spawns `command args` (the runner supervises it like a service).
+ *
+ * @example
+ * const server = await prepareServer({ dataDir: 'var/postgres', port: 8432 });
+ * spawn(server.command, server.args, { ...server.identity, detached: true });
+ */
+export async function prepareServer({ dataDir, port, durability, settings, onProgress }: PrepareServerOptions): Promise<PreparedServer> {
+  const binaries = await findPostgresBinaries();
+  const user = await serverUser();
+  await mkdir(dirname(dataDir), { recursive: true });
+  if (user.uid !== undefined && user.gid !== undefined) {
+    // The server's user must pass through the folder that holds its data folder (a temporary one
+    // is 0700): it may enter, not list.
+    const parent = await stat(dirname(dataDir));
+    if ((parent.mode & 0o001) === 0) await chmod(dirname(dataDir), (parent.mode & 0o7777) | 0o001);
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await chown(dataDir, user.uid, user.gid);
+    await assertServerUserCanUse(dataDir, binaries.postgres, user);
+  }
+  const { created } = await prepareCluster({ dataDir, binaries, user, onProgress });
+  const leftover = await clearLeftoverServer(dataDir);
+  const socketDir = await socketDirFor(dataDir, user);
+  const args = serverArguments(dataDir, serverSettings({ port, socketDir, durability, extra: settings }));
+  return {
+    command: binaries.postgres,
+    args,
+    identity: spawnIdentity(user),
+    user,
+    dataDir,
+    socketDir,
+    port,
+    adminUrl: socketAdminUrl(socketDir, port),
+    version: binaries.version,
+    created,
+    leftover,
+  };
+}
