@@ -7,6 +7,16 @@ export interface ReadyService {
   url: string;
 }
 
+/** Where the stack's PostgreSQL is, with no credentials. */
+export interface ReadyDatabase {
+  location: string;
+  kind: 'embedded' | 'external';
+}
+
+function describeDatabase({ kind }: ReadyDatabase): string {
+  return `${kind === 'embedded' ? 'PostgreSQL, embedded' : 'your PostgreSQL'}: a database and a role per service (baton_<service>)`;
+}
+
 /** The public entry first, then the others in list order. */
 function entryFirst(services: readonly ReadyService[]): ReadyService[] {
   return [...services].sort((a, b) => Number(specOf(b.name).entry === true) - Number(specOf(a.name).entry === true));
@@ -17,7 +27,7 @@ function entryFirst(services: readonly ReadyService[]): ReadyService[] {
  * (message `ready <name> <url>`), the public entry first, then one `{"event":"baton_ready"}`
  * line whose message is `Baton is ready: <url> …`. Tests and scripts wait for these.
  */
-export function readyLines(services: readonly ReadyService[], { tracesUrl }: { tracesUrl?: string | undefined } = {}): LogLine[] {
+export function readyLines(services: readonly ReadyService[], { tracesUrl, database }: { tracesUrl?: string | undefined; database?: ReadyDatabase | undefined } = {}): LogLine[] {
   const ordered = entryFirst(services);
   const entryUrl = ordered[0]?.url ?? '';
   return [
@@ -25,6 +35,7 @@ export function readyLines(services: readonly ReadyService[], { tracesUrl }: { t
       event: 'ready', name, url, entry: specOf(name).entry === true,
     })),
     ...(tracesUrl === undefined ? [] : [runnerLogLine('info', `traces ${tracesUrl}`, { event: 'traces', url: tracesUrl })]),
+    ...(database === undefined ? [] : [runnerLogLine('info', `database ${database.location}`, { event: 'database', url: database.location, kind: database.kind })]),
     runnerLogLine('info', `Baton is ready: ${entryUrl} (press Ctrl-C to stop)`, {
       event: 'baton_ready', url: entryUrl, services: Object.fromEntries(ordered.map(({ name, url }) => [name, url])),
     }),
@@ -32,7 +43,7 @@ export function readyLines(services: readonly ReadyService[], { tracesUrl }: { t
 }
 
 /** The same block for a person at a terminal. */
-export function readyBanner(services: readonly ReadyService[], { colors = false, varDir, tracesUrl }: { colors?: boolean; varDir: string; tracesUrl?: string | undefined }): string {
+export function readyBanner(services: readonly ReadyService[], { colors = false, varDir, tracesUrl, database }: { colors?: boolean; varDir: string; tracesUrl?: string | undefined; database?: ReadyDatabase | undefined }): string {
   const ordered = entryFirst(services);
   const entryUrl = ordered[0]?.url ?? '';
   const paint = (style: Parameters<typeof styleText>[0], text: string) => (colors ? styleText(style, text, { validateStream: false }) : text);
@@ -47,6 +58,7 @@ export function readyBanner(services: readonly ReadyService[], { colors = false,
     '',
     ...rows,
     ...(tracesUrl === undefined ? [] : [`    ${'traces'.padEnd(width)}${paint('cyan', tracesUrl)}${paint('dim', '  recent traces as JSON; /traces/<trace id> for one')}`]),
+    ...(database === undefined ? [] : [`    ${'database'.padEnd(width)}${paint('cyan', database.location)}${paint('dim', `  ${describeDatabase(database)}`)}`]),
     '',
     `  Data in ${varDir}. Press Ctrl-C to stop.`,
     '',

@@ -11,6 +11,8 @@ export interface CliConfig {
   varDir: string;
   /** `BATON_LOG_FORMAT`: `pretty` or `json` (default `pretty` on a terminal, `json` otherwise). */
   logFormat: LogFormat;
+  /** `BATON_DATABASE_URL`: a PostgreSQL server of your own (a superuser URL) instead of the embedded one. */
+  databaseUrl: string | undefined;
 }
 
 export type CliConfigResult = { ok: true; config: CliConfig } | { ok: false; problems: string[] };
@@ -42,5 +44,13 @@ export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty }: { stdoutI
   if (rawFormat === 'json' || rawFormat === 'pretty') logFormat = rawFormat;
   else if (rawFormat !== undefined && rawFormat !== '') problems.push('BATON_LOG_FORMAT: expected json or pretty');
 
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat } };
+  let databaseUrl: string | undefined;
+  const rawDatabaseUrl = env.BATON_DATABASE_URL;
+  if (rawDatabaseUrl !== undefined && rawDatabaseUrl !== '') {
+    if (/^postgres(ql)?:\/\/./.test(rawDatabaseUrl) && URL.canParse(rawDatabaseUrl)) databaseUrl = rawDatabaseUrl;
+    // The value itself is never repeated: it may hold a password.
+    else problems.push('BATON_DATABASE_URL: expected a postgres:// URL of a superuser, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+  }
+
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat, databaseUrl } };
 }

@@ -9,6 +9,7 @@ import type { TraceSummary, Waterfall } from '@baton/kit/telemetry/collector';
 import { randomPortBase, repoRoot, serviceNames } from './index.ts';
 import { readLines } from './log-line.ts';
 import { traceViewPortOffset } from './trace-view.ts';
+import { postgresPortOffset } from './database.ts';
 
 function isAlive(pid: number): boolean {
   try {
@@ -29,7 +30,7 @@ async function readyzStatus(baseUrl: string): Promise<number | 'refused'> {
   }
 }
 
-test('npm start: all five services ready with their URLs, a request\'s trace in the trace view, Ctrl-C stops every one and exits 0', { timeout: 240_000 }, async (t) => {
+test('npm start: the database, then all five services ready with their URLs and no warning, a request\'s trace in the trace view, Ctrl-C stops every one and exits 0', { timeout: 240_000 }, async (t) => {
   const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-cli-'));
   const portBase = randomPortBase();
   // The default `npm start`: no collector of the user's own, so the runner serves the trace view.
@@ -42,7 +43,7 @@ test('npm start: all five services ready with their URLs, a request\'s trace in 
   const records: Array<Record<string, unknown>> = [];
   const notJson: string[] = [];
   const stderr: string[] = [];
-  const childPids = new Set<number>();
+  const childPids = new Map<number, string>();
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exited = new Promise<NonNullable<typeof exit>>((resolve) => {
     runner.once('exit', (code, signal) => resolve(exit = { code, signal }));
@@ -51,7 +52,7 @@ test('npm start: all five services ready with their URLs, a request\'s trace in 
     try {
       const record = JSON.parse(text) as Record<string, unknown>;
       records.push(record);
-      if (record.event === 'service_starting' && typeof record.child_pid === 'number') childPids.add(record.child_pid);
+      if (record.event === 'service_starting' && typeof record.child_pid === 'number') childPids.set(record.child_pid, String(record.name));
     } catch {
       notJson.push(text);
     }
@@ -61,7 +62,7 @@ test('npm start: all five services ready with their URLs, a request\'s trace in 
     // Whatever failed above, nothing is left running: SIGKILL skips the runner's own clean-up,
     // so its children are killed here too.
     if (exit === undefined) runner.kill('SIGKILL');
-    for (const pid of childPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of childPids.keys()) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     await rm(varDir, { recursive: true, force: true });
   });
   const output = () => [...records.slice(-30).map((r) => JSON.stringify(r)), ...notJson, ...stderr].join('\n');
@@ -85,7 +86,16 @@ test('npm start: all five services ready with their URLs, a request\'s trace in 
   const batonReady = records.find((r) => r.event === 'baton_ready');
   assert.equal(batonReady?.msg, `Baton is ready: http://127.0.0.1:${portBase} (press Ctrl-C to stop)`);
   for (const record of ready) assert.equal(await readyzStatus(String(record.url)), 200, `${String(record.name)} answers /readyz`);
-  assert.equal(childPids.size, serviceNames.length, 'one process a service');
+  assert.deepEqual([...childPids.values()].toSorted(), ['postgres', ...serviceNames].toSorted(), 'one process a service, and the database');
+  assert.equal(records.find((r) => r.event === 'database')?.url, `postgres://127.0.0.1:${portBase + postgresPortOffset}`, 'the ready block names the database');
+  // Each service starts after what it calls is ready: nothing to warn about on the way.
+  const beforeReady = records.slice(0, records.findIndex((r) => r.event === 'baton_ready'));
+  assert.deepEqual(beforeReady.filter((r) => ['warn', 'error', 'fatal'].includes(String(r.level))).map((r) => `${String(r.service)}: ${String(r.msg)}`), [],
+    'a quiet start: no warning before "Baton is ready"');
+  const started = beforeReady.filter((r) => r.event === 'service_ready').map((r) => r.name);
+  assert.deepEqual(started.slice(0, 1), ['postgres'], 'the database is ready first');
+  assert.ok(started.indexOf('orders') > started.indexOf('users') && started.indexOf('orders') > started.indexOf('inventory'), `orders after what it calls: ${started.join(', ')}`);
+  assert.equal(started.at(-1), 'gateway', 'the gateway, which calls every other, last');
 
   // One request through the gateway, then its trace in the view the runner serves at base + 10.
   const tracesUrl = `http://127.0.0.1:${portBase + traceViewPortOffset}/traces`;
@@ -116,9 +126,10 @@ test('npm start: all five services ready with their URLs, a request\'s trace in 
 
   runner.kill('SIGINT');
   assert.deepEqual(await exited, { code: 0, signal: null }, output());
-  for (const pid of childPids) assert.equal(isAlive(pid), false, `child ${pid} is gone`);
+  for (const pid of childPids.keys()) assert.equal(isAlive(pid), false, `child ${pid} is gone`);
   const stoppedCleanly = records.filter((r) => r.event === 'service_stopped' && r.exit_code === 0).map((r) => r.name);
-  assert.deepEqual(stoppedCleanly.toSorted(), [...serviceNames].toSorted(), 'each service shut down gracefully, on SIGTERM');
+  assert.deepEqual(stoppedCleanly.toSorted(), ['postgres', ...serviceNames].toSorted(), 'each service shut down gracefully, on SIGTERM; the database last, on SIGINT');
+  assert.equal(stoppedCleanly.at(-1), 'postgres', 'the database stops after every service');
   for (const record of ready) assert.equal(await readyzStatus(String(record.url)), 'refused', `${String(record.name)} no longer listens`);
   assert.deepEqual(notJson, [], 'with stdout not a terminal, every line is JSON');
   assert.ok(records.every((r) => typeof r.service === 'string'), 'every line names its service');

@@ -3,10 +3,12 @@ import { localHost } from './ports.ts';
 import { grpcPortOf, grpcUrlsVariableOf, portOf, specOf, urlsVariableOf, type ServiceName } from './services.ts';
 
 export interface ServiceEnvironmentOptions {
-  /** What the runner inherited; passed on, less `DATABASE_URL`. */
+  /** What the runner inherited; passed on, with `DATABASE_URL` replaced by the service's own. */
   env: NodeJS.ProcessEnv;
   portBase: number;
   varDir: string;
+  /** The service's own database (its role's password in it); unset until the database is provisioned. */
+  databaseUrl?: string | undefined;
   /** This service's own variables, applied last. */
   overrides?: NodeJS.ProcessEnv | undefined;
 }
@@ -25,13 +27,13 @@ export function serviceGrpcUrl(name: ServiceName, portBase: number): string | un
 /**
  * The environment one service is started with: the runner's own (so LOG_LEVEL, FAULTS and the
  * like reach every service), then where it listens (`PORT`, and `GRPC_PORT` for a gRPC
- * service), where its data lives and the address of every service it calls (`<NAME>_URLS`, and
- * `<NAME>_GRPC_URLS` for a gRPC one), then its overrides.
+ * service), its own `DATABASE_URL`, its folders and the address of every service it calls
+ * (`<NAME>_URLS`, and `<NAME>_GRPC_URLS` for a gRPC one), then its overrides.
  *
- * `DATABASE_URL` is dropped: the same URL in five services would make them share one database,
- * which a service must never do. Without it each one uses its embedded PGlite.
+ * An inherited `DATABASE_URL` is never passed on: the same URL in five services would make them
+ * share one database, which a service must never do.
  */
-export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, overrides = {} }: ServiceEnvironmentOptions): NodeJS.ProcessEnv {
+export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, databaseUrl, overrides = {} }: ServiceEnvironmentOptions): NodeJS.ProcessEnv {
   const { DATABASE_URL: _shared, ...inherited } = env;
   const upstreams = Object.fromEntries(specOf(name).calls.flatMap((called) => {
     const grpcUrl = serviceGrpcUrl(called, portBase);
@@ -44,7 +46,7 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, o
     HOST: localHost,
     PORT: String(portOf(name, portBase)),
     ...(grpcPort === undefined ? {} : { GRPC_PORT: String(grpcPort) }),
-    DATA_DIR: join(varDir, name),
+    ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
     ...Object.fromEntries(Object.entries(specOf(name).folders ?? {}).map(([variable, folder]) => [variable, join(varDir, folder)])),
     ...upstreams,
     ...overrides,

@@ -6,9 +6,11 @@ import type { LogLine } from './log-line.ts';
  * - `config_error`: a service exited with 78, its configuration is wrong; a restart cannot fix it.
  * - `stopped`: a service was stopped while something waited for it to be ready.
  * - `aborted`: the caller's signal aborted the start (Ctrl-C while starting).
- * - `port_in_use`: a port the stack needs is taken, most likely by another running stack.
+ * - `port_in_use`: a port the stack needs is taken by another program.
+ * - `already_running`: another stack runs on the same data folder; the message says where it answers.
+ * - `database_error`: the database could not be started or prepared (the message says why).
  */
-export type RunnerErrorCode = 'not_ready' | 'config_error' | 'stopped' | 'aborted' | 'port_in_use';
+export type RunnerErrorCode = 'not_ready' | 'config_error' | 'stopped' | 'aborted' | 'port_in_use' | 'already_running' | 'database_error';
 
 /** How a service's process ended. */
 export interface ExitInfo {

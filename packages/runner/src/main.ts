@@ -6,6 +6,7 @@ import { createLogFormatter } from './log-format.ts';
 import { runnerLogLine, type LogLine } from './log-line.ts';
 import { startLocalTraceView } from './trace-view.ts';
 import { createStack } from './stack.ts';
+import { runningStackIn } from './var-lock.ts';
 
 /** Exit status for a configuration error (sysexits' EX_CONFIG), the same as the services'. */
 const exitCodeConfig = 78;
@@ -23,7 +24,7 @@ if (!configResult.ok) {
   process.stderr.write(`baton runner: invalid configuration:\n${configResult.problems.map((p) => `  ${p}\n`).join('')}`);
   process.exit(exitCodeConfig);
 }
-const { portBase, varDir, logFormat } = configResult.config;
+const { portBase, varDir, logFormat, databaseUrl } = configResult.config;
 
 // A reader that went away (`npm start | head`) must not crash the runner and orphan the services.
 let stdoutOpen = true;
@@ -34,9 +35,18 @@ const write = (line: LogLine) => {
   if (stdoutOpen) process.stdout.write(format(line));
 };
 
+// Said before anything starts (the stack checks again, for real, as it takes the folder).
+const running = await runningStackIn(varDir);
+if (running !== undefined) {
+  process.stderr.write(`Baton is already running: ${running.url} (runner pid ${running.pid}, data in ${varDir}, since ${running.startedAt}).\n` +
+    'Use that one, stop it with Ctrl-C where it runs, or start a second shop with a data folder and ports of its own:\n' +
+    '  BATON_VAR_DIR=/tmp/baton-2 BATON_PORT_BASE=9080 npm start\n');
+  process.exit(1);
+}
+
 // Spans go to a trace view of the runner's own, unless the user sends them somewhere already.
 const traceView = await startLocalTraceView({ env: process.env, portBase, onLog: write });
-const stack = createStack({ portBase, varDir, onLog: write, env: traceView.env });
+const stack = createStack({ portBase, varDir, databaseUrl, onLog: write, env: traceView.env });
 
 let firstSignalAtMs: number | undefined;
 function onSignal(signal: NodeJS.Signals): void {
@@ -59,8 +69,9 @@ let startFailed = false;
 try {
   await stack.startAll();
   const ready = stack.services.map((name) => ({ name, url: stack.url(name) }));
-  if (logFormat === 'json') readyLines(ready, { tracesUrl: traceView.tracesUrl }).forEach(write);
-  else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir, tracesUrl: traceView.tracesUrl }));
+  const database = { location: stack.database.location, kind: stack.database.kind };
+  if (logFormat === 'json') readyLines(ready, { tracesUrl: traceView.tracesUrl, database }).forEach(write);
+  else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir, tracesUrl: traceView.tracesUrl, database }));
 } catch (error) {
   // Stopping on a signal also ends the wait for readiness; that is no failure.
   if (firstSignalAtMs === undefined) {

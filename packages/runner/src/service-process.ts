@@ -25,7 +25,8 @@ export interface ServiceProcessOptions {
   command: string;
   args: readonly string[];
   cwd: string;
-  env: NodeJS.ProcessEnv;
+  /** Its environment, or a function read at every spawn (a stack hands out database URLs after creating the process). */
+  env: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv);
   /** Resolves once the process serves; rejects when `signal` aborts (the process exited). */
   waitUntilReady: (signal: AbortSignal) => Promise<void>;
   onLog?: ((line: LogLine) => void) | undefined;
@@ -35,6 +36,17 @@ export interface ServiceProcessOptions {
   stopTimeoutMs?: number | undefined;
   /** Exit codes a restart cannot fix; 78 is the kit's configuration error. */
   fatalExitCodes?: readonly number[] | undefined;
+  /** The signal that asks it to stop gracefully: SIGTERM for a service, SIGINT for PostgreSQL's fast shutdown. */
+  stopSignal?: NodeJS.Signals | undefined;
+  /**
+   * How the process learns that the runner is gone, even when the runner is killed with SIGKILL:
+   * `ipc` opens a channel a Node service watches (the kit shuts down when it closes); a guard is
+   * a watcher that stops a process that cannot watch (PostgreSQL), released when it exits.
+   */
+  orphanPolicy?: { ipc: true } | { guard: (child: ChildProcess) => { release(): void } } | undefined;
+  /** Another user to run it as (PostgreSQL under a root runner). */
+  uid?: number | undefined;
+  gid?: number | undefined;
   /** How many of its last log lines to keep for error reports. */
   keptLines?: number | undefined;
 }
@@ -90,7 +102,7 @@ function track(child: ChildProcess): void {
  * await users.waitReady({ timeoutMs: 60_000 });
  */
 export function createServiceProcess(options: ServiceProcessOptions): ServiceProcess {
-  const { name, command, args, cwd, env, onLog, onEvent, stopTimeoutMs = 15_000, fatalExitCodes = [78], keptLines = 50 } = options;
+  const { name, command, args, cwd, env, onLog, onEvent, stopTimeoutMs = 15_000, fatalExitCodes = [78], keptLines = 50, stopSignal = 'SIGTERM', orphanPolicy, uid, gid } = options;
   const backoff = { ...defaultBackoff, ...options.backoff };
 
   let state: ProcessState = 'stopped';
@@ -123,8 +135,10 @@ export function createServiceProcess(options: ServiceProcessOptions): ServicePro
     const startedAt = performance.now();
     const proc = spawn(command, args, {
       cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: typeof env === 'function' ? env() : env,
+      stdio: orphanPolicy !== undefined && 'ipc' in orphanPolicy ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      ...(uid === undefined ? {} : { uid }),
+      ...(gid === undefined ? {} : { gid }),
       // Its own process group: a Ctrl-C in the terminal reaches only the runner, which then stops
       // each service once, with SIGTERM. Otherwise every service would get SIGINT from the
       // terminal and SIGTERM from the runner, and take the second signal as "exit now".
@@ -134,6 +148,7 @@ export function createServiceProcess(options: ServiceProcessOptions): ServicePro
     exitPending = false;
     spawns += 1;
     track(proc);
+    const guard = orphanPolicy !== undefined && 'guard' in orphanPolicy ? orphanPolicy.guard(proc) : undefined;
     if (proc.stdout) readLines(proc.stdout, (text) => keepLine(parseLogLine(name, 'stdout', text)));
     if (proc.stderr) readLines(proc.stderr, (text) => keepLine(parseLogLine(name, 'stderr', text)));
 
@@ -144,6 +159,7 @@ export function createServiceProcess(options: ServiceProcessOptions): ServicePro
     const onGone = (code: number | null, signal: NodeJS.Signals | null, error?: string) => {
       if (settled) return;
       settled = true;
+      guard?.release();
       liveChildren.delete(proc);
       exited.abort(new Error(`${name} exited`));
       const exit: ExitInfo = { pid: proc.pid, code, signal, uptimeMs: Math.round(performance.now() - startedAt), ...(error === undefined ? {} : { error }) };
@@ -224,7 +240,7 @@ export function createServiceProcess(options: ServiceProcessOptions): ServicePro
     exitPending = true;
     setState('stopping');
     stopping = (async () => {
-      proc.kill('SIGTERM');
+      proc.kill(stopSignal);
       // A process frozen with SIGSTOP would hold SIGTERM until the timeout; wake it to exit cleanly.
       proc.kill('SIGCONT');
       const forceTimer = setTimeout(() => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serviceEnvironment } from './environment.ts';
-import { portOf, serviceNames, stopOrder } from './services.ts';
+import { portOf, serviceNames, startOrder, stopOrder } from './services.ts';
 
 test('ports follow the list from the base, gateway first', () => {
   assert.deepEqual(serviceNames.map((name) => portOf(name, 8080)), [8080, 8081, 8082, 8083, 8084]);
@@ -17,16 +17,21 @@ test('callers stop before the services they call', () => {
   assert.deepEqual(groups.flat().toSorted(), [...serviceNames].toSorted(), 'every service stops exactly once');
 });
 
-test('a service gets its port, its data folder and the address of each service it calls', () => {
+test('each service starts after the services it calls, gateway last', () => {
+  assert.deepEqual(startOrder(serviceNames), [['users', 'inventory'], ['orders'], ['notifications'], ['gateway']]);
+  assert.deepEqual(startOrder(['gateway', 'orders']), [['orders'], ['gateway']], 'services outside the selection are not waited for');
+});
+
+test('a service gets its port, its own database and the address of each service it calls', () => {
   const env = { LOG_LEVEL: 'debug', DATABASE_URL: 'postgres://shared/db', PORT: '1', HOST: 'my-laptop' };
-  const orders = serviceEnvironment('orders', { env, portBase: 9000, varDir: '/tmp/baton-var' });
+  const orders = serviceEnvironment('orders', { env, portBase: 9000, varDir: '/tmp/baton-var', databaseUrl: 'postgres://baton_orders:secret@127.0.0.1:9352/baton_orders' });
   assert.equal(orders.PORT, '9003');
   assert.equal(orders.HOST, '127.0.0.1');
-  assert.equal(orders.DATA_DIR, '/tmp/baton-var/orders');
+  assert.equal(orders.DATABASE_URL, 'postgres://baton_orders:secret@127.0.0.1:9352/baton_orders', 'its own database, never the inherited one');
   assert.equal(orders.USERS_URLS, 'http://127.0.0.1:9001');
   assert.equal(orders.INVENTORY_URLS, 'http://127.0.0.1:9002');
   assert.equal(orders.LOG_LEVEL, 'debug', 'the runner passes its environment on');
-  assert.equal('DATABASE_URL' in orders, false, 'one database URL for every service would make them share it');
+  assert.equal('DATABASE_URL' in serviceEnvironment('users', { env, portBase: 9000, varDir: '/v' }), false, 'one database URL for every service would make them share it');
   assert.equal(orders.ORDERS_URLS, undefined);
   assert.equal(orders.USERS_GRPC_URLS, 'http://127.0.0.1:10001', 'gRPC ports sit 1000 above the HTTP ones');
   assert.equal(orders.INVENTORY_GRPC_URLS, 'http://127.0.0.1:10002');

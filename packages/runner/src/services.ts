@@ -91,3 +91,23 @@ export function stopOrder(names: readonly ServiceName[]): ServiceName[][] {
   }
   return groups;
 }
+
+/**
+ * The order to start services in: groups that can start together, each service after the
+ * services it calls are ready (as Aspire's `WaitFor` does), so none spends its first seconds
+ * failing to reach an upstream that is still starting. Services outside `names` do not count.
+ */
+export function startOrder(names: readonly ServiceName[]): ServiceName[][] {
+  const groups: ServiceName[][] = [];
+  const started = new Set<ServiceName>();
+  let remaining = [...names];
+  while (remaining.length > 0) {
+    const group = remaining.filter((name) => specOf(name).calls.every((called) => started.has(called) || !names.includes(called)));
+    // A cycle would leave nothing startable; start the rest together rather than loop forever.
+    const next = group.length > 0 ? group : remaining;
+    groups.push(next);
+    for (const name of next) started.add(name);
+    remaining = remaining.filter((name) => !next.includes(name));
+  }
+  return groups;
+}

@@ -7,6 +7,26 @@ import { startService, type RunningService } from './start-service.ts';
 /** Exit status for a configuration error (sysexits' EX_CONFIG), so a supervisor can tell it apart. */
 export const exitCodeConfig = 78;
 
+/** How long a service whose supervisor is gone may take to stop before it exits anyway. */
+const orphanExitMs = 4_000;
+
+/**
+ * A supervisor that starts this process with an IPC channel (Baton's runner does) is gone when
+ * the channel closes, however it went, SIGKILL included. Nobody will then read this process's
+ * logs, restart it or stop it, and it would hold its port: it stops, within `orphanExitMs`
+ * even with requests in flight. Without a channel (started by hand, by Kubernetes) nothing is
+ * watched.
+ */
+function watchSupervisor(onGone: () => void): void {
+  if (process.channel === undefined) return;
+  // The channel would otherwise keep the process alive after a graceful shutdown.
+  process.channel.unref();
+  process.once('disconnect', () => {
+    setTimeout(() => process.exit(1), orphanExitMs).unref();
+    onGone();
+  });
+}
+
 /**
  * The whole life of a service process: read config once (exit 78 naming every bad variable),
  * start, then shut down gracefully on SIGTERM or SIGINT (exit 0 when clean). A second signal
@@ -58,6 +78,10 @@ export async function runService<C extends ServiceConfig>(definition: ServiceDef
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  watchSupervisor(() => {
+    (service?.logger ?? startLogger).warn('the runner that started this service is gone; shutting down');
+    void stop('supervisor gone', 0);
+  });
 
   try {
     service = await startService(definition, config);

@@ -1,0 +1,39 @@
+import type { Level, LogLine } from './log-line.ts';
+
+// `log_line_prefix = '%m [%p] %q%u@%d '` (server-settings.ts): time, pid, and for a session its
+// user and database, then the severity.
+const linePattern = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[(\d+)\] (?:(\S*)@(\S*) )?([A-Z0-9]+):\s+(.*)$/;
+
+const levelOf: Record<string, Level> = {
+  DEBUG1: 'debug', DEBUG2: 'debug', DEBUG3: 'debug', DEBUG4: 'debug', DEBUG5: 'debug',
+  INFO: 'info', NOTICE: 'info', LOG: 'info',
+  WARNING: 'warn',
+  ERROR: 'error',
+  // FATAL ends one session (a refused sign-in), not the server.
+  FATAL: 'error',
+  PANIC: 'fatal',
+};
+
+/**
+ * A line of PostgreSQL's log as a JSON line like the services' (`level`, `time`, `service`,
+ * `pid`, `msg`, plus `severity`, `user`, `database`), so the merged stream is one format and
+ * "database system is ready" is an info line, not a warning. A line in no known shape (the
+ * rest of a multi-line message) is kept as it came.
+ */
+export function postgresLogLine(line: LogLine): LogLine {
+  const match = linePattern.exec(line.text);
+  if (match === null) return line;
+  const [, time, pid, user, database, severity = 'LOG', msg] = match;
+  const parsedTime = new Date(time?.replace(' UTC', 'Z').replace(' ', 'T') ?? '');
+  const record = {
+    level: levelOf[severity] ?? 'info',
+    time: Number.isNaN(parsedTime.getTime()) ? new Date().toISOString() : parsedTime.toISOString(),
+    service: line.service,
+    pid: Number(pid),
+    severity,
+    ...(user ? { user } : {}),
+    ...(database ? { database } : {}),
+    msg,
+  };
+  return { ...line, text: JSON.stringify(record), record };
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What a running stack writes in its data folder's lock: who it is and where it answers. */
+export interface VarLockOwner {
+  pid: number;
+  /** The public entry, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  portBase: number;
+  startedAt: string;
+}
+
+/** The lock a stack holds on its data folder while it runs; `release()` is safe to call twice. */
+export interface VarLock {
+  release(): Promise<void>;
+}
+
+export type AcquireResult = { ok: true; lock: VarLock } | { ok: false; owner: VarLockOwner };
+
+const lockName = 'baton.lock';
+
+/**
+ * Takes the data folder for one stack. Two stacks on one folder would share one database
+ * server's files and each other's mail, and disagree about everything; so the second is refused,
+ * told who holds the folder. The lock is a file made with O_EXCL; one whose process is gone (a
+ * runner killed with SIGKILL) is taken over.
+ *
+ * @example
+ * const taken = await acquireVarLock(varDir, { pid: process.pid, url, portBase, startedAt });
+ * if (!taken.ok) throw new Error(`already running: ${taken.owner.url}`);
+ */
+export async function acquireVarLock(varDir: string, owner: VarLockOwner): Promise<AcquireResult> {
+  await mkdir(varDir, { recursive: true });
+  const path = join(varDir, lockName);
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    // The token tells this lock from another stack's in the same process (tests start several).
+    const token = randomUUID();
+    try {
+      const file = await open(path, 'wx', 0o644);
+      await file.writeFile(`${JSON.stringify({ ...owner, token })}\n`);
+      await file.close();
+      return { ok: true, lock: { release: () => releaseIfOurs(path, token) } };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const current = await readOwner(path);
+    if (current !== undefined && isAlive(current.pid)) return { ok: false, owner: current };
+    // Its process is gone (or the file is unreadable, half written by one that died): take it.
+    await rm(path, { force: true });
+  }
+  throw new Error(`could not take ${path}: another process keeps making it`);
+}
+
+/** The stack that holds `varDir` now, if its runner is still alive: to say so before starting anything. */
+export async function runningStackIn(varDir: string): Promise<VarLockOwner | undefined> {
+  const owner = await readOwner(join(varDir, lockName));
+  return owner !== undefined && isAlive(owner.pid) ? owner : undefined;
+}
+
+async function readOwner(path: string): Promise<(VarLockOwner & { token?: string }) | undefined> {
+  try {
+    const owner = JSON.parse(await readFile(path, 'utf8')) as VarLockOwner & { token?: string };
+    return typeof owner.pid === 'number' ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function releaseIfOurs(path: string, token: string): Promise<void> {
+  if ((await readOwner(path))?.token === token) await rm(path, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
