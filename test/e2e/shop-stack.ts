@@ -1,41 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, metricValue, parseMetrics, type CleanupScope } from '@baton/kit/testing';
+import { addCleanup, metricValue, parseMetrics, testPostgresAdminUrl, type CleanupScope } from '@baton/kit/testing';
+import { dropDatabases } from '@baton/local-postgres';
 import { randomPortBase, serviceNames, startStack, type ServiceName, type Stack } from '@baton/runner';
 
 export interface ShopStack {
   stack: Stack;
   gateway: string;
-  database: 'postgres' | 'pglite';
-  /** Why the stack runs on PGlite, when it does: say it in the test's output. */
+  /** Kept for the callers that print it: the shop always runs on PostgreSQL now. */
   note: string | undefined;
 }
 
 /**
- * The whole shop as real processes, for end-to-end tests: each service on its own PostgreSQL
- * database when the server is reachable (required under CI=true), else on PGlite, on ports and
- * data folders of its own so it never meets a developer's running stack.
+ * The whole shop as real processes, for end-to-end tests, started as `npm start` starts it but
+ * on the test run's PostgreSQL (`BATON_DATABASE_URL`'s path): every service gets a database and
+ * a role of its own, named with a prefix of this shop's (`e2e_<random>_orders`), dropped after.
+ * Ports and data folder are its own, so it never meets a developer's running stack.
  */
 export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}): Promise<ShopStack> {
-  let reachable = true;
-  let note: string | undefined;
-  const databases: Partial<Record<ServiceName, string>> = {};
-  for (const name of serviceNames) {
-    const url = await createTestDatabase({ after: (fn) => scope.after(fn), skip: (message?: string) => { reachable = false; note = `${message ?? 'PostgreSQL unreachable'}; running on PGlite`; } });
-    if (url === undefined) break;
-    databases[name] = url;
-  }
+  const adminUrl = await testPostgresAdminUrl();
+  const databasePrefix = `e2e_${randomBytes(4).toString('hex')}_`;
   const varDir = await mkdtemp(join(tmpdir(), 'baton-e2e-'));
-  scope.after(() => rm(varDir, { recursive: true, force: true }));
-  const env = Object.fromEntries(serviceNames.map((name) => [name, {
-    LOG_LEVEL: 'warn',
-    ...(reachable && databases[name] ? { DATABASE_URL: databases[name] } : {}),
-    ...serviceEnv[name],
-  }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
-  const stack = await startStack({ portBase: randomPortBase(), varDir, serviceEnv: env, startTimeoutMs: 90_000 });
-  scope.after(() => stack.shutdown());
-  return { stack, gateway: stack.url('gateway'), database: reachable ? 'postgres' : 'pglite', note };
+  addCleanup(scope, () => rm(varDir, { recursive: true, force: true }));
+  addCleanup(scope, () => dropDatabases({ adminUrl, services: serviceNames, prefix: databasePrefix }));
+  const env = Object.fromEntries(serviceNames.map((name) => [name, { LOG_LEVEL: 'warn', ...serviceEnv[name] }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
+  const stack = await startStack({ portBase: randomPortBase(), varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000 });
+  addCleanup(scope, () => stack.shutdown());
+  return { stack, gateway: stack.url('gateway'), note: undefined };
 }
 
 /** How many calls of one gRPC method a service answered successfully, from its `/metrics`. */

@@ -1,0 +1,165 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { addCleanup } from '@baton/kit/testing';
+import { randomPortBase, repoRoot } from '@baton/runner';
+
+// `npm start`'s runner killed the hard way (SIGKILL: no handler runs, it cannot stop anything
+// itself): every service and the database must notice and go, so the next `npm start` works.
+// Linux only: the process tree is read from /proc.
+
+const hasProc = (() => {
+  try {
+    readdirSync('/proc/self');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+interface Runner {
+  child: ChildProcess;
+  records: Array<Record<string, unknown>>;
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startRunner(env: NodeJS.ProcessEnv): Runner {
+  const child = spawn(process.execPath, ['packages/runner/src/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env, BATON_LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const records: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  let buffered = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        records.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // Not a log line.
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, records, stderr, exited };
+}
+
+async function waitForReady(runner: Runner, timeoutMs = 120_000): Promise<void> {
+  const giveUpAt = performance.now() + timeoutMs;
+  while (!runner.records.some((r) => r.event === 'baton_ready')) {
+    if (runner.child.exitCode !== null) assert.fail(`the runner exited: ${runner.stderr.join('')}\n${runner.records.slice(-10).map((r) => JSON.stringify(r)).join('\n')}`);
+    if (performance.now() > giveUpAt) assert.fail('timed out waiting for "Baton is ready"');
+    await sleep(50);
+  }
+}
+
+/** Every process under `pid`, from /proc (parent pids), with its state and command. */
+function descendants(pid: number): Array<{ pid: number; command: string }> {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const found: Array<{ pid: number; command: string }> = [];
+  const visit = (parent: number) => {
+    for (const [child, ppid] of parentOf) {
+      if (ppid !== parent) continue;
+      found.push({ pid: child, command: commandOf(child) });
+      visit(child);
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim().slice(0, 120);
+  } catch {
+    return '?';
+  }
+}
+
+/** Running: it exists and is not a zombie (a zombie has exited and waits for its new parent to reap it). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function listens(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+test('a runner killed with SIGKILL leaves no process and no listening port after 5 s; the next start works, and a second one on the same folder is refused, naming the first', { skip: hasProc ? false : 'needs /proc (Linux)', timeout: 240_000 }, async (t) => {
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-sigkill-'));
+  const portBase = randomPortBase();
+  const env = { BATON_VAR_DIR: varDir, BATON_PORT_BASE: String(portBase) };
+  const leftovers = new Set<number>();
+  addCleanup(t, async () => {
+    for (const pid of leftovers) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    await rm(varDir, { recursive: true, force: true });
+  });
+
+  const first = startRunner(env);
+  await waitForReady(first);
+  const tree = descendants(first.child.pid!);
+  tree.forEach(({ pid }) => leftovers.add(pid));
+  const commands = tree.map(({ command }) => command).join('\n');
+  assert.match(commands, /services\/users\/src\/main\.ts/, commands);
+  assert.match(commands, /bin\/postgres -D/, commands);
+  const ports = [...[0, 1, 2, 3, 4].map((i) => portBase + i), portBase + 1001, portBase + 1002, portBase + 352, portBase + 10];
+  for (const port of ports) assert.equal(await listens(port), true, `port ${port} listens while the shop runs`);
+
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const killedAt = performance.now();
+  let running = tree.filter(({ pid }) => isRunning(pid));
+  let listening = ports;
+  while (performance.now() - killedAt < 5_000 && (running.length > 0 || listening.length > 0)) {
+    await sleep(100);
+    running = running.filter(({ pid }) => isRunning(pid));
+    listening = (await Promise.all(listening.map(async (port) => ((await listens(port)) ? [port] : [])))).flat();
+  }
+  assert.deepEqual(running.map(({ pid, command }) => `${pid} ${command}`), [], 'no process of the stack runs 5 s after the runner was killed');
+  assert.deepEqual(listening, [], 'no port of the stack listens');
+
+  // The next start finds the folder free (the killed runner's lock names a process that is gone).
+  const second = startRunner(env);
+  addCleanup(t, async () => {
+    if (second.child.exitCode === null) second.child.kill('SIGKILL');
+  });
+  await waitForReady(second);
+  descendants(second.child.pid!).forEach(({ pid }) => leftovers.add(pid));
+
+  // A third on the same folder (other ports, so the lock is what stops it) says who runs there.
+  const third = startRunner({ ...env, BATON_PORT_BASE: String(portBase + 20) });
+  const thirdExit = await third.exited;
+  assert.equal(thirdExit.code, 1);
+  const said = third.stderr.join('');
+  assert.match(said, new RegExp(`Baton is already running: http://127\\.0\\.0\\.1:${portBase} \\(runner pid ${second.child.pid}, data in ${varDir}`), said);
+  assert.match(said, /BATON_VAR_DIR=.* BATON_PORT_BASE=.* npm start/, 'it says how to run a second shop');
+
+  second.child.kill('SIGINT');
+  assert.deepEqual(await second.exited, { code: 0, signal: null });
+});
