@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogFormat } from './log-format.ts';
-import { grpcPortOffset, serviceNames } from './services.ts';
+import { grpcPortOffset, isServiceName, serviceNames, specOf, type ServiceName } from './services.ts';
 import { repoRoot } from './stack.ts';
 
 /** What `npm start` reads from its environment, once, at start. */
@@ -13,6 +13,8 @@ export interface CliConfig {
   logFormat: LogFormat;
   /** `BATON_DATABASE_URL`: a PostgreSQL server of your own (a superuser URL) instead of the embedded one. */
   databaseUrl: string | undefined;
+  /** The services named on the command line (`npm start -- orders`) and every service they call; all by default. */
+  services: ServiceName[];
 }
 
 export type CliConfigResult = { ok: true; config: CliConfig } | { ok: false; problems: string[] };
@@ -23,8 +25,11 @@ export type CliConfigResult = { ok: true; config: CliConfig } | { ok: false; pro
  * @example
  * const result = readCliConfig(process.env, { stdoutIsTty: process.stdout.isTTY === true });
  */
-export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty }: { stdoutIsTty: boolean }): CliConfigResult {
+export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty, args = [] }: { stdoutIsTty: boolean; args?: readonly string[] }): CliConfigResult {
   const problems: string[] = [];
+  const unknown = args.filter((arg) => !isServiceName(arg));
+  if (unknown.length > 0) problems.push(`unknown service ${unknown.join(', ')}: expected some of ${serviceNames.join(', ')}`);
+  const services = args.length === 0 ? [...serviceNames] : withWhatTheyCall(args.filter(isServiceName));
   const maxPortBase = 65_535 - grpcPortOffset - serviceNames.length + 1;
 
   let portBase = 8080;
@@ -52,5 +57,17 @@ export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty }: { stdoutI
     else problems.push('BATON_DATABASE_URL: expected a postgres:// URL of a superuser, e.g. postgres://postgres@127.0.0.1:5432/postgres');
   }
 
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat, databaseUrl } };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat, databaseUrl, services } };
+}
+
+/** The services named, and every service they call, directly or not: what they need to work. */
+function withWhatTheyCall(named: readonly ServiceName[]): ServiceName[] {
+  const wanted = new Set<ServiceName>();
+  const add = (name: ServiceName) => {
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    specOf(name).calls.forEach(add);
+  };
+  named.forEach(add);
+  return serviceNames.filter((name) => wanted.has(name));
 }

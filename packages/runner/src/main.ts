@@ -19,12 +19,12 @@ const repeatedSignalWindowMs = 1_000;
 const repeatedLines = 10;
 
 const stdoutIsTty = process.stdout.isTTY === true;
-const configResult = readCliConfig(process.env, { stdoutIsTty });
+const configResult = readCliConfig(process.env, { stdoutIsTty, args: process.argv.slice(2) });
 if (!configResult.ok) {
   process.stderr.write(`baton runner: invalid configuration:\n${configResult.problems.map((p) => `  ${p}\n`).join('')}`);
   process.exit(exitCodeConfig);
 }
-const { portBase, varDir, logFormat, databaseUrl } = configResult.config;
+const { portBase, varDir, logFormat, databaseUrl, services } = configResult.config;
 
 // A reader that went away (`npm start | head`) must not crash the runner and orphan the services.
 let stdoutOpen = true;
@@ -46,7 +46,7 @@ if (running !== undefined) {
 
 // Spans go to a trace view of the runner's own, unless the user sends them somewhere already.
 const traceView = await startLocalTraceView({ env: process.env, portBase, onLog: write });
-const stack = createStack({ portBase, varDir, databaseUrl, onLog: write, env: traceView.env });
+const stack = createStack({ services, portBase, varDir, databaseUrl, onLog: write, env: traceView.env });
 
 let firstSignalAtMs: number | undefined;
 function onSignal(signal: NodeJS.Signals): void {
