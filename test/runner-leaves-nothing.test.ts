@@ -1,27 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addCleanup } from '@baton/kit/testing';
+import { addCleanup, hasProcFs, isRunning, processTree } from '@baton/kit/testing';
 import { randomPortBase, repoRoot } from '@baton/runner';
 
 // `npm start`'s runner killed the hard way (SIGKILL: no handler runs, it cannot stop anything
 // itself): every service and the database must notice and go, so the next `npm start` works.
 // Linux only: the process tree is read from /proc.
-
-const hasProc = (() => {
-  try {
-    readdirSync('/proc/self');
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 interface Runner {
   child: ChildProcess;
@@ -61,48 +51,6 @@ async function waitForReady(runner: Runner, timeoutMs = 120_000): Promise<void> 
   }
 }
 
-/** Every process under `pid`, from /proc (parent pids), with its state and command. */
-function descendants(pid: number): Array<{ pid: number; command: string }> {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const found: Array<{ pid: number; command: string }> = [];
-  const visit = (parent: number) => {
-    for (const [child, ppid] of parentOf) {
-      if (ppid !== parent) continue;
-      found.push({ pid: child, command: commandOf(child) });
-      visit(child);
-    }
-  };
-  visit(pid);
-  return found;
-}
-
-function commandOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim().slice(0, 120);
-  } catch {
-    return '?';
-  }
-}
-
-/** Running: it exists and is not a zombie (a zombie has exited and waits for its new parent to reap it). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 function listens(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -111,7 +59,7 @@ function listens(port: number): Promise<boolean> {
   });
 }
 
-test('a runner killed with SIGKILL leaves no process and no listening port after 5 s; the next start works, and a second one on the same folder is refused, naming the first', { skip: hasProc ? false : 'needs /proc (Linux)', timeout: 240_000 }, async (t) => {
+test('a runner killed with SIGKILL leaves no process and no listening port after 5 s; the next start works, and a second one on the same folder is refused, naming the first', { skip: hasProcFs ? false : 'needs /proc (Linux)', timeout: 240_000 }, async (t) => {
   const varDir = await mkdtemp(join(tmpdir(), 'baton-sigkill-'));
   const portBase = randomPortBase();
   const env = { BATON_VAR_DIR: varDir, BATON_PORT_BASE: String(portBase) };
@@ -123,7 +71,7 @@ test('a runner killed with SIGKILL leaves no process and no listening port after
 
   const first = startRunner(env);
   await waitForReady(first);
-  const tree = descendants(first.child.pid!);
+  const tree = processTree(first.child.pid!);
   tree.forEach(({ pid }) => leftovers.add(pid));
   const commands = tree.map(({ command }) => command).join('\n');
   assert.match(commands, /services\/users\/src\/main\.ts/, commands);
@@ -150,7 +98,7 @@ test('a runner killed with SIGKILL leaves no process and no listening port after
     if (second.child.exitCode === null) second.child.kill('SIGKILL');
   });
   await waitForReady(second);
-  descendants(second.child.pid!).forEach(({ pid }) => leftovers.add(pid));
+  processTree(second.child.pid!).forEach(({ pid }) => leftovers.add(pid));
 
   // A third on the same folder (other ports, so the lock is what stops it) says who runs there.
   const third = startRunner({ ...env, BATON_PORT_BASE: String(portBase + 20) });
