@@ -1,0 +1,99 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { addCleanup, findFreePort } from '@baton/kit/testing';
+import { randomPortBase, repoRoot } from '@baton/runner';
+
+// The README's "Running one service alone", run as written (with ports and folders of the
+// test's own, so it never meets a shop a developer is running).
+
+const run = promisify(execFile);
+
+/** The shell blocks of one README section, joined. */
+async function readmeBlock(heading: string): Promise<string> {
+  const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+  const start = readme.indexOf(`## ${heading}`);
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]).join('');
+}
+
+test('`npm start -- inventory` starts the database and inventory alone', { timeout: 120_000 }, async (t) => {
+  assert.match(await readmeBlock('Running one service alone'), /^npm start -- inventory\b/m, 'the README shows it');
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-readme-'));
+  addCleanup(t, () => rm(varDir, { recursive: true, force: true }));
+  const portBase = randomPortBase();
+  // What `npm start -- inventory` runs: the root script execs the runner with the arguments.
+  const runner = spawn(process.execPath, ['packages/runner/src/main.ts', 'inventory'], {
+    cwd: repoRoot, env: { ...process.env, BATON_VAR_DIR: varDir, BATON_PORT_BASE: String(portBase), BATON_LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => runner.once('exit', resolve));
+  addCleanup(t, () => { if (runner.exitCode === null) runner.kill('SIGKILL'); });
+  const started: string[] = [];
+  const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
+    createInterface({ input: runner.stdout! }).on('line', (line) => {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      if (record.event === 'service_starting') started.push(String(record.name));
+      if (record.event === 'baton_ready') resolve(record);
+    });
+    void exited.then((code) => reject(new Error(`the runner exited with ${code} before it was ready`)));
+  });
+  const baton = await ready;
+  assert.deepEqual(started, ['postgres', 'inventory']);
+  assert.deepEqual(baton.services, { inventory: `http://127.0.0.1:${portBase + 2}` });
+  const products = await fetch(`http://127.0.0.1:${portBase + 2}/v1/products`);
+  assert.equal(products.status, 200);
+  await products.arrayBuffer();
+  runner.kill('SIGINT');
+  assert.equal(await exited, 0);
+});
+
+/** The README's own server: a PostgreSQL at 127.0.0.1:5432 with `createdb` beside it. */
+function yourServer(): Promise<boolean> {
+  if (spawnSync('createdb', ['--version']).status !== 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: 5432 });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+test('a service run by hand on a database of yours applies its migrations and serves', { timeout: 120_000 }, async (t) => {
+  const block = await readmeBlock('Running one service alone');
+  const byHand = /^createdb (.+) baton_inventory\nPORT=9000 DATABASE_URL=(\S+)baton_inventory npx node (\S+)$/m.exec(block);
+  assert.ok(byHand, `the README shows createdb, then the service with DATABASE_URL:\n${block}`);
+  if (!(await yourServer())) {
+    if (process.env.CI === 'true') assert.fail('PostgreSQL at 127.0.0.1:5432 with createdb is required under CI=true');
+    t.skip('no PostgreSQL at 127.0.0.1:5432 with createdb: the README\'s own example needs a server of yours');
+    return;
+  }
+  const [, createdbArgs = '', urlBase = '', program = ''] = byHand;
+  // The README's commands, with a database name and port of the test's own.
+  const database = `readme_${randomBytes(4).toString('hex')}`;
+  await run('createdb', [...createdbArgs.split(' '), database]);
+  addCleanup(t, () => run('dropdb', [...createdbArgs.split(' '), '--force', database]));
+  const port = await findFreePort();
+  const service = spawn(process.execPath, [program], {
+    cwd: repoRoot, env: { ...process.env, PORT: String(port), GRPC_PORT: String(await findFreePort()), DATABASE_URL: `${urlBase}${database}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
+  });
+  const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
+  addCleanup(t, async () => {
+    if (service.exitCode === null) service.kill('SIGTERM');
+    await exited;
+  });
+  let status = 0;
+  for (let i = 0; i < 200 && status !== 200; i++) {
+    status = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(status, 200, 'inventory is ready on the new database');
+  const product = await fetch(`http://127.0.0.1:${port}/v1/products/COFFEE-1KG`);
+  assert.equal(product.status, 200, 'its migrations ran: the catalogue is seeded');
+  await product.arrayBuffer();
+});
