@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { guardAgainstOrphaning, prepareServer, provisionDatabases, waitForPostgres, type ServiceDatabase } from '@baton/local-postgres';
 import type { BackoffOptions } from './backoff.ts';
@@ -77,6 +78,7 @@ export function createStackDatabase(options: StackDatabaseOptions): StackDatabas
       onProgress: (message) => log('info', message, { event: 'database_creating', data_dir: dataDir }),
     });
     if (stopped) throw new RunnerError('stopped', 'the stack stopped while its database was being prepared');
+    await reportOldEmbeddedData();
     if (server.leftover.state === 'running') {
       log('warn', `stopped a PostgreSQL (pid ${server.leftover.pid}) that an earlier Baton left running in ${dataDir}`, { event: 'database_leftover_stopped', pid: server.leftover.pid });
     }
@@ -99,6 +101,26 @@ export function createStackDatabase(options: StackDatabaseOptions): StackDatabas
     await serverProcess.start();
     await serverProcess.waitReady({ timeoutMs, signal });
     return server.adminUrl;
+  }
+
+  // Until December 2026 each service kept its data in a PGlite database under <var>/<service>.
+  // Nothing reads those any more; an upgraded user is told rather than left wondering where
+  // their accounts went.
+  async function reportOldEmbeddedData(): Promise<void> {
+    const found: string[] = [];
+    for (const name of services) {
+      try {
+        await access(join(varDir, name, 'PG_VERSION'));
+        found.push(join(varDir, name));
+      } catch {
+        // None: the usual case.
+      }
+    }
+    if (found.length === 0) return;
+    log('warn', `${found.join(', ')} ${found.length === 1 ? 'holds a database' : 'hold databases'} of an earlier Baton (PGlite), no longer used: ` +
+      `every service now keeps its data in ${join(varDir, postgresName)}. Delete ${found.length === 1 ? 'it' : 'them'} to free the space.`, {
+      event: 'old_data_unused', folders: found,
+    });
   }
 
   return {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,4 +93,20 @@ test('a configuration error (exit 78) is reported, not restarted, and stops the 
   assert.equal(stack.status('users').state, 'failed');
   assert.equal(stack.status('inventory').state, 'stopped', 'the rest of the stack was stopped');
   assert.equal(await readyzStatus(stack.url('inventory')), 'refused');
+});
+
+test('a data folder of an earlier Baton (PGlite under <var>/<service>) is named as unused, not silently ignored', { timeout: 120_000 }, async (t) => {
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-'));
+  await mkdir(join(varDir, 'inventory'), { recursive: true });
+  await writeFile(join(varDir, 'inventory', 'PG_VERSION'), '17\n');
+  const lines: LogLine[] = [];
+  const stack = await startStack({ services: ['inventory'], portBase: randomPortBase(), varDir, onLog: (line) => lines.push(line) });
+  t.after(async () => {
+    await stack.shutdown();
+    await rm(varDir, { recursive: true, force: true });
+  });
+  const said = lines.find((line) => line.record?.event === 'old_data_unused')?.record;
+  assert.deepEqual(said?.folders, [join(varDir, 'inventory')]);
+  assert.equal(said?.level, 'warn');
+  assert.match(String(said?.msg), /no longer used: every service now keeps its data in .*\/postgres\. Delete it/);
 });
