@@ -9,6 +9,7 @@ import { createAdaptiveLimiter } from '../../packages/kit/src/resilience/index.t
 import { closedLoop, openLoop } from '../harness/load.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { summarize } from '../harness/stats.ts';
+import { createBenchDatabase } from '../harness/database.ts';
 
 // A service whose capacity is known by construction: `slots` requests at a time, `workMs` each.
 const slots = 4;
@@ -50,8 +51,13 @@ async function measure(loadShedding: boolean, dir: string, ratesPerSecond: (capa
   const migrationsDir = join(dir, 'migrations');
   await mkdir(migrationsDir, { recursive: true });
   await writeFile(join(migrationsDir, '0001_nothing.sql'), 'create table if not exists bench_nothing (id int);');
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: join(dir, `data-${loadShedding}`), LOAD_SHEDDING: String(loadShedding) });
-  const service = await startService(capacityDefinition(migrationsDir), config, { logger: createLogger({ service: 'bench', level: 'silent' }) });
+  const database = await createBenchDatabase();
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: database.url, LOAD_SHEDDING: String(loadShedding) });
+  const service = await startService(capacityDefinition(migrationsDir), config, { logger: createLogger({ service: 'bench', level: 'silent' }) })
+    .catch(async (error: unknown) => {
+      await database.drop();
+      throw error;
+    });
   const agent = new Agent({ connections: 2_000 });
   const call = async () => {
     const res = await request(`${service.url}/work`, {
@@ -79,6 +85,7 @@ async function measure(loadShedding: boolean, dir: string, ratesPerSecond: (capa
   }
   await agent.close();
   await service.shutdown('bench over');
+  await database.drop();
   return { capacity, results };
 }
 

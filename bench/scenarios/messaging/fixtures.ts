@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { openMemoryPglite, openPostgres, type Database } from '../../../packages/kit/src/db/index.ts';
+import { openPostgres, type Database } from '../../../packages/kit/src/db/index.ts';
 import { migrateMessaging } from '../../../packages/kit/src/messaging/index.ts';
 import { createSilentLogger } from '../../../packages/kit/src/testing/index.ts';
+import { benchPostgresUrl, createBenchDatabase } from '../../harness/database.ts';
 
 export const natsUrl = process.env.BENCH_NATS_URL || 'nats://127.0.0.1:4222';
-export const postgresUrl = process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+export const postgresUrl = benchPostgresUrl;
 export const logger = createSilentLogger('bench');
 
 export type Cleanups = Array<() => Promise<unknown>>;
@@ -34,28 +33,13 @@ export function counter(target: number) {
   };
 }
 
-/** A database with the kit's messaging tables, dropped at cleanup: in-memory PGlite, or a fresh PostgreSQL database. */
-export async function freshDb(kind: 'pglite' | 'postgres', cleanups: Cleanups): Promise<Database> {
-  if (kind === 'pglite') {
-    const db = await openMemoryPglite();
-    cleanups.push(() => db.close());
-    await migrateMessaging(db);
-    return db;
-  }
-  const name = `baton_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(postgresUrl);
-  url.pathname = `/${name}`;
-  const db = openPostgres({ url: url.toString(), applicationName: 'baton-bench' });
+/** A fresh PostgreSQL database with the kit's messaging tables, dropped at cleanup. */
+export async function freshDb(cleanups: Cleanups): Promise<Database> {
+  const database = await createBenchDatabase();
+  const db = openPostgres({ url: database.url, applicationName: 'baton-bench' });
   cleanups.push(async () => {
     await db.close();
-    const dropper = new pg.Client({ connectionString: postgresUrl });
-    await dropper.connect();
-    await dropper.query(`drop database if exists ${name} with (force)`);
-    await dropper.end();
+    await database.drop();
   });
   await migrateMessaging(db);
   return db;

@@ -15,8 +15,8 @@ export const configSchema = z.object({
   TOKEN_AUDIENCE: z.string().min(1).default('baton'),
   /** `smtp://user:password@host:587`: send email there. Unset: each message is written as an .eml file under MAIL_DIR. */
   SMTP_URL: env.url().optional(),
-  /** Where messages are written when there is no SMTP_URL; `<DATA_DIR>/mail` by default. */
-  MAIL_DIR: z.string().min(1).optional(),
+  /** Where messages are written when there is no SMTP_URL (relative to the working directory). */
+  MAIL_DIR: z.string().min(1).default('var/mail'),
   /** The sender of every message. */
   MAIL_FROM: z.string().min(3).default('Baton shop <shop@baton.invalid>'),
   /** The longest one message may take to send before the attempt counts as failed. */

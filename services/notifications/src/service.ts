@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bearerTokenOf, createTokenVerifier } from '@baton/kit/auth';
 import { startConsuming } from '@baton/kit/messaging';
@@ -19,7 +18,7 @@ export const notificationsService: ServiceDefinition<Config> = {
     const { config, db, logger, onClose } = context;
     const mailer = createMailer({
       smtpUrl: config.SMTP_URL,
-      mailDir: config.MAIL_DIR ?? join(config.DATA_DIR, 'mail'),
+      mailDir: config.MAIL_DIR,
       from: config.MAIL_FROM,
       timeoutMs: config.SMTP_TIMEOUT_MS,
     });

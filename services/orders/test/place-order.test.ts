@@ -1,16 +1,16 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { migrate, openMemoryPglite, type Database } from '@baton/kit/db';
+import { migrate, openPostgres, type Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import { createOutbox, migrateMessaging } from '@baton/kit/messaging';
-import { createSilentLogger } from '@baton/kit/testing';
+import { addCleanup, createSilentLogger, createTestDatabase } from '@baton/kit/testing';
 import { createIdempotencyStore } from '../src/checkout/idempotency.ts';
 import { placeOrder, type CheckoutDeps } from '../src/checkout/place-order.ts';
 import type { InventoryApi, Reservation, UsersApi } from '../src/upstreams/upstreams.ts';
 
-// Checkout's own rules, on a real SQL engine (in-memory PGlite) with the two upstreams faked:
-// what happens to the stock and the key when a step fails is the point here, not the network.
+// Checkout's own rules, on a real PostgreSQL (a fresh database per test) with the two upstreams
+// faked: what happens to the stock and the key when a step fails is the point here, not the network.
 
 const userId = '00000000-0000-4000-8000-000000000001';
 const items = [{ sku: 'COFFEE-1KG', quantity: 2 }];
@@ -32,9 +32,12 @@ function fakeInventory(overrides: Partial<InventoryApi> = {}) {
 
 const users: UsersApi = { getUser: async (id) => ({ id, email: 'a@example.com', name: 'A' }) };
 
-async function checkoutWith(t: { after(fn: () => unknown): void }, inventory: InventoryApi, db?: Database): Promise<CheckoutDeps & { db: Database }> {
-  const database = db ?? await openMemoryPglite();
-  t.after(() => database.close());
+/** Checkout's dependencies on a fresh database of the test's own; undefined when the test was skipped. */
+async function checkoutWith(t: TestContext, inventory: InventoryApi): Promise<(CheckoutDeps & { db: Database }) | undefined> {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const database = openPostgres({ url, applicationName: 'orders-checkout-test' });
+  addCleanup(t, () => database.close());
   await migrate(database, fileURLToPath(new URL('../migrations/', import.meta.url)));
   await migrateMessaging(database);
   const events = { outbox: createOutbox({ domain: 'orders' }), committed: () => {} };
@@ -44,6 +47,7 @@ async function checkoutWith(t: { after(fn: () => unknown): void }, inventory: In
 test('an order is stored with the reserved prices and its reservation confirmed', async (t) => {
   const { inventory, calls } = fakeInventory();
   const deps = await checkoutWith(t, inventory);
+  if (deps === undefined) return;
   const answer = await placeOrder(deps, { userId, idempotencyKey: 'key-00000001', items }, options);
   assert.equal(answer.status, 201);
   assert.equal((answer.body as { totalCents: number }).totalCents, 4980);
@@ -64,6 +68,7 @@ test('an order is stored with the reserved prices and its reservation confirmed'
 test('if storing the order fails after the reservation, the reservation is released and the key freed', async (t) => {
   const { inventory, calls } = fakeInventory();
   const deps = await checkoutWith(t, inventory);
+  if (deps === undefined) return;
   // The orders table refuses inserts: storing fails after the stock was reserved.
   await deps.db.exec(`create function refuse() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
     create trigger refuse_orders before insert on orders for each row execute function refuse();`);
@@ -78,6 +83,7 @@ test('if storing the order fails after the reservation, the reservation is relea
 test('if writing the event fails, the order is not stored either', async (t) => {
   const { inventory, calls } = fakeInventory();
   const deps = await checkoutWith(t, inventory);
+  if (deps === undefined) return;
   await deps.db.exec(`create function refuse() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$;
     create trigger refuse_events before insert on baton_outbox for each row execute function refuse();`);
   await assert.rejects(placeOrder(deps, { userId, idempotencyKey: 'key-00000007', items }, options), (error: unknown) => KitError.from(error).code === Code.Internal);
@@ -94,6 +100,7 @@ test('a business conflict is a final answer: stored with the key and replayed, w
     },
   });
   const deps = await checkoutWith(t, inventory);
+  if (deps === undefined) return;
   const first = await placeOrder(deps, { userId, idempotencyKey: 'key-00000003', items }, options);
   const again = await placeOrder(deps, { userId, idempotencyKey: 'key-00000003', items }, options);
   assert.equal(first.status, 409);
@@ -113,6 +120,7 @@ test('a dependency that is down frees the key, so the same request can succeed l
     },
   };
   const deps = await checkoutWith(t, flaky);
+  if (deps === undefined) return;
   await assert.rejects(placeOrder(deps, { userId, idempotencyKey: 'key-00000004', items }, options), (error: unknown) => KitError.from(error).code === Code.Unavailable);
   down = false;
   const answer = await placeOrder(deps, { userId, idempotencyKey: 'key-00000004', items }, options);
@@ -122,6 +130,7 @@ test('a dependency that is down frees the key, so the same request can succeed l
 test('a confirmation that fails leaves the order standing for the reconciler', async (t) => {
   const { inventory } = fakeInventory({ confirm: async () => { throw new KitError(Code.Unavailable, 'down'); } });
   const deps = await checkoutWith(t, inventory);
+  if (deps === undefined) return;
   const answer = await placeOrder(deps, { userId, idempotencyKey: 'key-00000005', items }, options);
   assert.equal(answer.status, 201);
   const { rows } = await deps.db.query<{ status: string; reservation_confirmed: boolean }>('select status, reservation_confirmed from orders');
@@ -131,6 +140,7 @@ test('a confirmation that fails leaves the order standing for the reconciler', a
 test('the same key with another body is refused with 422 (failed_precondition)', async (t) => {
   const { inventory } = fakeInventory();
   const deps = await checkoutWith(t, inventory);
+  if (deps === undefined) return;
   await placeOrder(deps, { userId, idempotencyKey: 'key-00000006', items }, options);
   await assert.rejects(
     placeOrder(deps, { userId, idempotencyKey: 'key-00000006', items: [{ sku: 'COFFEE-1KG', quantity: 3 }] }, options),

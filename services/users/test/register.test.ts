@@ -115,9 +115,9 @@ void describe('registration and reading accounts', () => {
   });
 });
 
-void describe('registration on PostgreSQL', () => {
-  // PGlite runs one statement at a time; a real server runs the ten inserts truly at once, so
-  // only there does the unique constraint face a real race.
+void describe('registrations racing each other', () => {
+  // The server runs the ten inserts truly at once on the pool's connections, so the unique
+  // constraint faces a real race.
   void it('lets exactly one of ten simultaneous registrations of one email through', async (t) => {
     const url = await createTestDatabase(t);
     if (url === undefined) return;

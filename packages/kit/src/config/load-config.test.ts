@@ -10,7 +10,11 @@ const ordersLikeSchema = z.object({
   INVENTORY_URLS: env.urlList(),
 });
 
-const complete = { USERS_URLS: 'http://127.0.0.1:8081', INVENTORY_URLS: 'http://127.0.0.1:8082,http://127.0.0.1:9082' };
+const complete = {
+  DATABASE_URL: 'postgres://orders@127.0.0.1:5432/orders',
+  USERS_URLS: 'http://127.0.0.1:8081',
+  INVENTORY_URLS: 'http://127.0.0.1:8082,http://127.0.0.1:9082',
+};
 
 function configErrorOf(environment: Record<string, string | undefined>): ConfigError {
   try {
@@ -29,14 +33,15 @@ function variablesOf(error: ConfigError): string[] {
 void describe('loadConfig', () => {
   void test('names every missing required variable at once', () => {
     const error = configErrorOf({});
-    assert.deepEqual(variablesOf(error), ['INVENTORY_URLS', 'USERS_URLS']);
+    assert.deepEqual(variablesOf(error), ['DATABASE_URL', 'INVENTORY_URLS', 'USERS_URLS']);
     for (const problem of error.problems) assert.equal(problem.problem, 'required, not set');
+    assert.match(error.message, /DATABASE_URL/);
     assert.match(error.message, /USERS_URLS/);
     assert.match(error.message, /INVENTORY_URLS/);
   });
 
   void test('reports a bad PORT and the missing variables together', () => {
-    const error = configErrorOf({ PORT: 'abc', USERS_URLS: complete.USERS_URLS });
+    const error = configErrorOf({ PORT: 'abc', DATABASE_URL: complete.DATABASE_URL, USERS_URLS: complete.USERS_URLS });
     assert.deepEqual(variablesOf(error), ['INVENTORY_URLS', 'PORT']);
     assert.equal(error.problems.find((p) => p.variable === 'PORT')?.problem, 'expected a TCP port number');
     assert.equal(error.problems.find((p) => p.variable === 'INVENTORY_URLS')?.problem, 'required, not set');
@@ -49,13 +54,16 @@ void describe('loadConfig', () => {
   });
 
   void test('an empty string counts as unset: required ones are missing, optional ones take their default', () => {
-    const error = configErrorOf({ ...complete, USERS_URLS: '' });
-    assert.deepEqual(error.problems, [{ variable: 'USERS_URLS', problem: 'required, not set' }]);
+    const error = configErrorOf({ ...complete, USERS_URLS: '', DATABASE_URL: '' });
+    assert.deepEqual(error.problems, [
+      { variable: 'DATABASE_URL', problem: 'required, not set' },
+      { variable: 'USERS_URLS', problem: 'required, not set' },
+    ]);
 
-    const config = loadConfig(ordersLikeSchema, { ...complete, PORT: '', LOG_LEVEL: '', DATABASE_URL: '' });
+    const config = loadConfig(ordersLikeSchema, { ...complete, PORT: '', LOG_LEVEL: '', OTEL_EXPORTER_OTLP_ENDPOINT: '' });
     assert.equal(config.PORT, 8083);
     assert.equal(config.LOG_LEVEL, 'info');
-    assert.equal(config.DATABASE_URL, undefined);
+    assert.equal(config.OTEL_EXPORTER_OTLP_ENDPOINT, undefined);
   });
 
   void test('applies the defaults and parses what is set', () => {
@@ -67,8 +75,7 @@ void describe('loadConfig', () => {
     assert.equal(config.SHUTDOWN_DRAIN_DELAY_MS, 0);
     assert.equal(config.REQUEST_DEADLINE_MS, 10_000);
     assert.equal(config.LOAD_SHEDDING, true);
-    assert.equal(config.DATA_DIR, 'var/orders');
-    assert.equal(config.DATABASE_URL, undefined);
+    assert.equal(config.DATABASE_URL, 'postgres://orders@127.0.0.1:5432/orders');
     assert.deepEqual(config.USERS_URLS, ['http://127.0.0.1:8081']);
     assert.deepEqual(config.INVENTORY_URLS, ['http://127.0.0.1:8082', 'http://127.0.0.1:9082']);
 

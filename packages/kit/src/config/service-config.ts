@@ -5,9 +5,10 @@ import { samplerNames } from '../telemetry/tracing/tracing.ts';
 
 /**
  * The variables every service reads. A service's own config.ts spreads these into its schema
- * and adds its own, so `PORT` means the same thing everywhere.
+ * and adds its own, so `PORT` means the same thing everywhere. `port` is the service's default
+ * port; `name` (the service's) is taken for the defaults that may depend on it, none today.
  */
-export function serviceConfigFields({ name, port }: { name: string; port: number }) {
+export function serviceConfigFields({ port }: { name: string; port: number }) {
   return {
     HOST: z.string().default('127.0.0.1'),
     PORT: env.port(port),
@@ -20,9 +21,11 @@ export function serviceConfigFields({ name, port }: { name: string; port: number
     SHUTDOWN_TIMEOUT_MS: env.milliseconds(10_000),
     /** Time between readiness turning false and the listener closing, for load balancers to notice. */
     SHUTDOWN_DRAIN_DELAY_MS: env.milliseconds(0),
-    /** A PostgreSQL URL; without it the service keeps its data in an embedded PGlite under DATA_DIR. */
-    DATABASE_URL: env.url().optional(),
-    DATA_DIR: z.string().default(`var/${name}`),
+    /**
+     * The PostgreSQL database the service keeps its data in, its own: `npm start` gives each
+     * service a database and a role of its own and hands it this URL. Required.
+     */
+    DATABASE_URL: env.url(),
     /** Fault injection rules, as JSON: `[{"route":"/v1/products","percent":50,"status":503}]`. Off by default. */
     FAULTS: env.json(faultRulesSchema).optional(),
     /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */

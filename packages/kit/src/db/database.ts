@@ -17,18 +17,14 @@ export interface Queryable {
   exec(script: string, options?: QueryOptions): Promise<void>;
 }
 
-/**
- * A service's own database. The same interface sits over an embedded PGlite (the default)
- * and a real PostgreSQL (with DATABASE_URL), so one set of SQL and migrations runs on both.
- */
+/** A service's own database: a PostgreSQL reached through a pool of connections. */
 export interface Database extends Queryable {
-  readonly kind: 'pglite' | 'postgres';
   /** Runs `work` in one transaction: it commits if `work` resolves and rolls back if it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
   /** Answers if the database can serve a query now; used by readiness. */
   ping(options?: QueryOptions): Promise<void>;
-  /** Connections now: in all, idle, and callers waiting for one; undefined without a pool (PGlite). */
-  poolStats(): PoolStats | undefined;
+  /** Connections now: in all, idle, and callers waiting for one. */
+  poolStats(): PoolStats;
   close(): Promise<void>;
 }
 

@@ -12,12 +12,12 @@ export interface MigrationResult {
  * start together apply them once.
  *
  * Hand-written rather than a migration library because Baton's migrations are plain SQL
- * files that must run unchanged on PGlite and PostgreSQL; this is the whole of it.
+ * files and this is the whole of it.
  */
 export async function migrate(db: Database, migrationsDir: string): Promise<MigrationResult> {
   const files = (await readdir(migrationsDir)).filter((name) => /^\d+_.+\.sql$/.test(name)).sort();
   return db.transaction(async (tx) => {
-    if (db.kind === 'postgres') await tx.query(`select pg_advisory_xact_lock(hashtext('baton_migrations'))`);
+    await tx.query(`select pg_advisory_xact_lock(hashtext('baton_migrations'))`);
     await tx.exec(`create table if not exists baton_migrations (
       version text primary key,
       applied_at timestamptz not null default now()

@@ -79,7 +79,6 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
   }
 
   return {
-    kind: 'postgres',
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     query: (text, params = [], options = {}) => withClient((client) => wrap(client).query(text, params, options), options.signal),
     exec: (script, options = {}) => withClient((client) => wrap(client).exec(script, options), options.signal),

@@ -51,14 +51,11 @@ function tracedQueryable(inner: Queryable, tracer: Tracer): Queryable {
  * span is active (the request's, the consumer's), so a trace shows where its time went.
  *
  * @example
- * const db = traceDatabase(await openDatabase(options), tracing.tracer);
+ * const db = traceDatabase(openDatabase(options), tracing.tracer);
  */
 export function traceDatabase(db: Database, tracer: Tracer): Database {
   const queryable = tracedQueryable(db, tracer);
   return {
-    get kind() {
-      return db.kind;
-    },
     query: queryable.query,
     exec: queryable.exec,
     transaction: <T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions) =>

@@ -2,9 +2,8 @@
  * Group commit for deliveries: items handed in while batches are being written wait, and the
  * next batch takes them all at once (up to `maxBatch`), so one transaction carries many events
  * when they arrive faster than they can be written one by one, and a lone event still goes at
- * once. Up to `parallel` batches are written at a time (one on PGlite, whose single connection
- * writes one transaction at a time anyway; several on PostgreSQL, so a slow handler does not hold
- * up the rest). A key (an aggregate) is in at most one batch at a time, once in it: a later item
+ * once. Up to `parallel` batches are written at a time, so a slow handler does not hold up the
+ * rest. A key (an aggregate) is in at most one batch at a time, once in it: a later item
  * of the key waits for a later batch, in the order it came, because its handling depends on
  * what the earlier one did.
  *

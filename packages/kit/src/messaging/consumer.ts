@@ -50,7 +50,7 @@ export interface EventConsumerOptions {
   system?: string;
   /** The most deliveries written in one transaction (each still in a savepoint of its own). */
   maxBatch?: number;
-  /** On PostgreSQL, how many of those transactions may be open at once (PGlite writes one at a time). */
+  /** How many of those transactions may be open at once, so a slow handler does not hold up the rest. */
   parallelBatches?: number;
 }
 
@@ -79,8 +79,7 @@ export interface EventConsumer {
  * Deliveries that arrive while a transaction is being written share the next one (group
  * commit, at most one event per aggregate each): one statement claims them all, and each
  * handler runs in a savepoint of its own, so a failing event is rolled back alone and the
- * others commit. On PGlite a round trip costs more than the statements themselves, which is
- * why this is worth its lines.
+ * others commit: a burst costs a few transactions, not one per event.
  *
  * Written by hand because this is the guarantee Baton makes (exactly once in effect, in order
  * per aggregate); brokers give at-least-once and, after a redelivery, no order at all.
@@ -156,7 +155,7 @@ export function createEventConsumer({
 
   const queue = createBatchQueue<Item, Result>({
     maxBatch,
-    parallel: db.kind === 'postgres' ? parallelBatches : 1,
+    parallel: parallelBatches,
     keyOf: ({ event }) => `${event.source}\n${event.subject}`,
     run: (items) => db.transaction((tx) => applyBatch(tx, items)),
   });

@@ -1,12 +1,12 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Histogram, Registry } from 'prom-client';
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
-import { openMemoryPglite } from '../db/index.ts';
+import { openPostgres, type Database } from '../db/index.ts';
 import { startService, type RunningService, type ServiceDefinition } from '../service/index.ts';
-import { addCleanup, createSilentLogger, createTempDir, metricValue, parseMetrics, type CleanupScope } from '../testing/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase, metricValue, parseMetrics, type CleanupScope } from '../testing/index.ts';
 import { messagingConfigFields } from './config.ts';
 import { on } from './consumer.ts';
 import { recordDeadLetter } from './dead-letters.ts';
@@ -26,10 +26,19 @@ type Config = z.output<typeof configSchema>;
 const migrationsDir = fileURLToPath(new URL('../service/fixtures/migrations/', import.meta.url));
 const scrapeText = async (registry: Registry) => parseMetrics(await registry.metrics());
 
-void test('the outbox gauges: events waiting and the age of the oldest, read from the database; published counted', async (t) => {
-  const db = await openMemoryPglite();
+/** A fresh database of the test's own with the messaging tables; undefined when the test was skipped. */
+async function openDb(t: TestContext): Promise<Database | undefined> {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const db = openPostgres({ url, applicationName: 'baton-metrics-test' });
   addCleanup(t, () => db.close());
   await migrateMessaging(db);
+  return db;
+}
+
+void test('the outbox gauges: events waiting and the age of the oldest, read from the database; published counted', async (t) => {
+  const db = await openDb(t);
+  if (db === undefined) return;
   const registry = new Registry();
   const published = createOutboxMetrics(registry, db);
 
@@ -45,7 +54,7 @@ void test('the outbox gauges: events waiting and the age of the oldest, read fro
   const age = metricValue(metrics, 'baton_outbox_oldest_pending_age_seconds');
   assert.ok(age >= 90 && age < 3_600, `the oldest waits for 90 s and a little: ${age}`);
 
-  const relay = startOutboxRelay({ db, publisher: createFeedPublisher({ db }), logger: createSilentLogger() }, { onPublished: (count) => published.inc(count) });
+  const relay = startOutboxRelay({ db, publisher: createFeedPublisher(), logger: createSilentLogger() }, { onPublished: (count) => published.inc(count) });
   addCleanup(t, () => relay.stop());
   await relay.drain();
   metrics = await scrapeText(registry);
@@ -54,18 +63,22 @@ void test('the outbox gauges: events waiting and the age of the oldest, read fro
   assert.equal(metricValue(metrics, 'baton_outbox_published_total'), 3);
 });
 
+/** `env` names the service's own database (DATABASE_URL). */
 async function startShelfService(t: CleanupScope, name: string, env: Record<string, string>, setup: ServiceDefinition<Config>['setup']): Promise<RunningService> {
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t), MESSAGING_POLL_INTERVAL_MS: '20', ...env });
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', MESSAGING_POLL_INTERVAL_MS: '20', ...env });
   const service = await startService({ name, migrationsDir, setup }, config, { logger: createSilentLogger() });
   addCleanup(t, () => service.shutdown('test over'));
   return service;
 }
 
 void test('a consumer\'s deliveries by outcome, its redeliveries and its dead letters, on the service\'s /metrics', async (t) => {
-  const publisher = await startShelfService(t, 'shelf', {}, async (app, context) => {
+  const publisherDatabase = await createTestDatabase(t);
+  const consumerDatabase = await createTestDatabase(t);
+  if (publisherDatabase === undefined || consumerDatabase === undefined) return;
+  const publisher = await startShelfService(t, 'shelf', { DATABASE_URL: publisherDatabase }, async (app, context) => {
     await startPublishing(app, context, { domain: 'shelf' });
   });
-  const consumer = await startShelfService(t, 'keeper', { MESSAGING_MAX_ATTEMPTS: '2', MESSAGING_RETRY_BASE_MS: '10', MESSAGING_RETRY_MAX_MS: '20' }, async (app, context) => {
+  const consumer = await startShelfService(t, 'keeper', { DATABASE_URL: consumerDatabase, MESSAGING_MAX_ATTEMPTS: '2', MESSAGING_RETRY_BASE_MS: '10', MESSAGING_RETRY_MAX_MS: '20' }, async (app, context) => {
     await startConsuming(app, context, {
       subscription: 'shelf-keeper',
       feedUrls: { shelf: [publisher.url] },
@@ -109,9 +122,8 @@ void test('a consumer\'s deliveries by outcome, its redeliveries and its dead le
 });
 
 void test('the dead-letter gauge counts per subscription and forgets a replayed one', async (t) => {
-  const db = await openMemoryPglite();
-  addCleanup(t, () => db.close());
-  await migrateMessaging(db);
+  const db = await openDb(t);
+  if (db === undefined) return;
   const registry = new Registry();
   createConsumerMetrics(registry, db);
   const [first, second] = await writeEvents(db, { count: 2, aggregates: 2 });

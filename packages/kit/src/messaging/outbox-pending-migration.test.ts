@@ -2,9 +2,11 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { migrate, openMemoryPglite, openPostgres, type Database } from '../db/index.ts';
-import { addCleanup, createTempDir, createTestDatabase } from '../testing/index.ts';
+import { migrate, openPostgres, type Database } from '../db/index.ts';
+import { addCleanup, createSilentLogger, createTempDir, createTestDatabase } from '../testing/index.ts';
 import { messagingMigrationsDir, migrateMessaging } from './outbox.ts';
+import { startOutboxRelay } from './relay.ts';
+import type { EventPublisher, OutboxRecord } from './transport.ts';
 
 // A database that relayed under the first schema (a `sent_at` on each outbox row) moves to the
 // pending list without losing an unsent event or sending a sent one again.
@@ -30,22 +32,42 @@ async function check(db: Database): Promise<void> {
   ], 'the two unsent events are pending, the sent one is not');
   const kept = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox');
   assert.equal(kept.rows[0]?.n, 3, 'every event stays in the outbox');
-  const claimed = await db.query<{ positions: Array<number | string> }>('select positions from baton_outbox_claim(10, array[]::bigint[])');
-  assert.equal(claimed.rows[0]?.positions.length, 2, 'the claim function sees both pending events, one per aggregate');
+  // The relay, once started on it, publishes exactly those two.
+  const published: OutboxRecord[] = [];
+  const publisher: EventPublisher = {
+    kind: 'nats',
+    async publish(records) {
+      published.push(...records);
+      return records.map(() => ({ ok: true as const }));
+    },
+    check: async () => {},
+    close: async () => {},
+  };
+  const relay = startOutboxRelay({ db, publisher, logger: createSilentLogger() }, { pollIntervalMs: 10 });
+  try {
+    await relay.drain();
+  } finally {
+    await relay.stop();
+  }
+  assert.deepEqual(published.map((record) => record.position).sort((a, b) => a - b), [2, 3], 'the relay publishes the two unsent events, one per aggregate, and not the sent one');
 }
 
-test('moving to the pending list on PGlite keeps the unsent events pending and the sent ones sent', async (t) => {
-  const db = await openMemoryPglite();
-  addCleanup(t, () => db.close());
-  await migrateFromFirstSchema(t, db);
-  await check(db);
-});
-
-test('moving to the pending list on PostgreSQL keeps the unsent events pending and the sent ones sent', async (t) => {
+test('moving to the pending list keeps the unsent events pending and the sent ones sent', async (t) => {
   const url = await createTestDatabase(t);
   if (url === undefined) return;
   const db = openPostgres({ url, applicationName: 'baton-migration-test' });
   addCleanup(t, () => db.close());
   await migrateFromFirstSchema(t, db);
   await check(db);
+});
+
+test('the relay functions PGlite used are dropped, and the inbox claim the consumer calls stays', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const db = openPostgres({ url, applicationName: 'baton-migration-test' });
+  addCleanup(t, () => db.close());
+  await migrateMessaging(db);
+  const { rows } = await db.query<{ proname: string }>(
+    `select proname from pg_proc where proname like 'baton\\_%' and pronamespace = 'public'::regnamespace order by proname`);
+  assert.deepEqual(rows.map((row) => row.proname), ['baton_inbox_claim']);
 });

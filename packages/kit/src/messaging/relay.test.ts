@@ -1,7 +1,7 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openMemoryPglite, openPostgres, type Database } from '../db/index.ts';
+import { openPostgres, type Database } from '../db/index.ts';
 import { addCleanup, createSilentLogger, createTestDatabase } from '../testing/index.ts';
 import { migrateMessaging } from './outbox.ts';
 import { startOutboxRelay } from './relay.ts';
@@ -75,118 +75,92 @@ function sequencesByAggregate(records: readonly OutboxRecord[]): Map<string, num
   return by;
 }
 
-type Open = (t: TestContext) => Promise<{ db: Database; url?: string } | undefined>;
-const engines: Array<[string, Open]> = [
-  ['PGlite', async (t) => {
-    const db = await openMemoryPglite();
-    addCleanup(t, () => db.close());
-    return { db };
-  }],
-  ['PostgreSQL', async (t) => {
-    const url = await createTestDatabase(t);
-    if (url === undefined) return undefined;
-    const db = openPostgres({ url, applicationName: 'baton-relay-test' });
-    addCleanup(t, () => db.close());
-    return { db, url };
-  }],
-];
-
-for (const [engine, open] of engines) {
-  void describe(`the outbox relay on ${engine}`, () => {
-    void test('publishes every event once, in batches, in order per aggregate, and marks it sent', async (t) => {
-      const opened = await open(t);
-      if (opened === undefined) return;
-      const { db } = opened;
-      await migrateMessaging(db);
-      const written = await writeEvents(db, { count: 120, aggregates: 7 });
-      const recorder = createRecorder();
-      const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 25, pollIntervalMs: 10 });
-      addCleanup(t, () => relay.stop());
-      await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
-      assert.equal(recorder.published.length, 120);
-      assert.deepEqual(new Set(recorder.published.map((r) => r.event.id)), new Set(written.map((e) => e.id)));
-      const byId = new Map(recorder.published.map((r) => [r.event.id, r.event]));
-      for (const event of written) assert.deepEqual(byId.get(event.id), event, 'each event is published as it was written');
-      const kept = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox');
-      assert.equal(kept.rows[0]?.n, 120, 'sent events stay in the outbox; only their pending entries go');
-      for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
-        assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
-      }
-    });
-
-    void test('to a broker it has two batches out at once, never the same row or two events of one aggregate', async (t) => {
-      const opened = await open(t);
-      if (opened === undefined) return;
-      const { db } = opened;
-      await migrateMessaging(db);
-      await writeEvents(db, { count: 200, aggregates: 50 });
-      const recorder = createRecorder({ kind: 'nats', delayMs: 30 });
-      const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 20, pollIntervalMs: 10 });
-      addCleanup(t, () => relay.stop());
-      await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
-      assert.equal(recorder.published.length, 200);
-      assert.ok(recorder.maxInFlight > 20, `a second batch went out while the first was unanswered (at most ${recorder.maxInFlight} at once)`);
-      assert.deepEqual(recorder.overlapping, []);
-      assert.deepEqual(recorder.aggregatesTwiceInFlight, [], 'an aggregate\'s next event waits until its previous one is answered');
-      for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
-        assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
-      }
-    });
-
-    void test('drain publishes what waits and returns, while the loop runs beside it', async (t) => {
-      const opened = await open(t);
-      if (opened === undefined) return;
-      const { db } = opened;
-      await migrateMessaging(db);
-      const written = await writeEvents(db, { count: 60, aggregates: 60 });
-      const recorder = createRecorder({ kind: 'nats', delayMs: 20 });
-      const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 20, pollIntervalMs: 1 });
-      addCleanup(t, () => relay.stop());
-      // A bound far above the work (three batches of 20 ms): it trips only if drain never returns.
-      const hung = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('drain never returned')), 20_000).unref());
-      const drained = await Promise.race([relay.drain(), hung]);
-      assert.ok(drained <= written.length);
-      assert.equal(await unsent(db), 0, 'nothing left once it returns');
-      assert.equal(recorder.published.length, written.length);
-    });
-
-    void test('an event the broker refuses is sent again later, and its aggregate\'s later events wait for it', async (t) => {
-      const opened = await open(t);
-      if (opened === undefined) return;
-      const { db } = opened;
-      await migrateMessaging(db);
-      const written = await writeEvents(db, { count: 30, aggregates: 3 });
-      const refused = written[0]!; // shelf-0's first event
-      const recorder = createRecorder({ failOnce: new Set([refused.id]) });
-      const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 10, pollIntervalMs: 10, maxBackoffMs: 20 });
-      addCleanup(t, () => relay.stop());
-      await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
-      assert.equal(recorder.published.length, 30, 'the refused one too, once accepted');
-      assert.deepEqual(sequencesByAggregate(recorder.published).get('shelf-0'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-      const { rows } = await db.query<{ attempts: number; last_error: string }>('select attempts, last_error from baton_outbox where event_id = $1', [refused.id]);
-      assert.equal(rows[0]?.attempts, 1);
-      assert.match(rows[0]?.last_error ?? '', /broker said no/);
-    });
-  });
+async function open(t: TestContext): Promise<{ db: Database } | undefined> {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const db = openPostgres({ url, applicationName: 'baton-relay-test' });
+  addCleanup(t, () => db.close());
+  return { db };
 }
 
-void test('on PGlite, which has no autovacuum, the relay vacuums its work list every so many events sent', async (t) => {
-  const db = await openMemoryPglite();
-  addCleanup(t, () => db.close());
-  await migrateMessaging(db);
-  await writeEvents(db, { count: 120, aggregates: 7 });
-  const vacuums = async () => (await db.query<{ n: number }>(
-    "select vacuum_count::int as n from pg_stat_user_tables where relname = 'baton_outbox_pending'")).rows[0]?.n;
-  assert.equal(await vacuums(), 0);
-  const relay = startOutboxRelay({ db, publisher: createRecorder(), logger: createSilentLogger() }, { batchSize: 25, pollIntervalMs: 10, vacuumEveryEvents: 50 });
-  addCleanup(t, () => relay.stop());
-  await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
-  await relay.stop();
-  // Passes start after 0, 25, 50, 75, 100 and 120 events sent: a vacuum before the ones after 50 and 100.
-  assert.equal(await vacuums(), 2);
+void describe('the outbox relay', () => {
+  void test('publishes every event once, in batches, in order per aggregate, and marks it sent', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { db } = opened;
+    await migrateMessaging(db);
+    const written = await writeEvents(db, { count: 120, aggregates: 7 });
+    const recorder = createRecorder();
+    const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 25, pollIntervalMs: 10 });
+    addCleanup(t, () => relay.stop());
+    await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
+    assert.equal(recorder.published.length, 120);
+    assert.deepEqual(new Set(recorder.published.map((r) => r.event.id)), new Set(written.map((e) => e.id)));
+    const byId = new Map(recorder.published.map((r) => [r.event.id, r.event]));
+    for (const event of written) assert.deepEqual(byId.get(event.id), event, 'each event is published as it was written');
+    const kept = await db.query<{ n: number }>('select count(*)::int as n from baton_outbox');
+    assert.equal(kept.rows[0]?.n, 120, 'sent events stay in the outbox; only their pending entries go');
+    for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
+      assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
+    }
+  });
+
+  void test('to a broker it has two batches out at once, never the same row or two events of one aggregate', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { db } = opened;
+    await migrateMessaging(db);
+    await writeEvents(db, { count: 200, aggregates: 50 });
+    const recorder = createRecorder({ kind: 'nats', delayMs: 30 });
+    const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 20, pollIntervalMs: 10 });
+    addCleanup(t, () => relay.stop());
+    await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
+    assert.equal(recorder.published.length, 200);
+    assert.ok(recorder.maxInFlight > 20, `a second batch went out while the first was unanswered (at most ${recorder.maxInFlight} at once)`);
+    assert.deepEqual(recorder.overlapping, []);
+    assert.deepEqual(recorder.aggregatesTwiceInFlight, [], 'an aggregate\'s next event waits until its previous one is answered');
+    for (const [aggregate, sequences] of sequencesByAggregate(recorder.published)) {
+      assert.deepEqual(sequences, sequences.toSorted((a, b) => a - b), `${aggregate}'s events left in order`);
+    }
+  });
+
+  void test('drain publishes what waits and returns, while the loop runs beside it', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { db } = opened;
+    await migrateMessaging(db);
+    const written = await writeEvents(db, { count: 60, aggregates: 60 });
+    const recorder = createRecorder({ kind: 'nats', delayMs: 20 });
+    const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 20, pollIntervalMs: 1 });
+    addCleanup(t, () => relay.stop());
+    // A bound far above the work (three batches of 20 ms): it trips only if drain never returns.
+    const hung = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('drain never returned')), 20_000).unref());
+    const drained = await Promise.race([relay.drain(), hung]);
+    assert.ok(drained <= written.length);
+    assert.equal(await unsent(db), 0, 'nothing left once it returns');
+    assert.equal(recorder.published.length, written.length);
+  });
+
+  void test('an event the broker refuses is sent again later, and its aggregate\'s later events wait for it', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { db } = opened;
+    await migrateMessaging(db);
+    const written = await writeEvents(db, { count: 30, aggregates: 3 });
+    const refused = written[0]!; // shelf-0's first event
+    const recorder = createRecorder({ failOnce: new Set([refused.id]) });
+    const relay = startOutboxRelay({ db, publisher: recorder, logger: createSilentLogger() }, { batchSize: 10, pollIntervalMs: 10, maxBackoffMs: 20 });
+    addCleanup(t, () => relay.stop());
+    await waitUntil(async () => (await unsent(db)) === 0, 'every event sent');
+    assert.equal(recorder.published.length, 30, 'the refused one too, once accepted');
+    assert.deepEqual(sequencesByAggregate(recorder.published).get('shelf-0'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const { rows } = await db.query<{ attempts: number; last_error: string }>('select attempts, last_error from baton_outbox where event_id = $1', [refused.id]);
+    assert.equal(rows[0]?.attempts, 1);
+    assert.match(rows[0]?.last_error ?? '', /broker said no/);
+  });
 });
 
-void test('on PostgreSQL a batch\'s transaction commits without waiting for the disk (a lost mark only sends again)', async (t) => {
+void test('a batch\'s transaction commits without waiting for the disk (a lost mark only sends again)', async (t) => {
   const url = await createTestDatabase(t);
   if (url === undefined) return;
   const db = openPostgres({ url, applicationName: 'baton-relay-commit' });

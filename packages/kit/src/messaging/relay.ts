@@ -16,8 +16,6 @@ export interface OutboxRelayOptions {
   /** The longest the relay waits after failed passes (it doubles up to this from `pollIntervalMs`). */
   maxBackoffMs?: number;
   onPublished?: (count: number) => void;
-  /** On PGlite (no autovacuum), how many events to publish between two vacuums of the relay's work list. */
-  vacuumEveryEvents?: number;
   /**
    * Batches in flight at once: the next is claimed while the broker acks the last, so the
    * database's work overlaps the broker's. One for the HTTP feed, whose batches are its order.
@@ -35,32 +33,25 @@ export interface OutboxRelay {
 
 type BatchRow = { positions: Array<string | number> | null; events: string | null };
 
-// The first pending event of each aggregate, oldest first, but for those another batch of this
-// relay holds ($2), answered as one row: the positions, and the events as one JSON array (one
-// parse of one string in place of a row and a JSON parse per event). Taking only the first keeps
-// an aggregate's events in order even when a publish fails half-way: its later events wait, as
-// they do behind one still in flight.
-// On PostgreSQL `for update skip locked` lets two replicas relay at once without ever taking
-// the same rows; the guard still sees another replica's locked rows as pending, so neither can
-// publish an aggregate's second event while the first is in flight elsewhere.
-const claimOnPostgres = `
+// The first pending event of each aggregate, oldest first, answered as one row: the positions,
+// and the events as one JSON array (one parse of one string in place of a row and a JSON parse
+// per event). Taking only the first keeps an aggregate's events in order even when a publish
+// fails half-way: its later events wait, as they do behind one still in flight.
+// `for update skip locked` lets two batches (of this relay, or of two replicas) relay at once
+// without ever taking the same rows; the guard still sees the rows another batch has locked as
+// pending, so no batch can publish an aggregate's second event while its first is in flight.
+const claimSql = `
   select array_agg(o.position order by o.position) as positions,
          '[' || string_agg(o.event::text, ',' order by o.position) || ']' as events
   from (select q.position from baton_outbox_pending q
         where not exists (select 1 from baton_outbox_pending p
                           where p.aggregate_id = q.aggregate_id and p.position < q.position)
-          and q.position <> all($2::bigint[])
         order by q.position
         limit $1
         for update of q skip locked) c
   join baton_outbox o on o.position = c.position`;
-// The same query on PGlite, as the function `baton_outbox_claim` (migrations 0002, 0003): its plan
-// is made once and kept, where PGlite would plan the statement again each time on the service's one
-// thread. The one-row answer matters more there: PGlite decodes each row and field in JavaScript.
-const claimOnPglite = 'select positions, events from baton_outbox_claim($1, $2::bigint[])';
-// Sent: its pending entry goes (the event stays in the outbox); on PGlite through `baton_outbox_sent`, for the same reason.
-const markOnPostgres = 'delete from baton_outbox_pending where position = any($1::bigint[])';
-const markOnPglite = 'select baton_outbox_sent($1::bigint[])';
+// Sent: its pending entry goes (the event stays in the outbox).
+const markSql = 'delete from baton_outbox_pending where position = any($1::bigint[])';
 
 /**
  * Publishes the outbox: in batches, in order per aggregate, marking each event sent (deleting its
@@ -68,11 +59,8 @@ const markOnPglite = 'select baton_outbox_sent($1::bigint[])';
  * the broker's ack and the mark, it sends the event again on restart, and the event id
  * (Nats-Msg-Id, the inbox) makes that harmless.
  *
- * On PostgreSQL a batch is claimed, published and marked in one transaction holding its rows'
- * locks, so replicas never publish a row concurrently and a crash releases the claim. On PGlite
- * only one process can open the database and it runs one relay, so no lock is needed, and none is
- * held while publishing: PGlite has one connection, and a transaction open during a slow broker
- * call would stall every request of the service.
+ * A batch is claimed, published and marked in one transaction holding its rows' locks, so two
+ * batches (or two replicas) never publish a row concurrently and a crash releases the claim.
  *
  * @example
  * const relay = startOutboxRelay({ db, publisher, logger }, { batchSize: 100, pollIntervalMs: 250 });
@@ -81,7 +69,7 @@ const markOnPglite = 'select baton_outbox_sent($1::bigint[])';
 export function startOutboxRelay(
   { db, publisher, logger, tracer }: { db: Database; publisher: EventPublisher; logger: Logger; tracer?: Tracer | undefined },
   {
-    batchSize = 100, pollIntervalMs = 250, publishTimeoutMs = 5_000, maxBackoffMs = 5_000, onPublished, vacuumEveryEvents = 10_000,
+    batchSize = 100, pollIntervalMs = 250, publishTimeoutMs = 5_000, maxBackoffMs = 5_000, onPublished,
     batchesInFlight = publisher.kind === 'feed' ? 1 : 2,
   }: OutboxRelayOptions = {},
 ): OutboxRelay {
@@ -89,38 +77,17 @@ export function startOutboxRelay(
   const sleepers = new Set<() => void>();
   let wakes = 0;
   let failures = 0;
-  // Positions claimed by a batch still in flight: on PGlite nothing is locked, so the next claim
-  // must be told. Claims take turns, so two never read the table before either has noted its rows.
-  const inFlight = new Set<number>();
-  let claiming: Promise<unknown> = Promise.resolve();
-  // PGlite runs no autovacuum: the relay vacuums its own work list now and then, so the rows it
-  // deleted do not pile up in the table and its indexes for as long as the service runs (3.5 ms
-  // for 10,000 deleted rows, measured on in-memory PGlite).
-  let publishedSinceVacuum = 0;
 
   async function claimBatch(tx: Queryable): Promise<OutboxRecord[]> {
-    const { rows } = await tx.query<BatchRow>(db.kind === 'postgres' ? claimOnPostgres : claimOnPglite, [batchSize, [...inFlight]], { signal: stopping.signal });
+    const { rows } = await tx.query<BatchRow>(claimSql, [batchSize], { signal: stopping.signal });
     const positions = (rows[0]?.positions ?? []).map(Number);
     const events = positions.length === 0 ? [] : JSON.parse(rows[0]?.events ?? '[]') as CloudEvent[];
     return positions.map((position, i) => ({ position, event: events[i]! }));
   }
 
   async function publishBatch(tx: Queryable): Promise<{ claimed: number; failed: number }> {
-    if (db.kind === 'pglite' && publishedSinceVacuum >= vacuumEveryEvents) {
-      publishedSinceVacuum = 0;
-      await tx.exec('vacuum baton_outbox_pending', { signal: stopping.signal });
-    }
-    const noted = claiming.then(() => claimBatch(tx)).then((records) => {
-      for (const record of records) inFlight.add(record.position);
-      return records;
-    });
-    claiming = noted.catch(() => {});
-    const records = await noted;
-    try {
-      return records.length === 0 ? { claimed: 0, failed: 0 } : await publishClaimed(tx, records);
-    } finally {
-      for (const record of records) inFlight.delete(record.position);
-    }
+    const records = await claimBatch(tx);
+    return records.length === 0 ? { claimed: 0, failed: 0 } : publishClaimed(tx, records);
   }
 
   async function publishClaimed(tx: Queryable, records: OutboxRecord[]): Promise<{ claimed: number; failed: number }> {
@@ -136,7 +103,7 @@ export function startOutboxRelay(
     results.forEach((result, i) => spans.end(i, result.ok ? undefined : result.error));
     const sent = records.filter((_, i) => results[i]?.ok === true).map((r) => r.position);
     if (sent.length > 0) {
-      await tx.query(db.kind === 'postgres' ? markOnPostgres : markOnPglite, [sent]);
+      await tx.query(markSql, [sent]);
     }
     const failed = records.flatMap((record, i) => {
       const result = results[i];
@@ -148,22 +115,25 @@ export function startOutboxRelay(
     if (failed.length > 0) {
       logger.warn({ failed: failed.length, sent: sent.length, err: failed[0]?.error }, 'outbox relay: some events were not accepted; they will be sent again');
     }
-    publishedSinceVacuum += sent.length;
     onPublished?.(sent.length);
     return { claimed: records.length, failed: failed.length };
   }
 
-  // On PostgreSQL each batch is a transaction of its own; one in flight holds its rows' locks.
-  const passes = new Set<Promise<unknown>>();
-  function pass(): Promise<{ claimed: number; failed: number }> {
-    const run = db.kind === 'postgres' ? db.transaction(async (tx) => {
+  type PassResult = { claimed: number; failed: number };
+  // Each batch is a transaction of its own; one in flight holds its rows' locks.
+  const passes = new Set<Promise<PassResult>>();
+  // Each drain's record of the passes that were out beside its own (see drain).
+  const watchers = new Set<Set<Promise<PassResult>>>();
+  function pass(): Promise<PassResult> {
+    const run = db.transaction(async (tx) => {
       // The commit only releases the claim and records the mark, and losing it in a crash of the
       // database means sending those events once more, which at least once allows anyway: so it
       // need not wait for the disk (the events themselves were committed by their writers).
       await tx.query('set local synchronous_commit = off', [], { signal: stopping.signal });
       return publishBatch(tx);
-    }) : publishBatch(db);
+    });
     passes.add(run);
+    for (const watcher of watchers) watcher.add(run);
     void run.catch(() => {}).finally(() => passes.delete(run));
     return run;
   }
@@ -212,20 +182,29 @@ export function startOutboxRelay(
     },
     async drain() {
       let total = 0;
-      let waited = false;
       for (;;) {
-        const run = pass();
-        const { claimed, failed } = await run;
-        passes.delete(run);
-        total += claimed - failed;
-        if (failed > 0) return total;
-        if (claimed > 0) continue;
-        // Nothing left to claim: what the loops still have out may yet fail and come back, so
-        // wait for it once and look again; a loop's later passes are its own business.
-        const others = [...passes];
-        if (others.length === 0 || waited) return total;
-        waited = true;
-        await Promise.allSettled(others);
+        // The passes out beside this one: a claim skips the rows they hold, and the events of an
+        // aggregate behind one of them, so finding nothing is only the end once they are done.
+        const beside = new Set(passes);
+        watchers.add(beside);
+        let result: PassResult;
+        try {
+          const run = pass();
+          beside.delete(run);
+          result = await run;
+          passes.delete(run);
+        } finally {
+          watchers.delete(beside);
+        }
+        total += result.claimed - result.failed;
+        if (result.failed > 0) return total;
+        if (result.claimed > 0) continue;
+        // Nothing left that nobody holds. If the passes beside it claimed nothing either, nothing
+        // is left at all; if one published, failed or broke, its rows or what waited behind them
+        // may be free now, so look again. Each round needs one of them to have done something,
+        // so the loops' own idle passes cannot keep a drain going.
+        const outcomes = await Promise.allSettled(beside);
+        if (outcomes.every((outcome) => outcome.status === 'fulfilled' && outcome.value.claimed === 0)) return total;
       }
     },
     async stop() {

@@ -49,7 +49,7 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
       publisher = await createRabbitPublisher({ url: transport.url, namespace: config.MESSAGING_NAMESPACE, domain, logger });
       break;
     case 'feed':
-      publisher = createFeedPublisher({ db });
+      publisher = createFeedPublisher();
       registerFeedRoute(app, { db });
   }
   const published = createOutboxMetrics(metrics.registry, db);

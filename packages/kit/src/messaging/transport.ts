@@ -10,7 +10,7 @@ export interface OutboxRecord {
 export interface PublishOptions {
   signal: AbortSignal;
   /**
-   * The relay's transaction on the outbox (the database itself on PGlite). Brokers ignore it;
+   * The relay's transaction on the outbox, which holds the batch's rows. Brokers ignore it;
    * the HTTP feed publishes by stamping the rows in it.
    */
   tx: Queryable;

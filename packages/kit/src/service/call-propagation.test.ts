@@ -1,11 +1,11 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { timeoutHeader } from '../resilience/index.ts';
-import { addCleanup, createCapturedLogger, createSilentLogger, createTempDir, metricValue, parseMetrics, type CleanupScope } from '../testing/index.ts';
+import { addCleanup, createCapturedLogger, createSilentLogger, createTestDatabase, metricValue, parseMetrics, type CleanupScope } from '../testing/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { signalOf, startService, type ServiceDefinition } from './index.ts';
 
@@ -31,7 +31,8 @@ async function startUpstream(t: CleanupScope, handle: (req: IncomingMessage, res
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen, hits: () => hits };
 }
 
-async function startCaller(t: CleanupScope, upstreamUrl: string, logger: Logger = createSilentLogger('caller')) {
+/** The calling service, on a database of its own; undefined when the test was skipped. */
+async function startCaller(t: TestContext, upstreamUrl: string, logger: Logger = createSilentLogger('caller')) {
   const definition: ServiceDefinition<z.output<typeof configSchema>> = {
     name: 'caller',
     migrationsDir: fileURLToPath(new URL('./fixtures/migrations/', import.meta.url)),
@@ -40,14 +41,16 @@ async function startCaller(t: CleanupScope, upstreamUrl: string, logger: Logger 
       app.get('/checkout', async (request) => (await upstream.request({ method: 'GET', path: '/work', signal: signalOf(request), requestId: request.id })).body);
     },
   };
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t) });
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url });
   const service = await startService(definition, config, { logger });
   addCleanup(t, () => service.shutdown('test over'));
   return service;
 }
 
-/** A kit service whose one route has a short deadline of its own and works until its signal fires. */
-async function startLeaf(t: CleanupScope) {
+/** A kit service whose one route has a short deadline of its own and works until its signal fires; undefined when the test was skipped. */
+async function startLeaf(t: TestContext) {
   const definition: ServiceDefinition<z.output<typeof configSchema>> = {
     name: 'leaf',
     migrationsDir: fileURLToPath(new URL('./fixtures/migrations/', import.meta.url)),
@@ -61,7 +64,9 @@ async function startLeaf(t: CleanupScope) {
       });
     },
   };
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t) });
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url });
   const service = await startService(definition, config, { logger: createSilentLogger('leaf') });
   addCleanup(t, () => service.shutdown('test over'));
   return service;
@@ -75,6 +80,7 @@ const until = async (condition: () => boolean) => {
 test('an upstream that sleeps 5 s behind a 1 s deadline: the caller answers 504 in time and the upstream sees its request aborted', async (t) => {
   const upstream = await startUpstream(t, (_req, res) => { const timer = setTimeout(() => res.end('{}'), 5_000); res.on('close', () => clearTimeout(timer)); });
   const caller = await startCaller(t, upstream.url);
+  if (caller === undefined) return;
   const startedAt = performance.now();
   const res = await fetch(`${caller.url}/checkout`, { headers: { [timeoutHeader]: '1000' } });
   const tookMs = performance.now() - startedAt;
@@ -90,6 +96,7 @@ test('an upstream that sleeps 5 s behind a 1 s deadline: the caller answers 504 
 test('a caller that disconnects mid-request aborts the call downstream', async (t) => {
   const upstream = await startUpstream(t, (_req, res) => { const timer = setTimeout(() => res.end('{}'), 5_000); res.on('close', () => clearTimeout(timer)); });
   const caller = await startCaller(t, upstream.url);
+  if (caller === undefined) return;
   const leaving = new AbortController();
   const pending = fetch(`${caller.url}/checkout`, { signal: leaving.signal });
   assert.ok(await until(() => upstream.hits() === 1));
@@ -102,6 +109,7 @@ test('a caller that disconnects mid-request aborts the call downstream', async (
 test('a failing upstream opens the breaker: calls fail fast without the network, and the state is a metric', async (t) => {
   const upstream = await startUpstream(t, (_req, res) => { res.statusCode = 500; res.end('{}'); });
   const caller = await startCaller(t, upstream.url);
+  if (caller === undefined) return;
   for (let i = 0; i < 3; i++) assert.equal((await fetch(`${caller.url}/checkout`)).status, 500);
   const hitsWhenOpen = upstream.hits();
   const refused = await fetch(`${caller.url}/checkout`);
@@ -116,8 +124,10 @@ test('a failing upstream opens the breaker: calls fail fast without the network,
 
 test('an upstream whose own deadline ran out is the hop named by the caller\'s answer, its log line and its metric', async (t) => {
   const leaf = await startLeaf(t);
+  if (leaf === undefined) return;
   const captured = createCapturedLogger({ service: 'caller' });
   const caller = await startCaller(t, leaf.url, captured.logger);
+  if (caller === undefined) return;
   // The caller's budget is ten seconds; the leaf's route allows itself 200 ms.
   const res = await fetch(`${caller.url}/checkout`);
   assert.equal(res.status, 504);

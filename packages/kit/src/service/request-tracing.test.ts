@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { SpanKind, context, propagation } from '@opentelemetry/api';
@@ -7,17 +7,20 @@ import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code, KitError } from '../errors/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import { createTracing } from '../telemetry/index.ts';
-import { addCleanup, createCapturedLogger, createTempDir, type CleanupScope } from '../testing/index.ts';
+import { addCleanup, createCapturedLogger, createTestDatabase } from '../testing/index.ts';
 import { signalOf, startService, type ServiceDefinition } from './index.ts';
 
 const configSchema = z.object(serviceConfigFields({ name: 'traced', port: 0 }));
 type Config = z.output<typeof configSchema>;
 const migrationsDir = fileURLToPath(new URL('./fixtures/migrations/', import.meta.url));
 
-async function start(t: CleanupScope, name: string, setup: ServiceDefinition<Config>['setup']) {
+/** A traced service on a database of its own; undefined when the test was skipped. */
+async function start(t: TestContext, name: string, setup: ServiceDefinition<Config>['setup']) {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
   const exporter = new InMemorySpanExporter();
   const captured = createCapturedLogger({ service: name });
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t) });
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url });
   const service = await startService({ name, migrationsDir, setup }, config, {
     logger: captured.logger,
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
@@ -38,6 +41,7 @@ void test('one request across two services is one trace: server, attempt, server
       return rows[0];
     });
   });
+  if (inner === undefined) return;
   const outer = await start(t, 'outer', (app, { createHttpClient }) => {
     const client = createHttpClient({ name: 'inner', urls: [inner.service.url], retry: { baseDelayMs: 1 } });
     app.get('/v1/summary', async (request) => {
@@ -46,6 +50,7 @@ void test('one request across two services is one trace: server, attempt, server
       return body;
     });
   });
+  if (outer === undefined) return;
 
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
   const callerSpanId = '00f067aa0ba902b7';
@@ -95,12 +100,15 @@ void test('one request across two services is one trace: server, attempt, server
 
 void test('health checks and scrapes are not traced, and tracing off makes no spans at all', async (t) => {
   const traced = await start(t, 'quiet', () => {});
+  if (traced === undefined) return;
   await (await fetch(`${traced.service.url}/healthz`)).arrayBuffer();
   await (await fetch(`${traced.service.url}/metrics`)).arrayBuffer();
   assert.deepEqual(traced.spans(), []);
 
   const exporter = new InMemorySpanExporter();
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t), OTEL_SDK_DISABLED: 'true' });
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url, OTEL_SDK_DISABLED: 'true' });
   const off = await startService({ name: 'off', migrationsDir, setup: (app) => void app.get('/x', async () => ({})) }, config, {
     logger: createCapturedLogger().logger, spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
@@ -114,6 +122,7 @@ void test('a baggage entry the caller set reaches the callee, and the callee\'s 
   const inner = await start(t, 'inner', (app) => {
     app.get('/v1/tenant', async () => ({ inner: tenant() }));
   });
+  if (inner === undefined) return;
   const outer = await start(t, 'outer', (app, { createHttpClient: clientTo }) => {
     const client = clientTo({ name: 'inner', urls: [inner.service.url] });
     app.get('/v1/tenant', async (request) => {
@@ -121,6 +130,7 @@ void test('a baggage entry the caller set reaches the callee, and the callee\'s 
       return { outer: tenant(), ...body };
     });
   });
+  if (outer === undefined) return;
 
   // The caller is a kit HTTP client outside any service, with the entry in its active context.
   const tracing = createTracing({ service: 'caller' });

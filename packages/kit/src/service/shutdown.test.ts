@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { addCleanup, createTempDir, findFreePort } from '../testing/index.ts';
+import { addCleanup, createTestDatabase, findFreePort } from '../testing/index.ts';
 import { exitCodeConfig } from './index.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/slow-service.ts', import.meta.url));
@@ -18,16 +18,14 @@ interface Exit {
   at: number;
 }
 
-/** Runs the slow fixture service as its own process and removes it, and its data, after the test. */
+/** Runs the slow fixture service as its own process (on the database `environment` names) and removes it after the test. */
 async function spawnSlowService(t: TestContext, environment: Record<string, string> = {}) {
-  const dataDir = await createTempDir(t);
   const port = await findFreePort();
   const child = spawn(process.execPath, [fixture], {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
       PORT: String(port),
-      DATA_DIR: dataDir,
       SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
       // A hundred requests at once would be shed by the adaptive limit; shedding is not under test.
       LOAD_SHEDDING: 'false',
@@ -122,7 +120,9 @@ function tryConnect(port: number): Promise<string> {
 
 void describe('a service process shutting down', () => {
   void test('on SIGTERM it refuses new connections, finishes the 100 requests in flight and exits 0', async (t) => {
-    const service = await spawnSlowService(t);
+    const url = await createTestDatabase(t);
+    if (url === undefined) return;
+    const service = await spawnSlowService(t, { DATABASE_URL: url });
     await service.ready();
 
     const agent = new Agent({ connections: 100 });
@@ -166,7 +166,9 @@ void describe('a service process shutting down', () => {
   });
 
   void test('a second SIGTERM exits at once with 130, cutting the requests in flight', async (t) => {
-    const service = await spawnSlowService(t);
+    const url = await createTestDatabase(t);
+    if (url === undefined) return;
+    const service = await spawnSlowService(t, { DATABASE_URL: url });
     await service.ready();
 
     const agent = new Agent({ connections: 10 });
@@ -193,7 +195,9 @@ void describe('a service process shutting down', () => {
   });
 
   void test('the same signal twice within moments counts once: the shutdown stays graceful', async (t) => {
-    const service = await spawnSlowService(t);
+    const url = await createTestDatabase(t);
+    if (url === undefined) return;
+    const service = await spawnSlowService(t, { DATABASE_URL: url });
     await service.ready();
 
     const agent = new Agent({ connections: 10 });
@@ -215,14 +219,16 @@ void describe('a service process shutting down', () => {
     assert.ok(!service.lines.some((line) => line.msg === 'second signal: exiting now'));
   });
 
-  void test('a bad variable stops it before it starts, with exit 78 naming the variable', async (t) => {
+  void test('bad and missing variables stop it before it starts, with exit 78 naming each', async (t) => {
+    // No DATABASE_URL either: required, like any variable without a default.
     const service = await spawnSlowService(t, { PORT: 'abc', SHUTDOWN_TIMEOUT_MS: '-5' });
     const exit = await service.exited;
     assert.equal(exit.code, exitCodeConfig, service.output());
     const fatal = service.lines.find((line) => line.level === 'fatal');
     assert.ok(fatal, service.output());
     const problems = fatal.problems as Array<{ variable: string; problem: string }>;
-    assert.deepEqual(problems.map((p) => p.variable).sort(), ['PORT', 'SHUTDOWN_TIMEOUT_MS']);
+    assert.deepEqual(problems.map((p) => p.variable).sort(), ['DATABASE_URL', 'PORT', 'SHUTDOWN_TIMEOUT_MS']);
+    assert.equal(problems.find((p) => p.variable === 'DATABASE_URL')?.problem, 'required, not set');
     assert.ok(!service.output().includes('abc'), 'the bad value is not echoed');
   });
 });

@@ -8,7 +8,7 @@ import { Code } from '../errors/index.ts';
 import type { HttpClient } from '../http/index.ts';
 import { durationBucketsSeconds } from '../telemetry/index.ts';
 import {
-  addCleanup, createCapturedLogger, createSuiteScope, createTempDir, metricValue, parseMetrics, type CleanupScope, type LogLine,
+  addCleanup, createCapturedLogger, createSuiteDatabase, createSuiteScope, createTestDatabase, metricValue, parseMetrics, type CleanupScope, type LogLine,
 } from '../testing/index.ts';
 import { startService, type ServiceDefinition } from './index.ts';
 
@@ -44,10 +44,11 @@ const definition: ServiceDefinition<Config> = {
   },
 };
 
+/** The test service on the database `environment` names, or else on a fresh one of its own (see createSuiteDatabase). */
 async function startTestService(t: CleanupScope, environment: Record<string, string> = {}) {
-  const dataDir = await createTempDir(t);
+  const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase(t);
   const captured = createCapturedLogger({ service: 'kit-test' });
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...environment });
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', ...environment, DATABASE_URL: databaseUrl });
   const service = await startService(definition, config, { logger: captured.logger });
   addCleanup(t, () => service.shutdown('test over'));
   return { service, base: service.url, logs: captured.lines };
@@ -91,8 +92,8 @@ function rawGet(socket: Socket, path: string): Promise<string> {
 }
 
 void describe('startService', () => {
-  // One service (PGlite, a few seconds to start) serves the tests that only send requests; each
-  // test reads back only what its own requests produced (its request ids, its metric deltas).
+  // One service serves the tests that only send requests; each test reads back only what its
+  // own requests produced (its request ids, its metric deltas).
   const suite = createSuiteScope();
   let shared: Awaited<ReturnType<typeof startTestService>>;
   before(async () => {
@@ -212,7 +213,9 @@ void describe('startService', () => {
 
   void test('/healthz and /readyz answer 200, and /readyz stops once shutdown begins', async (t) => {
     // The drain delay keeps the listener open after readiness turns false, as behind a load balancer.
-    const { service, base } = await startTestService(t, { SHUTDOWN_DRAIN_DELAY_MS: '1000' });
+    const url = await createTestDatabase(t);
+    if (url === undefined) return;
+    const { service, base } = await startTestService(t, { DATABASE_URL: url, SHUTDOWN_DRAIN_DELAY_MS: '1000' });
     const health = await fetch(`${base}/healthz`);
     assert.equal(health.status, 200);
     const ready = await fetch(`${base}/readyz`);
@@ -228,7 +231,8 @@ void describe('startService', () => {
   });
 
   void test('shutdown closes an idle keep-alive connection, then runs the closers: the service\'s own, its clients\', its database', async (t) => {
-    const dataDir = await createTempDir(t);
+    const url = await createTestDatabase(t);
+    if (url === undefined) return;
     const closersRan: string[] = [];
     let connectionsAtClose: number | undefined;
     let client: HttpClient | undefined;
@@ -243,7 +247,7 @@ void describe('startService', () => {
         });
       },
     };
-    const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir });
+    const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url });
     const service = await startService(withResources, config, { logger: createCapturedLogger({ service: 'kit-test' }).logger });
     addCleanup(t, () => service.shutdown('test over'));
 

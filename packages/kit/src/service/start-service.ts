@@ -71,11 +71,11 @@ export async function startService<C extends ServiceConfig>(
     exportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
     spanProcessors: options.spanProcessors ?? [],
   });
-  const db = traceDatabase(await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, applicationName: definition.name }), tracing.tracer);
+  const db = traceDatabase(openDatabase({ url: config.DATABASE_URL, applicationName: definition.name }), tracing.tracer);
   const closers: Array<() => Promise<void> | void> = [];
   try {
     const { applied } = await migrate(db, definition.migrationsDir);
-    logger.info({ applied, database: db.kind }, applied.length > 0 ? 'migrations applied' : 'schema up to date');
+    logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema up to date');
 
     const app = Fastify({
       // pino's Logger type is wider than Fastify's logger type; they are the same object.

@@ -9,7 +9,7 @@ import { createRoundRobin, type HttpClient } from '../http/index.ts';
 import { delayUnlessClosed, sendJson, startUpstream, type Upstream, type UpstreamHandler } from '../http/upstream-fixture.ts';
 import type { ServiceContext } from '../service/definition.ts';
 import { startService, type RunningService } from '../service/index.ts';
-import { createSilentLogger, createSuiteScope, createTempDir, metricValue, parseMetrics } from '../testing/index.ts';
+import { addCleanup, createSilentLogger, createSuiteDatabase, createSuiteScope, metricValue, parseMetrics } from '../testing/index.ts';
 
 // A service's outbound metrics as Prometheus reads them: a real service (startService wires the
 // kit client to its registry), real upstreams that fail or are slow, and its /metrics parsed
@@ -28,7 +28,7 @@ void describe('the client metrics of a service', () => {
   let held = new Promise<void>((resolve) => { releaseHeld = resolve; });
 
   before(async () => {
-    const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(scope) });
+    const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: await createSuiteDatabase(scope) });
     service = await startService({
       name: 'caller',
       migrationsDir,
@@ -41,7 +41,8 @@ void describe('the client metrics of a service', () => {
         });
       },
     }, config, { logger: createSilentLogger() });
-    scope.after(() => service.shutdown('test over'));
+    // Before its database is dropped (cleanups run last registered first).
+    addCleanup(scope, () => service.shutdown('test over'));
   });
 
   const scrape = async () => parseMetrics(await (await fetch(`${service.url}/metrics`)).text());

@@ -17,12 +17,11 @@ export function createResourceMetrics(registry: Registry, db: Database): { track
   const registers = [registry];
   new Gauge({
     name: 'baton_db_pool_connections',
-    help: 'Database connections of this service by state (idle, in_use); absent on PGlite, which has no pool.',
+    help: 'Database connections of this service by state (idle, in_use).',
     labelNames: ['state'],
     registers,
     collect() {
       const stats = db.poolStats();
-      if (stats === undefined) return;
       this.set({ state: 'idle' }, stats.idle);
       this.set({ state: 'in_use' }, stats.total - stats.idle);
     },
@@ -32,8 +31,7 @@ export function createResourceMetrics(registry: Registry, db: Database): { track
     help: 'Queries waiting for a free database connection.',
     registers,
     collect() {
-      const stats = db.poolStats();
-      if (stats !== undefined) this.set(stats.waiting);
+      this.set(db.poolStats().waiting);
     },
   });
   new Gauge({

@@ -1,10 +1,11 @@
 /**
- * Helpers for Baton's tests: a fresh PostgreSQL database per test (on the test run's own
- * server, see postgres.ts), temp dirs, captured or silent loggers, a free port and a
+ * Helpers for Baton's tests: a fresh PostgreSQL database per test or per suite (on the test
+ * run's own server, see postgres.ts), temp dirs, captured or silent loggers, a free port and a
  * Prometheus text parser. Everything a helper creates is removed after the test, last created
  * first (see `addCleanup`).
  */
 export { createTestDatabase, testPostgresAdminUrl, type TestDatabaseOptions, type TestHooks } from './postgres.ts';
+export { createSuiteDatabase } from './suite-database.ts';
 export { createTempDir } from './temp-dir.ts';
 export { defaultTestAmqpUrl, defaultTestNatsUrl, useTestNats, useTestRabbit, type TestBroker } from './brokers.ts';
 export { startNatsServer, type PrivateNatsServer } from './nats-server.ts';

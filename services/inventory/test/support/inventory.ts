@@ -1,35 +1,36 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startService, type RunningService } from '@baton/kit/service';
 import { createLogger } from '@baton/kit/telemetry';
-import { createTestDatabase } from '@baton/kit/testing';
+import { createSuiteDatabase, createTestDatabase } from '@baton/kit/testing';
 import { readConfig } from '../../src/config.ts';
 import { inventoryService } from '../../src/service.ts';
 
 export interface TestInventory {
   url: string;
   service: RunningService;
-  /** Shuts the service down and removes its data directory. */
+  /** Shuts the service down, and drops its database when it made one. */
   stop(): Promise<void>;
 }
 
-export type Backend = 'pglite' | 'postgres';
-
 /**
- * The inventory service in this process, on a free port, over real HTTP. Without DATABASE_URL
- * it keeps its data in a PGlite of its own under a temporary directory.
+ * The inventory service in this process, on a free port, over real HTTP. It keeps its data in
+ * the PostgreSQL database `DATABASE_URL` names, or else in a fresh one of its own on the test
+ * server, dropped by `stop()`. A server that does not answer fails the caller (a suite's
+ * `before` cannot skip); a test that may be skipped brings its own with `startInventoryFor`.
  */
 export async function startInventory(environment: Record<string, string> = {}): Promise<TestInventory> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'baton-inventory-'));
+  const drops: Array<() => unknown> = [];
+  const dropDatabase = async () => {
+    for (const drop of drops.splice(0)) await drop();
+  };
   let service: RunningService;
   try {
-    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', DATA_DIR: dataDir, ...environment });
+    const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase({ after: (fn) => void drops.push(fn) });
+    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...environment, DATABASE_URL: databaseUrl });
     service = await startService(inventoryService, config, { logger: createLogger({ service: 'inventory', level: 'silent' }) });
   } catch (error) {
-    // A service that failed to start has no stop(): its directory must go now.
-    await rm(dataDir, { recursive: true, force: true });
+    // A service that failed to start has no stop(): its database must go now.
+    await dropDatabase();
     throw error;
   }
   return {
@@ -37,27 +38,23 @@ export async function startInventory(environment: Record<string, string> = {}): 
     service,
     async stop() {
       await service.shutdown('tests finished');
-      await rm(dataDir, { recursive: true, force: true });
+      await dropDatabase();
     },
   };
 }
 
 /**
- * The service for one test, on PGlite or on a fresh PostgreSQL database of its own, stopped
- * after the test. When no PostgreSQL answers, createTestDatabase skips the test (and fails it
- * under CI=true); this then answers undefined and the test returns.
+ * The service for one test, on a fresh PostgreSQL database of its own, stopped after the test.
+ * When no PostgreSQL answers, createTestDatabase skips the test (and fails it under CI=true);
+ * this then answers undefined and the test returns.
  */
-export async function startInventoryFor(t: TestContext, backend: Backend, environment: Record<string, string> = {}): Promise<TestInventory | undefined> {
-  let inventory: TestInventory | undefined;
+export async function startInventoryFor(t: TestContext, environment: Record<string, string> = {}): Promise<TestInventory | undefined> {
+  const held: { inventory?: TestInventory } = {};
   // Registered before the database's own clean-up, so it runs first (after hooks run in
   // order): the service lets go of its connections before its database is dropped.
-  t.after(() => inventory?.stop());
-  if (backend === 'postgres') {
-    const url = await createTestDatabase(t);
-    if (url === undefined) return undefined;
-    inventory = await startInventory({ ...environment, DATABASE_URL: url });
-  } else {
-    inventory = await startInventory(environment);
-  }
-  return inventory;
+  t.after(() => held.inventory?.stop());
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  held.inventory = await startInventory({ ...environment, DATABASE_URL: url });
+  return held.inventory;
 }

@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
-import { migrate, openMemoryPglite, openPostgres, type Database } from '@baton/kit/db';
+import { migrate, openPostgres, type Database } from '@baton/kit/db';
 import { addCleanup, createTestDatabase } from '@baton/kit/testing';
 import { ensureSigningKey, listPublishedKeys, rotateSigningKey } from './signing-keys.ts';
 
 const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
-async function openBackend(t: TestContext, backend: 'pglite' | 'postgres'): Promise<Database | undefined> {
-  let db: Database;
-  if (backend === 'postgres') {
-    const url = await createTestDatabase(t);
-    if (url === undefined) return undefined;
-    db = openPostgres({ url });
-  } else {
-    db = await openMemoryPglite();
-  }
+async function openTestDatabase(t: TestContext): Promise<Database | undefined> {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const db = openPostgres({ url });
   addCleanup(t, () => db.close());
   await migrate(db, migrationsDir);
   return db;
@@ -26,28 +21,26 @@ async function activeKids(db: Database): Promise<string[]> {
   return rows.map((row) => row.kid);
 }
 
-for (const backend of ['pglite', 'postgres'] as const) {
-  void describe(`signing keys on ${backend}`, () => {
-    void it('makes exactly one first key when replicas start at the same time', async (t) => {
-      const db = await openBackend(t, backend);
-      if (db === undefined) return;
-      const results = await Promise.all(Array.from({ length: 4 }, () => ensureSigningKey(db)));
-      assert.equal(results.filter((r) => r.created).length, 1);
-      assert.equal((await activeKids(db)).length, 1);
-      assert.deepEqual(await ensureSigningKey(db), { created: false });
-    });
-
-    void it('lets simultaneous rotations each take their turn, leaving one active key', async (t) => {
-      const db = await openBackend(t, backend);
-      if (db === undefined) return;
-      await ensureSigningKey(db);
-      const rotated = await Promise.all(Array.from({ length: 3 }, () => rotateSigningKey(db)));
-      const active = await activeKids(db);
-      assert.equal(active.length, 1);
-      assert.ok(rotated.some((r) => r.kid === active[0]));
-      const published = await listPublishedKeys(db, { retiredForSeconds: 960 }, {});
-      assert.equal(published.length, 4);
-      for (const key of published) assert.equal((key as unknown as Record<string, unknown>).d, undefined);
-    });
+void describe('signing keys', () => {
+  void it('makes exactly one first key when replicas start at the same time', async (t) => {
+    const db = await openTestDatabase(t);
+    if (db === undefined) return;
+    const results = await Promise.all(Array.from({ length: 4 }, () => ensureSigningKey(db)));
+    assert.equal(results.filter((r) => r.created).length, 1);
+    assert.equal((await activeKids(db)).length, 1);
+    assert.deepEqual(await ensureSigningKey(db), { created: false });
   });
-}
+
+  void it('lets simultaneous rotations each take their turn, leaving one active key', async (t) => {
+    const db = await openTestDatabase(t);
+    if (db === undefined) return;
+    await ensureSigningKey(db);
+    const rotated = await Promise.all(Array.from({ length: 3 }, () => rotateSigningKey(db)));
+    const active = await activeKids(db);
+    assert.equal(active.length, 1);
+    assert.ok(rotated.some((r) => r.kid === active[0]));
+    const published = await listPublishedKeys(db, { retiredForSeconds: 960 }, {});
+    assert.equal(published.length, 4);
+    for (const key of published) assert.equal((key as unknown as Record<string, unknown>).d, undefined);
+  });
+});

@@ -4,7 +4,7 @@ import type { UserRow } from './user.ts';
 
 const columns = 'id, email, name, password_hash';
 
-/** PostgreSQL's unique_violation, as both node-postgres and PGlite report it. */
+/** PostgreSQL's unique_violation, as node-postgres reports it. */
 function isUniqueViolation(error: unknown, constraint: string): boolean {
   const e = error as { code?: unknown; constraint?: unknown } | null;
   return e?.code === '23505' && e.constraint === constraint;

@@ -2,7 +2,7 @@ import { createJsonClient, type Answer } from '@baton/kit/testing';
 
 export type { Answer };
 import { startService, type RunningService } from '@baton/kit/service';
-import { addCleanup, createCapturedLogger, createTempDir, metricValue, parseMetrics, type CleanupScope, type LogLine } from '@baton/kit/testing';
+import { addCleanup, createCapturedLogger, createSuiteDatabase, metricValue, parseMetrics, type CleanupScope, type LogLine } from '@baton/kit/testing';
 import { readConfig } from '../../src/config.ts';
 import { usersService } from '../../src/service.ts';
 
@@ -81,12 +81,13 @@ export interface TestUsers {
 }
 
 /**
- * The users service in this process, on a free port, over real HTTP, with its PGlite in a
- * temporary directory. It is shut down, and the directory removed, when `scope` ends.
+ * The users service in this process, on a free port, over real HTTP, on the PostgreSQL database
+ * `DATABASE_URL` names or else a fresh one of its own (see `createSuiteDatabase`). It is shut
+ * down, and a database it made dropped, when `scope` ends.
  */
 export async function startUsers(scope: CleanupScope, environment: Record<string, string> = {}): Promise<TestUsers> {
-  const dataDir = await createTempDir(scope, 'baton-users-');
-  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', DATA_DIR: dataDir, ...environment });
+  const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase(scope);
+  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...environment, DATABASE_URL: databaseUrl });
   const { logger, lines } = createCapturedLogger({ service: 'users' });
   const service = await startService(usersService, config, { logger });
   addCleanup(scope, () => service.shutdown('tests finished'));

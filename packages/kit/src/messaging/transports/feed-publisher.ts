@@ -1,4 +1,3 @@
-import type { Database } from '../../db/index.ts';
 import type { EventPublisher } from '../transport.ts';
 
 /**
@@ -7,15 +6,15 @@ import type { EventPublisher } from '../transport.ts';
  *
  * Why a second position: `position` is given when a row is written, so a transaction that
  * commits late can leave a smaller position behind one a reader has already passed. Feed
- * positions are given only to committed rows, one batch at a time (under an advisory lock on
- * PostgreSQL, by PGlite's single connection otherwise), so positions appear in increasing order
- * and a reader that remembers the last one it saw never misses an event.
+ * positions are given only to committed rows, one batch at a time (under an advisory lock held
+ * until the relay's transaction commits), so positions appear in increasing order and a reader
+ * that remembers the last one it saw never misses an event.
  */
-export function createFeedPublisher({ db }: { db: Database }): EventPublisher {
+export function createFeedPublisher(): EventPublisher {
   return {
     kind: 'feed',
     async publish(records, { tx }) {
-      if (db.kind === 'postgres') await tx.query(`select pg_advisory_xact_lock(hashtext('baton_outbox_feed'))`);
+      await tx.query(`select pg_advisory_xact_lock(hashtext('baton_outbox_feed'))`);
       await tx.query(
         `update baton_outbox o set feed_position = s.next
          from (select position,

@@ -3,8 +3,8 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openMemoryPglite, type Database } from '../../db/index.ts';
-import { addCleanup, createSilentLogger, type TestBroker } from '../../testing/index.ts';
+import { openPostgres, type Database } from '../../db/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase, type TestBroker } from '../../testing/index.ts';
 import { createEventConsumer, on, type EventConsumer } from '../consumer.ts';
 import { listDeadLetters, replayDeadLetter } from '../dead-letters.ts';
 import { migrateMessaging } from '../outbox.ts';
@@ -30,8 +30,11 @@ async function waitUntil(check: () => Promise<boolean>, what: string, tries = 2_
   assert.fail(`gave up waiting: ${what}`);
 }
 
-async function openDb(t: TestContext): Promise<Database> {
-  const db = await openMemoryPglite();
+/** A fresh database of the test's own with the messaging tables; undefined when the test was skipped. */
+async function openDb(t: TestContext): Promise<Database | undefined> {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const db = openPostgres({ url, applicationName: 'baton-transport-test' });
   addCleanup(t, () => db.close());
   await migrateMessaging(db);
   return db;
@@ -57,8 +60,9 @@ export function transportSuite(transport: TransportUnderTest): void {
     void test('every event arrives once, in order per aggregate; a republished copy changes nothing', async (t) => {
       const broker = await transport.broker(t);
       if (broker === undefined) return;
-      // One database plays both sides (its outbox publishes, its inbox consumes): opening PGlite is the slow part.
+      // One database plays both sides (its outbox publishes, its inbox consumes).
       const source = await openDb(t);
+      if (source === undefined) return;
       const sink = source;
       await shelfTable(sink);
       const written = await writeEvents(source, { count: 150, aggregates: 10 });
@@ -95,8 +99,9 @@ export function transportSuite(transport: TransportUnderTest): void {
     void test('a poison event lands in the dead-letter queue after N attempts with its error; a replay after the fix applies it once', async (t) => {
       const broker = await transport.broker(t);
       if (broker === undefined) return;
-      // One database plays both sides (its outbox publishes, its inbox consumes): opening PGlite is the slow part.
+      // One database plays both sides (its outbox publishes, its inbox consumes).
       const source = await openDb(t);
+      if (source === undefined) return;
       const sink = source;
       await shelfTable(sink);
       const written = await writeEvents(source, { count: 6, aggregates: 6 });
@@ -139,8 +144,9 @@ export function transportSuite(transport: TransportUnderTest): void {
     void test('a consumer that stops hands back what it holds: nothing is dead-lettered, the next one gets the rest', async (t) => {
       const broker = await transport.broker(t);
       if (broker === undefined) return;
-      // One database plays both sides (its outbox publishes, its inbox consumes): opening PGlite is the slow part.
+      // One database plays both sides (its outbox publishes, its inbox consumes).
       const source = await openDb(t);
+      if (source === undefined) return;
       const sink = source;
       await shelfTable(sink);
       await writeEvents(source, { count: 40, aggregates: 40 });

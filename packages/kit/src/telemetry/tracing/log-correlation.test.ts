@@ -5,7 +5,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { loadConfig, serviceConfigFields, z } from '../../config/index.ts';
 import { startService } from '../../service/index.ts';
-import { addCleanup, createCapturedLogger, createTempDir } from '../../testing/index.ts';
+import { addCleanup, createCapturedLogger, createTestDatabase } from '../../testing/index.ts';
 
 const configSchema = z.object(serviceConfigFields({ name: 'logged', port: 0 }));
 const migrationsDir = fileURLToPath(new URL('../../service/fixtures/migrations/', import.meta.url));
@@ -13,7 +13,9 @@ const migrationsDir = fileURLToPath(new URL('../../service/fixtures/migrations/'
 void test('inside a traced request every log line carries the trace_id and span_id of the span active where it was written', async (t) => {
   const exporter = new InMemorySpanExporter();
   const captured = createCapturedLogger({ service: 'logged' });
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t) });
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url });
   const service = await startService({
     name: 'logged',
     migrationsDir,

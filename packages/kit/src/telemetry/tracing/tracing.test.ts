@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { loadConfig, serviceConfigFields, z } from '../../config/index.ts';
 import { startService } from '../../service/index.ts';
-import { addCleanup, createSilentLogger, createTempDir } from '../../testing/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase } from '../../testing/index.ts';
 
 // Sampling as an operator configures it: the OpenTelemetry variables, read by the service's
 // config and applied by startService. A span the sampler keeps is started on the processors
@@ -17,6 +17,7 @@ const migrationsDir = fileURLToPath(new URL('../../service/fixtures/migrations/'
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 const parent = (sampled: boolean) => `00-${traceId}-00f067aa0ba902b7-0${sampled ? 1 : 0}`;
 
+/** A service of its own database, sampling as `env` says; undefined when the test was skipped. */
 async function serviceSampling(t: TestContext, env: Record<string, string>) {
   const started: Span[] = [];
   const recorder: SpanProcessor = {
@@ -25,7 +26,9 @@ async function serviceSampling(t: TestContext, env: Record<string, string>) {
     forceFlush: async () => {},
     shutdown: async () => {},
   };
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATA_DIR: await createTempDir(t), ...env });
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url, ...env });
   const service = await startService({ name: 'sampled', migrationsDir, setup: (app) => void app.get('/v1/ping', async () => ({ pong: true })) }, config, {
     logger: createSilentLogger(), spanProcessors: [recorder],
   });
@@ -42,15 +45,18 @@ async function serviceSampling(t: TestContext, env: Record<string, string>) {
 
 void test('always_off keeps nothing, even under a caller that sampled its trace', async (t) => {
   const request = await serviceSampling(t, { OTEL_TRACES_SAMPLER: 'always_off' });
+  if (request === undefined) return;
   assert.deepEqual(await request(), { spans: 0, traceFlags: '00' });
   assert.deepEqual(await request(parent(true)), { spans: 0, traceFlags: '00' }, 'the answer tells the caller it was not kept');
 });
 
 void test('traceidratio at 0 keeps no trace it starts; always_on keeps every one, whatever the caller decided', async (t) => {
   const none = await serviceSampling(t, { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' });
+  if (none === undefined) return;
   for (let i = 0; i < 5; i++) assert.deepEqual(await none(), { spans: 0, traceFlags: '00' });
 
   const all = await serviceSampling(t, { OTEL_TRACES_SAMPLER: 'always_on' });
+  if (all === undefined) return;
   for (let i = 0; i < 5; i++) assert.deepEqual(await all(), { spans: 1, traceFlags: '01' });
   assert.deepEqual(await all(parent(false)), { spans: 1, traceFlags: '01' }, 'always_on ignores an unsampled parent');
 });
@@ -58,11 +64,13 @@ void test('traceidratio at 0 keeps no trace it starts; always_on keeps every one
 void test('parentbased (the default) follows the caller\'s sampled flag, and uses the ratio only for a trace it starts', async (t) => {
   // Ratio 0: a trace this service starts is never kept, so any span below comes from the parent's flag.
   const request = await serviceSampling(t, { OTEL_TRACES_SAMPLER_ARG: '0' });
+  if (request === undefined) return;
   assert.deepEqual(await request(parent(true)), { spans: 1, traceFlags: '01' }, 'a sampled parent: kept');
   assert.deepEqual(await request(parent(false)), { spans: 0, traceFlags: '00' }, 'an unsampled parent: dropped');
   assert.deepEqual(await request(), { spans: 0, traceFlags: '00' }, 'a root: the ratio, 0');
 
   const alwaysOnRoot = await serviceSampling(t, { OTEL_TRACES_SAMPLER: 'parentbased_always_on' });
+  if (alwaysOnRoot === undefined) return;
   assert.deepEqual(await alwaysOnRoot(), { spans: 1, traceFlags: '01' }, 'a root: kept');
   assert.deepEqual(await alwaysOnRoot(parent(false)), { spans: 0, traceFlags: '00' }, 'an unsampled parent still wins');
 });
