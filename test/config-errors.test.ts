@@ -35,18 +35,19 @@ function problemVariables(output: string): string[] {
 
 const cleanEnvironment = { PATH: process.env.PATH ?? '' };
 
-void test('orders without USERS_URLS and INVENTORY_URLS exits 78 and names both', async () => {
+void test('orders without DATABASE_URL, USERS_URLS and INVENTORY_URLS exits 78 and names all three', async () => {
   const { code, output } = await runMain('orders', cleanEnvironment);
   assert.equal(code, exitCodeConfig, output);
-  assert.deepEqual(problemVariables(output), ['INVENTORY_URLS', 'USERS_URLS']);
+  assert.deepEqual(problemVariables(output), ['DATABASE_URL', 'INVENTORY_URLS', 'USERS_URLS']);
+  assert.match(output, /invalid configuration: .*DATABASE_URL/);
   assert.match(output, /invalid configuration: .*USERS_URLS/);
   assert.match(output, /invalid configuration: .*INVENTORY_URLS/);
 });
 
-void test('orders with a bad PORT as well names all three, and not the bad value', async () => {
+void test('orders with a bad PORT as well names all four, and not the bad value', async () => {
   const { code, output } = await runMain('orders', { ...cleanEnvironment, PORT: 'abc' });
   assert.equal(code, exitCodeConfig, output);
-  assert.deepEqual(problemVariables(output), ['INVENTORY_URLS', 'PORT', 'USERS_URLS']);
+  assert.deepEqual(problemVariables(output), ['DATABASE_URL', 'INVENTORY_URLS', 'PORT', 'USERS_URLS']);
   assert.match(output, /expected a TCP port number/);
   assert.ok(!output.includes('abc'), 'the bad value is not echoed');
 });

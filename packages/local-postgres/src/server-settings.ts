@@ -29,11 +29,14 @@ export function serverSettings({ port, socketDir, durability = 'durable', extra 
     io_workers: '1',
     huge_pages: 'off',
     // A dev server writes its log to its standard error, which the runner reads; routine lines
-    // (checkpoints) stay out. The runner parses this prefix (packages/runner/src/postgres-log.ts).
+    // (checkpoints) stay out. The runner parses this prefix, SQLSTATE included
+    // (packages/runner/src/postgres-log.ts).
     logging_collector: 'off',
     log_checkpoints: 'off',
-    log_line_prefix: '%m [%p] %q%u@%d ',
-    ...(durability === 'throwaway' ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } : {}),
+    log_line_prefix: '%m [%p] %e %q%u@%d ',
+    log_timezone: 'UTC',
+    // Not synchronous_commit: code under test sets it per transaction and checks the default.
+    ...(durability === 'throwaway' ? { fsync: 'off', full_page_writes: 'off' } : {}),
     ...extra,
   };
 }

@@ -1,8 +1,14 @@
 import type { Level, LogLine } from './log-line.ts';
 
-// `log_line_prefix = '%m [%p] %q%u@%d '` (server-settings.ts): time, pid, and for a session its
-// user and database, then the severity.
-const linePattern = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[(\d+)\] (?:(\S*)@(\S*) )?([A-Z0-9]+):\s+(.*)$/;
+// `log_line_prefix = '%m [%p] %e %q%u@%d '` (server-settings.ts): time, pid, SQLSTATE, and for
+// a session its user and database, then the severity.
+const linePattern = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[(\d+)\] ([0-9A-Z]{5}) (?:(\S*)@(\S*) )?([A-Z0-9]+):\s+(.*)$/;
+
+/**
+ * Errors that are expected and say only "not yet": a client (the runner's readiness probe, a
+ * service's pool) that connects while the server starts or recovers.
+ */
+const notYet = new Set(['57P03']);
 
 const levelOf: Record<string, Level> = {
   DEBUG1: 'debug', DEBUG2: 'debug', DEBUG3: 'debug', DEBUG4: 'debug', DEBUG5: 'debug',
@@ -23,14 +29,15 @@ const levelOf: Record<string, Level> = {
 export function postgresLogLine(line: LogLine): LogLine {
   const match = linePattern.exec(line.text);
   if (match === null) return line;
-  const [, time, pid, user, database, severity = 'LOG', msg] = match;
+  const [, time, pid, sqlState = '00000', user, database, severity = 'LOG', msg] = match;
   const parsedTime = new Date(time?.replace(' UTC', 'Z').replace(' ', 'T') ?? '');
   const record = {
-    level: levelOf[severity] ?? 'info',
+    level: notYet.has(sqlState) ? 'info' : levelOf[severity] ?? 'info',
     time: Number.isNaN(parsedTime.getTime()) ? new Date().toISOString() : parsedTime.toISOString(),
     service: line.service,
     pid: Number(pid),
     severity,
+    ...(sqlState === '00000' ? {} : { sql_state: sqlState }),
     ...(user ? { user } : {}),
     ...(database ? { database } : {}),
     msg,
