@@ -110,3 +110,31 @@ test('a data folder of an earlier Baton (PGlite under <var>/<service>) is named 
   assert.equal(said?.level, 'warn');
   assert.match(String(said?.msg), /no longer used: every service now keeps its data in .*\/postgres\. Delete it/);
 });
+
+test('a crashed PostgreSQL is restarted with backoff, like a service, and the services recover by themselves', { timeout: 120_000 }, async (t) => {
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-'));
+  const lines: LogLine[] = [];
+  const stack = await startStack({ services: ['inventory'], portBase: randomPortBase(), varDir, onLog: (line) => lines.push(line) });
+  t.after(async () => {
+    await stack.shutdown();
+    await rm(varDir, { recursive: true, force: true });
+  });
+  const products = new URL('/v1/products', stack.url('inventory'));
+  assert.equal((await fetch(products)).status, 200);
+
+  const exit = await stack.kill('postgres');
+  assert.equal(exit?.signal, 'SIGKILL');
+  await stack.waitReady('postgres');
+  assert.equal(stack.status('postgres').restarts, 1);
+  assert.equal(runnerEvents(lines, 'service_crashed', 'postgres')[0]?.record?.restart_in_ms, 250, 'restarted after the first backoff step');
+  // The service was not restarted: its pool finds the server again on its own.
+  let status = 0;
+  for (let i = 0; i < 100 && status !== 200; i++) {
+    const answer = await fetch(products);
+    status = answer.status;
+    await answer.arrayBuffer();
+    if (status !== 200) await sleep(50);
+  }
+  assert.equal(status, 200, 'inventory serves again');
+  assert.equal(stack.status('inventory').restarts, 0);
+});
