@@ -27,6 +27,15 @@ export function serviceGrpcUrl(name: ServiceName, portBase: number): string | un
 const defaultCompileCacheDir = join(tmpdir(), 'node-compile-cache');
 
 /**
+ * V8 flags every service starts with, ahead of the runner's own NODE_OPTIONS (a flag given
+ * again there wins). By default V8 lets a process's young generation grow to about 100 MB under
+ * load, and keeps the pages it frees until the process has been idle a while. At 8 MB a
+ * semi-space the whole shop held 300-360 MB less after a minute of checkouts and about 100 MB
+ * less idle; checkout throughput, measured side by side with the default, did not drop.
+ */
+const serviceNodeOptions = '--max-semi-space-size=8';
+
+/**
  * The environment one service is started with: the runner's own (so LOG_LEVEL, FAULTS and the
  * like reach every service), then where it listens (`PORT`, and `GRPC_PORT` for a gRPC
  * service), where its data lives and the address of every service it calls (`<NAME>_URLS`, and
@@ -52,6 +61,7 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, o
   return {
     NODE_COMPILE_CACHE: defaultCompileCacheDir,
     ...inherited,
+    NODE_OPTIONS: [serviceNodeOptions, inherited.NODE_OPTIONS].filter((options) => options !== undefined && options !== '').join(' '),
     // Set because some shells export the machine's name in HOST, and every URL says 127.0.0.1.
     HOST: localHost,
     PORT: String(portOf(name, portBase)),

@@ -52,3 +52,9 @@ test('a service uses Node\'s compile cache: the folder the runner\'s environment
   const unnamed = serviceEnvironment('users', { env: {}, portBase: 8080, varDir: '/v' });
   assert.equal(unnamed.NODE_COMPILE_CACHE, join(tmpdir(), 'node-compile-cache'));
 });
+
+test('a service starts with a capped young generation, and the runner\'s own NODE_OPTIONS come after it', () => {
+  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, varDir: '/v' }).NODE_OPTIONS, '--max-semi-space-size=8');
+  const mine = serviceEnvironment('orders', { env: { NODE_OPTIONS: '--max-semi-space-size=32 --trace-gc' }, portBase: 8080, varDir: '/v' });
+  assert.equal(mine.NODE_OPTIONS, '--max-semi-space-size=8 --max-semi-space-size=32 --trace-gc', 'a flag given again later wins');
+});
