@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import type { Database } from '../../packages/kit/src/db/index.ts';
+import { createNatsPublisher, createNatsSubscriber } from '../../packages/kit/src/messaging/brokers.ts';
 import {
-  cloudEventContentType, createEventConsumer, createNatsPublisher, createNatsSubscriber, createOutbox, natsNames, on,
-  startOutboxRelay, type CloudEvent,
+  cloudEventContentType, createEventConsumer, createOutbox, natsNames, on, startOutboxRelay, type CloudEvent,
 } from '../../packages/kit/src/messaging/index.ts';
 import { itemAdded, writeEvents } from '../../packages/kit/src/messaging/test-support.ts';
 import { settle } from '../harness/settle.ts';

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localHost } from './ports.ts';
 import { grpcPortOf, grpcUrlsVariableOf, portOf, specOf, urlsVariableOf, type ServiceName } from './services.ts';
@@ -24,6 +25,18 @@ export function serviceGrpcUrl(name: ServiceName, portBase: number): string | un
   return port === undefined ? undefined : `http://${localHost}:${port}`;
 }
 
+/** Node's own default for its compile cache, used when the runner's environment names none. */
+const defaultCompileCacheDir = join(tmpdir(), 'node-compile-cache');
+
+/**
+ * V8 flags every service starts with, ahead of the runner's own NODE_OPTIONS (a flag given
+ * again there wins). By default V8 lets a process's young generation grow to about 100 MB under
+ * load, and keeps the pages it frees until the process has been idle a while. At 8 MB a
+ * semi-space the whole shop held 300-360 MB less after a minute of checkouts and about 100 MB
+ * less idle; checkout throughput, measured side by side with the default, did not drop.
+ */
+const serviceNodeOptions = '--max-semi-space-size=8';
+
 /**
  * The environment one service is started with: the runner's own (so LOG_LEVEL, FAULTS and the
  * like reach every service), then where it listens (`PORT`, and `GRPC_PORT` for a gRPC
@@ -32,6 +45,14 @@ export function serviceGrpcUrl(name: ServiceName, portBase: number): string | un
  *
  * An inherited `DATABASE_URL` is never passed on: the same URL in five services would make them
  * share one database, which a service must never do.
+ *
+ * Node's compile cache is on (`NODE_COMPILE_CACHE`; `NODE_DISABLE_COMPILE_CACHE=1` turns it off).
+ * It keeps each TypeScript file with its types already stripped, so a service started again
+ * never loads Node's type stripper, a WebAssembly module that holds 15-20 MB of RSS in every
+ * process for as long as it runs, and compiles less (users: ~1.05 s to ready → ~0.75 s). Entries
+ * are checked against the source and written through a temporary file, so stacks and worktrees
+ * can share the folder. A service writes its entries when it exits, so the first start fills
+ * the cache and the next ones use it.
  */
 export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, databaseUrl, overrides = {} }: ServiceEnvironmentOptions): NodeJS.ProcessEnv {
   const { DATABASE_URL: _shared, ...inherited } = env;
@@ -41,7 +62,9 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, d
   }));
   const grpcPort = grpcPortOf(name, portBase);
   return {
+    NODE_COMPILE_CACHE: defaultCompileCacheDir,
     ...inherited,
+    NODE_OPTIONS: [serviceNodeOptions, inherited.NODE_OPTIONS].filter((options) => options !== undefined && options !== '').join(' '),
     // Set because some shells export the machine's name in HOST, and every URL says 127.0.0.1.
     HOST: localHost,
     PORT: String(portOf(name, portBase)),

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { serviceEnvironment } from './environment.ts';
 import { portOf, serviceNames, startOrder, stopOrder } from './services.ts';
 
@@ -47,4 +49,17 @@ test('a service gets its port, its own database and the address of each service 
     ['http://127.0.0.1:9001', 'http://127.0.0.1:9002', 'http://127.0.0.1:9003', 'http://127.0.0.1:9004'],
   );
   assert.equal(gateway.PORT, 'notaport', 'overrides come last');
+});
+
+test('a service uses Node\'s compile cache: the folder the runner\'s environment names, else Node\'s default', () => {
+  const named = serviceEnvironment('users', { env: { NODE_COMPILE_CACHE: '/tmp/baton-cache' }, portBase: 8080, varDir: '/v' });
+  assert.equal(named.NODE_COMPILE_CACHE, '/tmp/baton-cache');
+  const unnamed = serviceEnvironment('users', { env: {}, portBase: 8080, varDir: '/v' });
+  assert.equal(unnamed.NODE_COMPILE_CACHE, join(tmpdir(), 'node-compile-cache'));
+});
+
+test('a service starts with a capped young generation, and the runner\'s own NODE_OPTIONS come after it', () => {
+  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, varDir: '/v' }).NODE_OPTIONS, '--max-semi-space-size=8');
+  const mine = serviceEnvironment('orders', { env: { NODE_OPTIONS: '--max-semi-space-size=32 --trace-gc' }, portBase: 8080, varDir: '/v' });
+  assert.equal(mine.NODE_OPTIONS, '--max-semi-space-size=8 --max-semi-space-size=32 --trace-gc', 'a flag given again later wins');
 });

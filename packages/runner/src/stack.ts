@@ -15,12 +15,6 @@ import { acquireVarLock, type VarLock } from './var-lock.ts';
 /** The repository root: services are started from here, and `var/` lives here by default. */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-/**
- * Node's on-disk cache of compiled code, shared by every service and every stack: a service's
- * second start skips most of the compiling (users: ~1.05 s to ready → ~0.75 s, measured here).
- */
-const compileCacheDir = join(repoRoot, 'node_modules', '.cache', 'baton-node-compile');
-
 /** A service, or the embedded PostgreSQL: what the stack supervises. */
 export type StackProcessName = ServiceName | typeof postgresName;
 
@@ -174,7 +168,6 @@ export function createStack({
     stopTimeoutMs,
   });
 
-  const compileCache = env.NODE_COMPILE_CACHE === undefined ? { NODE_COMPILE_CACHE: compileCacheDir } : {};
   const processes = new Map<ServiceName, ServiceProcess>(selected.map((name) => [name, createServiceProcess({
     name,
     command: process.execPath,
@@ -182,7 +175,7 @@ export function createStack({
     cwd: repoRoot,
     // Read at every spawn: the database URL exists only once the database is provisioned.
     env: () => serviceEnvironment(name, {
-      env: { ...env, ...compileCache },
+      env,
       portBase,
       varDir,
       databaseUrl: database.services.get(name)?.url,

@@ -33,9 +33,7 @@ export type { DeliveryHandler, EventPublisher, EventSubscriber, OutboxRecord, Ou
 export { createFeedPublisher } from './transports/feed-publisher.ts';
 export { feedPath, registerFeedRoute, type FeedPage } from './transports/feed-routes.ts';
 export { createFeedSubscriber, type FeedSubscriberOptions } from './transports/feed-subscriber.ts';
-export { createNatsPublisher, type NatsPublisherOptions } from './transports/nats-publisher.ts';
-export { createNatsSubscriber, type NatsSubscriberOptions } from './transports/nats-subscriber.ts';
-export { natsNames, type NatsNames } from './transports/nats-connection.ts';
-export { createRabbitPublisher, type RabbitPublisherOptions } from './transports/rabbitmq-publisher.ts';
-export { createRabbitSubscriber, type RabbitSubscriberOptions } from './transports/rabbitmq-subscriber.ts';
-export { rabbitNames, type RabbitNames } from './transports/rabbitmq-connection.ts';
+// The broker transports themselves are in './brokers.ts' (`@baton/kit/messaging/brokers`): a
+// service that publishes through the HTTP feed then never loads nats.js or amqplib.
+export { natsNames, type NatsNames } from './transports/nats-names.ts';
+export { rabbitNames, type RabbitNames } from './transports/rabbitmq-names.ts';

@@ -4,27 +4,7 @@ import { nanos } from '@nats-io/transport-node';
 import { Code, KitError } from '../../errors/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 
-export interface NatsNames {
-  /** The stream of a domain's events: `<namespace>_<domain>`. */
-  stream(domain: string): string;
-  /** The subject an event travels on: `<namespace>.<domain>.<type>`. */
-  subject(domain: string, type: string): string;
-  /** Every subject of a domain: `<namespace>.<domain>.>`. */
-  domainSubjects(domain: string): string;
-  deadLetterStream: string;
-  deadLetterSubject(subscription: string, type: string): string;
-}
-
-/** Every name a namespace uses, so two test runs (or two shops) on one server never meet. */
-export function natsNames(namespace: string): NatsNames {
-  return {
-    stream: (domain) => `${namespace}_${domain}`,
-    subject: (domain, type) => `${namespace}.${domain}.${type}`,
-    domainSubjects: (domain) => `${namespace}.${domain}.>`,
-    deadLetterStream: `${namespace}_dead_letters`,
-    deadLetterSubject: (subscription, type) => `${namespace}.dead-letters.${subscription}.${type}`,
-  };
-}
+export { natsNames, type NatsNames } from './nats-names.ts';
 
 export interface ManagedNatsConnection {
   /** Resolves once connected the first time (it may take as long as the server is down). */

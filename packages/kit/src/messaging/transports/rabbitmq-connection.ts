@@ -2,23 +2,7 @@ import { connect, type ChannelModel, type ConfirmChannel, type RecoveringChannel
 import { Code, KitError } from '../../errors/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 
-export interface RabbitNames {
-  /** A domain's topic exchange: `<namespace>.<domain>`, routing key = event type. */
-  exchange(domain: string): string;
-  /** A subscription's quorum queue for one domain: `<namespace>.<subscription>.<domain>`. */
-  queue(subscription: string, domain: string): string;
-  deadLetterExchange: string;
-  deadLetterQueue(subscription: string): string;
-}
-
-export function rabbitNames(namespace: string): RabbitNames {
-  return {
-    exchange: (domain) => `${namespace}.${domain}`,
-    queue: (subscription, domain) => `${namespace}.${subscription}.${domain}`,
-    deadLetterExchange: `${namespace}.dead-letters`,
-    deadLetterQueue: (subscription) => `${namespace}.${subscription}.dead-letters`,
-  };
-}
+export { rabbitNames, type RabbitNames } from './rabbitmq-names.ts';
 
 export interface ManagedRabbitConnection {
   /** The confirm channel of the current connection; `unavailable` while there is none. */
