@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { randomPortBase, repoRoot } from '../../packages/runner/src/index.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 
 // `npm start` as a new user runs it, timed and weighed: the runner process (what the root
-// script execs) with its services and database, from a new data folder (the first start:
+// script execs; npm itself is not counted) with its services and database, from a new data folder (the first start:
 // initdb, an empty compile cache) and again (warm), idle, then under checkout load.
 //
 // With BENCH_FOOTPRINT_BASELINE=<another checkout of Baton, installed> the same is measured
@@ -25,17 +25,18 @@ const buyers = 8;
 const skus = ['FILTER-PAPER-100', 'GIFT-CARD-25', 'COFFEE-250G', 'CHOCOLATE-DARK-70', 'MUG-STONEWARE'];
 
 interface Started {
-  runner: ChildProcess;
+  /** The runner: `npm start`'s child (its script execs it). npm itself is not weighed. */
+  runner: { pid: number };
   gateway: string;
   readyMs: number;
   stop(): Promise<void>;
 }
 
-/** Spawns the runner as `npm start` does (the root script execs it) and waits for "Baton is ready". */
+/** Runs `npm start` in the checkout, as a user would, and waits for "Baton is ready". */
 async function startShop(checkout: string, varDir: string, cacheDir: string): Promise<Started> {
   const portBase = randomPortBase();
   const startedAt = performance.now();
-  const runner = spawn(process.execPath, ['packages/runner/src/main.ts'], {
+  const npm = spawn('npm', ['start'], {
     cwd: checkout,
     env: {
       ...process.env,
@@ -45,42 +46,45 @@ async function startShop(checkout: string, varDir: string, cacheDir: string): Pr
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const exited = new Promise<void>((resolve) => runner.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
   const ready = new Promise<string>((resolve, reject) => {
-    createInterface({ input: runner.stdout! }).on('line', (line) => {
+    createInterface({ input: npm.stdout! }).on('line', (line) => {
       if (!line.includes('"baton_ready"')) return;
       resolve(String((JSON.parse(line) as { url: string }).url));
     });
     void exited.then(() => reject(new Error(`the runner in ${checkout} exited before it was ready`)));
   });
   const gateway = await ready;
+  const runner = processTree(npm.pid!).find(({ command }) => command.includes('packages/runner/src/main.ts'));
+  if (runner === undefined) throw new Error('no runner under npm start');
   return {
     runner, gateway, readyMs: performance.now() - startedAt,
     async stop() {
-      runner.kill('SIGINT');
+      // What a terminal's Ctrl-C does: npm passes it on to the runner.
+      npm.kill('SIGINT');
       await exited;
     },
   };
 }
 
 /** RSS and PSS of the runner and everything under it, by part: runner, each service, PostgreSQL (all its processes), the rest. */
-function weigh(runner: ChildProcess): Map<string, { rss: number; pss: number }> {
-  const parts = new Map<string, { rss: number; pss: number }>();
+function weigh(runner: { pid: number }): Map<string, { rss: number; pss: number; processes: number }> {
+  const parts = new Map<string, { rss: number; pss: number; processes: number }>();
   const add = (part: string, pid: number) => {
     const memory = memoryOf(pid);
     if (memory === undefined) return;
-    const sum = parts.get(part) ?? { rss: 0, pss: 0 };
-    parts.set(part, { rss: sum.rss + memory.rssBytes, pss: sum.pss + memory.pssBytes });
+    const sum = parts.get(part) ?? { rss: 0, pss: 0, processes: 0 };
+    parts.set(part, { rss: sum.rss + memory.rssBytes, pss: sum.pss + memory.pssBytes, processes: sum.processes + 1 });
   };
-  add('runner', runner.pid!);
-  for (const { pid, command } of processTree(runner.pid!)) {
+  add('runner', runner.pid);
+  for (const { pid, command } of processTree(runner.pid)) {
     const service = /services\/(\w+)\/src\/main\.ts/.exec(command)?.[1];
     add(service ?? (/postgres/.test(command) ? 'postgres' : 'other'), pid);
   }
   return parts;
 }
 
-function totals(parts: Map<string, { rss: number; pss: number }>): { rss: number; pss: number } {
+function totals(parts: Map<string, { rss: number; pss: number; processes: number }>): { rss: number; pss: number } {
   let rss = 0;
   let pss = 0;
   for (const part of parts.values()) {
@@ -141,16 +145,20 @@ async function measure(label: string, checkout: string): Promise<Row[]> {
       const idleTotal = totals(idle);
       rows.push({ variant: label, metric: 'idle, all processes: RSS', value: mb(idleTotal.rss), unit: 'MB', note: 'RSS counts pages shared by processes (the node binary) once in each' });
       rows.push({ variant: label, metric: 'idle, all processes: PSS', value: mb(idleTotal.pss), unit: 'MB', note: 'shared pages divided among the processes that share them' });
-      for (const [part, { rss }] of [...idle].toSorted((a, b) => a[0].localeCompare(b[0]))) {
-        rows.push({ variant: label, metric: `idle RSS: ${part}`, value: mb(rss), unit: 'MB' });
+      for (const [part, { rss, pss, processes }] of [...idle].toSorted((a, b) => a[0].localeCompare(b[0]))) {
+        rows.push({ variant: label, metric: `idle RSS: ${part}`, value: mb(rss), unit: 'MB', note: `PSS ${mb(pss).toFixed(0)} MB, ${processes} process${processes === 1 ? '' : 'es'}` });
       }
       let peakRss = 0;
       const rate = await checkoutLoad(shop.gateway, loadMs, () => {
         peakRss = Math.max(peakRss, totals(weigh(shop.runner)).rss);
       });
-      const loaded = totals(weigh(shop.runner));
+      const loadedParts = weigh(shop.runner);
+      const loaded = totals(loadedParts);
       rows.push({ variant: label, metric: `after ${loadMs / 1_000} s of checkout: RSS`, value: mb(loaded.rss), unit: 'MB' });
       rows.push({ variant: label, metric: `after ${loadMs / 1_000} s of checkout: PSS`, value: mb(loaded.pss), unit: 'MB' });
+      for (const [part, { rss, pss, processes }] of [...loadedParts].toSorted((a, b) => a[0].localeCompare(b[0]))) {
+        rows.push({ variant: label, metric: `after load RSS: ${part}`, value: mb(rss), unit: 'MB', note: `PSS ${mb(pss).toFixed(0)} MB, ${processes} process${processes === 1 ? '' : 'es'}` });
+      }
       rows.push({ variant: label, metric: 'peak RSS during the load (sampled each second)', value: mb(peakRss), unit: 'MB' });
       rows.push({ variant: label, metric: `checkouts placed and cancelled (${buyers} buyers)`, value: rate, unit: 'pairs/s' });
     } finally {
