@@ -1,10 +1,13 @@
 import pg from 'pg';
+import { Code, KitError } from '../errors/index.ts';
 import type { Database, QueryOptions, QueryResult, Queryable, Row } from './database.ts';
 
 export interface PostgresOptions {
   url: string;
   maxConnections?: number;
   applicationName?: string;
+  /** How long to wait for a connection (a new one, or a free one of the pool) before giving up. */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -14,16 +17,23 @@ export interface PostgresOptions {
  * query's signal fires, we ask the server to cancel that backend's statement
  * (`pg_cancel_backend`) from another connection, so the work stops on the server and not
  * only in our process.
+ *
+ * A lost connection is never more than a failed call: every error that says the database cannot
+ * be reached or went away (the server shut down or restarted, the backend was terminated, the
+ * network broke, no connection could be had in time) is rejected as `unavailable`, reason
+ * `database_unavailable`; errors about the statement itself (a unique violation, say) reach the
+ * caller unchanged. A connection that broke is never handed out again.
  */
-export function openPostgres({ url, maxConnections = 10, applicationName = 'baton' }: PostgresOptions): Database {
+export function openPostgres({ url, maxConnections = 10, applicationName = 'baton', connectTimeoutMs = 5_000 }: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: maxConnections,
     application_name: applicationName,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client that loses its connection emits here; without a listener the process would crash.
+  // An idle client that loses its connection emits here, and the pool drops it; without a
+  // listener the process would crash. A checked-out client has a listener of its own (leaseClient).
   pool.on('error', () => {});
 
   async function cancelBackend(pid: number): Promise<void> {
@@ -34,7 +44,17 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     }
   }
 
-  function wrap(client: pg.PoolClient): Queryable {
+  /** A pooled client while it is out, and what became of its connection meanwhile. */
+  interface Lease {
+    client: pg.PoolClient;
+    /** Why its connection is no good any more, once that is known. */
+    broken: Error | undefined;
+    /** Gives the client back: dropped if broken, to the pool otherwise. */
+    release(): void;
+  }
+
+  function wrap(lease: Lease): Queryable {
+    const { client } = lease;
     async function run<R extends object>(text: string, params: readonly unknown[] | undefined, options: QueryOptions): Promise<QueryResult<R>> {
       const { signal } = options;
       signal?.throwIfAborted();
@@ -51,6 +71,10 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
       } catch (error) {
         // A statement we cancelled fails with 57014; report the abort, which says why.
         if (signal?.aborted) throw signal.reason;
+        if (isConnectionError(error)) {
+          lease.broken ??= error as Error;
+          throw databaseUnavailable(error);
+        }
         throw error;
       } finally {
         signal?.removeEventListener('abort', onAbort);
@@ -62,44 +86,149 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     };
   }
 
-  async function withClient<T>(work: (client: pg.PoolClient) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * A client of the pool, with an 'error' listener from the moment it is handed over until it is
+   * given back: pg-pool removes its own while a client is out, and an 'error' event nobody listens
+   * to (the server ending the connection between two statements of a transaction, say) would be
+   * an uncaught exception. The listener goes on in pg-pool's callback, which runs in the same turn
+   * as the hand-over: a new connection can be handed over and end in one read from its socket
+   * (its ready message and a FATAL in one packet), before an awaiting caller would run.
+   */
+  function leaseClient(): Promise<Lease> {
+    return new Promise((resolve, reject) => {
+      pool.connect((error, client) => {
+        if (error || client === undefined) {
+          reject(error ?? new Error('the pool handed over no client'));
+          return;
+        }
+        const onError = (clientError: Error) => {
+          leased.broken ??= clientError;
+        };
+        const leased: Lease = {
+          client,
+          broken: undefined,
+          release() {
+            client.removeListener('error', onError);
+            // Released with an error, the client is closed and dropped, never handed out again;
+            // the pool puts its own listener back first, so a late event still finds one.
+            client.release(leased.broken);
+          },
+        };
+        client.on('error', onError);
+        resolve(leased);
+      });
+    });
+  }
+
+  async function checkOut(signal: AbortSignal | undefined): Promise<Lease> {
     signal?.throwIfAborted();
-    const client = await pool.connect();
-    let broken: Error | undefined;
+    const leasing = leaseClient();
     try {
-      return await work(client);
+      return signal === undefined ? await leasing : await untilAborted(leasing, signal);
+    } catch (error) {
+      if (signal?.aborted) {
+        // Given up on: a connection that arrives after all goes straight back to the pool.
+        void leasing.then((late) => late.release(), () => {});
+        throw signal.reason;
+      }
+      throw isConnectionError(error) ? databaseUnavailable(error) : error;
+    }
+  }
+
+  async function withClient<T>(work: (lease: Lease) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const lease = await checkOut(signal);
+    try {
+      return await work(lease);
     } catch (error) {
       // A connection whose statement was cancelled mid-transaction is returned as broken,
       // so the pool never hands out a connection in an unknown state.
-      if (signal?.aborted) broken = error instanceof Error ? error : new Error(String(error));
+      if (signal?.aborted) lease.broken ??= error instanceof Error ? error : new Error(String(error));
       throw error;
     } finally {
-      client.release(broken);
+      lease.release();
     }
   }
 
   return {
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    query: (text, params = [], options = {}) => withClient((client) => wrap(client).query(text, params, options), options.signal),
-    exec: (script, options = {}) => withClient((client) => wrap(client).exec(script, options), options.signal),
+    query: (text, params = [], options = {}) => withClient((lease) => wrap(lease).query(text, params, options), options.signal),
+    exec: (script, options = {}) => withClient((lease) => wrap(lease).exec(script, options), options.signal),
     transaction: (work, options = {}) =>
-      withClient(async (client) => {
-        const tx = wrap(client);
+      withClient(async (lease) => {
+        const tx = wrap(lease);
         await tx.query('begin', [], options);
         try {
           const result = await work(tx);
           await tx.query('commit', [], options);
           return result;
         } catch (error) {
-          await client.query('rollback').catch(() => {});
+          await lease.client.query('rollback').catch(() => {});
           throw error;
         }
       }, options.signal),
     async ping(options = {}) {
-      await withClient((client) => wrap(client).query('select 1', [], options), options.signal);
+      await withClient((lease) => wrap(lease).query('select 1', [], options), options.signal);
     },
     async close() {
       await pool.end();
     },
   };
+}
+
+/** `promise`, or the signal's reason as soon as it fires. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+// SQLSTATEs outside class 08 (connection_exception) that also mean the server will not serve this
+// connection: it is shutting down, crashed, is starting up, or has no room for another one.
+const unavailableSqlStates = new Set([
+  '57P01', // admin_shutdown: pg_terminate_backend, or a fast shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+
+// What Node's sockets and resolver say when the server cannot be reached or the connection broke.
+const networkErrorCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN',
+  'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN',
+]);
+
+/**
+ * Whether `error` says the database cannot be reached or went away, as opposed to an answer about
+ * the statement, which its caller decides on.
+ */
+function isConnectionError(error: unknown): boolean {
+  if (error instanceof AggregateError && error.errors.length > 0) return error.errors.every(isConnectionError);
+  if (!(error instanceof Error)) return false;
+  const { code } = error as { code?: unknown };
+  if (error instanceof pg.DatabaseError) return typeof code === 'string' && (code.startsWith('08') || unavailableSqlStates.has(code));
+  if (typeof code === 'string') return networkErrorCodes.has(code);
+  return isNodePostgresConnectionError(error);
+}
+
+// node-postgres and pg-pool report their own connection failures as plain Errors with no code,
+// so these few are told apart by their messages, here and nowhere else: "Connection terminated
+// unexpectedly" (and "... due to connection timeout"), "Client has encountered a connection error
+// and is not queryable", "Client was closed and is not queryable", and pg-pool's "timeout exceeded
+// when trying to connect". connection-loss.test.ts (a transaction whose backend was terminated,
+// a pool with no free connection) and service/database-loss.test.ts (connections cut by a proxy)
+// meet them on a real server, so a release of pg that rewords one fails there rather than turning
+// a lost database into a 500.
+function isNodePostgresConnectionError(error: Error): boolean {
+  return /^Connection terminated\b|\bis not queryable$|^timeout exceeded when trying to connect$/.test(error.message);
+}
+
+/**
+ * The one error a service sees when its database is out of reach: `unavailable` (503 with
+ * Retry-After at the HTTP edge, UNAVAILABLE over gRPC), reason `database_unavailable`, with the
+ * driver's error as the cause, for the log.
+ */
+function databaseUnavailable(cause: unknown): KitError {
+  return new KitError(Code.Unavailable, 'the database is unavailable', { reason: 'database_unavailable', cause });
 }

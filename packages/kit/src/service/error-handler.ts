@@ -37,6 +37,13 @@ export function kitErrorFromFastify(error: unknown): KitError {
   return KitError.from(error);
 }
 
+/** `<code>: <message>` of an error's cause that came from outside the kit; undefined otherwise. */
+function causeText(cause: unknown): string | undefined {
+  if (!(cause instanceof Error) || cause instanceof KitError || cause.name === 'TimeoutError' || cause.name === 'AbortError') return undefined;
+  const { code } = cause as { code?: unknown };
+  return typeof code === 'string' ? `${code}: ${cause.message}` : cause.message;
+}
+
 function fieldViolationOf(issue: unknown, context: string | undefined): FieldViolation {
   // Both shapes are read: zod's issues as fastify-type-provider-zod reports them, and ajv's.
   const i = issue as {
@@ -76,8 +83,11 @@ export function installErrorHandling(app: FastifyInstance, { onError }: ErrorHan
     const status = toProblem(kitError).status;
     if (kitError.code === Code.DeadlineExceeded || kitError.code === Code.Unavailable) {
       // Expected failures of a distributed system, not bugs: which hop ran out of time or was
-      // down is what an operator asks first, and a stack would say nothing.
-      request.log.warn({ code: kitError.code, reason: kitError.reason, hop: kitError.details.hop, upstream: kitError.details.upstream }, kitError.message);
+      // down is what an operator asks first, and a stack would say nothing. What the driver or
+      // socket said (a database's 57P01, an ECONNREFUSED) goes along, for the log only.
+      request.log.warn({
+        code: kitError.code, reason: kitError.reason, hop: kitError.details.hop, upstream: kitError.details.upstream, cause: causeText(kitError.cause),
+      }, kitError.message);
     } else if (status >= 500) {
       // The stack and the cause are for the operator; the caller gets only the code.
       request.log.error({ err: error, code: kitError.code }, 'request failed');

@@ -10,19 +10,24 @@ export interface ReconcilerOptions {
   graceSeconds?: number;
   batchSize?: number;
   callBudgetMs?: number;
+  /** The longest wait after failed passes (it doubles from `intervalMs` up to this). */
+  maxBackoffMs?: number;
 }
 
 /**
  * Confirms the reservations of stored orders whose confirmation failed at checkout (inventory
  * was briefly unreachable). If inventory says the reservation is gone (it expired first), the
- * order cannot be fulfilled and is cancelled, loudly.
+ * order cannot be fulfilled and is cancelled, loudly. A pass that fails (the database down, say)
+ * is logged, and the next waits twice as long as the last, up to `maxBackoffMs`.
  */
 export function startReservationReconciler(
   deps: { db: Database; inventory: InventoryApi; logger: Logger; events: OrderEvents },
-  { intervalMs = 2_000, graceSeconds = 5, batchSize = 50, callBudgetMs = 2_000 }: ReconcilerOptions = {},
+  { intervalMs = 2_000, graceSeconds = 5, batchSize = 50, callBudgetMs = 2_000, maxBackoffMs = 30_000 }: ReconcilerOptions = {},
 ): { stop(): Promise<void> } {
   const stopping = new AbortController();
   let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
 
   async function pass(): Promise<void> {
     const { rows } = await deps.db.query<{ id: string }>(
@@ -52,17 +57,28 @@ export function startReservationReconciler(
     }
   }
 
-  const timer = setInterval(() => {
-    running = running.then(pass).catch((error: unknown) => {
-      if (!stopping.signal.aborted) deps.logger.warn({ err: error }, 'reconciler pass failed');
-    });
-  }, intervalMs);
-  timer.unref();
+  const delayMs = () => (failures === 0 ? intervalMs : Math.min(Math.max(intervalMs, maxBackoffMs), intervalMs * 2 ** failures));
 
+  // The next pass is scheduled when this one ended, so passes never overlap.
+  function scheduleNext(): void {
+    if (stopping.signal.aborted) return;
+    timer = setTimeout(function onPassDue() {
+      running = pass().then(() => {
+        failures = 0;
+      }, (error: unknown) => {
+        if (stopping.signal.aborted) return;
+        failures += 1;
+        deps.logger.warn({ err: error, failures, retry_in_ms: delayMs() }, 'reconciler pass failed; the next one will try again');
+      }).finally(scheduleNext);
+    }, delayMs());
+    timer.unref();
+  }
+
+  scheduleNext();
   return {
     async stop() {
-      clearInterval(timer);
       stopping.abort();
+      clearTimeout(timer);
       await running;
     },
   };

@@ -58,8 +58,10 @@ export function createFeedSubscriber({ db, subscription, feeds, logger, pollInte
     }
   }
 
-  async function follow(domain: string, client: HttpClient, handle: DeliveryHandler): Promise<void> {
+  /** Follows one domain's feed until stopped; `onFollowing` is called once its cursor was read. */
+  async function follow(domain: string, client: HttpClient, handle: DeliveryHandler, onFollowing: () => void): Promise<void> {
     let cursor = await cursorOf(domain);
+    onFollowing();
     let failures = 0;
     while (!stopping.signal.aborted) {
       let page: FeedPage;
@@ -94,14 +96,18 @@ export function createFeedSubscriber({ db, subscription, feeds, logger, pollInte
     async start(handle) {
       for (const [domain, client] of Object.entries(feeds)) {
         loops.push((async () => {
-          // A failure outside a delivery (the database, say) restarts the loop from the stored cursor.
+          // A failure outside a delivery (the database, say) restarts the loop from the stored
+          // cursor, after a wait that doubles while the restarts fail before reading it.
+          let restarts = 0;
           while (!stopping.signal.aborted) {
             try {
-              await follow(domain, client, handle);
+              await follow(domain, client, handle, () => { restarts = 0; });
             } catch (error) {
               if (stopping.signal.aborted) return;
-              logger.error({ err: error, domain }, 'the feed consumer failed; restarting it');
-              await sleep(1_000, undefined, { signal: stopping.signal }).catch(() => {});
+              restarts += 1;
+              const delayMs = retryDelayMs(restarts, { baseMs: 1_000, maxMs: 30_000 });
+              logger.error({ err: error, domain, retry_in_ms: delayMs }, 'the feed consumer failed; restarting it');
+              await sleep(delayMs, undefined, { signal: stopping.signal }).catch(() => {});
             }
           }
         })());

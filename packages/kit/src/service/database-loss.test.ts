@@ -1,0 +1,211 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { addCleanup, createTestDatabase, findFreePort } from '../testing/index.ts';
+
+// A service process (runService, with its crash handler) under load while its database
+// connections are lost: terminated by the server, or cut by the network. Every answer is a 200
+// or a 503 problem saying the database is unavailable, never a 500 and never a hang, and the
+// process lives on and serves again once the database is back.
+
+const fixture = fileURLToPath(new URL('./fixtures/database-service.ts', import.meta.url));
+const serviceName = 'database-service';
+
+interface Answer {
+  status: number;
+  contentType: string | null;
+  retryAfter: string | null;
+  body: string;
+}
+
+/** Runs the fixture as its own process on `databaseUrl`; kills it after the test if still there. */
+async function spawnDatabaseService(t: TestContext, databaseUrl: string) {
+  const port = await findFreePort();
+  const child = spawn(process.execPath, [fixture], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl, LOAD_SHEDDING: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let output = '';
+  let pending = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    pending += chunk;
+    const complete = pending.split('\n');
+    pending = complete.pop() ?? '';
+    for (const line of complete) {
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // Not a log line; it stays in `output` for the failure message.
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  addCleanup(t, async function stopChild() {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  const base = `http://127.0.0.1:${port}`;
+
+  async function send(method: 'GET' | 'POST', path: string): Promise<Answer> {
+    const response = await fetch(`${base}${path}`, { method, signal: AbortSignal.timeout(10_000) });
+    return { status: response.status, contentType: response.headers.get('content-type'), retryAfter: response.headers.get('retry-after'), body: await response.text() };
+  }
+
+  /** Resolves once `/readyz` answers 200; fails if the process exits or 30 s pass first. */
+  async function ready(): Promise<void> {
+    const giveUpAt = performance.now() + 30_000;
+    while (performance.now() < giveUpAt) {
+      if (child.exitCode !== null) assert.fail(`the service exited with ${child.exitCode}:\n${output}`);
+      const answer = await send('GET', '/readyz').catch(() => undefined);
+      if (answer?.status === 200) return;
+      await sleep(50);
+    }
+    assert.fail(`the service was not ready within 30 s:\n${output}`);
+  }
+
+  return { child, lines, output: () => output, send, ready };
+}
+
+/** Requests from `workers` loops, a count and an insert by turns, until `stop` fires; every answer. */
+async function load(send: (method: 'GET' | 'POST', path: string) => Promise<Answer>, stop: AbortSignal, workers = 8): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  await Promise.all(Array.from({ length: workers }, async (_, worker) => {
+    for (let i = worker; !stop.aborted; i++) answers.push(await (i % 2 === 0 ? send('GET', '/items/count') : send('POST', '/items')));
+  }));
+  return answers;
+}
+
+/** Every answer a 200, or a 503 problem naming the database, with Retry-After; the count of each. */
+function checkAnswers(answers: readonly Answer[], output: () => string): { ok: number; unavailable: number } {
+  let ok = 0;
+  let unavailable = 0;
+  for (const answer of answers) {
+    if (answer.status === 200) {
+      ok += 1;
+      continue;
+    }
+    assert.equal(answer.status, 503, `only 200 or 503, got ${answer.status}: ${answer.body}\n${output()}`);
+    assert.match(answer.contentType ?? '', /^application\/problem\+json/);
+    assert.ok(answer.retryAfter !== null && Number(answer.retryAfter) >= 1, 'a 503 says when to come back');
+    const problem = JSON.parse(answer.body) as { code: string; reason: string; detail: string };
+    assert.deepEqual({ code: problem.code, reason: problem.reason, detail: problem.detail },
+      { code: 'unavailable', reason: 'database_unavailable', detail: 'the database is unavailable' });
+    unavailable += 1;
+  }
+  return { ok, unavailable };
+}
+
+function assertStillRunning(service: Awaited<ReturnType<typeof spawnDatabaseService>>): void {
+  assert.equal(service.child.exitCode, null, `the process is still running:\n${service.output()}`);
+  assert.equal(service.child.signalCode, null);
+  const crashes = service.lines.filter((line) => line.level === 'fatal' || line.msg === 'request failed');
+  assert.deepEqual(crashes, [], 'no crash, and no request failed as a 500');
+}
+
+void test('backends terminated while requests run: each answer is 200 or a 503 problem, and the process lives on', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const service = await spawnDatabaseService(t, url);
+  await service.ready();
+  const observer = new pg.Client({ connectionString: url });
+  observer.on('error', () => {});
+  await observer.connect();
+  addCleanup(t, () => observer.end());
+
+  const stop = new AbortController();
+  const answering = load(service.send, stop.signal);
+  let terminated = 0;
+  for (let round = 0; round < 6; round++) {
+    await sleep(150);
+    const { rowCount } = await observer.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()', [serviceName]);
+    terminated += rowCount ?? 0;
+  }
+  await sleep(150);
+  stop.abort();
+  const answers = await answering;
+
+  const { ok, unavailable } = checkAnswers(answers, service.output);
+  assert.ok(terminated > 0, 'backends of the service were terminated');
+  assert.ok(unavailable > 0, `some requests were running on a terminated backend (${ok} answered 200, ${unavailable} 503)`);
+  assert.ok(ok > 0, 'and the others were served');
+  assertStillRunning(service);
+  assert.equal((await service.send('GET', '/items/count')).status, 200, 'it serves on fresh connections');
+  assert.equal((await service.send('GET', '/readyz')).status, 200);
+});
+
+/**
+ * A TCP proxy in front of the real server that can cut every connection (as when the server's
+ * machine goes away) and refuse new ones, then let them through again. (It destroys its sockets:
+ * resetAndDestroy() left their handles open on Node 24.21, and the test process with them.)
+ */
+async function startCuttableProxy(t: TestContext, target: { host: string; port: number }) {
+  const port = await findFreePort();
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  function open(): Promise<void> {
+    server = createServer((client) => {
+      const upstream = connect(target.port, target.host);
+      for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
+        sockets.add(socket);
+        socket.on('error', () => {});
+        // One side gone, the other goes too: a half of a pair left open would keep the test alive.
+        socket.on('close', () => {
+          sockets.delete(socket);
+          other.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    return new Promise((resolve) => server!.listen(port, '127.0.0.1', resolve));
+  }
+  async function cut(): Promise<void> {
+    // close() stops new connections and calls back once the open ones are gone: cut those now.
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  }
+  await open();
+  addCleanup(t, cut);
+  return { port, cut, open };
+}
+
+void test('the database out of reach (connections cut, new ones refused) and back: 503s meanwhile, 200s after, the process lives on', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const direct = new URL(url);
+  const proxy = await startCuttableProxy(t, { host: direct.hostname, port: Number(direct.port || 5432) });
+  const throughProxy = new URL(url);
+  throughProxy.port = String(proxy.port);
+  const service = await spawnDatabaseService(t, throughProxy.toString());
+  await service.ready();
+
+  const stop = new AbortController();
+  const answering = load(service.send, stop.signal);
+  await sleep(300);
+  await proxy.cut();
+  await sleep(600);
+  const down = await service.send('GET', '/items/count');
+  await proxy.open();
+  await sleep(600);
+  stop.abort();
+  const answers = await answering;
+
+  const { ok, unavailable } = checkAnswers([...answers, down], service.output);
+  assert.equal(down.status, 503, 'while the database is out of reach, a request is answered 503 at once');
+  assert.ok(unavailable > 0 && ok > 0, `both answers seen (${ok} answered 200, ${unavailable} 503)`);
+  assertStillRunning(service);
+  assert.equal((await service.send('GET', '/items/count')).status, 200, 'it serves again once the database is back');
+  assert.equal((await service.send('GET', '/readyz')).status, 200);
+});
+
