@@ -63,6 +63,37 @@ void test('the outbox gauges: events waiting and the age of the oldest, read fro
   assert.equal(metricValue(metrics, 'baton_outbox_published_total'), 3);
 });
 
+void test('a database that is down or hangs does not fail or stall the scrape: its gauges keep their last values', async (t) => {
+  const db = await openDb(t);
+  if (db === undefined) return;
+  let state: 'up' | 'down' | 'hanging' = 'up';
+  const flaky = {
+    ...db,
+    query: (text: string, params?: readonly unknown[], options?: { signal?: AbortSignal }) => {
+      if (state === 'up') return db.query(text, params, options);
+      if (state === 'down') return Promise.reject(new Error('the database is unavailable'));
+      return new Promise((_resolve, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal?.reason)));
+    },
+  } as Database;
+  const registry = new Registry();
+  createOutboxMetrics(registry, flaky);
+  createConsumerMetrics(registry, flaky);
+  await writeEvents(db, { count: 2, aggregates: 1 });
+  assert.equal(metricValue(await scrapeText(registry), 'baton_outbox_pending_events'), 2);
+
+  state = 'down';
+  await writeEvents(db, { count: 1, aggregates: 1 });
+  assert.equal(metricValue(await scrapeText(registry), 'baton_outbox_pending_events'), 2, 'the scrape answers, with the last value read');
+
+  state = 'hanging';
+  const startedAt = performance.now();
+  assert.equal(metricValue(await scrapeText(registry), 'baton_outbox_pending_events'), 2);
+  assert.ok(performance.now() - startedAt < 5_000, 'a read that never answers is given up at its deadline, not waited for');
+
+  state = 'up';
+  assert.equal(metricValue(await scrapeText(registry), 'baton_outbox_pending_events'), 3, 'read again once the database answers');
+});
+
 /** `env` names the service's own database (DATABASE_URL). */
 async function startShelfService(t: CleanupScope, name: string, env: Record<string, string>, setup: ServiceDefinition<Config>['setup']): Promise<RunningService> {
   const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', MESSAGING_POLL_INTERVAL_MS: '20', ...env });

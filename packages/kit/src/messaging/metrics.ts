@@ -5,6 +5,23 @@ import type { Outcome } from './transport.ts';
 /** Bounds in seconds for the time from an event's creation to its handling. */
 const lagBucketsSeconds = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 
+/** How long a gauge may wait for the database during a scrape. */
+const scrapeReadTimeoutMs = 1_000;
+
+/**
+ * Reads a gauge from the database during a scrape. A database that is down or slow must not fail
+ * or stall the whole scrape: Prometheus would lose every other metric of the service exactly
+ * when they matter. So the read has a short deadline, and one that fails leaves the gauge at its
+ * last value (readiness and the database's own metrics say the database is the trouble).
+ */
+async function readAtScrape(read: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  try {
+    await read(AbortSignal.timeout(scrapeReadTimeoutMs));
+  } catch {
+    // Kept as it was: see above.
+  }
+}
+
 /**
  * The outbox as Prometheus sees it: how many events wait, how old the oldest is (an outbox that
  * stops draining shows here first), and how many were published. The gauges are read from the
@@ -16,8 +33,10 @@ export function createOutboxMetrics(registry: Registry, db: Database) {
     help: 'Outbox events written and not yet published (read from the database at each scrape).',
     registers: [registry],
     async collect() {
-      const { rows } = await db.query<{ count: number }>('select count(*)::int as count from baton_outbox_pending');
-      this.set(rows[0]?.count ?? 0);
+      await readAtScrape(async (signal) => {
+        const { rows } = await db.query<{ count: number }>('select count(*)::int as count from baton_outbox_pending', [], { signal });
+        this.set(rows[0]?.count ?? 0);
+      });
     },
   });
   new Gauge({
@@ -25,9 +44,11 @@ export function createOutboxMetrics(registry: Registry, db: Database) {
     help: 'Age of the oldest outbox event not yet published; 0 when none waits.',
     registers: [registry],
     async collect() {
-      const { rows } = await db.query<{ age: number | null }>(
-        'select extract(epoch from now() - min(o.created_at))::float8 as age from baton_outbox_pending q join baton_outbox o on o.position = q.position');
-      this.set(Math.max(0, Number(rows[0]?.age ?? 0)));
+      await readAtScrape(async (signal) => {
+        const { rows } = await db.query<{ age: number | null }>(
+          'select extract(epoch from now() - min(o.created_at))::float8 as age from baton_outbox_pending q join baton_outbox o on o.position = q.position', [], { signal });
+        this.set(Math.max(0, Number(rows[0]?.age ?? 0)));
+      });
     },
   });
   return new Counter({ name: 'baton_outbox_published_total', help: 'Outbox events the transport accepted.', registers: [registry] });
@@ -69,10 +90,12 @@ export function createConsumerMetrics(registry: Registry, db: Database): Consume
     labelNames: ['subscription'],
     registers,
     async collect() {
-      this.reset();
-      const { rows } = await db.query<{ subscription: string; count: number }>(
-        'select subscription, count(*)::int as count from baton_dead_letters where replayed_at is null group by subscription');
-      for (const row of rows) this.set({ subscription: row.subscription }, row.count);
+      await readAtScrape(async (signal) => {
+        const { rows } = await db.query<{ subscription: string; count: number }>(
+          'select subscription, count(*)::int as count from baton_dead_letters where replayed_at is null group by subscription', [], { signal });
+        this.reset();
+        for (const row of rows) this.set({ subscription: row.subscription }, row.count);
+      });
     },
   });
   return {
