@@ -25,8 +25,10 @@ export function serverSettings({ port, socketDir, durability = 'durable', extra 
     // Five services with pools of ten, their relays, consumers and cancel requests fit in 100.
     max_connections: '100',
     shared_buffers: '32MB',
-    // One I/O worker is plenty for a shop's few megabytes (PostgreSQL 18 starts three).
+    // One I/O worker is plenty for a shop's few megabytes (PostgreSQL 18 starts three), and no
+    // logical replication: two server processes fewer.
     io_workers: '1',
+    max_logical_replication_workers: '0',
     huge_pages: 'off',
     // A dev server writes its log to its standard error, which the runner reads; routine lines
     // (checkpoints) stay out. The runner parses this prefix, SQLSTATE included

@@ -26,6 +26,12 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
      * service a database and a role of its own and hands it this URL. Required.
      */
     DATABASE_URL: env.url(),
+    /**
+     * Connections the service may hold to its database at once. Small by default: the server
+     * runs best with a few busy connections for each core, every connection costs it a process,
+     * and five services share one server under `npm start`.
+     */
+    DATABASE_POOL_MAX: env.positiveInt(5).pipe(z.number().max(100, 'expected at most 100')),
     /** Fault injection rules, as JSON: `[{"route":"/v1/products","percent":50,"status":503}]`. Off by default. */
     FAULTS: env.json(faultRulesSchema).optional(),
     /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */

@@ -1,5 +1,4 @@
 export type { Database, PoolStats, Queryable, QueryOptions, QueryResult, Row } from './database.ts';
 export { openPostgres, type PostgresOptions } from './postgres.ts';
-export { openDatabase } from './open-database.ts';
 export { migrate, type MigrationResult } from './migrate.ts';
 export { traceDatabase } from './traced-database.ts';

@@ -51,7 +51,7 @@ function tracedQueryable(inner: Queryable, tracer: Tracer): Queryable {
  * span is active (the request's, the consumer's), so a trace shows where its time went.
  *
  * @example
- * const db = traceDatabase(openDatabase(options), tracing.tracer);
+ * const db = traceDatabase(openPostgres({ url, applicationName: 'orders' }), tracing.tracer);
  */
 export function traceDatabase(db: Database, tracer: Tracer): Database {
   const queryable = tracedQueryable(db, tracer);

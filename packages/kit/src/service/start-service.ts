@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ServiceConfig } from '../config/index.ts';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
-import { migrate, openDatabase, traceDatabase, type Database } from '../db/index.ts';
+import { migrate, openPostgres, traceDatabase, type Database } from '../db/index.ts';
 import { createClientMetrics, createLogger, createMetrics, createResourceMetrics, createTracing, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import { createGrpcClient, startGrpcServer, type GrpcServer } from '../rpc/index.ts';
@@ -71,7 +71,7 @@ export async function startService<C extends ServiceConfig>(
     exportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
     spanProcessors: options.spanProcessors ?? [],
   });
-  const db = traceDatabase(openDatabase({ url: config.DATABASE_URL, applicationName: definition.name }), tracing.tracer);
+  const db = traceDatabase(openPostgres({ url: config.DATABASE_URL, applicationName: definition.name, maxConnections: config.DATABASE_POOL_MAX }), tracing.tracer);
   const closers: Array<() => Promise<void> | void> = [];
   try {
     const { applied } = await migrate(db, definition.migrationsDir);
