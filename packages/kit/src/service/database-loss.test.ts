@@ -148,13 +148,13 @@ void test('backends terminated while requests run: each answer is 200 or a 503 p
  * machine goes away) and refuse new ones, then let them through again. (It destroys its sockets:
  * resetAndDestroy() left their handles open on Node 24.21, and the test process with them.)
  */
-async function startCuttableProxy(t: TestContext, target: { host: string; port: number }) {
+async function startCuttableProxy(t: TestContext, target: { host: string; port: number } | { path: string }) {
   const port = await findFreePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   function open(): Promise<void> {
     server = createServer((client) => {
-      const upstream = connect(target.port, target.host);
+      const upstream = 'path' in target ? connect(target.path) : connect(target.port, target.host);
       for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
         sockets.add(socket);
         socket.on('error', () => {});
@@ -184,8 +184,14 @@ void test('the database out of reach (connections cut, new ones refused) and bac
   const url = await createTestDatabase(t);
   if (url === undefined) return;
   const direct = new URL(url);
-  const proxy = await startCuttableProxy(t, { host: direct.hostname, port: Number(direct.port || 5432) });
+  // The test run's server takes its superuser through its socket (a folder in `host`): the proxy
+  // listens on TCP and forwards there.
+  const socketDir = direct.searchParams.get('host');
+  const port = Number(direct.port || 5432);
+  const proxy = await startCuttableProxy(t, socketDir === null ? { host: direct.hostname, port } : { path: `${socketDir}/.s.PGSQL.${port}` });
   const throughProxy = new URL(url);
+  throughProxy.searchParams.delete('host');
+  throughProxy.hostname = '127.0.0.1';
   throughProxy.port = String(proxy.port);
   const service = await spawnDatabaseService(t, throughProxy.toString());
   await service.ready();
