@@ -1,5 +1,5 @@
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { localHost } from './ports.ts';
 import { grpcPortOf, grpcUrlsVariableOf, portOf, specOf, urlsVariableOf, type ServiceName } from './services.ts';
 
@@ -25,8 +25,13 @@ export function serviceGrpcUrl(name: ServiceName, portBase: number): string | un
   return port === undefined ? undefined : `http://${localHost}:${port}`;
 }
 
-/** Node's own default for its compile cache, used when the runner's environment names none. */
-const defaultCompileCacheDir = join(tmpdir(), 'node-compile-cache');
+/**
+ * Where Node keeps compiled code for the services when the runner's environment names no folder:
+ * inside this checkout, so it belongs to whoever owns the checkout. Not Node's default in the
+ * system's temporary folder: whoever creates that folder first controls the code every later
+ * user runs from it (the cache is checked only by a checksum), root's `npm start` included.
+ */
+export const defaultCompileCacheDir = fileURLToPath(new URL('../../../node_modules/.cache/node-compile/', import.meta.url));
 
 /**
  * V8 flags every service starts with, ahead of the runner's own NODE_OPTIONS (a flag given

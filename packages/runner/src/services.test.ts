@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serviceEnvironment } from './environment.ts';
+import { repoRoot } from './stack.ts';
 import { portOf, serviceNames, startOrder, stopOrder } from './services.ts';
 
 test('ports follow the list from the base, gateway first', () => {
@@ -51,11 +51,11 @@ test('a service gets its port, its own database and the address of each service 
   assert.equal(gateway.PORT, 'notaport', 'overrides come last');
 });
 
-test('a service uses Node\'s compile cache: the folder the runner\'s environment names, else Node\'s default', () => {
+test('a service uses Node\'s compile cache: the folder the runner\'s environment names, else one inside the checkout (never a shared temporary folder)', () => {
   const named = serviceEnvironment('users', { env: { NODE_COMPILE_CACHE: '/tmp/baton-cache' }, portBase: 8080, varDir: '/v' });
   assert.equal(named.NODE_COMPILE_CACHE, '/tmp/baton-cache');
   const unnamed = serviceEnvironment('users', { env: {}, portBase: 8080, varDir: '/v' });
-  assert.equal(unnamed.NODE_COMPILE_CACHE, join(tmpdir(), 'node-compile-cache'));
+  assert.equal(unnamed.NODE_COMPILE_CACHE, join(repoRoot, 'node_modules', '.cache', 'node-compile') + '/');
 });
 
 test('a service starts with a capped young generation, and the runner\'s own NODE_OPTIONS come after it', () => {
