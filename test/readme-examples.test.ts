@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { addCleanup, findFreePort } from '@baton/kit/testing';
-import { randomPortBase, repoRoot } from '@baton/runner';
+import { dropDatabases } from '@baton/local-postgres';
+import { randomPortBase, repoRoot, serviceNames } from '@baton/runner';
 
 // The README's "Running one service alone", run as written (with ports and folders of the
 // test's own, so it never meets a shop a developer is running).
@@ -96,4 +97,46 @@ test('a service run by hand on a database of yours applies its migrations and se
   const product = await fetch(`http://127.0.0.1:${port}/v1/products/COFFEE-1KG`);
   assert.equal(product.status, 200, 'its migrations ran: the catalogue is seeded');
   await product.arrayBuffer();
+});
+
+test('`BATON_DATABASE_URL=… npm start` on a server of yours: the databases and roles are made there, and the shop serves', { timeout: 180_000 }, async (t) => {
+  const block = await readmeBlock('The two commands');
+  const yours = /^BATON_DATABASE_URL=(\S+) npm start\b/m.exec(block)?.[1];
+  assert.ok(yours, `the README shows BATON_DATABASE_URL=… npm start:\n${block}`);
+  if (!(await yourServer())) {
+    if (process.env.CI === 'true') assert.fail('PostgreSQL at 127.0.0.1:5432 is required under CI=true');
+    t.skip('no PostgreSQL at 127.0.0.1:5432: the README\'s own example needs a server of yours');
+    return;
+  }
+  // A prefix of the test's own, so it never meets a developer's baton_ databases on that server.
+  const prefix = `readme${randomBytes(3).toString('hex')}_`;
+  addCleanup(t, () => dropDatabases({ adminUrl: yours, services: serviceNames, prefix }));
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-readme-'));
+  addCleanup(t, () => rm(varDir, { recursive: true, force: true }));
+  const portBase = randomPortBase();
+  const runner = spawn(process.execPath, ['packages/runner/src/main.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, BATON_DATABASE_URL: yours, BATON_DATABASE_PREFIX: prefix, BATON_VAR_DIR: varDir, BATON_PORT_BASE: String(portBase), BATON_LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => runner.once('exit', resolve));
+  addCleanup(t, () => { if (runner.exitCode === null) runner.kill('SIGKILL'); });
+  const records: Array<Record<string, unknown>> = [];
+  const ready = new Promise<void>((resolve, reject) => {
+    createInterface({ input: runner.stdout! }).on('line', (line) => {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      records.push(record);
+      if (record.event === 'baton_ready') resolve();
+    });
+    void exited.then((code) => reject(new Error(`the runner exited with ${code} before it was ready:\n${records.slice(-10).map((r) => JSON.stringify(r)).join('\n')}`)));
+  });
+  await ready;
+  assert.deepEqual(records.find((r) => r.event === 'databases_ready')?.created, serviceNames.map((name) => `${prefix}${name}`), 'it says what it made');
+  assert.equal(records.some((r) => r.event === 'service_starting' && r.name === 'postgres'), false, 'no server of its own');
+  const api = `http://127.0.0.1:${portBase}/api/v1`;
+  const email = `readme-${randomBytes(4).toString('hex')}@example.com`;
+  const register = await fetch(`${api}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'a long enough password', name: 'Readme' }) });
+  assert.equal(register.status, 201, await register.text());
+  runner.kill('SIGINT');
+  assert.equal(await exited, 0);
 });

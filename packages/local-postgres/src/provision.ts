@@ -58,9 +58,11 @@ export async function provisionDatabases({ adminUrl, services, prefix = 'baton_'
       const password = generatePassword();
       const verifier = admin.escapeLiteral(scramVerifier(password));
       // A new role has no attributes but LOGIN (NOSUPERUSER, NOCREATEDB, NOCREATEROLE… are the
-      // defaults): it can sign in and own its database, nothing more.
-      if (roles.has(name)) await admin.query(`alter role ${id} with login password ${verifier}`);
-      else await admin.query(`create role ${id} with login noinherit password ${verifier}`);
+      // defaults): it can sign in and own its database, nothing more. It must INHERIT (the
+      // default): on PostgreSQL 15 to 17 the owner's right to create in schema public comes
+      // through the pg_database_owner role, which a NOINHERIT role does not use.
+      if (roles.has(name)) await admin.query(`alter role ${id} with login inherit password ${verifier}`);
+      else await admin.query(`create role ${id} with login password ${verifier}`);
       if (databases.has(name)) await admin.query(`alter database ${id} owner to ${id}`);
       else await admin.query(`create database ${id} owner ${id} encoding 'UTF8'`);
       await admin.query(`revoke all on database ${id} from public`);

@@ -11,10 +11,12 @@ export interface ReadyService {
 export interface ReadyDatabase {
   location: string;
   kind: 'embedded' | 'external';
+  /** What each service's database and role are named with: `baton_` → `baton_orders`. */
+  prefix: string;
 }
 
-function describeDatabase({ kind }: ReadyDatabase): string {
-  return `${kind === 'embedded' ? 'PostgreSQL, embedded' : 'your PostgreSQL'}: a database and a role per service (baton_<service>)`;
+function describeDatabase({ kind, prefix }: ReadyDatabase): string {
+  return `${kind === 'embedded' ? 'PostgreSQL, embedded' : 'your PostgreSQL'}: a database and a role per service (${prefix}<service>)`;
 }
 
 /** The public entry first, then the others in list order. */

@@ -13,6 +13,8 @@ export interface CliConfig {
   logFormat: LogFormat;
   /** `BATON_DATABASE_URL`: a PostgreSQL server of your own (a superuser URL) instead of the embedded one. */
   databaseUrl: string | undefined;
+  /** `BATON_DATABASE_PREFIX`: put before each service's name to name its database and role (`baton_`). */
+  databasePrefix: string;
   /** The services named on the command line (`npm start -- orders`) and every service they call; all by default. */
   services: ServiceName[];
 }
@@ -57,7 +59,14 @@ export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty, args = [] }
     else problems.push('BATON_DATABASE_URL: expected a postgres:// URL of a superuser, e.g. postgres://postgres@127.0.0.1:5432/postgres');
   }
 
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat, databaseUrl, services } };
+  let databasePrefix = 'baton_';
+  const rawPrefix = env.BATON_DATABASE_PREFIX;
+  if (rawPrefix !== undefined && rawPrefix !== '') {
+    if (/^[a-z_][a-z0-9_]{0,40}$/.test(rawPrefix)) databasePrefix = rawPrefix;
+    else problems.push('BATON_DATABASE_PREFIX: expected lower-case letters, digits and _, starting with a letter or _ (at most 41)');
+  }
+
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat, databaseUrl, databasePrefix, services } };
 }
 
 /** The services named, and every service they call, directly or not: what they need to work. */

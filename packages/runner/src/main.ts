@@ -24,7 +24,7 @@ if (!configResult.ok) {
   process.stderr.write(`baton runner: invalid configuration:\n${configResult.problems.map((p) => `  ${p}\n`).join('')}`);
   process.exit(exitCodeConfig);
 }
-const { portBase, varDir, logFormat, databaseUrl, services } = configResult.config;
+const { portBase, varDir, logFormat, databaseUrl, databasePrefix, services } = configResult.config;
 
 // A reader that went away (`npm start | head`) must not crash the runner and orphan the services.
 let stdoutOpen = true;
@@ -46,7 +46,7 @@ if (running !== undefined) {
 
 // Spans go to a trace view of the runner's own, unless the user sends them somewhere already.
 const traceView = await startLocalTraceView({ env: process.env, portBase, onLog: write });
-const stack = createStack({ services, portBase, varDir, databaseUrl, onLog: write, env: traceView.env });
+const stack = createStack({ services, portBase, varDir, databaseUrl, databasePrefix, onLog: write, env: traceView.env });
 
 let firstSignalAtMs: number | undefined;
 function onSignal(signal: NodeJS.Signals): void {
@@ -69,7 +69,7 @@ let startFailed = false;
 try {
   await stack.startAll();
   const ready = stack.services.map((name) => ({ name, url: stack.url(name) }));
-  const database = { location: stack.database.location, kind: stack.database.kind };
+  const database = { location: stack.database.location, kind: stack.database.kind, prefix: databasePrefix };
   if (logFormat === 'json') readyLines(ready, { tracesUrl: traceView.tracesUrl, database }).forEach(write);
   else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir, tracesUrl: traceView.tracesUrl, database }));
 } catch (error) {
