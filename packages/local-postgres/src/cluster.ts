@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PostgresBinaries } from './binaries.ts';
@@ -58,9 +59,13 @@ export async function prepareCluster({ dataDir, binaries, user, onProgress }: Cl
       throw new Error(`initdb failed in ${dataDir}${stderr ? `: ${stderr}` : ''}`, { cause: error });
     }
   }
+  // Written beside and renamed over: the folder belongs to the server's user, who could have put
+  // a link where the file was, and a root runner must not write through it.
   const hba = join(dataDir, 'pg_hba.conf');
-  await writeFile(hba, hostBasedAccess, { mode: 0o600 });
-  await giveToServerUser(hba, user);
+  const fresh = join(dataDir, `.pg_hba.conf.${randomBytes(6).toString('hex')}`);
+  await writeFile(fresh, hostBasedAccess, { mode: 0o600, flag: 'wx' });
+  await giveToServerUser(fresh, user);
+  await rename(fresh, hba);
   // PostgreSQL refuses a data folder that others can read.
   await chmod(dataDir, 0o700);
   return { created };

@@ -1,7 +1,8 @@
-import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { socketAdminUrl } from './admin-url.ts';
 import { findPostgresBinaries } from './binaries.ts';
+import { assertSafeFolders } from './folder-safety.ts';
 import { prepareCluster } from './cluster.ts';
 import { serverArguments, serverSettings, type ServerSettingsOptions } from './server-settings.ts';
 import { assertServerUserCanUse, serverUser, spawnIdentity, type ServerUser } from './server-user.ts';
@@ -47,20 +48,22 @@ export interface PreparedServer {
  */
 export async function prepareServer({ dataDir, port, durability, settings, onProgress }: PrepareServerOptions): Promise<PreparedServer> {
   const binaries = await findPostgresBinaries();
-  const user = await serverUser();
-  await mkdir(dirname(dataDir), { recursive: true });
+  const socketDir = socketDirFor(dataDir);
+  const user = await serverUser({ onProgress });
+  const parent = dirname(dataDir);
+  await mkdir(parent, { recursive: true });
+  await assertSafeFolders(parent, dataDir, user);
   if (user.uid !== undefined && user.gid !== undefined) {
     // The server's user must pass through the folder that holds its data folder (a temporary one
     // is 0700): it may enter, not list.
-    const parent = await stat(dirname(dataDir));
-    if ((parent.mode & 0o001) === 0) await chmod(dirname(dataDir), (parent.mode & 0o7777) | 0o001);
+    const parentStats = await lstat(parent);
+    if ((parentStats.mode & 0o001) === 0) await chmod(parent, (parentStats.mode & 0o7777) | 0o001);
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    await chown(dataDir, user.uid, user.gid);
+    await lchown(dataDir, user.uid, user.gid);
     await assertServerUserCanUse(dataDir, binaries.postgres, user);
   }
   const { created } = await prepareCluster({ dataDir, binaries, user, onProgress });
   const leftover = await clearLeftoverServer(dataDir);
-  const socketDir = await socketDirFor(dataDir, user);
   const args = serverArguments(dataDir, serverSettings({ port, socketDir, durability, extra: settings }));
   return {
     command: binaries.postgres,

@@ -1,21 +1,13 @@
-import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { giveToServerUser, type ServerUser } from './server-user.ts';
-
 // A socket's path must fit in 108 bytes (sun_path), its name `.s.PGSQL.<port>` included.
 const socketPathLimit = 100;
 
 /**
  * Where the server's socket goes: its own data folder (mode 0700, so only its user and root
- * reach it), or, when that path is too long for a socket, a folder of its own under the
- * system's temporary folder, named after the data folder so every start finds the same one.
+ * reach it). A data folder whose path is too long for a socket is refused with what to do: a
+ * folder elsewhere (the system's temporary folder) could be prepared by another user.
  */
-export async function socketDirFor(dataDir: string, user: ServerUser): Promise<string> {
+export function socketDirFor(dataDir: string): string {
   if (dataDir.length + '/.s.PGSQL.65535'.length <= socketPathLimit) return dataDir;
-  const dir = join(tmpdir(), `baton-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await giveToServerUser(dir, user);
-  return dir;
+  throw new Error(`${dataDir} is too long a path for PostgreSQL's socket (${dataDir.length} characters, at most ${socketPathLimit - '/.s.PGSQL.65535'.length}): ` +
+    'choose a shorter BATON_VAR_DIR');
 }
