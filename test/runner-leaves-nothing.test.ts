@@ -104,9 +104,11 @@ test('a runner killed with SIGKILL leaves no process and no listening port after
   const third = startRunner({ ...env, BATON_PORT_BASE: String(portBase + 20) });
   const thirdExit = await third.exited;
   assert.equal(thirdExit.code, 1);
-  const said = third.stderr.join('');
+  const refusal = third.records.find((r) => r.event === 'start_failed');
+  assert.equal(refusal?.code, 'already_running', JSON.stringify(third.records));
+  const said = String(refusal?.msg);
   assert.match(said, new RegExp(`Baton is already running: http://127\\.0\\.0\\.1:${portBase} \\(runner pid ${second.child.pid}, data in ${varDir}`), said);
-  assert.match(said, /BATON_VAR_DIR=.* BATON_PORT_BASE=.* npm start/, 'it says how to run a second shop');
+  assert.match(said, new RegExp(`BATON_VAR_DIR=var-2 BATON_PORT_BASE=${portBase + 10_000} npm start`), 'it says how to run a second shop, on ports clear of the first');
 
   second.child.kill('SIGINT');
   assert.deepEqual(await second.exited, { code: 0, signal: null });

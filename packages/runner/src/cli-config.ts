@@ -17,6 +17,8 @@ export interface CliConfig {
   databasePrefix: string;
   /** The services named on the command line (`npm start -- orders`) and every service they call; all by default. */
   services: ServiceName[];
+  /** The services named on the command line alone (none: all). */
+  named: ServiceName[];
 }
 
 export type CliConfigResult = { ok: true; config: CliConfig } | { ok: false; problems: string[] };
@@ -31,7 +33,8 @@ export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty, args = [] }
   const problems: string[] = [];
   const unknown = args.filter((arg) => !isServiceName(arg));
   if (unknown.length > 0) problems.push(`unknown service ${unknown.join(', ')}: expected some of ${serviceNames.join(', ')}`);
-  const services = args.length === 0 ? [...serviceNames] : withWhatTheyCall(args.filter(isServiceName));
+  const named = args.filter(isServiceName);
+  const services = named.length === 0 ? [...serviceNames] : withWhatTheyCall(named);
   const maxPortBase = 65_535 - grpcPortOffset - serviceNames.length + 1;
 
   let portBase = 8080;
@@ -66,7 +69,7 @@ export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty, args = [] }
     else problems.push('BATON_DATABASE_PREFIX: expected lower-case letters, digits and _, starting with a letter or _ (at most 41)');
   }
 
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat, databaseUrl, databasePrefix, services } };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: { portBase, varDir, logFormat, databaseUrl, databasePrefix, services, named } };
 }
 
 /** The services named, and every service they call, directly or not: what they need to work. */

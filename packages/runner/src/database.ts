@@ -4,7 +4,7 @@ import { guardAgainstOrphaning, prepareServer, provisionDatabases, waitForPostgr
 import type { BackoffOptions } from './backoff.ts';
 import { RunnerError, type ExitInfo } from './errors.ts';
 import { runnerLogLine, type Level, type LogLine } from './log-line.ts';
-import { postgresLogLine } from './postgres-log.ts';
+import { isNoise, postgresLogLine } from './postgres-log.ts';
 import { localHost } from './ports.ts';
 import { createServiceProcess, type ProcessEvent, type ServiceProcess } from './service-process.ts';
 import type { ServiceName } from './services.ts';
@@ -90,7 +90,10 @@ export function createStackDatabase(options: StackDatabaseOptions): StackDatabas
       env: { ...process.env, LC_ALL: 'C' },
       ...server.identity,
       waitUntilReady: (readySignal) => waitForPostgres(server.adminUrl, { signal: readySignal }),
-      onLog: onLog === undefined ? undefined : (line) => onLog(postgresLogLine(line)),
+      onLog: onLog === undefined ? undefined : (line) => {
+        const parsed = postgresLogLine(line);
+        if (!isNoise(parsed)) onLog(parsed);
+      },
       onEvent: options.onProcessEvent,
       backoff: options.backoff,
       stopTimeoutMs: options.stopTimeoutMs,

@@ -5,7 +5,7 @@ import { RunnerError } from './errors.ts';
 import { createLogFormatter } from './log-format.ts';
 import { runnerLogLine, type LogLine } from './log-line.ts';
 import { startLocalTraceView } from './trace-view.ts';
-import { createStack } from './stack.ts';
+import { alreadyRunning, createStack } from './stack.ts';
 import { runningStackIn } from './var-lock.ts';
 
 /** Exit status for a configuration error (sysexits' EX_CONFIG), the same as the services'. */
@@ -24,7 +24,7 @@ if (!configResult.ok) {
   process.stderr.write(`baton runner: invalid configuration:\n${configResult.problems.map((p) => `  ${p}\n`).join('')}`);
   process.exit(exitCodeConfig);
 }
-const { portBase, varDir, logFormat, databaseUrl, databasePrefix, services } = configResult.config;
+const { portBase, varDir, logFormat, databaseUrl, databasePrefix, services, named } = configResult.config;
 
 // A reader that went away (`npm start | head`) must not crash the runner and orphan the services.
 let stdoutOpen = true;
@@ -38,10 +38,9 @@ const write = (line: LogLine) => {
 // Said before anything starts (the stack checks again, for real, as it takes the folder).
 const running = await runningStackIn(varDir);
 if (running !== undefined) {
-  process.stderr.write(`Baton is already running: ${running.url} (runner pid ${running.pid}, data in ${varDir}, since ${running.startedAt}).\n` +
-    'Use that one, stop it with Ctrl-C where it runs, or start a second shop with a data folder and ports of its own:\n' +
-    '  BATON_VAR_DIR=/tmp/baton-2 BATON_PORT_BASE=9080 npm start\n');
-  process.exit(1);
+  write(runnerLogLine('fatal', alreadyRunning(varDir, running), { event: 'start_failed', code: 'already_running' }));
+  // Exit once the line is out (a pipe may take its writes later).
+  await new Promise<never>(() => process.stdout.write('', () => process.exit(1)));
 }
 
 // Spans go to a trace view of the runner's own, unless the user sends them somewhere already.
@@ -68,7 +67,9 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 let startFailed = false;
 try {
   await stack.startAll();
-  const ready = stack.services.map((name) => ({ name, url: stack.url(name) }));
+  // The services asked for by name come first (the gateway comes first of all when it runs).
+  const ready = stack.services.map((name) => ({ name, url: stack.url(name) }))
+    .sort((a, b) => Number(named.includes(b.name)) - Number(named.includes(a.name)));
   const database = { location: stack.database.location, kind: stack.database.kind, prefix: databasePrefix };
   if (logFormat === 'json') readyLines(ready, { tracesUrl: traceView.tracesUrl, database }).forEach(write);
   else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir, tracesUrl: traceView.tracesUrl, database }));

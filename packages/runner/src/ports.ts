@@ -32,3 +32,13 @@ function isPortFree(port: number, host: string): Promise<boolean> {
 export function randomPortBase(): number {
   return 20_000 + Math.floor(Math.random() * 11_000);
 }
+
+/**
+ * How to start a second shop beside one on `portBase`: a folder of its own (inside the checkout,
+ * where nobody else can have made it) and ports 10,000 away, so that none of its ports (gRPC
+ * 1000 above, the trace view, PostgreSQL) meets the first one's.
+ */
+export function secondShopHint(portBase: number): string {
+  const other = portBase + 10_000 <= 54_000 ? portBase + 10_000 : portBase - 10_000;
+  return `BATON_VAR_DIR=var-2 BATON_PORT_BASE=${other} npm start`;
+}

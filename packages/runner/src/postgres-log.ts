@@ -5,10 +5,15 @@ import type { Level, LogLine } from './log-line.ts';
 const linePattern = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[(\d+)\] ([0-9A-Z]{5}) (?:(\S*)@(\S*) )?([A-Z0-9]+):\s+(.*)$/;
 
 /**
- * Errors that are expected and say only "not yet": a client (the runner's readiness probe, a
- * service's pool) that connects while the server starts or recovers.
+ * Lines that are no news, left out of the console: a client told "not yet" (57P03) while the
+ * server starts or recovers (the runner's readiness probe asks every 50 ms), and a statement that
+ * broke a constraint (class 23: a unique email, stock that ran out), which the service answers
+ * as a 409 and logs itself.
  */
-const notYet = new Set(['57P03']);
+export function isNoise(line: LogLine): boolean {
+  const state = line.record?.sql_state;
+  return typeof state === 'string' && (state === '57P03' || state.startsWith('23'));
+}
 
 const levelOf: Record<string, Level> = {
   DEBUG1: 'debug', DEBUG2: 'debug', DEBUG3: 'debug', DEBUG4: 'debug', DEBUG5: 'debug',
@@ -32,7 +37,7 @@ export function postgresLogLine(line: LogLine): LogLine {
   const [, time, pid, sqlState = '00000', user, database, severity = 'LOG', msg] = match;
   const parsedTime = new Date(time?.replace(' UTC', 'Z').replace(' ', 'T') ?? '');
   const record = {
-    level: notYet.has(sqlState) ? 'info' : levelOf[severity] ?? 'info',
+    level: levelOf[severity] ?? 'info',
     time: Number.isNaN(parsedTime.getTime()) ? new Date().toISOString() : parsedTime.toISOString(),
     service: line.service,
     pid: Number(pid),

@@ -5,12 +5,12 @@ import { createStackDatabase, postgresName, postgresPortOffset, type StackDataba
 import { RunnerError, type ExitInfo } from './errors.ts';
 import { runnerLogLine, type Level, type LogLine } from './log-line.ts';
 import { serviceEnvironment, serviceUrl } from './environment.ts';
-import { findPortInUse } from './ports.ts';
+import { findPortInUse, secondShopHint } from './ports.ts';
 import { eventLog } from './process-events.ts';
 import { waitUntilReady } from './readiness.ts';
 import { createServiceProcess, type ProcessEvent, type ProcessState, type ServiceProcess } from './service-process.ts';
 import { grpcPortOf, grpcPortOffset, isServiceName, portOf, serviceNames, startOrder, stopOrder, type ServiceName } from './services.ts';
-import { acquireVarLock, type VarLock } from './var-lock.ts';
+import { acquireVarLock, type VarLock, type VarLockOwner } from './var-lock.ts';
 
 /** The repository root: services are started from here, and `var/` lives here by default. */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -249,9 +249,7 @@ export function createStack({
     const taken = await acquireVarLock(varDir, { pid: process.pid, url: urlOf(selected[0] ?? 'gateway'), portBase, startedAt: new Date().toISOString() });
     if (!taken.ok) {
       const { owner } = taken;
-      throw new RunnerError('already_running', `Baton is already running with its data in ${varDir}: ${owner.url} (runner pid ${owner.pid}, since ${owner.startedAt}). ` +
-        'Use that one, stop it (Ctrl-C where it runs), or start a second shop with a data folder and ports of its own: ' +
-        'BATON_VAR_DIR=/tmp/baton-2 BATON_PORT_BASE=9080 npm start');
+      throw new RunnerError('already_running', alreadyRunning(varDir, owner));
     }
     varLock = taken.lock;
     const ports = [
@@ -261,8 +259,8 @@ export function createStack({
     const busy = await findPortInUse(ports.map(({ port }) => port));
     if (busy !== undefined) {
       const owner = ports.find(({ port }) => port === busy)?.name;
-      throw new RunnerError('port_in_use', `port ${busy} (for ${owner}) is already in use by another program. A second Baton needs ports and a data folder of its own: ` +
-        'BATON_PORT_BASE=9080 BATON_VAR_DIR=/tmp/baton-2 npm start', { service: owner });
+      throw new RunnerError('port_in_use', `port ${busy} (for ${owner}) is already in use (by another Baton, or another program). ` +
+        `A second shop needs ports and a data folder of its own: ${secondShopHint(portBase)}`, { service: owner });
     }
     assertOpen();
     log('info', `starting ${selected.join(', ')}`, { event: 'stack_starting', port_base: portBase, var_dir: varDir, database: database.location });
@@ -315,6 +313,12 @@ export function createStack({
     shutdown: () => stopAll('shutdown'),
     stopped,
   };
+}
+
+/** What a second runner on a folder in use is told: where the first one answers, and how to run another. */
+export function alreadyRunning(varDir: string, owner: VarLockOwner): string {
+  return `Baton is already running: ${owner.url} (runner pid ${owner.pid}, data in ${varDir}, since ${owner.startedAt}). ` +
+    `Use that one, stop it (Ctrl-C where it runs), or start a second shop with a data folder and ports of its own: ${secondShopHint(owner.portBase)}`;
 }
 
 export { postgresPortOffset };

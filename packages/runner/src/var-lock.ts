@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What a running stack writes in its data folder's lock: who it is and where it answers. */
 export interface VarLockOwner {
   pid: number;
+  /** When that process started (Linux: clock ticks since boot), so a pid given to another process since is told apart. */
+  pidStartedAt?: number | undefined;
   /** The public entry, e.g. `http://127.0.0.1:8080`. */
   url: string;
   portBase: number;
@@ -38,14 +41,14 @@ export async function acquireVarLock(varDir: string, owner: VarLockOwner): Promi
     const token = randomUUID();
     try {
       const file = await open(path, 'wx', 0o644);
-      await file.writeFile(`${JSON.stringify({ ...owner, token })}\n`);
+      await file.writeFile(`${JSON.stringify({ ...owner, pidStartedAt: owner.pidStartedAt ?? startTimeOf(owner.pid), token })}\n`);
       await file.close();
       return { ok: true, lock: { release: () => releaseIfOurs(path, token) } };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const current = await readOwner(path);
-    if (current !== undefined && isAlive(current.pid)) return { ok: false, owner: current };
+    if (current !== undefined && isSameProcess(current)) return { ok: false, owner: current };
     // Its process is gone (or the file is unreadable, half written by one that died): take it.
     await rm(path, { force: true });
   }
@@ -55,7 +58,7 @@ export async function acquireVarLock(varDir: string, owner: VarLockOwner): Promi
 /** The stack that holds `varDir` now, if its runner is still alive: to say so before starting anything. */
 export async function runningStackIn(varDir: string): Promise<VarLockOwner | undefined> {
   const owner = await readOwner(join(varDir, lockName));
-  return owner !== undefined && isAlive(owner.pid) ? owner : undefined;
+  return owner !== undefined && isSameProcess(owner) ? owner : undefined;
 }
 
 async function readOwner(path: string): Promise<(VarLockOwner & { token?: string }) | undefined> {
@@ -69,6 +72,28 @@ async function readOwner(path: string): Promise<(VarLockOwner & { token?: string
 
 async function releaseIfOurs(path: string, token: string): Promise<void> {
   if ((await readOwner(path))?.token === token) await rm(path, { force: true });
+}
+
+/**
+ * Whether the process the lock names still runs: alive, and (where Linux says when a process
+ * started) started when the lock says. A runner killed long ago may have left its pid to another
+ * program, which must not keep the folder locked.
+ */
+function isSameProcess(owner: VarLockOwner): boolean {
+  if (!isAlive(owner.pid)) return false;
+  const startedAt = startTimeOf(owner.pid);
+  return owner.pidStartedAt === undefined || startedAt === undefined || startedAt === owner.pidStartedAt;
+}
+
+/** A process's start time from /proc/<pid>/stat (field 22, clock ticks since boot); undefined off Linux. */
+function startTimeOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isAlive(pid: number): boolean {
