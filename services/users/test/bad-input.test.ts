@@ -43,6 +43,9 @@ const cases: BadRequest[] = [
   { name: 'a login with a password of 257 characters', path: '/v1/auth/login', status: 400, body: { email, password: 'p'.repeat(257) }, field: 'body.password' },
   { name: 'a login with an unknown field', path: '/v1/auth/login', status: 400, body: { email, password, remember: true } },
   { name: 'a 2 MB login', path: '/v1/auth/login', status: 413, raw: JSON.stringify({ email, password: 'x'.repeat(2 * 1024 * 1024) }) },
+  // PostgreSQL's text cannot hold NUL: these reached the database and came back as 500s.
+  { name: 'a name with a NUL character', path: '/v1/users', status: 400, body: { email, password, name: 'a\u0000b' }, field: 'body.name' },
+  { name: 'a login email with a NUL character', path: '/v1/auth/login', status: 400, body: { email: 'bob\u0000@example.com', password }, field: 'body.email' },
 ];
 
 void describe('bad input to the users API', () => {

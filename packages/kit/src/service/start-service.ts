@@ -13,6 +13,7 @@ import { drainRequest } from './drain-request.ts';
 import { installFaultInjection } from './faults.ts';
 import { installInboundDeadline } from './inbound-deadline.ts';
 import { installLoadShedding } from './load-shedding.ts';
+import { installNulGuard } from './nul-guard.ts';
 import { createAdaptiveLimiter } from '../resilience/index.ts';
 import { Code } from '../errors/index.ts';
 import { createReadiness, installHealthRoutes } from './health.ts';
@@ -159,6 +160,7 @@ export async function startService<C extends ServiceConfig>(
     // After shedding, so a shed request costs no span; before the deadline, so its 504 is traced.
     installRequestTracing(app, tracing.tracer, { port: () => (app.server.address() as { port: number } | null)?.port ?? config.PORT });
     installInboundDeadline(app, { defaultDeadlineMs: config.REQUEST_DEADLINE_MS, service: definition.name });
+    installNulGuard(app);
     installHealthRoutes(app, readiness, metrics.registry);
     installFaultInjection(app, { rules: config.FAULTS ?? [], adminToken: config.ADMIN_TOKEN });
 
