@@ -127,6 +127,38 @@ test('a dependency that is down frees the key, so the same request can succeed l
   assert.equal(answer.status, 201);
 });
 
+test('a key whose release fails while the database is down is freed once it is back: the retry does the work at once', async (t) => {
+  const { inventory } = fakeInventory();
+  const deps = await checkoutWith(t, inventory);
+  if (deps === undefined) return;
+  // The database goes away after the key was claimed: the order cannot be stored, nor the key freed.
+  let down = false;
+  const flakyDb = {
+    ...deps.db,
+    query: (text: string, params?: readonly unknown[], o?: { signal?: AbortSignal }) =>
+      down ? Promise.reject(new KitError(Code.Unavailable, 'the database is unavailable', { reason: 'database_unavailable' })) : deps.db.query(text, params, o),
+    transaction: () => Promise.reject(new KitError(Code.Unavailable, 'the database is unavailable', { reason: 'database_unavailable' })),
+  } as Database;
+  const idempotency = createIdempotencyStore(flakyDb);
+  const { inventory: reserveThenFail } = fakeInventory({
+    reserve: async (orderId, lines, o) => {
+      down = true;
+      return inventory.reserve(orderId, lines, o);
+    },
+  });
+  await assert.rejects(placeOrder({ ...deps, db: flakyDb, idempotency, inventory: reserveThenFail }, { userId, idempotencyKey: 'key-00000008', items }, options),
+    (error: unknown) => KitError.from(error).code === Code.Unavailable);
+  assert.equal((await deps.db.query(`select * from idempotency_keys where state = 'started'`)).rowCount, 1, 'the key is still held: its release failed');
+  down = false;
+  // Freed in the background once the database answers (the first retry waits 250 ms).
+  for (let i = 0; i < 100 && (await deps.db.query('select * from idempotency_keys')).rowCount !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal((await deps.db.query('select * from idempotency_keys')).rowCount, 0, 'the key was freed');
+  const startedAt = performance.now();
+  const answer = await placeOrder(deps, { userId, idempotencyKey: 'key-00000008', items }, options);
+  assert.equal(answer.status, 201);
+  assert.ok(performance.now() - startedAt < 5_000, 'not after waiting for the key to go stale (30 s)');
+});
+
 test('a confirmation that fails leaves the order standing for the reconciler', async (t) => {
   const { inventory } = fakeInventory({ confirm: async () => { throw new KitError(Code.Unavailable, 'down'); } });
   const deps = await checkoutWith(t, inventory);

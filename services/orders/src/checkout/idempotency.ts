@@ -88,7 +88,32 @@ export function createIdempotencyStore(db: Database, { staleAfterSeconds = defau
     await db.query(`delete from idempotency_keys where user_id = $1 and key = $2 and state = 'started'`, [userId, key], options);
   }
 
-  return { claim, complete, release };
+  /**
+   * Frees a key whose request failed with a "try again" answer: now when the database answers,
+   * else in the background as soon as it does again, so a client's retry does the work instead
+   * of waiting on a key nobody works on until it goes stale (it waited 8 s for a 504 after
+   * PostgreSQL restarted). Resolves once the first try settled. Tries until just before the key
+   * would go stale, when a retry may take it over and releasing would free another request's
+   * key; `onGiveUp` hears when it stops trying.
+   */
+  async function releaseSoon(userId: string, key: string, { onGiveUp }: { onGiveUp?: (error: unknown) => void } = {}): Promise<void> {
+    const giveUpAt = performance.now() + staleAfterSeconds * 1_000 * 0.8;
+    const attempt = () => release(userId, key, { signal: AbortSignal.timeout(2_000) }).then(() => true, (error: unknown) => error);
+    let outcome = await attempt();
+    if (outcome === true) return;
+    void (async function releaseWhenTheDatabaseIsBack() {
+      for (let delayMs = 250; outcome !== true; delayMs = Math.min(delayMs * 2, 2_000)) {
+        if (performance.now() + delayMs >= giveUpAt) {
+          onGiveUp?.(outcome);
+          return;
+        }
+        await sleep(delayMs, undefined, { ref: false });
+        outcome = await attempt();
+      }
+    })();
+  }
+
+  return { claim, complete, release, releaseSoon };
 }
 
 export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

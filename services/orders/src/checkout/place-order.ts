@@ -88,9 +88,10 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
       await deps.idempotency.complete(input.userId, input.idempotencyKey, response, {});
       return response;
     }
-    // A "try again" answer: free the key so the client's retry does the work.
-    await deps.idempotency.release(input.userId, input.idempotencyKey).catch((releaseError: unknown) => {
-      deps.logger.warn({ err: releaseError }, 'could not free an idempotency key; it frees itself when stale');
+    // A "try again" answer: free the key so the client's retry does the work (if the database
+    // is what failed, as soon as it is back).
+    await deps.idempotency.releaseSoon(input.userId, input.idempotencyKey, {
+      onGiveUp: (releaseError) => deps.logger.warn({ err: releaseError }, 'could not free an idempotency key; it frees itself when stale'),
     });
     throw kitError;
   }
