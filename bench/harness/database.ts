@@ -1,8 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { startLocalPostgres, type LocalPostgres } from '../../packages/local-postgres/src/index.ts';
 
-/** The server benchmarks make their databases on: `BENCH_POSTGRES_URL`, whose user may create databases. */
-export const benchPostgresUrl = process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+let localServer: Promise<LocalPostgres> | undefined;
+
+/**
+ * The server benchmarks make their databases on: `BENCH_POSTGRES_URL` (a user that may create
+ * databases), else a PostgreSQL of the bench run's own, started on first use and durable like
+ * `npm start`'s (it waits for the disk), in a temporary folder removed when the run ends.
+ */
+export function benchPostgresUrl(): Promise<string> {
+  const named = process.env.BENCH_POSTGRES_URL;
+  if (named !== undefined && named !== '') return Promise.resolve(named);
+  localServer ??= startLocalPostgres({ durability: 'durable' });
+  return localServer.then((server) => server.adminUrl);
+}
 
 /**
  * A fresh, empty database `baton_bench_<random>` on the benchmark server, and a `drop` that
@@ -11,17 +23,18 @@ export const benchPostgresUrl = process.env.BENCH_POSTGRES_URL || 'postgres://po
  */
 export async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `baton_bench_${randomBytes(5).toString('hex')}`;
-  await onAdmin((admin) => admin.query(`create database ${name}`));
-  const url = new URL(benchPostgresUrl);
+  const adminUrl = await benchPostgresUrl();
+  await onAdmin(adminUrl, (admin) => admin.query(`create database ${name}`));
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => onAdmin((admin) => admin.query(`drop database if exists ${name} with (force)`)),
+    drop: () => onAdmin(adminUrl, (admin) => admin.query(`drop database if exists ${name} with (force)`)),
   };
 }
 
-async function onAdmin(work: (admin: pg.Client) => Promise<unknown>): Promise<void> {
-  const admin = new pg.Client({ connectionString: benchPostgresUrl });
+async function onAdmin(adminUrl: string, work: (admin: pg.Client) => Promise<unknown>): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
   admin.on('error', () => {});
   await admin.connect();
   try {

@@ -10,11 +10,10 @@ import { itemAdded, writeEvents } from '../../packages/kit/src/messaging/test-su
 import { settle } from '../harness/settle.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { median, summarize } from '../harness/stats.ts';
-import { counter, freshDb, logger, natsUrl, postgresUrl, until, withSink, type Cleanups } from './messaging/fixtures.ts';
+import { counter, freshDb, logger, natsUrl, until, withSink, type Cleanups } from './messaging/fixtures.ts';
 
 const count = 3_000;
 /** Where the databases are, without a password. */
-const postgresUrlShown = ((url) => `${url.hostname}:${url.port || '5432'}`)(new URL(postgresUrl));
 const aggregates = 500;
 /** Rounds measured after one round of warm-up; the two variants of a pair swap places each round. */
 const rounds = 7;
@@ -211,7 +210,7 @@ export const messaging: Scenario = {
   description: `Events on one NATS JetStream (${natsUrl}), ${count} events over ${aggregates} aggregates a run, all in one process. ` +
     `${rounds} rounds after one of warm-up; in each the variants of a pair run one after the other, swapping places every round, each after a pause and a full garbage collection; ` +
     'the table gives the medians over rounds, and each ratio is the median of the rounds\' own ratios. ' +
-    `Every database is a fresh one on the PostgreSQL at ${postgresUrlShown}. ` +
+    'Every database is a fresh one on the PostgreSQL of BENCH_POSTGRES_URL, else on one the run starts (durable, as npm start\'s). ' +
     'Publish: the outbox relay (batches of 100, first event per aggregate, marked sent) vs a raw nats.js loop sending identical ' +
     'messages (CloudEvent body, content-type and traceparent headers, Nats-Msg-Id) 100 at a time. Consume: our consumer (inbox row, ' +
     'per-aggregate sequence, handler insert, group commit with a savepoint per event) vs a raw consume() loop doing the same insert in ' +

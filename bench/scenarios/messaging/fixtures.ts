@@ -5,7 +5,7 @@ import { createSilentLogger } from '../../../packages/kit/src/testing/index.ts';
 import { benchPostgresUrl, createBenchDatabase } from '../../harness/database.ts';
 
 export const natsUrl = process.env.BENCH_NATS_URL || 'nats://127.0.0.1:4222';
-export const postgresUrl = benchPostgresUrl;
+export { benchPostgresUrl };
 export const logger = createSilentLogger('bench');
 
 export type Cleanups = Array<() => Promise<unknown>>;
