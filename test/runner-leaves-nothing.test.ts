@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addCleanup, hasProcFs, isRunning, processTree } from '@baton/kit/testing';
+import { addCleanup, captureOutput, hasProcFs, isRunning, processTree, type ChildOutput } from '@baton/kit/testing';
 import { randomPortBase, repoRoot } from '@baton/runner';
 
 // `npm start`'s runner killed the hard way (SIGKILL: no handler runs, it cannot stop anything
@@ -15,37 +15,20 @@ import { randomPortBase, repoRoot } from '@baton/runner';
 
 interface Runner {
   child: ChildProcess;
-  records: Array<Record<string, unknown>>;
-  stderr: string[];
+  output: ChildOutput;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 function startRunner(env: NodeJS.ProcessEnv): Runner {
   const child = spawn(process.execPath, ['packages/runner/src/main.ts'], { cwd: repoRoot, env: { ...process.env, ...env, BATON_LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const records: Array<Record<string, unknown>> = [];
-  const stderr: string[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        records.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // Not a log line.
-      }
-    }
-  });
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, records, stderr, exited };
+  return { child, output: captureOutput(child), exited };
 }
 
 async function waitForReady(runner: Runner, timeoutMs = 120_000): Promise<void> {
   const giveUpAt = performance.now() + timeoutMs;
-  while (!runner.records.some((r) => r.event === 'baton_ready')) {
-    if (runner.child.exitCode !== null) assert.fail(`the runner exited: ${runner.stderr.join('')}\n${runner.records.slice(-10).map((r) => JSON.stringify(r)).join('\n')}`);
+  while (!runner.output.records.some((r) => r.event === 'baton_ready')) {
+    if (runner.child.exitCode !== null) assert.fail(`the runner exited:\n${runner.output.text().slice(-3_000)}`);
     if (performance.now() > giveUpAt) assert.fail('timed out waiting for "Baton is ready"');
     await sleep(50);
   }
@@ -104,8 +87,8 @@ test('a runner killed with SIGKILL leaves no process and no listening port after
   const third = startRunner({ ...env, BATON_PORT_BASE: String(portBase + 20) });
   const thirdExit = await third.exited;
   assert.equal(thirdExit.code, 1);
-  const refusal = third.records.find((r) => r.event === 'start_failed');
-  assert.equal(refusal?.code, 'already_running', JSON.stringify(third.records));
+  const refusal = third.output.records.find((r) => r.event === 'start_failed');
+  assert.equal(refusal?.code, 'already_running', third.output.text());
   const said = String(refusal?.msg);
   assert.match(said, new RegExp(`Baton is already running: http://127\\.0\\.0\\.1:${portBase} \\(runner pid ${second.child.pid}, data in ${varDir}`), said);
   assert.match(said, new RegExp(`BATON_VAR_DIR=var-2 BATON_PORT_BASE=${portBase + 10_000} npm start`), 'it says how to run a second shop, on ports clear of the first');

@@ -6,5 +6,5 @@ export { startLocalPostgres, type LocalPostgres, type StartLocalPostgresOptions 
 export { guardAgainstOrphaning, type OrphanGuard, type OrphanGuardOptions } from './orphan-guard.ts';
 export { isPostgresReady, waitForPostgres } from './ready.ts';
 export { provisionDatabases, dropDatabases, type ProvisionOptions, type ServiceDatabase } from './provision.ts';
-export { inspectLeftoverServer, type LeftoverServer } from './stale-server.ts';
+export { inspectLeftoverServer, isAlive, type LeftoverServer } from './stale-server.ts';
 export { scramVerifier, generatePassword } from './scram.ts';

@@ -47,7 +47,8 @@ async function isPostgresOf(pid: number, dataDir: string): Promise<boolean> {
   return /postgres/.test(command) && command.includes(dataDir);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (a zombie counts), whoever's it is. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

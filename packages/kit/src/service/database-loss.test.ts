@@ -5,7 +5,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { addCleanup, createTestDatabase, findFreePort } from '../testing/index.ts';
+import { addCleanup, captureOutput, createTestDatabase, findFreePort } from '../testing/index.ts';
 
 // A service process (runService, with its crash handler) under load while its database
 // connections are lost: terminated by the server, or cut by the network. Every answer is a 200
@@ -29,23 +29,7 @@ async function spawnDatabaseService(t: TestContext, databaseUrl: string) {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl, LOAD_SHEDDING: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: Array<Record<string, unknown>> = [];
-  let output = '';
-  let pending = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-    pending += chunk;
-    const complete = pending.split('\n');
-    pending = complete.pop() ?? '';
-    for (const line of complete) {
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // Not a log line; it stays in `output` for the failure message.
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  const { records: lines, text: output } = captureOutput(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   addCleanup(t, async function stopChild() {
     if (child.exitCode === null && child.signalCode === null) {
@@ -64,15 +48,15 @@ async function spawnDatabaseService(t: TestContext, databaseUrl: string) {
   async function ready(): Promise<void> {
     const giveUpAt = performance.now() + 30_000;
     while (performance.now() < giveUpAt) {
-      if (child.exitCode !== null) assert.fail(`the service exited with ${child.exitCode}:\n${output}`);
+      if (child.exitCode !== null) assert.fail(`the service exited with ${child.exitCode}:\n${output()}`);
       const answer = await send('GET', '/readyz').catch(() => undefined);
       if (answer?.status === 200) return;
       await sleep(50);
     }
-    assert.fail(`the service was not ready within 30 s:\n${output}`);
+    assert.fail(`the service was not ready within 30 s:\n${output()}`);
   }
 
-  return { child, lines, output: () => output, send, ready };
+  return { child, lines, output, send, ready };
 }
 
 /** Requests from `workers` loops, a count and an insert by turns, until `stop` fires; every answer. */

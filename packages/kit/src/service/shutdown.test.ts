@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { addCleanup, createTestDatabase, findFreePort } from '../testing/index.ts';
+import { addCleanup, captureOutput, createTestDatabase, findFreePort } from '../testing/index.ts';
 import { exitCodeConfig } from './index.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/slow-service.ts', import.meta.url));
@@ -33,23 +33,7 @@ async function spawnSlowService(t: TestContext, environment: Record<string, stri
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: Array<Record<string, unknown>> = [];
-  let output = '';
-  let pending = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-    pending += chunk;
-    const complete = pending.split('\n');
-    pending = complete.pop() ?? '';
-    for (const line of complete) {
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        // Not a log line; it stays in `output` for the failure message.
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  const { records: lines, text: output } = captureOutput(child);
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() }));
   });
@@ -65,7 +49,7 @@ async function spawnSlowService(t: TestContext, environment: Record<string, stri
   async function ready(): Promise<void> {
     const giveUpAt = performance.now() + 60_000;
     while (performance.now() < giveUpAt) {
-      if (child.exitCode !== null) assert.fail(`the service exited with ${child.exitCode} before it was ready:\n${output}`);
+      if (child.exitCode !== null) assert.fail(`the service exited with ${child.exitCode} before it was ready:\n${output()}`);
       try {
         const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) });
         await response.body?.cancel();
@@ -75,19 +59,19 @@ async function spawnSlowService(t: TestContext, environment: Record<string, stri
       }
       await sleep(50);
     }
-    assert.fail(`the service was not ready within 60 s:\n${output}`);
+    assert.fail(`the service was not ready within 60 s:\n${output()}`);
   }
 
   /** Resolves once the process has written a log line with this message. */
   async function logged(msg: string): Promise<void> {
     const giveUpAt = performance.now() + 30_000;
     while (!lines.some((line) => line.msg === msg)) {
-      if (performance.now() > giveUpAt) assert.fail(`no "${msg}" log line within 30 s:\n${output}`);
+      if (performance.now() > giveUpAt) assert.fail(`no "${msg}" log line within 30 s:\n${output()}`);
       await sleep(10);
     }
   }
 
-  return { child, port, base, exited, lines, output: () => output, ready, logged };
+  return { child, port, base, exited, lines, output, ready, logged };
 }
 
 async function inFlight(base: string): Promise<number> {
