@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createStack, randomPortBase, RunnerError, startStack, type LogLine, type Stack } from './index.ts';
 
@@ -137,4 +138,21 @@ test('a crashed PostgreSQL is restarted with backoff, like a service, and the se
   }
   assert.equal(status, 200, 'inventory serves again');
   assert.equal(stack.status('inventory').restarts, 0);
+});
+
+test('a port taken by another program is named, with how to start a second shop: its own BATON_VAR_DIR and ports clear of the first', async (t) => {
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-'));
+  const portBase = randomPortBase();
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(portBase + 2, '127.0.0.1', resolve));
+  t.after(async () => {
+    await new Promise((resolve) => squatter.close(resolve));
+    await rm(varDir, { recursive: true, force: true });
+  });
+  const error = await startStack({ portBase, varDir }).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof RunnerError);
+  assert.equal(error.code, 'port_in_use');
+  assert.equal(error.service, 'inventory');
+  assert.match(error.message, new RegExp(`port ${portBase + 2} \\(for inventory\\) is already in use`));
+  assert.match(error.message, new RegExp(`BATON_VAR_DIR=var-2 BATON_PORT_BASE=${portBase + 10_000} npm start`));
 });
