@@ -145,22 +145,22 @@ export function createStackDatabase(options: StackDatabaseOptions): StackDatabas
   };
 
   async function start({ timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<void> {
-      if (embedded) adminUrl = await startEmbedded({ timeoutMs, signal });
-      const databases = await provisionDatabases({
-        adminUrl: adminUrl!,
-        services,
-        prefix,
-        // The embedded server's superuser comes through the socket; services connect over TCP.
-        serviceUrlBase: embedded ? `postgres://${localHost}:${port}` : undefined,
-        signal,
-      });
-      for (const database of databases) provisioned.set(database.service as ServiceName, database);
-      const created = databases.filter((database) => database.created.database).map((database) => database.database);
-      log('info', created.length > 0
-        ? `created ${created.join(', ')} on ${embedded ? 'the embedded PostgreSQL' : describeServer(adminUrl!)}, each with its own role`
-        : `a database and a role for each service on ${embedded ? 'the embedded PostgreSQL' : describeServer(adminUrl!)}`, {
-        event: 'databases_ready', created, databases: databases.map((database) => database.database),
-      });
+    if (embedded) adminUrl = await startEmbedded({ timeoutMs, signal });
+    const databases = await provisionDatabases({
+      adminUrl: adminUrl!,
+      services,
+      prefix,
+      // The embedded server's superuser comes through the socket; services connect over TCP.
+      serviceUrlBase: embedded ? `postgres://${localHost}:${port}` : undefined,
+      signal,
+    });
+    for (const database of databases) provisioned.set(database.service as ServiceName, database);
+    const created = databases.filter((database) => database.created.database).map((database) => database.database);
+    log('info', created.length > 0
+      ? `created ${created.join(', ')} on ${embedded ? 'the embedded PostgreSQL' : describeServer(adminUrl!)}, each with its own role`
+      : `a database and a role for each service on ${embedded ? 'the embedded PostgreSQL' : describeServer(adminUrl!)}`, {
+      event: 'databases_ready', created, databases: databases.map((database) => database.database),
+    });
   }
 }
 
