@@ -4,7 +4,7 @@ import { access, chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PostgresBinaries } from './binaries.ts';
-import { giveToServerUser, spawnIdentity, type ServerUser } from './server-user.ts';
+import { giveToServerUser, serverEnvironment, spawnIdentity, type ServerUser } from './server-user.ts';
 
 const run = promisify(execFile);
 
@@ -22,7 +22,6 @@ const hostBasedAccess = `# Written by Baton (packages/local-postgres/src/cluster
 # TYPE  DATABASE  USER  ADDRESS       METHOD
 local   all       all                 trust
 host    sameuser  all   127.0.0.1/32  scram-sha-256
-host    sameuser  all   ::1/128       scram-sha-256
 `;
 
 export interface ClusterOptions {
@@ -41,8 +40,8 @@ export async function prepareCluster({ dataDir, binaries, user, onProgress }: Cl
   const created = !(await isCluster(dataDir));
   if (created) {
     onProgress?.(`creating a PostgreSQL ${binaries.version} database cluster in ${dataDir} (first start only)`);
+    // Under root, prepare-server.ts has made it and given it to the server's user already.
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    await giveToServerUser(dataDir, user);
     try {
       await run(binaries.initdb, [
         `--pgdata=${dataDir}`,
@@ -53,7 +52,7 @@ export async function prepareCluster({ dataDir, binaries, user, onProgress }: Cl
         // The C locale: the same sort order on every machine, and no dependence on the locales installed.
         '--no-locale',
         '--no-instructions',
-      ], { ...spawnIdentity(user), env: { ...process.env, LC_ALL: 'C' } });
+      ], { ...spawnIdentity(user), env: serverEnvironment() });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim();
       throw new Error(`initdb failed in ${dataDir}${stderr ? `: ${stderr}` : ''}`, { cause: error });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chown, lstat, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addCleanup, createTempDir } from '@baton/kit/testing';
 import { prepareServer, startLocalPostgres } from './index.ts';
@@ -62,4 +62,13 @@ void test('a data folder whose path is too long for a socket is refused with wha
   const dataDir = join(root, 'a'.repeat(100), 'postgres');
   await assert.rejects(prepareServer({ dataDir, port: 1 }), /too long a path for PostgreSQL's socket .* choose a shorter BATON_VAR_DIR/);
   await assert.rejects(lstat(join(root, 'a'.repeat(100))), { code: 'ENOENT' }, 'nothing was made');
+});
+
+void test('a data folder not made yet straight inside a folder anyone may write in (like /tmp) is refused: a link could appear there first', async (t) => {
+  const root = await createTempDir(t, 'baton-safety-');
+  const shared = join(root, 'shared');
+  await mkdir(shared);
+  await chmod(shared, 0o1777);
+  await assert.rejects(prepareServer({ dataDir: join(shared, 'postgres'), port: 1 }), /is a folder anyone may write in: Baton's data goes in a folder of its own there/);
+  await assert.rejects(lstat(join(shared, 'postgres')), { code: 'ENOENT' }, 'nothing was made');
 });

@@ -20,6 +20,12 @@ export async function assertSafeFolders(parent: string, dataDir: string, user: S
   try {
     dataStats = await lstat(dataDir);
   } catch {
+    // Nothing there yet. In a folder anyone may write in (/tmp), another user could put a link
+    // there between this check and its making: refused. (A folder of its own made there first,
+    // as mkdtemp does, is fine: nobody else can replace it.)
+    if ((parentStats.mode & 0o002) !== 0) {
+      throw new Error(`${parent} is a folder anyone may write in: Baton's data goes in a folder of its own there (BATON_VAR_DIR=${parent}/baton, say), not straight in it`);
+    }
     return;
   }
   if (dataStats.isSymbolicLink() || !dataStats.isDirectory()) {
@@ -27,7 +33,7 @@ export async function assertSafeFolders(parent: string, dataDir: string, user: S
   }
   const allowed = new Set([me, user.uid, 0].filter((uid) => uid !== undefined));
   if (!allowed.has(dataStats.uid)) {
-    throw new Error(`${dataDir} belongs to another user (uid ${dataStats.uid}), not to ${user.name}, who runs Baton's PostgreSQL. ` +
-      `If it is yours (an earlier Baton's), give it over: chown -R ${user.name}: ${dataDir}; else remove it.`);
+    const giveItOver = user.uid === undefined ? '' : ` If it is yours (an earlier Baton's), give it over: chown -R ${user.name}: ${dataDir}; else remove it.`;
+    throw new Error(`${dataDir} belongs to another user (uid ${dataStats.uid}), not to ${user.name}, who runs Baton's PostgreSQL.${giveItOver}`);
   }
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { serverEnvironment } from './server-user.ts';
 
 export interface OrphanGuardOptions {
   /** The signal that asks the process to stop: SIGINT is PostgreSQL's fast shutdown. */
@@ -37,7 +38,9 @@ while alive; do
   waited=$((waited + 1))
 done
 if [ -n "$remove_after" ]; then
-  while alive; do sleep 0.1; done
+  # Bounded: without ps, under a parent that never reaps, a zombie would look alive for ever.
+  waited=0
+  while alive && [ "$waited" -lt 600 ]; do sleep 0.1; waited=$((waited + 1)); done
   rm -rf "$remove_after"
 fi
 `;
@@ -53,7 +56,7 @@ fi
  * PR_SET_PDEATHSIG would do it for one process, but Node has no API for it.
  *
  * @example
- * const server = spawn(postgres, args, { detached: true });
+ * const server = spawn(postgres, args, { env, detached: true });
  * const guard = guardAgainstOrphaning(server, { signal: 'SIGINT' });
  * server.once('exit', () => guard.release());
  */
@@ -61,6 +64,7 @@ export function guardAgainstOrphaning(child: ChildProcess, { signal = 'SIGINT', 
   if (child.pid === undefined) return { release() {} };
   const watcher = spawn('sh', ['-c', guardScript, 'baton-orphan-guard', String(child.pid), signal.replace(/^SIG/, ''), String(Math.ceil(graceMs / 100)), removeAfter ?? ''], {
     stdio: ['pipe', 'ignore', 'ignore'],
+    env: serverEnvironment(),
     // Its own session: a terminal's Ctrl-C must not end the guard before the runner is done.
     detached: true,
     ...(uid === undefined ? {} : { uid }),

@@ -5,7 +5,7 @@ import { findPostgresBinaries } from './binaries.ts';
 import { assertSafeFolders } from './folder-safety.ts';
 import { prepareCluster } from './cluster.ts';
 import { serverArguments, serverSettings, type ServerSettingsOptions } from './server-settings.ts';
-import { assertServerUserCanUse, serverUser, spawnIdentity, type ServerUser } from './server-user.ts';
+import { assertServerUserCanUse, serverEnvironment, serverUser, spawnIdentity, type ServerUser } from './server-user.ts';
 import { socketDirFor } from './socket-dir.ts';
 import { clearLeftoverServer, type LeftoverServer } from './stale-server.ts';
 
@@ -24,6 +24,8 @@ export interface PreparedServer {
   args: string[];
   /** Spawn options for the server's user: empty unless this process is root. */
   identity: { uid?: number; gid?: number };
+  /** The environment to start it with: only what it needs, never this process's secrets. */
+  env: NodeJS.ProcessEnv;
   user: ServerUser;
   dataDir: string;
   socketDir: string;
@@ -44,7 +46,7 @@ export interface PreparedServer {
  *
  * @example
  * const server = await prepareServer({ dataDir: 'var/postgres', port: 8432 });
- * spawn(server.command, server.args, { ...server.identity, detached: true });
+ * spawn(server.command, server.args, { ...server.identity, env: server.env, detached: true });
  */
 export async function prepareServer({ dataDir, port, durability, settings, onProgress }: PrepareServerOptions): Promise<PreparedServer> {
   const binaries = await findPostgresBinaries();
@@ -58,7 +60,11 @@ export async function prepareServer({ dataDir, port, durability, settings, onPro
     // is 0700): it may enter, not list.
     const parentStats = await lstat(parent);
     if ((parentStats.mode & 0o001) === 0) await chmod(parent, (parentStats.mode & 0o7777) | 0o001);
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await mkdir(dataDir, { mode: 0o700 }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    });
+    // Checked again now that it exists: a link made there since is refused, never followed.
+    await assertSafeFolders(parent, dataDir, user);
     await lchown(dataDir, user.uid, user.gid);
     await assertServerUserCanUse(dataDir, binaries.postgres, user);
   }
@@ -69,6 +75,7 @@ export async function prepareServer({ dataDir, port, durability, settings, onPro
     command: binaries.postgres,
     args,
     identity: spawnIdentity(user),
+    env: serverEnvironment(),
     user,
     dataDir,
     socketDir,

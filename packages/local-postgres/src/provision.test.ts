@@ -47,3 +47,23 @@ void test('names that are not plain lower-case identifiers are refused before an
   // Refused before connecting: the server named here does not exist.
   await assert.rejects(provisionDatabases({ adminUrl: 'postgres://postgres@127.0.0.1:1/postgres', services: ['Robert"); drop table students;--'] }), RangeError);
 });
+
+void test('a service never gets more than its own role: no admin credentials from the URL\'s query, and an existing role with more powers is refused', async (t) => {
+  const server = await startLocalPostgres();
+  addCleanup(t, () => server.stop());
+  const prefix = `t${randomBytes(4).toString('hex')}_`;
+  addCleanup(t, () => dropDatabases({ adminUrl: server.adminUrl, services: ['alpha'], prefix }));
+  const base = new URL(`postgres://127.0.0.1:${server.port}`);
+  base.searchParams.set('user', 'postgres');
+  base.searchParams.set('password', 'the-admins');
+  base.searchParams.set('sslmode', 'disable');
+  const [alpha] = await provisionDatabases({ adminUrl: server.adminUrl, services: ['alpha'], prefix, serviceUrlBase: base.toString() });
+  const url = new URL(alpha!.url);
+  assert.equal(url.searchParams.get('user'), null);
+  assert.equal(url.searchParams.get('password'), null);
+  assert.equal(url.searchParams.get('sslmode'), 'disable', 'other settings are kept');
+  assert.deepEqual((await run(alpha!.url, 'select current_user as who')).rows, [{ who: `${prefix}alpha` }]);
+
+  await run(server.adminUrl, `alter role ${prefix}alpha createdb`);
+  await assert.rejects(provisionDatabases({ adminUrl: server.adminUrl, services: ['alpha'], prefix }), /can do more than a service should \(CREATEDB\)/);
+});

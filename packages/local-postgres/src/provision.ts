@@ -63,6 +63,15 @@ export async function provisionDatabases({ adminUrl, services, prefix = 'baton_'
       // through the pg_database_owner role, which a NOINHERIT role does not use.
       if (roles.has(name)) await admin.query(`alter role ${id} with login inherit password ${verifier}`);
       else await admin.query(`create role ${id} with login password ${verifier}`);
+      // A role that existed already (on a server of yours) may have been given more; a service
+      // gets a role that can sign in and own its database, or none.
+      const { rows: [powers] } = await admin.query<{ extra: string[] }>(
+        `select array_remove(array[case when rolsuper then 'SUPERUSER' end, case when rolcreatedb then 'CREATEDB' end,
+           case when rolcreaterole then 'CREATEROLE' end, case when rolreplication then 'REPLICATION' end,
+           case when rolbypassrls then 'BYPASSRLS' end], null) as extra from pg_roles where rolname = $1`, [name]);
+      if (powers !== undefined && powers.extra.length > 0) {
+        throw new Error(`the role ${name} can do more than a service should (${powers.extra.join(', ')}): remove that (alter role ${name} no${powers.extra[0]?.toLowerCase()} …) or choose another BATON_DATABASE_PREFIX`);
+      }
       if (databases.has(name)) await admin.query(`alter database ${id} owner to ${id}`);
       else await admin.query(`create database ${id} owner ${id} encoding 'UTF8'`);
       await admin.query(`revoke all on database ${id} from public`);
@@ -94,6 +103,8 @@ function serviceUrl(base: string, name: string, password: string): string {
   url.username = name;
   url.password = password;
   url.pathname = `/${name}`;
+  // node-postgres lets these in the query override the ones above: the admin's must not come along.
+  for (const credential of ['user', 'password', 'passfile', 'dbname', 'database']) url.searchParams.delete(credential);
   return url.toString();
 }
 

@@ -22,7 +22,7 @@ export function serverSettings({ port, socketDir, durability = 'durable', extra 
     port: String(port),
     unix_socket_directories: socketDir,
     unix_socket_permissions: '0700',
-    // Five services with pools of ten, their relays, consumers and cancel requests fit in 100.
+    // Five services with pools of five (DATABASE_POOL_MAX), cancel requests and the runner fit in 100.
     max_connections: '100',
     shared_buffers: '32MB',
     // One I/O worker is plenty for a shop's few megabytes (PostgreSQL 18 starts three), and no

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { lchown, lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lchown, lstat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -20,21 +19,27 @@ export const dedicatedUser = 'baton-postgres';
  * PostgreSQL refuses to run as root. Under root (a container, a CI machine) it runs as a system
  * user of its own, `baton-postgres`, made the first time (`useradd --system`, no home, no
  * shell); not the machine's `postgres` user, whose other servers would then share its files
- * and its rights. Only where no user can be made, as `nobody`. Otherwise it runs as whoever
- * runs Baton. `onProgress` hears when a user is made.
+ * and its rights, nor `nobody`, whom many daemons share. Otherwise it runs as whoever runs
+ * Baton. `onProgress` hears when a user is made.
  */
 export async function serverUser({ onProgress }: { onProgress?: ((message: string) => void) | undefined } = {}): Promise<ServerUser> {
   if (process.getuid?.() !== 0) return { name: 'the current user' };
   const existing = await lookUp(dedicatedUser);
   if (existing !== undefined) return existing;
+  let failure = '';
   try {
     await run('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'Baton embedded PostgreSQL', dedicatedUser]);
     onProgress?.(`made the system user ${dedicatedUser} to run PostgreSQL, which refuses to run as root`);
-  } catch {
+  } catch (error) {
     // Another process made it a moment ago, or this machine cannot make users (no useradd).
+    failure = (error as { stderr?: string }).stderr?.trim() || String(error);
   }
-  const made = (await lookUp(dedicatedUser)) ?? (await lookUp('nobody'));
-  if (made === undefined) throw new Error(`PostgreSQL will not run as root, and neither ${dedicatedUser} (useradd failed) nor nobody exists to run it as`);
+  const made = await lookUp(dedicatedUser);
+  // Not `nobody`: every daemon that runs as nobody would own the data and reach the superuser.
+  if (made === undefined) {
+    throw new Error(`PostgreSQL will not run as root, and the user ${dedicatedUser} to run it as could not be made (${failure}). ` +
+      'Run Baton as an ordinary user, make that user (useradd --system baton-postgres), or use a server of your own with BATON_DATABASE_URL.');
+  }
   return made;
 }
 
@@ -52,26 +57,29 @@ async function idOf(name: string, flag: '-u' | '-g'): Promise<number> {
   return Number.parseInt(stdout.trim(), 10);
 }
 
+/**
+ * The environment PostgreSQL's programs run with: only what they need. Not the runner's own,
+ * which may hold secrets (a BATON_DATABASE_URL, tokens) that another user must not see.
+ */
+export function serverEnvironment(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', TZ: 'UTC' };
+}
+
 /** Options for spawning a process as the server's user. */
 export function spawnIdentity(user: ServerUser): { uid?: number; gid?: number } {
   return user.uid === undefined ? {} : { uid: user.uid, ...(user.gid === undefined ? {} : { gid: user.gid }) };
 }
 
 /**
- * Gives a folder, and everything in it, to the server's user (a no-op when that is this
- * process's user). Links are given as links (lchown), never followed.
+ * Gives one file or folder (not what is inside it) to the server's user; a no-op when that is
+ * this process's user. Never follows a link (lchown), and never walks a tree: the server's user
+ * owns what is inside its folder and could swap a subfolder for a link between two steps of a
+ * walk. Baton gives only what it has just made: the new, empty data folder and one file.
  */
 export async function giveToServerUser(path: string, user: ServerUser): Promise<void> {
   if (user.uid === undefined || user.gid === undefined) return;
-  const { uid, gid } = user;
-  async function walk(target: string): Promise<void> {
-    const stats = await lstat(target);
-    if (stats.uid !== uid || stats.gid !== gid) await lchown(target, uid, gid);
-    if (stats.isDirectory()) {
-      for (const entry of await readdir(target)) await walk(join(target, entry));
-    }
-  }
-  await walk(path);
+  const stats = await lstat(path);
+  if (stats.uid !== user.uid || stats.gid !== user.gid) await lchown(path, user.uid, user.gid);
 }
 
 /**
@@ -82,7 +90,7 @@ export async function giveToServerUser(path: string, user: ServerUser): Promise<
 export async function assertServerUserCanUse(dir: string, program: string, user: ServerUser): Promise<void> {
   if (user.uid === undefined) return;
   try {
-    await run('sh', ['-c', 'test -w "$1" && test -x "$2"', 'sh', dir, program], spawnIdentity(user));
+    await run('sh', ['-c', 'test -w "$1" && test -x "$2"', 'sh', dir, program], { ...spawnIdentity(user), env: serverEnvironment() });
   } catch {
     throw new Error(
       `PostgreSQL will not run as root, so Baton runs it as the user ${user.name}, who cannot reach ${dir} or ${program} ` +

@@ -7,7 +7,8 @@ const socketPathLimit = 100;
  * folder elsewhere (the system's temporary folder) could be prepared by another user.
  */
 export function socketDirFor(dataDir: string): string {
-  if (dataDir.length + '/.s.PGSQL.65535'.length <= socketPathLimit) return dataDir;
-  throw new Error(`${dataDir} is too long a path for PostgreSQL's socket (${dataDir.length} characters, at most ${socketPathLimit - '/.s.PGSQL.65535'.length}): ` +
+  const bytes = Buffer.byteLength(dataDir);
+  if (bytes + '/.s.PGSQL.65535'.length <= socketPathLimit) return dataDir;
+  throw new Error(`${dataDir} is too long a path for PostgreSQL's socket (${bytes} bytes, at most ${socketPathLimit - '/.s.PGSQL.65535'.length}): ` +
     'choose a shorter BATON_VAR_DIR');
 }

@@ -66,10 +66,15 @@ export async function startLocalPostgres({ dataDir, port, durability, settings, 
 
 async function launch({ removeAfter, startTimeoutMs, ...options }: PrepareServerOptions & { startTimeoutMs: number; removeAfter: string | undefined }): Promise<LocalPostgres> {
   const server = await prepareServer(options);
-  const child = spawn(server.command, server.args, { ...server.identity, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(server.command, server.args, { ...server.identity, env: server.env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   const guard = guardAgainstOrphaning(child, { signal: 'SIGINT', removeAfter, ...server.identity });
   const lines: string[] = [];
-  if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
+  if (child.stderr) {
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      lines.push(line);
+      if (lines.length > 20) lines.shift();
+    });
+  }
   const exited = new AbortController();
   const exit = new Promise<void>((resolve) => child.once('close', () => {
     guard.release();

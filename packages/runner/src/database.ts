@@ -87,7 +87,7 @@ export function createStackDatabase(options: StackDatabaseOptions): StackDatabas
       command: server.command,
       args: server.args,
       cwd: varDir,
-      env: { ...process.env, LC_ALL: 'C' },
+      env: server.env,
       ...server.identity,
       waitUntilReady: (readySignal) => waitForPostgres(server.adminUrl, { signal: readySignal }),
       onLog: onLog === undefined ? undefined : (line) => {
