@@ -99,6 +99,8 @@ export function createStackDatabase(options: StackDatabaseOptions): StackDatabas
       stopTimeoutMs: options.stopTimeoutMs,
       // Fast shutdown: clients are disconnected rather than waited for.
       stopSignal: 'SIGINT',
+      // SIGHUP reloads its settings; SIGUSR1 and SIGUSR2 are its own business.
+      survives: ['SIGHUP', 'SIGUSR1', 'SIGUSR2'],
       orphanPolicy: { guard: (child) => guardAgainstOrphaning(child, { signal: 'SIGINT', ...server.identity }) },
     });
     await serverProcess.start();

@@ -20,6 +20,7 @@ test('PostgreSQL\'s log lines become JSON lines like the services\', at the leve
 test('"not yet" while it starts, and a broken constraint the service answers as 409, are no news', () => {
   assert.equal(isNoise(line('2026-12-03 05:50:12.480 UTC [13490] 57P03 postgres@postgres FATAL:  the database system is starting up')), true);
   assert.equal(isNoise(line('2026-12-03 05:51:00.000 UTC [13600] 23505 baton_users@baton_users ERROR:  duplicate key value violates unique constraint "users_email_key"')), true);
+  assert.equal(isNoise(line('2026-12-03 05:51:00.000 UTC [13600] 23514 baton_inventory@baton_inventory ERROR:  new row for relation "stock" violates check constraint "stock_on_hand_check"')), false, 'another constraint is news');
   assert.equal(isNoise(line('2026-12-03 05:51:00.000 UTC [13600] 57P01 baton_users@baton_users FATAL:  terminating connection due to administrator command')), false);
   assert.equal(isNoise(line('2026-12-03 05:50:12.497 UTC [13489] 00000 LOG:  database system is ready to accept connections')), false);
 });

@@ -6,13 +6,13 @@ const linePattern = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[(\d+)\] (
 
 /**
  * Lines that are no news, left out of the console: a client told "not yet" (57P03) while the
- * server starts or recovers (the runner's readiness probe asks every 50 ms), and a statement that
- * broke a constraint (class 23: a unique email, stock that ran out), which the service answers
- * as a 409 and logs itself.
+ * server starts or recovers (the runner's readiness probe asks every 50 ms), and a unique
+ * violation (23505: an email already registered), which the service answers as a 409 itself.
+ * Other errors, other constraints included, stay.
  */
 export function isNoise(line: LogLine): boolean {
   const state = line.record?.sql_state;
-  return typeof state === 'string' && (state === '57P03' || state.startsWith('23'));
+  return state === '57P03' || state === '23505';
 }
 
 const levelOf: Record<string, Level> = {

@@ -38,6 +38,8 @@ export interface ServiceProcessOptions {
   fatalExitCodes?: readonly number[] | undefined;
   /** The signal that asks it to stop gracefully: SIGTERM for a service, SIGINT for PostgreSQL's fast shutdown. */
   stopSignal?: NodeJS.Signals | undefined;
+  /** Signals it lives through besides those a Node process does (PostgreSQL reloads on SIGHUP). */
+  survives?: readonly NodeJS.Signals[] | undefined;
   /**
    * How the process learns that the runner is gone, even when the runner is killed with SIGKILL:
    * `ipc` opens a channel a Node service watches (the kit shuts down when it closes); a guard is
@@ -62,7 +64,7 @@ export interface ServiceProcess {
   lastLines(): LogLine[];
   /** Spawns the process now (a pending restart is brought forward); does not wait for ready. */
   start(): Promise<void>;
-  /** SIGTERM, then SIGKILL after `stopTimeoutMs`; it is not restarted. Resolves with how it exited. */
+  /** `stopSignal` (SIGTERM by default), then SIGKILL after `stopTimeoutMs`; it is not restarted. Resolves with how it exited. */
   stop(): Promise<ExitInfo | undefined>;
   /**
    * Sends a signal. A terminating one resolves once the process has exited, and it is restarted
@@ -103,6 +105,7 @@ function track(child: ChildProcess): void {
  */
 export function createServiceProcess(options: ServiceProcessOptions): ServiceProcess {
   const { name, command, args, cwd, env, onLog, onEvent, stopTimeoutMs = 15_000, fatalExitCodes = [78], keptLines = 50, stopSignal = 'SIGTERM', orphanPolicy, uid, gid } = options;
+  const survivable = new Set([...survivableSignals, ...(options.survives ?? [])]);
   const backoff = { ...defaultBackoff, ...options.backoff };
 
   let state: ProcessState = 'stopped';
@@ -261,7 +264,7 @@ export function createServiceProcess(options: ServiceProcessOptions): ServicePro
     const proc = child;
     const exit = childExit;
     if (proc === undefined || exit === undefined) return undefined;
-    if (survivableSignals.has(signal)) {
+    if (survivable.has(signal)) {
       proc.kill(signal);
       return undefined;
     }
@@ -289,7 +292,7 @@ export function createServiceProcess(options: ServiceProcessOptions): ServicePro
         } else if (!wantRunning && (state === 'stopped' || state === 'stopping')) fail('stopped', `${name} was stopped before it was ready`);
       }
       const onAbort = () => fail('aborted', `stopped waiting for ${name} to be ready`, signal?.reason);
-      const timer = setTimeout(() => fail('not_ready', `${name} was not ready within ${timeoutMs} ms (GET /readyz never answered 200)`), timeoutMs);
+      const timer = setTimeout(() => fail('not_ready', `${name} was not ready within ${timeoutMs} ms (it never answered as ready: /readyz with 200 for a service, a query for PostgreSQL)`), timeoutMs);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       stateListeners.add(check);

@@ -123,6 +123,12 @@ test('a crashed PostgreSQL is restarted with backoff, like a service, and the se
   const products = new URL('/v1/products', stack.url('inventory'));
   assert.equal((await fetch(products)).status, 200);
 
+  // SIGHUP asks PostgreSQL to reload its settings: it lives through it and is not counted as a crash.
+  assert.equal(await stack.kill('postgres', 'SIGHUP'), undefined);
+  await sleep(200);
+  assert.equal(stack.status('postgres').restarts, 0);
+  assert.equal((await fetch(products)).status, 200);
+
   const exit = await stack.kill('postgres');
   assert.equal(exit?.signal, 'SIGKILL');
   await stack.waitReady('postgres');

@@ -252,6 +252,11 @@ export function createStack({
       throw new RunnerError('already_running', alreadyRunning(varDir, owner));
     }
     varLock = taken.lock;
+    if (closing !== undefined) {
+      // Stopped while the folder was being taken: stopAll could not release what it did not hold yet.
+      await varLock.release();
+      throw new RunnerError('stopped', 'the stack was stopped while it started');
+    }
     const ports = [
       ...selected.flatMap((name) => [portOf(name, portBase), grpcPortOf(name, portBase)].filter((port) => port !== undefined).map((port) => ({ name: name as StackProcessName, port }))),
       ...(database.port === undefined ? [] : [{ name: postgresName as StackProcessName, port: database.port }]),
@@ -306,6 +311,8 @@ export function createStack({
     restart: async (name) => {
       assertOpen();
       await processOf(name).stop();
+      // The stack may have begun to stop meanwhile: nothing may start after it has.
+      assertOpen();
       await processOf(name).start();
       await processOf(name).waitReady({ timeoutMs: startTimeoutMs });
     },

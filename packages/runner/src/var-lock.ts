@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isAlive } from '@baton/local-postgres';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive } from '@baton/local-postgres';
 
 /** What a running stack writes in its data folder's lock: who it is and where it answers. */
 export interface VarLockOwner {
@@ -27,8 +27,8 @@ const lockName = 'baton.lock';
 /**
  * Takes the data folder for one stack. Two stacks on one folder would share one database
  * server's files and each other's mail, and disagree about everything; so the second is refused,
- * told who holds the folder. The lock is a file made with O_EXCL; one whose process is gone (a
- * runner killed with SIGKILL) is taken over.
+ * told who holds the folder. The lock is a file linked into place whole (the link fails when it
+ * exists); one whose process is gone (a runner killed with SIGKILL) is taken over.
  *
  * @example
  * const taken = await acquireVarLock(varDir, { pid: process.pid, url, portBase, startedAt });
@@ -40,13 +40,17 @@ export async function acquireVarLock(varDir: string, owner: VarLockOwner): Promi
   for (let attempt = 0; attempt < 3; attempt += 1) {
     // The token tells this lock from another stack's in the same process (tests start several).
     const token = randomUUID();
+    // Written whole beside it, then linked into place (link fails if the lock exists): another
+    // runner never reads a lock half written, and takes it for a broken one.
+    const draft = `${path}.${token}`;
+    await writeFile(draft, `${JSON.stringify({ ...owner, pidStartedAt: owner.pidStartedAt ?? startTimeOf(owner.pid), token })}\n`, { mode: 0o644, flag: 'wx' });
     try {
-      const file = await open(path, 'wx', 0o644);
-      await file.writeFile(`${JSON.stringify({ ...owner, pidStartedAt: owner.pidStartedAt ?? startTimeOf(owner.pid), token })}\n`);
-      await file.close();
+      await link(draft, path);
       return { ok: true, lock: { release: () => releaseIfOurs(path, token) } };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await rm(draft, { force: true });
     }
     const current = await readOwner(path);
     if (current !== undefined && isSameProcess(current)) return { ok: false, owner: current };

@@ -9,7 +9,8 @@ export interface StoredResponse {
 }
 
 export type Claim =
-  | { kind: 'owner'; orderId: string }
+  /** `claimedAtMs` (performance.now()) is when this request took the key: it goes stale `staleAfterSeconds` later. */
+  | { kind: 'owner'; orderId: string; claimedAtMs: number }
   | { kind: 'replay'; response: StoredResponse };
 
 /** Requests that started this long ago and never finished belong to a crashed process (the default). */
@@ -45,7 +46,7 @@ export function createIdempotencyStore(db: Database, { staleAfterSeconds = defau
         `insert into idempotency_keys (user_id, key, request_hash, order_id, state)
          values ($1, $2, $3, $4, 'started') on conflict do nothing returning order_id`,
         [userId, key, hash, orderId], options);
-      if (inserted.rows[0]) return { kind: 'owner', orderId: inserted.rows[0].order_id };
+      if (inserted.rows[0]) return { kind: 'owner', orderId: inserted.rows[0].order_id, claimedAtMs: performance.now() };
 
       const { rows } = await db.query<{ request_hash: string; order_id: string; state: string; response_status: number | null; response_body: unknown; stale: boolean }>(
         `select request_hash, order_id, state, response_status, response_body,
@@ -69,7 +70,7 @@ export function createIdempotencyStore(db: Database, { staleAfterSeconds = defau
         const taken = await db.query(
           `update idempotency_keys set updated_at = now() where user_id = $1 and key = $2 and state = 'started'
              and updated_at < now() - make_interval(secs => $3)`, [userId, key, staleAfterSeconds], options);
-        if (taken.rowCount > 0) return { kind: 'owner', orderId: row.order_id };
+        if (taken.rowCount > 0) return { kind: 'owner', orderId: row.order_id, claimedAtMs: performance.now() };
       }
       // Another request with this key is at work: wait for its answer within our own deadline.
       await sleep(pollIntervalMs, undefined, options.signal ? { signal: options.signal } : {});
@@ -92,12 +93,16 @@ export function createIdempotencyStore(db: Database, { staleAfterSeconds = defau
    * Frees a key whose request failed with a "try again" answer: now when the database answers,
    * else in the background as soon as it does again, so a client's retry does the work instead
    * of waiting on a key nobody works on until it goes stale (it waited 8 s for a 504 after
-   * PostgreSQL restarted). Resolves once the first try settled. Tries until just before the key
-   * would go stale, when a retry may take it over and releasing would free another request's
-   * key; `onGiveUp` hears when it stops trying.
+   * PostgreSQL restarted). Resolves once the first try settled. Tries until well before the key
+   * goes stale (counted from `claimedAtMs`, when this request took it): after that a retry may
+   * take it over, and releasing would free another request's key. `onGiveUp` hears when it stops.
    */
-  async function releaseSoon(userId: string, key: string, { onGiveUp }: { onGiveUp?: (error: unknown) => void } = {}): Promise<void> {
-    const giveUpAt = performance.now() + staleAfterSeconds * 1_000 * 0.8;
+  async function releaseSoon(userId: string, key: string, { claimedAtMs, onGiveUp }: { claimedAtMs: number; onGiveUp?: (error: unknown) => void }): Promise<void> {
+    const giveUpAt = claimedAtMs + staleAfterSeconds * 1_000 * 0.8;
+    if (performance.now() >= giveUpAt) {
+      onGiveUp?.(new Error('the key may be stale already; it is left to go stale'));
+      return;
+    }
     const attempt = () => release(userId, key, { signal: AbortSignal.timeout(2_000) }).then(() => true, (error: unknown) => error);
     let outcome = await attempt();
     if (outcome === true) return;

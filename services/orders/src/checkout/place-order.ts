@@ -46,7 +46,7 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
   const items = [...input.items].sort((a, b) => a.sku.localeCompare(b.sku));
   const claim = await deps.idempotency.claim(input.userId, input.idempotencyKey, requestHash({ items }), options);
   if (claim.kind === 'replay') return claim.response;
-  const { orderId } = claim;
+  const { orderId, claimedAtMs } = claim;
 
   let reserved = false;
   try {
@@ -91,6 +91,7 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
     // A "try again" answer: free the key so the client's retry does the work (if the database
     // is what failed, as soon as it is back).
     await deps.idempotency.releaseSoon(input.userId, input.idempotencyKey, {
+      claimedAtMs,
       onGiveUp: (releaseError) => deps.logger.warn({ err: releaseError }, 'could not free an idempotency key; it frees itself when stale'),
     });
     throw kitError;
