@@ -3,10 +3,10 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { ConnectError } from '@connectrpc/connect';
 import { ErrorDetailSchema } from '@baton/contracts/kit/v1';
 import { Code, KitError, codeFromGrpcStatus, grpcStatusOf } from '../errors/index.ts';
-import { UpstreamError } from '../http/upstream-error.ts';
+import { UpstreamError } from '../upstream/upstream-error.ts';
 import { callerMessageOf } from '../http/response-error.ts';
-import { hopDetailsOf } from '../http/deadline-hop.ts';
-import { noRetryHeader } from '../http/no-retry.ts';
+import { hopDetailsOf } from '../upstream/deadline-hop.ts';
+import { noRetryHeader } from '../upstream/no-retry.ts';
 import { isRetriesExhausted, markRetriesExhausted, retriesExhaustedDetail } from '../resilience/index.ts';
 
 // A Baton reason is a short snake_case token; anything else is not passed on.

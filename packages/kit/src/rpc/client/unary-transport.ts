@@ -7,7 +7,8 @@ import {
 import { codeFromHttpStatus, findTrailerError, parseContentType, validateTrailer } from '@connectrpc/connect/protocol-grpc';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
 import { type UnaryMessageReader, createUnaryMessageReader, encodeUnaryMessage } from '../envelope.ts';
-import { connectErrorFromNode, connectErrorFromResetCode } from '../h2-errors.ts';
+import { connectErrorFromNode, streamFailure, transportError } from '../h2-errors.ts';
+import { failureKindOfSystemError } from '../../upstream/failures.ts';
 import { nodeHeadersOf, webHeadersOf } from '../h2-headers.ts';
 
 export interface UnaryGrpcTransportOptions {
@@ -102,7 +103,7 @@ export function createUnaryGrpcTransport({ sessionOf, baseUrl, interceptors = []
           fail,
         });
         opened.end(frame);
-      }, (error: unknown) => fail(connectErrorFromNode(error)));
+      }, (error: unknown) => fail(transportError(failureKindOfSystemError(error), connectErrorFromNode(error))));
     });
   }
 
@@ -186,11 +187,11 @@ function read(
       fail(connectErrorFromNode(error));
     }
   });
-  stream.on('error', (error) => fail(connectErrorFromResetCode(stream.rstCode) ?? connectErrorFromNode(error)));
+  stream.on('error', (error) => fail(streamFailure(stream.rstCode, error)));
   // Node.js reports CANCEL and NO_ERROR resets with no 'error' event. (After 'end' there is
   // nothing to report, and an error built anyway would cost a stack per call.)
   stream.once('close', () => {
-    if (!ended) fail(connectErrorFromResetCode(stream.rstCode) ?? new ConnectError('http/2 stream closed before the response was complete', Code.Internal));
+    if (!ended) fail(streamFailure(stream.rstCode, undefined));
   });
 }
 

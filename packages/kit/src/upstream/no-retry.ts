@@ -1,4 +1,4 @@
-import type { ResponseHeaders } from './response.ts';
+import type { ResponseHeaders } from '../http/response.ts';
 import type { KitError } from '../errors/index.ts';
 import { isRetriesExhausted } from '../resilience/index.ts';
 
