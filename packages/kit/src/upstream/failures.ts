@@ -34,8 +34,8 @@ export type FailureKind =
 
 /** What one failure means. */
 export interface FailureRow {
-  /** The code the caller gets (and through the errors table, the status: 503, 504, 500, ...). */
-  code: Code;
+  /** The code the caller gets (and through the errors table, the status: 503, 504, 500, ...); undefined: the upstream's own. */
+  code: Code | undefined;
   /** The reason the caller gets, for a failure this client detected itself; answers keep the upstream's. */
   reason: string | undefined;
   /**
@@ -74,7 +74,7 @@ export const failureTable: Readonly<Record<FailureKind, FailureRow>> = {
   // Retried only when it says when to come back (see isWorthRetrying).
   answered_overloaded: { code: Code.ResourceExhausted, reason: undefined, retry: 'repeatable', instance: 'healthy' },
   answered_internal: { code: Code.Internal, reason: undefined, retry: 'never', instance: 'failing' },
-  answered_other: { code: Code.Unknown, reason: undefined, retry: 'never', instance: 'healthy' },
+  answered_other: { code: undefined, reason: undefined, retry: 'never', instance: 'healthy' },
   bad_response: { code: Code.Internal, reason: 'bad_response', retry: 'never', instance: 'failing' },
   programming_error: { code: Code.Internal, reason: undefined, retry: 'never', instance: 'none' },
 };
@@ -105,7 +105,7 @@ const detected = new WeakMap<KitError, FailureKind>();
  */
 export function failureError(kind: FailureKind, cause: UpstreamError, retryAfterSeconds?: number): KitError {
   const row = failureTable[kind];
-  const error = new KitError(row.code, messages[kind] ?? 'a dependency failed', { reason: row.reason, cause, retryAfterSeconds });
+  const error = new KitError(row.code ?? Code.Unknown, messages[kind] ?? 'a dependency failed', { reason: row.reason, cause, retryAfterSeconds });
   detected.set(error, kind);
   return error;
 }

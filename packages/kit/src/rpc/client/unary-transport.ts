@@ -157,6 +157,8 @@ function read(
   let headerError: ConnectError | undefined;
   let trailer: Headers | undefined;
   const body = createUnaryMessageReader(readMaxBytes, 'protocol error: received extra output message for unary method');
+  // Held from the start: a stream that ended no longer names its connection.
+  const connection = stream.session as http2.ClientHttp2Session | undefined;
   stream.once('response', (responseHeaders) => {
     header = webHeadersOf(responseHeaders);
     const status = Number(responseHeaders[':status'] ?? 0);
@@ -181,18 +183,29 @@ function read(
   let ended = false;
   stream.once('end', () => {
     ended = true;
+    // Ended without even a status line: the connection went (a peer that died), not an answer.
+    if (header === undefined) return fail(wireFailure(stream, connection, undefined));
     try {
       resolve(unaryResponseOf(req, header ?? new Headers(), headerError, trailer ?? new Headers(), body));
     } catch (error) {
       fail(connectErrorFromNode(error));
     }
   });
-  stream.on('error', (error) => fail(streamFailure(stream.rstCode, error)));
+  stream.on('error', (error) => fail(wireFailure(stream, connection, error)));
   // Node.js reports CANCEL and NO_ERROR resets with no 'error' event. (After 'end' there is
   // nothing to report, and an error built anyway would cost a stack per call.)
   stream.once('close', () => {
-    if (!ended) fail(streamFailure(stream.rstCode, undefined));
+    if (!ended) fail(wireFailure(stream, connection, undefined));
   });
+}
+
+// The connection under the stream went (the peer died, the socket was cut): every stream on it
+// failed, whatever its own end says. Otherwise the stream's own reset says what happened.
+function wireFailure(stream: http2.ClientHttp2Stream, connection: http2.ClientHttp2Session | undefined, error: unknown): ConnectError {
+  if (connection !== undefined && (connection.destroyed || connection.socket?.destroyed === true)) {
+    return transportError('connection_reset', new ConnectError('the connection closed before the answer was complete', Code.Unavailable, undefined, undefined, error));
+  }
+  return streamFailure(stream.rstCode, error);
 }
 
 function unaryResponseOf(req: UnaryRequest, header: Headers, headerError: ConnectError | undefined, trailer: Headers, body: UnaryMessageReader): UnaryResponse {
