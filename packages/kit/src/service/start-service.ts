@@ -11,7 +11,7 @@ import type { ServiceContext, ServiceDefinition } from './definition.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { drainRequest } from './drain-request.ts';
 import { installFaultInjection } from './faults.ts';
-import { installInboundDeadline } from './inbound-deadline.ts';
+import { installHttpDeadline } from './http-deadline.ts';
 import { installLoadShedding } from './load-shedding.ts';
 import { installNulGuard } from './nul-guard.ts';
 import { createAdaptiveLimiter } from '../resilience/index.ts';
@@ -159,7 +159,7 @@ export async function startService<C extends ServiceConfig>(
     }
     // After shedding, so a shed request costs no span; before the deadline, so its 504 is traced.
     installRequestTracing(app, tracing.tracer, { port: () => (app.server.address() as { port: number } | null)?.port ?? config.PORT });
-    installInboundDeadline(app, { defaultDeadlineMs: config.REQUEST_DEADLINE_MS, service: definition.name });
+    installHttpDeadline(app, { defaultDeadlineMs: config.REQUEST_DEADLINE_MS, service: definition.name });
     installNulGuard(app);
     installHealthRoutes(app, readiness, metrics.registry);
     installFaultInjection(app, { rules: config.FAULTS ?? [], adminToken: config.ADMIN_TOKEN });

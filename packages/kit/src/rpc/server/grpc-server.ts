@@ -8,7 +8,7 @@ import { createAnswerInterceptor, type RpcCallRecord } from './answer-intercepto
 import type { Tracer } from '@opentelemetry/api';
 import { createServerTracingInterceptor } from '../rpc-tracing.ts';
 import { createHealthService } from './health-service.ts';
-import { createRpcDeadlineInterceptor } from './inbound-deadline.ts';
+import { createRpcDeadlineInterceptor } from './rpc-deadline.ts';
 import { takeStreamsFirst } from './streams-first.ts';
 import { createUnaryGrpcPath } from './unary-grpc-path.ts';
 
