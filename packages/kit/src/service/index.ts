@@ -5,3 +5,4 @@ export { sendProblem, kitErrorFromFastify } from './error-handler.ts';
 export { requestIdHeader } from './request-id.ts';
 export { signalOf, setRequestSignal } from './request-signal.ts';
 export { installFaultInjection, faultRulesSchema, type FaultRule } from './faults.ts';
+export { createPageCursor, type PageCursor, type PageCursorOptions } from './page-cursor.ts';
