@@ -1,5 +1,7 @@
 export type { ServiceContext, ServiceDefinition } from './definition.ts';
-export { startService, type RunningService, type ShutdownResult, type StartOptions } from './start-service.ts';
+export { startService, type RunningService, type StartOptions } from './start-service.ts';
+export type { ShutdownResult } from './shutdown.ts';
+export { defaultServiceLimits, limitsOf, type ServiceLimits } from './service-limits.ts';
 export { runService, exitCodeConfig } from './run-service.ts';
 export { sendProblem, kitErrorFromFastify } from './error-handler.ts';
 export { requestIdHeader } from './request-id.ts';
