@@ -24,12 +24,11 @@ export const gatewayService: ServiceDefinition<Config> = {
       clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,
     });
 
-    // Every API request counts against its address first; the body limit is the gateway's.
+    // Every API request counts against its address first.
     app.addHook('onRequest', async function limitByAddress(request) {
       if (request.url.startsWith('/api/')) await limits.checkAddress(request);
     });
     app.addHook('onRoute', function applyRouteSettings(route) {
-      route.bodyLimit ??= config.BODY_LIMIT_BYTES;
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const deadlineMs = methods.map((m) => config.ROUTE_DEADLINES_MS[`${m} ${route.url}`]).find((ms) => ms !== undefined);
       if (deadlineMs !== undefined) route.config = { ...route.config, deadlineMs };
