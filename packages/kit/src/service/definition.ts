@@ -29,9 +29,14 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
 }
 
 /**
- * A service, described: its name, its migrations and its routes. `createService` turns it into
+ * A service, described: its name, its migrations and its routes. `startService` turns it into
  * a running HTTP server with health, metrics, logs, errors and shutdown handled the same way
- * for every service.
+ * for every service; `runService` does that for a whole process (config read once, signals,
+ * exit codes), and is what a service's `main.ts` calls.
+ *
+ * @example
+ * // services/inventory/src/main.ts
+ * await runService(inventoryService, readConfig);
  */
 export interface ServiceDefinition<C extends ServiceConfig = ServiceConfig> {
   name: string;
