@@ -1,4 +1,4 @@
-export type { ServiceContext, ServiceDefinition } from './definition.ts';
+export type { ServiceContext, ServiceDefinition, StatelessServiceContext, StatelessServiceDefinition } from './definition.ts';
 export { startService, type RunningService, type ShutdownResult, type StartOptions } from './start-service.ts';
 export { runService, exitCodeConfig } from './run-service.ts';
 export { sendProblem, kitErrorFromFastify } from './error-handler.ts';

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { ServiceConfig } from '../config/index.ts';
+import type { DatabaseConfig, ServiceConfig } from '../config/index.ts';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { migrate, openPostgres, traceDatabase, type Database } from '../db/index.ts';
 import { createClientMetrics, createLogger, createMetrics, createResourceMetrics, createTracing, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import { createGrpcClient, startGrpcServer, type GrpcServer } from '../rpc/index.ts';
-import type { ServiceContext, ServiceDefinition } from './definition.ts';
+import type { AnyServiceContext, AnyServiceDefinition, ServiceDefinition, StatelessServiceDefinition } from './definition.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { drainRequest } from './drain-request.ts';
 import { installFaultInjection } from './faults.ts';
@@ -26,10 +26,11 @@ export interface ShutdownResult {
   clean: boolean;
 }
 
-export interface RunningService {
+/** A started service; `D` is its database, `undefined` for a stateless one. */
+export interface RunningService<D extends Database | undefined = Database> {
   name: string;
   app: FastifyInstance;
-  db: Database;
+  db: D;
   logger: Logger;
   metrics: Metrics;
   tracing: Tracing;
@@ -40,7 +41,8 @@ export interface RunningService {
   /**
    * Readiness turns false at once; after the drain delay the listener closes, idle keep-alive
    * connections are closed, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS, then they are
-   * cut), and last the service's own closers and its database close. Safe to call twice.
+   * cut), and last the service's own closers and its database (if it has one) close. Safe to
+   * call twice.
    */
   shutdown(reason: string): Promise<ShutdownResult>;
 }
@@ -53,14 +55,22 @@ export interface StartOptions {
 }
 
 /**
- * Opens the service's database, applies its migrations, builds its HTTP server with the
- * behaviour every Baton service shares, lets the service add its routes, and listens.
+ * Opens the service's database and applies its migrations (a stateless service has neither),
+ * builds its HTTP server with the behaviour every Baton service shares, lets the service add its
+ * routes, and listens.
  */
-export async function startService<C extends ServiceConfig>(
-  definition: ServiceDefinition<C>,
-  config: C,
+export function startService<C extends ServiceConfig & DatabaseConfig>(definition: ServiceDefinition<C>, config: C, options?: StartOptions): Promise<RunningService>;
+export function startService<C extends ServiceConfig>(definition: StatelessServiceDefinition<C>, config: C, options?: StartOptions): Promise<RunningService<undefined>>;
+export function startService(definition: AnyServiceDefinition, config: ServiceConfig & Partial<DatabaseConfig>, options?: StartOptions): Promise<RunningService<Database | undefined>> {
+  return startAnyService(definition, config, options);
+}
+
+/** `startService` for either kind of definition, for `runService`, which has the same overloads. */
+export async function startAnyService(
+  definition: AnyServiceDefinition,
+  config: ServiceConfig & Partial<DatabaseConfig>,
   options: StartOptions = {},
-): Promise<RunningService> {
+): Promise<RunningService<Database | undefined>> {
   const logger = options.logger ?? createLogger({ service: definition.name, level: config.LOG_LEVEL });
   const metrics = createMetrics();
   const tracing = createTracing({
@@ -72,11 +82,13 @@ export async function startService<C extends ServiceConfig>(
     exportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
     spanProcessors: options.spanProcessors ?? [],
   });
-  const db = traceDatabase(openPostgres({ url: config.DATABASE_URL, applicationName: definition.name, maxConnections: config.DATABASE_POOL_MAX }), tracing.tracer);
+  const db = openServiceDatabase(definition, config, tracing);
   const closers: Array<() => Promise<void> | void> = [];
   try {
-    const { applied } = await migrate(db, definition.migrationsDir);
-    logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema up to date');
+    if (db !== undefined && definition.migrationsDir !== undefined) {
+      const { applied } = await migrate(db, definition.migrationsDir);
+      logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema up to date');
+    }
 
     const app = Fastify({
       // pino's Logger type is wider than Fastify's logger type; they are the same object.
@@ -98,7 +110,7 @@ export async function startService<C extends ServiceConfig>(
     const readiness = createReadiness({
       onCheckFailed: (name, error) => logger.warn({ err: error, check: name }, 'readiness check failed'),
     });
-    readiness.add('database', (signal) => db.ping({ signal }));
+    if (db !== undefined) readiness.add('database', (signal) => db.ping({ signal }));
 
     app.addHook('onRequest', function echoRequestId(request, reply, done) {
       reply.header(requestIdHeader, request.id);
@@ -166,9 +178,10 @@ export async function startService<C extends ServiceConfig>(
 
     const clientMetrics = createClientMetrics(metrics.registry);
     const resourceMetrics = createResourceMetrics(metrics.registry, db);
-    const context: ServiceContext<C> = {
+    const context: AnyServiceContext = {
       config,
-      db,
+      // Only a service that keeps data has one; a stateless service's context has no `db` at all.
+      ...(db === undefined ? {} : { db }),
       logger,
       metrics,
       tracer: tracing.tracer,
@@ -201,7 +214,7 @@ export async function startService<C extends ServiceConfig>(
           logger.error({ err: error }, 'a closer failed during shutdown');
         }
       }
-      await db.close();
+      await db?.close();
       // Last, so the spans of the shutdown itself are sent.
       await tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'spans could not be sent at shutdown'));
     });
@@ -258,8 +271,19 @@ export async function startService<C extends ServiceConfig>(
 
     return { name: definition.name, app, db, logger, metrics, tracing, url, grpcUrl: grpcServer?.url, shutdown };
   } catch (error) {
-    await db.close().catch(() => {});
+    await db?.close().catch(() => {});
     await tracing.shutdown().catch(() => {});
     throw error;
   }
+}
+
+/** The database of a service that keeps data (one with migrations); none for a stateless one. */
+function openServiceDatabase(definition: AnyServiceDefinition, config: ServiceConfig & Partial<DatabaseConfig>, tracing: Tracing): Database | undefined {
+  if (definition.migrationsDir === undefined) return undefined;
+  // The overloads make this a type error; a caller that got round them is told what is missing.
+  if (config.DATABASE_URL === undefined) {
+    throw new TypeError(`${definition.name} has migrations but its config has no DATABASE_URL: spread databaseConfigFields() into its schema`);
+  }
+  const db = openPostgres({ url: config.DATABASE_URL, applicationName: definition.name, maxConnections: config.DATABASE_POOL_MAX });
+  return traceDatabase(db, tracing.tracer);
 }
