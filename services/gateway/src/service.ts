@@ -1,6 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { createTokenVerifier } from '@baton/kit/auth';
-import type { ServiceDefinition } from '@baton/kit/service';
+import type { StatelessServiceDefinition } from '@baton/kit/service';
 import { createAuthenticator } from './auth.ts';
 import type { Config } from './config.ts';
 import { installApiDocs } from './openapi.ts';
@@ -8,9 +7,12 @@ import { installRateLimits } from './rate-limits.ts';
 import { registerApiRoutes } from './routes/api-routes.ts';
 import { createUpstreams } from './upstreams.ts';
 
-export const gatewayService: ServiceDefinition<Config> = {
+/**
+ * The gateway keeps no data of its own: it verifies tokens against the users service's keys and
+ * forwards, so it has no database, no migrations and no database in `/readyz`.
+ */
+export const gatewayService: StatelessServiceDefinition<Config> = {
   name: 'gateway',
-  migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
   async setup(app, { config, createHttpClient }) {
     const upstreams = createUpstreams(config, createHttpClient);
     const limits = await installRateLimits(app, {

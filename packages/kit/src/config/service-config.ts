@@ -32,17 +32,6 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
     SHUTDOWN_TIMEOUT_MS: env.milliseconds(limits.shutdownTimeoutMs),
     /** Time between readiness turning false and the listener closing, for load balancers to notice. */
     SHUTDOWN_DRAIN_DELAY_MS: env.milliseconds(limits.shutdownDrainDelayMs),
-    /**
-     * The PostgreSQL database the service keeps its data in, its own: `npm start` gives each
-     * service a database and a role of its own and hands it this URL. Required.
-     */
-    DATABASE_URL: env.url(),
-    /**
-     * Connections the service may hold to its database at once. Small by default: the server
-     * runs best with a few busy connections for each core, every connection costs it a process,
-     * and five services share one server under `npm start`.
-     */
-    DATABASE_POOL_MAX: env.positiveInt(5).pipe(z.number().max(100, 'expected at most 100')),
     /** Fault injection rules, as JSON: `[{"route":"/v1/products","percent":50,"status":503}]`. Off by default. */
     FAULTS: env.json(faultRulesSchema).optional(),
     /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */
@@ -62,3 +51,27 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
 
 /** What the service skeleton needs of any service's config. */
 export type ServiceConfig = Readonly<z.output<z.ZodObject<ReturnType<typeof serviceConfigFields>>>>;
+
+/**
+ * The variables of a service that keeps data, spread into its schema beside
+ * `serviceConfigFields`. A stateless service (the gateway) leaves them out and is given no
+ * database.
+ */
+export function databaseConfigFields() {
+  return {
+    /**
+     * The PostgreSQL database the service keeps its data in, its own: `npm start` gives each
+     * such service a database and a role of its own and hands it this URL. Required.
+     */
+    DATABASE_URL: env.url(),
+    /**
+     * Connections the service may hold to its database at once. Small by default: the server
+     * runs best with a few busy connections for each core, every connection costs it a process,
+     * and four services share one server under `npm start`.
+     */
+    DATABASE_POOL_MAX: env.positiveInt(5).pipe(z.number().max(100, 'expected at most 100')),
+  };
+}
+
+/** What the service skeleton needs of the config of a service that keeps data. */
+export type DatabaseConfig = Readonly<z.output<z.ZodObject<ReturnType<typeof databaseConfigFields>>>>;

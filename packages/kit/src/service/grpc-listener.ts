@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config/index.ts';
 import { startGrpcServer, type GrpcServer } from '../rpc/index.ts';
-import type { ServiceContext, ServiceDefinition } from './definition.ts';
+import type { AnyServiceContext, AnyServiceDefinition } from './definition.ts';
 import type { Readiness } from './health.ts';
 import type { ServiceLimits } from './service-limits.ts';
 
@@ -10,9 +10,9 @@ import type { ServiceLimits } from './service-limits.ts';
  * context, readiness and limits. If it cannot listen, the HTTP server it was started beside is
  * closed before the error goes on.
  */
-export async function startGrpcListener<C extends ServiceConfig>(
-  definition: ServiceDefinition<C>,
-  context: ServiceContext<C>,
+export async function startGrpcListener(
+  definition: AnyServiceDefinition,
+  context: AnyServiceContext,
   { app, readiness, limits }: { app: FastifyInstance; readiness: Readiness; limits: ServiceLimits },
 ): Promise<GrpcServer | undefined> {
   const { grpc } = definition;

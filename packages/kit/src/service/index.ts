@@ -1,4 +1,4 @@
-export type { ServiceContext, ServiceDefinition } from './definition.ts';
+export type { ServiceContext, ServiceDefinition, StatelessServiceContext, StatelessServiceDefinition } from './definition.ts';
 export { startService, type RunningService, type StartOptions } from './start-service.ts';
 export type { ShutdownResult } from './shutdown.ts';
 export { defaultServiceLimits, limitsOf, type ServiceLimits } from './service-limits.ts';

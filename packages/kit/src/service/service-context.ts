@@ -4,13 +4,14 @@ import type { Database } from '../db/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import { createGrpcClient } from '../rpc/index.ts';
 import { createClientMetrics, createResourceMetrics, type Logger, type Metrics } from '../telemetry/index.ts';
-import type { ServiceContext } from './definition.ts';
+import type { AnyServiceContext } from './definition.ts';
 import type { Readiness } from './health.ts';
 import type { Closer } from './shutdown.ts';
 
 export interface ServiceContextParts<C extends ServiceConfig> {
   config: C;
-  db: Database;
+  /** Only a service that keeps data has one. */
+  db: Database | undefined;
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
@@ -20,12 +21,13 @@ export interface ServiceContextParts<C extends ServiceConfig> {
 }
 
 /** What a service's `setup` and gRPC routes are handed: its parts, and clients wired to them. */
-export function createServiceContext<C extends ServiceConfig>({ config, db, logger, metrics, tracer, readiness, closers }: ServiceContextParts<C>): ServiceContext<C> {
+export function createServiceContext<C extends ServiceConfig>({ config, db, logger, metrics, tracer, readiness, closers }: ServiceContextParts<C>): AnyServiceContext {
   const clientMetrics = createClientMetrics(metrics.registry);
   const resourceMetrics = createResourceMetrics(metrics.registry, db);
   return {
     config,
-    db,
+    // A stateless service's context has no `db` at all.
+    ...(db === undefined ? {} : { db }),
     logger,
     metrics,
     tracer,

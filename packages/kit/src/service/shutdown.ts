@@ -28,7 +28,7 @@ export interface ShutdownState {
  */
 export function installResourceClosing(
   app: FastifyInstance,
-  { state, closers, db, tracing, logger }: { state: ShutdownState; closers: Closer[]; db: Database; tracing: Tracing; logger: Logger },
+  { state, closers, db, tracing, logger }: { state: ShutdownState; closers: Closer[]; db: Database | undefined; tracing: Tracing; logger: Logger },
 ): void {
   app.addHook('onClose', async function closeResources() {
     await state.grpcClosed;
@@ -39,7 +39,7 @@ export function installResourceClosing(
         logger.error({ err: error }, 'a closer failed during shutdown');
       }
     }
-    await db.close();
+    await db?.close();
     await tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'spans could not be sent at shutdown'));
   });
 }

@@ -1,9 +1,9 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
-import type { ServiceConfig } from '../config/index.ts';
+import type { DatabaseConfig, ServiceConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger, Metrics, Tracing } from '../telemetry/index.ts';
-import type { ServiceDefinition } from './definition.ts';
+import type { AnyServiceDefinition, ServiceDefinition, StatelessServiceDefinition } from './definition.ts';
 import { startGrpcListener } from './grpc-listener.ts';
 import { createReadiness } from './health.ts';
 import { createHttpServer } from './http-server.ts';
@@ -14,10 +14,11 @@ import { limitsOf, type ServiceLimits } from './service-limits.ts';
 import { createServiceTelemetry } from './service-telemetry.ts';
 import { createShutdown, installResourceClosing, type Closer, type ShutdownResult, type ShutdownState } from './shutdown.ts';
 
-export interface RunningService {
+/** A started service; `D` is its database, `undefined` for a stateless one. */
+export interface RunningService<D extends Database | undefined = Database> {
   name: string;
   app: FastifyInstance;
-  db: Database;
+  db: D;
   logger: Logger;
   metrics: Metrics;
   tracing: Tracing;
@@ -28,7 +29,8 @@ export interface RunningService {
   /**
    * Readiness turns false at once; after the drain delay the listener closes, idle keep-alive
    * connections are closed, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS, then they are
-   * cut), and last the service's own closers and its database close. Safe to call twice.
+   * cut), and last the service's own closers and its database (if it has one) close. Safe to
+   * call twice.
    */
   shutdown(reason: string): Promise<ShutdownResult>;
 }
@@ -43,23 +45,31 @@ export interface StartOptions {
 }
 
 /**
- * Starts a service, one step after another: its telemetry, its database and migrations, its
- * HTTP server with the request steps every Baton service shares (`request-steps.ts`), the
- * service's own setup, the listeners, and the shutdown that undoes it all in reverse.
+ * Starts a service, one step after another: its telemetry, its database and migrations (a
+ * stateless service has neither), its HTTP server with the request steps every Baton service
+ * shares (`request-steps.ts`), the service's own setup, the listeners, and the shutdown that
+ * undoes it all in reverse.
  */
-export async function startService<C extends ServiceConfig>(
-  definition: ServiceDefinition<C>,
-  config: C,
+export function startService<C extends ServiceConfig & DatabaseConfig>(definition: ServiceDefinition<C>, config: C, options?: StartOptions): Promise<RunningService>;
+export function startService<C extends ServiceConfig>(definition: StatelessServiceDefinition<C>, config: C, options?: StartOptions): Promise<RunningService<undefined>>;
+export function startService(definition: AnyServiceDefinition, config: ServiceConfig & Partial<DatabaseConfig>, options?: StartOptions): Promise<RunningService<Database | undefined>> {
+  return startAnyService(definition, config, options);
+}
+
+/** `startService` for either kind of definition, for `runService`, which has the same overloads. */
+export async function startAnyService(
+  definition: AnyServiceDefinition,
+  config: ServiceConfig & Partial<DatabaseConfig>,
   options: StartOptions = {},
-): Promise<RunningService> {
+): Promise<RunningService<Database | undefined>> {
   const { name } = definition;
   const limits = limitsOf(config, options.limits);
   const { logger, metrics, tracing } = createServiceTelemetry(name, config, options);
-  const db = openServiceDatabase(name, config, tracing.tracer);
+  const db = openServiceDatabase(definition, config, tracing.tracer);
   try {
-    await applyMigrations(db, definition.migrationsDir, logger);
+    if (db !== undefined && definition.migrationsDir !== undefined) await applyMigrations(db, definition.migrationsDir, logger);
     const readiness = createReadiness({ onCheckFailed: (check, error) => logger.warn({ err: error, check }, 'readiness check failed') });
-    readiness.add('database', (signal) => db.ping({ signal }));
+    if (db !== undefined) readiness.add('database', (signal) => db.ping({ signal }));
 
     const state: ShutdownState = { closing: false, grpcClosed: undefined };
     const app = createHttpServer(logger, limits);
@@ -75,7 +85,7 @@ export async function startService<C extends ServiceConfig>(
     const shutdown = createShutdown({ app, grpcServer, readiness, logger, limits, state });
     return { name, app, db, logger, metrics, tracing, url, grpcUrl: grpcServer?.url, shutdown };
   } catch (error) {
-    await db.close().catch(() => {});
+    await db?.close().catch(() => {});
     await tracing.shutdown().catch(() => {});
     throw error;
   }

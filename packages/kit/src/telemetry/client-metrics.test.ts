@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Histogram } from 'prom-client';
-import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
 import { createRoundRobin, type HttpClient } from '../http/index.ts';
 import { delayUnlessClosed, sendJson, startUpstream, type Upstream, type UpstreamHandler } from '../http/upstream-fixture.ts';
@@ -15,7 +15,7 @@ import { addCleanup, createSilentLogger, createSuiteDatabase, createSuiteScope, 
 // kit client to its registry), real upstreams that fail or are slow, and its /metrics parsed
 // with a real text-format parser. Each test has an upstream of its own, so series never mix.
 
-const configSchema = z.object(serviceConfigFields({ name: 'caller', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'caller', port: 0 }), ...databaseConfigFields() });
 const migrationsDir = fileURLToPath(new URL('../service/fixtures/migrations/', import.meta.url));
 
 void describe('the client metrics of a service', () => {

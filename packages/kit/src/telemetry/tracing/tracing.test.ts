@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { loadConfig, serviceConfigFields, z } from '../../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../../config/index.ts';
 import { startService } from '../../service/index.ts';
 import { addCleanup, createSilentLogger, createTestDatabase } from '../../testing/index.ts';
 
@@ -11,7 +11,7 @@ import { addCleanup, createSilentLogger, createTestDatabase } from '../../testin
 // before the answer is sent, so counting started spans (not exported ones) cannot miss a span
 // that ends a little after the test looked.
 
-const configSchema = z.object(serviceConfigFields({ name: 'sampled', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'sampled', port: 0 }), ...databaseConfigFields() });
 const migrationsDir = fileURLToPath(new URL('../../service/fixtures/migrations/', import.meta.url));
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
