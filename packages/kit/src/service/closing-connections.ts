@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Code, KitError } from '../errors/index.ts';
 
 /**
  * Once the listener closes, a keep-alive connection whose response has finished would keep the
@@ -14,5 +15,19 @@ export function installConnectionClosing(app: FastifyInstance, isClosing: () => 
   app.addHook('onResponse', function closeIdleWhenClosing(_request, _reply, done) {
     if (isClosing()) setImmediate(() => app.server.closeIdleConnections());
     done();
+  });
+}
+
+/**
+ * A request that arrives on an open connection once the server is closing is refused before
+ * anything runs: 503 `shutting_down`, with `Retry-After`. The reason promises the caller that the
+ * work was never started, so a kit client tries it again elsewhere (or once the instance is
+ * back), even a POST without a key. (Fastify's own `return503OnClosing` answers a bare 503 a
+ * client cannot tell from a failure halfway.)
+ */
+export function installClosingRefusal(app: FastifyInstance, isClosing: () => boolean): void {
+  app.addHook('onRequest', function refuseWhenClosing(_request, _reply, done) {
+    if (!isClosing()) return done();
+    done(new KitError(Code.Unavailable, 'this instance is shutting down', { reason: 'shutting_down', retryAfterSeconds: 1 }));
   });
 }

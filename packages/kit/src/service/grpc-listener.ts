@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServiceConfig } from '../config/index.ts';
 import { startGrpcServer, type GrpcServer } from '../rpc/index.ts';
 import type { AnyServiceContext, AnyServiceDefinition } from './definition.ts';
 import type { Readiness } from './health.ts';

@@ -13,8 +13,9 @@ export function createHttpServer(logger: Logger, limits: Pick<ServiceLimits, 'bo
     // One line per request is written by installRequestLog, with the route and duration.
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     bodyLimit: limits.bodyLimitBytes,
-    // A closing server answers requests that still arrive on open connections with 503.
-    return503OnClosing: true,
+    // A closing server still routes requests that arrive on open connections: the
+    // refuseWhenClosing step answers them with a 503 that says nothing was started.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     requestTimeout: limits.requestReceiveTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,

@@ -4,7 +4,7 @@ import type { ServiceConfig } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
 import { createAdaptiveLimiter } from '../resilience/index.ts';
 import type { Metrics } from '../telemetry/index.ts';
-import { installConnectionClosing } from './closing-connections.ts';
+import { installClosingRefusal, installConnectionClosing } from './closing-connections.ts';
 import { installBodyDrain } from './drain-request.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installFaultInjection } from './faults.ts';
@@ -49,6 +49,10 @@ export const requestSteps: readonly RequestStep[] = [
   },
   function closeConnectionsWhenClosing(app, { isClosing }) {
     installConnectionClosing(app, isClosing);
+  },
+  // Before any protection or handler: a refused request must not have started anything.
+  function refuseWhenClosing(app, { isClosing }) {
+    installClosingRefusal(app, isClosing);
   },
   function answerErrors(app, { service, metrics }) {
     installErrorHandling(app, {
