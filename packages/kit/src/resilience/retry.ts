@@ -101,7 +101,7 @@ export function createRetry({
   shouldRetry = isRetryable,
   isUnsent,
   unsentMaxDelayMs = 250,
-  unsentWindowMs = 2_000,
+  unsentWindowMs = 5_000,
   clock = systemClock,
   budget = createRetryBudget({ clock }),
   random = Math.random,

@@ -5,7 +5,7 @@ import {
 } from '../resilience/index.ts';
 import { ATTR_BATON_ERROR_CODE, ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
 import { createPowerOfTwoChoices } from './balancer.ts';
-import { logBreakerChange } from './breaker-log.ts';
+import { createBreakerLog } from './breaker-log.ts';
 import { recordCallEvent } from './call-events.ts';
 import { discoveryFrom } from './discovery-from.ts';
 import { createEndpointSet, type EndpointSet } from './endpoint-set.ts';
@@ -69,6 +69,7 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
   const { downProbeIntervalMs = 100, ...breakerOptions } = options.breaker ?? {};
   const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
   const budget = createRetryBudget({ ...options.retryBudget, clock });
+  const logBreakerChange = createBreakerLog(logger, name);
   const basics: EndpointBasics = {
     breaker: {
       ...breakerOptions,
@@ -80,7 +81,7 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
     },
     clock,
     onBreakerStateChange(instance, from, to) {
-      logBreakerChange(logger, name, instance, from, to);
+      logBreakerChange(instance, from, to);
       onEvent?.({ type: 'breaker_state', upstream: name, instance, from, to });
     },
   };

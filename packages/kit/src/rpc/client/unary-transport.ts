@@ -183,8 +183,9 @@ function read(
   let ended = false;
   stream.once('end', () => {
     ended = true;
-    // Ended without even a status line: the connection went (a peer that died), not an answer.
-    if (header === undefined) return fail(wireFailure(stream, connection, undefined));
+    // Ended without a status line, or with its connection gone before the trailers: the peer
+    // died mid-answer. That is a failure of the wire, not an answer to be parsed.
+    if (header === undefined || (trailer === undefined && headerError === undefined && isGone(connection))) return fail(wireFailure(stream, connection, undefined));
     try {
       resolve(unaryResponseOf(req, header ?? new Headers(), headerError, trailer ?? new Headers(), body));
     } catch (error) {
@@ -201,8 +202,12 @@ function read(
 
 // The connection under the stream went (the peer died, the socket was cut): every stream on it
 // failed, whatever its own end says. Otherwise the stream's own reset says what happened.
+function isGone(connection: http2.ClientHttp2Session | undefined): boolean {
+  return connection !== undefined && (connection.destroyed || connection.closed || connection.socket?.destroyed === true);
+}
+
 function wireFailure(stream: http2.ClientHttp2Stream, connection: http2.ClientHttp2Session | undefined, error: unknown): ConnectError {
-  if (connection !== undefined && (connection.destroyed || connection.socket?.destroyed === true)) {
+  if (isGone(connection)) {
     return transportError('connection_reset', new ConnectError('the connection closed before the answer was complete', Code.Unavailable, undefined, undefined, error));
   }
   return streamFailure(stream.rstCode, error);
