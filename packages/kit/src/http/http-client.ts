@@ -11,6 +11,7 @@ import type { HttpClient, HttpClientOptions, HttpRequest, HttpClientStats } from
 import { idempotencyKeyHeader, isRead, isRepeatable } from './idempotency.ts';
 import { pathWithQuery, requestHeaders } from './prepare-request.ts';
 import type { HttpResponse } from './response.ts';
+import { policyDefaults } from '../resilience/defaults.ts';
 
 /** What one call carries from attempt to attempt. */
 interface Call {
@@ -55,12 +56,12 @@ const clientClosed = () => new KitError(Code.Unavailable, 'the client to this de
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const {
     name,
-    timeoutMs = 5_000,
-    connectionsPerInstance = 32,
-    connectTimeoutMs = 1_000,
-    keepAliveTimeoutMs = 4_000,
-    maxResponseBytes = 4 * 1024 * 1024,
-    hedging: { delayMs: fixedHedgeDelayMs, quantile = 0.95, minDelayMs = 10 } = {},
+    timeoutMs = policyDefaults.timeoutMs,
+    connectionsPerInstance = policyDefaults.http.connectionsPerInstance,
+    connectTimeoutMs = policyDefaults.connectTimeoutMs,
+    keepAliveTimeoutMs = policyDefaults.http.keepAliveTimeoutMs,
+    maxResponseBytes = policyDefaults.maxResponseBytes,
+    hedging: { delayMs: fixedHedgeDelayMs, quantile = policyDefaults.hedging.quantile, minDelayMs = policyDefaults.hedging.minDelayMs } = {},
     clock = systemClock,
     logger,
     onEvent,
@@ -75,7 +76,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     createEndpoint: (instance, basics) => createEndpoint(instance, { ...basics, connections: connectionsPerInstance, connectTimeoutMs, keepAliveTimeoutMs }),
     statusOf: (response) => (response as HttpResponse<unknown>).status,
   });
-  const { budget, endpoints, outliers, attempts, latency, bulkhead } = upstream;
+  const { budget, endpoints, attempts, latency, bulkhead } = upstream;
   let hedges = 0;
   let closed = false;
 
@@ -161,15 +162,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     },
     stats(): HttpClientStats {
-      const instances = [...endpoints.all()].map((endpoint) => ({
-        instance: endpoint.instance,
-        outstanding: endpoint.outstanding,
-        ewmaLatencyMs: endpoint.ewmaLatencyMs,
-        breaker: endpoint.breaker.state,
-        ejected: outliers.isEjected(endpoint.instance),
-        connections: endpoint.pool.stats.connected,
-        idleConnections: endpoint.pool.stats.free,
-      }));
+      const instances = upstream.instanceStats((endpoint) => ({ connections: endpoint.pool.stats.connected, idleConnections: endpoint.pool.stats.free }));
       return { upstream: name, retries: upstream.retries(), hedges, retryBudgetAvailable: budget.available(), instances };
     },
     async close() {

@@ -1,5 +1,6 @@
 import { Code, KitError } from '../errors/index.ts';
 import type { Policy, PolicyContext } from './policy.ts';
+import { policyDefaults } from './defaults.ts';
 
 export interface BulkheadOptions {
   maxConcurrent?: number;
@@ -32,7 +33,7 @@ interface Waiter {
  * const bulkhead = createBulkhead({ maxConcurrent: 16, onReject: () => rejected.inc() });
  * await bulkhead.execute(({ signal }) => search(query, { signal }), signal);
  */
-export function createBulkhead({ maxConcurrent = 32, maxQueue = 16, onReject }: BulkheadOptions = {}): Bulkhead {
+export function createBulkhead({ maxConcurrent = policyDefaults.bulkhead.maxConcurrent, maxQueue = policyDefaults.bulkhead.maxQueue, onReject }: BulkheadOptions = {}): Bulkhead {
   let running = 0;
   // A Set keeps insertion order (FIFO) and removes an aborted waiter in O(1).
   const waiters = new Set<Waiter>();

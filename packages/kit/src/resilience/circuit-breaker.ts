@@ -2,6 +2,7 @@ import { Code, KitError } from '../errors/index.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Policy, PolicyContext } from './policy.ts';
 import { createRollingCounter } from './rolling-counter.ts';
+import { policyDefaults } from './defaults.ts';
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
@@ -69,13 +70,13 @@ export function isBreakerFailure(error: KitError): boolean {
  * await breaker.execute(({ signal }) => reserve(items, { signal }), signal);
  */
 export function createCircuitBreaker({
-  consecutiveFailures = 5,
-  failureRateThreshold = 0.5,
-  windowMs = 10_000,
-  minimumRequests = 20,
-  openDurationMs = 5_000,
+  consecutiveFailures = policyDefaults.breaker.consecutiveFailures,
+  failureRateThreshold = policyDefaults.breaker.failureRateThreshold,
+  windowMs = policyDefaults.breaker.windowMs,
+  minimumRequests = policyDefaults.breaker.minimumRequests,
+  openDurationMs = policyDefaults.breaker.openDurationMs,
   openDurationAfter,
-  halfOpenMaxProbes = 1,
+  halfOpenMaxProbes = policyDefaults.breaker.halfOpenMaxProbes,
   isFailure = isBreakerFailure,
   clock = systemClock,
   onStateChange,

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from './clock.ts';
 import { createRollingCounter } from './rolling-counter.ts';
+import { policyDefaults } from './defaults.ts';
 
 /**
  * How many retries a client may still spend. Shared by every retry policy of one client, so a
@@ -33,7 +34,7 @@ export interface RetryBudgetOptions {
  * const budget = createRetryBudget({ ratio: 0.2 });
  * const retry = createRetry({ budget });
  */
-export function createRetryBudget({ ratio = 0.1, minRetriesPerSecond = 10, windowMs = 10_000, clock = systemClock }: RetryBudgetOptions = {}): RetryBudget {
+export function createRetryBudget({ ratio = policyDefaults.retryBudget.ratio, minRetriesPerSecond = policyDefaults.retryBudget.minRetriesPerSecond, windowMs = policyDefaults.retryBudget.windowMs, clock = systemClock }: RetryBudgetOptions = {}): RetryBudget {
   const requests = createRollingCounter({ windowMs, clock });
   const retries = createRollingCounter({ windowMs, clock });
   const floor = minRetriesPerSecond * (windowMs / 1_000);

@@ -4,6 +4,7 @@ import { remainingMsOf } from './deadline.ts';
 import type { Policy, PolicyContext } from './policy.ts';
 import { isRetriesExhausted, markRetriesExhausted } from './retries-exhausted.ts';
 import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
+import { policyDefaults } from './defaults.ts';
 
 /** Reported before each retry, for a log line and a counter. */
 export interface RetryEvent {
@@ -95,13 +96,13 @@ export function isRetryable(error: KitError): boolean {
  * await retry.execute(({ signal }) => getUser(id, { signal }), signal);
  */
 export function createRetry({
-  maxAttempts = 3,
-  baseDelayMs = 50,
-  maxDelayMs = 2_000,
+  maxAttempts = policyDefaults.retry.maxAttempts,
+  baseDelayMs = policyDefaults.retry.baseDelayMs,
+  maxDelayMs = policyDefaults.retry.maxDelayMs,
   shouldRetry = isRetryable,
   isUnsent,
-  unsentMaxDelayMs = 250,
-  unsentWindowMs = 5_000,
+  unsentMaxDelayMs = policyDefaults.retry.unsentMaxDelayMs,
+  unsentWindowMs = policyDefaults.retry.unsentWindowMs,
   clock = systemClock,
   budget = createRetryBudget({ clock }),
   random = Math.random,
@@ -131,8 +132,15 @@ export function createRetry({
       // Attempts that reached the dependency (or may have): what `maxAttempts` counts.
       let sent = 0;
       let firstUnsentAtMs: number | undefined;
+      // The failure of a try that never reached the dependency: when the deadline then passes
+      // (while it waits, or during the next try), that is why the call failed, not the deadline.
+      let lastFailure: KitError | undefined;
+      const ended = (attempt: number): KitError => {
+        const reason = KitError.from(callerSignal.reason);
+        return reason.code === Code.DeadlineExceeded && lastFailure !== undefined ? giveUp(lastFailure, attempt, 'deadline') : reason;
+      };
       const attemptNumber = (attempt: number): Promise<T> => {
-        if (callerSignal.aborted) return Promise.reject(KitError.from(callerSignal.reason));
+        if (callerSignal.aborted) return Promise.reject(ended(attempt - 1));
         let work: Promise<T>;
         try {
           work = fn({ signal: callerSignal, attempt });
@@ -144,7 +152,7 @@ export function createRetry({
 
       const afterFailure = async (thrown: unknown, attempt: number): Promise<T> => {
         // The caller's own end (abort or deadline) is final whatever the function threw.
-        if (callerSignal.aborted) throw KitError.from(callerSignal.reason);
+        if (callerSignal.aborted) throw ended(attempt);
         const error = KitError.from(thrown);
         const leftMs = remaining();
         if (leftMs <= 0 || !shouldRetry(error, attempt)) throw error;
@@ -160,11 +168,14 @@ export function createRetry({
         // Withdraw last: a retry that the deadline forbids must not spend the budget.
         if (!unsent && !budget.tryWithdraw()) throw giveUp(error, attempt, 'budget_exhausted');
         onRetry?.({ error, attempt, delayMs });
+        // Only a failure that never reached it: while the kit waits for an instance to come
+        // back, that is the news; after a slow try, the deadline is.
+        // A refusal of this client's own breaker says less than the failure that opened it.
+        if (!(unsent && lastFailure !== undefined && error.reason === 'circuit_open')) lastFailure = unsent ? error : undefined;
         try {
           await clock.sleep(delayMs, callerSignal);
         } catch {
-          const reason = KitError.from(callerSignal.reason);
-          throw reason.code === Code.DeadlineExceeded ? giveUp(error, attempt, 'deadline') : reason;
+          throw ended(attempt);
         }
         return attemptNumber(attempt + 1);
       };

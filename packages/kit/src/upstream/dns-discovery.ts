@@ -1,6 +1,7 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Discovery } from './discovery.ts';
+import { policyDefaults } from '../resilience/defaults.ts';
 
 export interface DnsDiscoveryOptions {
   /** How often the name is resolved again. */
@@ -39,7 +40,7 @@ export function parseDnsTarget(target: string): { host: string; port: number } {
  * @example
  * const discovery = createDnsDiscovery('dns:catalog.baton.svc:8080', { onError: (err) => log.warn({ err }, 'dns') });
  */
-export function createDnsDiscovery(target: string, { refreshMs = 5_000, protocol = 'http', resolve4 = (host) => dns.resolve4(host), onError }: DnsDiscoveryOptions = {}): DnsDiscovery {
+export function createDnsDiscovery(target: string, { refreshMs = policyDefaults.dnsRefreshMs, protocol = 'http', resolve4 = (host) => dns.resolve4(host), onError }: DnsDiscoveryOptions = {}): DnsDiscovery {
   const { host, port } = parseDnsTarget(target);
   const listeners = new Set<(instances: readonly string[]) => void>();
   let instances: readonly string[] = [];

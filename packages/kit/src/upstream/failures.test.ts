@@ -65,11 +65,11 @@ const grpcWire: Partial<Record<Behaviour, (stream: http2.ServerHttp2Stream) => v
   reset: (stream) => stream.session?.socket.destroy(),
   stream_reset: (stream) => stream.close(constants.NGHTTP2_INTERNAL_ERROR),
   stream_refused: (stream) => stream.close(constants.NGHTTP2_REFUSED_STREAM),
-  // A server going away: GOAWAY saying it took no stream, then the stream refused (Node's client
-  // does not end a stream above the last one itself: it would wait for its deadline).
+  // A server going away: the stream it will not take refused, then GOAWAY. (GOAWAY first leaves
+  // the stream to each side's HTTP/2 library, which may end it or leave it to the deadline.)
   goaway: (stream) => {
+    stream.close(constants.NGHTTP2_REFUSED_STREAM);
     stream.session?.goaway(constants.NGHTTP2_NO_ERROR, 0);
-    setImmediate(() => stream.close(constants.NGHTTP2_REFUSED_STREAM));
   },
 };
 

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../resilience/index.ts';
+import { policyDefaults } from '../resilience/defaults.ts';
 
 export interface OutlierDetectionOptions {
   /** Failures in a row (connection errors, 5xx) that eject an instance. */
@@ -51,10 +52,10 @@ interface InstanceRecord {
  * const ejection = outliers.record(origin, 'failure', endpoints.size);
  */
 export function createOutlierDetector({
-  consecutiveFailures = 5,
-  baseEjectionMs = 10_000,
-  maxEjectionMs = 300_000,
-  maxEjectionPercent = 50,
+  consecutiveFailures = policyDefaults.outlierDetection.consecutiveFailures,
+  baseEjectionMs = policyDefaults.outlierDetection.baseEjectionMs,
+  maxEjectionMs = policyDefaults.outlierDetection.maxEjectionMs,
+  maxEjectionPercent = policyDefaults.outlierDetection.maxEjectionPercent,
   clock = systemClock,
 }: OutlierDetectionOptions = {}): OutlierDetector {
   const records = new Map<string, InstanceRecord>();

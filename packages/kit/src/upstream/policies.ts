@@ -15,6 +15,7 @@ import { createInstanceAttempts, type InstanceAttempts, type UpstreamEndpoint } 
 import { createLatencyTracker, type LatencyTracker } from './latency-tracker.ts';
 import type { UpstreamOptions } from './options.ts';
 import { createOutlierDetector, type OutlierDetector } from './outlier-detection.ts';
+import { policyDefaults } from '../resilience/defaults.ts';
 
 /** What every endpoint of an upstream is made with, whatever its protocol. */
 export interface EndpointBasics {
@@ -50,6 +51,17 @@ export interface UpstreamPolicies<Endpoint extends UpstreamEndpoint> {
   shouldRetry(error: KitError, attempt: number, repeatable: boolean): boolean;
   /** Retries sent so far. */
   retries(): number;
+  /** What each instance looks like now, with what the transport adds (its connections). */
+  instanceStats<X extends object>(extra: (endpoint: Endpoint) => X): Array<InstanceBasics & X>;
+}
+
+/** What every client reports of an instance, whatever carries its calls. */
+export interface InstanceBasics {
+  instance: string;
+  outstanding: number;
+  ewmaLatencyMs: number;
+  breaker: CircuitState;
+  ejected: boolean;
 }
 
 /**
@@ -66,7 +78,7 @@ export interface UpstreamPolicies<Endpoint extends UpstreamEndpoint> {
 export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(options: UpstreamPoliciesOptions<Endpoint>): UpstreamPolicies<Endpoint> {
   const { name, clock, logger, onEvent } = options;
   const { shouldRetry: ownShouldRetry, ...retryOptions } = options.retry ?? {};
-  const { downProbeIntervalMs = 100, ...breakerOptions } = options.breaker ?? {};
+  const { downProbeIntervalMs = policyDefaults.breaker.downProbeIntervalMs, ...breakerOptions } = options.breaker ?? {};
   const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
   const budget = createRetryBudget({ ...options.retryBudget, clock });
   const logBreakerChange = createBreakerLog(logger, name);
@@ -108,8 +120,7 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
   }
 
   let retries = 0;
-  const { maxConcurrent = 64, maxQueue = 32 } = options.bulkhead ?? {};
-  const bulkhead = createBulkhead({ maxConcurrent, maxQueue, onReject: () => onEvent?.({ type: 'bulkhead_reject', upstream: name }) });
+  const bulkhead = createBulkhead({ ...options.bulkhead, onReject: () => onEvent?.({ type: 'bulkhead_reject', upstream: name }) });
   const retryFor = (repeatable: boolean) => createRetry({
     ...retryOptions,
     budget,
@@ -131,5 +142,13 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
     retry: retryFor(true),
     retryUnsent: retryFor(false),
     retries: () => retries,
+    instanceStats: (extra) => [...endpoints.all()].map((endpoint) => ({
+      instance: endpoint.instance,
+      outstanding: endpoint.outstanding,
+      ewmaLatencyMs: endpoint.ewmaLatencyMs,
+      breaker: endpoint.breaker.state,
+      ejected: outliers.isEjected(endpoint.instance),
+      ...extra(endpoint),
+    })),
   };
 }

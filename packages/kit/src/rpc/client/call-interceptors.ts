@@ -30,8 +30,10 @@ export function createCallDeadlineInterceptor({ clock }: { clock: Clock }): Inte
     try {
       return await next({ ...req, signal });
     } catch (thrown) {
-      // The caller's own end (its abort or its deadline) says why, whatever the layers threw.
-      const error = signal.aborted ? KitError.from(signal.reason) : KitError.from(thrown);
+      // A KitError says why (the retry layer reports the failure it was waiting out, not the
+      // deadline that ended the wait); anything else after the caller's own end (its abort or
+      // its deadline, as Connect reports it) is that end.
+      const error = thrown instanceof KitError ? thrown : signal.aborted ? KitError.from(signal.reason) : KitError.from(thrown);
       throw call.attempts > 1 ? markRetriesExhausted(error) : error;
     } finally {
       callSignal.dispose();

@@ -1,23 +1,18 @@
-import type { Tracer } from '@opentelemetry/api';
 import type { DescService } from '@bufbuild/protobuf';
 import type { Client, Transport } from '@connectrpc/connect';
-import type { HttpClientEvent, HttpClientLogger } from '../../upstream/events.ts';
-import type { HttpClientOptions } from '../../http/http-client-types.ts';
 import type { CircuitState } from '../../resilience/index.ts';
+import type { UpstreamOptions } from '../../upstream/options.ts';
 
-export interface GrpcClientOptions extends Pick<HttpClientOptions,
-  'name' | 'urls' | 'discovery' | 'dns' | 'timeoutMs' | 'connectTimeoutMs' | 'maxResponseBytes' | 'retryBudget' | 'breaker' | 'bulkhead' | 'outlierDetection' | 'balancer' | 'clock'> {
-  /** Which errors are worth another try (`isRetryable`); only idempotent methods are ever retried. */
-  retry?: Omit<NonNullable<HttpClientOptions['retry']>, never>;
+/**
+ * What the gRPC client adds to what every client of an upstream is configured with. Its events
+ * are the HTTP client's (`method` is the protobuf method's name); only methods the contract
+ * marks idempotent are retried once the upstream may have got them.
+ */
+export interface GrpcClientOptions extends UpstreamOptions {
   /** PING an open connection this often (default 30 s), and drop it when a PING goes unanswered. */
   pingIntervalMs?: number;
   /** Close a connection unused this long (default 60 s). */
   idleConnectionTimeoutMs?: number;
-  logger?: HttpClientLogger;
-  /** Makes a CLIENT span per attempt and sends `traceparent` in the metadata; without it, calls are not traced. */
-  tracer?: Tracer;
-  /** The same events as the HTTP client's (`method` is the protobuf method's name): metrics, spans, logs. */
-  onEvent?: (event: HttpClientEvent) => void;
 }
 
 export interface GrpcInstanceStats {

@@ -10,6 +10,7 @@ import { callStateKey } from './call-state.ts';
 import { createGrpcEndpoint } from './endpoint.ts';
 import { createUnaryGrpcTransport } from './unary-transport.ts';
 import type { GrpcClient, GrpcClientOptions, GrpcClientStats } from './grpc-client-types.ts';
+import { policyDefaults } from '../../resilience/defaults.ts';
 
 const clientClosed = () => new KitError(Code.Unavailable, 'the client to this dependency is closed', { reason: 'client_closed' });
 // Connect builds each call's URL from a base; the balancing interceptor puts the chosen
@@ -43,10 +44,10 @@ const placeholderBaseUrl = 'http://upstream.invalid';
 export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
   const {
     name,
-    timeoutMs: defaultTimeoutMs = 5_000,
-    connectTimeoutMs = 1_000,
-    pingIntervalMs = 30_000,
-    idleConnectionTimeoutMs = 60_000,
+    timeoutMs: defaultTimeoutMs = policyDefaults.timeoutMs,
+    connectTimeoutMs = policyDefaults.connectTimeoutMs,
+    pingIntervalMs = policyDefaults.grpc.pingIntervalMs,
+    idleConnectionTimeoutMs = policyDefaults.grpc.idleConnectionTimeoutMs,
     clock = systemClock,
     logger,
     onEvent,
@@ -60,7 +61,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     onEvent,
     createEndpoint: (instance, basics) => createGrpcEndpoint(instance, { ...basics, connectTimeoutMs, pingIntervalMs, idleConnectionTimeoutMs }),
   });
-  const { outliers, budget, endpoints } = upstream;
+  const { budget, endpoints } = upstream;
 
   // The gRPC protocol (the kit's unary transport, see its file for why not Connect's own) on
   // the HTTP/2 session of whichever instance the balancing interceptor put in the URL.
@@ -72,8 +73,8 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
   const grpc = createUnaryGrpcTransport({
     sessionOf,
     baseUrl: placeholderBaseUrl,
-    readMaxBytes: options.maxResponseBytes ?? 4 * 1024 * 1024,
-    writeMaxBytes: 4 * 1024 * 1024,
+    readMaxBytes: options.maxResponseBytes ?? policyDefaults.maxResponseBytes,
+    writeMaxBytes: policyDefaults.maxResponseBytes,
     interceptors: [
       createCallDeadlineInterceptor({ clock }),
       createBulkheadInterceptor(upstream.bulkhead),
@@ -123,14 +124,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     transport,
     client: <S extends DescService>(service: S): Client<S> => createClient(service, transport),
     stats(): GrpcClientStats {
-      const instances = [...endpoints.all()].map((endpoint) => ({
-        instance: endpoint.instance,
-        outstanding: endpoint.outstanding,
-        ewmaLatencyMs: endpoint.ewmaLatencyMs,
-        breaker: endpoint.breaker.state,
-        ejected: outliers.isEjected(endpoint.instance),
-        connection: endpoint.session.state(),
-      }));
+      const instances = upstream.instanceStats((endpoint) => ({ connection: endpoint.session.state() }));
       return { upstream: name, retries: upstream.retries(), retryBudgetAvailable: budget.available(), instances };
     },
     async close() {

@@ -207,7 +207,10 @@ function isGone(connection: http2.ClientHttp2Session | undefined): boolean {
 }
 
 function wireFailure(stream: http2.ClientHttp2Stream, connection: http2.ClientHttp2Session | undefined, error: unknown): ConnectError {
-  if (isGone(connection)) {
+  // A refused stream is the peer's own promise that it did not start the call, whatever the
+  // connection does next (a server going away sends GOAWAY, then refuses).
+  if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) return streamFailure(stream.rstCode, error);
+  if (connection !== undefined && (connection.destroyed || connection.socket?.destroyed === true)) {
     return transportError('connection_reset', new ConnectError('the connection closed before the answer was complete', Code.Unavailable, undefined, undefined, error));
   }
   return streamFailure(stream.rstCode, error);
