@@ -2,6 +2,7 @@
 //
 //   node scripts/kit-exports.ts            every name, with where it is used
 //   node scripts/kit-exports.ts --unused   only the names nothing outside their folder uses
+//   node scripts/kit-exports.ts --files    with the files that use each name
 //
 // For each entry in packages/kit/package.json `exports`, the TypeScript checker lists the names
 // the entry exports (following `export * from` and `export { } from`). A name is used when a file
@@ -197,6 +198,7 @@ function targetOf(checker: ts.TypeChecker, entry: Entry, name: string, program: 
 }
 
 const onlyUnused = process.argv.includes('--unused');
+const withFiles = process.argv.includes('--files');
 const entries = readEntries();
 const program = createProgram();
 const checker = program.getTypeChecker();
@@ -224,6 +226,7 @@ for (const entry of entries) {
     if (users.length > 0) {
       if (areas.every((area) => area.startsWith('kit/'))) kitOnly++;
       if (!onlyUnused) lines.push(`  ${kind}${name}: used in ${users.length} file(s): ${areas.join(', ')}`);
+      if (!onlyUnused && withFiles) lines.push(...users.map((user) => `    ${relative(repoRoot, user)}`).sort());
       continue;
     }
     unused++;

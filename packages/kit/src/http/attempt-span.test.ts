@@ -3,7 +3,7 @@ import { test, type TestContext } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Code } from '../errors/index.ts';
-import { createTracing } from '../telemetry/index.ts';
+import { createTracing } from '../telemetry/tracing/tracing.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpClientOptions } from './http-client-types.ts';
 import { type UpstreamHandler, delayUnlessClosed, sendJson, startUpstream } from './upstream-fixture.ts';

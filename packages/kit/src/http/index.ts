@@ -1,5 +1,5 @@
 /**
- * The kit's HTTP client for calls between services, and what a server needs to answer it well.
+ * The kit's HTTP client for calls between services.
  *
  * @example
  * const catalog = createHttpClient({ name: 'catalog', urls: config.CATALOG_URLS });
@@ -16,18 +16,12 @@ export type {
   InstanceStats,
 } from './http-client-types.ts';
 export type { HttpResponse, ResponseHeaders } from './response.ts';
-export type { HttpClientEvent, HttpClientEventType, HttpClientLogger } from './events.ts';
-export { type HttpMethod, idempotencyKeyHeader, isRead, isRepeatable } from './idempotency.ts';
-export { carriesNoRetry, noRetryHeader, shouldMarkNoRetry } from './no-retry.ts';
-export { errorFromResponse, isProblemResponse, type ErrorResponse } from './response-error.ts';
-export { errorFromTransport, type TransportFailure } from './transport-error.ts';
+export type { HttpClientEvent, HttpClientLogger } from './events.ts';
+export type { HttpMethod } from './idempotency.ts';
 export { UpstreamError } from './upstream-error.ts';
-export { parseRetryAfter } from './retry-after.ts';
-export { type Discovery, createStaticDiscovery, originOf } from './discovery.ts';
-export { type DnsDiscovery, type DnsDiscoveryOptions, createDnsDiscovery, parseDnsTarget } from './dns-discovery.ts';
-export { discoveryFrom } from './discovery-from.ts';
-export { type Balancer, type BalancerCandidate, type PowerOfTwoChoicesOptions, createPowerOfTwoChoices, createRoundRobin } from './balancer.ts';
-export { type Ejection, type OutlierDetectionOptions, type OutlierDetector, createOutlierDetector } from './outlier-detection.ts';
-export { type LatencyTracker, type LatencyTrackerOptions, createLatencyTracker } from './latency-tracker.ts';
-export { type HedgeOptions, hedge } from './hedge.ts';
-export { type QueryParams, type QueryValue, pathWithQuery } from './prepare-request.ts';
+// What `HttpClientOptions` takes: a discovery or a balancer of your own, DNS and outlier settings.
+export type { Discovery } from './discovery.ts';
+export type { DnsDiscoveryOptions } from './dns-discovery.ts';
+export type { Balancer, BalancerCandidate } from './balancer.ts';
+export type { OutlierDetectionOptions } from './outlier-detection.ts';
+export type { QueryParams, QueryValue } from './prepare-request.ts';

@@ -16,16 +16,9 @@ export { type Policy, type PolicyContext, wrap } from './policy.ts';
 export { type Clock, type SleepOptions, systemClock } from './clock.ts';
 export { type FakeClock, createFakeClock } from './clock-fake.ts';
 export {
-  type Deadline,
   type SignalUntilOptions,
-  attachDeadline,
-  createDeadline,
   deadlineOf,
-  effectiveBudgetMs,
   formatBudget,
-  maxBudgetMs,
-  parseBudget,
-  remainingMsOf,
   signalUntil,
   createCallSignal,
   whenAborted,
@@ -47,4 +40,3 @@ export {
   type PriorityShares,
   createAdaptiveLimiter,
 } from './concurrency-limit.ts';
-export { type RollingCounter, type RollingCounterOptions, createRollingCounter } from './rolling-counter.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Code, KitError } from '../errors/index.ts';
-import { attachDeadline, effectiveBudgetMs, parseBudget, timeoutHeader } from '../resilience/index.ts';
+import { attachDeadline, effectiveBudgetMs, parseBudget, timeoutHeader } from '../resilience/deadline.ts';
 import { setRequestSignal } from './request-signal.ts';
 
 declare module 'fastify' {

@@ -6,7 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code, KitError } from '../errors/index.ts';
 import { createHttpClient } from '../http/index.ts';
-import { createTracing } from '../telemetry/index.ts';
+import { createTracing } from '../telemetry/tracing/tracing.ts';
 import { addCleanup, createCapturedLogger, createTestDatabase } from '../testing/index.ts';
 import { signalOf, startService, type ServiceDefinition } from './index.ts';
 

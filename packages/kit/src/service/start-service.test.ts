@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
 import type { HttpClient } from '../http/index.ts';
-import { durationBucketsSeconds } from '../telemetry/index.ts';
+import { durationBucketsSeconds } from '../telemetry/metrics.ts';
 import {
   addCleanup, createCapturedLogger, createSuiteDatabase, createSuiteScope, createTestDatabase, metricValue, parseMetrics, type CleanupScope, type LogLine,
 } from '../testing/index.ts';

@@ -3,8 +3,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ServiceConfig } from '../config/index.ts';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
-import { migrate, openPostgres, traceDatabase, type Database } from '../db/index.ts';
-import { createClientMetrics, createLogger, createMetrics, createResourceMetrics, createTracing, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
+import { migrate, openPostgres, type Database } from '../db/index.ts';
+import { traceDatabase } from '../db/traced-database.ts';
+import { createLogger, createMetrics, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
+import { createClientMetrics } from '../telemetry/client-metrics.ts';
+import { createResourceMetrics } from '../telemetry/resource-metrics.ts';
+import { createTracing } from '../telemetry/tracing/tracing.ts';
 import { createHttpClient } from '../http/index.ts';
 import { createGrpcClient, startGrpcServer, type GrpcServer } from '../rpc/index.ts';
 import type { ServiceContext, ServiceDefinition } from './definition.ts';

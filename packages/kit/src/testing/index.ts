@@ -7,12 +7,12 @@
 export { createTestDatabase, testPostgresAdminUrl, type TestDatabaseOptions, type TestHooks } from './postgres.ts';
 export { createSuiteDatabase } from './suite-database.ts';
 export { createTempDir } from './temp-dir.ts';
-export { defaultTestAmqpUrl, defaultTestNatsUrl, useTestNats, useTestRabbit, type TestBroker } from './brokers.ts';
+export { useTestNats, useTestRabbit, type TestBroker } from './brokers.ts';
 export { startNatsServer, type PrivateNatsServer } from './nats-server.ts';
 export { addCleanup, createSuiteScope, type CleanupScope } from './cleanup.ts';
 export { createCapturedLogger, createSilentLogger, type CapturedLogger, type LogLine } from './logger.ts';
 export { findFreePort } from './free-port.ts';
 export { captureOutput, type ChildOutput } from './child-output.ts';
-export { hasProcFs, isRunning, memoryOf, processTree, type TreeProcess } from './process-tree.ts';
+export { hasProcFs, isRunning, processTree, type TreeProcess } from './process-tree.ts';
 export { parseMetrics, metricValue, type MetricFamily, type MetricSample } from './metrics.ts';
-export { createJsonClient, type Answer, type SendOptions } from './json-client.ts';
+export { createJsonClient, type Answer } from './json-client.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { UsersService } from '@baton/contracts/users/v1';
 import { Code, KitError } from '../../errors/index.ts';
-import { remainingMsOf } from '../../resilience/index.ts';
+import { remainingMsOf } from '../../resilience/deadline.ts';
 import { createReadiness } from '../../service/health.ts';
 import { createCapturedLogger } from '../../testing/logger.ts';
 import { createGrpcClient } from '../client/grpc-client.ts';

@@ -1,6 +1,6 @@
 import { Code as ConnectCode, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { Code, KitError } from '../../errors/index.ts';
-import { attachDeadline, effectiveBudgetMs } from '../../resilience/index.ts';
+import { attachDeadline, effectiveBudgetMs } from '../../resilience/deadline.ts';
 import { requestedBudgetMs } from '../grpc-timeout.ts';
 
 export interface RpcDeadlineOptions {
