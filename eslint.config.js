@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     // The places that are allowed to read the environment: config loading, the dev runner and tests.
-    files: ['packages/kit/src/config/**', 'services/*/src/config.ts', 'packages/kit/src/service/fixtures/**', 'packages/runner/**', 'packages/local-postgres/**', '**/*.test.ts', '**/test/**', 'packages/kit/src/testing/**', 'bench/**'],
+    files: ['packages/kit/src/config/**', 'services/*/src/config.ts', 'packages/runner/**', 'packages/local-postgres/**', '**/*.test.ts', '**/test/**', 'packages/kit/src/testing/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   { files: ['**/*.js'], languageOptions: { globals: globals.node } },

@@ -4,7 +4,7 @@ import { Code, KitError } from '../errors/index.ts';
 import { timeoutHeader } from '../resilience/index.ts';
 import { createDeadline } from '../resilience/deadline.ts';
 import { createHttpClient } from './http-client.ts';
-import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from '../testing/index.ts';
 
 void describe('the caller\'s deadline and cancellation', () => {
   let slow: Upstream;

@@ -7,7 +7,7 @@ import { createHttpClient } from './http-client.ts';
 import type { HttpClient } from './http-client-types.ts';
 import { noRetryHeader } from './no-retry.ts';
 import { parseRetryAfter } from './retry-after.ts';
-import { type Upstream, refusedUrl, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, refusedUrl, sendJson, startUpstream } from '../testing/index.ts';
 import { UpstreamError } from './upstream-error.ts';
 
 const secret = 'postgres://admin:hunter2@db-7/internal';

@@ -6,7 +6,7 @@ import { timeoutHeader } from '../resilience/index.ts';
 import { createDeadline, parseBudget } from '../resilience/deadline.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpClient } from './http-client-types.ts';
-import { type Upstream, sendJson, sendKitError, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, sendJson, sendKitError, startUpstream } from '../testing/index.ts';
 
 // Breakers are set out of reach: these tests count what retries alone do.
 const noBreaker = { consecutiveFailures: 1_000_000, minimumRequests: 1_000_000 };

@@ -14,7 +14,6 @@
  */
 export { type Policy, type PolicyContext, wrap } from './policy.ts';
 export { type Clock, type SleepOptions, systemClock } from './clock.ts';
-export { type FakeClock, createFakeClock } from './clock-fake.ts';
 export {
   type SignalUntilOptions,
   deadlineOf,

@@ -7,7 +7,7 @@ import { remainingMsOf } from '../../resilience/deadline.ts';
 import { createReadiness } from '../../service/health.ts';
 import { createCapturedLogger } from '../../testing/logger.ts';
 import { createGrpcClient } from '../client/grpc-client.ts';
-import { grpcJsUsersClient } from '../grpc-js-fixture.ts';
+import { grpcJsUsersClient } from '../../testing/index.ts';
 import type { RpcCallRecord } from './answer-interceptor.ts';
 import { startGrpcServer } from './grpc-server.ts';
 

@@ -1,12 +1,11 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type KitError, problemContentType, toProblem } from '../errors/index.ts';
-import { noRetryHeader, shouldMarkNoRetry } from './no-retry.ts';
+import { noRetryHeader, shouldMarkNoRetry } from '../http/no-retry.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 for the client's tests, counting what a test asserts on:
  * requests received, requests whose caller went away before the answer, and open sockets.
- * Not exported from the kit: the tests of this folder use it.
  */
 export interface Upstream {
   readonly url: string;
