@@ -9,6 +9,9 @@ import { addCleanup, testPostgresAdminUrl } from '@baton/kit/testing';
 import { dropDatabases } from '@baton/local-postgres';
 import { randomPortBase, serviceNames, startStack, type LogLine } from '@baton/runner';
 
+// Every service but the gateway keeps data; the gateway verifies tokens and forwards.
+const withData = serviceNames.filter((name) => name !== 'gateway');
+
 // The stack as `npm start` starts it (createStack with its defaults: the embedded PostgreSQL in
 // <var>/postgres), read from the server's side: who is connected to what, and who may.
 
@@ -36,7 +39,7 @@ async function connectOutcome(url: string): Promise<string> {
   }
 }
 
-test('npm start\'s stack: one embedded PostgreSQL, every service on its own database as its own role, and no role can open another\'s database', { timeout: 180_000 }, async (t) => {
+test('npm start\'s stack: one embedded PostgreSQL, every service that keeps data on its own database as its own role, none for the gateway, and no role can open another\'s database', { timeout: 180_000 }, async (t) => {
   const varDir = await mkdtemp(join(tmpdir(), 'baton-databases-'));
   addCleanup(t, () => rm(varDir, { recursive: true, force: true }));
   const stack = await startStack({ portBase: randomPortBase(), varDir, env: { ...process.env, LOG_LEVEL: 'warn' } });
@@ -50,7 +53,8 @@ test('npm start\'s stack: one embedded PostgreSQL, every service on its own data
   // Who is connected to what: each service names itself (application_name) on its connections.
   const sessions = await query<{ app: string; role: string; db: string }>(adminUrl,
     `select distinct application_name as app, usename as role, datname as db from pg_stat_activity where application_name = any($1)`, [serviceNames]);
-  for (const name of serviceNames) {
+  assert.deepEqual(sessions.filter((s) => s.app === 'gateway'), [], 'the gateway has no database connection');
+  for (const name of withData) {
     const own = sessions.filter((s) => s.app === name);
     assert.ok(own.length > 0, `${name} has a connection open`);
     assert.deepEqual(own.map((s) => [s.role, s.db]), own.map(() => [`baton_${name}`, `baton_${name}`]), `${name} is connected to its own database as its own role`);
@@ -60,19 +64,21 @@ test('npm start\'s stack: one embedded PostgreSQL, every service on its own data
   const roles = await query<{ rolname: string; super: boolean; createdb: boolean; createrole: boolean; replication: boolean; bypassrls: boolean; login: boolean }>(adminUrl,
     `select rolname, rolsuper as super, rolcreatedb as createdb, rolcreaterole as createrole, rolreplication as replication, rolbypassrls as bypassrls, rolcanlogin as login
        from pg_roles where rolname = any($1) order by rolname`, [serviceNames.map((name) => `baton_${name}`)]);
-  assert.equal(roles.length, serviceNames.length);
+  assert.deepEqual(roles.map((role) => role.rolname), withData.map((name) => `baton_${name}`).toSorted(), 'a role for every service but the gateway');
   for (const role of roles) {
     assert.deepEqual({ ...role, rolname: undefined }, { rolname: undefined, super: false, createdb: false, createrole: false, replication: false, bypassrls: false, login: true }, `${role.rolname} can only sign in`);
   }
   const owners = await query<{ db: string; owner: string }>(adminUrl,
     `select datname as db, pg_get_userbyid(datdba) as owner from pg_database where datname like 'baton\\_%' order by datname`);
-  assert.deepEqual(owners.map((o) => [o.db, o.owner]), serviceNames.map((name) => [`baton_${name}`, `baton_${name}`]).toSorted((a, b) => a[0]!.localeCompare(b[0]!)));
+  assert.deepEqual(owners.map((o) => [o.db, o.owner]), withData.map((name) => [`baton_${name}`, `baton_${name}`]).toSorted((a, b) => a[0]!.localeCompare(b[0]!)),
+    'a database for every service but the gateway, each owned by its role');
+  assert.equal(stack.database.services.has('gateway'), false, 'nor a URL for the gateway');
 
   // No role may connect to another's database: by privilege (CONNECT is revoked from PUBLIC)…
   const privileges = await query<{ role: string; db: string; can: boolean }>(adminUrl,
     `select r.rolname as role, d.datname as db, has_database_privilege(r.rolname, d.datname, 'CONNECT') as can
        from pg_roles r cross join pg_database d where r.rolname like 'baton\\_%' and d.datname like 'baton\\_%'`);
-  assert.equal(privileges.length, serviceNames.length ** 2);
+  assert.equal(privileges.length, withData.length ** 2);
   for (const { role, db, can } of privileges) assert.equal(can, role === db, `${role} ${can ? 'may' : 'may not'} connect to ${db}`);
 
   // …and in fact, with a service's own password: over TCP, where services connect, the server

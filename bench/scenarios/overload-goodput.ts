@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { loadConfig, serviceConfigFields, z } from '../../packages/kit/src/config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../../packages/kit/src/config/index.ts';
 import { signalOf, startService, type ServiceDefinition } from '../../packages/kit/src/service/index.ts';
 import { createLogger } from '../../packages/kit/src/telemetry/index.ts';
 import { createAdaptiveLimiter } from '../../packages/kit/src/resilience/index.ts';
@@ -17,7 +17,7 @@ const workMs = 20;
 const clientDeadlineMs = 500;
 const phaseMs = 4_000;
 
-const configSchema = z.object(serviceConfigFields({ name: 'bench-capacity', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'bench-capacity', port: 0 }), ...databaseConfigFields() });
 
 function capacityDefinition(migrationsDir: string): ServiceDefinition<z.output<typeof configSchema>> {
   let free = slots;

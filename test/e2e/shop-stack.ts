@@ -15,8 +15,9 @@ export interface ShopStack {
 
 /**
  * The whole shop as real processes, for end-to-end tests, started as `npm start` starts it but
- * on the test run's PostgreSQL (`BATON_DATABASE_URL`'s path): every service gets a database and
- * a role of its own, named with a prefix of this shop's (`e2e_<random>_orders`), dropped after.
+ * on the test run's PostgreSQL (`BATON_DATABASE_URL`'s path): every service that keeps data (all
+ * but the gateway) gets a database and a role of its own, named with a prefix of this shop's
+ * (`e2e_<random>_orders`), dropped after.
  * Ports and data folder are its own, so it never meets a developer's running stack.
  */
 export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}): Promise<ShopStack> {

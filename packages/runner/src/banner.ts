@@ -16,7 +16,7 @@ export interface ReadyDatabase {
 }
 
 function describeDatabase({ kind, prefix }: ReadyDatabase): string {
-  return `${kind === 'embedded' ? 'PostgreSQL, embedded' : 'your PostgreSQL'}: a database and a role per service (${prefix}<service>)`;
+  return `${kind === 'embedded' ? 'PostgreSQL, embedded' : 'your PostgreSQL'}: a database and a role per service that keeps data (${prefix}<service>)`;
 }
 
 /** The public entry first, then the others in list order. */

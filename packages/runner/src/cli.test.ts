@@ -88,6 +88,8 @@ test('npm start: the database, then all five services ready with their URLs and 
   for (const record of ready) assert.equal(await readyzStatus(String(record.url)), 200, `${String(record.name)} answers /readyz`);
   assert.deepEqual([...childPids.values()].toSorted(), ['postgres', ...serviceNames].toSorted(), 'one process a service, and the database');
   assert.equal(records.find((r) => r.event === 'database')?.url, `postgres://127.0.0.1:${portBase + postgresPortOffset}`, 'the ready block names the database');
+  assert.deepEqual(records.find((r) => r.event === 'databases_ready')?.databases, serviceNames.filter((name) => name !== 'gateway').map((name) => `baton_${name}`),
+    'a database for every service but the gateway, which keeps no data');
   // Each service starts after what it calls is ready: nothing to warn about on the way.
   const beforeReady = records.slice(0, records.findIndex((r) => r.event === 'baton_ready'));
   assert.deepEqual(beforeReady.filter((r) => ['warn', 'error', 'fatal'].includes(String(r.level))).map((r) => `${String(r.service)}: ${String(r.msg)}`), [],

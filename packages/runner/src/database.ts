@@ -22,6 +22,7 @@ export interface StackDatabaseOptions {
   adminUrl?: string | undefined;
   /** Put before each service's name for its database and role: `baton_orders`. */
   prefix: string;
+  /** The services that get a database and a role: those that keep data. */
   services: readonly ServiceName[];
   onLog?: ((line: LogLine) => void) | undefined;
   onProcessEvent?: ((event: ProcessEvent) => void) | undefined;
@@ -57,7 +58,8 @@ export interface StackDatabase {
  * The database side of a stack. Embedded by default: one real PostgreSQL in `<var>/postgres`,
  * its programs from an npm package, supervised like the services (restarted with backoff after
  * a crash, stopped last). With an admin URL, the user's own server. Either way every service
- * gets a database and a role of its own, and its own `DATABASE_URL`.
+ * it is given (those that keep data: the gateway keeps none) gets a database and a role of its
+ * own, and its own `DATABASE_URL`.
  */
 export function createStackDatabase(options: StackDatabaseOptions): StackDatabase {
   const { varDir, portBase, adminUrl: userAdminUrl, prefix, services, onLog } = options;
@@ -160,7 +162,7 @@ export function createStackDatabase(options: StackDatabaseOptions): StackDatabas
     const created = databases.filter((database) => database.created.database).map((database) => database.database);
     log('info', created.length > 0
       ? `created ${created.join(', ')} on ${embedded ? 'the embedded PostgreSQL' : describeServer(adminUrl!)}, each with its own role`
-      : `a database and a role for each service on ${embedded ? 'the embedded PostgreSQL' : describeServer(adminUrl!)}`, {
+      : `a database and a role for each service that keeps data on ${embedded ? 'the embedded PostgreSQL' : describeServer(adminUrl!)}`, {
       event: 'databases_ready', created, databases: databases.map((database) => database.database),
     });
   }

@@ -45,11 +45,12 @@ const serviceNodeOptions = '--max-semi-space-size=8';
 /**
  * The environment one service is started with: the runner's own (so LOG_LEVEL, FAULTS and the
  * like reach every service), then where it listens (`PORT`, and `GRPC_PORT` for a gRPC
- * service), its own `DATABASE_URL`, its folders and the address of every service it calls
- * (`<NAME>_URLS`, and `<NAME>_GRPC_URLS` for a gRPC one), then its overrides.
+ * service), its own `DATABASE_URL` (a stateless service, the gateway, gets none), its folders
+ * and the address of every service it calls (`<NAME>_URLS`, and `<NAME>_GRPC_URLS` for a gRPC
+ * one), then its overrides.
  *
- * An inherited `DATABASE_URL` is never passed on: the same URL in five services would make them
- * share one database, which a service must never do.
+ * An inherited `DATABASE_URL` is never passed on: the same URL in several services would make
+ * them share one database, which a service must never do.
  *
  * Node's compile cache is on (`NODE_COMPILE_CACHE`; `NODE_DISABLE_COMPILE_CACHE=1` turns it off).
  * It keeps each TypeScript file with its types already stripped, so a service started again

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { serviceEnvironment } from './environment.ts';
 import { repoRoot } from './stack.ts';
-import { portOf, serviceNames, startOrder, stopOrder } from './services.ts';
+import { hasDatabase, portOf, serviceNames, startOrder, stopOrder } from './services.ts';
 
 test('ports follow the list from the base, gateway first', () => {
   assert.deepEqual(serviceNames.map((name) => portOf(name, 8080)), [8080, 8081, 8082, 8083, 8084]);
@@ -49,6 +49,13 @@ test('a service gets its port, its own database and the address of each service 
     ['http://127.0.0.1:9001', 'http://127.0.0.1:9002', 'http://127.0.0.1:9003', 'http://127.0.0.1:9004'],
   );
   assert.equal(gateway.PORT, 'notaport', 'overrides come last');
+});
+
+test('every service but the gateway keeps data, and so gets a database of its own; the gateway is given none', () => {
+  assert.deepEqual(serviceNames.filter(hasDatabase), ['users', 'inventory', 'orders', 'notifications']);
+  assert.equal(hasDatabase('gateway'), false);
+  const gateway = serviceEnvironment('gateway', { env: { DATABASE_URL: 'postgres://shared/db' }, portBase: 8080, varDir: '/v' });
+  assert.equal('DATABASE_URL' in gateway, false, 'not even an inherited one');
 });
 
 test('a service uses Node\'s compile cache: the folder the runner\'s environment names, else one inside the checkout (never a shared temporary folder)', () => {

@@ -5,7 +5,8 @@
  * the variable that tells others where it is (`USERS_URLS`) all come from `name`.
  */
 export const serviceSpecs = [
-  { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications'], entry: true },
+  // It verifies tokens and forwards: it keeps no data, so it gets no database.
+  { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications'], entry: true, stateless: true },
   { name: 'users', calls: [], grpc: true },
   { name: 'inventory', calls: [], grpc: true },
   { name: 'orders', calls: ['users', 'inventory'] },
@@ -27,6 +28,11 @@ export interface ServiceSpec {
   grpc?: boolean;
   /** Variables naming folders of its own under the runner's var dir (`MAIL_DIR` → `<var>/mail`). */
   folders?: Readonly<Record<string, string>>;
+  /**
+   * It keeps no data: no database or role is made for it and it is given no `DATABASE_URL`.
+   * Every other service gets a database and a role of its own.
+   */
+  stateless?: boolean;
 }
 
 /** How far above the HTTP ports the gRPC ports sit: 8081 → 9081. */
@@ -48,10 +54,15 @@ export function isServiceName(name: string): name is ServiceName {
 }
 
 /** A service's entry, with `calls` known to name listed services (checked above). */
-export function specOf(name: ServiceName): { name: ServiceName; calls: readonly ServiceName[]; entry?: boolean; grpc?: boolean; folders?: Readonly<Record<string, string>> } {
+export function specOf(name: ServiceName): Omit<ServiceSpec, 'name' | 'calls'> & { name: ServiceName; calls: readonly ServiceName[] } {
   const spec = serviceSpecs.find((s) => s.name === name);
   if (spec === undefined) throw new TypeError(`unknown service: ${name}`);
   return spec;
+}
+
+/** Whether a service keeps data, and so gets a database and a role of its own. */
+export function hasDatabase(name: ServiceName): boolean {
+  return specOf(name).stateless !== true;
 }
 
 /** The port a service listens on, from its place in the list. */

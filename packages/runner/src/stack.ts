@@ -9,7 +9,7 @@ import { findPortInUse, secondShopHint } from './ports.ts';
 import { eventLog } from './process-events.ts';
 import { waitUntilReady } from './readiness.ts';
 import { createServiceProcess, type ProcessEvent, type ProcessState, type ServiceProcess } from './service-process.ts';
-import { grpcPortOf, grpcPortOffset, isServiceName, portOf, serviceNames, startOrder, stopOrder, type ServiceName } from './services.ts';
+import { grpcPortOf, grpcPortOffset, hasDatabase, isServiceName, portOf, serviceNames, startOrder, stopOrder, type ServiceName } from './services.ts';
 import { acquireVarLock, type VarLock, type VarLockOwner } from './var-lock.ts';
 
 /** The repository root: services are started from here, and `var/` lives here by default. */
@@ -161,7 +161,8 @@ export function createStack({
     portBase,
     adminUrl: databaseUrl,
     prefix: databasePrefix,
-    services: selected,
+    // A stateless service (the gateway) keeps no data: no database or role is made for it.
+    services: selected.filter(hasDatabase),
     onLog,
     onProcessEvent: (event) => onProcessEvent(postgresName, database.location, event),
     backoff,

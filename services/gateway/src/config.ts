@@ -20,7 +20,7 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: env.positiveInt(600),
   /** Requests per minute from one signed-in user. */
   RATE_LIMIT_PER_USER_PER_MINUTE: env.positiveInt(300),
-  /** The largest request body accepted; larger ones get 413. */
+  /** The largest request body accepted; larger ones get 413. The kit's variable, with the gateway's own default. */
   BODY_LIMIT_BYTES: env.positiveInt(64 * 1024),
   /**
    * Per-route deadlines, the first budget a request gets, as JSON: `{"POST /api/v1/orders": 8000}`.

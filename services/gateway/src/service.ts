@@ -1,6 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { createTokenVerifier } from '@baton/kit/auth';
-import type { ServiceDefinition } from '@baton/kit/service';
+import type { StatelessServiceDefinition } from '@baton/kit/service';
 import { createAuthenticator } from './auth.ts';
 import type { Config } from './config.ts';
 import { installApiDocs } from './openapi.ts';
@@ -8,9 +7,12 @@ import { installRateLimits } from './rate-limits.ts';
 import { registerApiRoutes } from './routes/api-routes.ts';
 import { createUpstreams } from './upstreams.ts';
 
-export const gatewayService: ServiceDefinition<Config> = {
+/**
+ * The gateway keeps no data of its own: it verifies tokens against the users service's keys and
+ * forwards, so it has no database, no migrations and no database in `/readyz`.
+ */
+export const gatewayService: StatelessServiceDefinition<Config> = {
   name: 'gateway',
-  migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
   async setup(app, { config, createHttpClient }) {
     const upstreams = createUpstreams(config, createHttpClient);
     const limits = await installRateLimits(app, {
@@ -24,12 +26,11 @@ export const gatewayService: ServiceDefinition<Config> = {
       clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,
     });
 
-    // Every API request counts against its address first; the body limit is the gateway's.
+    // Every API request counts against its address first.
     app.addHook('onRequest', async function limitByAddress(request) {
       if (request.url.startsWith('/api/')) await limits.checkAddress(request);
     });
     app.addHook('onRoute', function applyRouteSettings(route) {
-      route.bodyLimit ??= config.BODY_LIMIT_BYTES;
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const deadlineMs = methods.map((m) => config.ROUTE_DEADLINES_MS[`${m} ${route.url}`]).find((ms) => ms !== undefined);
       if (deadlineMs !== undefined) route.config = { ...route.config, deadlineMs };

@@ -1,5 +1,5 @@
 import type { HttpClient } from '@baton/kit/http';
-import type { ServiceContext } from '@baton/kit/service';
+import type { StatelessServiceContext } from '@baton/kit/service';
 import type { Config } from './config.ts';
 
 export interface Upstreams {
@@ -10,7 +10,7 @@ export interface Upstreams {
 }
 
 /** One kit client per service behind the gateway: a keep-alive pool, breakers and retries each. */
-export function createUpstreams(config: Config, createHttpClient: ServiceContext<Config>['createHttpClient']): Upstreams {
+export function createUpstreams(config: Config, createHttpClient: StatelessServiceContext<Config>['createHttpClient']): Upstreams {
   const client = (name: string, urls: string[]) => createHttpClient({ name, urls, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
   return {
     users: client('users', config.USERS_URLS),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startService, type RunningService } from '@baton/kit/service';
-import { addCleanup, createCapturedLogger, createSuiteDatabase, createSuiteScope, metricValue, parseMetrics, type LogLine } from '@baton/kit/testing';
+import { addCleanup, createCapturedLogger, createSuiteScope, metricValue, parseMetrics, type LogLine } from '@baton/kit/testing';
 import { timeoutHeader } from '@baton/kit/resilience';
 import { readConfig } from '../src/config.ts';
 import { gatewayService } from '../src/service.ts';
@@ -18,7 +18,7 @@ const defaultDeadlineMs = 10_000;
 void describe('the gateway sets each request\'s first deadline, per route', () => {
   const suite = createSuiteScope();
   let behind: ServicesBehind;
-  let gateway: RunningService;
+  let gateway: RunningService<undefined>;
   let logs: LogLine[];
 
   before(async () => {
@@ -28,7 +28,6 @@ void describe('the gateway sets each request\'s first deadline, per route', () =
     const config = readConfig({
       HOST: '127.0.0.1',
       PORT: '0',
-      DATABASE_URL: await createSuiteDatabase(suite),
       USERS_URLS: behind.url,
       INVENTORY_URLS: behind.url,
       ORDERS_URLS: behind.url,
@@ -132,7 +131,7 @@ void describe('the gateway sets each request\'s first deadline, per route', () =
 });
 
 void test('by default only checkout has a deadline of its own: 8 s, under the 10 s of every other route', () => {
-  const config = readConfig({ DATABASE_URL: 'postgres://gateway@127.0.0.1:5432/gateway', USERS_URLS: 'http://127.0.0.1:1', INVENTORY_URLS: 'http://127.0.0.1:1', ORDERS_URLS: 'http://127.0.0.1:1', NOTIFICATIONS_URLS: 'http://127.0.0.1:1' });
+  const config = readConfig({ USERS_URLS: 'http://127.0.0.1:1', INVENTORY_URLS: 'http://127.0.0.1:1', ORDERS_URLS: 'http://127.0.0.1:1', NOTIFICATIONS_URLS: 'http://127.0.0.1:1' });
   assert.deepEqual(config.ROUTE_DEADLINES_MS, { 'POST /api/v1/orders': 8_000 });
   assert.equal(config.REQUEST_DEADLINE_MS, 10_000);
 });

@@ -1,8 +1,9 @@
-import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
 
 /** Every variable the inventory service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'inventory', port: 8082 }),
+  ...databaseConfigFields(),
   /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
   GRPC_PORT: env.port(9082),
   /** How long a reservation holds its stock unless it is confirmed; a request may ask for another TTL. */

@@ -1,9 +1,10 @@
-import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
 import { messagingConfigFields } from '@baton/kit/messaging';
 
 /** Every variable the users service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'users', port: 8081 }),
+  ...databaseConfigFields(),
   /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
   GRPC_PORT: env.port(9081),
   /** Where user events go: NATS_URL, AMQP_URL, or neither (the HTTP feed); see docs/messaging.md. */

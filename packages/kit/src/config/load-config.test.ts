@@ -1,11 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, env, loadConfig, serviceConfigFields, z } from './index.ts';
+import { ConfigError, databaseConfigFields, env, loadConfig, serviceConfigFields, z } from './index.ts';
 
 // The shape of the orders service's config: the shared fields plus two required URL lists.
 // (The kit cannot import a service, so the schema is restated here.)
 const ordersLikeSchema = z.object({
   ...serviceConfigFields({ name: 'orders', port: 8083 }),
+  ...databaseConfigFields(),
   USERS_URLS: env.urlList(),
   INVENTORY_URLS: env.urlList(),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env } from './fields.ts';
 import { faultRulesSchema } from '../service/faults.ts';
+import { defaultServiceLimits as limits } from '../service/service-limits.ts';
 import { samplerNames } from '../telemetry/tracing/tracing.ts';
 
 /**
@@ -14,24 +15,23 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
     PORT: env.port(port),
     LOG_LEVEL: env.logLevel(),
     /** The deadline of a request whose route sets none, and the cap on the budget a caller sends. */
-    REQUEST_DEADLINE_MS: env.milliseconds(10_000),
+    REQUEST_DEADLINE_MS: env.milliseconds(limits.requestDeadlineMs),
+    /** The largest request body a route accepts unless it sets its own; larger ones get 413. */
+    BODY_LIMIT_BYTES: env.positiveInt(limits.bodyLimitBytes),
+    /** Slow-loris protection: a request must arrive whole within this; 0 turns it off. */
+    REQUEST_RECEIVE_TIMEOUT_MS: env.milliseconds(limits.requestReceiveTimeoutMs),
+    /** How long an idle keep-alive connection stays open; above a load balancer's idle timeout. */
+    KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(limits.keepAliveTimeoutMs),
     /** Shed load with an adaptive concurrency limit (503 + Retry-After) when latency shows queueing. */
-    LOAD_SHEDDING: env.boolean(true),
+    LOAD_SHEDDING: env.boolean(limits.loadShedding),
+    /** The concurrency limit load shedding starts at, before latency teaches it. */
+    LOAD_SHEDDING_INITIAL_LIMIT: env.positiveInt(limits.shedInitialLimit),
+    /** The floor load shedding's learnt limit never goes below. */
+    LOAD_SHEDDING_MIN_LIMIT: env.positiveInt(limits.shedMinLimit),
     /** How long in-flight requests may take to finish after SIGTERM before they are cut. */
-    SHUTDOWN_TIMEOUT_MS: env.milliseconds(10_000),
+    SHUTDOWN_TIMEOUT_MS: env.milliseconds(limits.shutdownTimeoutMs),
     /** Time between readiness turning false and the listener closing, for load balancers to notice. */
-    SHUTDOWN_DRAIN_DELAY_MS: env.milliseconds(0),
-    /**
-     * The PostgreSQL database the service keeps its data in, its own: `npm start` gives each
-     * service a database and a role of its own and hands it this URL. Required.
-     */
-    DATABASE_URL: env.url(),
-    /**
-     * Connections the service may hold to its database at once. Small by default: the server
-     * runs best with a few busy connections for each core, every connection costs it a process,
-     * and five services share one server under `npm start`.
-     */
-    DATABASE_POOL_MAX: env.positiveInt(5).pipe(z.number().max(100, 'expected at most 100')),
+    SHUTDOWN_DRAIN_DELAY_MS: env.milliseconds(limits.shutdownDrainDelayMs),
     /** Fault injection rules, as JSON: `[{"route":"/v1/products","percent":50,"status":503}]`. Off by default. */
     FAULTS: env.json(faultRulesSchema).optional(),
     /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */
@@ -51,3 +51,27 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
 
 /** What the service skeleton needs of any service's config. */
 export type ServiceConfig = Readonly<z.output<z.ZodObject<ReturnType<typeof serviceConfigFields>>>>;
+
+/**
+ * The variables of a service that keeps data, spread into its schema beside
+ * `serviceConfigFields`. A stateless service (the gateway) leaves them out and is given no
+ * database.
+ */
+export function databaseConfigFields() {
+  return {
+    /**
+     * The PostgreSQL database the service keeps its data in, its own: `npm start` gives each
+     * such service a database and a role of its own and hands it this URL. Required.
+     */
+    DATABASE_URL: env.url(),
+    /**
+     * Connections the service may hold to its database at once. Small by default: the server
+     * runs best with a few busy connections for each core, every connection costs it a process,
+     * and four services share one server under `npm start`.
+     */
+    DATABASE_POOL_MAX: env.positiveInt(5).pipe(z.number().max(100, 'expected at most 100')),
+  };
+}
+
+/** What the service skeleton needs of the config of a service that keeps data. */
+export type DatabaseConfig = Readonly<z.output<z.ZodObject<ReturnType<typeof databaseConfigFields>>>>;

@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_REQUEST_RESEND_COUNT, ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL,
@@ -51,13 +51,4 @@ export function startAttemptSpan(tracer: Tracer | undefined, attempt: {
       span.end();
     },
   };
-}
-
-/**
- * Records a decision of the call's policies (a retry, a hedge, a breaker's refusal) as an event
- * on the span active for the call, where it sits beside the attempts it explains.
- */
-export function recordCallEvent(name: string, attributes: Record<string, string | number | boolean>): void {
-  const span: Span | undefined = trace.getActiveSpan();
-  span?.addEvent(name, attributes);
 }

@@ -1,12 +1,14 @@
 import type { Dispatcher } from 'undici';
 import { Code, KitError } from '../errors/index.ts';
-import { type Clock, formatBudget, timeoutHeader, whenAborted } from '../resilience/index.ts';
+import { type Clock, timeoutHeader } from '../resilience/index.ts';
+import { formatBudget, whenAborted } from '../resilience/deadline.ts';
 import type { HttpMethod } from './idempotency.ts';
 import { readText } from './read-body.ts';
 import { errorFromResponse, isProblemResponse } from './response-error.ts';
 import type { HttpResponse } from './response.ts';
 import { errorFromTransport } from './transport-error.ts';
-import { UpstreamError } from './upstream-error.ts';
+import { classifyAs } from '../upstream/failures.ts';
+import { UpstreamError } from '../upstream/upstream-error.ts';
 
 /** A request ready to go on the wire; the same object serves every attempt of one call. */
 export interface PreparedRequest {
@@ -161,7 +163,7 @@ function badResponse(upstream: string, instance: string, status: number, why: st
     reason: 'bad_response',
     cause: new UpstreamError(upstream, instance, `answered ${status}, but ${why}`, { status, cause }),
   });
-  return { ok: false, error, failure: 'bad_response', status };
+  return { ok: false, error: classifyAs(error, 'bad_response'), failure: 'bad_response', status };
 }
 
 function parseOrUndefined(text: string): unknown {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { Code } from '../errors/index.ts';
 import { createCapturedLogger, type Upstream, sendJson, startUpstream } from '../testing/index.ts';
-import type { HttpClientEvent } from './events.ts';
+import type { HttpClientEvent } from '../upstream/events.ts';
 import { createHttpClient } from './http-client.ts';
 
 let healthy = false;
@@ -31,7 +31,10 @@ void test('the instance\'s breaker opens after N failures, refuses without touch
     assert.equal(upstream.hits, 3);
     assert.equal(client.stats().instances[0]?.breaker, 'open');
 
-    for (let i = 0; i < 10; i++) await assert.rejects(call(), { code: Code.Unavailable, reason: 'circuit_open' });
+    // A refusal is retried once the circuit lets a probe through, if the caller can wait that
+    // long; these callers cannot (100 ms left, 200 ms open), so they hear it at once.
+    const impatient = () => client.request({ method: 'GET', path: '/thing', signal: AbortSignal.timeout(2_000), timeoutMs: 100 });
+    for (let i = 0; i < 10; i++) await assert.rejects(impatient(), { code: Code.Unavailable, reason: 'circuit_open' });
     assert.equal(upstream.hits, 3, 'an open circuit must not reach the network');
 
     healthy = true;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { HttpClientEvent } from './events.ts';
-import { createDnsDiscovery, parseDnsTarget } from './dns-discovery.ts';
-import { createStaticDiscovery, originOf } from './discovery.ts';
-import { discoveryFrom } from './discovery-from.ts';
+import type { HttpClientEvent } from '../upstream/events.ts';
+import { createDnsDiscovery, parseDnsTarget } from '../upstream/dns-discovery.ts';
+import { createStaticDiscovery, originOf } from '../upstream/discovery.ts';
+import { discoveryFrom } from '../upstream/discovery-from.ts';
 import { createHttpClient } from './http-client.ts';
 import { type Upstream, sendJson, startUpstream } from '../testing/index.ts';
 

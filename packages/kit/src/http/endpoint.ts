@@ -1,9 +1,9 @@
 import { Pool } from 'undici';
 import { type CircuitBreaker, type CircuitBreakerOptions, type CircuitState, type Clock, createCircuitBreaker } from '../resilience/index.ts';
-import type { BalancedEndpoint } from './endpoint-set.ts';
+import type { UpstreamEndpoint } from '../upstream/instance-attempts.ts';
 
 /** One instance of an upstream: its connection pool, its breaker and what the balancer reads. */
-export interface Endpoint extends BalancedEndpoint {
+export interface Endpoint extends UpstreamEndpoint {
   /** The instance's origin, `http://10.0.3.7:8080`. */
   readonly instance: string;
   readonly pool: Pool;
@@ -20,10 +20,6 @@ export interface EndpointOptions {
   clock: Clock;
   onBreakerStateChange(instance: string, from: CircuitState, to: CircuitState): void;
 }
-
-// Weight of the newest sample in the moving average: recent enough to notice a slowdown within
-// a handful of calls, smooth enough that one slow call does not swing the balancer.
-const ewmaWeight = 0.3;
 
 /**
  * An instance with its own keep-alive pool (at most `connections` sockets, reused call after
@@ -50,14 +46,4 @@ export function createEndpoint(instance: string, { connections, connectTimeoutMs
     outstanding: 0,
     ewmaLatencyMs: 0,
   };
-}
-
-/**
- * Folds one latency into the instance's moving average. The first sample is taken as it is.
- *
- * @example
- * observeLatency(endpoint, durationMs);
- */
-export function observeLatency(endpoint: { ewmaLatencyMs: number }, durationMs: number): void {
-  endpoint.ewmaLatencyMs = endpoint.ewmaLatencyMs === 0 ? durationMs : endpoint.ewmaLatencyMs + ewmaWeight * (durationMs - endpoint.ewmaLatencyMs);
 }

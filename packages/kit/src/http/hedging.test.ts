@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createRoundRobin } from './balancer.ts';
-import type { HttpClientEvent } from './events.ts';
+import { createRoundRobin } from '../upstream/balancer.ts';
+import type { HttpClientEvent } from '../upstream/events.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpRequest } from './http-client-types.ts';
-import { createLatencyTracker } from './latency-tracker.ts';
+import { createLatencyTracker } from '../upstream/latency-tracker.ts';
 import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from '../testing/index.ts';
 
 const calls = 40;

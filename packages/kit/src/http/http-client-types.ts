@@ -1,12 +1,12 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { KitError } from '../errors/index.ts';
 import type { BulkheadOptions, CircuitBreakerOptions, CircuitState, Clock, RetryBudgetOptions } from '../resilience/index.ts';
-import type { Balancer } from './balancer.ts';
-import type { DnsDiscoveryOptions } from './dns-discovery.ts';
-import type { Discovery } from './discovery.ts';
-import type { HttpClientEvent, HttpClientLogger } from './events.ts';
+import type { Balancer } from '../upstream/balancer.ts';
+import type { DnsDiscoveryOptions } from '../upstream/dns-discovery.ts';
+import type { Discovery } from '../upstream/discovery.ts';
+import type { HttpClientEvent, HttpClientLogger } from '../upstream/events.ts';
 import type { HttpMethod } from './idempotency.ts';
-import type { OutlierDetectionOptions } from './outlier-detection.ts';
+import type { OutlierDetectionOptions } from '../upstream/outlier-detection.ts';
 import type { QueryParams } from './prepare-request.ts';
 import type { HttpResponse } from './response.ts';
 

@@ -1,22 +1,17 @@
 import { Code, KitError } from '../errors/index.ts';
-import {
-  type Policy,
-  deadlineOf,
-  isRetryable,
-  markRetriesExhausted,
-  createCallSignal,
-  systemClock,
-  wrap,
-} from '../resilience/index.ts';
+import { type Policy, wrap } from '../resilience/index.ts';
+import { createCallSignal, deadlineOf } from '../resilience/deadline.ts';
+import { markRetriesExhausted } from '../resilience/retries-exhausted.ts';
+import { systemClock } from '../resilience/clock.ts';
 import { ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
+import { recordCallEvent } from '../upstream/call-events.ts';
+import { hedge } from '../upstream/hedge.ts';
+import { createUpstreamPolicies } from '../upstream/policies.ts';
 import { type PreparedRequest, sendAttempt } from './attempt.ts';
-import { recordCallEvent, startAttemptSpan } from './attempt-span.ts';
-import { type Endpoint, createEndpoint, observeLatency } from './endpoint.ts';
-import { hedge } from './hedge.ts';
+import { startAttemptSpan } from './attempt-span.ts';
+import { type Endpoint, createEndpoint } from './endpoint.ts';
 import type { HttpClient, HttpClientOptions, HttpRequest, HttpClientStats } from './http-client-types.ts';
 import { idempotencyKeyHeader, isRead, isRepeatable } from './idempotency.ts';
-import { createLatencyTracker } from './latency-tracker.ts';
-import { createUpstreamPolicies } from './upstream-policies.ts';
 import { pathWithQuery, requestHeaders } from './prepare-request.ts';
 import type { HttpResponse } from './response.ts';
 
@@ -31,7 +26,6 @@ interface Call {
 }
 
 const clientClosed = () => new KitError(Code.Unavailable, 'the client to this dependency is closed', { reason: 'client_closed' });
-const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no instance to call', { reason: 'no_instances' });
 
 /**
  * The kit's client for calls between services: JSON over HTTP/1.1 on undici, with a keep-alive
@@ -69,7 +63,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     connectTimeoutMs = 1_000,
     keepAliveTimeoutMs = 4_000,
     maxResponseBytes = 4 * 1024 * 1024,
-    retry: { shouldRetry = isRetryable } = {},
     hedging: { delayMs: fixedHedgeDelayMs, quantile = 0.95, minDelayMs = 10 } = {},
     clock = systemClock,
     logger,
@@ -77,107 +70,47 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     tracer,
   } = options;
 
-  const latency = createLatencyTracker();
-  const { outliers, budget, endpoints, refusals, bulkhead, retry, retries } = createUpstreamPolicies({
+  const upstream = createUpstreamPolicies<Endpoint>({
     ...options,
     clock,
     logger,
     onEvent,
     createEndpoint: (instance, basics) => createEndpoint(instance, { ...basics, connections: connectionsPerInstance, connectTimeoutMs, keepAliveTimeoutMs }),
+    statusOf: (response) => (response as HttpResponse<unknown>).status,
   });
+  const { budget, endpoints, outliers, attempts, latency, bulkhead } = upstream;
   let hedges = 0;
   let closed = false;
 
-  const repeatable: Policy = wrap(bulkhead, retry);
-  const once: Policy = bulkhead;
+  const repeatable: Policy = wrap(bulkhead, upstream.retry);
+  const once: Policy = wrap(bulkhead, upstream.retryUnsent);
 
-  async function attemptOn<T>(endpoint: Endpoint, call: Call, signal: AbortSignal, attempt: number, isHedge: boolean): Promise<HttpResponse<T>> {
-    const { instance } = endpoint;
-    const method = call.prepared.method;
-    onEvent?.({ type: 'attempt_start', upstream: name, instance, method, attempt, hedge: isHedge });
-    endpoint.outstanding++;
-    const startedAt = clock.now();
+  // One attempt on the wire, on the instance the upstream core chose; its span is this client's.
+  async function send<T>(endpoint: Endpoint, call: Call, signal: AbortSignal, attempt: number, isHedge: boolean): Promise<HttpResponse<T>> {
     const span = startAttemptSpan(tracer, {
-      upstream: name, instance, method, path: call.prepared.path, number: attempt, hedge: isHedge, remainingMs: call.prepared.deadlineAtMs - startedAt,
+      upstream: name, instance: endpoint.instance, method: call.prepared.method, path: call.prepared.path, number: attempt, hedge: isHedge, remainingMs: call.prepared.deadlineAtMs - clock.now(),
     });
-    const result = await sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance, clock, maxResponseBytes, extraHeaders: span.headers });
-    endpoint.outstanding--;
-    const durationMs = clock.now() - startedAt;
+    const result = await sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: span.headers });
     span.end(result.ok ? { status: result.response.status } : { status: result.status, error: result.error });
-
-    if (result.ok || result.failure === 'status' || result.failure === 'bad_response') {
-      observeLatency(endpoint, durationMs);
-      latency.record(durationMs);
-    } else if (result.failure === 'aborted' && result.error.reason === 'hedge_lost' && durationMs > endpoint.ewmaLatencyMs) {
-      // The loser of a race took at least this long: without this, a slow instance whose
-      // calls are always hedged away would look as fast as it last was.
-      observeLatency(endpoint, durationMs);
-    }
-    if (result.ok || result.failure !== 'aborted') {
-      const failed = !result.ok && (result.failure === 'transport' || (result.status ?? 0) >= 500);
-      const ejection = outliers.record(instance, failed ? 'failure' : 'success', endpoints.size);
-      if (ejection !== undefined) {
-        logger?.warn({ upstream: name, instance, duration_ms: ejection.durationMs, ejections: ejection.ejections }, 'instance ejected');
-        onEvent?.({ type: 'ejection', upstream: name, ...ejection });
-      }
-    }
-    onEvent?.({
-      type: 'attempt_end',
-      upstream: name,
-      instance,
-      method,
-      attempt,
-      hedge: isHedge,
-      status: result.ok ? result.response.status : result.status,
-      code: result.ok ? undefined : result.error.code,
-      outcome: result.ok ? 'ok' : result.failure === 'aborted' ? 'aborted' : 'error',
-      durationMs,
-    });
     if (result.ok) return result.response;
     throw result.error;
   }
 
-  // Picks an instance and runs the attempt through its breaker; an instance whose breaker
-  // refuses is left out and the next one tried, until one admits the attempt or none is left.
-  async function attemptSomewhere<T>(call: Call, signal: AbortSignal, attempt: number, isHedge: boolean, used: Set<Endpoint> | undefined): Promise<HttpResponse<T>> {
-    if (endpoints.size === 0) await endpoints.ready(signal);
-    // Made only when a breaker refuses (or for a hedge, which avoids what the race already used).
-    let refused: Set<Endpoint> | undefined = isHedge ? new Set(used) : undefined;
-    let refusal: KitError | undefined;
-    for (;;) {
-      const endpoint = endpoints.choose(refused, call.tried);
-      if (endpoint === undefined) throw refusal ?? noInstances();
-      call.tried.add(endpoint);
-      used?.add(endpoint);
-      let admitted = false;
-      try {
-        return await endpoint.breaker.execute(({ signal: admittedSignal }) => {
-          admitted = true;
-          return attemptOn<T>(endpoint, call, admittedSignal, attempt, isHedge);
-        }, signal);
-      } catch (thrown) {
-        const error = KitError.from(thrown);
-        if (admitted || error.reason !== 'circuit_open') throw error;
-        recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: name, instance: endpoint.instance });
-        refusals.add(error);
-        (refused ??= new Set()).add(endpoint);
-        refusal = error;
-      }
-    }
-  }
-
   function attemptCall<T>(call: Call, signal: AbortSignal, attempt: number): Promise<HttpResponse<T>> {
     call.attempts = Math.max(call.attempts, attempt);
-    if (call.hedgeDelayMs === undefined) return attemptSomewhere<T>(call, signal, attempt, false, undefined);
+    const method = call.prepared.method;
+    if (call.hedgeDelayMs === undefined) {
+      return attempts.attempt(call, signal, { method, attempt, hedge: false }, undefined, (endpoint, admitted) => send<T>(endpoint, call, admitted, attempt, false));
+    }
     const used = new Set<Endpoint>();
     return hedge<HttpResponse<T>>({
       signal,
       delayMs: call.hedgeDelayMs,
       clock,
-      attempt: (copySignal, isHedge) => attemptSomewhere<T>(call, copySignal, attempt, isHedge, used),
+      attempt: (copySignal, isHedge) => attempts.attempt(call, copySignal, { method, attempt, hedge: isHedge }, used, (endpoint, admitted) => send<T>(endpoint, call, admitted, attempt, isHedge)),
       // A hedge is extra load like a retry, so it spends the same budget.
       mayHedge: () => endpoints.hasUsable(used) && budget.tryWithdraw(),
-      isFinal: (error) => !refusals.has(error) && !shouldRetry(error, attempt),
+      isFinal: (error) => !upstream.shouldRetry(error, attempt, true),
       onHedge() {
         hedges++;
         recordCallEvent('baton.hedge', { [ATTR_BATON_UPSTREAM]: name, delay_ms: Math.round(call.hedgeDelayMs ?? 0) });
@@ -240,7 +173,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         connections: endpoint.pool.stats.connected,
         idleConnections: endpoint.pool.stats.free,
       }));
-      return { upstream: name, retries: retries(), hedges, retryBudgetAvailable: budget.available(), instances };
+      return { upstream: name, retries: upstream.retries(), hedges, retryBudgetAvailable: budget.available(), instances };
     },
     async close() {
       closed = true;

@@ -47,15 +47,25 @@ void describe('only repeatable requests are retried', () => {
     assert.equal(upstream.hits, 9);
   });
 
-  void test('a POST is not retried even when the connection was refused', async () => {
+  void test('a POST without a key is tried again only when the upstream never got it: a refused connection, not a reset one', async () => {
     const events: string[] = [];
-    const observed = createHttpClient({ name: 'nobody', urls: [await refusedUrl()], retry: { baseDelayMs: 1 }, onEvent: (event) => events.push(event.type) });
+    const refused = createHttpClient({ name: 'nobody', urls: [await refusedUrl()], retry: { baseDelayMs: 1 }, onEvent: (event) => events.push(event.type) });
     try {
-      await assert.rejects(observed.request({ method: 'POST', path: '/x', signal: AbortSignal.timeout(2_000) }), { code: Code.Unavailable });
-      assert.equal(events.filter((type) => type === 'attempt_start').length, 1);
-      assert.equal(events.includes('retry'), false);
+      await assert.rejects(refused.request({ method: 'POST', path: '/x', signal: AbortSignal.timeout(300) }), { code: Code.Unavailable, reason: 'connection_refused' });
+      assert.ok(events.filter((type) => type === 'attempt_start').length > 1, 'a refused connection carried nothing: trying again is safe');
     } finally {
-      await observed.close();
+      await refused.close();
+    }
+    const cut = await startUpstream((_req, res) => { res.socket?.destroy(); });
+    const resetEvents: string[] = [];
+    const reset = createHttpClient({ name: 'cut', urls: [cut.url], retry: { baseDelayMs: 1 }, onEvent: (event) => resetEvents.push(event.type) });
+    try {
+      await assert.rejects(reset.request({ method: 'POST', path: '/x', signal: AbortSignal.timeout(2_000) }), { code: Code.Unavailable, reason: 'connection_reset' });
+      assert.equal(cut.hits, 1, 'the request arrived, and may have been acted on: it is not sent again');
+      assert.equal(resetEvents.includes('retry'), false);
+    } finally {
+      await reset.close();
+      await cut.close();
     }
   });
 });

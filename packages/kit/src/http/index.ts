@@ -16,12 +16,13 @@ export type {
   InstanceStats,
 } from './http-client-types.ts';
 export type { HttpResponse, ResponseHeaders } from './response.ts';
-export type { HttpClientEvent, HttpClientLogger } from './events.ts';
+export type { HttpClientEvent, HttpClientLogger } from '../upstream/events.ts';
 export type { HttpMethod } from './idempotency.ts';
-export { UpstreamError } from './upstream-error.ts';
-// What `HttpClientOptions` takes: a discovery or a balancer of your own, DNS and outlier settings.
-export type { Discovery } from './discovery.ts';
-export type { DnsDiscoveryOptions } from './dns-discovery.ts';
-export type { Balancer, BalancerCandidate } from './balancer.ts';
-export type { OutlierDetectionOptions } from './outlier-detection.ts';
+export { UpstreamError } from '../upstream/upstream-error.ts';
+// What `HttpClientOptions` (and `GrpcClientOptions`, which picks from it) takes: a discovery or a
+// balancer of your own, DNS and outlier settings. They live in ../upstream/, which both clients share.
+export type { Discovery } from '../upstream/discovery.ts';
+export type { DnsDiscoveryOptions } from '../upstream/dns-discovery.ts';
+export type { Balancer, BalancerCandidate } from '../upstream/balancer.ts';
+export type { OutlierDetectionOptions } from '../upstream/outlier-detection.ts';
 export type { QueryParams, QueryValue } from './prepare-request.ts';

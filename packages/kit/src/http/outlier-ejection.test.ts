@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { HttpClientEvent } from './events.ts';
+import type { HttpClientEvent } from '../upstream/events.ts';
 import { createHttpClient } from './http-client.ts';
-import { createOutlierDetector } from './outlier-detection.ts';
+import { createOutlierDetector } from '../upstream/outlier-detection.ts';
 import { type Upstream, refusedUrl, sendJson, startUpstream, createFakeClock } from '../testing/index.ts';
 
 // Breakers out of reach: these tests show what ejection alone does.

@@ -1,10 +1,11 @@
 import type { ResponseHeaders } from './response.ts';
-import { Code, KitError, codeFromHttpStatus, isCode, problemContentType } from '../errors/index.ts';
-import { markRetriesExhausted, retriesExhaustedDetail } from '../resilience/index.ts';
-import { hopDetailsOf } from './deadline-hop.ts';
-import { carriesNoRetry } from './no-retry.ts';
-import { parseRetryAfter } from './retry-after.ts';
-import { UpstreamError } from './upstream-error.ts';
+import { Code, KitError, isCode, problemContentType } from '../errors/index.ts';
+import { codeFromHttpStatus } from '../errors/http-status.ts';
+import { markRetriesExhausted, retriesExhaustedDetail } from '../resilience/retries-exhausted.ts';
+import { hopDetailsOf } from '../upstream/deadline-hop.ts';
+import { carriesNoRetry } from '../upstream/no-retry.ts';
+import { parseRetryAfter } from '../upstream/retry-after.ts';
+import { UpstreamError } from '../upstream/upstream-error.ts';
 
 // What the caller reads when the upstream said nothing it may see.
 const messageByCode: Partial<Record<Code, string>> = {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkAdminToken } from '../auth/admin-token.ts';
 import type { Database } from '../db/index.ts';
 import { Code, KitError } from '../errors/index.ts';
-import type { EventConsumer } from './consumer.ts';
+import type { EventConsumer } from './event-consumer.ts';
 import { listDeadLetters, replayAllDeadLetters, replayDeadLetter } from './dead-letters.ts';
 
 const listQuery = z.object({

@@ -9,6 +9,7 @@ import { createBatchQueue } from './batch-queue.ts';
 import { recordDeadLetter } from './dead-letters.ts';
 import { describeError } from './describe-error.ts';
 import type { EventContract } from './event-contract.ts';
+import type { ApplyResult, EventConsumer } from './event-consumer.ts';
 import { claimEvents, unclaimEvent, type InboxOutcome } from './inbox.ts';
 import type { Outcome } from './transport.ts';
 
@@ -52,20 +53,6 @@ export interface EventConsumerOptions {
   maxBatch?: number;
   /** How many of those transactions may be open at once, so a slow handler does not hold up the rest. */
   parallelBatches?: number;
-}
-
-export type ApplyResult = 'handled' | 'ignored' | 'duplicate';
-
-export interface EventConsumer {
-  readonly subscription: string;
-  /** The domains whose events it must receive: one stream, exchange or feed each. */
-  readonly domains: readonly string[];
-  /** Handles one delivery and says what the transport must do with it. */
-  deliver(event: CloudEvent, attempt: number): Promise<Outcome>;
-  /** Applies an event once, in one transaction: used by deliveries and by replays of dead letters. */
-  apply(event: CloudEvent, extra?: (tx: Queryable) => Promise<void>, attempt?: number): Promise<ApplyResult>;
-  /** From now on every delivery in hand is given back instead of failing into the dead-letter queue. */
-  shutdown(): void;
 }
 
 /**

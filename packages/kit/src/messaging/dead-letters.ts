@@ -1,7 +1,7 @@
 import type { Database } from '../db/index.ts';
 import { Code, KitError } from '../errors/index.ts';
 import type { CloudEvent } from './cloud-event.ts';
-import type { ApplyResult, EventConsumer } from './consumer.ts';
+import type { ApplyResult, EventConsumer } from './event-consumer.ts';
 import { describeError } from './describe-error.ts';
 
 export interface DeadLetter {

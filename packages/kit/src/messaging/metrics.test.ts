@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Histogram, Registry } from 'prom-client';
-import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { openPostgres, type Database } from '../db/index.ts';
 import { startService, type RunningService, type ServiceDefinition } from '../service/index.ts';
 import { addCleanup, createSilentLogger, createTestDatabase, metricValue, parseMetrics, type CleanupScope, itemAdded, writeEvents, fixtureMigrationsDir as migrationsDir } from '../testing/index.ts';
@@ -19,7 +19,7 @@ import { createFeedPublisher } from './transports/feed-publisher.ts';
 // HTTP feed, which needs no broker): the outbox's backlog and its age, and a consumer's
 // deliveries by outcome, its redeliveries and its dead letters.
 
-const configSchema = z.object({ ...serviceConfigFields({ name: 'shelf', port: 0 }), ...messagingConfigFields() });
+const configSchema = z.object({ ...serviceConfigFields({ name: 'shelf', port: 0 }), ...databaseConfigFields(), ...messagingConfigFields() });
 type Config = z.output<typeof configSchema>;
 const scrapeText = async (registry: Registry) => parseMetrics(await registry.metrics());
 

@@ -15,6 +15,12 @@ export interface CircuitBreakerOptions {
   minimumRequests?: number;
   /** How long it stays open before letting a probe through. */
   openDurationMs?: number;
+  /**
+   * How long to stay open after the failure that opened it (or the probe's that failed), when the
+   * failure itself says: a refused connection costs the dependency nothing, so it may be probed
+   * again soon; a slow answer may not. `openDurationMs` when it returns undefined.
+   */
+  openDurationAfter?: (error: KitError) => number | undefined;
   /** Calls let through at once while half-open. */
   halfOpenMaxProbes?: number;
   /** Which errors say the dependency is unhealthy; `isBreakerFailure` by default. */
@@ -68,6 +74,7 @@ export function createCircuitBreaker({
   windowMs = 10_000,
   minimumRequests = 20,
   openDurationMs = 5_000,
+  openDurationAfter,
   halfOpenMaxProbes = 1,
   isFailure = isBreakerFailure,
   clock = systemClock,
@@ -78,18 +85,23 @@ export function createCircuitBreaker({
   // it began (a slow call finishing after the breaker opened) must not move the state again.
   let generation = 0;
   let openedAtMs = 0;
+  // How long this opening lasts: `openDurationMs`, or what the failure that opened it said.
+  let openForMs = openDurationMs;
   let failuresInARow = 0;
   let probesInFlight = 0;
   const calls = createRollingCounter({ windowMs, clock });
   const failures = createRollingCounter({ windowMs, clock });
 
-  function moveTo(to: CircuitState): void {
+  function moveTo(to: CircuitState, cause?: KitError): void {
     const from = state;
     state = to;
     generation++;
     failuresInARow = 0;
     probesInFlight = 0;
-    if (to === 'open') openedAtMs = clock.now();
+    if (to === 'open') {
+      openedAtMs = clock.now();
+      openForMs = (cause === undefined ? undefined : openDurationAfter?.(cause)) ?? openDurationMs;
+    }
     // A fresh window: failures from before an opening must not trip the breaker after it closes.
     calls.reset();
     failures.reset();
@@ -97,14 +109,15 @@ export function createCircuitBreaker({
   }
 
   function currentState(): CircuitState {
-    if (state === 'open' && clock.now() - openedAtMs >= openDurationMs) moveTo('half_open');
+    if (state === 'open' && clock.now() - openedAtMs >= openForMs) moveTo('half_open');
     return state;
   }
 
   function circuitOpen(retryAfterMs: number): KitError {
     return new KitError(Code.Unavailable, 'the circuit to this dependency is open', {
       reason: 'circuit_open',
-      retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1_000)),
+      // Under a second, as it is (the retry layer waits that long; a Retry-After header rounds up).
+      retryAfterSeconds: retryAfterMs < 1_000 ? Math.max(0.001, retryAfterMs / 1_000) : Math.ceil(retryAfterMs / 1_000),
     });
   }
 
@@ -117,9 +130,9 @@ export function createCircuitBreaker({
     calls.add();
   }
 
-  function onFailure(): void {
+  function onFailure(error: KitError): void {
     if (state === 'half_open') {
-      moveTo('open');
+      moveTo('open', error);
       return;
     }
     failuresInARow++;
@@ -127,7 +140,7 @@ export function createCircuitBreaker({
     failures.add();
     const total = calls.sum();
     const tripped = failuresInARow >= consecutiveFailures || (total >= minimumRequests && failures.sum() / total >= failureRateThreshold);
-    if (tripped) moveTo('open');
+    if (tripped) moveTo('open', error);
   }
 
   return {
@@ -138,9 +151,9 @@ export function createCircuitBreaker({
     execute: function executeWithBreaker<T>(fn: (context: PolicyContext) => Promise<T>, signal?: AbortSignal): Promise<T> {
       if (signal?.aborted) return Promise.reject(KitError.from(signal.reason));
       const admittedIn = currentState();
-      if (admittedIn === 'open') return Promise.reject(circuitOpen(openedAtMs + openDurationMs - clock.now()));
+      if (admittedIn === 'open') return Promise.reject(circuitOpen(openedAtMs + openForMs - clock.now()));
       if (admittedIn === 'half_open') {
-        if (probesInFlight >= halfOpenMaxProbes) return Promise.reject(circuitOpen(openDurationMs));
+        if (probesInFlight >= halfOpenMaxProbes) return Promise.reject(circuitOpen(openForMs));
         probesInFlight++;
       }
       const admittedGeneration = generation;
@@ -162,7 +175,7 @@ export function createCircuitBreaker({
         (thrown: unknown) => {
           const error = KitError.from(thrown);
           if (settled() && error.code !== Code.Canceled) {
-            if (isFailure(error)) onFailure();
+            if (isFailure(error)) onFailure(error);
             else onSuccess();
           }
           throw error;

@@ -18,7 +18,7 @@ export interface RetryEvent {
  * (count these: they mean the dependency is failing for many callers), or the next try would
  * start after the caller's deadline.
  */
-export type GiveUpReason = 'max_attempts' | 'budget_exhausted' | 'deadline';
+export type GiveUpReason = 'max_attempts' | 'budget_exhausted' | 'deadline' | 'unreachable';
 
 export interface GiveUpEvent {
   error: KitError;
@@ -33,6 +33,17 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Which errors are worth another try; `isRetryable` by default. */
   shouldRetry?: (error: KitError, attempt: number) => boolean;
+  /**
+   * Whether a failed attempt surely never reached the dependency (a refused connection, a
+   * stream refused by an instance going away, this client's own breaker): another try then
+   * adds no load to it, so it spends neither an attempt of `maxAttempts` nor the budget, and
+   * waits at most `unsentMaxDelayMs` (or what the error asks). Such tries go on for at most
+   * `unsentWindowMs` (an instance restarting comes back within it; a dead one is reported
+   * as unavailable, not waited on until the deadline), and never past the caller's deadline.
+   */
+  isUnsent?: (error: KitError) => boolean;
+  unsentMaxDelayMs?: number;
+  unsentWindowMs?: number;
   /** Shared by all retry policies of one client; by default each policy gets its own. */
   budget?: RetryBudget;
   clock?: Clock;
@@ -75,7 +86,9 @@ export function isRetryable(error: KitError): boolean {
  * together do not come back together). A `retryAfterSeconds` on the error is a floor on the
  * wait. It never waits past the caller's deadline, stops at once when the caller aborts, and
  * retries only while the retry budget allows. An error it gives up on is marked with
- * `markRetriesExhausted`, so the layers above do not retry it again.
+ * `markRetriesExhausted`, so the layers above do not retry it again. When the caller's deadline
+ * passes while it waits to try again, the last failure is what it throws: that, not the
+ * deadline, is why the call failed.
  *
  * @example
  * const retry = createRetry({ maxAttempts: 3, onRetry: ({ attempt }) => retries.inc({ attempt }) });
@@ -86,6 +99,9 @@ export function createRetry({
   baseDelayMs = 50,
   maxDelayMs = 2_000,
   shouldRetry = isRetryable,
+  isUnsent,
+  unsentMaxDelayMs = 250,
+  unsentWindowMs = 5_000,
   clock = systemClock,
   budget = createRetryBudget({ clock }),
   random = Math.random,
@@ -93,8 +109,8 @@ export function createRetry({
   onRetry,
   onGiveUp,
 }: RetryOptions = {}): Policy {
-  function backoffMs(error: KitError, attempt: number): number {
-    const jittered = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+  function backoffMs(error: KitError, attempt: number, capMs: number): number {
+    const jittered = random() * Math.min(capMs, baseDelayMs * 2 ** (attempt - 1));
     return error.retryAfterSeconds === undefined ? jittered : Math.max(jittered, error.retryAfterSeconds * 1_000);
   }
 
@@ -112,6 +128,9 @@ export function createRetry({
       const remaining = remainingMs ?? (() => remainingMsOf(callerSignal, clock) ?? Infinity);
       budget.recordRequest();
 
+      // Attempts that reached the dependency (or may have): what `maxAttempts` counts.
+      let sent = 0;
+      let firstUnsentAtMs: number | undefined;
       const attemptNumber = (attempt: number): Promise<T> => {
         if (callerSignal.aborted) return Promise.reject(KitError.from(callerSignal.reason));
         let work: Promise<T>;
@@ -129,16 +148,23 @@ export function createRetry({
         const error = KitError.from(thrown);
         const leftMs = remaining();
         if (leftMs <= 0 || !shouldRetry(error, attempt)) throw error;
-        if (attempt >= maxAttempts) throw giveUp(error, attempt, 'max_attempts');
-        const delayMs = backoffMs(error, attempt);
+        const unsent = isUnsent?.(error) === true;
+        if (!unsent) sent++;
+        if (sent >= maxAttempts) throw giveUp(error, attempt, 'max_attempts');
+        const delayMs = backoffMs(error, attempt, unsent ? unsentMaxDelayMs : maxDelayMs);
         if (delayMs >= leftMs) throw giveUp(error, attempt, 'deadline');
+        if (unsent) {
+          firstUnsentAtMs ??= clock.now();
+          if (clock.now() + delayMs - firstUnsentAtMs > unsentWindowMs) throw giveUp(error, attempt, 'unreachable');
+        }
         // Withdraw last: a retry that the deadline forbids must not spend the budget.
-        if (!budget.tryWithdraw()) throw giveUp(error, attempt, 'budget_exhausted');
+        if (!unsent && !budget.tryWithdraw()) throw giveUp(error, attempt, 'budget_exhausted');
         onRetry?.({ error, attempt, delayMs });
         try {
           await clock.sleep(delayMs, callerSignal);
         } catch {
-          throw KitError.from(callerSignal.reason);
+          const reason = KitError.from(callerSignal.reason);
+          throw reason.code === Code.DeadlineExceeded ? giveUp(error, attempt, 'deadline') : reason;
         }
         return attemptNumber(attempt + 1);
       };

@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { type FailureKind, failureKindOfStreamReset, failureKindOfSystemError } from '../upstream/failures.ts';
 
 // What an HTTP/2 stream's end or a Node.js error means as a gRPC status, for the kit's unary
 // paths. The same table as Connect-ES's Node.js transport (its node-error.ts, which its package
@@ -62,4 +63,32 @@ export function connectErrorFromNode(reason: unknown): ConnectError {
   const error = ConnectError.from(reason, code);
   if (error !== reason) error.cause = reason;
   return error;
+}
+
+// The failure each wire-level ConnectError of the client stands for, named by the unary transport
+// where it knows it (a refused connection, a stream the peer reset, a GOAWAY) and judged by the
+// upstream's failure table; an error absent here is a status the instance answered.
+const transportFailures = new WeakMap<ConnectError, FailureKind>();
+
+/** Marks a ConnectError as a failure on the wire, of this kind. */
+export function transportError(kind: FailureKind, error: ConnectError): ConnectError {
+  transportFailures.set(error, kind);
+  return error;
+}
+
+/** The wire failure a ConnectError stands for, if it is one. */
+export function transportFailureOf(error: ConnectError): FailureKind | undefined {
+  return transportFailures.get(error);
+}
+
+/**
+ * What the stream's end says went wrong, as the client sees it: a reset by the peer (by its
+ * code: REFUSED_STREAM promises the work was not started), or the connection under it failing.
+ */
+export function streamFailure(rstCode: number | undefined, error: unknown): ConnectError {
+  if (rstCode !== undefined && rstCode !== constants.NGHTTP2_NO_ERROR) {
+    return transportError(failureKindOfStreamReset(rstCode), connectErrorFromResetCode(rstCode) ?? connectErrorFromNode(error));
+  }
+  if (error === undefined) return transportError('stream_reset', new ConnectError('http/2 stream closed before the response was complete', Code.Unavailable));
+  return transportError(failureKindOfSystemError(error), connectErrorFromNode(error));
 }

@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { timeoutHeader } from '../resilience/index.ts';
 import { addCleanup, createCapturedLogger, createSilentLogger, createTestDatabase, metricValue, parseMetrics, type CleanupScope, fixtureMigrationsDir } from '../testing/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -11,7 +11,7 @@ import { signalOf, startService, type ServiceDefinition } from './index.ts';
 // A service calling an upstream through the kit, as checkout calls inventory: what the caller
 // does to the service (its budget, its disconnect) must reach the upstream.
 
-const configSchema = z.object(serviceConfigFields({ name: 'caller', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'caller', port: 0 }), ...databaseConfigFields() });
 
 interface Upstream { url: string; seen: Array<{ budget: string | undefined; aborted: boolean; finished: boolean }>; hits: () => number }
 

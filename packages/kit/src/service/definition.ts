@@ -7,10 +7,13 @@ import type { HttpClient, HttpClientOptions } from '../http/index.ts';
 import type { GrpcClient, GrpcClientOptions } from '../rpc/index.ts';
 import type { Logger, Metrics } from '../telemetry/index.ts';
 
-/** What a service's code is handed once the skeleton has started: everything it may use. */
-export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
+/**
+ * What a service's code is handed once the skeleton has started: everything it may use. A
+ * service that keeps data gets its database too ({@link ServiceContext}); this is the whole of
+ * what a stateless one (the gateway) gets.
+ */
+export interface StatelessServiceContext<C extends ServiceConfig = ServiceConfig> {
   config: C;
-  db: Database;
   logger: Logger;
   metrics: Metrics;
   /** The service's tracer, for spans of its own (the kit already traces requests, calls and queries). */
@@ -28,17 +31,16 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
   addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>): void;
 }
 
-/**
- * A service, described: its name, its migrations and its routes. `createService` turns it into
- * a running HTTP server with health, metrics, logs, errors and shutdown handled the same way
- * for every service.
- */
-export interface ServiceDefinition<C extends ServiceConfig = ServiceConfig> {
+/** What a service that keeps data is handed: the same, and its own database, migrated. */
+export interface ServiceContext<C extends ServiceConfig = ServiceConfig> extends StatelessServiceContext<C> {
+  db: Database;
+}
+
+/** What every service describes, whatever it keeps: `X` is the context its code is handed. */
+export interface ServiceDefinitionOf<C extends ServiceConfig, X extends StatelessServiceContext<C>> {
   name: string;
-  /** Folder of `NNNN_name.sql` files applied at start. */
-  migrationsDir: string;
   /** Registers routes and starts any background work; runs after migrations. */
-  setup(app: FastifyInstance, context: ServiceContext<C>): Promise<void> | void;
+  setup(app: FastifyInstance, context: X): Promise<void> | void;
   /**
    * A gRPC listener beside the HTTP one (Connect-ES on HTTP/2 cleartext: gRPC, gRPC-Web and
    * Connect), with the kit's deadline, errors, health service and graceful shutdown. Its routes
@@ -47,6 +49,40 @@ export interface ServiceDefinition<C extends ServiceConfig = ServiceConfig> {
   grpc?: {
     /** The port, from the service's config (`GRPC_PORT`). */
     port(config: C): number;
-    routes(router: ConnectRouter, context: ServiceContext<C>): void;
+    routes(router: ConnectRouter, context: X): void;
   };
 }
+
+/**
+ * A service, described: its name, its migrations and its routes. `startService` turns it into
+ * a running HTTP server with health, metrics, logs, errors and shutdown handled the same way
+ * for every service; `runService` does that for a whole process (config read once, signals,
+ * exit codes), and is what a service's `main.ts` calls. Its config must carry
+ * `databaseConfigFields()`: the service opens its own database (`DATABASE_URL`), applies its
+ * migrations and reports the database in `/readyz`.
+ *
+ * @example
+ * // services/inventory/src/main.ts
+ * await runService(inventoryService, readConfig);
+ */
+export interface ServiceDefinition<C extends ServiceConfig = ServiceConfig> extends ServiceDefinitionOf<C, ServiceContext<C>> {
+  /** Folder of `NNNN_name.sql` files applied at start. */
+  migrationsDir: string;
+}
+
+/**
+ * A service that keeps no data of its own (the gateway): no migrations, no `DATABASE_URL`, no
+ * pool, and no database in `/readyz`. Everything else is a {@link ServiceDefinition}'s.
+ */
+export interface StatelessServiceDefinition<C extends ServiceConfig = ServiceConfig> extends ServiceDefinitionOf<C, StatelessServiceContext<C>> {
+  migrationsDir?: never;
+}
+
+/**
+ * Either kind of context, as the skeleton builds it: `db` is there only for a service that keeps
+ * data. `startService`'s overloads pair each kind of definition with its kind of context.
+ */
+export type AnyServiceContext = StatelessServiceContext & { db?: Database };
+
+/** Either kind of definition, as the skeleton sees it (see {@link AnyServiceContext}). */
+export type AnyServiceDefinition = ServiceDefinitionOf<ServiceConfig, AnyServiceContext> & { migrationsDir?: string };

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 
 export interface DrainOptions {
   /** Past this many bytes the rest is not worth reading: the connection is cut instead. */
@@ -39,5 +40,16 @@ export function drainRequest(raw: IncomingMessage, { maxBytes = 16 * 1024 * 1024
     raw.once('close', finish);
     raw.once('error', finish);
     raw.resume();
+  });
+}
+
+/**
+ * An error answered before the body arrived (too large, rate-limited, unauthenticated): the
+ * client is still sending, so let it finish and it reads the answer, not a broken pipe.
+ */
+export function installBodyDrain(app: FastifyInstance): void {
+  app.addHook('onSend', async function drainUnreadBody(request, reply, payload) {
+    if (reply.statusCode >= 400) await drainRequest(request.raw);
+    return payload;
   });
 }

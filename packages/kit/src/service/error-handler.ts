@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Code, KitError, problemContentType, toProblem, type FieldViolation } from '../errors/index.ts';
-import { noRetryHeader, shouldMarkNoRetry } from '../http/no-retry.ts';
+import { noRetryHeader, shouldMarkNoRetry } from '../upstream/no-retry.ts';
 
 /**
  * Turns whatever a route or Fastify itself threw into a KitError. Fastify's own 4xx errors

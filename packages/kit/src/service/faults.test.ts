@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { createCapturedLogger } from '../testing/index.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installFaultInjection, type FaultInjectionOptions } from './faults.ts';
-import { installInboundDeadline } from './inbound-deadline.ts';
+import { installHttpDeadline } from './http-deadline.ts';
 
 const adminToken = 'a-very-secret-admin-token';
 
@@ -67,7 +67,7 @@ void test('injected latency ends at the request\'s deadline, as slow work that l
   const captured = createCapturedLogger({ service: 'faulty' });
   const app = Fastify({ loggerInstance: captured.logger as FastifyBaseLogger });
   installErrorHandling(app);
-  installInboundDeadline(app, { defaultDeadlineMs: 100, service: 'faulty' });
+  installHttpDeadline(app, { defaultDeadlineMs: 100, service: 'faulty' });
   installFaultInjection(app, { rules: [{ route: '/v1/other', percent: 100, latencyMs: 60_000 }] });
   let hits = 0;
   app.get('/v1/other', async () => {

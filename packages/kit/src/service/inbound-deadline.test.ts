@@ -1,81 +1,81 @@
-import { test } from 'node:test';
+import { afterEach, beforeEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { KitError } from '../errors/index.ts';
-import { timeoutHeader } from '../resilience/index.ts';
-import { installErrorHandling } from './error-handler.ts';
-import { installInboundDeadline } from './inbound-deadline.ts';
-import { signalOf } from './request-signal.ts';
+import { Code, KitError } from '../errors/index.ts';
+import { remainingMsOf } from '../resilience/deadline.ts';
+import { startInboundDeadline, type InboundDeadlineOptions } from './inbound-deadline.ts';
 
-interface Seen { started: number; aborted: Array<string | undefined> }
+// Every rule of the inbound deadline, once, on a fake clock; the transports' own tests
+// (http-deadline.test.ts, rpc/server/rpc-deadline.test.ts) only check how they read and answer.
 
-async function appWithDeadlines(t: { after(fn: () => unknown): void }): Promise<{ base: string; seen: Seen; app: FastifyInstance }> {
-  const app = Fastify();
-  installErrorHandling(app);
-  installInboundDeadline(app, { defaultDeadlineMs: 2_000, service: 'testsvc', answerGraceMs: 20 });
-  const seen: Seen = { started: 0, aborted: [] };
-  const work = async (signal: AbortSignal, ms: number) => {
-    seen.started += 1;
-    try {
-      await sleep(ms, undefined, { signal });
-      return { done: true };
-    } catch (error) {
-      const reason = signal.reason instanceof KitError ? signal.reason.code : undefined;
-      seen.aborted.push(reason);
-      throw error instanceof Error && error.name === 'AbortError' ? signal.reason : error;
-    }
-  };
-  app.get('/work', async (request) => work(signalOf(request), Number((request.query as { ms?: string }).ms ?? 5_000)));
-  app.get('/short-route', { config: { deadlineMs: 100 } }, async (request) => work(signalOf(request), 5_000));
-  app.get('/ignores-signal', async () => {
-    seen.started += 1;
-    await sleep(1_000);
-    return { done: true };
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.after(() => app.close());
-  return { base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, seen, app };
+let overdue: KitError[];
+beforeEach(() => {
+  overdue = [];
+  mock.timers.enable({ apis: ['setTimeout'] });
+});
+afterEach(() => mock.timers.reset());
+
+function start(options: Partial<InboundDeadlineOptions> = {}) {
+  return startInboundDeadline({ receivedMs: undefined, maxMs: 1_000, service: 'testsvc', answerGraceMs: 50, onOverdue: (error) => overdue.push(error), ...options });
 }
 
-void test('the caller\'s budget becomes the request\'s deadline: 504 naming the hop, and the work is aborted', async (t) => {
-  const { base, seen } = await appWithDeadlines(t);
-  const res = await fetch(`${base}/work?ms=5000`, { headers: { [timeoutHeader]: '100' } });
-  assert.equal(res.status, 504);
-  const problem = await res.json() as { code: string; hop: string };
-  assert.equal(problem.code, 'deadline_exceeded');
-  assert.equal(problem.hop, 'testsvc');
-  assert.deepEqual(seen.aborted, ['deadline_exceeded']);
+function codeOf(signal: AbortSignal): string | undefined {
+  return signal.reason instanceof KitError ? signal.reason.code : undefined;
+}
+
+void test('the caller\'s budget is the deadline: the signal fires then, deadline_exceeded naming the hop, and carries it', () => {
+  const { signal } = start({ receivedMs: 100 });
+  const remainingMs = remainingMsOf(signal);
+  assert.ok(remainingMs !== undefined && remainingMs > 90 && remainingMs <= 100, `${remainingMs} ms left`);
+  mock.timers.tick(99);
+  assert.equal(signal.aborted, false);
+  mock.timers.tick(1);
+  assert.equal(codeOf(signal), Code.DeadlineExceeded);
+  assert.equal((signal.reason as KitError).details.hop, 'testsvc');
 });
 
-void test('a budget already spent on arrival is answered at once without doing the work', async (t) => {
-  const { base, seen } = await appWithDeadlines(t);
-  const res = await fetch(`${base}/work?ms=10`, { headers: { [timeoutHeader]: '0' } });
-  assert.equal(res.status, 504);
-  assert.equal(((await res.json()) as { reason: string }).reason, 'deadline_spent');
-  assert.equal(seen.started, 0);
+void test('the maximum caps a longer budget, and is the budget of a caller that sent none', () => {
+  const capped = start({ receivedMs: 60_000, maxMs: 200 });
+  const unsent = start({ receivedMs: undefined, maxMs: 300 });
+  mock.timers.tick(200);
+  assert.equal(codeOf(capped.signal), Code.DeadlineExceeded);
+  assert.equal(unsent.signal.aborted, false);
+  mock.timers.tick(100);
+  assert.equal(codeOf(unsent.signal), Code.DeadlineExceeded);
 });
 
-void test('the route\'s own maximum caps a longer budget from the caller; garbage budgets are ignored', async (t) => {
-  const { base } = await appWithDeadlines(t);
-  assert.equal((await fetch(`${base}/short-route`, { headers: { [timeoutHeader]: '60000' } })).status, 504);
-  assert.equal((await fetch(`${base}/work?ms=10`, { headers: { [timeoutHeader]: '-5' } })).status, 200);
-  assert.equal((await fetch(`${base}/work?ms=10`, { headers: { [timeoutHeader]: '1e9' } })).status, 200);
+void test('a budget spent on arrival throws deadline_spent naming the hop, and starts nothing', () => {
+  assert.throws(() => start({ receivedMs: 0 }), (error) =>
+    error instanceof KitError && error.code === Code.DeadlineExceeded && error.reason === 'deadline_spent' && error.details.hop === 'testsvc');
+  mock.timers.tick(10_000);
+  assert.deepEqual(overdue, []);
 });
 
-void test('a handler that ignores its signal is still answered 504 shortly after the deadline', async (t) => {
-  const { base } = await appWithDeadlines(t);
-  const res = await fetch(`${base}/ignores-signal`, { headers: { [timeoutHeader]: '100' } });
-  assert.equal(res.status, 504);
+void test('a handler that ignores its signal is answered for, answerGraceMs after the deadline, with the same error', () => {
+  const { signal } = start({ receivedMs: 100 });
+  // Two ticks: the fake clock runs a timer set inside a timer from where the tick ended.
+  mock.timers.tick(100);
+  mock.timers.tick(49);
+  assert.deepEqual(overdue, []);
+  mock.timers.tick(1);
+  assert.equal(overdue.length, 1);
+  assert.equal(overdue[0], signal.reason);
 });
 
-void test('a caller that disconnects cancels the work', async (t) => {
-  const { base, seen } = await appWithDeadlines(t);
-  const caller = new AbortController();
-  const pending = fetch(`${base}/work?ms=5000`, { signal: caller.signal });
-  while (seen.started === 0) await sleep(5);
-  caller.abort();
-  await assert.rejects(pending);
-  for (let i = 0; i < 200 && seen.aborted.length === 0; i++) await sleep(5);
-  assert.deepEqual(seen.aborted, ['canceled']);
+void test('end() stops the deadline: no abort and no answer after the work is done', () => {
+  const deadline = start({ receivedMs: 100 });
+  deadline.end();
+  mock.timers.tick(1_000);
+  assert.equal(deadline.signal.aborted, false);
+  assert.deepEqual(overdue, []);
+});
+
+void test('a caller that goes away cancels the work; its own deadline reads as deadline_exceeded; the first reason stays', () => {
+  const left = start();
+  left.callerGone();
+  assert.equal(codeOf(left.signal), Code.Canceled);
+  left.callerGone({ deadline: true });
+  assert.equal(codeOf(left.signal), Code.Canceled);
+  const ranOut = start();
+  ranOut.callerGone({ deadline: true });
+  assert.equal(codeOf(ranOut.signal), Code.DeadlineExceeded);
 });

@@ -1,69 +1,71 @@
-import type { FastifyInstance } from 'fastify';
 import { Code, KitError } from '../errors/index.ts';
-import { attachDeadline, effectiveBudgetMs, parseBudget, timeoutHeader } from '../resilience/deadline.ts';
-import { setRequestSignal } from './request-signal.ts';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** This route's own maximum budget: a caller's longer budget is cut to it. */
-    deadlineMs?: number;
-  }
-}
+import { attachDeadline, effectiveBudgetMs } from '../resilience/deadline.ts';
 
 export interface InboundDeadlineOptions {
-  /** The budget of a route that sets none, and the cap for callers that send a longer one. */
-  defaultDeadlineMs: number;
+  /** The budget the caller sent, already parsed; undefined when it sent none (or garbage). */
+  receivedMs: number | undefined;
+  /** The longest this request may take here: the budget when the caller sent none, the cap on a longer one. */
+  maxMs: number;
+  /** This service's name, the `hop` an expired deadline names. */
   service: string;
   /**
-   * How long after the deadline a handler that ignored its signal may still answer before the
-   * server answers 504 for it. A safety net: the kit's own I/O stops at the signal.
+   * How long after the deadline a handler that ignored its signal may still answer before
+   * `onOverdue` answers for it. A safety net: the kit's own I/O stops at the signal.
    */
   answerGraceMs?: number;
+  /** Called `answerGraceMs` after the deadline, unless `end()` came first: answer `error` for the handler. */
+  onOverdue(error: KitError): void;
+}
+
+export interface InboundDeadline {
+  /** Fires at the deadline or when the caller goes away, with a KitError as its reason; the deadline is attached. */
+  readonly signal: AbortSignal;
+  /**
+   * The caller went away (disconnected, cancelled): the work stops with `canceled`, or with
+   * `deadline_exceeded` when the transport says the caller's own deadline is what ended it.
+   * Does nothing once the signal has fired.
+   */
+  callerGone(options?: { deadline?: boolean }): void;
+  /** The answer is done: the deadline's timers stop. */
+  end(): void;
 }
 
 /**
- * Gives every request a deadline and one signal that fires at that deadline or when the caller
- * disconnects, whichever comes first. The budget is what the caller sent in
- * `x-baton-timeout-ms`, capped by the route's own maximum; a budget already spent on arrival
- * is answered at once with 504 and no work. Handlers read the signal with `signalOf(request)`
- * and the kit's clients send what remains of it to the next hop.
+ * One request's deadline, whatever carried it: the caller's budget capped by `maxMs`, and one
+ * signal that fires at that deadline or when the caller goes away. A budget already spent on
+ * arrival throws at once (`deadline_exceeded`, reason `deadline_spent`), before any work. The
+ * transports are thin adapters over it: the HTTP server reads `x-baton-timeout-ms`
+ * (`http-deadline.ts`), the gRPC server `grpc-timeout` (`rpc/server/rpc-deadline.ts`).
+ *
+ * @example
+ * const deadline = startInboundDeadline({ receivedMs: parseBudget(header), maxMs: 10_000, service: 'orders',
+ *   onOverdue: (error) => answer(error) });
+ * try { await handle({ signal: deadline.signal }); } finally { deadline.end(); }
  */
-export function installInboundDeadline(app: FastifyInstance, { defaultDeadlineMs, service, answerGraceMs = 50 }: InboundDeadlineOptions): void {
-  app.addHook('onRequest', function startDeadline(request, reply, done) {
-    const routeMaxMs = request.routeOptions.config.deadlineMs ?? defaultDeadlineMs;
-    const budgetMs = effectiveBudgetMs(parseBudget(request.headers[timeoutHeader]), routeMaxMs);
-    if (budgetMs <= 0) {
-      done(new KitError(Code.DeadlineExceeded, 'the deadline had passed before the request arrived', {
-        reason: 'deadline_spent', details: { hop: service },
-      }));
-      return;
-    }
-
-    const controller = new AbortController();
-    let safetyNet: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      const expired = new KitError(Code.DeadlineExceeded, 'the request ran out of time', { details: { hop: service } });
-      controller.abort(expired);
-      // Never hang: if the handler did not stop at its signal, answer for it.
-      safetyNet = setTimeout(() => {
-        if (!reply.sent && !reply.raw.headersSent) {
-          request.log.warn('handler ignored its deadline; answering 504 for it');
-          reply.send(expired);
-        }
-      }, answerGraceMs);
-    }, budgetMs);
-    // The response's socket closing before the response finished means the caller left:
-    // nobody waits for the answer, so the work stops.
-    const onClose = () => {
+export function startInboundDeadline({ receivedMs, maxMs, service, answerGraceMs = 50, onOverdue }: InboundDeadlineOptions): InboundDeadline {
+  const budgetMs = effectiveBudgetMs(receivedMs, maxMs);
+  if (budgetMs <= 0) {
+    throw new KitError(Code.DeadlineExceeded, 'the deadline had passed before the request arrived', { reason: 'deadline_spent', details: { hop: service } });
+  }
+  const controller = new AbortController();
+  const expired = () => new KitError(Code.DeadlineExceeded, 'the request ran out of time', { details: { hop: service } });
+  let safetyNet: NodeJS.Timeout | undefined;
+  const timer = setTimeout(function onDeadline() {
+    const error = expired();
+    controller.abort(error);
+    // Never hang: if the handler did not stop at its signal, the transport answers for it.
+    safetyNet = setTimeout(() => onOverdue(error), answerGraceMs);
+  }, budgetMs);
+  attachDeadline(controller.signal, performance.now() + budgetMs);
+  return {
+    signal: controller.signal,
+    callerGone({ deadline = false } = {}) {
+      if (controller.signal.aborted) return;
+      controller.abort(deadline ? expired() : new KitError(Code.Canceled, 'the caller went away'));
+    },
+    end() {
       clearTimeout(timer);
       clearTimeout(safetyNet);
-      if (!reply.raw.writableFinished && !controller.signal.aborted) {
-        controller.abort(new KitError(Code.Canceled, 'the caller went away'));
-      }
-    };
-    reply.raw.once('close', onClose);
-    attachDeadline(controller.signal, performance.now() + budgetMs);
-    setRequestSignal(request, controller.signal);
-    done();
-  });
+    },
+  };
 }

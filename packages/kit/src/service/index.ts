@@ -1,4 +1,7 @@
-export type { ServiceContext, ServiceDefinition } from './definition.ts';
-export { startService, type RunningService, type ShutdownResult, type StartOptions } from './start-service.ts';
+export type { ServiceContext, ServiceDefinition, StatelessServiceContext, StatelessServiceDefinition } from './definition.ts';
+export { startService, type RunningService, type StartOptions } from './start-service.ts';
+export type { ShutdownResult } from './shutdown.ts';
+export type { ServiceLimits } from './service-limits.ts';
 export { runService, exitCodeConfig } from './run-service.ts';
 export { signalOf } from './request-signal.ts';
+export { createPageCursor, type PageCursor, type PageCursorOptions } from './page-cursor.ts';

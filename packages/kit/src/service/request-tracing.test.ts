@@ -2,14 +2,14 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanKind, context, propagation } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code, KitError } from '../errors/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import { createTracing } from '../telemetry/tracing/tracing.ts';
 import { addCleanup, createCapturedLogger, createTestDatabase, fixtureMigrationsDir as migrationsDir } from '../testing/index.ts';
 import { signalOf, startService, type ServiceDefinition } from './index.ts';
 
-const configSchema = z.object(serviceConfigFields({ name: 'traced', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'traced', port: 0 }), ...databaseConfigFields() });
 type Config = z.output<typeof configSchema>;
 
 /** A traced service on a database of its own; undefined when the test was skipped. */

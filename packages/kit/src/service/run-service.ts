@@ -1,8 +1,9 @@
-import type { ServiceConfig } from '../config/index.ts';
+import type { DatabaseConfig, ServiceConfig } from '../config/index.ts';
 import { ConfigError } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
 import { createLogger } from '../telemetry/index.ts';
-import type { ServiceDefinition } from './definition.ts';
-import { startService, type RunningService } from './start-service.ts';
+import type { AnyServiceDefinition, ServiceDefinition, StatelessServiceDefinition } from './definition.ts';
+import { startAnyService, type RunningService } from './start-service.ts';
 
 /** Exit status for a configuration error (sysexits' EX_CONFIG), so a supervisor can tell it apart. */
 export const exitCodeConfig = 78;
@@ -33,8 +34,10 @@ function watchSupervisor(onGone: () => void): void {
  * exits at once. A crash outside a request is logged and shuts the process down with exit 1,
  * so the supervisor restarts it in a known state.
  */
-export async function runService<C extends ServiceConfig>(definition: ServiceDefinition<C>, readConfig: () => C): Promise<RunningService | undefined> {
-  let config: C;
+export function runService<C extends ServiceConfig & DatabaseConfig>(definition: ServiceDefinition<C>, readConfig: () => C): Promise<RunningService | undefined>;
+export function runService<C extends ServiceConfig>(definition: StatelessServiceDefinition<C>, readConfig: () => C): Promise<RunningService<undefined> | undefined>;
+export async function runService(definition: AnyServiceDefinition, readConfig: () => ServiceConfig & Partial<DatabaseConfig>): Promise<RunningService<Database | undefined> | undefined> {
+  let config: ServiceConfig & Partial<DatabaseConfig>;
   try {
     config = readConfig();
   } catch (error) {
@@ -55,7 +58,7 @@ export async function runService<C extends ServiceConfig>(definition: ServiceDef
   // "exit now".
   const repeatWindowMs = 1_000;
   let firstSignalAt: number | undefined;
-  let service: RunningService | undefined;
+  let service: RunningService<Database | undefined> | undefined;
   let stopRequested: string | undefined;
   const startLogger = createLogger({ service: definition.name, level: config.LOG_LEVEL });
   const stop = async (reason: string, exitCode: number) => {
@@ -84,7 +87,7 @@ export async function runService<C extends ServiceConfig>(definition: ServiceDef
   });
 
   try {
-    service = await startService(definition, config);
+    service = await startAnyService(definition, config);
   } catch (error) {
     startLogger.fatal({ err: error }, 'could not start');
     process.exit(1);

@@ -2,16 +2,16 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
 import type { HttpClient } from '../http/index.ts';
 import { durationBucketsSeconds } from '../telemetry/metrics.ts';
 import {
   addCleanup, createCapturedLogger, createSuiteDatabase, createSuiteScope, createTestDatabase, fixtureMigrationsDir, metricValue, parseMetrics, type CleanupScope, type LogLine,
 } from '../testing/index.ts';
-import { startService, type ServiceDefinition } from './index.ts';
+import { startService, type ServiceDefinition, type StatelessServiceDefinition } from './index.ts';
 
-const configSchema = z.object(serviceConfigFields({ name: 'kit-test', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'kit-test', port: 0 }), ...databaseConfigFields() });
 type Config = z.output<typeof configSchema>;
 
 // Internal detail a failing handler carries: none of it may reach a caller.
@@ -356,4 +356,27 @@ void describe('startService', () => {
       assert.equal(problem.detail, 'no route for GET /no/such/route');
     });
   });
+});
+
+void test('a stateless service (no migrationsDir) opens no database: its context has no db, /readyz probes none, /metrics has no pool', async (t) => {
+  const statelessSchema = z.object(serviceConfigFields({ name: 'kit-stateless', port: 0 }));
+  let handed: object | undefined;
+  const stateless: StatelessServiceDefinition<z.output<typeof statelessSchema>> = {
+    name: 'kit-stateless',
+    setup(app, context) {
+      handed = context;
+      app.get('/ok', async () => ({ ok: true }));
+    },
+  };
+  const config = loadConfig(statelessSchema, { HOST: '127.0.0.1', PORT: '0' });
+  const service = await startService(stateless, config, { logger: createCapturedLogger({ service: 'kit-stateless' }).logger });
+  addCleanup(t, () => service.shutdown('test over'));
+
+  assert.equal(service.db, undefined);
+  assert.equal(handed !== undefined && 'db' in handed, false, 'the context it was handed has no db');
+  assert.equal((await fetch(`${service.url}/ok`)).status, 200);
+  const ready = await fetch(`${service.url}/readyz`);
+  assert.deepEqual(await ready.json(), { status: 'ready', checks: {} });
+  assert.doesNotMatch(await (await fetch(`${service.url}/metrics`)).text(), /^baton_db_pool/m);
+  assert.deepEqual(await service.shutdown('checked'), { clean: true });
 });

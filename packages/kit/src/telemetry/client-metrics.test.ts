@@ -2,10 +2,10 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Histogram } from 'prom-client';
-import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
 import type { HttpClient } from '../http/index.ts';
-import { createRoundRobin } from '../http/balancer.ts';
+import { createRoundRobin } from '../upstream/balancer.ts';
 import type { ServiceContext } from '../service/definition.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import { addCleanup, createSilentLogger, createSuiteDatabase, createSuiteScope, metricValue, parseMetrics, delayUnlessClosed, sendJson, startUpstream, type Upstream, type UpstreamHandler, fixtureMigrationsDir as migrationsDir } from '../testing/index.ts';
@@ -14,7 +14,7 @@ import { addCleanup, createSilentLogger, createSuiteDatabase, createSuiteScope, 
 // kit client to its registry), real upstreams that fail or are slow, and its /metrics parsed
 // with a real text-format parser. Each test has an upstream of its own, so series never mix.
 
-const configSchema = z.object(serviceConfigFields({ name: 'caller', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'caller', port: 0 }), ...databaseConfigFields() });
 
 void describe('the client metrics of a service', () => {
   const scope = createSuiteScope();

@@ -8,32 +8,15 @@ export interface TrackedClient {
 }
 
 /**
- * Gauges read when Prometheus scrapes, from the things they describe: the database pool and
- * each outbound client's retry budget, in-flight calls and ejected instances. Reading at scrape
- * time keeps the hot path free of metric updates for numbers that only matter when looked at.
+ * Gauges read when Prometheus scrapes, from the things they describe: the database pool (for a
+ * service that has a database) and each outbound client's retry budget, in-flight calls and
+ * ejected instances. Reading at scrape time keeps the hot path free of metric updates for
+ * numbers that only matter when looked at.
  */
-export function createResourceMetrics(registry: Registry, db: Database): { trackClient(client: TrackedClient): void } {
+export function createResourceMetrics(registry: Registry, db: Database | undefined): { trackClient(client: TrackedClient): void } {
   const clients = new Set<TrackedClient>();
   const registers = [registry];
-  new Gauge({
-    name: 'baton_db_pool_connections',
-    help: 'Database connections of this service by state (idle, in_use).',
-    labelNames: ['state'],
-    registers,
-    collect() {
-      const stats = db.poolStats();
-      this.set({ state: 'idle' }, stats.idle);
-      this.set({ state: 'in_use' }, stats.total - stats.idle);
-    },
-  });
-  new Gauge({
-    name: 'baton_db_pool_waiting',
-    help: 'Queries waiting for a free database connection.',
-    registers,
-    collect() {
-      this.set(db.poolStats().waiting);
-    },
-  });
+  if (db !== undefined) createPoolMetrics(registers, db);
   new Gauge({
     name: 'baton_client_retry_budget_available',
     help: 'Retries the client to an upstream may still send now; 0 means retries are being refused.',
@@ -66,4 +49,27 @@ export function createResourceMetrics(registry: Registry, db: Database): { track
       clients.add(client);
     },
   };
+}
+
+/** The database pool's gauges, read at scrape time like the others. */
+function createPoolMetrics(registers: Registry[], db: Database): void {
+  new Gauge({
+    name: 'baton_db_pool_connections',
+    help: 'Database connections of this service by state (idle, in_use).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const stats = db.poolStats();
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'in_use' }, stats.total - stats.idle);
+    },
+  });
+  new Gauge({
+    name: 'baton_db_pool_waiting',
+    help: 'Queries waiting for a free database connection.',
+    registers,
+    collect() {
+      this.set(db.poolStats().waiting);
+    },
+  });
 }

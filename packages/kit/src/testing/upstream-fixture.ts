@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type KitError, problemContentType, toProblem } from '../errors/index.ts';
-import { noRetryHeader, shouldMarkNoRetry } from '../http/no-retry.ts';
+import { noRetryHeader, shouldMarkNoRetry } from '../upstream/no-retry.ts';
 
 /**
  * A real HTTP server on 127.0.0.1 for the client's tests, counting what a test asserts on:

@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pageQuery, product, productPage, skuParams } from '@baton/contracts/http';
+import { z } from 'zod';
 import type { Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
-import { signalOf } from '@baton/kit/service';
-import { decodeCursor, encodeCursor } from '../catalogue/cursor.ts';
+import { createPageCursor, signalOf } from '@baton/kit/service';
 import { productView } from '../catalogue/product.ts';
 import { findProduct, listProducts } from '../catalogue/repository.ts';
+
+// Where a page of products ended: its last SKU.
+const productsCursor = createPageCursor(z.strictObject({ after: skuParams.shape.sku }));
 
 /** The catalogue: read-only, paged by SKU. The shapes are the public API's, from contracts. */
 export function registerProductRoutes(app: FastifyInstance, { db }: { db: Database }): void {
@@ -18,12 +21,12 @@ export function registerProductRoutes(app: FastifyInstance, { db }: { db: Databa
     const { limit, cursor } = request.query;
     // One row more than the page says whether another page follows, so the last page has no
     // cursor and a caller never asks for an empty page.
-    const rows = await listProducts(db, { limit: limit + 1, afterSku: decodeCursor(cursor) }, { signal: signalOf(request) });
+    const rows = await listProducts(db, { limit: limit + 1, afterSku: productsCursor.decode(cursor)?.after }, { signal: signalOf(request) });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       items: page.map(productView),
-      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.sku) : null,
+      nextCursor: rows.length > limit && last !== undefined ? productsCursor.encode({ after: last.sku }) : null,
     };
   });
 

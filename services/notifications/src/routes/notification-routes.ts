@@ -2,18 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pageQuery } from '@baton/contracts/http';
 import type { Database } from '@baton/kit/db';
-import { Code, KitError } from '@baton/kit/errors';
-import { signalOf } from '@baton/kit/service';
+import { z } from '@baton/kit/config';
+import { createPageCursor, signalOf } from '@baton/kit/service';
 import { listNotifications, type NotificationRow } from '../notifications/repository.ts';
 
-function decodeCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  const seq = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(seq) || seq < 1) {
-    throw new KitError(Code.InvalidArgument, 'the cursor is not valid', { fields: [{ field: 'query.cursor', message: 'not a cursor this API gave out' }] });
-  }
-  return seq;
-}
+// Where a page of notifications ended: the last one's sequence number (newest first).
+const notificationsCursor = createPageCursor(z.int().min(1));
 
 function view(row: NotificationRow) {
   return {
@@ -32,11 +26,11 @@ export function registerNotificationRoutes(app: FastifyInstance, { db, authentic
   app.withTypeProvider<ZodTypeProvider>().get('/v1/notifications', { schema: { querystring: pageQuery } }, async function listMine(request) {
     const userId = await authenticate(request);
     const { limit, cursor } = request.query;
-    const rows = await listNotifications(db, userId, { limit, beforeSeq: decodeCursor(cursor) }, { signal: signalOf(request) });
+    const rows = await listNotifications(db, userId, { limit, beforeSeq: notificationsCursor.decode(cursor) }, { signal: signalOf(request) });
     const last = rows.at(-1);
     return {
       items: rows.map(view),
-      nextCursor: rows.length === limit && last ? Buffer.from(String(last.seq)).toString('base64url') : null,
+      nextCursor: rows.length === limit && last ? notificationsCursor.encode(Number(last.seq)) : null,
     };
   });
 }

@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createOrderBody, idempotencyHeaders, orderParams, pageQuery } from '@baton/contracts/http';
+import { z } from 'zod';
 import { problemContentType } from '@baton/kit/errors';
-import { signalOf } from '@baton/kit/service';
+import { createPageCursor, signalOf } from '@baton/kit/service';
 import { cancelOrder, findOwnOrder } from '../checkout/cancel-order.ts';
 import { placeOrder, type CheckoutDeps } from '../checkout/place-order.ts';
 import { orderView } from '../orders/order.ts';
 import { listOrders } from '../orders/repository.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+
+// Where a page of orders ended: newest first, so the last order's time, and its id for ties.
+const ordersCursor = createPageCursor(z.object({ createdAt: z.iso.datetime(), id: z.uuid() }));
 
 /** The caller's W3C trace context, when it sent one: the order's events continue that trace. */
 function traceparentOf(request: FastifyRequest): string | undefined {
@@ -46,11 +49,11 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRoutesDeps)
   api.get('/v1/orders', { schema: { querystring: pageQuery } }, async function listMyOrders(request) {
     const userId = await deps.authenticate(request);
     const { limit, cursor } = request.query;
-    const orders = await listOrders(deps.db, userId, { limit, after: decodeCursor(cursor) }, { signal: signalOf(request) });
+    const orders = await listOrders(deps.db, userId, { limit, after: ordersCursor.decode(cursor) }, { signal: signalOf(request) });
     const last = orders.at(-1);
     return {
       items: orders.map(orderView),
-      nextCursor: orders.length === limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      nextCursor: orders.length === limit && last ? ordersCursor.encode({ createdAt: last.createdAt, id: last.id }) : null,
     };
   });
 

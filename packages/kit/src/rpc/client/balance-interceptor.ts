@@ -1,15 +1,12 @@
 import { ConnectError, type Interceptor, type UnaryResponse } from '@connectrpc/connect';
-import { Code, KitError } from '../../errors/index.ts';
-import type { HttpClientEvent } from '../../http/events.ts';
-import type { EndpointSet } from '../../http/endpoint-set.ts';
-import { observeLatency } from '../../http/endpoint.ts';
-import type { OutlierDetector } from '../../http/outlier-detection.ts';
-import type { Clock } from '../../resilience/index.ts';
-import { formatGrpcTimeout, grpcTimeoutHeader } from '../grpc-timeout.ts';
-import { isBreakerFailure } from '../../resilience/index.ts';
 import type { Tracer } from '@opentelemetry/api';
-import { recordCallEvent } from '../../http/attempt-span.ts';
-import { ATTR_BATON_UPSTREAM } from '../../telemetry/tracing/attributes.ts';
+import { KitError } from '../../errors/index.ts';
+import type { Clock } from '../../resilience/index.ts';
+import { failureError } from '../../upstream/failures.ts';
+import type { InstanceAttempts } from '../../upstream/instance-attempts.ts';
+import { UpstreamError } from '../../upstream/upstream-error.ts';
+import { formatGrpcTimeout, grpcTimeoutHeader } from '../grpc-timeout.ts';
+import { transportFailureOf } from '../h2-errors.ts';
 import { startRpcAttemptSpan } from '../rpc-tracing.ts';
 import { kitErrorFromConnect } from '../status.ts';
 import { callStateOf } from './call-state.ts';
@@ -17,96 +14,49 @@ import type { GrpcEndpoint } from './endpoint.ts';
 
 export interface BalanceInterceptorOptions {
   upstream: string;
-  endpoints: EndpointSet<GrpcEndpoint>;
-  outliers: OutlierDetector;
+  /** The upstream core: the instance's choice, its breaker, and what the attempt teaches. */
+  attempts: InstanceAttempts<GrpcEndpoint>;
   clock: Clock;
-  /** Breaker refusals, which the retry layer must not retry (the balancer already tried elsewhere). */
-  refusals: WeakSet<KitError>;
-  onEvent: ((event: HttpClientEvent) => void) | undefined;
-  logger: { warn(fields: Record<string, unknown>, message: string): void } | undefined;
   tracer?: Tracer | undefined;
 }
 
-const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no instance to call', { reason: 'no_instances' });
-
 /**
- * The innermost interceptor: picks an instance (power of two choices, ejected instances and open
- * circuits left out, another instance than last time for a retry), runs the attempt through
- * that instance's breaker, and sends it there with what remains of the deadline as
- * `grpc-timeout`. An instance whose breaker refuses is left out and the next one tried.
+ * The innermost interceptor: one attempt, sent to the instance the upstream core chose (see
+ * `createInstanceAttempts`) with what remains of the deadline as `grpc-timeout`. What went wrong
+ * on the wire (refused, reset, GOAWAY) is named by the unary transport and judged by the
+ * failure table; a status the instance answered goes through the kit's table of codes.
  *
- * Each attempt is a CLIENT span (with `traceparent` in its metadata) and reports
- * `attempt_start` and `attempt_end` events with the upstream, instance, method, attempt number,
- * outcome and duration.
+ * Each attempt is a CLIENT span (with `traceparent` in its metadata).
  */
-export function createBalanceInterceptor({ upstream, endpoints, outliers, clock, refusals, onEvent, logger, tracer }: BalanceInterceptorOptions): Interceptor {
-  return (next) => async function balanced(req) {
+export function createBalanceInterceptor({ upstream, attempts, clock, tracer }: BalanceInterceptorOptions): Interceptor {
+  return (next) => function balanced(req) {
     if (req.stream) return next(req);
     const call = callStateOf(req.contextValues);
     const path = `/${req.method.parent.typeName}/${req.method.name}`;
-    if (endpoints.size === 0) await endpoints.ready(req.signal);
-    const refused = new Set<GrpcEndpoint>();
-    let refusal: KitError | undefined;
-    for (;;) {
-      const endpoint = endpoints.choose(refused, call.tried);
-      if (endpoint === undefined) throw refusal ?? noInstances();
-      call.tried.add(endpoint);
-      let admitted = false;
-      try {
-        return await endpoint.breaker.execute(({ signal }) => {
-          admitted = true;
-          return attempt(endpoint, { ...req, signal, url: endpoint.instance + path });
-        }, req.signal);
-      } catch (thrown) {
-        const error = KitError.from(thrown);
-        if (admitted || error.reason !== 'circuit_open') throw error;
-        recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: upstream, instance: endpoint.instance });
-        refusals.add(error);
-        refused.add(endpoint);
-        refusal = error;
-      }
-    }
-
-    async function attempt(endpoint: GrpcEndpoint, attemptReq: typeof req): Promise<UnaryResponse> {
+    const method = req.method.name;
+    return attempts.attempt(call, req.signal, { method, attempt: Math.max(1, call.attempts), hedge: false }, undefined, async (endpoint, signal) => {
       const { instance } = endpoint;
-      const method = req.method.name;
-      const number = Math.max(1, call.attempts);
-      onEvent?.({ type: 'attempt_start', upstream, instance, method, attempt: number, hedge: false });
+      const attemptReq = { ...req, signal, url: instance + path };
       // Computed just before sending, so time spent queueing or backing off is not given away twice.
       const remainingMs = call.deadlineAtMs - clock.now();
       attemptReq.header.set(grpcTimeoutHeader, formatGrpcTimeout(remainingMs));
       const span = startRpcAttemptSpan(tracer, { upstream, instance, service: req.method.parent.typeName, method, header: attemptReq.header, remainingMs });
-      endpoint.outstanding++;
-      const startedAt = clock.now();
       let error: KitError | undefined;
-      let aborted = false;
       try {
         return (await next(attemptReq)) as UnaryResponse;
       } catch (thrown) {
-        aborted = attemptReq.signal.aborted;
-        error = aborted ? KitError.from(attemptReq.signal.reason) : thrown instanceof ConnectError ? kitErrorFromConnect(thrown, upstream, instance) : KitError.from(thrown);
+        error = signal.aborted ? KitError.from(signal.reason) : kitErrorOf(thrown, upstream, instance);
         throw error;
       } finally {
         span.end(error);
-        endpoint.outstanding--;
-        endpoint.settled();
-        const durationMs = clock.now() - startedAt;
-        if (!aborted) {
-          observeLatency(endpoint, durationMs);
-          // An answer that says the instance itself is unwell (unavailable, internal, a timeout on
-          // its side) counts against it; a business error is a healthy instance's answer.
-          const failed = error !== undefined && isBreakerFailure(error);
-          const ejection = outliers.record(instance, failed ? 'failure' : 'success', endpoints.size);
-          if (ejection !== undefined) {
-            logger?.warn({ upstream, instance, duration_ms: ejection.durationMs, ejections: ejection.ejections }, 'instance ejected');
-            onEvent?.({ type: 'ejection', upstream, ...ejection });
-          }
-        }
-        onEvent?.({
-          type: 'attempt_end', upstream, instance, method, attempt: number, hedge: false, status: undefined,
-          code: error?.code, outcome: error === undefined ? 'ok' : aborted ? 'aborted' : 'error', durationMs,
-        });
       }
-    }
+    });
   };
+}
+
+function kitErrorOf(thrown: unknown, upstream: string, instance: string): KitError {
+  if (!(thrown instanceof ConnectError)) return KitError.from(thrown);
+  const kind = transportFailureOf(thrown);
+  if (kind === undefined) return kitErrorFromConnect(thrown, upstream, instance);
+  return failureError(kind, new UpstreamError(upstream, instance, thrown.rawMessage, { cause: thrown.cause ?? thrown }));
 }

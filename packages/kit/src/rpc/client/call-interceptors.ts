@@ -1,6 +1,8 @@
 import type { Interceptor } from '@connectrpc/connect';
 import { Code, KitError } from '../../errors/index.ts';
-import { type Clock, type Policy, createCallSignal, deadlineOf, markRetriesExhausted } from '../../resilience/index.ts';
+import type { Clock, Policy } from '../../resilience/index.ts';
+import { createCallSignal, deadlineOf } from '../../resilience/deadline.ts';
+import { markRetriesExhausted } from '../../resilience/retries-exhausted.ts';
 import { callStateOf } from './call-state.ts';
 import { isIdempotentMethod } from './idempotency.ts';
 
@@ -48,15 +50,18 @@ export function createBulkheadInterceptor(bulkhead: Policy): Interceptor {
 }
 
 /**
- * Retries, only for the methods the contract marks idempotent (`NO_SIDE_EFFECTS`, `IDEMPOTENT`):
- * the retry policy's backoff with full jitter, never past the deadline, within the client's retry
- * budget, and never for an error an upstream already retried. Any other method is sent once.
+ * Retries by the upstream's failure table: for the methods the contract marks idempotent
+ * (`NO_SIDE_EFFECTS`, `IDEMPOTENT`), whatever the table allows (backoff with full jitter, never
+ * past the deadline, within the client's retry budget, never for an error an upstream already
+ * retried); any other method only when the instance surely never started it (a refused
+ * connection, a refused stream, GOAWAY).
  */
-export function createRetryInterceptor(retry: Policy): Interceptor {
+export function createRetryInterceptor({ retry, retryUnsent }: { retry: Policy; retryUnsent: Policy }): Interceptor {
   return (next) => function withRetries(req) {
-    if (req.stream || !isIdempotentMethod(req.method)) return next(req);
+    if (req.stream) return next(req);
     const call = callStateOf(req.contextValues);
-    return retry.execute(({ signal, attempt }) => {
+    const policy = isIdempotentMethod(req.method) ? retry : retryUnsent;
+    return policy.execute(({ signal, attempt }) => {
       call.attempts = Math.max(call.attempts, attempt);
       return next({ ...req, signal });
     }, req.signal);

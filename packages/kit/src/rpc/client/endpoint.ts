@@ -1,5 +1,5 @@
 import { Http2SessionManager } from '@connectrpc/connect-node';
-import type { BalancedEndpoint } from '../../http/endpoint-set.ts';
+import type { BalancedEndpoint } from '../../upstream/endpoint-set.ts';
 import { type CircuitBreakerOptions, type CircuitState, type Clock, createCircuitBreaker } from '../../resilience/index.ts';
 
 /** One instance of a gRPC upstream: its HTTP/2 connection, its breaker, what the balancer reads. */

@@ -1,7 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { DescService } from '@bufbuild/protobuf';
 import type { Client, Transport } from '@connectrpc/connect';
-import type { HttpClientEvent, HttpClientLogger } from '../../http/events.ts';
+import type { HttpClientEvent, HttpClientLogger } from '../../upstream/events.ts';
 import type { HttpClientOptions } from '../../http/http-client-types.ts';
 import type { CircuitState } from '../../resilience/index.ts';
 

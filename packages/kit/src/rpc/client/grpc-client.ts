@@ -1,8 +1,8 @@
 import type { DescService } from '@bufbuild/protobuf';
 import { type Client, ConnectError, type Transport, createClient, createContextValues } from '@connectrpc/connect';
 import { Code, KitError } from '../../errors/index.ts';
-import { createUpstreamPolicies } from '../../http/upstream-policies.ts';
-import { systemClock } from '../../resilience/index.ts';
+import { createUpstreamPolicies } from '../../upstream/policies.ts';
+import { systemClock } from '../../resilience/clock.ts';
 import { kitErrorFromConnect } from '../status.ts';
 import { createBalanceInterceptor } from './balance-interceptor.ts';
 import { createBulkheadInterceptor, createCallDeadlineInterceptor, createRetryInterceptor } from './call-interceptors.ts';
@@ -53,13 +53,14 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     tracer,
   } = options;
 
-  const { outliers, budget, endpoints, refusals, bulkhead, retry, retries } = createUpstreamPolicies({
+  const upstream = createUpstreamPolicies({
     ...options,
     clock,
     logger,
     onEvent,
     createEndpoint: (instance, basics) => createGrpcEndpoint(instance, { ...basics, connectTimeoutMs, pingIntervalMs, idleConnectionTimeoutMs }),
   });
+  const { outliers, budget, endpoints } = upstream;
 
   // The gRPC protocol (the kit's unary transport, see its file for why not Connect's own) on
   // the HTTP/2 session of whichever instance the balancing interceptor put in the URL.
@@ -75,9 +76,9 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     writeMaxBytes: 4 * 1024 * 1024,
     interceptors: [
       createCallDeadlineInterceptor({ clock }),
-      createBulkheadInterceptor(bulkhead),
-      createRetryInterceptor(retry),
-      createBalanceInterceptor({ upstream: name, endpoints, outliers, clock, refusals, onEvent, logger, tracer }),
+      createBulkheadInterceptor(upstream.bulkhead),
+      createRetryInterceptor(upstream),
+      createBalanceInterceptor({ upstream: name, attempts: upstream.attempts, clock, tracer }),
     ],
   });
 
@@ -130,7 +131,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
         ejected: outliers.isEjected(endpoint.instance),
         connection: endpoint.session.state(),
       }));
-      return { upstream: name, retries: retries(), retryBudgetAvailable: budget.available(), instances };
+      return { upstream: name, retries: upstream.retries(), retryBudgetAvailable: budget.available(), instances };
     },
     async close() {
       closed = true;

@@ -7,7 +7,8 @@ import {
 import { codeFromHttpStatus, findTrailerError, parseContentType, validateTrailer } from '@connectrpc/connect/protocol-grpc';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
 import { type UnaryMessageReader, createUnaryMessageReader, encodeUnaryMessage } from '../envelope.ts';
-import { connectErrorFromNode, connectErrorFromResetCode } from '../h2-errors.ts';
+import { connectErrorFromNode, streamFailure, transportError } from '../h2-errors.ts';
+import { failureKindOfSystemError } from '../../upstream/failures.ts';
 import { nodeHeadersOf, webHeadersOf } from '../h2-headers.ts';
 
 export interface UnaryGrpcTransportOptions {
@@ -102,7 +103,7 @@ export function createUnaryGrpcTransport({ sessionOf, baseUrl, interceptors = []
           fail,
         });
         opened.end(frame);
-      }, (error: unknown) => fail(connectErrorFromNode(error)));
+      }, (error: unknown) => fail(transportError(failureKindOfSystemError(error), connectErrorFromNode(error))));
     });
   }
 
@@ -156,6 +157,8 @@ function read(
   let headerError: ConnectError | undefined;
   let trailer: Headers | undefined;
   const body = createUnaryMessageReader(readMaxBytes, 'protocol error: received extra output message for unary method');
+  // Held from the start: a stream that ended no longer names its connection.
+  const connection = stream.session as http2.ClientHttp2Session | undefined;
   stream.once('response', (responseHeaders) => {
     header = webHeadersOf(responseHeaders);
     const status = Number(responseHeaders[':status'] ?? 0);
@@ -180,18 +183,34 @@ function read(
   let ended = false;
   stream.once('end', () => {
     ended = true;
+    // Ended without a status line, or with its connection gone before the trailers: the peer
+    // died mid-answer. That is a failure of the wire, not an answer to be parsed.
+    if (header === undefined || (trailer === undefined && headerError === undefined && isGone(connection))) return fail(wireFailure(stream, connection, undefined));
     try {
       resolve(unaryResponseOf(req, header ?? new Headers(), headerError, trailer ?? new Headers(), body));
     } catch (error) {
       fail(connectErrorFromNode(error));
     }
   });
-  stream.on('error', (error) => fail(connectErrorFromResetCode(stream.rstCode) ?? connectErrorFromNode(error)));
+  stream.on('error', (error) => fail(wireFailure(stream, connection, error)));
   // Node.js reports CANCEL and NO_ERROR resets with no 'error' event. (After 'end' there is
   // nothing to report, and an error built anyway would cost a stack per call.)
   stream.once('close', () => {
-    if (!ended) fail(connectErrorFromResetCode(stream.rstCode) ?? new ConnectError('http/2 stream closed before the response was complete', Code.Internal));
+    if (!ended) fail(wireFailure(stream, connection, undefined));
   });
+}
+
+// The connection under the stream went (the peer died, the socket was cut): every stream on it
+// failed, whatever its own end says. Otherwise the stream's own reset says what happened.
+function isGone(connection: http2.ClientHttp2Session | undefined): boolean {
+  return connection !== undefined && (connection.destroyed || connection.closed || connection.socket?.destroyed === true);
+}
+
+function wireFailure(stream: http2.ClientHttp2Stream, connection: http2.ClientHttp2Session | undefined, error: unknown): ConnectError {
+  if (isGone(connection)) {
+    return transportError('connection_reset', new ConnectError('the connection closed before the answer was complete', Code.Unavailable, undefined, undefined, error));
+  }
+  return streamFailure(stream.rstCode, error);
 }
 
 function unaryResponseOf(req: UnaryRequest, header: Headers, headerError: ConnectError | undefined, trailer: Headers, body: UnaryMessageReader): UnaryResponse {

@@ -9,12 +9,9 @@ import { createAnswerInterceptor, type RpcCallRecord } from './answer-intercepto
 import type { Tracer } from '@opentelemetry/api';
 import { createServerTracingInterceptor } from '../rpc-tracing.ts';
 import { createHealthService } from './health-service.ts';
-import { createRpcDeadlineInterceptor } from './inbound-deadline.ts';
+import { createRpcDeadlineInterceptor } from './rpc-deadline.ts';
 import { takeStreamsFirst } from './streams-first.ts';
 import { createUnaryGrpcPath } from './unary-grpc-path.ts';
-
-// The largest message read or written, gRPC's usual 4 MiB; a larger one is RESOURCE_EXHAUSTED.
-const maxMessageBytes = 4 * 1024 * 1024;
 
 export interface GrpcServerOptions {
   host: string;
@@ -29,6 +26,10 @@ export interface GrpcServerOptions {
   metrics?: RpcServerMetrics;
   /** The budget of a call that sends none, and the cap on a longer one (`REQUEST_DEADLINE_MS`). */
   defaultDeadlineMs: number;
+  /** How long after the deadline a handler that ignored its signal may still answer before the server answers for it. */
+  answerGraceMs?: number;
+  /** The largest message read or written, gRPC's usual 4 MiB by default; a larger one is RESOURCE_EXHAUSTED. */
+  maxMessageBytes?: number;
   /** Interceptors of the service's own, inside the kit's (they see KitErrors and the kit's signal). */
   interceptors?: Interceptor[];
   onCall?: (record: RpcCallRecord) => void;
@@ -60,12 +61,12 @@ export interface GrpcServer {
  *   defaultDeadlineMs: config.REQUEST_DEADLINE_MS, routes: (router) => router.service(UsersService, impl) });
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, interceptors = [], onCall, tracer } = options;
+  const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, answerGraceMs, maxMessageBytes = 4 * 1024 * 1024, interceptors = [], onCall, tracer } = options;
   const served: string[] = [];
   const chain = [
     ...(tracer === undefined ? [] : [createServerTracingInterceptor(tracer)]),
     createAnswerInterceptor({ logger, ...(metrics ? { metrics } : {}), ...(onCall ? { onCall } : {}) }),
-    createRpcDeadlineInterceptor({ defaultDeadlineMs, service }),
+    createRpcDeadlineInterceptor({ defaultDeadlineMs, service, ...(answerGraceMs === undefined ? {} : { answerGraceMs }) }),
     ...interceptors,
   ];
   const unary = createUnaryGrpcPath({ interceptors: chain, readMaxBytes: maxMessageBytes, writeMaxBytes: maxMessageBytes });

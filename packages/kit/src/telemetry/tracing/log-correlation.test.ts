@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import { loadConfig, serviceConfigFields, z } from '../../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../../config/index.ts';
 import { startService } from '../../service/index.ts';
 import { addCleanup, createCapturedLogger, createTestDatabase, fixtureMigrationsDir as migrationsDir } from '../../testing/index.ts';
 
-const configSchema = z.object(serviceConfigFields({ name: 'logged', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'logged', port: 0 }), ...databaseConfigFields() });
 
 void test('inside a traced request every log line carries the trace_id and span_id of the span active where it was written', async (t) => {
   const exporter = new InMemorySpanExporter();

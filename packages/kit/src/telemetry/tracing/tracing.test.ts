@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { loadConfig, serviceConfigFields, z } from '../../config/index.ts';
+import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../../config/index.ts';
 import { startService } from '../../service/index.ts';
 import { addCleanup, createSilentLogger, createTestDatabase, fixtureMigrationsDir as migrationsDir } from '../../testing/index.ts';
 
@@ -10,7 +10,7 @@ import { addCleanup, createSilentLogger, createTestDatabase, fixtureMigrationsDi
 // before the answer is sent, so counting started spans (not exported ones) cannot miss a span
 // that ends a little after the test looked.
 
-const configSchema = z.object(serviceConfigFields({ name: 'sampled', port: 0 }));
+const configSchema = z.object({ ...serviceConfigFields({ name: 'sampled', port: 0 }), ...databaseConfigFields() });
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 const parent = (sampled: boolean) => `00-${traceId}-00f067aa0ba902b7-0${sampled ? 1 : 0}`;

@@ -1,4 +1,5 @@
-import { type Clock, systemClock } from '../resilience/index.ts';
+import type { Clock } from '../resilience/index.ts';
+import { systemClock } from '../resilience/clock.ts';
 
 export interface OutlierDetectionOptions {
   /** Failures in a row (connection errors, 5xx) that eject an instance. */

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { Code, KitError } from '../errors/index.ts';
+
+/**
+ * Once the listener closes, a keep-alive connection whose response has finished would keep the
+ * server open until the shutdown timeout cut it. So every answer sent once `isClosing()` says
+ * `Connection: close`, and a connection that turns idle anyway (its response began before
+ * shutdown) is closed as soon as it does.
+ */
+export function installConnectionClosing(app: FastifyInstance, isClosing: () => boolean): void {
+  app.addHook('onSend', function closeConnectionWhenClosing(_request, reply, payload, done) {
+    if (isClosing()) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onResponse', function closeIdleWhenClosing(_request, _reply, done) {
+    if (isClosing()) setImmediate(() => app.server.closeIdleConnections());
+    done();
+  });
+}
+
+/**
+ * A request that arrives on an open connection once the server is closing is refused before
+ * anything runs: 503 `shutting_down`, with `Retry-After`. The reason promises the caller that the
+ * work was never started, so a kit client tries it again elsewhere (or once the instance is
+ * back), even a POST without a key. (Fastify's own `return503OnClosing` answers a bare 503 a
+ * client cannot tell from a failure halfway.)
+ */
+export function installClosingRefusal(app: FastifyInstance, isClosing: () => boolean): void {
+  app.addHook('onRequest', function refuseWhenClosing(_request, _reply, done) {
+    if (!isClosing()) return done();
+    done(new KitError(Code.Unavailable, 'this instance is shutting down', { reason: 'shutting_down', retryAfterSeconds: 1 }));
+  });
+}

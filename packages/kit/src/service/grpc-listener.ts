@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { startGrpcServer, type GrpcServer } from '../rpc/index.ts';
+import type { AnyServiceContext, AnyServiceDefinition } from './definition.ts';
+import type { Readiness } from './health.ts';
+import type { ServiceLimits } from './service-limits.ts';
+
+/**
+ * The gRPC listener of a service whose definition has `grpc`, beside its HTTP one, with the same
+ * context, readiness and limits. If it cannot listen, the HTTP server it was started beside is
+ * closed before the error goes on.
+ */
+export async function startGrpcListener(
+  definition: AnyServiceDefinition,
+  context: AnyServiceContext,
+  { app, readiness, limits }: { app: FastifyInstance; readiness: Readiness; limits: ServiceLimits },
+): Promise<GrpcServer | undefined> {
+  const { grpc } = definition;
+  if (grpc === undefined) return undefined;
+  const { config, logger, metrics, tracer } = context;
+  try {
+    return await startGrpcServer({
+      host: config.HOST,
+      port: grpc.port(config),
+      service: definition.name,
+      routes: (router) => grpc.routes(router, context),
+      readiness,
+      logger,
+      metrics: metrics.rpcServer,
+      defaultDeadlineMs: limits.requestDeadlineMs,
+      answerGraceMs: limits.deadlineAnswerGraceMs,
+      maxMessageBytes: limits.grpcMaxMessageBytes,
+      tracer,
+    });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}

@@ -1,0 +1,161 @@
+import { Code, KitError } from '../errors/index.ts';
+import type { Clock } from '../resilience/index.ts';
+import { ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
+import { recordCallEvent } from './call-events.ts';
+import type { BalancedEndpoint, EndpointSet } from './endpoint-set.ts';
+import type { HttpClientEvent, HttpClientLogger } from './events.ts';
+import { countsAgainstInstance, failureKindOf, failureTable } from './failures.ts';
+import type { LatencyTracker } from './latency-tracker.ts';
+import type { OutlierDetector } from './outlier-detection.ts';
+import { UpstreamError } from './upstream-error.ts';
+
+/** An instance as the attempts see it, whatever carries its calls. */
+export interface UpstreamEndpoint extends BalancedEndpoint {
+  outstanding: number;
+  ewmaLatencyMs: number;
+  /** Called when an attempt on it ends (a gRPC endpoint's close waits for the last one). */
+  settled?(): void;
+}
+
+/** What an attempt is, for its events. */
+export interface AttemptInfo {
+  /** The HTTP method or the gRPC method's name. */
+  method: string;
+  attempt: number;
+  hedge: boolean;
+}
+
+export interface InstanceAttempts<E extends UpstreamEndpoint> {
+  /**
+   * Runs one attempt of a call: chooses an instance (preferably one the call has not tried),
+   * runs `send` on it through its breaker, and accounts for how it ended. An instance whose
+   * breaker refuses is left out and the next one tried, at once. In a hedged race, `used` holds
+   * the instances the race's copies went to, and a hedge (`info.hedge`) goes elsewhere.
+   */
+  attempt<T>(call: { tried: Set<E> }, signal: AbortSignal, info: AttemptInfo, used: Set<E> | undefined, send: (endpoint: E, signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+export interface InstanceAttemptsOptions<E extends UpstreamEndpoint> {
+  upstream: string;
+  endpoints: EndpointSet<E>;
+  outliers: OutlierDetector;
+  /** The upstream's latencies, for a hedge's delay. */
+  latency: LatencyTracker;
+  clock: Clock;
+  logger: HttpClientLogger | undefined;
+  onEvent: ((event: HttpClientEvent) => void) | undefined;
+  /** The HTTP status of a successful attempt's result, for its event. */
+  statusOf?: (result: unknown) => number | undefined;
+}
+
+const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no instance to call', { reason: 'no_instances' });
+
+// Weight of the newest sample in the moving average: recent enough to notice a slowdown within
+// a handful of calls, smooth enough that one slow call does not swing the balancer.
+const ewmaWeight = 0.3;
+
+/** Folds one latency into the instance's moving average; the first sample is taken as it is. */
+export function observeLatency(endpoint: { ewmaLatencyMs: number }, durationMs: number): void {
+  endpoint.ewmaLatencyMs = endpoint.ewmaLatencyMs === 0 ? durationMs : endpoint.ewmaLatencyMs + ewmaWeight * (durationMs - endpoint.ewmaLatencyMs);
+}
+
+/**
+ * The one place that sends an attempt to an instance, for HTTP and gRPC alike: the instance's
+ * choice, its breaker, and what the attempt teaches about it: its latency (only from an answer:
+ * a refused connection is fast and says nothing of speed), its health for outlier ejection (by
+ * the failure table: a draining instance is not held to account), and the attempt's events.
+ *
+ * @example
+ * const attempts = createInstanceAttempts({ upstream: name, endpoints, outliers, latency, clock, logger, onEvent });
+ * return attempts.attempt(call, signal, { method: 'GET', attempt, hedge: false }, undefined, (endpoint, signal) => send(endpoint, signal));
+ */
+export function createInstanceAttempts<E extends UpstreamEndpoint>(options: InstanceAttemptsOptions<E>): InstanceAttempts<E> {
+  const { upstream, endpoints, outliers, latency, clock, logger, onEvent, statusOf } = options;
+
+  async function measured<T>(endpoint: E, signal: AbortSignal, info: AttemptInfo, send: (endpoint: E, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { instance } = endpoint;
+    onEvent?.({ type: 'attempt_start', upstream, instance, method: info.method, attempt: info.attempt, hedge: info.hedge });
+    endpoint.outstanding++;
+    const startedAt = clock.now();
+    let error: KitError | undefined;
+    let result: T | undefined;
+    try {
+      result = await send(endpoint, signal);
+      return result;
+    } catch (thrown) {
+      error = signal.aborted ? KitError.from(signal.reason) : KitError.from(thrown);
+      throw error;
+    } finally {
+      endpoint.outstanding--;
+      endpoint.settled?.();
+      const durationMs = clock.now() - startedAt;
+      const aborted = error !== undefined && signal.aborted;
+      account(endpoint, error, aborted, durationMs);
+      onEvent?.({
+        type: 'attempt_end', upstream, instance, method: info.method, attempt: info.attempt, hedge: info.hedge,
+        status: error === undefined ? statusOf?.(result) : statusOfError(error),
+        code: error?.code,
+        outcome: error === undefined ? 'ok' : aborted ? 'aborted' : 'error',
+        durationMs,
+      });
+    }
+  }
+
+  function account(endpoint: E, error: KitError | undefined, aborted: boolean, durationMs: number): void {
+    if (aborted) {
+      // The loser of a race took at least this long: without this, a slow instance whose calls
+      // are always hedged away would look as fast as it last was.
+      if (error?.reason === 'hedge_lost' && durationMs > endpoint.ewmaLatencyMs) observeLatency(endpoint, durationMs);
+      return;
+    }
+    if (error === undefined || isAnswer(error)) {
+      observeLatency(endpoint, durationMs);
+      latency.record(durationMs);
+    }
+    const said = error === undefined ? 'healthy' : failureTable[failureKindOf(error)].instance;
+    if (said === 'none' || said === 'draining') return;
+    const ejection = outliers.record(endpoint.instance, error !== undefined && countsAgainstInstance(error) ? 'failure' : 'success', endpoints.size);
+    if (ejection !== undefined) {
+      logger?.warn({ upstream, instance: endpoint.instance, duration_ms: ejection.durationMs, ejections: ejection.ejections }, 'instance ejected');
+      onEvent?.({ type: 'ejection', upstream, ...ejection });
+    }
+  }
+
+  return {
+    async attempt(call, signal, info, used, send) {
+      if (endpoints.size === 0) await endpoints.ready(signal);
+      // Made only when a breaker refuses (or for a hedge, which avoids what the race already used).
+      let refused: Set<E> | undefined = info.hedge ? new Set(used) : undefined;
+      let refusal: KitError | undefined;
+      for (;;) {
+        const endpoint = endpoints.choose(refused, call.tried);
+        if (endpoint === undefined) throw refusal ?? noInstances();
+        call.tried.add(endpoint);
+        used?.add(endpoint);
+        let admitted = false;
+        try {
+          return await endpoint.breaker.execute(({ signal: admittedSignal }) => {
+            admitted = true;
+            return measured(endpoint, admittedSignal, info, send);
+          }, signal);
+        } catch (thrown) {
+          const error = KitError.from(thrown);
+          if (admitted || error.reason !== 'circuit_open') throw error;
+          recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: upstream, instance: endpoint.instance });
+          (refused ??= new Set()).add(endpoint);
+          refusal = error;
+        }
+      }
+    },
+  };
+}
+
+// An answer came (any status): the instance was there and this is how long it took.
+function isAnswer(error: KitError): boolean {
+  const kind = failureKindOf(error);
+  return kind.startsWith('answered_') || kind === 'bad_response' || kind === 'shutting_down';
+}
+
+function statusOfError(error: KitError): number | undefined {
+  return error.cause instanceof UpstreamError ? error.cause.status : undefined;
+}

@@ -1,0 +1,135 @@
+import type { KitError } from '../errors/index.ts';
+import {
+  type Bulkhead, type CircuitBreakerOptions, type CircuitState, type Clock, type Policy, type RetryBudget,
+  createBulkhead, createRetry, createRetryBudget,
+} from '../resilience/index.ts';
+import { ATTR_BATON_ERROR_CODE, ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
+import { createPowerOfTwoChoices } from './balancer.ts';
+import { createBreakerLog } from './breaker-log.ts';
+import { recordCallEvent } from './call-events.ts';
+import { discoveryFrom } from './discovery-from.ts';
+import { createEndpointSet, type EndpointSet } from './endpoint-set.ts';
+import type { HttpClientEvent, HttpClientLogger } from './events.ts';
+import { countsAgainstInstance, isWorthRetrying, neverReachedUpstream, saysInstanceDown } from './failures.ts';
+import { createInstanceAttempts, type InstanceAttempts, type UpstreamEndpoint } from './instance-attempts.ts';
+import { createLatencyTracker, type LatencyTracker } from './latency-tracker.ts';
+import type { UpstreamOptions } from './options.ts';
+import { createOutlierDetector, type OutlierDetector } from './outlier-detection.ts';
+
+/** What every endpoint of an upstream is made with, whatever its protocol. */
+export interface EndpointBasics {
+  breaker: Omit<CircuitBreakerOptions, 'clock' | 'onStateChange'>;
+  clock: Clock;
+  onBreakerStateChange(instance: string, from: CircuitState, to: CircuitState): void;
+}
+
+export interface UpstreamPoliciesOptions<Endpoint extends UpstreamEndpoint> extends Omit<UpstreamOptions, 'clock' | 'logger' | 'onEvent'> {
+  clock: Clock;
+  logger: HttpClientLogger | undefined;
+  onEvent: ((event: HttpClientEvent) => void) | undefined;
+  /** Makes one instance's endpoint (an undici pool, an HTTP/2 session) from the shared basics. */
+  createEndpoint(instance: string, basics: EndpointBasics): Endpoint;
+  /** The HTTP status of a successful attempt's result, for its event. */
+  statusOf?: (result: unknown) => number | undefined;
+}
+
+export interface UpstreamPolicies<Endpoint extends UpstreamEndpoint> {
+  outliers: OutlierDetector;
+  budget: RetryBudget;
+  endpoints: EndpointSet<Endpoint>;
+  /** Sends one attempt to a chosen instance through its breaker, and learns from how it ended. */
+  attempts: InstanceAttempts<Endpoint>;
+  /** The upstream's recent latencies, for a hedge's delay. */
+  latency: LatencyTracker;
+  bulkhead: Bulkhead;
+  /** Retries for a repeatable call (idempotent, or carrying a key), by the failure table. */
+  retry: Policy;
+  /** Retries for any other call: only when the upstream never got it. */
+  retryUnsent: Policy;
+  /** Whether a failed attempt is worth another, for a call of this kind (a hedge asks too). */
+  shouldRetry(error: KitError, attempt: number, repeatable: boolean): boolean;
+  /** Retries sent so far. */
+  retries(): number;
+}
+
+/**
+ * The one place that knows an upstream, for HTTP and gRPC alike: discovery and one endpoint
+ * (with its breaker) per instance, the instance's choice, outlier ejection, the retry budget,
+ * the bulkhead and the retries, each judging a failure by the one failure table
+ * (`failures.ts`), with their events reported once, as metrics' events, log lines (every
+ * breaker state change among them) and span events. The clients differ only in how one
+ * attempt goes on the wire.
+ *
+ * @example
+ * const upstream = createUpstreamPolicies({ ...options, clock, logger, onEvent, createEndpoint: (instance, basics) => createEndpoint(instance, { ...basics, connections }) });
+ */
+export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(options: UpstreamPoliciesOptions<Endpoint>): UpstreamPolicies<Endpoint> {
+  const { name, clock, logger, onEvent } = options;
+  const { shouldRetry: ownShouldRetry, ...retryOptions } = options.retry ?? {};
+  const { downProbeIntervalMs = 100, ...breakerOptions } = options.breaker ?? {};
+  const outliers = createOutlierDetector({ ...options.outlierDetection, clock });
+  const budget = createRetryBudget({ ...options.retryBudget, clock });
+  const logBreakerChange = createBreakerLog(logger, name);
+  const basics: EndpointBasics = {
+    breaker: {
+      ...breakerOptions,
+      // The table decides: a draining instance's refusal or a business error is not its fault.
+      isFailure: countsAgainstInstance,
+      // Nobody listening: probe again as soon as a connection could succeed, not after seconds
+      // of refusing calls to an instance that is back.
+      openDurationAfter: (error) => (saysInstanceDown(error) ? downProbeIntervalMs : undefined),
+    },
+    clock,
+    onBreakerStateChange(instance, from, to) {
+      logBreakerChange(instance, from, to);
+      onEvent?.({ type: 'breaker_state', upstream: name, instance, from, to });
+    },
+  };
+  const endpoints = createEndpointSet({
+    discovery: options.discovery ?? discoveryFrom(options.urls ?? [], {
+      ...options.dns,
+      onError(error) {
+        logger?.warn({ err: error, upstream: name }, 'service discovery failed; keeping the last good list');
+        onEvent?.({ type: 'discovery_error', upstream: name, error });
+      },
+    }),
+    ownsDiscovery: options.discovery === undefined,
+    outliers,
+    balancer: options.balancer ?? createPowerOfTwoChoices(),
+    createEndpoint: (instance) => options.createEndpoint(instance, basics),
+    onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
+  });
+  const latency = createLatencyTracker();
+  const attempts = createInstanceAttempts({ upstream: name, endpoints, outliers, latency, clock, logger, onEvent, statusOf: options.statusOf });
+
+  function shouldRetry(error: KitError, attempt: number, repeatable: boolean): boolean {
+    if (ownShouldRetry === undefined) return isWorthRetrying(error, repeatable);
+    return (repeatable || neverReachedUpstream(error)) && ownShouldRetry(error, attempt);
+  }
+
+  let retries = 0;
+  const { maxConcurrent = 64, maxQueue = 32 } = options.bulkhead ?? {};
+  const bulkhead = createBulkhead({ maxConcurrent, maxQueue, onReject: () => onEvent?.({ type: 'bulkhead_reject', upstream: name }) });
+  const retryFor = (repeatable: boolean) => createRetry({
+    ...retryOptions,
+    budget,
+    clock,
+    shouldRetry: (error, attempt) => shouldRetry(error, attempt, repeatable),
+    isUnsent: neverReachedUpstream,
+    onRetry({ error, attempt, delayMs }) {
+      retries++;
+      recordCallEvent('baton.retry', { [ATTR_BATON_UPSTREAM]: name, attempt, delay_ms: Math.round(delayMs), [ATTR_BATON_ERROR_CODE]: error.code });
+      onEvent?.({ type: 'retry', upstream: name, attempt, delayMs, code: error.code });
+    },
+    onGiveUp({ error, attempt, reason }) {
+      recordCallEvent('baton.give_up', { [ATTR_BATON_UPSTREAM]: name, attempt, reason, [ATTR_BATON_ERROR_CODE]: error.code });
+      onEvent?.({ type: 'give_up', upstream: name, attempt, reason, code: error.code });
+    },
+  });
+  return {
+    outliers, budget, endpoints, attempts, latency, bulkhead, shouldRetry,
+    retry: retryFor(true),
+    retryUnsent: retryFor(false),
+    retries: () => retries,
+  };
+}

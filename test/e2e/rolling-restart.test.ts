@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startCheckoutLoad } from './checkout-load.ts';
+import { createShopClient } from './shop-client.ts';
+import { startShop } from './shop-stack.ts';
+
+// A rolling restart under checkout load: users, inventory and orders each stopped with SIGTERM
+// (a graceful shutdown: readiness off, in-flight calls finished, new ones refused with
+// `shutting_down` or a refused connection) and started again, one at a time. Every call that
+// reaches a closing or absent instance was never started there, so the kit tries it again, and
+// the shopper sees no 5xx at all. Once the restarted service is ready, checkout works again
+// within half a second: a breaker that saw refused connections probes again after 100 ms, not 5 s.
+
+const recoveryMs = 500;
+
+test('a rolling restart (SIGTERM, one service at a time) under checkout load: no 5xx, and checkout succeeds within 0.5 s of each restarted service being ready', { timeout: 180_000 }, async (t) => {
+  const shop = await startShop(t, { orders: { UPSTREAM_TIMEOUT_MS: '6000' } });
+  const api = createShopClient(shop.gateway);
+  const buyers = await Promise.all([0, 1, 2].map((i) => api.signUp(`Buyer${i}`)));
+  const load = startCheckoutLoad(api, buyers.map((b) => b.token), { registrants: 1 });
+  const recoveries: Array<{ service: string; afterReadyMs: number }> = [];
+  try {
+    await sleep(500);
+    for (const service of ['users', 'inventory', 'orders'] as const) {
+      await shop.stack.restart(service);
+      const readyAt = performance.now();
+      // The first order answered 201 after the service was ready again.
+      let firstOk: number | undefined;
+      for (let i = 0; i < 100 && firstOk === undefined; i++) {
+        firstOk = load.seen.find((s) => s.kind === 'keyed' && s.status === 201 && s.endedAt >= readyAt)?.endedAt;
+        if (firstOk === undefined) await sleep(20);
+      }
+      recoveries.push({ service, afterReadyMs: firstOk === undefined ? Infinity : Math.round(firstOk - readyAt) });
+      await sleep(500);
+    }
+  } finally {
+    await load.stop();
+  }
+  const failures = load.seen.filter((s) => s.status >= 500);
+  assert.deepEqual(failures, [], 'no 5xx at all during the rolling restart');
+  assert.ok(load.seen.filter((s) => s.kind === 'keyed').every((s) => s.status === 201), 'every order succeeded');
+  for (const { service, afterReadyMs } of recoveries) {
+    assert.ok(afterReadyMs <= recoveryMs, `checkout succeeded ${afterReadyMs} ms after ${service} was ready again (at most ${recoveryMs})`);
+  }
+  t.diagnostic(`first successful checkout after readiness, per service: ${JSON.stringify(recoveries)}`);
+});
