@@ -4,6 +4,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+// Test helpers (fake clock, fixtures, test databases) are for tests. A production file that
+// imports them loads test code into a service, and breaks as soon as a helper changes for a test.
+const testingOnly = 'Test helpers are for tests: import @baton/kit/testing only from *.test.ts files, test/, bench/, or a service\'s test support.';
+const testingImports = [
+  { regex: '^@baton/kit/(testing/|src/testing(/|$))', message: testingOnly },
+  { regex: '(^|/)kit/src/testing(/|$)', message: testingOnly },
+];
+const noTestingImports = (...patterns) => ['error', { paths: [{ name: '@baton/kit/testing', message: testingOnly }], patterns: [...testingImports, ...patterns] }];
+// Test code that is not a *.test.ts file: test/, bench/, the testing folder itself, a service's
+// test support, and the suite the NATS and RabbitMQ tests share.
+const testCode = ['**/*.test.ts', 'test/**', 'bench/**', 'packages/kit/src/testing/**', 'services/**/test/**', 'services/**/support/**', 'packages/kit/src/messaging/transports/transport-suite.ts'];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', 'var/**', 'bench/results/**', '**/gen/**'] },
   js.configs.recommended,
@@ -30,8 +42,15 @@ export default tseslint.config(
   },
   {
     // The places that are allowed to read the environment: config loading, the dev runner and tests.
-    files: ['packages/kit/src/config/**', 'services/*/src/config.ts', 'packages/kit/src/service/fixtures/**', 'packages/runner/**', 'packages/local-postgres/**', '**/*.test.ts', '**/test/**', 'packages/kit/src/testing/**', 'bench/**'],
+    files: ['packages/kit/src/config/**', 'services/*/src/config.ts', 'packages/runner/**', 'packages/local-postgres/**', '**/*.test.ts', '**/test/**', 'packages/kit/src/testing/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  { files: ['**/*.ts'], ignores: testCode, rules: { 'no-restricted-imports': noTestingImports() } },
+  {
+    // Inside the kit a relative path reaches the testing folder too (`../testing/index.ts`).
+    files: ['packages/kit/src/**/*.ts'],
+    ignores: testCode,
+    rules: { 'no-restricted-imports': noTestingImports({ regex: '^(\\.\\./)+testing(/|$)', message: testingOnly }) },
   },
   { files: ['**/*.js'], languageOptions: { globals: globals.node } },
 );

@@ -6,7 +6,7 @@ import { createNatsPublisher, createNatsSubscriber } from '../../packages/kit/sr
 import {
   cloudEventContentType, createEventConsumer, createOutbox, natsNames, on, startOutboxRelay, type CloudEvent,
 } from '../../packages/kit/src/messaging/index.ts';
-import { itemAdded, writeEvents } from '../../packages/kit/src/messaging/test-support.ts';
+import { itemAdded, writeEvents } from '@baton/kit/testing';
 import { settle } from '../harness/settle.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { median, summarize } from '../harness/stats.ts';

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code as ConnectCode } from '@connectrpc/connect';
-import { Code, codeFromGrpcStatus, grpcStatusByCode, grpcStatusOf } from './index.ts';
+import { Code } from './index.ts';
+import { codeFromGrpcStatus, grpcStatusByCode, grpcStatusOf } from './grpc-status.ts';
 
 void describe('gRPC statuses', () => {
   void test('one to one: every code has its own status, and reading it back gives the code', () => {

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Code, KitError, codeFromHttpStatus, httpStatusByCode, httpStatusOf, toProblem } from './index.ts';
+import { Code, KitError, httpStatusOf, toProblem } from './index.ts';
+import { codeFromHttpStatus, httpStatusByCode } from './http-status.ts';
 
 void describe('HTTP statuses', () => {
   void test('every code has an error status, and reading that status back keeps it', () => {

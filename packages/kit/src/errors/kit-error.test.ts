@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Code, KitError, isKitError } from './index.ts';
+import { Code, KitError } from './index.ts';
+import { isKitError } from './kit-error.ts';
 
 void describe('KitError.from', () => {
   void test('passes a KitError through unchanged', () => {

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Code, KitError, problemType, toProblem } from './index.ts';
+import { Code, KitError, toProblem } from './index.ts';
+import { problemType } from './problem.ts';
 
 void describe('toProblem', () => {
   void test('an internal error shows only the code: no stack, no cause, no internal message', () => {

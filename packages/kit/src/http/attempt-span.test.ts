@@ -3,10 +3,10 @@ import { test, type TestContext } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Code } from '../errors/index.ts';
-import { createTracing } from '../telemetry/index.ts';
+import { createTracing } from '../telemetry/tracing/tracing.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpClientOptions } from './http-client-types.ts';
-import { type UpstreamHandler, delayUnlessClosed, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type UpstreamHandler, delayUnlessClosed, sendJson, startUpstream } from '../testing/index.ts';
 
 // The call policies' decisions, read off real spans: an in-memory exporter behind the real SDK,
 // real HTTP servers behind the real client. Each call runs inside a span of the test's own, the

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { Code, KitError } from '../errors/index.ts';
-import { type Clock, formatBudget, timeoutHeader, whenAborted } from '../resilience/index.ts';
+import { type Clock, timeoutHeader } from '../resilience/index.ts';
+import { formatBudget, whenAborted } from '../resilience/deadline.ts';
 import type { HttpMethod } from './idempotency.ts';
 import { readText } from './read-body.ts';
 import { errorFromResponse, isProblemResponse } from './response-error.ts';

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { Code } from '../errors/index.ts';
-import { createCapturedLogger } from '../testing/index.ts';
+import { createCapturedLogger, type Upstream, sendJson, startUpstream } from '../testing/index.ts';
 import type { HttpClientEvent } from '../upstream/events.ts';
 import { createHttpClient } from './http-client.ts';
-import { type Upstream, sendJson, startUpstream } from './upstream-fixture.ts';
 
 let healthy = false;
 let upstream: Upstream;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Code, KitError } from '../errors/index.ts';
-import { createDeadline, timeoutHeader } from '../resilience/index.ts';
+import { timeoutHeader } from '../resilience/index.ts';
+import { createDeadline } from '../resilience/deadline.ts';
 import { createHttpClient } from './http-client.ts';
-import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from '../testing/index.ts';
 
 void describe('the caller\'s deadline and cancellation', () => {
   let slow: Upstream;

@@ -5,7 +5,7 @@ import { createDnsDiscovery, parseDnsTarget } from '../upstream/dns-discovery.ts
 import { createStaticDiscovery, originOf } from '../upstream/discovery.ts';
 import { discoveryFrom } from '../upstream/discovery-from.ts';
 import { createHttpClient } from './http-client.ts';
-import { type Upstream, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, sendJson, startUpstream } from '../testing/index.ts';
 
 void describe('static discovery', () => {
   void test('takes origins only, and says which URL is wrong', () => {

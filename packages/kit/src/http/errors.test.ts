@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Code, KitError, problemContentType } from '../errors/index.ts';
-import { isRetriesExhausted } from '../resilience/index.ts';
+import { isRetriesExhausted } from '../resilience/retries-exhausted.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpClient } from './http-client-types.ts';
 import { noRetryHeader } from '../upstream/no-retry.ts';
 import { parseRetryAfter } from '../upstream/retry-after.ts';
-import { type Upstream, refusedUrl, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, refusedUrl, sendJson, startUpstream } from '../testing/index.ts';
 import { UpstreamError } from '../upstream/upstream-error.ts';
 
 const secret = 'postgres://admin:hunter2@db-7/internal';

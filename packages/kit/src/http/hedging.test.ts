@@ -5,7 +5,7 @@ import type { HttpClientEvent } from '../upstream/events.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpRequest } from './http-client-types.ts';
 import { createLatencyTracker } from '../upstream/latency-tracker.ts';
-import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from '../testing/index.ts';
 
 const calls = 40;
 const slowClassMs = 150;

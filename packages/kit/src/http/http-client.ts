@@ -1,5 +1,8 @@
 import { Code, KitError } from '../errors/index.ts';
-import { type Policy, createCallSignal, deadlineOf, markRetriesExhausted, systemClock, wrap } from '../resilience/index.ts';
+import { type Policy, wrap } from '../resilience/index.ts';
+import { createCallSignal, deadlineOf } from '../resilience/deadline.ts';
+import { markRetriesExhausted } from '../resilience/retries-exhausted.ts';
+import { systemClock } from '../resilience/clock.ts';
 import { ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
 import { recordCallEvent } from '../upstream/call-events.ts';
 import { hedge } from '../upstream/hedge.ts';

@@ -4,7 +4,7 @@ import { Code } from '../errors/index.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpClient } from './http-client-types.ts';
 import { isRead, isRepeatable } from './idempotency.ts';
-import { type Upstream, refusedUrl, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, refusedUrl, sendJson, startUpstream } from '../testing/index.ts';
 
 void describe('only repeatable requests are retried', () => {
   let upstream: Upstream;

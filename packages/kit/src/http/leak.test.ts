@@ -5,7 +5,7 @@ import vm from 'node:vm';
 import { KitError } from '../errors/index.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpClient } from './http-client-types.ts';
-import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from '../testing/index.ts';
 
 // Test files cannot pass --expose-gc; the flag can still be set, and gc read from a new context.
 v8.setFlagsFromString('--expose_gc');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Code } from '../errors/index.ts';
 import { createHttpClient } from './http-client.ts';
-import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, delayUnlessClosed, eventually, sendJson, startUpstream } from '../testing/index.ts';
 
 void describe('the client\'s pools and lifecycle', () => {
   let upstream: Upstream;

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createFakeClock } from '../resilience/index.ts';
 import type { HttpClientEvent } from '../upstream/events.ts';
 import { createHttpClient } from './http-client.ts';
 import { createOutlierDetector } from '../upstream/outlier-detection.ts';
-import { type Upstream, refusedUrl, sendJson, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, refusedUrl, sendJson, startUpstream, createFakeClock } from '../testing/index.ts';
 
 // Breakers out of reach: these tests show what ejection alone does.
 const noBreaker = { consecutiveFailures: 1_000_000, minimumRequests: 1_000_000 };

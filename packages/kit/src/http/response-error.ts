@@ -1,6 +1,7 @@
 import type { ResponseHeaders } from './response.ts';
-import { Code, KitError, codeFromHttpStatus, isCode, problemContentType } from '../errors/index.ts';
-import { markRetriesExhausted, retriesExhaustedDetail } from '../resilience/index.ts';
+import { Code, KitError, isCode, problemContentType } from '../errors/index.ts';
+import { codeFromHttpStatus } from '../errors/http-status.ts';
+import { markRetriesExhausted, retriesExhaustedDetail } from '../resilience/retries-exhausted.ts';
 import { hopDetailsOf } from '../upstream/deadline-hop.ts';
 import { carriesNoRetry } from '../upstream/no-retry.ts';
 import { parseRetryAfter } from '../upstream/retry-after.ts';

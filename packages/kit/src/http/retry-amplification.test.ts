@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, afterEach, describe, test } from 'node:test';
 import { Code, KitError } from '../errors/index.ts';
-import { createDeadline, parseBudget, timeoutHeader } from '../resilience/index.ts';
+import { timeoutHeader } from '../resilience/index.ts';
+import { createDeadline, parseBudget } from '../resilience/deadline.ts';
 import { createHttpClient } from './http-client.ts';
 import type { HttpClient } from './http-client-types.ts';
-import { type Upstream, sendJson, sendKitError, startUpstream } from './upstream-fixture.ts';
+import { type Upstream, sendJson, sendKitError, startUpstream } from '../testing/index.ts';
 
 // Breakers are set out of reach: these tests count what retries alone do.
 const noBreaker = { consecutiveFailures: 1_000_000, minimumRequests: 1_000_000 };

@@ -8,5 +8,3 @@
  */
 export { createNatsPublisher, type NatsPublisherOptions } from './transports/nats-publisher.ts';
 export { createNatsSubscriber, type NatsSubscriberOptions } from './transports/nats-subscriber.ts';
-export { createRabbitPublisher, type RabbitPublisherOptions } from './transports/rabbitmq-publisher.ts';
-export { createRabbitSubscriber, type RabbitSubscriberOptions } from './transports/rabbitmq-subscriber.ts';

@@ -2,12 +2,11 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openPostgres, type Database } from '../db/index.ts';
-import { addCleanup, createSilentLogger, createSuiteDatabase, createSuiteScope, createTestDatabase } from '../testing/index.ts';
+import { addCleanup, createSilentLogger, createSuiteDatabase, createSuiteScope, createTestDatabase, itemAdded, itemRemoved } from '../testing/index.ts';
 import { createEventConsumer, on } from './consumer.ts';
 import type { EventConsumer } from './event-consumer.ts';
 import { listDeadLetters, replayAllDeadLetters, replayDeadLetter } from './dead-letters.ts';
 import { createOutbox, migrateMessaging } from './outbox.ts';
-import { itemAdded, itemRemoved } from './test-support.ts';
 import type { CloudEvent } from './cloud-event.ts';
 
 // The consumer's guarantees on a real PostgreSQL, driven delivery by delivery as a transport

@@ -1,12 +1,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Histogram, Registry } from 'prom-client';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { openPostgres, type Database } from '../db/index.ts';
 import { startService, type RunningService, type ServiceDefinition } from '../service/index.ts';
-import { addCleanup, createSilentLogger, createTestDatabase, metricValue, parseMetrics, type CleanupScope } from '../testing/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase, metricValue, parseMetrics, type CleanupScope, itemAdded, writeEvents, fixtureMigrationsDir as migrationsDir } from '../testing/index.ts';
 import { messagingConfigFields } from './config.ts';
 import { on } from './consumer.ts';
 import { recordDeadLetter } from './dead-letters.ts';
@@ -14,7 +13,6 @@ import { createConsumerMetrics, createOutboxMetrics } from './metrics.ts';
 import { createOutbox, migrateMessaging } from './outbox.ts';
 import { startOutboxRelay } from './relay.ts';
 import { startConsuming, startPublishing } from './setup.ts';
-import { itemAdded, writeEvents } from './test-support.ts';
 import { createFeedPublisher } from './transports/feed-publisher.ts';
 
 // The messaging metrics as Prometheus reads them, from real databases and a real transport (the
@@ -23,7 +21,6 @@ import { createFeedPublisher } from './transports/feed-publisher.ts';
 
 const configSchema = z.object({ ...serviceConfigFields({ name: 'shelf', port: 0 }), ...databaseConfigFields(), ...messagingConfigFields() });
 type Config = z.output<typeof configSchema>;
-const migrationsDir = fileURLToPath(new URL('../service/fixtures/migrations/', import.meta.url));
 const scrapeText = async (registry: Registry) => parseMetrics(await registry.metrics());
 
 /** A fresh database of the test's own with the messaging tables; undefined when the test was skipped. */

@@ -2,10 +2,9 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openPostgres, type Database } from '../db/index.ts';
-import { addCleanup, createSilentLogger, createTestDatabase } from '../testing/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase, writeEvents } from '../testing/index.ts';
 import { migrateMessaging } from './outbox.ts';
 import { startOutboxRelay } from './relay.ts';
-import { writeEvents } from './test-support.ts';
 import type { EventPublisher, OutboxRecord } from './transport.ts';
 
 // The relay's rules, with the transport replaced by a recorder: what it is handed, when, and

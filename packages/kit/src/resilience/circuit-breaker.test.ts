@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, KitError } from '../errors/index.ts';
 import { type CircuitState, createCircuitBreaker } from './circuit-breaker.ts';
-import { createFakeClock } from './clock-fake.ts';
+import { createFakeClock } from '../testing/index.ts';
 
 const fail = (code: (typeof Code)[keyof typeof Code] = Code.Unavailable) => async () => {
   throw new KitError(code, 'failed');

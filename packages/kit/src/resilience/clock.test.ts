@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, KitError } from '../errors/index.ts';
 import { systemClock } from './clock.ts';
-import { createFakeClock } from './clock-fake.ts';
+import { createFakeClock } from '../testing/index.ts';
 
 void test('the fake clock wakes sleepers in time order, only when advanced', async () => {
   const clock = createFakeClock();

@@ -10,7 +10,8 @@ export interface SleepOptions {
 
 /**
  * Where the resilience policies read the time and wait. Production uses `systemClock`;
- * tests pass `createFakeClock()` and move time by hand, so nothing really waits.
+ * tests pass `createFakeClock()` from `@baton/kit/testing` (it is test code, not part of this
+ * folder) and move time by hand, so nothing really waits.
  *
  * @example
  * const started = clock.now();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFakeClock, type FakeClock } from './clock-fake.ts';
+import { createFakeClock, type FakeClock } from '../testing/index.ts';
 import { type AdaptiveLimiter, type LimiterToken, type Priority, createAdaptiveLimiter } from './concurrency-limit.ts';
 
 function acquireUntilShed(limiter: AdaptiveLimiter, priority: Priority): LimiterToken[] {

@@ -13,30 +13,12 @@
  * await policy.execute(({ signal }) => call(request, { signal }), signalOf(request));
  */
 export { type Policy, type PolicyContext, wrap } from './policy.ts';
-export { type Clock, type SleepOptions, systemClock } from './clock.ts';
-export { type FakeClock, createFakeClock } from './clock-fake.ts';
-export {
-  type Deadline,
-  type SignalUntilOptions,
-  attachDeadline,
-  createDeadline,
-  deadlineOf,
-  effectiveBudgetMs,
-  formatBudget,
-  maxBudgetMs,
-  parseBudget,
-  remainingMsOf,
-  signalUntil,
-  createCallSignal,
-  whenAborted,
-  type CallSignal,
-  timeoutHeader,
-} from './deadline.ts';
+export type { Clock, SleepOptions } from './clock.ts';
+export { type SignalUntilOptions, signalUntil, timeoutHeader } from './deadline.ts';
 export { type TimeoutOptions, createTimeout } from './timeout.ts';
-export { type GiveUpEvent, type GiveUpReason, type RetryEvent, type RetryOptions, createRetry, isRetryable } from './retry.ts';
+export { type GiveUpEvent, type GiveUpReason, type RetryEvent, type RetryOptions, createRetry } from './retry.ts';
 export { type RetryBudget, type RetryBudgetOptions, createRetryBudget } from './retry-budget.ts';
-export { isRetriesExhausted, markRetriesExhausted, retriesExhaustedDetail } from './retries-exhausted.ts';
-export { type CircuitBreaker, type CircuitBreakerOptions, type CircuitState, createCircuitBreaker, isBreakerFailure } from './circuit-breaker.ts';
+export { type CircuitBreaker, type CircuitBreakerOptions, type CircuitState, createCircuitBreaker } from './circuit-breaker.ts';
 export { type Bulkhead, type BulkheadOptions, createBulkhead } from './bulkhead.ts';
 export {
   type AdaptiveLimiter,
@@ -47,4 +29,3 @@ export {
   type PriorityShares,
   createAdaptiveLimiter,
 } from './concurrency-limit.ts';
-export { type RollingCounter, type RollingCounterOptions, createRollingCounter } from './rolling-counter.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFakeClock } from './clock-fake.ts';
+import { createFakeClock } from '../testing/index.ts';
 import { createRetryBudget } from './retry-budget.ts';
 
 function withdrawAll(budget: { tryWithdraw(): boolean }, max = 100_000): number {

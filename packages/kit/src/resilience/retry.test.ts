@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, KitError } from '../errors/index.ts';
-import { type FakeClock, createFakeClock } from './clock-fake.ts';
+import { type FakeClock, createFakeClock } from '../testing/index.ts';
 import { attachDeadline, createDeadline } from './deadline.ts';
 import { wrap } from './policy.ts';
 import { isRetriesExhausted, markRetriesExhausted } from './retries-exhausted.ts';

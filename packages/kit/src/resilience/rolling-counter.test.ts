@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFakeClock } from './clock-fake.ts';
+import { createFakeClock } from '../testing/index.ts';
 import { createRollingCounter } from './rolling-counter.ts';
 
 void test('events fall out of the window as time passes', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, KitError } from '../errors/index.ts';
-import { createFakeClock } from './clock-fake.ts';
+import { createFakeClock } from '../testing/index.ts';
 import { attachDeadline, remainingMsOf } from './deadline.ts';
 import { createTimeout } from './timeout.ts';
 

@@ -1,5 +1,5 @@
 import { parseTimeout } from '@connectrpc/connect/protocol-grpc';
-import { maxBudgetMs } from '../resilience/index.ts';
+import { maxBudgetMs } from '../resilience/deadline.ts';
 
 /** The header a gRPC caller sends its budget in: digits and a unit, `1995m` for 1995 ms. */
 export const grpcTimeoutHeader = 'grpc-timeout';

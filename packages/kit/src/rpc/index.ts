@@ -9,11 +9,6 @@
  */
 export { createGrpcClient } from './client/grpc-client.ts';
 export type { GrpcClient, GrpcClientOptions, GrpcClientStats, GrpcInstanceStats } from './client/grpc-client-types.ts';
-export { isIdempotentMethod, isReadMethod } from './client/idempotency.ts';
 export { startGrpcServer, type GrpcServer, type GrpcServerOptions } from './server/grpc-server.ts';
-export { createHealthService, type HealthServiceOptions } from './server/health-service.ts';
 export type { RpcCallRecord } from './server/answer-interceptor.ts';
-export { createRpcDeadlineInterceptor } from './server/rpc-deadline.ts';
-export { kitErrorFromConnect, kitErrorFromHandler, toConnectError } from './status.ts';
-export { formatGrpcTimeout, grpcTimeoutHeader, requestedBudgetMs } from './grpc-timeout.ts';
 export { validateInput } from './server/validate-input.ts';

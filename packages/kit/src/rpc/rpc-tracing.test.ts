@@ -7,7 +7,7 @@ import { UsersService } from '@baton/contracts/users/v1';
 import { Code, KitError } from '../errors/index.ts';
 import { createReadiness } from '../service/health.ts';
 import { createSilentLogger } from '../testing/index.ts';
-import { createTracing } from '../telemetry/index.ts';
+import { createTracing } from '../telemetry/tracing/tracing.ts';
 import { createGrpcClient } from './client/grpc-client.ts';
 import type { GrpcClientOptions } from './client/grpc-client-types.ts';
 import { startGrpcServer } from './server/grpc-server.ts';

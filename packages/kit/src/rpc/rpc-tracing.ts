@@ -1,7 +1,8 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE, ATTR_RPC_METHOD, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
 import type { Interceptor } from '@connectrpc/connect';
-import { grpcStatusOf, type KitError } from '../errors/index.ts';
+import type { KitError } from '../errors/index.ts';
+import { grpcStatusOf } from '../errors/grpc-status.ts';
 import {
   ATTR_BATON_DEADLINE_MS, ATTR_BATON_ERROR_CODE, ATTR_BATON_UPSTREAM, ATTR_RPC_RESPONSE_STATUS_CODE, ATTR_RPC_SERVICE, ATTR_RPC_SYSTEM,
 } from '../telemetry/tracing/attributes.ts';

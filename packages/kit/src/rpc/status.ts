@@ -2,12 +2,13 @@ import { create } from '@bufbuild/protobuf';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { ConnectError } from '@connectrpc/connect';
 import { ErrorDetailSchema } from '@baton/contracts/kit/v1';
-import { Code, KitError, codeFromGrpcStatus, grpcStatusOf } from '../errors/index.ts';
+import { Code, KitError } from '../errors/index.ts';
+import { codeFromGrpcStatus, grpcStatusOf } from '../errors/grpc-status.ts';
 import { UpstreamError } from '../upstream/upstream-error.ts';
 import { callerMessageOf } from '../http/response-error.ts';
 import { hopDetailsOf } from '../upstream/deadline-hop.ts';
 import { noRetryHeader } from '../upstream/no-retry.ts';
-import { isRetriesExhausted, markRetriesExhausted, retriesExhaustedDetail } from '../resilience/index.ts';
+import { isRetriesExhausted, markRetriesExhausted, retriesExhaustedDetail } from '../resilience/retries-exhausted.ts';
 
 // A Baton reason is a short snake_case token; anything else is not passed on.
 const reasonPattern = /^[a-z][a-z0-9_]{0,63}$/;

@@ -2,10 +2,9 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { timeoutHeader } from '../resilience/index.ts';
-import { addCleanup, createCapturedLogger, createSilentLogger, createTestDatabase, metricValue, parseMetrics, type CleanupScope } from '../testing/index.ts';
+import { addCleanup, createCapturedLogger, createSilentLogger, createTestDatabase, metricValue, parseMetrics, type CleanupScope, fixtureMigrationsDir } from '../testing/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { signalOf, startService, type ServiceDefinition } from './index.ts';
 
@@ -35,7 +34,7 @@ async function startUpstream(t: CleanupScope, handle: (req: IncomingMessage, res
 async function startCaller(t: TestContext, upstreamUrl: string, logger: Logger = createSilentLogger('caller')) {
   const definition: ServiceDefinition<z.output<typeof configSchema>> = {
     name: 'caller',
-    migrationsDir: fileURLToPath(new URL('./fixtures/migrations/', import.meta.url)),
+    migrationsDir: fixtureMigrationsDir,
     setup(app, { createHttpClient }) {
       const upstream = createHttpClient({ name: 'upstream', urls: [upstreamUrl], breaker: { consecutiveFailures: 3, openDurationMs: 60_000 }, retry: { maxAttempts: 1 } });
       app.get('/checkout', async (request) => (await upstream.request({ method: 'GET', path: '/work', signal: signalOf(request), requestId: request.id })).body);
@@ -53,7 +52,7 @@ async function startCaller(t: TestContext, upstreamUrl: string, logger: Logger =
 async function startLeaf(t: TestContext) {
   const definition: ServiceDefinition<z.output<typeof configSchema>> = {
     name: 'leaf',
-    migrationsDir: fileURLToPath(new URL('./fixtures/migrations/', import.meta.url)),
+    migrationsDir: fixtureMigrationsDir,
     setup(app) {
       app.get('/work', { config: { deadlineMs: 200 } }, async function slowWork(request) {
         const signal = signalOf(request);

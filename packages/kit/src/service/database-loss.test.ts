@@ -2,17 +2,15 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { addCleanup, captureOutput, createTestDatabase, findFreePort } from '../testing/index.ts';
+import { addCleanup, captureOutput, createTestDatabase, findFreePort, databaseServiceFixture as fixture } from '../testing/index.ts';
 
 // A service process (runService, with its crash handler) under load while its database
 // connections are lost: terminated by the server, or cut by the network. Every answer is a 200
 // or a 503 problem saying the database is unavailable, never a 500 and never a hang, and the
 // process lives on and serves again once the database is back.
 
-const fixture = fileURLToPath(new URL('./fixtures/database-service.ts', import.meta.url));
 const serviceName = 'database-service';
 
 interface Answer {

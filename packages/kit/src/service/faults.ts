@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { checkAdminToken } from '../auth/admin-token.ts';
-import { Code, KitError, codeFromHttpStatus } from '../errors/index.ts';
+import { Code, KitError } from '../errors/index.ts';
+import { codeFromHttpStatus } from '../errors/http-status.ts';
 import { signalOf } from './request-signal.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { parseBudget, timeoutHeader } from '../resilience/index.ts';
+import { parseBudget, timeoutHeader } from '../resilience/deadline.ts';
 import { startInboundDeadline, type InboundDeadline } from './inbound-deadline.ts';
 import { setRequestSignal } from './request-signal.ts';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { HttpServerMetrics } from '../telemetry/index.ts';
+import type { HttpServerMetrics } from '../telemetry/metrics.ts';
 
 /**
  * Counts every inbound request by method, route template (never the raw URL, which would

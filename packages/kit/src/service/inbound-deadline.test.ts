@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, KitError } from '../errors/index.ts';
-import { remainingMsOf } from '../resilience/index.ts';
+import { remainingMsOf } from '../resilience/deadline.ts';
 import { startInboundDeadline, type InboundDeadlineOptions } from './inbound-deadline.ts';
 
 // Every rule of the inbound deadline, once, on a fake clock; the transports' own tests

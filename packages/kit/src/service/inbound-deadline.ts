@@ -1,5 +1,5 @@
 import { Code, KitError } from '../errors/index.ts';
-import { attachDeadline, effectiveBudgetMs } from '../resilience/index.ts';
+import { attachDeadline, effectiveBudgetMs } from '../resilience/deadline.ts';
 
 export interface InboundDeadlineOptions {
   /** The budget the caller sent, already parsed; undefined when it sent none (or garbage). */

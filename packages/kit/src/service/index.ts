@@ -1,10 +1,7 @@
 export type { ServiceContext, ServiceDefinition, StatelessServiceContext, StatelessServiceDefinition } from './definition.ts';
 export { startService, type RunningService, type StartOptions } from './start-service.ts';
 export type { ShutdownResult } from './shutdown.ts';
-export { defaultServiceLimits, limitsOf, type ServiceLimits } from './service-limits.ts';
+export type { ServiceLimits } from './service-limits.ts';
 export { runService, exitCodeConfig } from './run-service.ts';
-export { sendProblem, kitErrorFromFastify } from './error-handler.ts';
-export { requestIdHeader } from './request-id.ts';
-export { signalOf, setRequestSignal } from './request-signal.ts';
-export { installFaultInjection, faultRulesSchema, type FaultRule } from './faults.ts';
+export { signalOf } from './request-signal.ts';
 export { createPageCursor, type PageCursor, type PageCursorOptions } from './page-cursor.ts';

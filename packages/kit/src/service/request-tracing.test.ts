@@ -1,18 +1,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { SpanKind, context, propagation } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code, KitError } from '../errors/index.ts';
 import { createHttpClient } from '../http/index.ts';
-import { createTracing } from '../telemetry/index.ts';
-import { addCleanup, createCapturedLogger, createTestDatabase } from '../testing/index.ts';
+import { createTracing } from '../telemetry/tracing/tracing.ts';
+import { addCleanup, createCapturedLogger, createTestDatabase, fixtureMigrationsDir as migrationsDir } from '../testing/index.ts';
 import { signalOf, startService, type ServiceDefinition } from './index.ts';
 
 const configSchema = z.object({ ...serviceConfigFields({ name: 'traced', port: 0 }), ...databaseConfigFields() });
 type Config = z.output<typeof configSchema>;
-const migrationsDir = fileURLToPath(new URL('./fixtures/migrations/', import.meta.url));
 
 /** A traced service on a database of its own; undefined when the test was skipped. */
 async function start(t: TestContext, name: string, setup: ServiceDefinition<Config>['setup']) {

@@ -1,6 +1,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { DatabaseConfig, ServiceConfig } from '../config/index.ts';
-import { migrate, openPostgres, traceDatabase, type Database } from '../db/index.ts';
+import { migrate, openPostgres, type Database } from '../db/index.ts';
+import { traceDatabase } from '../db/traced-database.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { AnyServiceDefinition } from './definition.ts';
 

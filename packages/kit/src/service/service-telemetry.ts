@@ -1,6 +1,7 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ServiceConfig } from '../config/index.ts';
-import { createLogger, createMetrics, createTracing, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
+import { createLogger, createMetrics, type Logger, type Metrics, type Tracing } from '../telemetry/index.ts';
+import { createTracing } from '../telemetry/tracing/tracing.ts';
 
 export interface ServiceTelemetry {
   logger: Logger;

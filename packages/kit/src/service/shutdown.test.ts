@@ -2,13 +2,11 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { addCleanup, captureOutput, createTestDatabase, findFreePort } from '../testing/index.ts';
+import { addCleanup, captureOutput, createTestDatabase, findFreePort, slowServiceFixture as fixture } from '../testing/index.ts';
 import { exitCodeConfig } from './index.ts';
 
-const fixture = fileURLToPath(new URL('./fixtures/slow-service.ts', import.meta.url));
 const shutdownTimeoutMs = 8_000;
 
 interface Exit {

@@ -2,13 +2,12 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
 import type { HttpClient } from '../http/index.ts';
-import { durationBucketsSeconds } from '../telemetry/index.ts';
+import { durationBucketsSeconds } from '../telemetry/metrics.ts';
 import {
-  addCleanup, createCapturedLogger, createSuiteDatabase, createSuiteScope, createTestDatabase, metricValue, parseMetrics, type CleanupScope, type LogLine,
+  addCleanup, createCapturedLogger, createSuiteDatabase, createSuiteScope, createTestDatabase, fixtureMigrationsDir, metricValue, parseMetrics, type CleanupScope, type LogLine,
 } from '../testing/index.ts';
 import { startService, type ServiceDefinition, type StatelessServiceDefinition } from './index.ts';
 
@@ -20,7 +19,7 @@ const internalMessage = 'connect ECONNREFUSED 10.9.8.7:5432 while reading /srv/b
 
 const definition: ServiceDefinition<Config> = {
   name: 'kit-test',
-  migrationsDir: fileURLToPath(new URL('./fixtures/migrations/', import.meta.url)),
+  migrationsDir: fixtureMigrationsDir,
   setup(app) {
     app.get('/ok', async function ok(request) {
       request.log.info('inside the handler');

@@ -1,22 +1,20 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { Histogram } from 'prom-client';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
-import { createRoundRobin, type HttpClient } from '../http/index.ts';
-import { delayUnlessClosed, sendJson, startUpstream, type Upstream, type UpstreamHandler } from '../http/upstream-fixture.ts';
+import type { HttpClient } from '../http/index.ts';
+import { createRoundRobin } from '../upstream/balancer.ts';
 import type { ServiceContext } from '../service/definition.ts';
 import { startService, type RunningService } from '../service/index.ts';
-import { addCleanup, createSilentLogger, createSuiteDatabase, createSuiteScope, metricValue, parseMetrics } from '../testing/index.ts';
+import { addCleanup, createSilentLogger, createSuiteDatabase, createSuiteScope, metricValue, parseMetrics, delayUnlessClosed, sendJson, startUpstream, type Upstream, type UpstreamHandler, fixtureMigrationsDir as migrationsDir } from '../testing/index.ts';
 
 // A service's outbound metrics as Prometheus reads them: a real service (startService wires the
 // kit client to its registry), real upstreams that fail or are slow, and its /metrics parsed
 // with a real text-format parser. Each test has an upstream of its own, so series never mix.
 
 const configSchema = z.object({ ...serviceConfigFields({ name: 'caller', port: 0 }), ...databaseConfigFields() });
-const migrationsDir = fileURLToPath(new URL('../service/fixtures/migrations/', import.meta.url));
 
 void describe('the client metrics of a service', () => {
   const scope = createSuiteScope();

@@ -3,7 +3,8 @@ import { connect as connectTcp } from 'node:net';
 import { connect as connectAmqp } from 'amqplib';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as connectNats } from '@nats-io/transport-node';
-import { natsNames, rabbitNames } from '../messaging/index.ts';
+import { natsNames } from '../messaging/index.ts';
+import { rabbitNames } from '../messaging/transports/rabbitmq-names.ts';
 import { addCleanup } from './cleanup.ts';
 import type { TestHooks } from './postgres.ts';
 

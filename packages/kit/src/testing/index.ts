@@ -1,18 +1,27 @@
 /**
  * Helpers for Baton's tests: a fresh PostgreSQL database per test or per suite (on the test
- * run's own server, see postgres.ts), temp dirs, captured or silent loggers, a free port and a
- * Prometheus text parser. Everything a helper creates is removed after the test, last created
- * first (see `addCleanup`).
+ * run's own server, see postgres.ts), temp dirs, captured or silent loggers, a free port, a
+ * Prometheus text parser, a fake clock, and the peers the kit's own tests talk to (an HTTP
+ * upstream, Connect and @grpc/grpc-js servers, service processes, a test event domain).
+ * Everything a helper creates is removed after the test, last created first (see `addCleanup`).
+ *
+ * Only tests, bench/ and test support may import this entry (eslint.config.js checks it).
  */
 export { createTestDatabase, testPostgresAdminUrl, type TestDatabaseOptions, type TestHooks } from './postgres.ts';
 export { createSuiteDatabase } from './suite-database.ts';
 export { createTempDir } from './temp-dir.ts';
-export { defaultTestAmqpUrl, defaultTestNatsUrl, useTestNats, useTestRabbit, type TestBroker } from './brokers.ts';
+export { useTestNats, useTestRabbit, type TestBroker } from './brokers.ts';
 export { startNatsServer, type PrivateNatsServer } from './nats-server.ts';
 export { addCleanup, createSuiteScope, type CleanupScope } from './cleanup.ts';
 export { createCapturedLogger, createSilentLogger, type CapturedLogger, type LogLine } from './logger.ts';
 export { findFreePort } from './free-port.ts';
 export { captureOutput, type ChildOutput } from './child-output.ts';
-export { hasProcFs, isRunning, memoryOf, processTree, type TreeProcess } from './process-tree.ts';
+export { hasProcFs, isRunning, processTree, type TreeProcess } from './process-tree.ts';
 export { parseMetrics, metricValue, type MetricFamily, type MetricSample } from './metrics.ts';
-export { createJsonClient, type Answer, type SendOptions } from './json-client.ts';
+export { createJsonClient, type Answer } from './json-client.ts';
+export { createFakeClock, type FakeClock } from './fake-clock.ts';
+export { delayUnlessClosed, eventually, refusedUrl, sendJson, sendKitError, startUpstream, type Upstream, type UpstreamHandler } from './upstream-fixture.ts';
+export { startFixtureServer } from './rpc-fixture.ts';
+export { grpcJsUsersClient, startGrpcJsUsersServer, type GetUserCall, type GetUserHandler, type WireUser } from './grpc-js-fixture.ts';
+export { databaseServiceFixture, fixtureMigrationsDir, slowServiceFixture } from './fixture-services.ts';
+export { itemAdded, itemRemoved, writeEvents } from './shelf-events.ts';

@@ -6,10 +6,9 @@ import { Health } from '@baton/contracts/grpc/health/v1';
 import { InventoryService } from '@baton/contracts/inventory/v1';
 import { Code, KitError } from '../errors/index.ts';
 import { createHttpClient } from '../http/http-client.ts';
-import { refusedUrl } from '../http/upstream-fixture.ts';
 import { createGrpcClient } from '../rpc/client/grpc-client.ts';
-import { startFixtureServer } from '../rpc/rpc-fixture.ts';
 import { toConnectError } from '../rpc/status.ts';
+import { refusedUrl, startFixtureServer } from '../testing/index.ts';
 import type { HttpClientEvent } from './events.ts';
 import { type FailureKind, failureKindOf, failureKindOfSystemError, failureTable } from './failures.ts';
 

@@ -1,5 +1,5 @@
 import { Code, KitError } from '../errors/index.ts';
-import { isRetriesExhausted } from '../resilience/index.ts';
+import { isRetriesExhausted } from '../resilience/retries-exhausted.ts';
 import type { UpstreamError } from './upstream-error.ts';
 
 /**

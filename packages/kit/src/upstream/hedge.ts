@@ -1,5 +1,6 @@
 import { Code, KitError } from '../errors/index.ts';
-import { type Clock, systemClock } from '../resilience/index.ts';
+import type { Clock } from '../resilience/index.ts';
+import { systemClock } from '../resilience/clock.ts';
 
 export interface HedgeOptions<T> {
   /** The call's signal: when it fires, every copy stops. */

@@ -1,6 +1,6 @@
 import type { ResponseHeaders } from '../http/response.ts';
 import type { KitError } from '../errors/index.ts';
-import { isRetriesExhausted } from '../resilience/index.ts';
+import { isRetriesExhausted } from '../resilience/retries-exhausted.ts';
 
 /**
  * The response header by which a server tells its caller "do not retry this": the error came

@@ -1,4 +1,5 @@
-import { type Clock, systemClock } from '../resilience/index.ts';
+import type { Clock } from '../resilience/index.ts';
+import { systemClock } from '../resilience/clock.ts';
 import { policyDefaults } from '../resilience/defaults.ts';
 
 export interface OutlierDetectionOptions {

@@ -4,13 +4,12 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openPostgres, type Database } from '../../db/index.ts';
-import { addCleanup, createSilentLogger, createTestDatabase, type TestBroker } from '../../testing/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase, type TestBroker, itemAdded, writeEvents } from '../../testing/index.ts';
 import { createEventConsumer, on } from '../consumer.ts';
 import type { EventConsumer } from '../event-consumer.ts';
 import { listDeadLetters, replayDeadLetter } from '../dead-letters.ts';
 import { migrateMessaging } from '../outbox.ts';
 import { startOutboxRelay } from '../relay.ts';
-import { itemAdded, writeEvents } from '../test-support.ts';
 import type { EventPublisher, EventSubscriber } from '../transport.ts';
 
 export interface TransportUnderTest {

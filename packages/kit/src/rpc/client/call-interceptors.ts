@@ -1,6 +1,8 @@
 import type { Interceptor } from '@connectrpc/connect';
 import { Code, KitError } from '../../errors/index.ts';
-import { type Clock, type Policy, createCallSignal, deadlineOf, markRetriesExhausted } from '../../resilience/index.ts';
+import type { Clock, Policy } from '../../resilience/index.ts';
+import { createCallSignal, deadlineOf } from '../../resilience/deadline.ts';
+import { markRetriesExhausted } from '../../resilience/retries-exhausted.ts';
 import { callStateOf } from './call-state.ts';
 import { isIdempotentMethod } from './idempotency.ts';
 

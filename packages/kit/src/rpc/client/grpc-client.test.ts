@@ -5,8 +5,10 @@ import { Health, HealthCheckResponse_ServingStatus } from '@baton/contracts/grpc
 import { InventoryService } from '@baton/contracts/inventory/v1';
 import { UsersService } from '@baton/contracts/users/v1';
 import { Code, KitError } from '../../errors/index.ts';
-import { isRetriesExhausted, markRetriesExhausted, signalUntil, systemClock } from '../../resilience/index.ts';
-import { startFixtureServer } from '../rpc-fixture.ts';
+import { signalUntil } from '../../resilience/index.ts';
+import { isRetriesExhausted, markRetriesExhausted } from '../../resilience/retries-exhausted.ts';
+import { systemClock } from '../../resilience/clock.ts';
+import { startFixtureServer } from '../../testing/index.ts';
 import { toConnectError } from '../status.ts';
 import { createGrpcClient } from './grpc-client.ts';
 import { isIdempotentMethod } from './idempotency.ts';

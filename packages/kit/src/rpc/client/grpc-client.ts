@@ -2,7 +2,7 @@ import type { DescService } from '@bufbuild/protobuf';
 import { type Client, ConnectError, type Transport, createClient, createContextValues } from '@connectrpc/connect';
 import { Code, KitError } from '../../errors/index.ts';
 import { createUpstreamPolicies } from '../../upstream/policies.ts';
-import { systemClock } from '../../resilience/index.ts';
+import { systemClock } from '../../resilience/clock.ts';
 import { kitErrorFromConnect } from '../status.ts';
 import { createBalanceInterceptor } from './balance-interceptor.ts';
 import { createBulkheadInterceptor, createCallDeadlineInterceptor, createRetryInterceptor } from './call-interceptors.ts';

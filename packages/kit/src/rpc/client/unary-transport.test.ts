@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Code, ConnectError, type Interceptor, type Transport, createClient } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';
 import { GetUserResponseSchema, UsersService } from '@baton/contracts/users/v1';
-import { type GetUserCall, startGrpcJsUsersServer } from '../grpc-js-fixture.ts';
+import { type GetUserCall, startGrpcJsUsersServer } from '../../testing/index.ts';
 import { createUnaryGrpcTransport } from './unary-transport.ts';
 
 const user = { id: 'u-1', email: 'ada@example.com', name: 'Ada' };

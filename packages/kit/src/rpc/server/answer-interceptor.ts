@@ -1,6 +1,7 @@
 import type { Interceptor } from '@connectrpc/connect';
 import { Code, type KitError } from '../../errors/index.ts';
-import type { Logger, RpcServerMetrics } from '../../telemetry/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { RpcServerMetrics } from '../../telemetry/metrics.ts';
 import { kitErrorFromHandler, toConnectError } from '../status.ts';
 
 /** One finished call, as the answer interceptor saw it; where a span would end. */

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { UsersService } from '@baton/contracts/users/v1';
 import { Code, KitError } from '../../errors/index.ts';
-import { remainingMsOf } from '../../resilience/index.ts';
+import { remainingMsOf } from '../../resilience/deadline.ts';
 import { createReadiness } from '../../service/health.ts';
 import { createCapturedLogger } from '../../testing/logger.ts';
 import { createGrpcClient } from '../client/grpc-client.ts';
-import { grpcJsUsersClient } from '../grpc-js-fixture.ts';
+import { grpcJsUsersClient } from '../../testing/index.ts';
 import type { RpcCallRecord } from './answer-interceptor.ts';
 import { startGrpcServer } from './grpc-server.ts';
 

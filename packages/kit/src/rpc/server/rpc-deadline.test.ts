@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Code as ConnectCode, ConnectError, type StreamRequest, type UnaryRequest, type UnaryResponse } from '@connectrpc/connect';
 import { Code, KitError } from '../../errors/index.ts';
-import { remainingMsOf } from '../../resilience/index.ts';
+import { remainingMsOf } from '../../resilience/deadline.ts';
 import { createRpcDeadlineInterceptor } from './rpc-deadline.ts';
 
 // The rules are tested once, in service/inbound-deadline.test.ts; these test what the gRPC

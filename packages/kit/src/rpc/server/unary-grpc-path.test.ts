@@ -9,7 +9,7 @@ import { compressionGzip, connectNodeAdapter, createConnectTransport, createGrpc
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from '@baton/contracts/grpc/health/v1';
 import { ErrorDetailSchema } from '@baton/contracts/kit/v1';
 import { GetUserRequestSchema, UsersService } from '@baton/contracts/users/v1';
-import { grpcJsUsersClient } from '../grpc-js-fixture.ts';
+import { grpcJsUsersClient } from '../../testing/index.ts';
 import { takeStreamsFirst } from './streams-first.ts';
 import { createUnaryGrpcPath } from './unary-grpc-path.ts';
 

@@ -1,3 +1,3 @@
 export { startTraceCollector, type TraceCollector, type TraceCollectorOptions } from './trace-collector.ts';
-export { createTraceStore, type TraceStore, type TraceSummary, type Waterfall, type WaterfallSpan } from './trace-store.ts';
-export { exportTraceRequestSchema, spansOf, type CollectedSpan } from './otlp-json.ts';
+export type { TraceStore, TraceSummary, Waterfall, WaterfallSpan } from './trace-store.ts';
+export type { CollectedSpan } from './otlp-json.ts';

@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../../config/index.ts';
 import { startService } from '../../service/index.ts';
-import { addCleanup, createCapturedLogger, createTestDatabase } from '../../testing/index.ts';
+import { addCleanup, createCapturedLogger, createTestDatabase, fixtureMigrationsDir as migrationsDir } from '../../testing/index.ts';
 
 const configSchema = z.object({ ...serviceConfigFields({ name: 'logged', port: 0 }), ...databaseConfigFields() });
-const migrationsDir = fileURLToPath(new URL('../../service/fixtures/migrations/', import.meta.url));
 
 void test('inside a traced request every log line carries the trace_id and span_id of the span active where it was written', async (t) => {
   const exporter = new InMemorySpanExporter();

@@ -1,10 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../../config/index.ts';
 import { startService } from '../../service/index.ts';
-import { addCleanup, createSilentLogger, createTestDatabase } from '../../testing/index.ts';
+import { addCleanup, createSilentLogger, createTestDatabase, fixtureMigrationsDir as migrationsDir } from '../../testing/index.ts';
 
 // Sampling as an operator configures it: the OpenTelemetry variables, read by the service's
 // config and applied by startService. A span the sampler keeps is started on the processors
@@ -12,7 +11,6 @@ import { addCleanup, createSilentLogger, createTestDatabase } from '../../testin
 // that ends a little after the test looked.
 
 const configSchema = z.object({ ...serviceConfigFields({ name: 'sampled', port: 0 }), ...databaseConfigFields() });
-const migrationsDir = fileURLToPath(new URL('../../service/fixtures/migrations/', import.meta.url));
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 const parent = (sampled: boolean) => `00-${traceId}-00f067aa0ba902b7-0${sampled ? 1 : 0}`;

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Database } from '../db/index.ts';
-import { createOutbox } from './outbox.ts';
-import type { CloudEvent } from './cloud-event.ts';
+import { createOutbox, type CloudEvent } from '../messaging/index.ts';
 
 // Two event types of a test domain, for the kit's own tests (the shop's live in contracts/events).
 export const itemAdded = { type: 'item.added', version: 1, domain: 'shelf', data: z.object({ item: z.string(), n: z.number().int() }) };

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.ts';
+import type { Clock } from '../resilience/index.ts';
 
 /** A clock that only moves when a test says so. */
 export interface FakeClock extends Clock {

@@ -1,12 +1,13 @@
 import http2 from 'node:http2';
 import type { ConnectRouter } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 
 /**
  * A bare Connect-ES server on loopback for the client's tests: whatever routes the test gives,
  * with none of the kit's server interceptors, so the client is tested on its own.
  */
 export async function startFixtureServer(routes: (router: ConnectRouter) => void): Promise<{ url: string; close(): Promise<void> }> {
+  // Loaded here, not with @baton/kit/testing, which every test imports and few need Connect in.
+  const { connectNodeAdapter } = await import('@connectrpc/connect-node');
   const server = http2.createServer(connectNodeAdapter({ routes }));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {

@@ -6,7 +6,6 @@ import { noRetryHeader, shouldMarkNoRetry } from '../upstream/no-retry.ts';
 /**
  * A real HTTP server on 127.0.0.1 for the client's tests, counting what a test asserts on:
  * requests received, requests whose caller went away before the answer, and open sockets.
- * Not exported from the kit: the tests of this folder use it.
  */
 export interface Upstream {
   readonly url: string;
