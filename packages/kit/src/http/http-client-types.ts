@@ -1,11 +1,8 @@
 import type { CircuitState } from '../resilience/index.ts';
-import type { UpstreamOptions, UpstreamRetryOptions } from '../upstream/options.ts';
+import type { UpstreamOptions } from '../upstream/options.ts';
 import type { HttpMethod } from './idempotency.ts';
 import type { QueryParams } from './prepare-request.ts';
 import type { HttpResponse } from './response.ts';
-
-/** How the HTTP client retries: the upstream core's options. */
-export type HttpRetryOptions = UpstreamRetryOptions;
 
 export interface HedgingOptions {
   /** A fixed delay before the second copy; by default the upstream's observed latency quantile. */

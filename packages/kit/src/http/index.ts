@@ -12,7 +12,6 @@ export type {
   HttpClientOptions,
   HttpClientStats,
   HttpRequest,
-  HttpRetryOptions,
   InstanceStats,
 } from './http-client-types.ts';
 export type { HttpResponse, ResponseHeaders } from './response.ts';
