@@ -87,14 +87,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const once: Policy = wrap(bulkhead, upstream.retryUnsent);
 
   // One attempt on the wire, on the instance the upstream core chose; its span is this client's.
-  async function send<T>(endpoint: Endpoint, call: Call, signal: AbortSignal, attempt: number, isHedge: boolean): Promise<HttpResponse<T>> {
+  function send<T>(endpoint: Endpoint, call: Call, signal: AbortSignal, attempt: number, isHedge: boolean): Promise<HttpResponse<T>> {
     const span = startAttemptSpan(tracer, {
       upstream: name, instance: endpoint.instance, method: call.prepared.method, path: call.prepared.path, number: attempt, hedge: isHedge, remainingMs: call.prepared.deadlineAtMs - clock.now(),
     });
-    const result = await sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: span.headers });
-    span.end(result.ok ? { status: result.response.status } : { status: result.status, error: result.error });
-    if (result.ok) return result.response;
-    throw result.error;
+    return sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: span.headers }).then((result) => {
+      span.end(result.ok ? { status: result.response.status } : { status: result.status, error: result.error });
+      if (result.ok) return result.response;
+      throw result.error;
+    });
   }
 
   function attemptCall<T>(call: Call, signal: AbortSignal, attempt: number): Promise<HttpResponse<T>> {

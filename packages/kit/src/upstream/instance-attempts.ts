@@ -72,33 +72,46 @@ export function observeLatency(endpoint: { ewmaLatencyMs: number }, durationMs: 
 export function createInstanceAttempts<E extends UpstreamEndpoint>(options: InstanceAttemptsOptions<E>): InstanceAttempts<E> {
   const { upstream, endpoints, outliers, latency, clock, logger, onEvent, statusOf } = options;
 
-  async function measured<T>(endpoint: E, signal: AbortSignal, info: AttemptInfo, send: (endpoint: E, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const { instance } = endpoint;
-    onEvent?.({ type: 'attempt_start', upstream, instance, method: info.method, attempt: info.attempt, hedge: info.hedge });
+  // Not async functions, here and in `attempt`: on the path of every call, each layer of
+  // promises costs throughput (client-overhead in bench/), and nearly every attempt is admitted.
+  function measured<T>(endpoint: E, signal: AbortSignal, info: AttemptInfo, send: (endpoint: E, signal: AbortSignal) => Promise<T>): Promise<T> {
+    onEvent?.({ type: 'attempt_start', upstream, instance: endpoint.instance, method: info.method, attempt: info.attempt, hedge: info.hedge });
     endpoint.outstanding++;
     const startedAt = clock.now();
-    let error: KitError | undefined;
-    let result: T | undefined;
+    let work: Promise<T>;
     try {
-      result = await send(endpoint, signal);
-      return result;
+      work = send(endpoint, signal);
     } catch (thrown) {
-      error = signal.aborted ? KitError.from(signal.reason) : KitError.from(thrown);
-      throw error;
-    } finally {
-      endpoint.outstanding--;
-      endpoint.settled?.();
-      const durationMs = clock.now() - startedAt;
-      const aborted = error !== undefined && signal.aborted;
-      account(endpoint, error, aborted, durationMs);
-      onEvent?.({
-        type: 'attempt_end', upstream, instance, method: info.method, attempt: info.attempt, hedge: info.hedge,
-        status: error === undefined ? statusOf?.(result) : statusOfError(error),
-        code: error?.code,
-        outcome: error === undefined ? 'ok' : aborted ? 'aborted' : 'error',
-        durationMs,
-      });
+      work = Promise.reject(thrown);
     }
+    return work.then(
+      (result) => {
+        settled(endpoint, info, startedAt, undefined, false, result);
+        return result;
+      },
+      (thrown: unknown) => {
+        // After this side gave up (deadline, caller, a lost hedge), what the transport threw is
+        // only a consequence, and says nothing about the instance.
+        const aborted = signal.aborted;
+        const error = aborted ? KitError.from(signal.reason) : KitError.from(thrown);
+        settled(endpoint, info, startedAt, error, aborted, undefined);
+        throw error;
+      },
+    );
+  }
+
+  function settled(endpoint: E, info: AttemptInfo, startedAt: number, error: KitError | undefined, aborted: boolean, result: unknown): void {
+    endpoint.outstanding--;
+    endpoint.settled?.();
+    const durationMs = clock.now() - startedAt;
+    account(endpoint, error, aborted, durationMs);
+    onEvent?.({
+      type: 'attempt_end', upstream, instance: endpoint.instance, method: info.method, attempt: info.attempt, hedge: info.hedge,
+      status: error === undefined ? statusOf?.(result) : statusOfError(error),
+      code: error?.code,
+      outcome: error === undefined ? 'ok' : aborted ? 'aborted' : 'error',
+      durationMs,
+    });
   }
 
   function account(endpoint: E, error: KitError | undefined, aborted: boolean, durationMs: number): void {
@@ -121,31 +134,33 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
     }
   }
 
+  // Tries the instances in turn until one's breaker admits the attempt. The breaker calls the
+  // attempt at once when it admits it; only a refusal takes the slower path that reads why.
+  function attemptFrom<T>(call: { tried: Set<E> }, signal: AbortSignal, info: AttemptInfo, used: Set<E> | undefined, send: (endpoint: E, signal: AbortSignal) => Promise<T>, refused: Set<E> | undefined, refusal: KitError | undefined): Promise<T> {
+    const endpoint = endpoints.choose(refused, call.tried);
+    if (endpoint === undefined) return Promise.reject(refusal ?? noInstances());
+    call.tried.add(endpoint);
+    used?.add(endpoint);
+    let admitted = false;
+    const work = endpoint.breaker.execute(({ signal: admittedSignal }) => {
+      admitted = true;
+      return measured(endpoint, admittedSignal, info, send);
+    }, signal);
+    if (admitted) return work;
+    return work.then(undefined, (thrown: unknown) => {
+      const error = KitError.from(thrown);
+      if (error.reason !== 'circuit_open') throw error;
+      recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: upstream, instance: endpoint.instance });
+      return attemptFrom(call, signal, info, used, send, new Set(refused).add(endpoint), error);
+    });
+  }
+
   return {
-    async attempt(call, signal, info, used, send) {
-      if (endpoints.size === 0) await endpoints.ready(signal);
-      // Made only when a breaker refuses (or for a hedge, which avoids what the race already used).
-      let refused: Set<E> | undefined = info.hedge ? new Set(used) : undefined;
-      let refusal: KitError | undefined;
-      for (;;) {
-        const endpoint = endpoints.choose(refused, call.tried);
-        if (endpoint === undefined) throw refusal ?? noInstances();
-        call.tried.add(endpoint);
-        used?.add(endpoint);
-        let admitted = false;
-        try {
-          return await endpoint.breaker.execute(({ signal: admittedSignal }) => {
-            admitted = true;
-            return measured(endpoint, admittedSignal, info, send);
-          }, signal);
-        } catch (thrown) {
-          const error = KitError.from(thrown);
-          if (admitted || error.reason !== 'circuit_open') throw error;
-          recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: upstream, instance: endpoint.instance });
-          (refused ??= new Set()).add(endpoint);
-          refusal = error;
-        }
-      }
+    attempt(call, signal, info, used, send) {
+      // Made only for a hedge, which avoids what the race already used (and when a breaker refuses).
+      const refused = info.hedge ? new Set(used) : undefined;
+      if (endpoints.size === 0) return endpoints.ready(signal).then(() => attemptFrom(call, signal, info, used, send, refused, undefined));
+      return attemptFrom(call, signal, info, used, send, refused, undefined);
     },
   };
 }
