@@ -4,6 +4,7 @@
 import { writeReport, type Scenario } from './harness/report.ts';
 import { clientOverhead } from './scenarios/client-overhead.ts';
 import { grpcHop } from './scenarios/grpc-hop.ts';
+import { libraryInternals } from './scenarios/library-internals.ts';
 import { messaging } from './scenarios/messaging.ts';
 import { overloadGoodput } from './scenarios/overload-goodput.ts';
 import { policyStack } from './scenarios/policy-stack.ts';
@@ -11,7 +12,7 @@ import { slowUpstream } from './scenarios/slow-upstream.ts';
 import { stackFootprint } from './scenarios/stack-footprint.ts';
 import { tracingCost } from './scenarios/tracing-cost.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));

@@ -120,6 +120,10 @@ export const grpcHop: Scenario = {
     rows.push({ variant: 'bare Connect-ES / grpc-js', metric: 'ratio', value: pairedRatio(bareConnect, baseline), unit: '×', note: 'what the library alone gives' });
     rows.push({ variant: 'Connect-ES server alone / grpc-js server', metric: 'ratio', value: pairedRatio(connectServerAlone, baseline), unit: '×', note: 'both called by the grpc-js client' });
     rows.push({ variant: 'Connect-ES client alone / grpc-js client', metric: 'ratio', value: pairedRatio(connectClientAlone, baseline), unit: '×', note: 'both against the grpc-js server' });
+    // What the kit's own unary paths (which use Connect-ES's private protocol functions, see
+    // packages/kit/src/rpc/connect-internals.ts) give over Connect-ES's public transport and handler.
+    rows.push({ variant: 'kit client alone / Connect-ES client alone', metric: 'ratio', value: pairedRatio(kitClientAlone, connectClientAlone), unit: '×', note: 'both against the grpc-js server' });
+    rows.push({ variant: 'kit server alone / Connect-ES server alone', metric: 'ratio', value: pairedRatio(kitServerAlone, connectServerAlone), unit: '×', note: 'both called by the grpc-js client' });
     rows.push({ variant: 'machine', metric: 'load average (1 min)', value: loadAtStart, unit: '', note: `at the start; ${loadAtEnd.toFixed(2)} at the end, on ${navigator.hardwareConcurrency} cores` });
     return rows;
   },

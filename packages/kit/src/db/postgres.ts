@@ -16,7 +16,9 @@ export interface PostgresOptions {
  * Cancellation is written here by hand because node-postgres has no API for it: when a
  * query's signal fires, we ask the server to cancel that backend's statement
  * (`pg_cancel_backend`) from another connection, so the work stops on the server and not
- * only in our process.
+ * only in our process. Each connection's backend is asked its pid once, when the connection is
+ * made (`pg_backend_pid()`, queued ahead of any statement of ours), rather than read from the
+ * client's private `processID`, which node-postgres does not document and may change.
  *
  * A lost connection is never more than a failed call: every error that says the database cannot
  * be reached or went away (the server shut down or restarted, the backend was terminated, the
@@ -36,8 +38,22 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
   // listener the process would crash. A checked-out client has a listener of its own (leaseClient).
   pool.on('error', () => {});
 
-  async function cancelBackend(pid: number): Promise<void> {
+  // Each connection's backend pid, asked once when the pool makes the connection: pg-pool emits
+  // 'connect' before it hands the client over, so this query is queued ahead of the caller's
+  // first statement and has answered before any statement of ours can run on that connection.
+  const backendPids = new WeakMap<pg.ClientBase, Promise<number | undefined>>();
+  pool.on('connect', (client) => {
+    backendPids.set(client, client.query<{ pid: number }>('select pg_backend_pid() as pid').then(
+      (result) => result.rows[0]?.pid,
+      // The connection is already failing; the caller's statement will say so.
+      () => undefined,
+    ));
+  });
+
+  async function cancelBackend(client: pg.ClientBase): Promise<void> {
     try {
+      const pid = await backendPids.get(client);
+      if (pid === undefined) return;
       await pool.query('select pg_cancel_backend($1)', [pid]);
     } catch {
       // Best effort: if we cannot reach the server, the statement will end with the connection.
@@ -58,8 +74,7 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     async function run<R extends object>(text: string, params: readonly unknown[] | undefined, options: QueryOptions): Promise<QueryResult<R>> {
       const { signal } = options;
       signal?.throwIfAborted();
-      const pid = (client as unknown as { processID: number }).processID;
-      const onAbort = () => void cancelBackend(pid);
+      const onAbort = () => void cancelBackend(client);
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const answer = params === undefined ? await client.query<Row>(text) : await client.query<Row>(text, params as unknown[]);

@@ -4,7 +4,7 @@ import {
   Code, ConnectError, type ContextValues, createContextValues,
   type Interceptor, type Transport, type UnaryRequest, type UnaryResponse,
 } from '@connectrpc/connect';
-import { codeFromHttpStatus, findTrailerError, parseContentType, validateTrailer } from '@connectrpc/connect/protocol-grpc';
+import { codeFromHttpStatus, findTrailerError, parseContentType, validateTrailer } from '../connect-internals.ts';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
 import { type UnaryMessageReader, createUnaryMessageReader, encodeUnaryMessage } from '../envelope.ts';
 import { connectErrorFromNode, streamFailure, transportError } from '../h2-errors.ts';

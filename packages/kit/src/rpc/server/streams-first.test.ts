@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import type net from 'node:net';
 import { takeStreamsFirst } from './streams-first.ts';
@@ -37,4 +38,31 @@ test('takeStreamsFirst refuses a server it cannot put itself in front of', () =>
   const twice = http2.createServer(() => undefined);
   twice.on('stream', () => undefined);
   assert.throws(() => takeStreamsFirst(twice, () => false), /no other stream listener/);
+});
+
+// What takeStreamsFirst relies on in Node's HTTP/2 server, none of it documented: Node adds its
+// compatibility layer (lib/internal/http2/compat.js) as the server's one 'stream' listener, a
+// bound `onServerStream(ServerRequest, ServerResponse, stream, headers, flags, rawHeaders)`,
+// when the first 'request' listener arrives, and that listener alone makes a request and a
+// response of a stream. If one of these fails after a Node upgrade, read that Node's
+// lib/internal/http2/core.js (setupCompat, onServerStream) before moving the pin.
+test("Node's HTTP/2 server still puts its compatibility layer on as one bound onServerStream 'stream' listener", () => {
+  const withHandler = http2.createServer(() => undefined);
+  const listeners = withHandler.listeners('stream') as Array<(...args: unknown[]) => void>;
+  assert.equal(listeners.length, 1);
+  assert.equal(listeners[0]?.name, 'bound onServerStream');
+  assert.equal(listeners[0]?.length, 4, '(stream, headers, flags, rawHeaders) once its two classes are bound');
+  assert.equal(withHandler.listenerCount('request'), 1);
+
+  // Added with the first request listener, not by the server itself.
+  const later = http2.createServer();
+  assert.equal(later.listenerCount('stream'), 0);
+  later.on('request', () => undefined);
+  assert.equal((later.listeners('stream')[0] as (...args: unknown[]) => void).name, 'bound onServerStream');
+});
+
+test('the Node that runs the kit is the one version takeStreamsFirst is checked against (packages/kit/package.json engines)', () => {
+  const kit = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { engines?: { node?: string } };
+  assert.match(kit.engines?.node ?? '', /^\d+\.\d+\.\d+$/, 'one exact version, no range');
+  assert.equal(process.version, `v${kit.engines?.node}`);
 });

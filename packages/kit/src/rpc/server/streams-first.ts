@@ -13,6 +13,14 @@ type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingH
  * a request listener (`http2.createServer(handler)`); this moves that listener behind `take`.
  * Any other arrangement is refused at start, rather than let two answer one stream.
  *
+ * That listener is Node's internal (lib/internal/http2/compat.js), and this file is the kit's one
+ * use of it. Node has no public way to the same: the request listener always gets its request
+ * and response, and a stream answered past them (on `req.stream`) gets its trailers sent twice.
+ * Answered through them instead, the unary path cost 1.08–1.24× the CPU per call in three
+ * paired runs (bench/README.md, "Library internals"). So the kit pins the Node it runs on
+ * (`engines` in packages/kit/package.json, which the install checks) and streams-first.test.ts
+ * fails when the listener's shape changes.
+ *
  * @example
  * const server = http2.createServer(connectNodeAdapter({ routes }));
  * takeStreamsFirst(server, (stream, headers) => unary.serve(stream, headers));

@@ -4,8 +4,7 @@ import {
   Code, ConnectError, createHandlerContext, createServiceImplSpec,
   type ConnectRouter, type Interceptor, type MethodImplSpec, type ServiceImpl,
 } from '@connectrpc/connect';
-import { invokeUnaryImplementation } from '@connectrpc/connect/protocol';
-import { parseContentType, parseTimeout, setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
+import { invokeUnaryImplementation, parseContentType, parseTimeout, setTrailerStatus } from '../connect-internals.ts';
 import { createUnaryMessageReader, encodeUnaryMessage } from '../envelope.ts';
 import { connectErrorFromResetCode } from '../h2-errors.ts';
 import { nodeHeadersOf } from '../h2-headers.ts';
