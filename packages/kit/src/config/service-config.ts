@@ -32,6 +32,8 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
     SHUTDOWN_TIMEOUT_MS: env.milliseconds(limits.shutdownTimeoutMs),
     /** Time between readiness turning false and the listener closing, for load balancers to notice. */
     SHUTDOWN_DRAIN_DELAY_MS: env.milliseconds(limits.shutdownDrainDelayMs),
+    /** Then, how long new requests are refused with 503 shutting_down before the listener and idle connections close. */
+    SHUTDOWN_NOTICE_MS: env.milliseconds(limits.shutdownNoticeMs),
     /** Fault injection rules, as JSON: `[{"route":"/v1/products","percent":50,"status":503}]`. Off by default. */
     FAULTS: env.json(faultRulesSchema).optional(),
     /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */

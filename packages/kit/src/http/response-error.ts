@@ -1,30 +1,13 @@
 import type { ResponseHeaders } from './response.ts';
-import { Code, KitError, isCode, problemContentType } from '../errors/index.ts';
+import { type Code, KitError, isCode, problemContentType } from '../errors/index.ts';
 import { codeFromHttpStatus } from '../errors/http-status.ts';
 import { markRetriesExhausted, retriesExhaustedDetail } from '../resilience/retries-exhausted.ts';
 import { hopDetailsOf } from '../upstream/deadline-hop.ts';
 import { carriesNoRetry } from '../upstream/no-retry.ts';
 import { parseRetryAfter } from '../upstream/retry-after.ts';
 import { UpstreamError } from '../upstream/upstream-error.ts';
+import { boundedMessage, callerMessageOf, isBatonReason } from '../upstream/caller-words.ts';
 
-// What the caller reads when the upstream said nothing it may see.
-const messageByCode: Partial<Record<Code, string>> = {
-  [Code.Unavailable]: 'a dependency is unavailable',
-  [Code.DeadlineExceeded]: 'a dependency did not answer in time',
-  [Code.NotFound]: 'not found',
-  [Code.ResourceExhausted]: 'a dependency is overloaded',
-  [Code.Unauthenticated]: 'a dependency refused the credentials',
-  [Code.PermissionDenied]: 'a dependency refused the request',
-};
-const genericMessage = 'a dependency failed';
-
-/** What a caller reads for an upstream's error of this code when the upstream said nothing it may see. */
-export function callerMessageOf(code: Code): string {
-  return messageByCode[code] ?? genericMessage;
-}
-// A Baton reason is a short snake_case token; anything else is not passed on.
-const reasonPattern = /^[a-z][a-z0-9_]{0,63}$/;
-const longestDetail = 500;
 
 /** Whether a response says it holds a problem document (RFC 9457). */
 export function isProblemResponse(headers: ResponseHeaders): boolean {
@@ -83,7 +66,7 @@ function asBatonProblem(problem: unknown): BatonProblem | undefined {
   if (typeof problem !== 'object' || problem === null) return undefined;
   const p = problem as Record<string, unknown>;
   if (!isCode(p.code)) return undefined;
-  const detail = typeof p.detail === 'string' && p.detail.trim() !== '' ? p.detail.slice(0, longestDetail) : undefined;
-  const reason = typeof p.reason === 'string' && reasonPattern.test(p.reason) ? p.reason : undefined;
+  const detail = typeof p.detail === 'string' && p.detail.trim() !== '' ? boundedMessage(p.detail) : undefined;
+  const reason = isBatonReason(p.reason) ? p.reason : undefined;
   return { code: p.code, detail, reason, exhausted: p[retriesExhaustedDetail] === true };
 }

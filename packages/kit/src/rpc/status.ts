@@ -5,14 +5,12 @@ import { ErrorDetailSchema } from '@baton/contracts/kit/v1';
 import { Code, KitError } from '../errors/index.ts';
 import { codeFromGrpcStatus, grpcStatusOf } from '../errors/grpc-status.ts';
 import { UpstreamError } from '../upstream/upstream-error.ts';
-import { callerMessageOf } from '../http/response-error.ts';
+import { boundedMessage, callerMessageOf, isBatonReason } from '../upstream/caller-words.ts';
+import { failureKindOfSystemError, failureTable } from '../upstream/failures.ts';
 import { hopDetailsOf } from '../upstream/deadline-hop.ts';
 import { noRetryHeader } from '../upstream/no-retry.ts';
 import { isRetriesExhausted, markRetriesExhausted, retriesExhaustedDetail } from '../resilience/retries-exhausted.ts';
 
-// A Baton reason is a short snake_case token; anything else is not passed on.
-const reasonPattern = /^[a-z][a-z0-9_]{0,63}$/;
-const longestMessage = 500;
 
 /**
  * The gRPC status a Baton server answers with for a KitError: its code through the one table
@@ -46,7 +44,7 @@ export function kitErrorFromHandler(thrown: unknown): KitError {
   if (thrown instanceof KitError) return thrown;
   if (thrown instanceof ConnectError) {
     if (thrown.cause instanceof KitError) return thrown.cause;
-    return new KitError(codeFromGrpcStatus(thrown.code), thrown.rawMessage.slice(0, longestMessage), { cause: thrown });
+    return new KitError(codeFromGrpcStatus(thrown.code), boundedMessage(thrown.rawMessage), { cause: thrown });
   }
   return KitError.from(thrown);
 }
@@ -74,8 +72,8 @@ export function kitErrorFromConnect(error: ConnectError, upstream: string, insta
     ...(detail.fields.length === 0 ? {} : { errors: detail.fields.map(({ field, message }) => ({ field, message })) }),
   };
   const cause = new UpstreamError(upstream, instance, `answered ${code}`, { received, cause: error });
-  const message = detail !== undefined && error.rawMessage.trim() !== '' ? error.rawMessage.slice(0, longestMessage) : callerMessageOf(code);
-  const reason = detail !== undefined && reasonPattern.test(detail.reason) ? detail.reason : transportReasonOf(error);
+  const message = detail !== undefined && error.rawMessage.trim() !== '' ? boundedMessage(error.rawMessage) : callerMessageOf(code);
+  const reason = detail !== undefined && isBatonReason(detail.reason) ? detail.reason : transportReasonOf(error);
   const kitError = new KitError(code, message, {
     cause,
     reason,
@@ -87,8 +85,9 @@ export function kitErrorFromConnect(error: ConnectError, upstream: string, insta
 }
 
 // Connect reports a connection it could not make or lost as `unavailable` with the system
-// error as its cause (ECONNREFUSED, ECONNRESET, ...): the same reason the HTTP client gives it.
+// error as its cause (ECONNREFUSED, ECONNRESET, ...): the failure table's reason for it, as the
+// HTTP client gives.
 function transportReasonOf(error: ConnectError): string | undefined {
   const systemCode = (error.cause as { code?: unknown } | undefined)?.code;
-  return error.code === grpcStatusOf(Code.Unavailable) && typeof systemCode === 'string' ? 'connection_error' : undefined;
+  return error.code === grpcStatusOf(Code.Unavailable) && typeof systemCode === 'string' ? failureTable[failureKindOfSystemError(error.cause)].reason : undefined;
 }

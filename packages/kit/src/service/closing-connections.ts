@@ -4,8 +4,8 @@ import { Code, KitError } from '../errors/index.ts';
 /**
  * Once the listener closes, a keep-alive connection whose response has finished would keep the
  * server open until the shutdown timeout cut it. So every answer sent once `isClosing()` says
- * `Connection: close`, and a connection that turns idle anyway (its response began before
- * shutdown) is closed as soon as it does.
+ * `Connection: close`, and once the listener has closed, a connection that turns idle anyway
+ * (its response began before shutdown) is closed as soon as it does.
  */
 export function installConnectionClosing(app: FastifyInstance, isClosing: () => boolean): void {
   app.addHook('onSend', function closeConnectionWhenClosing(_request, reply, payload, done) {
@@ -13,7 +13,9 @@ export function installConnectionClosing(app: FastifyInstance, isClosing: () => 
     done(null, payload);
   });
   app.addHook('onResponse', function closeIdleWhenClosing(_request, _reply, done) {
-    if (isClosing()) setImmediate(() => app.server.closeIdleConnections());
+    // Only once the listener has closed: during the shutdown notice an idle connection is left
+    // open, so a client that sends on it hears `shutting_down` instead of being cut under a request.
+    if (isClosing() && !app.server.listening) setImmediate(() => app.server.closeIdleConnections());
     done();
   });
 }

@@ -22,6 +22,13 @@ export interface ServiceLimits {
   shutdownTimeoutMs: number;
   /** Time between readiness turning false and the listeners closing (`SHUTDOWN_DRAIN_DELAY_MS`). */
   shutdownDrainDelayMs: number;
+  /**
+   * After the drain delay, how long a closing server refuses new requests with 503
+   * `shutting_down` (and `Connection: close`) before its listener and idle connections close
+   * (`SHUTDOWN_NOTICE_MS`): a client's pooled connections hear the refusal and go elsewhere,
+   * instead of being cut under a request they just sent.
+   */
+  shutdownNoticeMs: number;
   /** The largest gRPC message read or written; past it, RESOURCE_EXHAUSTED. */
   grpcMaxMessageBytes: number;
 }
@@ -50,6 +57,9 @@ export const defaultServiceLimits: Readonly<ServiceLimits> = Object.freeze({
   shutdownTimeoutMs: 10_000,
   // Nothing to wait for without a load balancer; set it under one.
   shutdownDrainDelayMs: 0,
+  // Every pooled connection of a busy client carries a request within this, and so hears the
+  // refusal; only one idle all along can still meet the close (HTTP/1.1 has no GOAWAY).
+  shutdownNoticeMs: 500,
   // gRPC's usual 4 MiB.
   grpcMaxMessageBytes: 4 * 1024 * 1024,
 });
@@ -73,6 +83,7 @@ export function limitsOf(config: ServiceConfig, overrides: Partial<ServiceLimits
     shedMinLimit: config.LOAD_SHEDDING_MIN_LIMIT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+    shutdownNoticeMs: config.SHUTDOWN_NOTICE_MS,
     ...overrides,
   };
 }

@@ -49,17 +49,19 @@ export interface ShutdownParts {
   grpcServer: GrpcServer | undefined;
   readiness: Readiness;
   logger: Logger;
-  limits: Pick<ServiceLimits, 'shutdownTimeoutMs' | 'shutdownDrainDelayMs'>;
+  limits: Pick<ServiceLimits, 'shutdownTimeoutMs' | 'shutdownDrainDelayMs' | 'shutdownNoticeMs'>;
   state: ShutdownState;
 }
 
 /**
- * The service's shutdown: readiness turns false at once; after the drain delay both listeners
- * close, idle keep-alive connections are closed, in-flight requests and calls finish (up to the
- * shutdown timeout, then they are cut), and the resources close last. Safe to call twice.
+ * The service's shutdown: readiness turns false at once; after the drain delay the gRPC listener
+ * says GOAWAY and new HTTP requests are refused (503 `shutting_down`) for the notice time; then
+ * the HTTP listener closes, idle keep-alive connections are closed, in-flight requests and calls
+ * finish (up to the shutdown timeout, then they are cut), and the resources close last. Safe to
+ * call twice.
  */
 export function createShutdown({ app, grpcServer, readiness, logger, limits, state }: ShutdownParts): (reason: string) => Promise<ShutdownResult> {
-  const { shutdownTimeoutMs, shutdownDrainDelayMs } = limits;
+  const { shutdownTimeoutMs, shutdownDrainDelayMs, shutdownNoticeMs } = limits;
   async function drainAndClose(reason: string): Promise<ShutdownResult> {
     readiness.markShuttingDown();
     logger.info({ reason, timeout_ms: shutdownTimeoutMs }, 'shutting down');
@@ -72,6 +74,9 @@ export function createShutdown({ app, grpcServer, readiness, logger, limits, sta
     }, shutdownTimeoutMs);
     state.closing = true;
     state.grpcClosed = grpcServer?.close({ timeoutMs: shutdownTimeoutMs });
+    // Refusals first (`shutting_down`, which a kit client tries again elsewhere at once), so the
+    // connections clients keep open carry them, and not a request, when they close.
+    if (shutdownNoticeMs > 0) await sleep(shutdownNoticeMs);
     try {
       await app.close();
     } finally {

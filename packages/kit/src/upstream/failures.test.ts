@@ -108,11 +108,12 @@ after(() => Promise.all(closers.map((close) => close())));
 
 const clientOptions = { retry: { baseDelayMs: 1 }, breaker: { consecutiveFailures: 1_000, minimumRequests: 1_000 }, timeoutMs: 400 };
 
-async function overHttp(url: string, behaviour: Behaviour | undefined): Promise<Outcome> {
+/** One call that is not repeatable, made through a client of its own: how it failed, and in how many attempts. */
+async function outcomeOf(open: (onEvent: (e: HttpClientEvent) => void) => { call(): Promise<unknown>; close(): Promise<void> }): Promise<Outcome> {
   let attempts = 0;
-  const client = createHttpClient({ name: 'up', urls: [url], ...clientOptions, onEvent: (e: HttpClientEvent) => { if (e.type === 'attempt_start') attempts++; } });
+  const client = open((e) => { if (e.type === 'attempt_start') attempts++; });
   try {
-    await client.request({ method: 'POST', path: '/x', body: {}, headers: behaviour === undefined ? {} : { [behaviourHeader]: behaviour }, signal: new AbortController().signal });
+    await client.call();
     assert.fail('the call succeeded');
   } catch (error) {
     assert.ok(error instanceof KitError);
@@ -122,19 +123,21 @@ async function overHttp(url: string, behaviour: Behaviour | undefined): Promise<
   }
 }
 
-async function overGrpc(url: string, behaviour: Behaviour | undefined): Promise<Outcome> {
-  let attempts = 0;
-  const client = createGrpcClient({ name: 'up', urls: [url], ...clientOptions, onEvent: (e: HttpClientEvent) => { if (e.type === 'attempt_start') attempts++; } });
-  try {
+const headersFor = (behaviour: Behaviour | undefined): Record<string, string> => (behaviour === undefined ? {} : { [behaviourHeader]: behaviour });
+
+function overHttp(url: string, behaviour: Behaviour | undefined): Promise<Outcome> {
+  return outcomeOf((onEvent) => {
+    const client = createHttpClient({ name: 'up', urls: [url], ...clientOptions, onEvent });
+    return { call: () => client.request({ method: 'POST', path: '/x', body: {}, headers: headersFor(behaviour), signal: new AbortController().signal }), close: () => client.close() };
+  });
+}
+
+function overGrpc(url: string, behaviour: Behaviour | undefined): Promise<Outcome> {
+  return outcomeOf((onEvent) => {
+    const client = createGrpcClient({ name: 'up', urls: [url], ...clientOptions, onEvent });
     // Health.Check carries no idempotency level: the kit's client treats it as not repeatable.
-    await client.client(Health).check({}, { headers: behaviour === undefined ? {} : { [behaviourHeader]: behaviour } });
-    assert.fail('the call succeeded');
-  } catch (error) {
-    assert.ok(error instanceof KitError);
-    return { error, attempts };
-  } finally {
-    await client.close();
-  }
+    return { call: () => client.client(Health).check({}, { headers: headersFor(behaviour) }), close: () => client.close() };
+  });
 }
 
 function expectRow(kind: FailureKind, { error, attempts }: Outcome, reason = failureTable[kind].reason): void {

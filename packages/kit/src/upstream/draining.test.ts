@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { Health, HealthCheckResponse_ServingStatus } from '@baton/contracts/grpc/health/v1';
+import { loadConfig, serviceConfigFields, z, type ServiceConfig } from '../config/index.ts';
+import { createHttpClient } from '../http/http-client.ts';
+import { startService, type StatelessServiceDefinition } from '../service/index.ts';
+import { createSilentLogger } from '../testing/logger.ts';
+import { createGrpcClient } from '../rpc/client/grpc-client.ts';
+
+// One of two instances goes away gracefully in the middle of a stream of calls that are not
+// repeatable (a POST without a key; a gRPC method not marked idempotent): over HTTP a kit service
+// shutting down (it refuses new requests with `shutting_down` for SHUTDOWN_NOTICE_MS, then closes
+// its listener and idle connections), over gRPC a server saying GOAWAY. Each finishes what it
+// started. The caller sees no error: every call it made was either
+// finished by the leaving instance or never started there, and went to the other one.
+
+const calls = 300;
+const concurrency = 8;
+
+interface Instance {
+  url: string;
+  served: number;
+  /** Leaves as a Baton server does on SIGTERM. */
+  leave(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function listen(server: http2.Http2Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+// A real kit service: its shutdown is what is tested here.
+async function httpInstance(): Promise<Instance> {
+  const instance: Instance = { url: '', served: 0, leave: async () => {}, close: async () => {} };
+  const definition: StatelessServiceDefinition<ServiceConfig> = {
+    name: 'leaving',
+    setup(app) {
+      app.post('/orders', async () => {
+        await sleep(2);
+        instance.served++;
+        return { ok: true };
+      });
+    },
+  };
+  const config = loadConfig(z.object(serviceConfigFields({ name: 'leaving', port: 0 })), { HOST: '127.0.0.1', PORT: '0', LOAD_SHEDDING: 'false' });
+  const running = await startService(definition, config, { logger: createSilentLogger('leaving') });
+  instance.url = running.url;
+  instance.leave = async () => {
+    await running.shutdown('test');
+  };
+  instance.close = async () => {
+    await running.shutdown('test');
+  };
+  return instance;
+}
+
+async function grpcInstance(): Promise<Instance> {
+  const instance: Instance = { url: '', served: 0, leave: async () => {}, close: async () => {} };
+  const server = http2.createServer(connectNodeAdapter({
+    routes(router) {
+      router.service(Health, {
+        async check() {
+          await sleep(2);
+          instance.served++;
+          return { status: HealthCheckResponse_ServingStatus.SERVING };
+        },
+      });
+    },
+  }));
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  instance.url = await listen(server);
+  instance.leave = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // GOAWAY: no new streams on these connections; the ones open finish.
+    for (const session of sessions) session.close();
+    await closed;
+  };
+  instance.close = async () => {
+    for (const session of sessions) session.destroy();
+    await new Promise<void>((resolve) => { server.close(() => resolve()); if (!server.listening) resolve(); });
+  };
+  return instance;
+}
+
+async function stream(call: () => Promise<unknown>, onHalfway: () => void): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  let started = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (started < calls) {
+      started++;
+      if (started === calls / 2) onHalfway();
+      try {
+        await call();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  }));
+  return failures;
+}
+
+for (const transport of ['http', 'grpc'] as const) {
+  test(`over ${transport}: an instance leaving gracefully mid-stream costs the caller nothing, even for calls that are not repeatable`, async (t) => {
+    const make = transport === 'http' ? httpInstance : grpcInstance;
+    const [leaving, staying] = [await make(), await make()];
+    t.after(() => Promise.all([leaving.close(), staying.close()]));
+    const options = { name: 'up', urls: [leaving.url, staying.url], timeoutMs: 5_000 };
+    let call: () => Promise<unknown>;
+    let close: () => Promise<void>;
+    if (transport === 'http') {
+      const client = createHttpClient(options);
+      call = () => client.request({ method: 'POST', path: '/orders', body: {}, signal: new AbortController().signal });
+      close = () => client.close();
+    } else {
+      const client = createGrpcClient(options);
+      const health = client.client(Health);
+      call = () => health.check({});
+      close = () => client.close();
+    }
+    t.after(() => close());
+
+    let left: Promise<void> | undefined;
+    const failures = await stream(call, () => { left = leaving.leave(); });
+    await left;
+    assert.deepEqual(failures, [], 'no call failed');
+    assert.equal(leaving.served + staying.served, calls, 'each call was served exactly once');
+    assert.ok(leaving.served > 0 && staying.served > calls / 2, `both served before, the staying one after (${leaving.served} / ${staying.served})`);
+  });
+}
