@@ -15,7 +15,7 @@ export const policyDefaults = {
     baseDelayMs: 50,
     maxDelayMs: 2_000,
     /** The longest wait before another try of a call the upstream never got. */
-    unsentMaxDelayMs: 250,
+    unsentMaxDelayMs: 100,
     /** How long tries of a call the upstream never got go on (within the deadline). */
     unsentWindowMs: 5_000,
   },

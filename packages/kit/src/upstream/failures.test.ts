@@ -164,6 +164,15 @@ const rows: Array<{ kind: FailureKind; http?: () => Promise<Outcome>; grpc?: () 
   { kind: 'answered_internal', http: () => overHttp(httpUrl, 'internal'), grpc: () => overGrpc(grpcAnswerUrl, 'internal') },
   { kind: 'answered_other', http: () => overHttp(httpUrl, 'not_found'), grpc: () => overGrpc(grpcAnswerUrl, 'not_found') },
   { kind: 'bad_response', http: () => overHttp(httpUrl, 'bad_json') },
+  // A header value undici refuses to send. (Over gRPC the same mistake fails in Connect's client,
+  // before any transport: an internal error that never reaches an instance.)
+  {
+    kind: 'programming_error',
+    http: () => outcomeOf((onEvent) => {
+      const client = createHttpClient({ name: 'up', urls: [httpUrl], ...clientOptions, onEvent });
+      return { call: () => client.request({ method: 'POST', path: '/x', headers: { 'x-bad': 'a\nb' }, signal: new AbortController().signal }), close: () => client.close() };
+    }),
+  },
 ];
 
 void describe('the failure table, a row at a time, on HTTP and gRPC', () => {
