@@ -6,6 +6,7 @@ import { hopDetailsOf } from '../upstream/deadline-hop.ts';
 import { carriesNoRetry } from '../upstream/no-retry.ts';
 import { parseRetryAfter } from '../upstream/retry-after.ts';
 import { UpstreamError } from '../upstream/upstream-error.ts';
+import { classifyRefusal, notStartedDetail } from '../upstream/failures.ts';
 import { boundedMessage, callerMessageOf, isBatonReason } from '../upstream/caller-words.ts';
 
 
@@ -50,7 +51,7 @@ export function errorFromResponse({ upstream, instance, status, headers, problem
     details: declared === undefined ? undefined : hopDetailsOf(code, problem),
   });
   const exhausted = carriesNoRetry(headers) || (declared !== undefined && declared.exhausted);
-  return exhausted ? markRetriesExhausted(error) : error;
+  return exhausted ? markRetriesExhausted(error) : classifyRefusal(error, declared?.notStarted === true);
 }
 
 interface BatonProblem {
@@ -58,6 +59,8 @@ interface BatonProblem {
   detail: string | undefined;
   reason: string | undefined;
   exhausted: boolean;
+  /** A closing server's promise that it started nothing (`notStartedDetail`). */
+  notStarted: boolean;
 }
 
 // Only a document that names a valid code is a Baton problem whose detail is meant for callers;
@@ -68,5 +71,5 @@ function asBatonProblem(problem: unknown): BatonProblem | undefined {
   if (!isCode(p.code)) return undefined;
   const detail = typeof p.detail === 'string' && p.detail.trim() !== '' ? boundedMessage(p.detail) : undefined;
   const reason = isBatonReason(p.reason) ? p.reason : undefined;
-  return { code: p.code, detail, reason, exhausted: p[retriesExhaustedDetail] === true };
+  return { code: p.code, detail, reason, exhausted: p[retriesExhaustedDetail] === true, notStarted: p[notStartedDetail] === true };
 }

@@ -26,6 +26,8 @@ export interface CircuitBreakerOptions {
   halfOpenMaxProbes?: number;
   /** Which errors say the dependency is unhealthy; `isBreakerFailure` by default. */
   isFailure?: (error: KitError) => boolean;
+  /** Which errors say nothing of it either way (neither a failure nor a success); the caller's cancellation always. */
+  isNeutral?: (error: KitError) => boolean;
   clock?: Clock;
   onStateChange?: (from: CircuitState, to: CircuitState) => void;
 }
@@ -78,6 +80,7 @@ export function createCircuitBreaker({
   openDurationAfter,
   halfOpenMaxProbes = policyDefaults.breaker.halfOpenMaxProbes,
   isFailure = isBreakerFailure,
+  isNeutral,
   clock = systemClock,
   onStateChange,
 }: CircuitBreakerOptions = {}): CircuitBreaker {
@@ -175,7 +178,10 @@ export function createCircuitBreaker({
         },
         (thrown: unknown) => {
           const error = KitError.from(thrown);
-          if (settled() && error.code !== Code.Canceled) {
+          // Settled once whatever the outcome (a probe that learnt nothing frees its place for
+          // the next); a cancellation or a neutral error moves the state neither way.
+          const current = settled();
+          if (current && error.code !== Code.Canceled && isNeutral?.(error) !== true) {
             if (isFailure(error)) onFailure(error);
             else onSuccess();
           }

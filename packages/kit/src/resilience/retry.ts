@@ -43,6 +43,8 @@ export interface RetryOptions {
    * as unavailable, not waited on until the deadline), and never past the caller's deadline.
    */
   isUnsent?: (error: KitError) => boolean;
+  /** The least wait before another try after this error; by default its `retryAfterSeconds`. */
+  retryAfterFloorMs?: (error: KitError) => number | undefined;
   unsentMaxDelayMs?: number;
   unsentWindowMs?: number;
   /** Shared by all retry policies of one client; by default each policy gets its own. */
@@ -101,6 +103,7 @@ export function createRetry({
   maxDelayMs = policyDefaults.retry.maxDelayMs,
   shouldRetry = isRetryable,
   isUnsent,
+  retryAfterFloorMs = (error) => (error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1_000),
   unsentMaxDelayMs = policyDefaults.retry.unsentMaxDelayMs,
   unsentWindowMs = policyDefaults.retry.unsentWindowMs,
   clock = systemClock,
@@ -112,7 +115,8 @@ export function createRetry({
 }: RetryOptions = {}): Policy {
   function backoffMs(error: KitError, attempt: number, capMs: number): number {
     const jittered = random() * Math.min(capMs, baseDelayMs * 2 ** (attempt - 1));
-    return error.retryAfterSeconds === undefined ? jittered : Math.max(jittered, error.retryAfterSeconds * 1_000);
+    const floorMs = retryAfterFloorMs(error);
+    return floorMs === undefined ? jittered : Math.max(jittered, floorMs);
   }
 
   function giveUp(error: KitError, attempt: number, reason: GiveUpReason): KitError {
@@ -160,18 +164,19 @@ export function createRetry({
         if (!unsent) sent++;
         if (sent >= maxAttempts) throw giveUp(error, attempt, 'max_attempts');
         const delayMs = backoffMs(error, attempt, unsent ? unsentMaxDelayMs : maxDelayMs);
-        if (delayMs >= leftMs) throw giveUp(error, attempt, 'deadline');
+        // A refusal of this client's own breaker says less than the failure that opened it.
+        const news = unsent && lastFailure !== undefined && error.reason === 'circuit_open' ? lastFailure : error;
+        if (delayMs >= leftMs) throw giveUp(news, attempt, 'deadline');
         if (unsent) {
           firstUnsentAtMs ??= clock.now();
-          if (clock.now() + delayMs - firstUnsentAtMs > unsentWindowMs) throw giveUp(error, attempt, 'unreachable');
+          if (clock.now() + delayMs - firstUnsentAtMs > unsentWindowMs) throw giveUp(news, attempt, 'unreachable');
         }
         // Withdraw last: a retry that the deadline forbids must not spend the budget.
         if (!unsent && !budget.tryWithdraw()) throw giveUp(error, attempt, 'budget_exhausted');
         onRetry?.({ error, attempt, delayMs });
         // Only a failure that never reached it: while the kit waits for an instance to come
         // back, that is the news; after a slow try, the deadline is.
-        // A refusal of this client's own breaker says less than the failure that opened it.
-        if (!(unsent && lastFailure !== undefined && error.reason === 'circuit_open')) lastFailure = unsent ? error : undefined;
+        lastFailure = unsent ? news : undefined;
         try {
           await clock.sleep(delayMs, callerSignal);
         } catch {

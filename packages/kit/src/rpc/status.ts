@@ -6,7 +6,7 @@ import { Code, KitError } from '../errors/index.ts';
 import { codeFromGrpcStatus, grpcStatusOf } from '../errors/grpc-status.ts';
 import { UpstreamError } from '../upstream/upstream-error.ts';
 import { boundedMessage, callerMessageOf, isBatonReason } from '../upstream/caller-words.ts';
-import { failureKindOfSystemError, failureTable } from '../upstream/failures.ts';
+import { classifyRefusal, failureKindOfSystemError, failureTable, notStartedDetail } from '../upstream/failures.ts';
 import { hopDetailsOf } from '../upstream/deadline-hop.ts';
 import { noRetryHeader } from '../upstream/no-retry.ts';
 import { isRetriesExhausted, markRetriesExhausted, retriesExhaustedDetail } from '../resilience/retries-exhausted.ts';
@@ -81,7 +81,7 @@ export function kitErrorFromConnect(error: ConnectError, upstream: string, insta
     details: hopDetailsOf(code, received),
   });
   const exhausted = error.metadata.get(noRetryHeader) === '1' || detail?.details?.[retriesExhaustedDetail] === true;
-  return exhausted ? markRetriesExhausted(kitError) : kitError;
+  return exhausted ? markRetriesExhausted(kitError) : classifyRefusal(kitError, detail?.details?.[notStartedDetail] === true);
 }
 
 // Connect reports a connection it could not make or lost as `unavailable` with the system

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Code, KitError } from '../errors/index.ts';
+import { notStartedDetail } from '../upstream/failures.ts';
 
 /**
  * Once the listener closes, a keep-alive connection whose response has finished would keep the
@@ -30,6 +31,8 @@ export function installConnectionClosing(app: FastifyInstance, isClosing: () => 
 export function installClosingRefusal(app: FastifyInstance, isClosing: () => boolean): void {
   app.addHook('onRequest', function refuseWhenClosing(_request, _reply, done) {
     if (!isClosing()) return done();
-    done(new KitError(Code.Unavailable, 'this instance is shutting down', { reason: 'shutting_down', retryAfterSeconds: 1 }));
+    // `not_started` is the promise a kit client trusts (a reason alone could be passed on from
+    // an upstream after work was done); a 503 says Retry-After: 1 by itself.
+    done(new KitError(Code.Unavailable, 'this instance is shutting down', { reason: 'shutting_down', details: { [notStartedDetail]: true } }));
   });
 }

@@ -6,6 +6,8 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { Health, HealthCheckResponse_ServingStatus } from '@baton/contracts/grpc/health/v1';
 import { loadConfig, serviceConfigFields, z, type ServiceConfig } from '../config/index.ts';
 import { createHttpClient } from '../http/http-client.ts';
+import { policyDefaults } from '../resilience/defaults.ts';
+import type { HttpClientEvent } from './events.ts';
 import { startService, type StatelessServiceDefinition } from '../service/index.ts';
 import { createSilentLogger } from '../testing/logger.ts';
 import { createGrpcClient } from '../rpc/client/grpc-client.ts';
@@ -112,7 +114,8 @@ for (const transport of ['http', 'grpc'] as const) {
     const make = transport === 'http' ? httpInstance : grpcInstance;
     const [leaving, staying] = [await make(), await make()];
     t.after(() => Promise.all([leaving.close(), staying.close()]));
-    const options = { name: 'up', urls: [leaving.url, staying.url], timeoutMs: 5_000 };
+    const retryDelaysMs: number[] = [];
+    const options = { name: 'up', urls: [leaving.url, staying.url], timeoutMs: 5_000, onEvent: (e: HttpClientEvent) => { if (e.type === 'retry') retryDelaysMs.push(e.delayMs); } };
     let call: () => Promise<unknown>;
     let close: () => Promise<void>;
     if (transport === 'http') {
@@ -131,6 +134,8 @@ for (const transport of ['http', 'grpc'] as const) {
     const failures = await stream(call, () => { left = leaving.leave(); });
     await left;
     assert.deepEqual(failures, [], 'no call failed');
+    // Sent elsewhere at once: a leaving instance's Retry-After is for callers with nowhere else to go.
+    assert.ok(retryDelaysMs.every((ms) => ms <= policyDefaults.retry.unsentMaxDelayMs), `retries waited ${JSON.stringify(retryDelaysMs.map(Math.round))} ms`);
     assert.equal(leaving.served + staying.served, calls, 'each call was served exactly once');
     assert.ok(leaving.served > 0 && staying.served > calls / 2, `both served before, the staying one after (${leaving.served} / ${staying.served})`);
   });

@@ -29,11 +29,13 @@ interface Outcome {
   attempts: number;
 }
 
-type Behaviour = 'reset' | 'stream_reset' | 'stream_refused' | 'goaway' | 'shutting_down' | 'unavailable' | 'timeout' | 'overloaded' | 'internal' | 'not_found' | 'bad_json';
+type Behaviour = 'passed_on' | 'reset' | 'stream_reset' | 'stream_refused' | 'goaway' | 'shutting_down' | 'unavailable' | 'timeout' | 'overloaded' | 'internal' | 'not_found' | 'bad_json';
 
 const httpAnswers: Partial<Record<Behaviour, (res: http.ServerResponse) => void>> = {
   reset: (res) => { res.socket?.destroy(); },
-  shutting_down: (res) => problem(res, 503, { code: 'unavailable', reason: 'shutting_down', detail: 'restarting' }),
+  shutting_down: (res) => problem(res, 503, { code: 'unavailable', reason: 'shutting_down', detail: 'restarting', not_started: true }),
+  // The same reason passed on by an upstream from its own dependency, after it may have done work.
+  passed_on: (res) => problem(res, 503, { code: 'unavailable', reason: 'shutting_down', detail: 'restarting' }),
   unavailable: (res) => problem(res, 503, { code: 'unavailable', detail: 'down' }),
   timeout: (res) => problem(res, 504, { code: 'deadline_exceeded', detail: 'slow' }),
   overloaded: (res) => problem(res, 429, { code: 'resource_exhausted', detail: 'busy' }),
@@ -51,7 +53,8 @@ function problem(res: http.ServerResponse, status: number, body: Record<string, 
 }
 
 const grpcAnswers: Partial<Record<Behaviour, KitError>> = {
-  shutting_down: new KitError(Code.Unavailable, 'restarting', { reason: 'shutting_down' }),
+  shutting_down: new KitError(Code.Unavailable, 'restarting', { reason: 'shutting_down', details: { not_started: true } }),
+  passed_on: new KitError(Code.Unavailable, 'restarting', { reason: 'shutting_down' }),
   unavailable: new KitError(Code.Unavailable, 'down'),
   timeout: new KitError(Code.DeadlineExceeded, 'slow'),
   overloaded: new KitError(Code.ResourceExhausted, 'busy'),
@@ -159,6 +162,9 @@ const rows: Array<{ kind: FailureKind; http?: () => Promise<Outcome>; grpc?: () 
   { kind: 'stream_refused', grpc: () => overGrpc(grpcWireUrl, 'goaway') },
   { kind: 'shutting_down', http: () => overHttp(httpUrl, 'shutting_down'), grpc: () => overGrpc(grpcAnswerUrl, 'shutting_down') },
   { kind: 'answered_unavailable', http: () => overHttp(httpUrl, 'unavailable'), grpc: () => overGrpc(grpcAnswerUrl, 'unavailable') },
+  // `shutting_down` without the closing server's promise: an upstream passing on its own
+  // dependency's answer, maybe after doing work. Not trusted: an answer like any 503.
+  { kind: 'answered_unavailable', http: () => overHttp(httpUrl, 'passed_on'), grpc: () => overGrpc(grpcAnswerUrl, 'passed_on'), reason: 'shutting_down' },
   { kind: 'answered_timeout', http: () => overHttp(httpUrl, 'timeout'), grpc: () => overGrpc(grpcAnswerUrl, 'timeout') },
   { kind: 'answered_overloaded', http: () => overHttp(httpUrl, 'overloaded'), grpc: () => overGrpc(grpcAnswerUrl, 'overloaded') },
   { kind: 'answered_internal', http: () => overHttp(httpUrl, 'internal'), grpc: () => overGrpc(grpcAnswerUrl, 'internal') },
@@ -212,10 +218,23 @@ void describe('the failure table, a row at a time, on HTTP and gRPC', () => {
     }
   });
 
+  void test('a caller whose own deadline ends the wait for a refused instance hears the refusal (503), not its deadline, on both transports', async () => {
+    const http = createHttpClient({ name: 'up', urls: [refused], retry: { baseDelayMs: 1 } });
+    const grpc = createGrpcClient({ name: 'up', urls: [refused], retry: { baseDelayMs: 1 } });
+    try {
+      // The caller's budget (300 ms) is shorter than the client's (5 s): the caller's deadline ends the wait.
+      await assert.rejects(http.request({ method: 'POST', path: '/x', body: {}, timeoutMs: 300, signal: new AbortController().signal }), { code: Code.Unavailable, reason: 'connection_refused' });
+      await assert.rejects(grpc.client(Health).check({}, { timeoutMs: 300 }), { code: Code.Unavailable, reason: 'connection_refused' });
+    } finally {
+      await Promise.all([http.close(), grpc.close()]);
+    }
+  });
+
   void test('rows no server here makes on demand, from the errors the transports raise', () => {
-    // undici's connect timeout, and the kernel's (what an HTTP/2 session's connect gives).
+    // undici's connect timeout. (The kernel's ETIMEDOUT can also end an established connection,
+    // after the request was sent: it is read as a reset.)
     assert.equal(failureKindOfSystemError(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), 'connect_timeout');
-    assert.equal(failureKindOfSystemError(Object.assign(new Error('connect'), { code: 'ETIMEDOUT' })), 'connect_timeout');
+    assert.equal(failureKindOfSystemError(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), 'connection_reset');
     // undici's own headers and body timers (the kit's deadline usually ends a call first).
     assert.equal(failureKindOfSystemError(Object.assign(new Error('headers'), { code: 'UND_ERR_HEADERS_TIMEOUT' })), 'response_timeout');
     assert.equal(failureKindOfSystemError(Object.assign(new Error('body'), { code: 'UND_ERR_BODY_TIMEOUT' })), 'response_timeout');

@@ -117,17 +117,24 @@ export function classifyAs<E extends KitError>(error: E, kind: FailureKind): E {
 }
 
 /**
- * The kind of any error a call ended with: what the client detected, or for an upstream's
- * answer, what its code says (a Baton server closing says `shutting_down` in its answer).
+ * The detail a closing Baton server puts in its refusal, and only there: the promise that it
+ * started nothing. A `shutting_down` or `circuit_open` reason alone may be an upstream's own
+ * dependency's, passed on after the upstream did part of the work; it is not trusted.
+ */
+export const notStartedDetail = 'not_started';
+
+/**
+ * The kind of any error a call ended with: what the client detected (its own breaker's refusal
+ * included), a closing server's refusal that says it started nothing (`notStartedDetail`), or
+ * for any other answer, what its code says.
  */
 export function failureKindOf(error: KitError): FailureKind {
   // A copy marked retries-exhausted keeps the kind of the error it copies (its cause).
   const kind = detected.get(error) ?? (error.cause instanceof KitError ? detected.get(error.cause) : undefined);
   if (kind !== undefined) return kind;
-  if (error.reason === 'circuit_open') return 'circuit_open';
   switch (error.code) {
     case Code.Unavailable:
-      return error.reason === 'shutting_down' ? 'shutting_down' : 'answered_unavailable';
+      return 'answered_unavailable';
     case Code.DeadlineExceeded:
       return 'answered_timeout';
     case Code.ResourceExhausted:
@@ -155,7 +162,23 @@ export function isWorthRetrying(error: KitError, repeatable: boolean): boolean {
 
 /** Whether the work was surely never started upstream: another try costs it nothing. */
 export function neverReachedUpstream(error: KitError): boolean {
-  return failureTable[failureKindOf(error)].retry === 'any';
+  return !isRetriesExhausted(error) && failureTable[failureKindOf(error)].retry === 'any';
+}
+
+/** Whether the failure is an instance leaving cleanly: the call goes elsewhere at once, whatever Retry-After says. */
+export function saysInstanceDraining(error: KitError): boolean {
+  return failureTable[failureKindOf(error)].instance === 'draining';
+}
+
+/** Whether the failure says nothing of the instance's health, either way (its breaker neither trips nor closes). */
+export function saysNothingOfInstance(error: KitError): boolean {
+  const { instance } = failureTable[failureKindOf(error)];
+  return instance === 'draining' || instance === 'none';
+}
+
+/** A closing server's refusal, if this answer is one: it promised (`notStartedDetail`) it started nothing. */
+export function classifyRefusal<E extends KitError>(error: E, saidNotStarted: boolean): E {
+  return saidNotStarted && error.reason === 'shutting_down' && !isRetriesExhausted(error) ? classifyAs(error, 'shutting_down') : error;
 }
 
 /** Whether the failure counts against the instance (its breaker, its ejection). */
@@ -180,7 +203,8 @@ const systemCodes = new Map<string, FailureKind>([
   ['ENOTFOUND', 'name_not_resolved'],
   ['EAI_AGAIN', 'name_not_resolved'],
   ['UND_ERR_CONNECT_TIMEOUT', 'connect_timeout'],
-  ['ETIMEDOUT', 'connect_timeout'],
+  // ETIMEDOUT also ends an established connection (keepalive, retransmission): maybe sent.
+  ['ETIMEDOUT', 'connection_reset'],
   ['ECONNRESET', 'connection_reset'],
   ['EPIPE', 'connection_reset'],
   ['UND_ERR_SOCKET', 'connection_reset'],
@@ -195,7 +219,8 @@ const systemCodes = new Map<string, FailureKind>([
   ['UND_ERR_INVALID_ARG', 'programming_error'],
   ['UND_ERR_INVALID_RETURN_VALUE', 'programming_error'],
   ['UND_ERR_NOT_SUPPORTED', 'programming_error'],
-  ['UND_ERR_HEADERS_OVERFLOW', 'programming_error'],
+  // The answer's headers were too large: it was sent, and the answer is what failed.
+  ['UND_ERR_HEADERS_OVERFLOW', 'bad_response'],
 ]);
 
 /** The kind of failure a Node.js or undici error stands for, looking through its causes. */

@@ -4,7 +4,7 @@ import { ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
 import { recordCallEvent } from './call-events.ts';
 import type { BalancedEndpoint, EndpointSet } from './endpoint-set.ts';
 import type { HttpClientEvent, HttpClientLogger } from './events.ts';
-import { countsAgainstInstance, failureKindOf, failureTable } from './failures.ts';
+import { classifyAs, countsAgainstInstance, failureKindOf, failureTable } from './failures.ts';
 import type { LatencyTracker } from './latency-tracker.ts';
 import type { OutlierDetector } from './outlier-detection.ts';
 import { UpstreamError } from './upstream-error.ts';
@@ -150,6 +150,9 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
     return work.then(undefined, (thrown: unknown) => {
       const error = KitError.from(thrown);
       if (error.reason !== 'circuit_open') throw error;
+      // This client's own breaker's refusal: nothing was sent (an upstream's `circuit_open`
+      // answer, from its own dependency, is not this).
+      classifyAs(error, 'circuit_open');
       recordCallEvent('baton.breaker_rejected', { [ATTR_BATON_UPSTREAM]: upstream, instance: endpoint.instance });
       return attemptFrom(call, signal, info, used, send, new Set(refused).add(endpoint), error);
     });
@@ -168,7 +171,8 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
 // An answer came (any status): the instance was there and this is how long it took.
 function isAnswer(error: KitError): boolean {
   const kind = failureKindOf(error);
-  return kind.startsWith('answered_') || kind === 'bad_response' || kind === 'shutting_down';
+  // A refusal from an instance going away is fast and says nothing of how fast it serves.
+  return kind.startsWith('answered_') || kind === 'bad_response';
 }
 
 function statusOfError(error: KitError): number | undefined {

@@ -44,7 +44,7 @@ export interface UpstreamOptions {
    * The options of each instance's circuit breaker. `downProbeIntervalMs` (100) is how soon an
    * instance whose connections were refused is tried again: a refused connection costs it nothing.
    */
-  breaker?: Omit<CircuitBreakerOptions, 'clock' | 'onStateChange' | 'isFailure' | 'openDurationAfter'> & { downProbeIntervalMs?: number };
+  breaker?: Omit<CircuitBreakerOptions, 'clock' | 'onStateChange' | 'isFailure' | 'isNeutral' | 'openDurationAfter'> & { downProbeIntervalMs?: number };
   /** The cap on this upstream's calls in flight (64), and its short queue (32). */
   bulkhead?: Omit<BulkheadOptions, 'onReject'>;
   outlierDetection?: Omit<OutlierDetectionOptions, 'clock'>;

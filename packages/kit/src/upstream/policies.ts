@@ -10,7 +10,7 @@ import { recordCallEvent } from './call-events.ts';
 import { discoveryFrom } from './discovery-from.ts';
 import { createEndpointSet, type EndpointSet } from './endpoint-set.ts';
 import type { HttpClientEvent, HttpClientLogger } from './events.ts';
-import { countsAgainstInstance, isWorthRetrying, neverReachedUpstream, saysInstanceDown } from './failures.ts';
+import { countsAgainstInstance, isWorthRetrying, neverReachedUpstream, saysInstanceDown, saysInstanceDraining, saysNothingOfInstance } from './failures.ts';
 import { createInstanceAttempts, type InstanceAttempts, type UpstreamEndpoint } from './instance-attempts.ts';
 import { createLatencyTracker, type LatencyTracker } from './latency-tracker.ts';
 import type { UpstreamOptions } from './options.ts';
@@ -85,8 +85,10 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
   const basics: EndpointBasics = {
     breaker: {
       ...breakerOptions,
-      // The table decides: a draining instance's refusal or a business error is not its fault.
+      // The table decides: a business error is a healthy instance's answer, and a draining
+      // instance's refusal says nothing of it either way (it must not close a half-open circuit).
       isFailure: countsAgainstInstance,
+      isNeutral: saysNothingOfInstance,
       // Nobody listening: probe again as soon as a connection could succeed, not after seconds
       // of refusing calls to an instance that is back.
       openDurationAfter: (error) => (saysInstanceDown(error) ? downProbeIntervalMs : undefined),
@@ -127,6 +129,9 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
     clock,
     shouldRetry: (error, attempt) => shouldRetry(error, attempt, repeatable),
     isUnsent: neverReachedUpstream,
+    // An instance leaving: the next try goes to another (or waits for it back) now; its
+    // Retry-After is for callers that have nowhere else to go.
+    retryAfterFloorMs: (error) => (saysInstanceDraining(error) || error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1_000),
     onRetry({ error, attempt, delayMs }) {
       retries++;
       recordCallEvent('baton.retry', { [ATTR_BATON_UPSTREAM]: name, attempt, delay_ms: Math.round(delayMs), [ATTR_BATON_ERROR_CODE]: error.code });

@@ -7,6 +7,7 @@ import {
 import { codeFromHttpStatus, findTrailerError, parseContentType, validateTrailer } from '../connect-internals.ts';
 import type { Http2SessionManager } from '@connectrpc/connect-node';
 import { type UnaryMessageReader, createUnaryMessageReader, encodeUnaryMessage } from '../envelope.ts';
+import { KitError } from '../../errors/index.ts';
 import { connectErrorFromNode, streamFailure, transportError } from '../h2-errors.ts';
 import { failureKindOfSystemError } from '../../upstream/failures.ts';
 import { nodeHeadersOf, webHeadersOf } from '../h2-headers.ts';
@@ -135,8 +136,9 @@ export function createUnaryGrpcTransport({ sessionOf, baseUrl, interceptors = []
       try {
         return (await next(req as UnaryRequest)) as UnaryResponse<I, O>;
       } catch (thrown) {
-        // As Connect's transports: an ended call says why it ended, whatever a layer threw.
-        throw callSignal.aborted ? ConnectError.from(callSignal.reason, Code.Canceled) : ConnectError.from(thrown);
+        // As Connect's transports: an ended call says why it ended, whatever a layer threw; but a
+        // KitError a layer threw already says why (the retry layer's "refused until your deadline").
+        throw callSignal.aborted && !(thrown instanceof KitError) ? ConnectError.from(callSignal.reason, Code.Canceled) : ConnectError.from(thrown);
       } finally {
         deadline?.dispose();
       }
