@@ -12,14 +12,12 @@ import { createLogger, createMetrics } from '../../packages/kit/src/telemetry/in
 import { closedLoop } from '../harness/load.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { median } from '../harness/stats.ts';
+import { benchUser, type GrpcCallback, type UsersStub } from '../harness/grpc-users.ts';
 
 const concurrency = 16;
 const roundMs = 300;
 const rounds = 21;
-const user = { id: '6f1c8a52-0d1e-4c9b-9a57-2f4c3b1d0e7a', email: 'ada.lovelace@example.com', name: 'Ada Lovelace' };
-
-type Callback = (error: grpc.ServiceError | null, response?: unknown) => void;
-interface UsersStub extends grpc.Client { GetUser(request: { id: string }, options: grpc.CallOptions, callback: Callback): void }
+const user = benchUser;
 
 // The variants, by client and server. The first two are the comparison the target is about; the
 // mixed ones say which side costs what (each side against grpc-js's other side), and the bare
@@ -52,7 +50,7 @@ export const grpcHop: Scenario = {
     const loaded = grpc.loadPackageDefinition(definition) as unknown as { baton: { users: { v1: { UsersService: grpc.ServiceClientConstructor } } } };
     const Stub = loaded.baton.users.v1.UsersService;
     const grpcServer = new grpc.Server();
-    grpcServer.addService(Stub.service, { GetUser: (_call: unknown, callback: Callback) => callback(null, { user }) });
+    grpcServer.addService(Stub.service, { GetUser: (_call: unknown, callback: GrpcCallback) => callback(null, { user }) });
     const grpcPort = await new Promise<number>((resolve, reject) => grpcServer.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, port) => (e ? reject(e) : resolve(port))));
     const grpcUrl = `http://127.0.0.1:${grpcPort}`;
 

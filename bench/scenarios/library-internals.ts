@@ -16,14 +16,12 @@ import { closedLoop } from '../harness/load.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { loopbackServer } from '../harness/server.ts';
 import { median } from '../harness/stats.ts';
+import { benchUser, type UsersStub } from '../harness/grpc-users.ts';
 
 const concurrency = 16;
 const roundMs = 300;
 const rounds = 31;
-const user = { id: '6f1c8a52-0d1e-4c9b-9a57-2f4c3b1d0e7a', email: 'ada.lovelace@example.com', name: 'Ada Lovelace' };
-
-type Callback = (error: grpc.ServiceError | null, response?: unknown) => void;
-interface UsersStub extends grpc.Client { GetUser(request: { id: string }, options: grpc.CallOptions, callback: Callback): void }
+const user = benchUser;
 
 // What undici is given as a request's signal, three ways, each with the per-call work the kit's
 // attempt does around it (a call signal from createCallSignal, disposed at the end).

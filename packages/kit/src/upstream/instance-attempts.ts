@@ -55,7 +55,7 @@ const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no in
 const ewmaWeight = 0.3;
 
 /** Folds one latency into the instance's moving average; the first sample is taken as it is. */
-export function observeLatency(endpoint: { ewmaLatencyMs: number }, durationMs: number): void {
+function observeLatency(endpoint: { ewmaLatencyMs: number }, durationMs: number): void {
   endpoint.ewmaLatencyMs = endpoint.ewmaLatencyMs === 0 ? durationMs : endpoint.ewmaLatencyMs + ewmaWeight * (durationMs - endpoint.ewmaLatencyMs);
 }
 
