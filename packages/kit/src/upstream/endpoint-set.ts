@@ -1,6 +1,7 @@
 import { KitError } from '../errors/index.ts';
 import type { Balancer } from './balancer.ts';
-import type { CircuitBreaker } from '../resilience/index.ts';
+import type { CircuitBreaker, Clock } from '../resilience/index.ts';
+import { systemClock } from '../resilience/clock.ts';
 import type { BalancerCandidate } from './balancer.ts';
 import type { Discovery } from './discovery.ts';
 import type { OutlierDetector } from './outlier-detection.ts';
@@ -12,6 +13,8 @@ import type { OutlierDetector } from './outlier-detection.ts';
 export interface BalancedEndpoint extends BalancerCandidate {
   readonly instance: string;
   readonly breaker: CircuitBreaker;
+  /** Set when the instance said it is leaving (`shutting_down`, GOAWAY, a refused stream): out of rotation until then. */
+  leavingUntilMs?: number;
   /** Closes its connections once the attempts already on it have finished. */
   close(): Promise<void>;
 }
@@ -42,6 +45,8 @@ export interface EndpointSetOptions<Endpoint extends BalancedEndpoint> {
   createEndpoint(instance: string): Endpoint;
   outliers: OutlierDetector;
   balancer: Balancer;
+  /** For `leavingUntilMs`; the system clock by default. */
+  clock?: Clock;
   onChange?(instances: readonly string[]): void;
 }
 
@@ -52,7 +57,7 @@ export interface EndpointSetOptions<Endpoint extends BalancedEndpoint> {
  * @example
  * const endpoints = createEndpointSet({ discovery, ownsDiscovery: true, createEndpoint: (instance) => createEndpoint(instance, options), outliers, balancer });
  */
-export function createEndpointSet<Endpoint extends BalancedEndpoint>({ discovery, ownsDiscovery, createEndpoint, outliers, balancer, onChange }: EndpointSetOptions<Endpoint>): EndpointSet<Endpoint> {
+export function createEndpointSet<Endpoint extends BalancedEndpoint>({ discovery, ownsDiscovery, createEndpoint, outliers, balancer, onChange, clock = systemClock }: EndpointSetOptions<Endpoint>): EndpointSet<Endpoint> {
   const endpoints = new Map<string, Endpoint>();
   const retiring = new Set<Promise<void>>();
 
@@ -74,7 +79,8 @@ export function createEndpointSet<Endpoint extends BalancedEndpoint>({ discovery
   const unsubscribe = discovery.subscribe(follow);
 
   function inRotation(endpoint: Endpoint): boolean {
-    return !outliers.isEjected(endpoint.instance) && endpoint.breaker.state !== 'open';
+    const leaving = endpoint.leavingUntilMs !== undefined && endpoint.leavingUntilMs > clock.now();
+    return !leaving && !outliers.isEjected(endpoint.instance) && endpoint.breaker.state !== 'open';
   }
 
   return {

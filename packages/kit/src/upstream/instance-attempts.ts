@@ -48,6 +48,9 @@ export interface InstanceAttemptsOptions<E extends UpstreamEndpoint> {
   statusOf?: (result: unknown) => number | undefined;
 }
 
+// Longer than a Baton server's shutdown notice (SHUTDOWN_NOTICE_MS, 500 ms), so the instance is
+// gone (refusing connections, which the breaker then paces) before it is chosen again.
+const leavingAvoidMs = 1_000;
 const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no instance to call', { reason: 'no_instances' });
 
 // Weight of the newest sample in the moving average: recent enough to notice a slowdown within
@@ -126,6 +129,9 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
       latency.record(durationMs);
     }
     const said = error === undefined ? 'healthy' : failureTable[failureKindOf(error)].instance;
+    // An instance that said it is leaving gets no new calls for a while (it refuses them anyway):
+    // its idle pooled connections then carry nothing when it closes them (HTTP/1.1 has no GOAWAY).
+    if (said === 'draining') endpoint.leavingUntilMs = clock.now() + leavingAvoidMs;
     if (said === 'none' || said === 'draining') return;
     const ejection = outliers.record(endpoint.instance, error !== undefined && countsAgainstInstance(error) ? 'failure' : 'success', endpoints.size);
     if (ejection !== undefined) {

@@ -110,6 +110,7 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
     ownsDiscovery: options.discovery === undefined,
     outliers,
     balancer: options.balancer ?? createPowerOfTwoChoices(),
+    clock,
     createEndpoint: (instance) => options.createEndpoint(instance, basics),
     onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
   });
