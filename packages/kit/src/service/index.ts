@@ -4,4 +4,5 @@ export type { ShutdownResult } from './shutdown.ts';
 export type { ServiceLimits } from './service-limits.ts';
 export { runService, exitCodeConfig } from './run-service.ts';
 export { signalOf } from './request-signal.ts';
+export type { RouteCallers } from './route-callers.ts';
 export { createPageCursor, type PageCursor, type PageCursorOptions } from './page-cursor.ts';
