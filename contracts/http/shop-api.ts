@@ -13,7 +13,11 @@ const sku = z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,31}$/, 'expected a SKU such a
 const cursor = z.string().max(512).optional();
 const limit = z.coerce.number().int().min(1).max(100).default(20);
 
-export const registerBody = z.strictObject({ email, password, name: z.string().trim().min(1).max(100) });
+// Control characters (CR and LF first: a name reaches email headers and logs), line and paragraph
+// separators, and the bidirectional overrides that make text read other than it is stored.
+const name = z.string().trim().min(1).max(100)
+  .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, 'must not contain control characters (CR, LF, tab...)');
+export const registerBody = z.strictObject({ email, password, name });
 export const user = z.object({ id: uuid, email: z.string(), name: z.string() }).meta({ id: 'User' });
 
 export const loginBody = z.strictObject({ email: z.string().max(254), password: z.string().max(256) });

@@ -41,7 +41,7 @@ export async function startEventShop(scope: CleanupScope, { transport, broker, e
   const names: ServiceName[] = ['gateway', 'users', 'inventory', 'orders', 'notifications'];
   return startShop(scope, Object.fromEntries(names.map((name) => [name, {
     ...messaging,
-    ...(name === 'gateway' ? { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000', RATE_LIMIT_PER_USER_PER_MINUTE: '100000' } : {}),
+    ...(name === 'gateway' ? { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000', RATE_LIMIT_PER_USER_PER_MINUTE: '100000', REGISTRATIONS_PER_ADDRESS_PER_HOUR: '100000' } : {}),
     ...serviceEnv[name],
   }])));
 }

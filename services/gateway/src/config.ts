@@ -20,6 +20,19 @@ export const configSchema = z.object({
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: env.positiveInt(600),
   /** Requests per minute from one signed-in user. */
   RATE_LIMIT_PER_USER_PER_MINUTE: env.positiveInt(300),
+  /** Registrations (POST /api/v1/users) per hour from one client address. */
+  REGISTRATIONS_PER_ADDRESS_PER_HOUR: env.positiveInt(20),
+  /** Wrong sign-ins one client address may make before it must wait (the users service limits each account too). */
+  SIGN_IN_FREE_FAILURES_PER_ADDRESS: env.positiveInt(20),
+  /** The first wait past those; each further wrong sign-in doubles it. */
+  SIGN_IN_BASE_DELAY_MS: env.positiveInt(1_000),
+  /** The longest wait; an address quiet this long starts over. */
+  SIGN_IN_MAX_DELAY_MS: env.positiveInt(15 * 60_000),
+  /**
+   * The public entry does not continue a trace from the internet: it starts its own and keeps the
+   * one it was sent only as a link. Set true only behind a proxy that sets trace context itself.
+   */
+  TRUST_INBOUND_TRACE_CONTEXT: env.boolean(false),
   /** The largest request body accepted; larger ones get 413. The kit's variable, with the gateway's own default. */
   BODY_LIMIT_BYTES: env.positiveInt(64 * 1024),
   /**

@@ -3,9 +3,12 @@ import type { StatelessServiceDefinition } from '@baton/kit/service';
 import { createAuthenticator } from './auth.ts';
 import type { Config } from './config.ts';
 import { installApiDocs } from './openapi.ts';
-import { installRateLimits } from './rate-limits.ts';
+import { installRateLimits, matchedRouteOf } from './rate-limits.ts';
 import { registerApiRoutes } from './routes/api-routes.ts';
+import { createAddressThrottle } from './sign-in-throttle.ts';
 import { createUpstreams } from './upstreams.ts';
+
+const operationalRoutes = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
 
 /**
  * The gateway keeps no data of its own: it verifies tokens against the users service's keys and
@@ -18,6 +21,9 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
     const limits = await installRateLimits(app, {
       perAddressPerMinute: config.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
       perUserPerMinute: config.RATE_LIMIT_PER_USER_PER_MINUTE,
+      // Registration answers 409 for a taken email (docs/security.md says why): few tries an
+      // hour from one address keep that from being a way to list the shop's accounts.
+      perRoute: { 'POST /api/v1/users': { max: config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowMs: 3_600_000 } },
     });
     const verifier = createTokenVerifier({
       jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', config.USERS_URLS[0]).href,
@@ -26,9 +32,10 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
       clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,
     });
 
-    // Every API request counts against its address first.
+    // Every request counts against its address first, whatever its path says and whether or not
+    // a route matched; only the probes of the platform (health, scrapes) do not.
     app.addHook('onRequest', async function limitByAddress(request) {
-      if (request.url.startsWith('/api/')) await limits.checkAddress(request);
+      if (!operationalRoutes.has(matchedRouteOf(request) ?? '')) await limits.checkAddress(request);
     });
     app.addHook('onRoute', function applyRouteSettings(route) {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -37,6 +44,9 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
     });
 
     await installApiDocs(app);
-    registerApiRoutes(app, upstreams, createAuthenticator(verifier, limits));
+    const signIn = createAddressThrottle({
+      freeFailures: config.SIGN_IN_FREE_FAILURES_PER_ADDRESS, baseDelayMs: config.SIGN_IN_BASE_DELAY_MS, maxDelayMs: config.SIGN_IN_MAX_DELAY_MS,
+    });
+    registerApiRoutes(app, upstreams, createAuthenticator(verifier, limits), signIn);
   },
 };

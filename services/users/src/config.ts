@@ -27,6 +27,12 @@ export const configSchema = z.object({
    * burst of sign-ins. Further hashes wait their turn within their request's deadline.
    */
   PASSWORD_HASH_CONCURRENCY: env.positiveInt(2).pipe(z.number().max(64, 'expected at most 64')),
+  /** Wrong sign-ins in a row an account (an email, known or not) may have before it must wait. */
+  SIGN_IN_FREE_FAILURES: z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(0, 'expected 0 or more').default(5),
+  /** The wait after the first wrong sign-in past the free ones; each further one doubles it. */
+  SIGN_IN_BASE_DELAY_MS: env.positiveInt(1_000),
+  /** The longest wait; an account whose last attempt is older than this starts over. */
+  SIGN_IN_MAX_DELAY_MS: env.positiveInt(15 * 60_000),
 });
 
 export type Config = z.output<typeof configSchema>;

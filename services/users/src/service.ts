@@ -11,6 +11,7 @@ import { registerLoginRoute } from './routes/login.ts';
 import { registerRegisterRoute } from './routes/register.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { createUsersRpc } from './rpc/users-rpc.ts';
+import { createSignInThrottle } from './sign-in-throttle.ts';
 import { createAccessTokenIssuer } from './tokens/access-tokens.ts';
 import { createOwnTokenVerifier } from './tokens/own-token-verifier.ts';
 import { ensureSigningKey } from './tokens/signing-keys.ts';
@@ -45,7 +46,10 @@ export const usersService: ServiceDefinition<Config> = {
 
     const { outbox, relay } = await startPublishing(app, context, { domain: 'users' });
     registerRegisterRoute(app, { db, passwords, events: { outbox, committed: () => relay.wake() } });
-    registerLoginRoute(app, { db, passwords, tokens: createAccessTokenIssuer(db, { issuer, audience, ttlSeconds: config.TOKEN_TTL_SECONDS }) });
+    const throttle = createSignInThrottle({
+      freeFailures: config.SIGN_IN_FREE_FAILURES, baseDelayMs: config.SIGN_IN_BASE_DELAY_MS, maxDelayMs: config.SIGN_IN_MAX_DELAY_MS,
+    });
+    registerLoginRoute(app, { db, passwords, throttle, tokens: createAccessTokenIssuer(db, { issuer, audience, ttlSeconds: config.TOKEN_TTL_SECONDS }) });
     registerUserRoutes(app, { db, tokens: createOwnTokenVerifier(db, { issuer, audience, retiredForSeconds }) });
     registerJwksRoute(app, { db, retiredForSeconds });
     // Without an admin token there is no way to authorise a rotation, so the route does not exist.

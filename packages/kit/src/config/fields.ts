@@ -41,6 +41,23 @@ export const env = {
       return urls;
     }),
 
+  /**
+   * A comma-separated list of IP addresses or CIDR ranges (`10.0.0.0/8, ::1`); empty for none.
+   * Checked with zod's own IP and CIDR rules, so a typo is a start error, not a proxy trusted.
+   */
+  addressList: () =>
+    z.string().default('').transform((raw, ctx) => {
+      const entries = raw.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+      const address = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+      for (const entry of entries) {
+        if (!address.safeParse(entry).success) {
+          ctx.addIssue({ code: 'custom', message: 'expected comma-separated IP addresses or CIDR ranges' });
+          return z.NEVER;
+        }
+      }
+      return entries;
+    }),
+
   /** A JSON document checked against a schema (fault rules, for example). */
   json: <T extends z.ZodType>(schema: T) =>
     z.string().transform((raw, ctx) => {

@@ -34,6 +34,16 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
     SHUTDOWN_DRAIN_DELAY_MS: env.milliseconds(limits.shutdownDrainDelayMs),
     /** Then, how long new requests are refused with 503 shutting_down before the listener and idle connections close. */
     SHUTDOWN_NOTICE_MS: env.milliseconds(limits.shutdownNoticeMs),
+    /**
+     * The proxies in front of this service whose `X-Forwarded-For` is believed, as addresses or
+     * CIDR ranges; none by default, so a forged header from the internet changes nothing.
+     */
+    TRUSTED_PROXIES: env.addressList(),
+    /**
+     * Whether an inbound `traceparent`/`baggage` continues the caller's trace. True between
+     * services; a public entry (the gateway) sets false and starts its own trace for each request.
+     */
+    TRUST_INBOUND_TRACE_CONTEXT: env.boolean(true),
     /** Fault injection rules, as JSON: `[{"route":"/v1/products","percent":50,"status":503}]`. Off by default. */
     FAULTS: env.json(faultRulesSchema).optional(),
     /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */

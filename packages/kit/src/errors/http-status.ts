@@ -34,6 +34,14 @@ export const httpStatusByReason: Readonly<Record<string, number>> = Object.freez
   unsupported_media_type: 415,
   not_acceptable: 406,
   method_not_allowed: 405,
+  uri_too_long: 414,
+  headers_too_large: 431,
+  request_timeout: 408,
+  expectation_failed: 417,
+  // The request came after its own deadline: nothing failed here, the caller ran out of time
+  // before sending (and from the internet, chose a budget of 0). Not a 5xx, which would blame
+  // the server; gRPC callers still see DEADLINE_EXCEEDED.
+  deadline_spent: 408,
 });
 
 export function httpStatusOf(code: Code, reason?: string): number {

@@ -23,6 +23,12 @@ export function kitErrorFromFastify(error: unknown): KitError {
       return new KitError(Code.InvalidArgument, 'this content type is not accepted', { reason: 'unsupported_media_type', cause: error });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new KitError(Code.InvalidArgument, 'the request body is empty', { fields: [{ field: 'body', message: 'required' }], cause: error });
+    case 'FST_ERR_BAD_URL':
+      return new KitError(Code.InvalidArgument, 'the request path is not valid (a percent-encoding that is not UTF-8?)', {
+        reason: 'bad_path', fields: [{ field: 'path', message: 'not valid UTF-8 once decoded' }], cause: error,
+      });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new KitError(Code.InvalidArgument, 'a segment of the request path is too long', { reason: 'uri_too_long', fields: [{ field: 'path', message: 'too long' }], cause: error });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new KitError(Code.InvalidArgument, 'the request body is not valid JSON', { fields: [{ field: 'body', message: 'not valid JSON' }], cause: error });
     default:

@@ -51,10 +51,10 @@ void test('x-baton-timeout-ms becomes the request\'s deadline: 504 naming the ho
   assert.deepEqual(seen.aborted, ['deadline_exceeded']);
 });
 
-void test('a budget already spent on arrival is a 504 deadline_spent, without running the handler', async (t) => {
+void test('a budget already spent on arrival is a 408 deadline_spent (the caller\'s doing, not a 5xx), without running the handler', async (t) => {
   const { base, seen } = await appWithDeadlines(t);
   const res = await fetch(`${base}/work?ms=10`, { headers: { [timeoutHeader]: '0' } });
-  assert.equal(res.status, 504);
+  assert.equal(res.status, 408);
   assert.equal(((await res.json()) as { reason: string }).reason, 'deadline_spent');
   assert.equal(seen.started, 0);
 });

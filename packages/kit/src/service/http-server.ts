@@ -1,11 +1,29 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from '../telemetry/index.ts';
+import { answerClientError, answerUnmetExpectation } from './client-errors.ts';
+import { kitErrorFromFastify, sendProblem } from './error-handler.ts';
 import { requestIdOf } from './request-id.ts';
 import type { ServiceLimits } from './service-limits.ts';
 
-/** The service's HTTP server, before any hook or route: its limits, its logger, its validation. */
-export function createHttpServer(logger: Logger, limits: Pick<ServiceLimits, 'bodyLimitBytes' | 'requestReceiveTimeoutMs' | 'keepAliveTimeoutMs'>): FastifyInstance {
+export interface HttpServerOptions {
+  /**
+   * The proxies (addresses or CIDR ranges) whose `X-Forwarded-For` gives the client's address
+   * (`request.ip`); with none, the address is the socket's and the header is ignored.
+   */
+  trustedProxies?: readonly string[];
+}
+
+/**
+ * The service's HTTP server, before any hook or route: its limits, its logger, its validation,
+ * and the answers to requests refused before routing (a path that is not UTF-8, a path segment
+ * past the router's limit, headers past Node's), which are problem documents like every other.
+ */
+export function createHttpServer(
+  logger: Logger,
+  limits: Pick<ServiceLimits, 'bodyLimitBytes' | 'requestReceiveTimeoutMs' | 'keepAliveTimeoutMs'>,
+  { trustedProxies = [] }: HttpServerOptions = {},
+): FastifyInstance {
   const app = Fastify({
     // pino's Logger type is wider than Fastify's logger type; they are the same object.
     loggerInstance: logger as FastifyBaseLogger,
@@ -19,9 +37,18 @@ export function createHttpServer(logger: Logger, limits: Pick<ServiceLimits, 'bo
     forceCloseConnections: 'idle',
     requestTimeout: limits.requestReceiveTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
+    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
+    // Refused by the router before any hook runs: a percent-encoding that is not UTF-8
+    // (`%ED%A0%80`), a path parameter longer than maxParamLength (100 characters).
+    frameworkErrors(error, request, reply) {
+      request.log.info({ code: error.code }, 'refused before routing');
+      void sendProblem(request, reply, kitErrorFromFastify(error));
+    },
+    clientErrorHandler: answerClientError,
   });
   // Routes declare their schemas with zod: one schema validates the request, types the
   // handler and (through @fastify/swagger) documents the API.
+  app.server.on('checkExpectation', answerUnmetExpectation);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   return app;

@@ -79,7 +79,10 @@ export const requestSteps: readonly RequestStep[] = [
   },
   // After shedding, so a shed request costs no span; before the deadline, so its 504 is traced.
   function traceRequest(app, { tracer, config }) {
-    installRequestTracing(app, tracer, { port: () => (app.server.address() as { port: number } | null)?.port ?? config.PORT });
+    installRequestTracing(app, tracer, {
+      port: () => (app.server.address() as { port: number } | null)?.port ?? config.PORT,
+      trustInboundContext: config.TRUST_INBOUND_TRACE_CONTEXT,
+    });
   },
   function startDeadline(app, { service, limits }) {
     installHttpDeadline(app, { defaultDeadlineMs: limits.requestDeadlineMs, service, answerGraceMs: limits.deadlineAnswerGraceMs });

@@ -13,12 +13,12 @@ const configSchema = z.object({ ...serviceConfigFields({ name: 'traced', port: 0
 type Config = z.output<typeof configSchema>;
 
 /** A traced service on a database of its own; undefined when the test was skipped. */
-async function start(t: TestContext, name: string, setup: ServiceDefinition<Config>['setup']) {
+async function start(t: TestContext, name: string, setup: ServiceDefinition<Config>['setup'], environment: Record<string, string> = {}) {
   const url = await createTestDatabase(t);
   if (url === undefined) return undefined;
   const exporter = new InMemorySpanExporter();
   const captured = createCapturedLogger({ service: name });
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url });
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url, ...environment });
   const service = await startService({ name, migrationsDir, setup }, config, {
     logger: captured.logger,
     spanProcessors: [new SimpleSpanProcessor({ exporter })],
@@ -140,4 +140,39 @@ void test('a baggage entry the caller set reaches the callee, and the callee\'s 
 
   assert.deepEqual((await context.with(withBaggage, ask)).body, { outer: 'acme', inner: 'acme' });
   assert.deepEqual((await ask()).body, { outer: 'none', inner: 'none' }, 'a call made without it carries none');
+});
+
+void test('a public entry (TRUST_INBOUND_TRACE_CONTEXT=false) starts its own trace, links the one it was sent, drops its baggage, and still propagates to the services behind it', async (t) => {
+  const tenant = () => propagation.getActiveBaggage()?.getEntry('tenant')?.value ?? 'none';
+  const inner = await start(t, 'inner', (app) => {
+    app.get('/v1/tenant', async () => ({ inner: tenant() }));
+  });
+  if (inner === undefined) return;
+  const entry = await start(t, 'entry', (app, { createHttpClient: clientTo }) => {
+    const client = clientTo({ name: 'inner', urls: [inner.service.url] });
+    app.get('/v1/tenant', async (request) => {
+      const { body } = await client.request<{ inner: string }>({ method: 'GET', path: '/v1/tenant', signal: signalOf(request) });
+      return { outer: tenant(), ...body };
+    });
+  }, { TRUST_INBOUND_TRACE_CONTEXT: 'false' });
+  if (entry === undefined) return;
+
+  const forgedTraceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const forgedSpanId = '00f067aa0ba902b7';
+  const response = await fetch(`${entry.service.url}/v1/tenant`, {
+    headers: { traceparent: `00-${forgedTraceId}-${forgedSpanId}-01`, baggage: 'tenant=forged' },
+  });
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { outer: 'none', inner: 'none' }, 'the baggage from outside went nowhere');
+  for (let i = 0; i < 100 && (entry.spans().every((s) => s.kind !== SpanKind.SERVER) || inner.spans().every((s) => s.kind !== SpanKind.SERVER)); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const entryServer = entry.spans().find((s) => s.kind === SpanKind.SERVER);
+  const innerServer = inner.spans().find((s) => s.kind === SpanKind.SERVER);
+  assert.ok(entryServer && innerServer);
+  assert.notEqual(entryServer.spanContext().traceId, forgedTraceId, 'the entry started a trace of its own');
+  assert.equal(parentOf(entryServer), undefined, 'the entry\'s span is a root');
+  assert.deepEqual(entryServer.links.map((l) => [l.context.traceId, l.context.spanId]), [[forgedTraceId, forgedSpanId]], 'the trace it was sent is a link');
+  assert.match(response.headers.get('traceresponse') ?? '', new RegExp(`^00-${entryServer.spanContext().traceId}-`));
+  assert.equal(innerServer.spanContext().traceId, entryServer.spanContext().traceId, 'between services the context still propagates');
 });

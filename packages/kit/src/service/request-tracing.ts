@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, type Context, SpanStatusCode, context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, type Context, type Link, SpanStatusCode, context, propagation, trace, type Span, type Tracer } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_SERVER_PORT,
   ATTR_URL_PATH, ATTR_URL_SCHEME, ATTR_USER_AGENT_ORIGINAL,
@@ -18,21 +18,36 @@ const headerGetter = {
   get: (carrier: FastifyRequest['headers'], key: string) => carrier[key],
 };
 
+export interface RequestTracingOptions {
+  port: () => number;
+  /**
+   * Whether the caller's `traceparent` and `baggage` are taken (true between services). A public
+   * entry sets false: a request from the internet starts a trace of its own, so nobody outside
+   * can choose which traces are sampled, join their requests to another's trace, or plant
+   * baggage the services behind would carry on; the trace it sent is kept as a span link only.
+   */
+  trustInboundContext?: boolean;
+}
+
 /**
  * A SERVER span per inbound request, continuing the caller's trace from `traceparent` (and its
- * `baggage`), named and described after the HTTP semantic conventions. The rest of the request
+ * `baggage`) when the caller is trusted (see {@link RequestTracingOptions}), named and described
+ * after the HTTP semantic conventions. The rest of the request
  * (hooks, handler, the calls and queries it makes) runs with the span active, so their spans
  * are its children and their log lines carry its trace id. Health and metrics scrapes are not
  * traced: they would bury the traces that matter.
  */
-export function installRequestTracing(app: FastifyInstance, tracer: Tracer, { port }: { port: () => number }): void {
+export function installRequestTracing(app: FastifyInstance, tracer: Tracer, { port, trustInboundContext = true }: RequestTracingOptions): void {
   app.addHook('onRequest', function startRequestSpan(request, reply, done) {
     const route = request.routeOptions.url;
     if (route === '/healthz' || route === '/readyz' || route === '/metrics') {
       done();
       return;
     }
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
+    const inbound = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
+    const parent = trustInboundContext ? inbound : ROOT_CONTEXT;
+    const inboundSpan = trace.getSpanContext(inbound);
+    const links: Link[] = !trustInboundContext && inboundSpan !== undefined && trace.isSpanContextValid(inboundSpan) ? [{ context: inboundSpan }] : [];
     const span = tracer.startSpan(route === undefined ? request.method : `${request.method} ${route}`, {
       kind: SpanKind.SERVER,
       attributes: {
@@ -43,6 +58,7 @@ export function installRequestTracing(app: FastifyInstance, tracer: Tracer, { po
         ...(route === undefined ? {} : { [ATTR_HTTP_ROUTE]: route }),
         ...(request.headers['user-agent'] === undefined ? {} : { [ATTR_USER_AGENT_ORIGINAL]: request.headers['user-agent'] }),
       },
+      links,
     }, parent);
     spans.set(request, span);
     // W3C Trace Context level 2: the caller learns the trace id of its request, to look it up.

@@ -72,7 +72,7 @@ export async function startAnyService(
     if (db !== undefined) readiness.add('database', (signal) => db.ping({ signal }));
 
     const state: ShutdownState = { closing: false, grpcClosed: undefined };
-    const app = createHttpServer(logger, limits);
+    const app = createHttpServer(logger, limits, { trustedProxies: config.TRUSTED_PROXIES });
     installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, isClosing: () => state.closing });
     const closers: Closer[] = [];
     const context = createServiceContext({ config, db, logger, metrics, tracer: tracing.tracer, readiness, closers });

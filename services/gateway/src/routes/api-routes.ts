@@ -6,6 +6,7 @@ import {
 } from '@baton/contracts/http';
 import type { Authenticate } from '../auth.ts';
 import { forward } from '../forward.ts';
+import type { AddressThrottle } from '../sign-in-throttle.ts';
 import type { Upstreams } from '../upstreams.ts';
 
 const bearer = [{ bearer: [] }];
@@ -16,7 +17,7 @@ const errors = { 400: problem, 401: problem, 404: problem, 409: problem, 413: pr
  * the field), checks the caller where it must, and forwards to the one service that owns the
  * data. Response schemas here document; the services' answers are passed on as they are.
  */
-export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, authenticate: Authenticate): void {
+export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, authenticate: Authenticate, signIn: AddressThrottle): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.post('/api/v1/users', {
@@ -25,7 +26,13 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
 
   api.post('/api/v1/auth/login', {
     schema: { tags: ['users'], summary: 'Sign in', body: loginBody, response: { 200: tokenResponse, ...errors } },
-  }, async (request, reply) => { await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/auth/login', body: request.body }); });
+  }, async (request, reply) => {
+    // A token must not be kept by any cache on its way (RFC 6749 5.1), nor an answer about one.
+    void reply.header('cache-control', 'no-store');
+    signIn.begin(request.ip);
+    await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/auth/login', body: request.body });
+    if (reply.statusCode === 200) signIn.succeeded(request.ip);
+  });
 
   api.get('/api/v1/users/me', {
     schema: { tags: ['users'], summary: 'The signed-in user', security: bearer, response: { 200: user, ...errors } },

@@ -11,6 +11,9 @@ export interface Received {
   budgetMs: number;
   /** True once the request's response closed before it was answered: the gateway gave up on it. */
   aborted: boolean;
+  /** The trace context headers the gateway sent on, if any. */
+  traceparent: string | undefined;
+  baggage: string | undefined;
 }
 
 export interface ServicesBehind {
@@ -45,7 +48,10 @@ export async function startServicesBehind(scope: CleanupScope): Promise<Services
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
       return;
     }
-    const record: Received = { method: req.method ?? '', path, budgetMs: Number(req.headers[timeoutHeader]), aborted: false };
+    const header = (name: string) => (typeof req.headers[name] === 'string' ? req.headers[name] : undefined);
+    const record: Received = {
+      method: req.method ?? '', path, budgetMs: Number(req.headers[timeoutHeader]), aborted: false, traceparent: header('traceparent'), baggage: header('baggage'),
+    };
     received.push(record);
     const answer = () => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end('{}');
     const timer = Number.isFinite(delayMs) ? setTimeout(answer, delayMs) : undefined;

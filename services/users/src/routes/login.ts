@@ -5,6 +5,7 @@ import type { Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import { signalOf } from '@baton/kit/service';
 import type { PasswordHasher } from '../password-hasher.ts';
+import type { SignInThrottle } from '../sign-in-throttle.ts';
 import type { AccessTokenIssuer } from '../tokens/access-tokens.ts';
 import { findUserByEmail, replacePasswordHash } from '../users/repository.ts';
 import { loginBody } from './schemas.ts';
@@ -15,20 +16,27 @@ export interface LoginRouteDeps {
   db: Database;
   passwords: PasswordHasher;
   tokens: AccessTokenIssuer;
+  throttle: SignInThrottle;
 }
 
 /**
  * POST /v1/auth/login: an email and password for a short-lived access token. A wrong password
  * and an unknown email get the same answer after the same work (a hash is checked either way),
- * so neither the answer nor its timing says whether an account exists.
+ * so neither the answer nor its timing says whether an account exists. Each attempt is counted
+ * against the email first (see sign-in-throttle.ts), known or not: past a few wrong ones the
+ * account waits, doubling each time, and is answered 429 before any hash is computed.
  */
-export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens }: LoginRouteDeps): void {
+export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens, throttle }: LoginRouteDeps): void {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/auth/login', {
     bodyLimit: bodyLimitBytes,
     schema: { body: loginBody, response: { 200: tokenResponse } },
-  }, async function login(request) {
+  }, async function login(request, reply) {
     const { email, password } = request.body;
     const signal = signalOf(request);
+    // A token must not be kept by any cache between here and the caller (RFC 6749 5.1); set
+    // first, so an error answer carries it too.
+    void reply.header('cache-control', 'no-store');
+    await throttle.begin(db, email, { signal });
     const user = await findUserByEmail(db, email, { signal });
     const matches = await passwords.verify(password, user?.password_hash, { signal });
     if (user === undefined || !matches) {
@@ -45,6 +53,7 @@ export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens
         request.log.warn({ err: error }, 'could not redo a password hash with the current parameters');
       }
     }
+    await throttle.succeeded(db, email, { signal });
     const { accessToken, expiresIn } = await tokens.issue(user.id, { signal });
     return { accessToken, tokenType: 'Bearer' as const, expiresIn };
   });

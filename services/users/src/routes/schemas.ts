@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { email, loginBody as publicLoginBody, password, registerBody as publicRegisterBody } from '@baton/contracts/http';
+import { isCommonPassword } from '../common-passwords.ts';
 
 /**
  * Emails are trimmed and lower-cased before anything else, so " Ada@Example.com" and
@@ -8,10 +9,13 @@ import { email, loginBody as publicLoginBody, password, registerBody as publicRe
  */
 const normalisedEmail = z.string().trim().toLowerCase().pipe(email);
 
-/** POST /v1/users: the public API's fields and rules, with the email normalised. */
+/**
+ * POST /v1/users: the public API's fields and rules, with the email normalised and the password
+ * checked against the list of breached ones (here, where passwords are kept, not at the gateway).
+ */
 export const registerBody = z.strictObject({
   email: normalisedEmail,
-  password,
+  password: password.refine((value) => !isCommonPassword(value), 'is one of the most common breached passwords; choose another'),
   name: publicRegisterBody.shape.name,
 });
 
