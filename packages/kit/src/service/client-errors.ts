@@ -21,10 +21,18 @@ export function kitErrorOfClientError(error: ConnectionError): KitError {
   }
 }
 
+// Sockets already answered: the parser, once failed, fails again on every further chunk.
+const answered = new WeakSet<Socket>();
+
+// How long a refused connection is still read (and what arrives dropped) after its answer: a
+// client still sending would otherwise meet a reset, which can discard the answer unread.
+const lingerMs = 1_000;
+
 /** Fastify's `clientErrorHandler`: answers a parser error with a problem document and closes. */
 export function answerClientError(error: ConnectionError, socket: Socket): void {
   // A reset connection has nobody to answer (Node's own rule, as in Fastify's default handler).
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (error.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
+  answered.add(socket);
   // Bytes that follow a request on the same connection (a body sent without a length, say) fail
   // to parse while that request's answer is still being written: a second answer would follow
   // the first on the wire and be read as garbage, so the connection closes once the first is out.
@@ -39,10 +47,12 @@ export function answerClientError(error: ConnectionError, socket: Socket): void 
     const body = JSON.stringify(problem);
     // The answer to a HEAD has no body, and its client would take one for garbage.
     const head = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
-    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? 'Error'}\r\n`
+    socket.end(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? 'Error'}\r\n`
       + `content-type: ${problemContentType}; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${head ? '' : body}`);
+    setTimeout(() => socket.destroy(), lingerMs).unref();
+  } else {
+    socket.destroy();
   }
-  socket.destroy();
 }
 
 /**
