@@ -7,3 +7,6 @@ create table sign_in_attempts (
   blocked_until   timestamptz,
   last_attempt_at timestamptz not null default now()
 );
+
+-- Rows quiet for longer than the longest wait are deleted (they would start over anyway).
+create index sign_in_attempts_last_attempt_at on sign_in_attempts (last_attempt_at);

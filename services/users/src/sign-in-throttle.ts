@@ -10,6 +10,8 @@ export interface SignInThrottleOptions {
   maxDelayMs: number;
 }
 
+const pruneEveryMs = 60_000;
+
 /** How long an account must wait after its `failures`-th attempt in a row; 0 while still free. */
 export function delayAfterMs(failures: number, { freeFailures, baseDelayMs, maxDelayMs }: SignInThrottleOptions): number {
   if (failures <= freeFailures) return 0;
@@ -26,9 +28,19 @@ export function delayAfterMs(failures: number, { freeFailures, baseDelayMs, maxD
  * for every instance.
  */
 export function createSignInThrottle(options: SignInThrottleOptions) {
+  let lastPrunedMs = Number.NEGATIVE_INFINITY;
   return {
     /** Counts an attempt at `email` (normalised), or throws 429 with Retry-After while it must wait. */
     async begin(db: Database, email: string, queryOptions: QueryOptions): Promise<void> {
+      // Rows quiet for longer than the longest wait would start over anyway: deleting them
+      // changes no answer, and keeps guesses at made-up emails from growing the table for ever.
+      if (performance.now() - lastPrunedMs >= pruneEveryMs) {
+        lastPrunedMs = performance.now();
+        await db.query(
+          `delete from sign_in_attempts
+            where last_attempt_at < now() - make_interval(secs => $1::float8 / 1000) and (blocked_until is null or blocked_until < now())`,
+          [options.maxDelayMs], queryOptions);
+      }
       // The row is locked for the check and the count, so parallel attempts at one account are
       // counted one after another: no burst slips past the limit between a read and a write.
       await db.transaction(async (tx) => {
