@@ -50,7 +50,9 @@ export function startRevocationPoller({ client, pollIntervalMs, staleAfterMs, ti
       const { body } = await client.request({ method: 'GET', path: tokenRevocationsPath, query: { since: cursor }, signal });
       const page = tokenRevocationsPage.parse(body);
       list.add(page);
-      ({ cursor, more } = page);
+      // A page that says there is more without moving on would loop here for ever: the next poll asks again.
+      more = page.more && page.cursor !== cursor;
+      cursor = page.cursor;
     }
     list.prune(Date.now());
     freshAtMs = startedAtMs;
