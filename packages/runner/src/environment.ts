@@ -78,7 +78,7 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, d
     ...(grpcPort === undefined ? {} : { GRPC_PORT: String(grpcPort) }),
     ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
     ...Object.fromEntries(Object.entries(specOf(name).folders ?? {}).map(([variable, folder]) => [variable, join(varDir, folder)])),
-    ...developmentSecrets(name, inherited, varDir),
+    ...developmentSecrets(name, { ...inherited, ...overrides }, varDir),
     ...upstreams,
     ...overrides,
   };

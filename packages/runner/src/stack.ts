@@ -257,7 +257,7 @@ export function createStack({
     // Private before anything is written there: folders 0700, files 0600, and the development secrets made.
     await secureVarDir(varDir);
     for (const name of selected) {
-      for (const path of Object.values(developmentSecrets(name, env, varDir))) await developmentSecret(varDir, basename(path));
+      for (const path of Object.values(developmentSecrets(name, { ...env, ...serviceEnv[name] }, varDir))) await developmentSecret(varDir, basename(path));
     }
     if (closing !== undefined) {
       // Stopped while the folder was being taken: stopAll could not release what it did not hold yet.
