@@ -1,7 +1,7 @@
 import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
 import { defaultTokenMaxAgeSeconds } from '@baton/kit/auth';
 import { messagingConfigFields } from '@baton/kit/messaging';
-import { readKeyEncryptionKey } from './tokens/key-encryption-key.ts';
+import { readKeyEncryptionKey, readPreviousKeyEncryptionKey } from './tokens/key-encryption-key.ts';
 
 /** Every variable the users service reads, checked once at start. */
 export const configSchema = z.object({
@@ -35,6 +35,13 @@ export const configSchema = z.object({
   TOKEN_KEY_ENCRYPTION_KEY: z.string().optional(),
   TOKEN_KEY_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
   /**
+   * While the key-encryption key is changed: the one it replaces, inline or in a file. At start,
+   * an active signing key sealed with it is sealed again with TOKEN_KEY_ENCRYPTION_KEY; once
+   * every replica has started so, remove it.
+   */
+  TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+  TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS_FILE: z.string().min(1).optional(),
+  /**
    * scrypt's cost N as a power of two (15: N = 32768, 32 MiB and about 100 ms a hash). Raising
    * it is safe at any time: a stored hash names its own parameters, and one made with others is
    * redone at the user's next sign-in. Below 14 a stolen table would be too cheap to attack.
@@ -55,6 +62,12 @@ export const configSchema = z.object({
     readKeyEncryptionKey(config);
   } catch (error) {
     const variable = config.TOKEN_KEY_ENCRYPTION_KEY_FILE !== undefined && config.TOKEN_KEY_ENCRYPTION_KEY === undefined ? 'TOKEN_KEY_ENCRYPTION_KEY_FILE' : 'TOKEN_KEY_ENCRYPTION_KEY';
+    ctx.addIssue({ code: 'custom', path: [variable], message: (error as Error).message });
+  }
+  try {
+    readPreviousKeyEncryptionKey(config);
+  } catch (error) {
+    const variable = config.TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS_FILE !== undefined && config.TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS === undefined ? 'TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS_FILE' : 'TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS';
     ctx.addIssue({ code: 'custom', path: [variable], message: (error as Error).message });
   }
 });

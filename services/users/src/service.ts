@@ -16,8 +16,8 @@ import { registerUserRoutes } from './routes/users.ts';
 import { createUsersRpc } from './rpc/users-rpc.ts';
 import { createAccessTokenIssuer } from './tokens/access-tokens.ts';
 import { createOwnTokenVerifier } from './tokens/own-token-verifier.ts';
-import { readKeyEncryptionKey } from './tokens/key-encryption-key.ts';
-import { ensureSigningKey, openActiveSigningKey } from './tokens/signing-keys.ts';
+import { readKeyEncryptionKey, readPreviousKeyEncryptionKey } from './tokens/key-encryption-key.ts';
+import { ensureActiveKeyOpens, ensureSigningKey } from './tokens/signing-keys.ts';
 
 // A retired key stays published this much longer than the token lifetime, for clocks that
 // disagree (this host's, the database's, a verifier's) and verifiers' clock tolerance.
@@ -34,8 +34,10 @@ export const usersService: ServiceDefinition<Config> = {
     const { created } = await ensureSigningKey(db, keyEncryptionKey);
     if (created) logger.info('generated a signing key');
     // A key-encryption key that does not open the active key stops the start here, rather than
-    // failing every sign-in later (KeySealingError says which key and what to do).
-    await openActiveSigningKey(db, keyEncryptionKey, {});
+    // failing every sign-in later (KeySealingError says which key); one sealed with the previous
+    // key-encryption key is sealed again with the current one.
+    const { resealed } = await ensureActiveKeyOpens(db, keyEncryptionKey, readPreviousKeyEncryptionKey(config));
+    if (resealed) logger.warn('sealed the active signing key again with the new TOKEN_KEY_ENCRYPTION_KEY; TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS may go once every replica has started');
 
     const hashes = new Counter({
       name: 'users_password_hashes_total',

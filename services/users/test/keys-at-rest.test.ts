@@ -41,6 +41,29 @@ void describe('the signing key at rest', () => {
       /does not open with this TOKEN_KEY_ENCRYPTION_KEY/);
   });
 
+  void it('changes key-encryption key without a new signing key: the active key is sealed again from the previous one', async (t) => {
+    const databaseUrl = await createTestDatabase(t);
+    if (databaseUrl === undefined) return;
+    const first = await startUsers(t, { DATABASE_URL: databaseUrl });
+    const email = uniqueEmail();
+    const { token } = await first.client.signedIn({ email, password, name: 'Rekeyed' });
+    await first.service.shutdown('changing the key-encryption key');
+
+    const newKey = randomBytes(32).toString('base64');
+    const second = await startUsers(t, { DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: newKey, TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS: testKeyEncryptionKey });
+    assert.ok(second.logs.some((line) => /sealed the active signing key again/.test(String(line.msg))));
+    const again = await second.client.login(email, password);
+    assert.equal(again.status, 200);
+    assert.equal(decodeProtectedHeader(again.body.accessToken).kid, decodeProtectedHeader(token).kid, 'the same signing key, sealed anew');
+    await second.service.shutdown('the previous key is no longer needed');
+
+    // The new key alone opens it now; the old one alone no longer does.
+    const third = await startUsers(t, { DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: newKey });
+    assert.equal((await third.client.me(token)).status, 200);
+    await third.service.shutdown('done');
+    await assert.rejects(startUsers(t, { DATABASE_URL: databaseUrl }), /does not open with this TOKEN_KEY_ENCRYPTION_KEY/);
+  });
+
   void it('retires a key an earlier version kept in plain text: a new sealed key signs, the old one still verifies its tokens', async (t) => {
     const databaseUrl = await createTestDatabase(t);
     if (databaseUrl === undefined) return;

@@ -38,6 +38,6 @@ export function openPrivateJwk(keyEncryptionKey: Buffer, kid: string, sealed: Bu
     const plain = Buffer.concat([decipher.update(sealed.subarray(1 + nonceBytes, sealed.length - tagBytes)), decipher.final()]);
     return JSON.parse(plain.toString('utf8')) as JWK;
   } catch (error) {
-    throw new KeySealingError(`the private key of ${kid} does not open with this TOKEN_KEY_ENCRYPTION_KEY (another key sealed it, or it was changed)`, { cause: error });
+    throw new KeySealingError(`the private key of ${kid} does not open with this TOKEN_KEY_ENCRYPTION_KEY (another key sealed it, or it was changed; while changing keys, give the old one as TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS)`, { cause: error });
   }
 }

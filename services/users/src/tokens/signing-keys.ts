@@ -1,7 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { accessTokenAlgorithm } from '@baton/kit/auth';
 import type { Database, Queryable, QueryOptions } from '@baton/kit/db';
-import { openPrivateJwk, sealPrivateJwk } from './key-sealing.ts';
+import { KeySealingError, openPrivateJwk, sealPrivateJwk } from './key-sealing.ts';
 
 /** The public half of a signing key, as published: exactly these members. */
 export interface PublicSigningJwk {
@@ -94,4 +94,26 @@ export async function listPublishedKeys(db: Queryable, { retiredForSeconds }: { 
       order by created_at desc`,
     [retiredForSeconds], options);
   return rows.map((row) => row.public_jwk);
+}
+
+/**
+ * Makes sure the active key opens with the key-encryption key, sealing it again from the
+ * previous key-encryption key when that is what sealed it (a change of key-encryption key in
+ * progress). Only the active key has a private half to seal: retired ones have none. Throws
+ * KeySealingError when neither opens it, so the service does not start signing with nothing.
+ */
+export async function ensureActiveKeyOpens(db: Database, keyEncryptionKey: Buffer, previous: Buffer | undefined, options: QueryOptions = {}): Promise<{ resealed: boolean }> {
+  const active = await findActiveSigningKey(db, options);
+  if (active === undefined) return { resealed: false };
+  try {
+    openPrivateJwk(keyEncryptionKey, active.kid, active.sealedPrivateKey);
+    return { resealed: false };
+  } catch (error) {
+    if (previous === undefined || !(error instanceof KeySealingError)) throw error;
+  }
+  const privateJwk = openPrivateJwk(previous, active.kid, active.sealedPrivateKey);
+  // Only if it is still the same sealed bytes: a replica that resealed it first has done the work.
+  await db.query('update signing_keys set sealed_private_key = $3 where kid = $1 and sealed_private_key = $2',
+    [active.kid, active.sealedPrivateKey, sealPrivateJwk(keyEncryptionKey, active.kid, privateJwk)], options);
+  return { resealed: true };
 }
