@@ -257,5 +257,13 @@ void describe('the public edge', () => {
       assert.deepEqual(refused.body.errors?.map((e) => e.field), ['body.password']);
     }
     assert.equal((await register(newAddress(), `${randomUUID()}@example.com`, { name: 'Zoë Ångström-Łukasz 李' })).status, 201, 'a name in any script is fine');
+    const email = `${randomUUID()}@example.com`;
+    assert.equal((await register(newAddress(), email)).status, 201);
+    const { accessToken } = (await login(newAddress(), email, password)).body as { accessToken: string };
+    const change = await send(gateway.url, 'POST', '/api/v1/users/me/password', {
+      json: { currentPassword: password, newPassword: 'Password123' }, headers: from(newAddress(), { authorization: `Bearer ${accessToken}` }),
+    });
+    assertProblem(change, 400, 'a breached new password at a password change');
+    assert.deepEqual(change.body.errors?.map((e) => e.field), ['body.newPassword']);
   });
 });

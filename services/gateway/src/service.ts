@@ -1,4 +1,4 @@
-import { createTokenVerifier } from '@baton/kit/auth';
+import { createServiceTokenVerifier } from '@baton/kit/auth';
 import type { StatelessServiceDefinition } from '@baton/kit/service';
 import { createAuthenticator } from './auth.ts';
 import type { Config } from './config.ts';
@@ -16,7 +16,8 @@ const operationalRoutes = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics'
  */
 export const gatewayService: StatelessServiceDefinition<Config> = {
   name: 'gateway',
-  async setup(app, { config, createHttpClient }) {
+  async setup(app, context) {
+    const { config, createHttpClient } = context;
     const upstreams = createUpstreams(config, createHttpClient);
     const limits = await installRateLimits(app, {
       perAddressPerMinute: config.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
@@ -25,12 +26,7 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
       // hour from one address keep that from being a way to list the shop's accounts.
       perRoute: { 'POST /api/v1/users': { max: config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowMs: 3_600_000 } },
     });
-    const verifier = createTokenVerifier({
-      jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', config.USERS_URLS[0]).href,
-      issuer: config.TOKEN_ISSUER,
-      audience: config.TOKEN_AUDIENCE,
-      clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,
-    });
+    const verifier = createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS });
 
     // Every request counts against its address first, whatever its path says and whether or not
     // a route matched; only the probes of the platform (health, scrapes) do not.

@@ -54,7 +54,7 @@ export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens
       }
     }
     await throttle.succeeded(db, email, { signal });
-    const { accessToken, expiresIn } = await tokens.issue(user.id, { signal });
+    const { accessToken, expiresIn } = await tokens.issue(user.id, { signal, notBeforeMs: user.tokens_revoked_before?.getTime() });
     return { accessToken, tokenType: 'Bearer' as const, expiresIn };
   });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { email, loginBody as publicLoginBody, password, registerBody as publicRegisterBody } from '@baton/contracts/http';
+import { changePasswordBody as publicChangePasswordBody, email, loginBody as publicLoginBody, password, registerBody as publicRegisterBody } from '@baton/contracts/http';
 import { isCommonPassword } from '../common-passwords.ts';
 
 /**
@@ -9,13 +9,13 @@ import { isCommonPassword } from '../common-passwords.ts';
  */
 const normalisedEmail = z.string().trim().toLowerCase().pipe(email);
 
-/**
- * POST /v1/users: the public API's fields and rules, with the email normalised and the password
- * checked against the list of breached ones (here, where passwords are kept, not at the gateway).
- */
+/** A new password: the public API's rule, and not on the list of breached ones (checked here, where passwords are kept). */
+const newPassword = password.refine((value) => !isCommonPassword(value), 'is one of the most common breached passwords; choose another');
+
+/** POST /v1/users: the public API's fields and rules, with the email normalised and the password checked. */
 export const registerBody = z.strictObject({
   email: normalisedEmail,
-  password: password.refine((value) => !isCommonPassword(value), 'is one of the most common breached passwords; choose another'),
+  password: newPassword,
   name: publicRegisterBody.shape.name,
 });
 
@@ -27,6 +27,9 @@ export const loginBody = z.strictObject({
   email: publicLoginBody.shape.email.trim().toLowerCase(),
   password: publicLoginBody.shape.password,
 });
+
+/** POST /v1/users/me/password: the public API's fields, the new password checked as at registration. */
+export const changePasswordBody = z.strictObject({ ...publicChangePasswordBody.shape, newPassword });
 
 export const userParams = z.strictObject({ id: z.uuid() });
 
