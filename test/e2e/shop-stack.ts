@@ -32,8 +32,8 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   return { stack, gateway: stack.url('gateway'), note: undefined };
 }
 
-/** How many calls of one gRPC method a service answered successfully, from its `/metrics`. */
+/** How many calls of one gRPC method a service answered successfully, from its `/metrics` (on its admin listener). */
 export async function rpcCount(shop: ShopStack, name: ServiceName, service: string, method: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', shop.stack.url(name)))).text();
+  const text = await (await fetch(new URL('/metrics', shop.stack.adminUrl(name)))).text();
   return metricValue(parseMetrics(text), 'rpc_server_requests_total', { service, method, code: 'ok' });
 }

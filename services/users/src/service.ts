@@ -48,8 +48,7 @@ export const usersService: ServiceDefinition<Config> = {
     registerLoginRoute(app, { db, passwords, tokens: createAccessTokenIssuer(db, { issuer, audience, ttlSeconds: config.TOKEN_TTL_SECONDS }) });
     registerUserRoutes(app, { db, tokens: createOwnTokenVerifier(db, { issuer, audience, retiredForSeconds }) });
     registerJwksRoute(app, { db, retiredForSeconds });
-    // Without an admin token there is no way to authorise a rotation, so the route does not exist.
-    if (config.ADMIN_TOKEN !== undefined) registerAdminKeyRoutes(app, { db, adminToken: config.ADMIN_TOKEN });
+    registerAdminKeyRoutes(context.adminApp, { db });
   },
   grpc: {
     port: (config) => config.GRPC_PORT,
