@@ -94,7 +94,7 @@ export async function startAnyService(
 
     // The admin listener first: a port it cannot have fails the start before the public one opens.
     const adminUrl = (await adminApp.listen({ host: admin.host, port: admin.port })).replace('[::1]', 'localhost');
-    if (admin.token === undefined) logger.warn('no ADMIN_TOKEN or ADMIN_TOKEN_FILE: the /admin routes refuse every request');
+    if (admin.token === undefined) logger.info('no ADMIN_TOKEN or ADMIN_TOKEN_FILE: the /admin routes refuse every request');
     logger.info({ url: adminUrl, port: (adminApp.server.address() as { port: number }).port }, `${name} admin listening`);
     const url = (await app.listen({ host: config.HOST, port: config.PORT })).replace('[::1]', 'localhost');
     logger.info({ url, port: (app.server.address() as { port: number }).port }, `${name} listening`);
