@@ -4,6 +4,5 @@
  */
 export { accessTokenAlgorithm, accessTokenType, type VerifiedToken } from './access-token.ts';
 export { bearerTokenOf } from './bearer-token.ts';
-export { checkAdminToken } from './admin-token.ts';
 export { verifyAccessToken, type AccessTokenExpectations, type KeyResolver } from './verify-access-token.ts';
 export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';
