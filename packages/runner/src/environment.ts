@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localHost } from './ports.ts';
+import { secretsFolder } from './var-modes.ts';
 import { adminPortOf, adminTokenVariableOf, grpcPortOf, grpcUrlsVariableOf, portOf, serviceNames, specOf, urlsVariableOf, type ServiceName } from './services.ts';
 
 export interface ServiceEnvironmentOptions {
@@ -87,11 +88,21 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, a
     PORT: String(portOf(name, portBase)),
     ADMIN_HOST: localHost,
     ADMIN_PORT: String(adminPortOf(name, portBase)),
-    ADMIN_TOKEN: adminToken,
+    // A token file of the service's own (its overrides) wins: a service never gets both.
+    ...(overrides.ADMIN_TOKEN_FILE === undefined ? { ADMIN_TOKEN: adminToken } : {}),
     ...(grpcPort === undefined ? {} : { GRPC_PORT: String(grpcPort) }),
     ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
     ...Object.fromEntries(Object.entries(specOf(name).folders ?? {}).map(([variable, folder]) => [variable, join(varDir, folder)])),
+    ...developmentSecrets(name, { ...inherited, ...overrides }, varDir),
     ...upstreams,
     ...overrides,
   };
+}
+
+/** The development secrets a service is pointed at (see `secrets` in services.ts), unless the environment brings its own. */
+export function developmentSecrets(name: ServiceName, inherited: NodeJS.ProcessEnv, varDir: string): Record<string, string> {
+  const own = (variable: string) => [variable, variable.replace(/_FILE$/, '')].some((v) => inherited[v] !== undefined && inherited[v] !== '');
+  return Object.fromEntries(Object.entries(specOf(name).secrets ?? {})
+    .filter(([variable]) => !own(variable))
+    .map(([variable, file]) => [variable, join(varDir, secretsFolder, file)]));
 }

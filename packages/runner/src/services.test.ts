@@ -60,6 +60,8 @@ test('a service gets an admin listener on loopback, 2000 above its port, and its
   const gateway = serviceEnvironment('gateway', { env, portBase: 8080, adminToken: 'the-gateways-own-token-0123', varDir: '/v' });
   assert.deepEqual([gateway.ADMIN_PORT, gateway.ADMIN_TOKEN], ['10080', 'the-gateways-own-token-0123']);
   assert.doesNotMatch(JSON.stringify([users, gateway]), /sekrit/, 'neither the shared token nor another service\'s reaches a service');
+  const fromFile = serviceEnvironment('users', { env, portBase: 8080, adminToken, varDir: '/v', overrides: { ADMIN_TOKEN_FILE: '/run/secrets/users-admin' } });
+  assert.deepEqual([fromFile.ADMIN_TOKEN, fromFile.ADMIN_TOKEN_FILE], [undefined, '/run/secrets/users-admin'], 'a token file of its own wins: never both');
 });
 
 test('every service but the gateway keeps data, and so gets a database of its own; the gateway is given none', () => {
@@ -80,4 +82,13 @@ test('a service starts with a capped young generation, and the runner\'s own NOD
   assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, adminToken, varDir: '/v' }).NODE_OPTIONS, '--max-semi-space-size=8');
   const mine = serviceEnvironment('orders', { env: { NODE_OPTIONS: '--max-semi-space-size=32 --trace-gc' }, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal(mine.NODE_OPTIONS, '--max-semi-space-size=8 --max-semi-space-size=32 --trace-gc', 'a flag given again later wins');
+});
+
+test('users is pointed at the development key-encryption key in var/secrets/, unless the environment or its overrides bring one', () => {
+  const users = (env: NodeJS.ProcessEnv, overrides: NodeJS.ProcessEnv = {}) => serviceEnvironment('users', { env, portBase: 8080, adminToken, varDir: '/v', overrides });
+  assert.equal(users({}).TOKEN_KEY_ENCRYPTION_KEY_FILE, '/v/secrets/token-key-encryption-key');
+  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, adminToken, varDir: '/v' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, undefined, 'only users seals keys');
+  assert.equal(users({ TOKEN_KEY_ENCRYPTION_KEY_FILE: '/run/secrets/kek' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, '/run/secrets/kek');
+  const inline = users({}, { TOKEN_KEY_ENCRYPTION_KEY: 'its own' });
+  assert.deepEqual([inline.TOKEN_KEY_ENCRYPTION_KEY, inline.TOKEN_KEY_ENCRYPTION_KEY_FILE], ['its own', undefined], 'never both');
 });

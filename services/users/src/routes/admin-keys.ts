@@ -11,11 +11,11 @@ import { rotatedKeyResponse } from './schemas.ts';
  * the JWKS until the tokens it signed have expired, and verifiers fetch the new one the first
  * time they see its `kid`.
  */
-export function registerAdminKeyRoutes(adminApp: FastifyInstance, { db }: { db: Database }): void {
+export function registerAdminKeyRoutes(adminApp: FastifyInstance, { db, keyEncryptionKey }: { db: Database; keyEncryptionKey: Buffer }): void {
   adminApp.withTypeProvider<ZodTypeProvider>().post('/admin/keys/rotate', {
     schema: { response: { 201: rotatedKeyResponse } },
   }, async function rotateKeys(request, reply) {
-    const { kid, createdAt } = await rotateSigningKey(db, { signal: signalOf(request) });
+    const { kid, createdAt } = await rotateSigningKey(db, keyEncryptionKey, { signal: signalOf(request) });
     request.log.warn({ kid }, 'signing key rotated');
     return reply.code(201).send({ kid, createdAt: createdAt.toISOString() });
   });
