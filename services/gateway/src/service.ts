@@ -8,7 +8,8 @@ import { registerApiRoutes } from './routes/api-routes.ts';
 import { createAddressThrottle } from './sign-in-throttle.ts';
 import { createUpstreams } from './upstreams.ts';
 
-const operationalRoutes = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
+// The platform's probes; metrics and admin routes are on the admin listener, not this port.
+const operationalRoutes = new Set(['GET /healthz', 'GET /readyz']);
 
 /**
  * The gateway keeps no data of its own: it verifies tokens against the users service's keys and
@@ -29,7 +30,7 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
     const verifier = createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS });
 
     // Every request counts against its address first, whatever its path says and whether or not
-    // a route matched; only the probes of the platform (health, scrapes) do not.
+    // a route matched; only the probes of the platform (health, readiness) do not.
     app.addHook('onRequest', async function limitByAddress(request) {
       if (!operationalRoutes.has(matchedRouteOf(request) ?? '')) await limits.checkAddress(request);
     });
