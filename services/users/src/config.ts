@@ -1,9 +1,10 @@
-import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { databaseConfigFields, env, loadConfig, serviceConfigFields, serviceIdentityFields, z } from '@baton/kit/config';
 import { messagingConfigFields } from '@baton/kit/messaging';
 
 /** Every variable the users service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'users', port: 8081 }),
+  ...serviceIdentityFields(),
   ...databaseConfigFields(),
   /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
   GRPC_PORT: env.port(9081),

@@ -43,7 +43,7 @@ export const usersService: ServiceDefinition<Config> = {
     const audience = config.TOKEN_AUDIENCE;
     const retiredForSeconds = config.TOKEN_TTL_SECONDS + publicationSlackSeconds;
 
-    const { outbox, relay } = await startPublishing(app, context, { domain: 'users' });
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'users', readers: ['notifications'] });
     registerRegisterRoute(app, { db, passwords, events: { outbox, committed: () => relay.wake() } });
     registerLoginRoute(app, { db, passwords, tokens: createAccessTokenIssuer(db, { issuer, audience, ttlSeconds: config.TOKEN_TTL_SECONDS }) });
     registerUserRoutes(app, { db, tokens: createOwnTokenVerifier(db, { issuer, audience, retiredForSeconds }) });
@@ -56,5 +56,6 @@ export const usersService: ServiceDefinition<Config> = {
     routes(router, { db }) {
       router.service(UsersService, createUsersRpc({ db }));
     },
+    callers: { 'baton.users.v1.UsersService/GetUser': ['orders'] },
   },
 };

@@ -31,21 +31,23 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
  * - `POST /admin/dead-letters/replay`: applies every pending one, oldest first.
  */
 export function registerDeadLetterRoutes(app: FastifyInstance, { db, consumer, adminToken }: { db: Database; consumer: EventConsumer; adminToken: string }): void {
+  // Public to service identity: the admin token guards them (issue 17's admin listener moves them).
+  const adminCallers = { callers: 'public' } as const;
   const authorize = async (request: FastifyRequest) => checkAdminToken(request.headers.authorization, adminToken);
 
-  app.get('/admin/dead-letters', { onRequest: authorize }, async function listDead(request) {
+  app.get('/admin/dead-letters', { onRequest: authorize, config: adminCallers }, async function listDead(request) {
     const { includeReplayed, limit } = parse(listQuery, request.query, 'query');
     return { subscription: consumer.subscription, items: await listDeadLetters(db, consumer.subscription, { includeReplayed, limit }) };
   });
 
-  app.post('/admin/dead-letters/:id/replay', { onRequest: authorize }, async function replayOne(request) {
+  app.post('/admin/dead-letters/:id/replay', { onRequest: authorize, config: adminCallers }, async function replayOne(request) {
     const { id } = parse(idParams, request.params, 'params');
     const replayed = await replayDeadLetter(db, consumer, id);
     request.log.warn({ dead_letter: id, event_id: replayed.eventId, result: replayed.result }, 'dead letter replayed');
     return replayed;
   });
 
-  app.post('/admin/dead-letters/replay', { onRequest: authorize }, async function replayAll(request) {
+  app.post('/admin/dead-letters/replay', { onRequest: authorize, config: adminCallers }, async function replayAll(request) {
     const results = await replayAllDeadLetters(db, consumer);
     request.log.warn({ replayed: results.length }, 'dead letters replayed');
     return { results };

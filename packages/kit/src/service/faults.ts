@@ -77,13 +77,15 @@ export function installFaultInjection(app: FastifyInstance, { rules = [], adminT
 
   if (adminToken === undefined) return;
 
+  // Public to service identity: the admin token guards them (issue 17's admin listener moves them).
+  const adminCallers = { callers: 'public' } as const;
   const authorize = async (request: FastifyRequest) => checkAdminToken(request.headers.authorization, adminToken);
 
-  app.get(adminPath, { onRequest: authorize }, async function listFaults() {
+  app.get(adminPath, { onRequest: authorize, config: adminCallers }, async function listFaults() {
     return { rules: active };
   });
 
-  app.put(adminPath, { onRequest: authorize }, async function replaceFaults(request) {
+  app.put(adminPath, { onRequest: authorize, config: adminCallers }, async function replaceFaults(request) {
     const parsed = faultRulesSchema.safeParse((request.body as { rules?: unknown } | undefined)?.rules);
     if (!parsed.success) {
       throw new KitError(Code.InvalidArgument, 'the fault rules are not valid', {
@@ -95,7 +97,7 @@ export function installFaultInjection(app: FastifyInstance, { rules = [], adminT
     return { rules: active };
   });
 
-  app.delete(adminPath, { onRequest: authorize }, async function clearFaults(request) {
+  app.delete(adminPath, { onRequest: authorize, config: adminCallers }, async function clearFaults(request) {
     active = [];
     request.log.warn('fault rules cleared');
     return { rules: active };

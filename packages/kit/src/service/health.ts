@@ -61,16 +61,16 @@ export function createReadiness({ onCheckFailed }: ReadinessOptions = {}): Readi
  * None of them is logged at info, so probes do not drown the logs.
  */
 export function installHealthRoutes(app: FastifyInstance, readiness: Readiness, registry: Registry): void {
-  app.get('/healthz', { logLevel: 'warn', config: { priority: 'critical' } }, async function healthz() {
+  app.get('/healthz', { logLevel: 'warn', config: { priority: 'critical', callers: 'public' } }, async function healthz() {
     return { status: 'ok' };
   });
 
-  app.get('/readyz', { logLevel: 'warn', config: { priority: 'critical' } }, async function readyz(_request, reply) {
+  app.get('/readyz', { logLevel: 'warn', config: { priority: 'critical', callers: 'public' } }, async function readyz(_request, reply) {
     const report = await readiness.evaluate();
     return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks });
   });
 
-  app.get('/metrics', { logLevel: 'warn', config: { priority: 'critical' } }, async function metrics(_request, reply) {
+  app.get('/metrics', { logLevel: 'warn', config: { priority: 'critical', callers: 'public' } }, async function metrics(_request, reply) {
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });

@@ -1,6 +1,7 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
-import type { DatabaseConfig, ServiceConfig } from '../config/index.ts';
+import { createServiceIdentity } from '../auth/service-identity/create-identity.ts';
+import { hasIdentity, type DatabaseConfig, type ServiceConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger, Metrics, Tracing } from '../telemetry/index.ts';
 import type { AnyServiceDefinition, ServiceDefinition, StatelessServiceDefinition } from './definition.ts';
@@ -72,16 +73,18 @@ export async function startAnyService(
     if (db !== undefined) readiness.add('database', (signal) => db.ping({ signal }));
 
     const state: ShutdownState = { closing: false, grpcClosed: undefined };
+    // Every Baton service has one (its config requires SERVICE_KEY); the kit's own test fixtures may not.
+    const identity = hasIdentity(config) ? createServiceIdentity(name, config) : undefined;
     const app = createHttpServer(logger, limits);
-    installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, isClosing: () => state.closing });
+    installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, isClosing: () => state.closing, identity });
     const closers: Closer[] = [];
-    const context = createServiceContext({ config, db, logger, metrics, tracer: tracing.tracer, readiness, closers });
+    const context = createServiceContext({ config, db, logger, metrics, tracer: tracing.tracer, readiness, closers, identity });
     await definition.setup(app, context);
     installResourceClosing(app, { state, closers, db, tracing, logger });
 
     const url = (await app.listen({ host: config.HOST, port: config.PORT })).replace('[::1]', 'localhost');
     logger.info({ url, port: (app.server.address() as { port: number }).port }, `${name} listening`);
-    const grpcServer = await startGrpcListener(definition, context, { app, readiness, limits });
+    const grpcServer = await startGrpcListener(definition, context, { app, readiness, limits, identity });
     const shutdown = createShutdown({ app, grpcServer, readiness, logger, limits, state });
     return { name, app, db, logger, metrics, tracing, url, grpcUrl: grpcServer?.url, shutdown };
   } catch (error) {

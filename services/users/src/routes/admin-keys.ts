@@ -13,6 +13,8 @@ import { rotatedKeyResponse } from './schemas.ts';
  */
 export function registerAdminKeyRoutes(app: FastifyInstance, { db, adminToken }: { db: Database; adminToken: string }): void {
   app.withTypeProvider<ZodTypeProvider>().post('/admin/keys/rotate', {
+    // Public to service identity: its admin token guards it (issue 17 moves admin routes to an admin listener).
+    config: { callers: 'public' },
     onRequest: async function requireAdminToken(request) {
       checkAdminToken(request.headers.authorization, adminToken);
     },
