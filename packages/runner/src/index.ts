@@ -11,3 +11,4 @@ export { createLogFormatter, type LogFormat } from './log-format.ts';
 export type { LogLine } from './log-line.ts';
 export type { ProcessState } from './service-process.ts';
 export type { BackoffOptions } from './backoff.ts';
+export { serviceGrpcUrl } from './environment.ts';
