@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@baton/kit/config';
+import { testIdentity } from '@baton/kit/testing';
 import { readConfig } from './config.ts';
 
 // Read, never connected to: these tests only load the config.
 const databaseUrl = 'postgres://users@127.0.0.1:5432/users';
+const identity = testIdentity.env('users');
 
 function problemsOf(environment: Record<string, string>): string[] {
   try {
-    readConfig({ DATABASE_URL: databaseUrl, ...environment });
+    readConfig({ DATABASE_URL: databaseUrl, ...identity, ...environment });
   } catch (error) {
     assert.ok(error instanceof ConfigError);
     return error.problems.map((p) => p.variable).sort();
@@ -18,7 +20,7 @@ function problemsOf(environment: Record<string, string>): string[] {
 
 void describe('the users config', () => {
   void it('has defaults for every token and password setting', () => {
-    const config = readConfig({ DATABASE_URL: databaseUrl });
+    const config = readConfig({ DATABASE_URL: databaseUrl, ...identity });
     assert.equal(config.PORT, 8081);
     assert.equal(config.TOKEN_TTL_SECONDS, 900);
     assert.equal(config.TOKEN_ISSUER, 'baton-users');
