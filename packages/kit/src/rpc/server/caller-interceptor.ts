@@ -34,11 +34,15 @@ export function checkRpcCallerDeclarations(service: string, served: readonly str
  * `baton-service-token` in the metadata, PERMISSION_DENIED for a caller the method does not name.
  */
 export function createCallerInterceptor({ callers, verifier }: RpcCallerRules): Interceptor {
-  return (next) => async function checkCallerOf(req) {
+  // Not an async function: a caller whose token was verified before costs no promise of its own.
+  return (next) => function checkCallerOf(req) {
     if (req.service.typeName === healthService) return next(req);
     const allowed = callers[rpcMethodName(req.service.typeName, req.method.name)] ?? [];
-    const caller = checkCaller(verifier, allowed, req.header.get(serviceTokenHeader) ?? undefined);
-    if (typeof caller === 'object') await caller;
-    return next(req);
+    try {
+      const caller = checkCaller(verifier, allowed, req.header.get(serviceTokenHeader) ?? undefined);
+      return typeof caller === 'object' ? caller.then(() => next(req)) : next(req);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   };
 }
