@@ -57,20 +57,22 @@ void test('inventory without SERVICE_KEY, with a bad one, or with a SERVICE_KEY_
   const { SERVICE_KEY, SERVICE_TRUST } = testIdentity.env('inventory');
   const base = { ...cleanEnvironment, DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', SERVICE_TRUST };
 
-  const missing = await runMain('inventory', base);
+  // A public key where the private one belongs: refused, and not echoed. The three run side by side.
+  const publicOnly = JSON.stringify(testIdentity.keyPair('inventory').publicJwk);
+  const [missing, bad, unreadable] = await Promise.all([
+    runMain('inventory', base),
+    runMain('inventory', { ...base, SERVICE_KEY: publicOnly }),
+    runMain('inventory', { ...base, SERVICE_KEY_FILE: '/nonexistent/service-key' }),
+  ]);
   assert.equal(missing.code, exitCodeConfig, missing.output);
   assert.deepEqual(problemVariables(missing.output), ['SERVICE_KEY']);
   assert.match(missing.output, /"variable":"SERVICE_KEY","problem":"required, not set"/);
 
-  // A public key where the private one belongs: refused, and not echoed.
-  const publicOnly = JSON.stringify(testIdentity.keyPair('inventory').publicJwk);
-  const bad = await runMain('inventory', { ...base, SERVICE_KEY: publicOnly });
   assert.equal(bad.code, exitCodeConfig, bad.output);
   assert.deepEqual(problemVariables(bad.output), ['SERVICE_KEY']);
   assert.match(bad.output, /expected a private Ed25519 JWK with a kid/);
   assert.ok(!bad.output.includes(testIdentity.keyPair('inventory').publicJwk.x), 'the value is not echoed');
 
-  const unreadable = await runMain('inventory', { ...base, SERVICE_KEY_FILE: '/nonexistent/service-key' });
   assert.equal(unreadable.code, exitCodeConfig, unreadable.output);
   assert.deepEqual(problemVariables(unreadable.output), ['SERVICE_KEY_FILE']);
   assert.ok(!unreadable.output.includes(SERVICE_KEY), 'no key in the output');
