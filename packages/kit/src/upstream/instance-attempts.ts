@@ -86,11 +86,16 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
 
   // The one place every attempt, HTTP or gRPC, is given this service's credential: a cached
   // token is sent as it is; only the first call to an upstream waits for one to be signed.
+  let lastHeaders: { token: string; headers: CredentialHeaders } | undefined;
+  const headersOf = (token: string): CredentialHeaders => {
+    if (lastHeaders?.token !== token) lastHeaders = { token, headers: { [serviceTokenHeader]: token } };
+    return lastHeaders.headers;
+  };
   function sendWithCredential<T>(endpoint: E, signal: AbortSignal, send: Send<E, T>): Promise<T> {
     if (credential === undefined) return send(endpoint, signal, undefined);
     const token = credential();
-    if (typeof token === 'string') return send(endpoint, signal, { [serviceTokenHeader]: token });
-    return token.then((minted) => send(endpoint, signal, { [serviceTokenHeader]: minted }));
+    if (typeof token === 'string') return send(endpoint, signal, headersOf(token));
+    return token.then((minted) => send(endpoint, signal, headersOf(minted)));
   }
 
   // Not async functions, here and in `attempt`: on the path of every call, each layer of
