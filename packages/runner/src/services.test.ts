@@ -85,3 +85,12 @@ test('each service gets its own private key and the public keys of the services 
   assert.deepEqual(JSON.parse(serviceEnvironment('gateway', { env: {}, portBase: 9000, varDir: '/v', keys }).SERVICE_TRUST ?? ''), {}, 'nobody calls the gateway');
   assert.notEqual(createStackKeys().inventory.privateJwk.x, keys.inventory.privateJwk.x, 'new keys at every start');
 });
+
+test('users is pointed at the development key-encryption key in var/secrets/, unless the environment or its overrides bring one', () => {
+  const users = (env: NodeJS.ProcessEnv, overrides: NodeJS.ProcessEnv = {}) => serviceEnvironment('users', { env, portBase: 8080, varDir: '/v', overrides });
+  assert.equal(users({}).TOKEN_KEY_ENCRYPTION_KEY_FILE, '/v/secrets/token-key-encryption-key');
+  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, varDir: '/v' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, undefined, 'only users seals keys');
+  assert.equal(users({ TOKEN_KEY_ENCRYPTION_KEY_FILE: '/run/secrets/kek' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, '/run/secrets/kek');
+  const inline = users({}, { TOKEN_KEY_ENCRYPTION_KEY: 'its own' });
+  assert.deepEqual([inline.TOKEN_KEY_ENCRYPTION_KEY, inline.TOKEN_KEY_ENCRYPTION_KEY_FILE], ['its own', undefined], 'never both');
+});

@@ -24,7 +24,8 @@ type Env = Record<string, string | undefined>;
  * Every problem is collected before failing, so an operator fixes them all in one go.
  * Empty strings count as unset, as most shells and orchestrators produce them for "no value".
  * Any variable may instead name a file in `<NAME>_FILE` (a secret as Kubernetes or Docker mount
- * it): its content, trimmed, is the value; the variable itself wins when both are set.
+ * it): its content, trimmed, is the value; the variable itself wins when both are set. A schema
+ * that has a `<NAME>_FILE` field of its own reads that file itself.
  *
  * @example
  * const config = loadConfig(ordersConfigSchema, process.env);
@@ -36,7 +37,8 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env): Readonly
     const value = env[key];
     const file = env[`${key}_FILE`];
     if (value !== undefined && value !== '') input[key] = value;
-    else if (file !== undefined && file !== '') {
+    // A schema that reads `<NAME>_FILE` itself (users' key-encryption key) keeps it to itself.
+    else if (file !== undefined && file !== '' && !(`${key}_FILE` in schema.shape)) {
       try {
         input[key] = readFileSync(file, 'utf8').trim();
       } catch {

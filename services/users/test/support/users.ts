@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createJsonClient, type Answer } from '@baton/kit/testing';
 
 export type { Answer };
@@ -42,6 +43,9 @@ function callerOf(path: string): string {
   if (path.startsWith('/events/')) return 'notifications';
   return /^\/v1\/users\/(?!me\b)/.test(path) ? 'orders' : 'gateway';
 }
+
+/** The key-encryption key of every users service a test starts: one per test process, so a restart on the same database opens its keys. */
+export const testKeyEncryptionKey = randomBytes(32).toString('base64');
 
 /**
  * A small client for the users API over real HTTP. The body is parsed when it is JSON; `T` is
@@ -95,7 +99,7 @@ export interface TestUsers {
  */
 export async function startUsers(scope: CleanupScope, environment: Record<string, string> = {}): Promise<TestUsers> {
   const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase(scope);
-  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...testIdentity.env('users'), ...environment, DATABASE_URL: databaseUrl });
+  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', TOKEN_KEY_ENCRYPTION_KEY: testKeyEncryptionKey, ...testIdentity.env('users'), ...environment, DATABASE_URL: databaseUrl });
   const { logger, lines } = createCapturedLogger({ service: 'users' });
   const service = await startService(usersService, config, { logger });
   addCleanup(scope, () => service.shutdown('tests finished'));
