@@ -1,7 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { generateServiceKeyPair, type ServicePrivateJwk, type ServicePublicJwk } from '../auth/service-identity/keys.ts';
-import { mintServiceToken } from '../auth/service-identity/minter.ts';
+import { createServiceTokenMinter, mintServiceToken, type ServiceTokenSource } from '../auth/service-identity/minter.ts';
 import { serviceTokenHeader, serviceTokenLifetimeSeconds } from '../auth/service-identity/service-token.ts';
 
 /** The Baton services, as tests sign for them and trust them. */
@@ -32,6 +32,8 @@ export interface TestIdentity {
   mint(caller: string, callee: string, options?: MintOptions): Promise<string>;
   /** `{ 'baton-service-token': <token> }`, for a request a test sends as `caller`. */
   headers(caller: string, callee: string): Promise<Record<string, string>>;
+  /** `caller`'s tokens for a kit client a test makes by hand (`createHttpClient({ ..., identity })`). */
+  tokens(caller: string): ServiceTokenSource;
 }
 
 /** Key pairs and tokens for tests: each service's key made once per test process, in memory. */
@@ -66,6 +68,10 @@ export function createTestIdentity(): TestIdentity {
       return { SERVICE_KEY: JSON.stringify(keyPair(service).privateJwk), SERVICE_TRUST: JSON.stringify(trust) };
     },
     mint,
+    tokens(caller) {
+      const { kty, crv, x, d, kid } = keyPair(caller).privateJwk;
+      return createServiceTokenMinter({ service: caller, key: { kid, privateKey: createPrivateKey({ key: { kty, crv, x, d }, format: 'jwk' }) } });
+    },
     async headers(caller, callee) {
       const cacheKey = `${caller}>${callee}`;
       const cached = tokens.get(cacheKey);
