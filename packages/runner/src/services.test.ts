@@ -87,7 +87,7 @@ test('a service starts with a capped young generation, and the runner\'s own NOD
 
 test('each service gets its own private key and the public keys of the services that call it, and no other', () => {
   const keys = createStackKeys();
-  const inventory = serviceEnvironment('inventory', { env: { SERVICE_KEY: 'inherited' }, portBase: 9000, varDir: '/v', keys });
+  const inventory = serviceEnvironment('inventory', { env: { SERVICE_KEY: 'inherited' }, portBase: 9000, varDir: '/v', adminToken: 'a-token-of-its-own-1234', keys });
   const own = JSON.parse(inventory.SERVICE_KEY ?? '{}') as { kid: string; d?: string };
   assert.equal(own.kid, keys.inventory.privateJwk.kid, 'its own key, not an inherited one');
   assert.ok(own.d, 'the private half');
@@ -95,7 +95,7 @@ test('each service gets its own private key and the public keys of the services 
   assert.deepEqual(Object.keys(trust).toSorted(), ['gateway', 'orders'], 'its callers, from serviceSpecs[].calls');
   assert.deepEqual(trust.orders?.map((key) => key.kid), [keys.orders.publicJwk.kid]);
   assert.ok(Object.values(trust).flat().every((key) => key.d === undefined), 'public keys only');
-  assert.deepEqual(JSON.parse(serviceEnvironment('gateway', { env: {}, portBase: 9000, varDir: '/v', keys }).SERVICE_TRUST ?? ''), {}, 'nobody calls the gateway');
+  assert.deepEqual(JSON.parse(serviceEnvironment('gateway', { env: {}, portBase: 9000, varDir: '/v', adminToken: 'a-token-of-its-own-1234', keys }).SERVICE_TRUST ?? ''), {}, 'nobody calls the gateway');
   assert.notEqual(createStackKeys().inventory.privateJwk.x, keys.inventory.privateJwk.x, 'new keys at every start');
 });
 
