@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { startService, type RunningService } from '@baton/kit/service';
-import { addCleanup, createSilentLogger, createSuiteScope } from '@baton/kit/testing';
+import { addCleanup, createSilentLogger, createSuiteScope, testIdentity } from '@baton/kit/testing';
 import { readConfig } from '../../services/gateway/src/config.ts';
 import { gatewayService } from '../../services/gateway/src/service.ts';
 import { startServicesBehind, type ServicesBehind } from '../../services/gateway/test/support/services-behind.ts';
@@ -73,6 +73,7 @@ void describe('the public edge', () => {
 
   async function startGateway(environment: Record<string, string>): Promise<RunningService<undefined>> {
     const config = readConfig({
+      ...testIdentity.env('gateway', []),
       HOST: '127.0.0.1', PORT: '0',
       USERS_URLS: users.url, USERS_JWKS_URL: `${users.url}/.well-known/jwks.json`,
       INVENTORY_URLS: behind.url, ORDERS_URLS: behind.url, NOTIFICATIONS_URLS: behind.url,

@@ -64,7 +64,7 @@ export const usersService: ServiceDefinition<Config> = {
     // A revocation is published as long as a token it matches may still be accepted anywhere.
     const tokenLifetimeSeconds = config.TOKEN_MAX_AGE_SECONDS + publicationSlackSeconds;
 
-    const { outbox, relay } = await startPublishing(app, context, { domain: 'users' });
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'users', readers: ['notifications'] });
     registerRegisterRoute(app, { db, passwords, events: { outbox, committed: () => relay.wake() } });
     const throttle = createSignInThrottle({
       freeFailures: config.SIGN_IN_FREE_FAILURES, baseDelayMs: config.SIGN_IN_BASE_DELAY_MS, maxDelayMs: config.SIGN_IN_MAX_DELAY_MS,
@@ -82,5 +82,6 @@ export const usersService: ServiceDefinition<Config> = {
     routes(router, { db }) {
       router.service(UsersService, createUsersRpc({ db }));
     },
+    callers: { 'baton.users.v1.UsersService/GetUser': ['orders'] },
   },
 };
