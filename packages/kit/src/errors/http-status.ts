@@ -34,6 +34,8 @@ export const httpStatusByReason: Readonly<Record<string, number>> = Object.freez
   unsupported_media_type: 415,
   not_acceptable: 406,
   method_not_allowed: 405,
+  // An event feed read from a position whose events were pruned (past the retention): gone for good.
+  feed_position_pruned: 410,
 });
 
 export function httpStatusOf(code: Code, reason?: string): number {
