@@ -182,3 +182,20 @@ void test('a feed reader behind the retention gets 410 problem+json; the kit\'s 
   assert.ok(lost, 'the loss is logged as an error');
   assert.equal(lost.pruned_through, 3);
 });
+
+void test('stopping a pruner cancels the batch in flight and ends its loop', async () => {
+  let started!: () => void;
+  const inFlight = new Promise<void>((resolve) => { started = resolve; });
+  let cancelled = false;
+  const pruner = startPruner({
+    name: 'outbox', retentionMs: hourMs, intervalMs: 3_600_000, logger: createSilentLogger(), onPruned: () => {},
+    // A batch that would go on for ever: only its signal ends it, as a query's does.
+    steps: [{ table: 'baton_outbox', prune: ({ signal }) => new Promise<number>((_resolve, reject) => {
+      started();
+      signal.addEventListener('abort', () => { cancelled = true; reject(signal.reason); });
+    }) }],
+  });
+  await inFlight;
+  await pruner.stop();
+  assert.equal(cancelled, true);
+});
