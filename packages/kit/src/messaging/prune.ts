@@ -9,24 +9,41 @@ export interface PruneBatch {
   signal: AbortSignal;
 }
 
-// The oldest published events, a batch at a time. An event still in `baton_outbox_pending` is not
-// published yet and stays whatever its age. The highest feed position deleted is recorded in the
-// same statement, so a feed reader and the feed publisher see the rows gone and the mark moved
-// together (see migration 0007).
-const pruneOutboxSql = `
-  with doomed as (
-    select o.position from baton_outbox o
-    where o.created_at < $1
-      and not exists (select 1 from baton_outbox_pending p where p.position = o.position)
-    order by o.position
-    limit $2
-    for update of o skip locked),
+// Published events of the HTTP feed go as a prefix of the feed, a batch at a time: the first
+// rows after the pruned mark, in feed order, up to the first one inside the retention. So every
+// position up to the mark is gone and every one above it is still there, and the feed's 410
+// below the mark is exact: a reader sent on to the mark skips nothing still held. (By age alone,
+// an event written long ago but published late, behind newer ones, would be pruned with a high
+// position and send readers past events still in the feed.) The mark moves in the same
+// statement, so a reader and the feed publisher see the rows gone and the mark moved together
+// (see migration 0007).
+const pruneFeedSql = `
+  with walk as (
+    select position, feed_position, created_at < $1 as old from baton_outbox
+    where feed_position > (select through_feed_position from baton_outbox_pruned)
+    order by feed_position
+    limit $2),
+  prefix as (
+    select position from walk
+    where feed_position < coalesce((select min(feed_position) from walk where not old), 9223372036854775807)),
   deleted as (
-    delete from baton_outbox o using doomed d where o.position = d.position returning o.feed_position),
+    delete from baton_outbox o using prefix p where o.position = p.position returning o.feed_position),
   marked as (
     update baton_outbox_pruned
     set through_feed_position = greatest(through_feed_position, (select coalesce(max(feed_position), 0) from deleted))
     where exists (select 1 from deleted))
+  select count(*)::int as pruned from deleted`;
+
+// Events published to a broker (no feed position) go by age. One still in
+// `baton_outbox_pending` is not published yet and stays whatever its age.
+const pruneBrokerSql = `
+  with doomed as (
+    select o.position from baton_outbox o
+    where o.created_at < $1 and o.feed_position is null
+      and not exists (select 1 from baton_outbox_pending p where p.position = o.position)
+    order by o.position
+    limit $2),
+  deleted as (delete from baton_outbox o using doomed d where o.position = d.position returning 1)
   select count(*)::int as pruned from deleted`;
 
 const pruneInboxSql = `
@@ -39,10 +56,18 @@ const pruneDeadLettersSql = `
   delete from baton_dead_letters where id in (
     select id from baton_dead_letters where replayed_at < $1 limit $2 for update skip locked)`;
 
-/** Deletes one batch of published outbox events older than `before`; answers how many. */
+/**
+ * Deletes one batch of published outbox events older than `before`; answers how many. Pruners
+ * of several replicas take turns (an advisory lock), so two never walk the same prefix at once.
+ */
 export async function pruneOutbox(db: Database, { before, batchSize, signal }: PruneBatch): Promise<number> {
-  const { rows } = await db.query<{ pruned: number }>(pruneOutboxSql, [before, batchSize], { signal });
-  return rows[0]?.pruned ?? 0;
+  return db.transaction(async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock(hashtext('baton_outbox_prune'))`, [], { signal });
+    const feed = (await tx.query<{ pruned: number }>(pruneFeedSql, [before, batchSize], { signal })).rows[0]?.pruned ?? 0;
+    if (feed >= batchSize) return feed;
+    const broker = (await tx.query<{ pruned: number }>(pruneBrokerSql, [before, batchSize - feed], { signal })).rows[0]?.pruned ?? 0;
+    return feed + broker;
+  }, { signal });
 }
 
 /** Deletes one batch of inbox entries handled before `before`; answers how many. */

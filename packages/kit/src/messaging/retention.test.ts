@@ -17,6 +17,7 @@ import { createPrunedCounter } from './metrics.ts';
 import { createOutbox, migrateMessaging } from './outbox.ts';
 import { pruneInbox, pruneOutbox, pruneReplayedDeadLetters, startPruner } from './prune.ts';
 import { startOutboxRelay } from './relay.ts';
+import type { EventPublisher } from './transport.ts';
 import { startConsuming, startPublishing } from './setup.ts';
 import { createFeedPublisher } from './transports/feed-publisher.ts';
 
@@ -77,6 +78,48 @@ void test('published events past the retention go in bounded batches; unpublishe
   assert.equal(await relay.drain(), 2);
   const { rows } = await db.query<{ p: string }>('select feed_position as p from baton_outbox order by feed_position');
   assert.deepEqual(rows.map((r) => Number(r.p)), [6, 7], 'numbered after the pruned ones, not from 1 again');
+});
+
+void test('the feed is pruned as a prefix: an old event published behind a newer one waits for it, so the mark skips nothing still held', async (t) => {
+  const db = await openDb(t);
+  if (db === undefined) return;
+  const relay = startOutboxRelay({ db, publisher: createFeedPublisher(), logger: createSilentLogger() }, { pollIntervalMs: 3_600_000 });
+  addCleanup(t, () => relay.stop());
+  await writeEvents(db, { count: 4, aggregates: 4 });
+  assert.equal(await relay.drain(), 4);
+  // Positions 1, 2 and 4 are old; 3 is inside the retention (as an event written long ago and
+  // published late, behind newer ones, would be seen from the other side).
+  await db.query(`update baton_outbox set created_at = now() - interval '2 hours' where feed_position <> 3`);
+
+  const before = new Date(Date.now() - hourMs);
+  const signal = new AbortController().signal;
+  assert.equal(await pruneOutbox(db, { before, batchSize: 100, signal }), 2);
+  assert.equal(await pruneOutbox(db, { before, batchSize: 100, signal }), 0, 'position 4 waits behind 3');
+  const { rows } = await db.query<{ p: string }>('select feed_position as p from baton_outbox order by feed_position');
+  assert.deepEqual(rows.map((r) => Number(r.p)), [3, 4]);
+  const { rows: [mark] } = await db.query<{ through: string }>('select through_feed_position as through from baton_outbox_pruned');
+  assert.equal(Number(mark?.through), 2, 'every position up to the mark is gone, every one above it is held');
+
+  await db.query(`update baton_outbox set created_at = now() - interval '2 hours'`);
+  assert.equal(await pruneOutbox(db, { before, batchSize: 100, signal }), 2);
+});
+
+void test('events published to a broker (no feed position) go by age; one not yet published stays', async (t) => {
+  const db = await openDb(t);
+  if (db === undefined) return;
+  // Stands in for a broker that accepted every event: what is pruned is the outbox's business.
+  const accepted: EventPublisher = { kind: 'nats', publish: async (records) => records.map(() => ({ ok: true as const })), check: async () => {}, close: async () => {} };
+  const relay = startOutboxRelay({ db, publisher: accepted, logger: createSilentLogger() }, { pollIntervalMs: 3_600_000 });
+  addCleanup(t, () => relay.stop());
+  await writeEvents(db, { count: 3, aggregates: 3 });
+  assert.equal(await relay.drain(), 3);
+  await writeEvents(db, { count: 1, aggregates: 1 });
+  await db.query(`update baton_outbox set created_at = now() - interval '2 hours' where position <> (select min(position) from baton_outbox)`);
+
+  const signal = new AbortController().signal;
+  assert.equal(await pruneOutbox(db, { before: new Date(Date.now() - hourMs), batchSize: 100, signal }), 2);
+  assert.equal(await count(db, 'baton_outbox'), 2, 'the recent published one and the old unpublished one');
+  assert.equal(await count(db, 'baton_outbox_pending'), 1);
 });
 
 void test('inbox entries and replayed dead letters past the retention go; a redelivered event is still a duplicate once its entry went', async (t) => {
