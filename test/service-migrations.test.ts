@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DatabaseConfig, ServiceConfig } from '@baton/kit/config';
@@ -47,6 +48,8 @@ const upstreams = {
   NOTIFICATIONS_URLS: 'http://127.0.0.1:9',
   USERS_GRPC_URLS: 'http://127.0.0.1:9',
   INVENTORY_GRPC_URLS: 'http://127.0.0.1:9',
+  // Users encrypts its signing keys with it; the others ignore it.
+  TOKEN_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
 };
 
 async function startAndCheck(t: TestContext, { name, table, start }: Case, databaseUrl: string) {

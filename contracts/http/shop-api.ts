@@ -17,6 +17,10 @@ export const registerBody = z.strictObject({ email, password, name: z.string().t
 export const user = z.object({ id: uuid, email: z.string(), name: z.string() }).meta({ id: 'User' });
 
 export const loginBody = z.strictObject({ email: z.string().max(254), password: z.string().max(256) });
+/** POST /api/v1/auth/logout: revokes the token presented; with `allSessions`, every token of the user issued so far. */
+export const logoutBody = z.strictObject({ allSessions: z.boolean().default(false) });
+/** POST /api/v1/users/me/password: the current password, checked, and the new one; every token issued before is revoked. */
+export const changePasswordBody = z.strictObject({ currentPassword: z.string().max(256), newPassword: password });
 export const tokenResponse = z.object({
   accessToken: z.string(),
   tokenType: z.literal('Bearer'),

@@ -57,9 +57,10 @@ export async function prepareServer({ dataDir, port, durability, settings, onPro
   await assertSafeFolders(parent, dataDir, user);
   if (user.uid !== undefined && user.gid !== undefined) {
     // The server's user must pass through the folder that holds its data folder (a temporary one
-    // is 0700): it may enter, not list.
+    // is 0700): its own group may enter, not list; other users get nothing.
     const parentStats = await lstat(parent);
-    if ((parentStats.mode & 0o001) === 0) await chmod(parent, (parentStats.mode & 0o7777) | 0o001);
+    if (parentStats.gid !== user.gid) await lchown(parent, parentStats.uid, user.gid);
+    if ((parentStats.mode & 0o010) === 0) await chmod(parent, (parentStats.mode & 0o7777) | 0o010);
     await mkdir(dataDir, { mode: 0o700 }).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     });

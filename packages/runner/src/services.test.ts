@@ -70,3 +70,12 @@ test('a service starts with a capped young generation, and the runner\'s own NOD
   const mine = serviceEnvironment('orders', { env: { NODE_OPTIONS: '--max-semi-space-size=32 --trace-gc' }, portBase: 8080, varDir: '/v' });
   assert.equal(mine.NODE_OPTIONS, '--max-semi-space-size=8 --max-semi-space-size=32 --trace-gc', 'a flag given again later wins');
 });
+
+test('users is pointed at the development key-encryption key in var/secrets/, unless the environment or its overrides bring one', () => {
+  const users = (env: NodeJS.ProcessEnv, overrides: NodeJS.ProcessEnv = {}) => serviceEnvironment('users', { env, portBase: 8080, varDir: '/v', overrides });
+  assert.equal(users({}).TOKEN_KEY_ENCRYPTION_KEY_FILE, '/v/secrets/token-key-encryption-key');
+  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, varDir: '/v' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, undefined, 'only users seals keys');
+  assert.equal(users({ TOKEN_KEY_ENCRYPTION_KEY_FILE: '/run/secrets/kek' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, '/run/secrets/kek');
+  const inline = users({}, { TOKEN_KEY_ENCRYPTION_KEY: 'its own' });
+  assert.deepEqual([inline.TOKEN_KEY_ENCRYPTION_KEY, inline.TOKEN_KEY_ENCRYPTION_KEY_FILE], ['its own', undefined], 'never both');
+});

@@ -7,7 +7,8 @@
 export const serviceSpecs = [
   // It verifies tokens and forwards: it keeps no data, so it gets no database.
   { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications'], entry: true, stateless: true },
-  { name: 'users', calls: [], grpc: true },
+  // Its token signing keys are encrypted at rest with a key of var/secrets/ under `npm start`.
+  { name: 'users', calls: [], grpc: true, secrets: { TOKEN_KEY_ENCRYPTION_KEY_FILE: 'token-key-encryption-key' } },
   { name: 'inventory', calls: [], grpc: true },
   { name: 'orders', calls: ['users', 'inventory'] },
   // Without a broker it reads the event feeds of users and orders; users also verifies its tokens.
@@ -28,6 +29,12 @@ export interface ServiceSpec {
   grpc?: boolean;
   /** Variables naming folders of its own under the runner's var dir (`MAIL_DIR` → `<var>/mail`). */
   folders?: Readonly<Record<string, string>>;
+  /**
+   * Variables naming a development secret the runner makes (`<var>/secrets/<file>`, 32 random
+   * bytes, 0600), when the runner's own environment sets neither it nor the variable without
+   * `_FILE` (a secret of the operator's own wins).
+   */
+  secrets?: Readonly<Record<string, string>>;
   /**
    * It keeps no data: no database or role is made for it and it is given no `DATABASE_URL`.
    * Every other service gets a database and a role of its own.

@@ -1,15 +1,16 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackoffOptions } from './backoff.ts';
 import { createStackDatabase, postgresName, postgresPortOffset, type StackDatabase } from './database.ts';
 import { RunnerError, type ExitInfo } from './errors.ts';
 import { runnerLogLine, type Level, type LogLine } from './log-line.ts';
-import { serviceEnvironment, serviceUrl } from './environment.ts';
+import { developmentSecrets, serviceEnvironment, serviceUrl } from './environment.ts';
 import { findPortInUse, secondShopHint } from './ports.ts';
 import { eventLog } from './process-events.ts';
 import { waitUntilReady } from './readiness.ts';
 import { createServiceProcess, type ProcessEvent, type ProcessState, type ServiceProcess } from './service-process.ts';
 import { grpcPortOf, grpcPortOffset, hasDatabase, isServiceName, portOf, serviceNames, startOrder, stopOrder, type ServiceName } from './services.ts';
+import { developmentSecret, secureVarDir } from './var-modes.ts';
 import { acquireVarLock, type VarLock, type VarLockOwner } from './var-lock.ts';
 
 /** The repository root: services are started from here, and `var/` lives here by default. */
@@ -253,6 +254,11 @@ export function createStack({
       throw new RunnerError('already_running', alreadyRunning(varDir, owner));
     }
     varLock = taken.lock;
+    // Private before anything is written there: folders 0700, files 0600, and the development secrets made.
+    await secureVarDir(varDir);
+    for (const name of selected) {
+      for (const path of Object.values(developmentSecrets(name, { ...env, ...serviceEnv[name] }, varDir))) await developmentSecret(varDir, basename(path));
+    }
     if (closing !== undefined) {
       // Stopped while the folder was being taken: stopAll could not release what it did not hold yet.
       await varLock.release();

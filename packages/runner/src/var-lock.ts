@@ -43,7 +43,7 @@ export async function acquireVarLock(varDir: string, owner: VarLockOwner): Promi
     // Written whole beside it, then linked into place (link fails if the lock exists): another
     // runner never reads a lock half written, and takes it for a broken one.
     const draft = `${path}.${token}`;
-    await writeFile(draft, `${JSON.stringify({ ...owner, pidStartedAt: owner.pidStartedAt ?? startTimeOf(owner.pid), token })}\n`, { mode: 0o644, flag: 'wx' });
+    await writeFile(draft, `${JSON.stringify({ ...owner, pidStartedAt: owner.pidStartedAt ?? startTimeOf(owner.pid), token })}\n`, { mode: 0o600, flag: 'wx' });
     try {
       await link(draft, path);
       return { ok: true, lock: { release: () => releaseIfOurs(path, token) } };

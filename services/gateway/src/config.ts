@@ -1,3 +1,4 @@
+import { accessTokenConfigFields } from '@baton/kit/auth';
 import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
 
 /**
@@ -10,12 +11,8 @@ export const configSchema = z.object({
   INVENTORY_URLS: env.urlList(),
   ORDERS_URLS: env.urlList(),
   NOTIFICATIONS_URLS: env.urlList(),
-  /** Where the users service publishes its token keys; by default the first users instance's JWKS. */
-  USERS_JWKS_URL: env.url().optional(),
-  TOKEN_ISSUER: z.string().min(1).default('baton-users'),
-  TOKEN_AUDIENCE: z.string().min(1).default('baton'),
-  /** How far the gateway's clock may be from the users service's when checking expiry. */
-  TOKEN_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /** USERS_JWKS_URL, TOKEN_*: how access tokens are checked (the kit's, with `gateway` as the audience). */
+  ...accessTokenConfigFields({ audience: 'gateway' }),
   /** Requests per minute from one client address, over the whole API. */
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: env.positiveInt(600),
   /** Requests per minute from one signed-in user. */

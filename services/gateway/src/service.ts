@@ -1,4 +1,4 @@
-import { createTokenVerifier } from '@baton/kit/auth';
+import { createServiceTokenVerifier } from '@baton/kit/auth';
 import type { StatelessServiceDefinition } from '@baton/kit/service';
 import { createAuthenticator } from './auth.ts';
 import type { Config } from './config.ts';
@@ -13,18 +13,14 @@ import { createUpstreams } from './upstreams.ts';
  */
 export const gatewayService: StatelessServiceDefinition<Config> = {
   name: 'gateway',
-  async setup(app, { config, createHttpClient }) {
+  async setup(app, context) {
+    const { config, createHttpClient } = context;
     const upstreams = createUpstreams(config, createHttpClient);
     const limits = await installRateLimits(app, {
       perAddressPerMinute: config.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
       perUserPerMinute: config.RATE_LIMIT_PER_USER_PER_MINUTE,
     });
-    const verifier = createTokenVerifier({
-      jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', config.USERS_URLS[0]).href,
-      issuer: config.TOKEN_ISSUER,
-      audience: config.TOKEN_AUDIENCE,
-      clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,
-    });
+    const verifier = createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS });
 
     // Every API request counts against its address first.
     app.addHook('onRequest', async function limitByAddress(request) {

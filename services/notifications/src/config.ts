@@ -1,3 +1,4 @@
+import { accessTokenConfigFields } from '@baton/kit/auth';
 import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
 import { messagingConfigFields } from '@baton/kit/messaging';
 
@@ -11,9 +12,8 @@ export const configSchema = z.object({
   USERS_URLS: env.urlList(),
   /** The orders instances, whose feed brings order events when no broker is configured. */
   ORDERS_URLS: env.urlList().optional(),
-  USERS_JWKS_URL: env.url().optional(),
-  TOKEN_ISSUER: z.string().min(1).default('baton-users'),
-  TOKEN_AUDIENCE: z.string().min(1).default('baton'),
+  /** USERS_JWKS_URL, TOKEN_*: how access tokens are checked (the kit's, with `notifications` as the audience). */
+  ...accessTokenConfigFields({ audience: 'notifications' }),
   /** `smtp://user:password@host:587`: send email there. Unset: each message is written as an .eml file under MAIL_DIR. */
   SMTP_URL: env.url().optional(),
   /** Where messages are written when there is no SMTP_URL (relative to the working directory). */

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { bearerTokenOf, createTokenVerifier } from '@baton/kit/auth';
+import { bearerTokenOf, createServiceTokenVerifier } from '@baton/kit/auth';
 import { startConsuming } from '@baton/kit/messaging';
 import type { ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
@@ -26,11 +26,7 @@ export const notificationsService: ServiceDefinition<Config> = {
     onClose(() => mailer.close());
     logger.info({ mail: mailer.via }, mailer.via === 'smtp' ? 'sending email through SMTP' : 'writing email as .eml files');
 
-    const verifier = createTokenVerifier({
-      jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', config.USERS_URLS[0]).href,
-      issuer: config.TOKEN_ISSUER,
-      audience: config.TOKEN_AUDIENCE,
-    });
+    const verifier = createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS });
     registerNotificationRoutes(app, {
       db,
       authenticate: async (request) => (await verifier.verify(bearerTokenOf(request.headers.authorization))).userId,

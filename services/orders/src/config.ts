@@ -1,3 +1,4 @@
+import { accessTokenConfigFields } from '@baton/kit/auth';
 import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
 import { messagingConfigFields } from '@baton/kit/messaging';
 
@@ -25,11 +26,8 @@ export const configSchema = z.object({
   USERS_GRPC_URLS: env.urlList().optional(),
   /** gRPC addresses of the inventory service instances, comma-separated; required with `grpc`. */
   INVENTORY_GRPC_URLS: env.urlList().optional(),
-  /** Where the users service publishes its token keys; by default the first users instance's JWKS. */
-  USERS_JWKS_URL: env.url().optional(),
-  /** Access tokens must carry exactly this issuer and audience. */
-  TOKEN_ISSUER: z.string().min(1).default('baton-users'),
-  TOKEN_AUDIENCE: z.string().min(1).default('baton'),
+  /** USERS_JWKS_URL, TOKEN_*: how access tokens are checked (the kit's, with `orders` as the audience). */
+  ...accessTokenConfigFields({ audience: 'orders' }),
   /** The longest a checkout may take, whatever budget the caller sends. */
   CHECKOUT_DEADLINE_MS: env.milliseconds(8_000),
   /** The longest one call to users or inventory may take within that. */

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { bearerTokenOf, createTokenVerifier } from '@baton/kit/auth';
+import { bearerTokenOf, createServiceTokenVerifier } from '@baton/kit/auth';
 import { startPublishing } from '@baton/kit/messaging';
 import type { ServiceContext, ServiceDefinition } from '@baton/kit/service';
 import { createIdempotencyStore } from './checkout/idempotency.ts';
@@ -22,11 +22,7 @@ export const ordersService: ServiceDefinition<Config> = {
     const events = { outbox, committed: () => relay.wake() };
     const { users, inventory } = upstreamsOf(context);
     logger.info({ protocol: config.UPSTREAM_PROTOCOL }, `calling users and inventory over ${config.UPSTREAM_PROTOCOL}`);
-    const verifier = createTokenVerifier({
-      jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', config.USERS_URLS[0]).href,
-      issuer: config.TOKEN_ISSUER,
-      audience: config.TOKEN_AUDIENCE,
-    });
+    const verifier = createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS });
 
     registerOrderRoutes(app, {
       db,

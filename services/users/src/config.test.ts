@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@baton/kit/config';
+import { createTempDir } from '@baton/kit/testing';
 import { readConfig } from './config.ts';
+import { readKeyEncryptionKey } from './tokens/key-encryption-key.ts';
 
 // Read, never connected to: these tests only load the config.
 const databaseUrl = 'postgres://users@127.0.0.1:5432/users';
+const keyEncryptionKey = randomBytes(32).toString('base64');
 
 function problemsOf(environment: Record<string, string>): string[] {
   try {
-    readConfig({ DATABASE_URL: databaseUrl, ...environment });
+    readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey, ...environment });
   } catch (error) {
     assert.ok(error instanceof ConfigError);
     return error.problems.map((p) => p.variable).sort();
@@ -18,11 +24,13 @@ function problemsOf(environment: Record<string, string>): string[] {
 
 void describe('the users config', () => {
   void it('has defaults for every token and password setting', () => {
-    const config = readConfig({ DATABASE_URL: databaseUrl });
+    const config = readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey });
     assert.equal(config.PORT, 8081);
     assert.equal(config.TOKEN_TTL_SECONDS, 900);
     assert.equal(config.TOKEN_ISSUER, 'baton-users');
-    assert.equal(config.TOKEN_AUDIENCE, 'baton');
+    assert.equal(config.TOKEN_AUDIENCE, 'users');
+    assert.deepEqual(config.TOKEN_AUDIENCES, ['gateway', 'users', 'orders', 'notifications']);
+    assert.equal(config.TOKEN_MAX_AGE_SECONDS, 3_600);
     assert.equal(config.PASSWORD_SCRYPT_LOG2_N, 15);
     assert.equal(config.PASSWORD_HASH_CONCURRENCY, 2);
     assert.equal(config.ADMIN_TOKEN, undefined);
@@ -34,5 +42,37 @@ void describe('the users config', () => {
     assert.deepEqual(problemsOf({ TOKEN_TTL_SECONDS: '0', PASSWORD_HASH_CONCURRENCY: 'many', ADMIN_TOKEN: 'short' }),
       ['ADMIN_TOKEN', 'PASSWORD_HASH_CONCURRENCY', 'TOKEN_TTL_SECONDS']);
     assert.deepEqual(problemsOf({ TOKEN_TTL_SECONDS: '604800' }), ['TOKEN_TTL_SECONDS']);
+    assert.deepEqual(problemsOf({ TOKEN_TTL_SECONDS: '7200' }), ['TOKEN_MAX_AGE_SECONDS']);
+  });
+
+  void it('will not start without a key-encryption key, and says what it wants without echoing it', () => {
+    const problems = (environment: Record<string, string | undefined>) => {
+      try {
+        readConfig({ DATABASE_URL: databaseUrl, ...environment });
+        return [];
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return error.problems;
+      }
+    };
+    const [missing] = problems({});
+    assert.equal(missing?.variable, 'TOKEN_KEY_ENCRYPTION_KEY');
+    assert.match(missing?.problem ?? '', /required, not set.*openssl rand -base64 32/);
+    const short = randomBytes(16).toString('base64');
+    const [tooShort] = problems({ TOKEN_KEY_ENCRYPTION_KEY: short });
+    assert.match(tooShort?.problem ?? '', /exactly 32 bytes/);
+    assert.doesNotMatch(JSON.stringify(tooShort), new RegExp(short.replace(/[+/=]/g, '.')));
+    assert.equal(problems({ TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey, TOKEN_KEY_ENCRYPTION_KEY_FILE: '/nonexistent' }).length, 1);
+    const [unreadable] = problems({ TOKEN_KEY_ENCRYPTION_KEY_FILE: '/nonexistent/kek' });
+    assert.equal(unreadable?.variable, 'TOKEN_KEY_ENCRYPTION_KEY_FILE');
+    assert.match(unreadable?.problem ?? '', /cannot be read \(ENOENT\)/);
+  });
+
+  void it('reads the key-encryption key from a file (a mounted secret), white space around it ignored', async (t) => {
+    const folder = await createTempDir(t, 'users-kek-');
+    const file = join(folder, 'kek');
+    await writeFile(file, `${keyEncryptionKey}\n`, { mode: 0o600 });
+    const config = readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY_FILE: file });
+    assert.deepEqual(readKeyEncryptionKey(config), Buffer.from(keyEncryptionKey, 'base64'));
   });
 });

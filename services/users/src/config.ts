@@ -1,5 +1,7 @@
 import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { defaultTokenMaxAgeSeconds } from '@baton/kit/auth';
 import { messagingConfigFields } from '@baton/kit/messaging';
+import { readKeyEncryptionKey, readPreviousKeyEncryptionKey } from './tokens/key-encryption-key.ts';
 
 /** Every variable the users service reads, checked once at start. */
 export const configSchema = z.object({
@@ -13,8 +15,32 @@ export const configSchema = z.object({
   TOKEN_TTL_SECONDS: env.positiveInt(900).pipe(z.number().max(86_400, 'expected at most 86400 seconds (a day)')),
   /** The `iss` of every access token; verifiers expect exactly this. */
   TOKEN_ISSUER: z.string().min(1).default('baton-users'),
-  /** The `aud` of every access token; verifiers expect exactly this. */
-  TOKEN_AUDIENCE: z.string().min(1).default('baton'),
+  /** The `aud` of every access token: the services it is for, comma-separated; each verifier looks for its own name. */
+  TOKEN_AUDIENCES: z.string().default('gateway,users,orders,notifications').transform((raw, ctx) => {
+    const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one service name' });
+    return names;
+  }),
+  /** The name this service looks for in a token's `aud` when it checks one (`GET /v1/users/me`). */
+  TOKEN_AUDIENCE: z.string().min(1).default('users'),
+  /** How far clocks may disagree when `exp`, `nbf` and `iat` are checked here. */
+  TOKEN_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /** The longest a token may live when checked here; at least TOKEN_TTL_SECONDS. As the other services' TOKEN_MAX_AGE_SECONDS. */
+  TOKEN_MAX_AGE_SECONDS: env.positiveInt(defaultTokenMaxAgeSeconds).pipe(z.number().max(86_400, 'expected at most 86400 seconds (a day)')),
+  /**
+   * The key that encrypts the token signing keys in the database (AES-256-GCM): base64 of 32
+   * random bytes, inline or in a file (a mounted secret). Required: the service does not start
+   * without one. `npm start` makes one for development under var/secrets/.
+   */
+  TOKEN_KEY_ENCRYPTION_KEY: z.string().optional(),
+  TOKEN_KEY_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  /**
+   * While the key-encryption key is changed: the one it replaces, inline or in a file. At start,
+   * an active signing key sealed with it is sealed again with TOKEN_KEY_ENCRYPTION_KEY; once
+   * every replica has started so, remove it.
+   */
+  TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+  TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS_FILE: z.string().min(1).optional(),
   /**
    * scrypt's cost N as a power of two (15: N = 32768, 32 MiB and about 100 ms a hash). Raising
    * it is safe at any time: a stored hash names its own parameters, and one made with others is
@@ -27,6 +53,23 @@ export const configSchema = z.object({
    * burst of sign-ins. Further hashes wait their turn within their request's deadline.
    */
   PASSWORD_HASH_CONCURRENCY: env.positiveInt(2).pipe(z.number().max(64, 'expected at most 64')),
+}).superRefine((config, ctx) => {
+  // Only when both are sound: a TTL out of range is its own problem, said once.
+  if (config.TOKEN_TTL_SECONDS <= 86_400 && config.TOKEN_MAX_AGE_SECONDS < config.TOKEN_TTL_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['TOKEN_MAX_AGE_SECONDS'], message: 'expected at least TOKEN_TTL_SECONDS' });
+  }
+  try {
+    readKeyEncryptionKey(config);
+  } catch (error) {
+    const variable = config.TOKEN_KEY_ENCRYPTION_KEY_FILE !== undefined && config.TOKEN_KEY_ENCRYPTION_KEY === undefined ? 'TOKEN_KEY_ENCRYPTION_KEY_FILE' : 'TOKEN_KEY_ENCRYPTION_KEY';
+    ctx.addIssue({ code: 'custom', path: [variable], message: (error as Error).message });
+  }
+  try {
+    readPreviousKeyEncryptionKey(config);
+  } catch (error) {
+    const variable = config.TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS_FILE !== undefined && config.TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS === undefined ? 'TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS_FILE' : 'TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS';
+    ctx.addIssue({ code: 'custom', path: [variable], message: (error as Error).message });
+  }
 });
 
 export type Config = z.output<typeof configSchema>;

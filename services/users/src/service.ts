@@ -8,12 +8,16 @@ import { createPasswordHasher } from './password-hasher.ts';
 import { registerAdminKeyRoutes } from './routes/admin-keys.ts';
 import { registerJwksRoute } from './routes/jwks.ts';
 import { registerLoginRoute } from './routes/login.ts';
+import { registerPasswordRoute } from './routes/password.ts';
 import { registerRegisterRoute } from './routes/register.ts';
+import { registerSignOutRoute } from './routes/sign-out.ts';
+import { registerTokenRevocationsRoute } from './routes/token-revocations.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { createUsersRpc } from './rpc/users-rpc.ts';
 import { createAccessTokenIssuer } from './tokens/access-tokens.ts';
 import { createOwnTokenVerifier } from './tokens/own-token-verifier.ts';
-import { ensureSigningKey } from './tokens/signing-keys.ts';
+import { readKeyEncryptionKey, readPreviousKeyEncryptionKey } from './tokens/key-encryption-key.ts';
+import { ensureActiveKeyOpens, ensureSigningKey } from './tokens/signing-keys.ts';
 
 // A retired key stays published this much longer than the token lifetime, for clocks that
 // disagree (this host's, the database's, a verifier's) and verifiers' clock tolerance.
@@ -25,8 +29,15 @@ export const usersService: ServiceDefinition<Config> = {
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
   async setup(app, context) {
     const { config, db, logger, metrics } = context;
-    const { created } = await ensureSigningKey(db);
-    if (created) logger.info('generated the first signing key');
+    // Checked by the config schema already; read here once, kept only in this closure.
+    const keyEncryptionKey = readKeyEncryptionKey(config);
+    const { created } = await ensureSigningKey(db, keyEncryptionKey);
+    if (created) logger.info('generated a signing key');
+    // A key-encryption key that does not open the active key stops the start here, rather than
+    // failing every sign-in later (KeySealingError says which key); one sealed with the previous
+    // key-encryption key is sealed again with the current one.
+    const { resealed } = await ensureActiveKeyOpens(db, keyEncryptionKey, readPreviousKeyEncryptionKey(config));
+    if (resealed) logger.warn('sealed the active signing key again with the new TOKEN_KEY_ENCRYPTION_KEY; TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS may go once every replica has started');
 
     const hashes = new Counter({
       name: 'users_password_hashes_total',
@@ -40,16 +51,28 @@ export const usersService: ServiceDefinition<Config> = {
       onHash: (purpose) => hashes.inc({ purpose }),
     });
     const issuer = config.TOKEN_ISSUER;
-    const audience = config.TOKEN_AUDIENCE;
     const retiredForSeconds = config.TOKEN_TTL_SECONDS + publicationSlackSeconds;
+    const tokens = createOwnTokenVerifier(db, {
+      issuer,
+      audience: config.TOKEN_AUDIENCE,
+      clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,
+      maxAgeSeconds: config.TOKEN_MAX_AGE_SECONDS,
+      retiredForSeconds,
+    });
+    const issuedTokens = createAccessTokenIssuer(db, keyEncryptionKey, { issuer, audience: config.TOKEN_AUDIENCES, ttlSeconds: config.TOKEN_TTL_SECONDS });
+    // A revocation is published as long as a token it matches may still be accepted anywhere.
+    const tokenLifetimeSeconds = config.TOKEN_MAX_AGE_SECONDS + publicationSlackSeconds;
 
     const { outbox, relay } = await startPublishing(app, context, { domain: 'users' });
     registerRegisterRoute(app, { db, passwords, events: { outbox, committed: () => relay.wake() } });
-    registerLoginRoute(app, { db, passwords, tokens: createAccessTokenIssuer(db, { issuer, audience, ttlSeconds: config.TOKEN_TTL_SECONDS }) });
-    registerUserRoutes(app, { db, tokens: createOwnTokenVerifier(db, { issuer, audience, retiredForSeconds }) });
+    registerLoginRoute(app, { db, passwords, tokens: issuedTokens });
+    registerSignOutRoute(app, { db, tokens, slackSeconds: publicationSlackSeconds, tokenLifetimeSeconds: config.TOKEN_MAX_AGE_SECONDS });
+    registerPasswordRoute(app, { db, passwords, tokens, tokenLifetimeSeconds });
+    registerUserRoutes(app, { db, tokens });
     registerJwksRoute(app, { db, retiredForSeconds });
+    registerTokenRevocationsRoute(app, { db });
     // Without an admin token there is no way to authorise a rotation, so the route does not exist.
-    if (config.ADMIN_TOKEN !== undefined) registerAdminKeyRoutes(app, { db, adminToken: config.ADMIN_TOKEN });
+    if (config.ADMIN_TOKEN !== undefined) registerAdminKeyRoutes(app, { db, adminToken: config.ADMIN_TOKEN, keyEncryptionKey });
   },
   grpc: {
     port: (config) => config.GRPC_PORT,

@@ -27,7 +27,7 @@ void describe('signing in', () => {
     assert.equal(answer.body.tokenType, 'Bearer');
     assert.equal(answer.body.expiresIn, 900);
 
-    const verifier = createTokenVerifier({ jwksUrl: `${users.url}/.well-known/jwks.json`, issuer: 'baton-users', audience: 'baton' });
+    const verifier = createTokenVerifier({ jwksUrl: `${users.url}/.well-known/jwks.json`, issuer: 'baton-users', audience: 'notifications' });
     const verified = await verifier.verify(answer.body.accessToken);
     assert.equal(verified.userId, registered.body.id);
 
@@ -39,7 +39,8 @@ void describe('signing in', () => {
     assert.ok(jwks.body.keys.some((key) => key.kid === header.kid), 'the token names a published key');
     assert.deepEqual(Object.keys(claims).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'sub']);
     assert.equal(claims.iss, 'baton-users');
-    assert.equal(claims.aud, 'baton');
+    // One audience per service it is for, by default every service that checks tokens.
+    assert.deepEqual(claims.aud, ['gateway', 'users', 'orders', 'notifications']);
     assert.equal(claims.sub, registered.body.id);
     assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 900);
     assert.equal(verified.tokenId, claims.jti);

@@ -7,12 +7,13 @@ import { createTokenVerifier, type TokenVerifier } from '@baton/kit/auth';
 import { KitError } from '@baton/kit/errors';
 import { createSuiteScope } from '@baton/kit/testing';
 import { signAccessToken } from '../src/tokens/access-tokens.ts';
-import { findActiveSigningKey } from '../src/tokens/signing-keys.ts';
-import { adminToken, startUsers, uniqueEmail, type Problem, type TestUsers } from './support/users.ts';
+import { openActiveSigningKey } from '../src/tokens/signing-keys.ts';
+import { adminToken, startUsers, testKeyEncryptionKey, uniqueEmail, type Problem, type TestUsers } from './support/users.ts';
 
 const password = 'correct horse battery staple';
 const issuer = 'baton-users';
-const audience = 'baton';
+// What users puts in `aud` by default; the kit verifier here checks as the gateway does.
+const audience = ['gateway', 'users', 'orders', 'notifications'];
 const nowSeconds = () => Math.floor(Date.now() / 1_000);
 
 function encodeSegment(value: unknown): string {
@@ -29,9 +30,9 @@ void describe('access tokens that must be refused', () => {
 
   before(async () => {
     users = await startUsers(suite);
-    verifier = createTokenVerifier({ jwksUrl: `${users.url}/.well-known/jwks.json`, issuer, audience });
+    verifier = createTokenVerifier({ jwksUrl: `${users.url}/.well-known/jwks.json`, issuer, audience: 'gateway' });
     ({ user: { id: userId }, token } = await users.client.signedIn({ email: uniqueEmail(), password, name: 'Target' }));
-    const active = await findActiveSigningKey(users.service.db, {});
+    const active = await openActiveSigningKey(users.service.db, Buffer.from(testKeyEncryptionKey, 'base64'), {});
     assert.ok(active);
     serviceKey = { kid: active.kid, privateKey: await importJWK(active.privateJwk, 'EdDSA') as CryptoKey };
   });
@@ -109,6 +110,57 @@ void describe('access tokens that must be refused', () => {
     await assertRefused(await signAccessToken(serviceKey, { userId, issuer, audience: 'another-shop', ttlSeconds: 900, issuedAtSeconds: nowSeconds() }));
   });
 
+  void it('refuses a token made for other services: each service checks its own name in aud', async () => {
+    // For orders only: neither the gateway's verifier nor users (its own name) takes it; an orders verifier does.
+    const forOrders = await signAccessToken(serviceKey, { userId, issuer, audience: ['orders'], ttlSeconds: 900, issuedAtSeconds: nowSeconds() });
+    await assertRefused(forOrders);
+    const ordersVerifier = createTokenVerifier({ jwksUrl: `${users.url}/.well-known/jwks.json`, issuer, audience: 'orders' });
+    assert.equal((await ordersVerifier.verify(forOrders)).userId, userId);
+    // The old shared audience is no longer anyone's.
+    await assertRefused(await signAccessToken(serviceKey, { userId, issuer, audience: 'baton', ttlSeconds: 900, issuedAtSeconds: nowSeconds() }));
+  });
+
+  /** A token as users signs them, with the service key, and any claim overridden (undefined: left out). */
+  function forge(claims: Record<string, unknown>): Promise<string> {
+    const iat = nowSeconds();
+    const all: Record<string, unknown> = { iss: issuer, aud: audience, sub: userId, jti: randomUUID(), iat, exp: iat + 900, ...claims };
+    for (const key of Object.keys(all)) if (all[key] === undefined) delete all[key];
+    return new SignJWT(all).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: serviceKey.kid }).sign(serviceKey.privateKey);
+  }
+
+  void it('accepts a forged-but-well-formed token (the control for the claim checks below)', async () => {
+    assert.equal((await verifier.verify(await forge({}))).userId, userId);
+    assert.equal((await users.client.me(await forge({}))).status, 200);
+  });
+
+  void it('refuses a token dated a year ahead that expires in ten years (the finding)', async () => {
+    const year = 365 * 86_400;
+    await assertRefused(await forge({ iat: nowSeconds() + year, exp: nowSeconds() + 10 * year }));
+  });
+
+  void it('refuses a token whose iat is ahead of now beyond the clock tolerance, and takes one within it', async () => {
+    await assertRefused(await forge({ iat: nowSeconds() + 60 }));
+    assert.equal((await verifier.verify(await forge({ iat: nowSeconds() + 2 }))).userId, userId);
+  });
+
+  void it('refuses a token without iat', async () => {
+    await assertRefused(await forge({ iat: undefined }));
+  });
+
+  void it('refuses a token that lives longer than the maximum age (exp − iat), though now is within it', async () => {
+    await assertRefused(await forge({ exp: nowSeconds() + 3_600 + 60 }));
+  });
+
+  void it('refuses a token issued longer ago than the maximum age, though its exp is ahead', async () => {
+    // Its exp is a minute ahead, but iat is 3700 s ago, past the 3600 s allowed: expired to the caller.
+    await assertRefused(await forge({ iat: nowSeconds() - 3_700, exp: nowSeconds() + 60 }), 'token_expired');
+  });
+
+  void it('refuses a token not valid yet (nbf ahead beyond the tolerance), and takes it once nbf is past', async () => {
+    await assertRefused(await forge({ nbf: nowSeconds() + 120 }));
+    assert.equal((await verifier.verify(await forge({ nbf: nowSeconds() - 1 }))).userId, userId);
+  });
+
   void it('refuses a JWT that is not an access token (no typ), even signed with the service key', async () => {
     const notAccess = await new SignJWT({ sub: userId, jti: randomUUID() }).setProtectedHeader({ alg: 'EdDSA', kid: serviceKey.kid })
       .setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('5m').sign(serviceKey.privateKey);
@@ -137,7 +189,7 @@ void describe('signing key rotation', () => {
     // A short cooldown so the test need not wait long: right after a fetch, the verifier refuses
     // unknown key ids without fetching again, for this long.
     const cooldownMs = 200;
-    const verifier = createTokenVerifier({ jwksUrl: `${users.url}/.well-known/jwks.json`, issuer, audience, cooldownMs });
+    const verifier = createTokenVerifier({ jwksUrl: `${users.url}/.well-known/jwks.json`, issuer, audience: 'orders', cooldownMs });
     const email = uniqueEmail();
     const { user, token: tokenA } = await users.client.signedIn({ email, password, name: 'Rotating' });
     assert.equal((await verifier.verify(tokenA)).userId, user.id);
@@ -164,7 +216,7 @@ void describe('signing key rotation', () => {
   void it('erases the private half of a retired key, and keeps exactly one key active', async () => {
     await users.client.rotate();
     const { rows } = await users.service.db.query<{ retired_at: Date | null; has_private: boolean }>(
-      'select retired_at, private_jwk is not null as has_private from signing_keys');
+      'select retired_at, sealed_private_key is not null as has_private from signing_keys');
     assert.equal(rows.filter((row) => row.retired_at === null).length, 1);
     for (const row of rows) assert.equal(row.has_private, row.retired_at === null);
   });

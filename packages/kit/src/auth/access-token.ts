@@ -20,8 +20,10 @@ export const accessTokenType = 'at+jwt';
 export interface VerifiedToken {
   /** The `sub` claim: the id of the signed-in user. */
   userId: string;
-  /** The `jti` claim: unique per token, for logs and, later, revocation. */
+  /** The `jti` claim: unique per token, for logs and revocation. */
   tokenId: string;
+  /** The `iat` claim: a password change revokes every token issued before it. */
+  issuedAt: Date;
   /** The `exp` claim. */
   expiresAt: Date;
 }

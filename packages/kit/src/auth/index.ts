@@ -1,9 +1,13 @@
 /**
  * Access tokens, verified: the users service signs short-lived EdDSA JWTs and publishes its
- * public keys as a JWKS; every other service verifies them in-process with a verifier from here.
+ * public keys as a JWKS and its revocations as a feed; every other service verifies them
+ * in-process with a verifier from here.
  */
 export { accessTokenAlgorithm, accessTokenType, type VerifiedToken } from './access-token.ts';
 export { bearerTokenOf } from './bearer-token.ts';
 export { checkAdminToken } from './admin-token.ts';
-export { verifyAccessToken, type AccessTokenExpectations, type KeyResolver } from './verify-access-token.ts';
-export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';
+export { verifyAccessToken, defaultTokenMaxAgeSeconds, type AccessTokenExpectations, type KeyResolver } from './verify-access-token.ts';
+export { createServiceTokenVerifier, createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';
+export { accessTokenConfigFields, type AccessTokenConfig } from './token-config.ts';
+export { startRevocationPoller, type RevocationPoller, type RevocationPollerOptions } from './revocation-poller.ts';
+export { RevocationList, tokenRevocationsPage, tokenRevocationsPath, tokenRevocationsQuery, type TokenRevocationsPage } from './token-revocations.ts';

@@ -88,9 +88,10 @@ void describe('createTokenVerifier', () => {
 
   void it('answers who a valid token speaks for', async () => {
     const jti = randomUUID();
-    const exp = nowSeconds() + 600;
-    const verified = await createTokenVerifier(options()).verify(await mint(key, { claims: { sub: 'user-42', jti, exp } }));
-    assert.deepEqual(verified, { userId: 'user-42', tokenId: jti, expiresAt: new Date(exp * 1_000) });
+    const iat = nowSeconds();
+    const exp = iat + 600;
+    const verified = await createTokenVerifier(options()).verify(await mint(key, { claims: { sub: 'user-42', jti, iat, exp } }));
+    assert.deepEqual(verified, { userId: 'user-42', tokenId: jti, issuedAt: new Date(iat * 1_000), expiresAt: new Date(exp * 1_000) });
   });
 
   void it('refuses alg none and HS256 before it fetches any key', async () => {

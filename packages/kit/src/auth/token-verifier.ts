@@ -1,5 +1,8 @@
 import { createRemoteJWKSet } from 'jose';
+import type { StatelessServiceContext } from '../service/definition.ts';
 import type { VerifiedToken } from './access-token.ts';
+import { startRevocationPoller, type RevocationPoller, type RevocationPollerOptions } from './revocation-poller.ts';
+import type { AccessTokenConfig } from './token-config.ts';
 import { verifyAccessToken, type AccessTokenExpectations } from './verify-access-token.ts';
 
 export interface TokenVerifierOptions extends AccessTokenExpectations {
@@ -16,25 +19,30 @@ export interface TokenVerifierOptions extends AccessTokenExpectations {
   fetchTimeoutMs?: number;
   /** How long a fetched key set is used before it is fetched again even without an unknown `kid`. */
   cacheMaxAgeMs?: number;
+  /** Where revoked tokens are learnt from; without it, no token is ever taken as revoked (tests of the claims alone). */
+  revocations?: RevocationPollerOptions;
 }
 
 export interface TokenVerifier {
   /**
    * Resolves to who the token speaks for, or throws a KitError: `unauthenticated` for a token
-   * that is not valid (expired, tampered, wrong issuer or audience, wrong algorithm), or
-   * `unavailable` when the key set could not be fetched.
+   * that is not valid (expired, tampered, wrong issuer or audience, wrong algorithm, too old,
+   * revoked), or `unavailable` when the key set or the revocations could not be fetched.
    */
   verify(token: string): Promise<VerifiedToken>;
+  /** Stops polling for revocations. */
+  close(): void;
 }
 
 /**
  * The verifier every service but users uses for access tokens. It fetches the users service's
  * public keys once and caches them; a token whose `kid` it does not know makes it fetch again,
- * so a rotated key is picked up without a restart. Build one per process and share it: the
- * cache lives in the instance.
+ * so a rotated key is picked up without a restart. With `revocations`, it also polls the users
+ * service for revoked tokens and refuses them. Build one per process and share it: the caches
+ * live in the instance.
  *
  * @example
- * const verifier = createTokenVerifier({ jwksUrl: `${usersUrl}/.well-known/jwks.json`, issuer: 'baton-users', audience: 'baton' });
+ * const verifier = createTokenVerifier({ jwksUrl: `${usersUrl}/.well-known/jwks.json`, issuer: 'baton-users', audience: 'orders' });
  * const { userId } = await verifier.verify(bearerTokenOf(request.headers.authorization));
  */
 export function createTokenVerifier({
@@ -42,19 +50,59 @@ export function createTokenVerifier({
   issuer,
   audience,
   clockToleranceSeconds = 5,
+  maxAgeSeconds,
   cooldownMs = 1_000,
   fetchTimeoutMs = 2_000,
   cacheMaxAgeMs = 10 * 60_000,
+  revocations,
 }: TokenVerifierOptions): TokenVerifier {
   const keys = createRemoteJWKSet(new URL(jwksUrl), {
     cooldownDuration: cooldownMs,
     timeoutDuration: fetchTimeoutMs,
     cacheMaxAge: cacheMaxAgeMs,
   });
-  const expectations = { issuer, audience, clockToleranceSeconds };
+  const expectations = { issuer, audience, clockToleranceSeconds, maxAgeSeconds };
+  const revoked: RevocationPoller | undefined = revocations === undefined ? undefined : startRevocationPoller(revocations);
   return {
-    verify: function verifyToken(token) {
-      return verifyAccessToken(token, keys, expectations);
+    async verify(token) {
+      const verified = await verifyAccessToken(token, keys, expectations);
+      await revoked?.check(verified);
+      return verified;
+    },
+    close() {
+      revoked?.close();
     },
   };
+}
+
+/**
+ * A service's token verifier, from its config (see `accessTokenConfigFields`) and context: the
+ * users service's JWKS, this service's name as the audience, and revocations polled through a
+ * kit client made from the context, so the call carries whatever the context's clients carry
+ * (this service's identity), and stopped when the service closes.
+ *
+ * @example
+ * const verifier = createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS });
+ */
+export function createServiceTokenVerifier(
+  { createHttpClient, onClose, logger }: Pick<StatelessServiceContext, 'createHttpClient' | 'onClose' | 'logger'>,
+  config: AccessTokenConfig & { usersUrls: readonly string[] },
+): TokenVerifier {
+  const firstUsersUrl = config.usersUrls[0];
+  if (firstUsersUrl === undefined) throw new TypeError('usersUrls is empty');
+  const verifier = createTokenVerifier({
+    jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', firstUsersUrl).href,
+    issuer: config.TOKEN_ISSUER,
+    audience: config.TOKEN_AUDIENCE,
+    clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,
+    maxAgeSeconds: config.TOKEN_MAX_AGE_SECONDS,
+    revocations: {
+      client: createHttpClient({ name: 'users', urls: [...config.usersUrls] }),
+      pollIntervalMs: config.TOKEN_REVOCATIONS_POLL_MS,
+      staleAfterMs: Math.max(config.TOKEN_REVOCATIONS_STALE_AFTER_MS, config.TOKEN_REVOCATIONS_POLL_MS * 2),
+      onPollFailed: (error) => logger.warn({ err: error }, 'could not fetch token revocations; trying again at the next poll'),
+    },
+  });
+  onClose(() => verifier.close());
+  return verifier;
 }

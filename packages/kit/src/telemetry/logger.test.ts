@@ -25,6 +25,8 @@ void test('secrets are blanked out wherever a handler is likely to log them', ()
     res: { headers: { 'set-cookie': 'sid=res-cookie' } },
     headers: { authorization: 'Bearer hdr-auth', cookie: 'sid=hdr-cookie', 'set-cookie': 'sid=hdr-set-cookie' },
     DATABASE_URL: 'postgres://orders:db-password@db:5432/orders',
+    TOKEN_KEY_ENCRYPTION_KEY: 'kek-top',
+    config: { TOKEN_KEY_ENCRYPTION_KEY: 'kek-nested', keyEncryptionKey: 'kek-named' },
     request: { headers: { authorization: 'Bearer deep-auth', cookie: 'sid=deep-cookie' } },
     a: { b: { refreshToken: 'deep-refresh', apiKey: 'deep-apikey', c: { password: 'deeper-pw' } } },
   }, 'logged everything');
@@ -32,7 +34,7 @@ void test('secrets are blanked out wherever a handler is likely to log them', ()
   const text = raw.join('');
   for (const secret of ['pw-top', 'auth-top', 'token-top', 'access-top', 'refresh-top', 'cookie-top', 'apikey-top',
     'pw-nested', 'token-nested', 'refresh-nested', 'pw-deep', 'token-deep', 'req-auth', 'req-cookie', 'req-apikey',
-    'res-cookie', 'hdr-auth', 'hdr-cookie', 'hdr-set-cookie', 'db-password',
+    'res-cookie', 'hdr-auth', 'hdr-cookie', 'hdr-set-cookie', 'db-password', 'kek-top', 'kek-nested', 'kek-named',
     'deep-auth', 'deep-cookie', 'deep-refresh', 'deep-apikey', 'deeper-pw']) {
     assert.ok(!text.includes(secret), `${secret} reached the log`);
   }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import {
-  createOrderBody, idempotencyHeaders, loginBody, notificationPage, order, orderPage, orderParams, pageQuery, problem, product,
+  changePasswordBody, createOrderBody, idempotencyHeaders, loginBody, logoutBody, notificationPage, order, orderPage, orderParams, pageQuery, problem, product,
   productPage, registerBody, skuParams, tokenResponse, user,
 } from '@baton/contracts/http';
 import type { Authenticate } from '../auth.ts';
@@ -9,7 +10,8 @@ import { forward } from '../forward.ts';
 import type { Upstreams } from '../upstreams.ts';
 
 const bearer = [{ bearer: [] }];
-const errors = { 400: problem, 401: problem, 404: problem, 409: problem, 413: problem, 422: problem, 429: problem, 503: problem, 504: problem };
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 413: problem, 422: problem, 429: problem, 503: problem, 504: problem };
+const noContent = { 204: z.null().meta({ description: 'done; no body' }) };
 
 /**
  * The public API. Each route validates its request against the contract's schema (400 naming
@@ -26,6 +28,26 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
   api.post('/api/v1/auth/login', {
     schema: { tags: ['users'], summary: 'Sign in', body: loginBody, response: { 200: tokenResponse, ...errors } },
   }, async (request, reply) => { await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/auth/login', body: request.body }); });
+
+  api.post('/api/v1/auth/logout', {
+    schema: {
+      tags: ['users'], summary: 'Sign out: revoke this token, or with allSessions every token of the user', security: bearer,
+      body: logoutBody.optional(), response: { ...noContent, ...errors },
+    },
+  }, async (request, reply) => {
+    await authenticate(request);
+    await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/auth/logout', body: request.body ?? {}, withCredentials: true });
+  });
+
+  api.post('/api/v1/users/me/password', {
+    schema: {
+      tags: ['users'], summary: 'Change my password; every token issued before is revoked', security: bearer,
+      body: changePasswordBody, response: { ...noContent, ...errors },
+    },
+  }, async (request, reply) => {
+    await authenticate(request);
+    await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/users/me/password', body: request.body, withCredentials: true });
+  });
 
   api.get('/api/v1/users/me', {
     schema: { tags: ['users'], summary: 'The signed-in user', security: bearer, response: { 200: user, ...errors } },

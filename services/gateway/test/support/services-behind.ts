@@ -24,7 +24,7 @@ export interface ServicesBehind {
 }
 
 const issuer = 'baton-users';
-const audience = 'baton';
+const audience = ['gateway', 'users', 'orders', 'notifications'];
 
 /**
  * A real HTTP server standing in for every service behind the gateway at once: it records the
@@ -43,6 +43,10 @@ export async function startServicesBehind(scope: CleanupScope): Promise<Services
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/.well-known/jwks.json') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+      return;
+    }
+    if (path === '/v1/token-revocations') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ tokens: [], users: [], cursor: '0', more: false }));
       return;
     }
     const record: Received = { method: req.method ?? '', path, budgetMs: Number(req.headers[timeoutHeader]), aborted: false };

@@ -11,14 +11,14 @@ import { rotatedKeyResponse } from './schemas.ts';
  * restart. The old one stays in the JWKS until the tokens it signed have expired, and
  * verifiers fetch the new one the first time they see its `kid`.
  */
-export function registerAdminKeyRoutes(app: FastifyInstance, { db, adminToken }: { db: Database; adminToken: string }): void {
+export function registerAdminKeyRoutes(app: FastifyInstance, { db, adminToken, keyEncryptionKey }: { db: Database; adminToken: string; keyEncryptionKey: Buffer }): void {
   app.withTypeProvider<ZodTypeProvider>().post('/admin/keys/rotate', {
     onRequest: async function requireAdminToken(request) {
       checkAdminToken(request.headers.authorization, adminToken);
     },
     schema: { response: { 201: rotatedKeyResponse } },
   }, async function rotateKeys(request, reply) {
-    const { kid, createdAt } = await rotateSigningKey(db, { signal: signalOf(request) });
+    const { kid, createdAt } = await rotateSigningKey(db, keyEncryptionKey, { signal: signalOf(request) });
     request.log.warn({ kid }, 'signing key rotated');
     return reply.code(201).send({ kid, createdAt: createdAt.toISOString() });
   });

@@ -45,7 +45,7 @@ export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens
         request.log.warn({ err: error }, 'could not redo a password hash with the current parameters');
       }
     }
-    const { accessToken, expiresIn } = await tokens.issue(user.id, { signal });
+    const { accessToken, expiresIn } = await tokens.issue(user.id, { signal, notBeforeMs: user.tokens_revoked_before?.getTime() });
     return { accessToken, tokenType: 'Bearer' as const, expiresIn };
   });
 }

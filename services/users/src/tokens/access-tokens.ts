@@ -4,10 +4,12 @@ import { accessTokenAlgorithm, accessTokenType } from '@baton/kit/auth';
 import type { Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import { findActiveSigningKey } from './signing-keys.ts';
+import { openPrivateJwk } from './key-sealing.ts';
 
 export interface AccessTokenSettings {
   issuer: string;
-  audience: string;
+  /** The services a token is for (`aud`); each verifier looks for its own name. */
+  audience: string | string[];
   ttlSeconds: number;
 }
 
@@ -35,7 +37,11 @@ export function signAccessToken(key: { kid: string; privateKey: CryptoKey }, { u
 }
 
 export interface AccessTokenIssuer {
-  issue(userId: string, options: { signal: AbortSignal }): Promise<{ accessToken: string; expiresIn: number }>;
+  /**
+   * `notBeforeMs` is the user's latest revocation cut-off (a password change): the token is dated
+   * no earlier, so it is not taken for one of the tokens revoked then.
+   */
+  issue(userId: string, options: { signal: AbortSignal; notBeforeMs?: number | undefined }): Promise<{ accessToken: string; expiresIn: number }>;
 }
 
 /**
@@ -43,28 +49,30 @@ export interface AccessTokenIssuer {
  * every sign-in (one indexed row), so a rotation made through any replica takes effect in all
  * of them at once. Only the import of a key into a CryptoKey is cached, by `kid`.
  */
-export function createAccessTokenIssuer(db: Database, settings: AccessTokenSettings): AccessTokenIssuer {
+export function createAccessTokenIssuer(db: Database, keyEncryptionKey: Buffer, settings: AccessTokenSettings): AccessTokenIssuer {
   let imported: { kid: string; privateKey: Promise<CryptoKey> } | undefined;
 
-  function privateKeyOf(kid: string, privateJwk: JWK): Promise<CryptoKey> {
+  function privateKeyOf(kid: string, sealed: Buffer): Promise<CryptoKey> {
     if (imported?.kid !== kid) {
+      const privateJwk: JWK = openPrivateJwk(keyEncryptionKey, kid, sealed);
       imported = { kid, privateKey: importJWK(privateJwk, accessTokenAlgorithm) as Promise<CryptoKey> };
     }
     return imported.privateKey;
   }
 
   return {
-    async issue(userId, { signal }) {
+    async issue(userId, { signal, notBeforeMs = 0 }) {
       const active = await findActiveSigningKey(db, { signal });
       if (active === undefined) {
         // ensureSigningKey runs at start, so this is a database changed behind our back.
         throw new KitError(Code.Internal, 'internal error', { cause: new Error('no active signing key') });
       }
-      const privateKey = await privateKeyOf(active.kid, active.privateJwk);
+      const privateKey = await privateKeyOf(active.kid, active.sealedPrivateKey);
       const accessToken = await signAccessToken({ kid: active.kid, privateKey }, {
         ...settings,
         userId,
-        issuedAtSeconds: Math.floor(Date.now() / 1_000),
+        // At most a second ahead of this clock, within every verifier's tolerance.
+        issuedAtSeconds: Math.max(Math.floor(Date.now() / 1_000), Math.ceil(notBeforeMs / 1_000)),
       });
       return { accessToken, expiresIn: settings.ttlSeconds };
     },

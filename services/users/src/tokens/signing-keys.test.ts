@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import { migrate, openPostgres, type Database } from '@baton/kit/db';
 import { addCleanup, createTestDatabase } from '@baton/kit/testing';
+import { randomBytes } from 'node:crypto';
 import { ensureSigningKey, listPublishedKeys, rotateSigningKey } from './signing-keys.ts';
+
+const keyEncryptionKey = randomBytes(32);
 
 const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
@@ -25,17 +28,17 @@ void describe('signing keys', () => {
   void it('makes exactly one first key when replicas start at the same time', async (t) => {
     const db = await openTestDatabase(t);
     if (db === undefined) return;
-    const results = await Promise.all(Array.from({ length: 4 }, () => ensureSigningKey(db)));
+    const results = await Promise.all(Array.from({ length: 4 }, () => ensureSigningKey(db, keyEncryptionKey)));
     assert.equal(results.filter((r) => r.created).length, 1);
     assert.equal((await activeKids(db)).length, 1);
-    assert.deepEqual(await ensureSigningKey(db), { created: false });
+    assert.deepEqual(await ensureSigningKey(db, keyEncryptionKey), { created: false });
   });
 
   void it('lets simultaneous rotations each take their turn, leaving one active key', async (t) => {
     const db = await openTestDatabase(t);
     if (db === undefined) return;
-    await ensureSigningKey(db);
-    const rotated = await Promise.all(Array.from({ length: 3 }, () => rotateSigningKey(db)));
+    await ensureSigningKey(db, keyEncryptionKey);
+    const rotated = await Promise.all(Array.from({ length: 3 }, () => rotateSigningKey(db, keyEncryptionKey)));
     const active = await activeKids(db);
     assert.equal(active.length, 1);
     assert.ok(rotated.some((r) => r.kid === active[0]));

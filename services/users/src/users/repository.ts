@@ -2,7 +2,7 @@ import type { Queryable, QueryOptions } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import type { UserRow } from './user.ts';
 
-const columns = 'id, email, name, password_hash';
+const columns = 'id, email, name, password_hash, tokens_revoked_before';
 
 /** PostgreSQL's unique_violation, as node-postgres reports it. */
 function isUniqueViolation(error: unknown, constraint: string): boolean {

@@ -4,6 +4,8 @@ export interface UserRow {
   email: string;
   name: string;
   password_hash: string;
+  /** Every token of this user issued before this is revoked (a password change, a sign-out everywhere). */
+  tokens_revoked_before: Date | null;
 }
 
 /** What callers see of a user. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createJsonClient, type Answer } from '@baton/kit/testing';
 
 export type { Answer };
@@ -37,6 +38,9 @@ export interface Jwks {
 
 /** An admin token for the suites that rotate keys (ADMIN_TOKEN wants at least 16 characters). */
 export const adminToken = 'test-admin-token-0123456789';
+
+/** The key-encryption key of every users service a test starts: one per test process, so a restart on the same database opens its keys. */
+export const testKeyEncryptionKey = randomBytes(32).toString('base64');
 
 /**
  * A small client for the users API over real HTTP. The body is parsed when it is JSON; `T` is
@@ -87,7 +91,7 @@ export interface TestUsers {
  */
 export async function startUsers(scope: CleanupScope, environment: Record<string, string> = {}): Promise<TestUsers> {
   const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase(scope);
-  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...environment, DATABASE_URL: databaseUrl });
+  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', TOKEN_KEY_ENCRYPTION_KEY: testKeyEncryptionKey, ...environment, DATABASE_URL: databaseUrl });
   const { logger, lines } = createCapturedLogger({ service: 'users' });
   const service = await startService(usersService, config, { logger });
   addCleanup(scope, () => service.shutdown('tests finished'));
