@@ -81,7 +81,7 @@ test('a service run by hand on a database of yours applies its migrations and se
   addCleanup(t, () => run('dropdb', [...createdbArgs.split(' '), '--force', database]));
   const port = await findFreePort();
   const service = spawn(process.execPath, [program], {
-    cwd: repoRoot, env: { ...process.env, PORT: String(port), GRPC_PORT: String(await findFreePort()), DATABASE_URL: `${urlBase}${database}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
+    cwd: repoRoot, env: { ...process.env, PORT: String(port), GRPC_PORT: String(await findFreePort()), ADMIN_PORT: String(await findFreePort()), DATABASE_URL: `${urlBase}${database}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
   });
   const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
   addCleanup(t, async () => {

@@ -59,7 +59,7 @@ test('a runner killed with SIGKILL leaves no process and no listening port after
   const commands = tree.map(({ command }) => command).join('\n');
   assert.match(commands, /services\/users\/src\/main\.ts/, commands);
   assert.match(commands, /bin\/postgres -D/, commands);
-  const ports = [...[0, 1, 2, 3, 4].map((i) => portBase + i), portBase + 1001, portBase + 1002, portBase + 352, portBase + 10];
+  const ports = [...[0, 1, 2, 3, 4].flatMap((i) => [portBase + i, portBase + 2000 + i]), portBase + 1001, portBase + 1002, portBase + 352, portBase + 10];
   for (const port of ports) assert.equal(await listens(port), true, `port ${port} listens while the shop runs`);
 
   first.child.kill('SIGKILL');

@@ -87,7 +87,7 @@ test('PostgreSQL killed under checkout load: 503s while it is down, never a 500 
   // While it is down an operator still sees the service: not ready, and its metrics.
   const readyz = await fetch(new URL('/readyz', stack.url('orders')));
   assert.equal(readyz.status, 503, 'orders says it is not ready');
-  const metrics = await fetch(new URL('/metrics', stack.url('orders')));
+  const metrics = await fetch(new URL('/metrics', stack.adminUrl('orders')));
   assert.equal(metrics.status, 200, `orders's metrics are still served: ${await metrics.text().then((text) => text.slice(0, 200))}`);
   await readyz.arrayBuffer();
   await sleep(downForMs / 2);

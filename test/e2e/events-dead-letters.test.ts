@@ -7,7 +7,7 @@ import { SMTPServer } from 'smtp-server';
 import { natsNames } from '@baton/kit/messaging';
 import { findFreePort, useTestNats } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
-import { adminToken, lastInFirstOut, notificationsOf, startEventShop, waitForNotifications } from './events-support.ts';
+import { lastInFirstOut, notificationsOf, startEventShop, waitForNotifications } from './events-support.ts';
 
 /** A real SMTP server in this process (the `smtp-server` package) that keeps what it receives. */
 async function startSmtp(t: TestContext, { refuse }: { refuse: (address: string) => boolean }) {
@@ -48,7 +48,8 @@ void test('email reaches a real SMTP server; a poison event is dead-lettered aft
     serviceEnv: { notifications: { SMTP_URL: smtp.url, MESSAGING_MAX_ATTEMPTS: '3', MESSAGING_RETRY_BASE_MS: '100' } },
   });
   const api = createShopClient(shop.gateway);
-  const admin = (method: string, path: string) => fetch(new URL(path, shop.stack.url('notifications')), { method, headers: { authorization: `Bearer ${adminToken}` } });
+  // The dead-letter API is on notifications' admin listener, behind its own admin token.
+  const admin = (method: string, path: string) => fetch(new URL(path, shop.stack.adminUrl('notifications')), { method, headers: { authorization: `Bearer ${shop.stack.adminToken('notifications')}` } });
 
   // The ordinary path: a welcome and an order confirmation, over SMTP, with a Message-ID from the event.
   const ada = await api.signUp('Ada');
@@ -76,7 +77,9 @@ void test('email reaches a real SMTP server; a poison event is dead-lettered aft
   assert.match(letter?.error ?? '', /550/);
   assert.equal(smtp.to(poison.email).length, 0);
   assert.deepEqual(await notificationsOf(api, poison.token), [], 'nothing was recorded as sent');
-  assert.equal((await fetch(new URL('/admin/dead-letters', shop.stack.url('notifications')))).status, 401, 'the admin API needs the admin token');
+  assert.equal((await fetch(new URL('/admin/dead-letters', shop.stack.adminUrl('notifications')))).status, 401, 'the admin API needs the admin token');
+  const withOrdersToken = await fetch(new URL('/admin/dead-letters', shop.stack.adminUrl('notifications')), { headers: { authorization: `Bearer ${shop.stack.adminToken('orders')}` } });
+  assert.equal(withOrdersToken.status, 401, 'another service\'s admin token does not open it');
 
   // It is on the broker's dead-letter subject too, with its error.
   const nc = await connect({ servers: broker.url });

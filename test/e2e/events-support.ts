@@ -12,14 +12,12 @@ export function lastInFirstOut(t: CleanupScope): CleanupScope {
 }
 
 export type Transport = 'feed' | 'nats' | 'rabbitmq';
-export const adminToken = 'events-e2e-admin-token-0123456789';
 
 export type Notification = { id: string; type: string; recipient: string; subject: string; orderId: string | null; createdAt: string };
 
 /**
  * The shop with its events on the given transport (each test run in its own namespace on the
- * broker), retry delays short enough for a test, an admin token for the dead-letter API, and
- * the gateway's per-address limit raised: every request of these tests comes from one address.
+ * broker), retry delays short enough for a test, and the gateway's per-address limit raised: every request of these tests comes from one address.
  */
 export async function startEventShop(scope: CleanupScope, { transport, broker, env = {}, serviceEnv = {} }: {
   transport: Transport;
@@ -35,7 +33,6 @@ export async function startEventShop(scope: CleanupScope, { transport, broker, e
     MESSAGING_POLL_INTERVAL_MS: '100',
     // What a killed consumer held comes back after this (30 s by default).
     MESSAGING_ACK_WAIT_MS: '3000',
-    ADMIN_TOKEN: adminToken,
     ...env,
   };
   const names: ServiceName[] = ['gateway', 'users', 'inventory', 'orders', 'notifications'];

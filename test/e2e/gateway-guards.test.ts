@@ -6,8 +6,6 @@ import { createSuiteScope, metricValue, parseMetrics } from '@baton/kit/testing'
 import { createShopClient, type Answer } from './shop-client.ts';
 import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
 
-const adminToken = 'e2e-admin-token-0123456789';
-
 // The gateway's guards, on a shop with small limits. Tokens live long enough here that a slow
 // machine cannot turn a rate-limit check into an expiry; the next suite tests expiry.
 describe('the gateway guards the shop', () => {
@@ -18,7 +16,7 @@ describe('the gateway guards the shop', () => {
   before(async () => {
     shop = await startShop(suite, {
       gateway: { RATE_LIMIT_PER_USER_PER_MINUTE: '5', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '40', TOKEN_CLOCK_TOLERANCE_SECONDS: '0' },
-      users: { TOKEN_TTL_SECONDS: '300', ADMIN_TOKEN: adminToken, PASSWORD_SCRYPT_LOG2_N: '14' },
+      users: { TOKEN_TTL_SECONDS: '300', PASSWORD_SCRYPT_LOG2_N: '14' },
     });
     api = createShopClient(shop.gateway);
   });
@@ -58,12 +56,12 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP; a slo
   before(async () => {
     shop = await startShop(suite, {
       gateway: { TOKEN_CLOCK_TOLERANCE_SECONDS: '0' },
-      users: { TOKEN_TTL_SECONDS: '4', ADMIN_TOKEN: adminToken, PASSWORD_SCRYPT_LOG2_N: '14' },
+      users: { TOKEN_TTL_SECONDS: '4', PASSWORD_SCRYPT_LOG2_N: '14' },
       // Inventory gives each request at most 1 s, and orders gives one call to it (all of its
       // attempts) up to 6 s of checkout's 8: each attempt ends at inventory's own deadline, well
       // before any deadline further up, so the hop that runs out is inventory, and no race of a
       // few milliseconds between the hops' deadlines decides what the test reads.
-      inventory: { ADMIN_TOKEN: adminToken, REQUEST_DEADLINE_MS: '1000' },
+      inventory: { REQUEST_DEADLINE_MS: '1000' },
       orders: { UPSTREAM_PROTOCOL: 'http', UPSTREAM_TIMEOUT_MS: '6000' },
     });
     api = createShopClient(shop.gateway);
@@ -87,9 +85,9 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP; a slo
 
   test('inventory made slow until its deadline runs out: checkout is a 504 problem naming inventory, and the logs and metrics of orders and the gateway say so', async () => {
     const buyer = await api.signUp('Slow');
-    const faults = (method: string, body?: unknown) => fetch(new URL('/admin/faults', shop.stack.url('inventory')), {
+    const faults = (method: string, body?: unknown) => fetch(new URL('/admin/faults', shop.stack.adminUrl('inventory')), {
       method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${shop.stack.adminToken('inventory')}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const before = await api.available('TEA-CHAMOMILE-50G');
@@ -114,7 +112,7 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP; a slo
       assert.equal(line.record?.hop, 'inventory', `${service}'s log line names the hop: ${line.text}`);
     }
     for (const service of ['gateway', 'orders'] as const) {
-      const metrics = parseMetrics(await (await fetch(new URL('/metrics', shop.stack.url(service)))).text());
+      const metrics = parseMetrics(await (await fetch(new URL('/metrics', shop.stack.adminUrl(service)))).text());
       assert.ok(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: 'inventory' }) >= 1, `${service} counted it against inventory`);
       assert.equal(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: service }), 0, `${service} did not count it as its own`);
     }
@@ -136,7 +134,7 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP; a slo
   test('after a key rotation, tokens signed by the new key and the old one both work, with nothing restarted', async () => {
     const before = await api.signUp('Old');
     const gatewayPid = shop.stack.status('gateway').pid;
-    const rotated = await fetch(new URL('/admin/keys/rotate', shop.stack.url('users')), { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+    const rotated = await fetch(new URL('/admin/keys/rotate', shop.stack.adminUrl('users')), { method: 'POST', headers: { authorization: `Bearer ${shop.stack.adminToken('users')}` } });
     assert.equal(rotated.status, 201);
     const { kid } = await rotated.json() as { kid: string };
     const after = await api.signUp('New');

@@ -37,7 +37,7 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     scope.after(() => collector.close());
     const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '100', ...messaging };
     shop = await startShop(scope, Object.fromEntries(serviceNames.map((name) => [name, { ...tracing, ...(name === 'inventory' ? { LOG_LEVEL: 'info' } : {}) }])));
-    prometheus = await startPrometheus(scope, Object.fromEntries(serviceNames.map((name) => [name, new URL(shop.stack.url(name)).host])), [rulesFile]);
+    prometheus = await startPrometheus(scope, Object.fromEntries(serviceNames.map((name) => [name, new URL(shop.stack.adminUrl(name)).host])), [rulesFile]);
   });
 
   test('one order through the gateway is one trace: all five services, across the broker, the consumer linked to the publisher, no orphans', async (t) => {
@@ -85,7 +85,7 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     await api.signUp('Prom');
     await api.call('GET', '/api/v1/products');
     for (const name of serviceNames) {
-      const text = await (await fetch(`${shop.stack.url(name)}/metrics`)).text();
+      const text = await (await fetch(`${shop.stack.adminUrl(name)}/metrics`)).text();
       const checked = promtool(['check', 'metrics'], text);
       assert.equal(checked.status, 0, `${name}: ${checked.output}`);
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addCleanup, metricValue, parseMetrics, testPostgresAdminUrl, type CleanupScope } from '@baton/kit/testing';
 import { dropDatabases } from '@baton/local-postgres';
-import { randomPortBase, serviceNames, startStack, type ServiceName, type Stack } from '@baton/runner';
+import { randomPortBase, RunnerError, serviceNames, startStack, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
 
 export interface ShopStack {
   stack: Stack;
@@ -27,13 +27,28 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   addCleanup(scope, () => rm(varDir, { recursive: true, force: true }));
   addCleanup(scope, () => dropDatabases({ adminUrl, services: serviceNames, prefix: databasePrefix }));
   const env = Object.fromEntries(serviceNames.map((name) => [name, { LOG_LEVEL: 'warn', ...serviceEnv[name] }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
-  const stack = await startStack({ portBase: randomPortBase(), varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000 });
+  const stack = await startOnFreePorts({ varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000 });
   addCleanup(scope, () => stack.shutdown());
   return { stack, gateway: stack.url('gateway'), note: undefined };
 }
 
-/** How many calls of one gRPC method a service answered successfully, from its `/metrics`. */
+/**
+ * A stack on a random port base; another, if one of its ports is taken (checked before
+ * anything starts): other stacks on this machine, a test's or another checkout's, pick theirs
+ * at random from the same range.
+ */
+async function startOnFreePorts(options: Omit<StackOptions, 'portBase'>): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStack({ ...options, portBase: randomPortBase() });
+    } catch (error) {
+      if (!(error instanceof RunnerError && error.code === 'port_in_use') || attempt === 3) throw error;
+    }
+  }
+}
+
+/** How many calls of one gRPC method a service answered successfully, from its `/metrics` (on its admin listener). */
 export async function rpcCount(shop: ShopStack, name: ServiceName, service: string, method: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', shop.stack.url(name)))).text();
+  const text = await (await fetch(new URL('/metrics', shop.stack.adminUrl(name)))).text();
   return metricValue(parseMetrics(text), 'rpc_server_requests_total', { service, method, code: 'ok' });
 }

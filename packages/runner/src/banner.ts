@@ -5,7 +5,12 @@ import { specOf, type ServiceName } from './services.ts';
 export interface ReadyService {
   name: ServiceName;
   url: string;
+  /** Its admin listener: `/metrics`, and `/admin/*` with its admin token. */
+  adminUrl: string;
 }
+
+/** Where the banner says metrics and admin routes are, and how to get a service's admin token. */
+const adminNote = 'admin: /metrics, and /admin/* with Authorization: Bearer <token>; each service has its own token, random each start unless <NAME>_ADMIN_TOKEN sets it';
 
 /** Where the stack's PostgreSQL is, with no credentials. */
 export interface ReadyDatabase {
@@ -25,7 +30,7 @@ function entryFirst(services: readonly ReadyService[]): ReadyService[] {
 }
 
 /**
- * The "ready" block as JSON log lines: one `{"event":"ready","name":…,"url":…}` line a service
+ * The "ready" block as JSON log lines: one `{"event":"ready","name":…,"url":…,"admin_url":…}` line a service
  * (message `ready <name> <url>`), the public entry first, then one `{"event":"baton_ready"}`
  * line whose message is `Baton is ready: <url> …`. Tests and scripts wait for these.
  */
@@ -33,8 +38,8 @@ export function readyLines(services: readonly ReadyService[], { tracesUrl, datab
   const ordered = entryFirst(services);
   const entryUrl = ordered[0]?.url ?? '';
   return [
-    ...ordered.map(({ name, url }) => runnerLogLine('info', `ready ${name} ${url}`, {
-      event: 'ready', name, url, entry: specOf(name).entry === true,
+    ...ordered.map(({ name, url, adminUrl }) => runnerLogLine('info', `ready ${name} ${url}`, {
+      event: 'ready', name, url, admin_url: adminUrl, entry: specOf(name).entry === true,
     })),
     ...(tracesUrl === undefined ? [] : [runnerLogLine('info', `traces ${tracesUrl}`, { event: 'traces', url: tracesUrl })]),
     ...(database === undefined ? [] : [runnerLogLine('info', `database ${database.location}`, { event: 'database', url: database.location, kind: database.kind })]),
@@ -50,9 +55,9 @@ export function readyBanner(services: readonly ReadyService[], { colors = false,
   const entryUrl = ordered[0]?.url ?? '';
   const paint = (style: Parameters<typeof styleText>[0], text: string) => (colors ? styleText(style, text, { validateStream: false }) : text);
   const width = Math.max(...ordered.map(({ name }) => name.length)) + 2;
-  const rows = ordered.map(({ name, url }) => {
+  const rows = ordered.map(({ name, url, adminUrl }) => {
     const note = specOf(name).entry === true ? paint('dim', '  public entry') : '';
-    return `    ${name.padEnd(width)}${paint('cyan', url)}${note}`;
+    return `    ${name.padEnd(width)}${paint('cyan', url)}  ${paint('dim', 'admin')} ${paint('cyan', adminUrl)}${note}`;
   });
   return [
     '',
@@ -62,6 +67,7 @@ export function readyBanner(services: readonly ReadyService[], { colors = false,
     ...(tracesUrl === undefined ? [] : [`    ${'traces'.padEnd(width)}${paint('cyan', tracesUrl)}${paint('dim', '  recent traces as JSON; /traces/<trace id> for one')}`]),
     ...(database === undefined ? [] : [`    ${'database'.padEnd(width)}${paint('cyan', database.location)}${paint('dim', `  ${describeDatabase(database)}`)}`]),
     '',
+    `  ${paint('dim', adminNote)}`,
     `  Data in ${varDir}. Press Ctrl-C to stop.`,
     '',
     '',

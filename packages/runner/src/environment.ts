@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localHost } from './ports.ts';
 import { secretsFolder } from './var-modes.ts';
-import { grpcPortOf, grpcUrlsVariableOf, portOf, specOf, urlsVariableOf, type ServiceName } from './services.ts';
+import { adminPortOf, adminTokenVariableOf, grpcPortOf, grpcUrlsVariableOf, portOf, serviceNames, specOf, urlsVariableOf, type ServiceName } from './services.ts';
 
 export interface ServiceEnvironmentOptions {
   /** What the runner inherited; passed on, with `DATABASE_URL` replaced by the service's own. */
   env: NodeJS.ProcessEnv;
   portBase: number;
   varDir: string;
+  /** The service's own admin token (`ADMIN_TOKEN`), for its `/admin/*` routes: no other service gets it. */
+  adminToken: string;
   /** The service's own database (its role's password in it); unset until the database is provisioned. */
   databaseUrl?: string | undefined;
   /** This service's own variables, applied last. */
@@ -18,6 +20,11 @@ export interface ServiceEnvironmentOptions {
 /** `http://127.0.0.1:<port>`: where a service of a stack on `portBase` listens. */
 export function serviceUrl(name: ServiceName, portBase: number): string {
   return `http://${localHost}:${portOf(name, portBase)}`;
+}
+
+/** `http://127.0.0.1:<admin port>`: where a service's `/metrics` and `/admin/*` routes are. */
+export function serviceAdminUrl(name: ServiceName, portBase: number): string {
+  return `http://${localHost}:${adminPortOf(name, portBase)}`;
 }
 
 /** `http://127.0.0.1:<grpc port>`: where a service's gRPC listener is, when it has one. */
@@ -45,13 +52,16 @@ const serviceNodeOptions = '--max-semi-space-size=8';
 
 /**
  * The environment one service is started with: the runner's own (so LOG_LEVEL, FAULTS and the
- * like reach every service), then where it listens (`PORT`, and `GRPC_PORT` for a gRPC
- * service), its own `DATABASE_URL` (a stateless service, the gateway, gets none), its folders
+ * like reach every service), then where it listens (`PORT`, `ADMIN_PORT`, and `GRPC_PORT` for a
+ * gRPC service), its own admin token, its own `DATABASE_URL` (a stateless service, the gateway, gets none), its folders
  * and the address of every service it calls (`<NAME>_URLS`, and `<NAME>_GRPC_URLS` for a gRPC
  * one), then its overrides.
  *
  * An inherited `DATABASE_URL` is never passed on: the same URL in several services would make
- * them share one database, which a service must never do.
+ * them share one database, which a service must never do. Nor is an inherited admin token
+ * (`ADMIN_TOKEN`, `ADMIN_TOKEN_FILE`, any service's `<NAME>_ADMIN_TOKEN`): each service gets its
+ * own (`adminToken`), on its admin listener (`ADMIN_HOST`, `ADMIN_PORT`), so one service's
+ * token opens no other's admin routes.
  *
  * Node's compile cache is on (`NODE_COMPILE_CACHE`; `NODE_DISABLE_COMPILE_CACHE=1` turns it off).
  * It keeps each TypeScript file with its types already stripped, so a service started again
@@ -61,8 +71,9 @@ const serviceNodeOptions = '--max-semi-space-size=8';
  * can share the folder. A service writes its entries when it exits, so the first start fills
  * the cache and the next ones use it.
  */
-export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, databaseUrl, overrides = {} }: ServiceEnvironmentOptions): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _shared, ...inherited } = env;
+export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, adminToken, databaseUrl, overrides = {} }: ServiceEnvironmentOptions): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _shared, ADMIN_TOKEN: _sharedToken, ADMIN_TOKEN_FILE: _sharedTokenFile, ...rest } = env;
+  const inherited = Object.fromEntries(Object.entries(rest).filter(([variable]) => !serviceNames.some((other) => adminTokenVariableOf(other) === variable)));
   const upstreams = Object.fromEntries(specOf(name).calls.flatMap((called) => {
     const grpcUrl = serviceGrpcUrl(called, portBase);
     return [[urlsVariableOf(called), serviceUrl(called, portBase)], ...(grpcUrl === undefined ? [] : [[grpcUrlsVariableOf(called), grpcUrl]])];
@@ -75,6 +86,10 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, d
     // Set because some shells export the machine's name in HOST, and every URL says 127.0.0.1.
     HOST: localHost,
     PORT: String(portOf(name, portBase)),
+    ADMIN_HOST: localHost,
+    ADMIN_PORT: String(adminPortOf(name, portBase)),
+    // A token file of the service's own (its overrides) wins: a service never gets both.
+    ...(overrides.ADMIN_TOKEN_FILE === undefined ? { ADMIN_TOKEN: adminToken } : {}),
     ...(grpcPort === undefined ? {} : { GRPC_PORT: String(grpcPort) }),
     ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
     ...Object.fromEntries(Object.entries(specOf(name).folders ?? {}).map(([variable, folder]) => [variable, join(varDir, folder)])),

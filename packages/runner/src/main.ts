@@ -68,7 +68,7 @@ let startFailed = false;
 try {
   await stack.startAll();
   // The services asked for by name come first (the gateway comes first of all when it runs).
-  const ready = stack.services.map((name) => ({ name, url: stack.url(name) }))
+  const ready = stack.services.map((name) => ({ name, url: stack.url(name), adminUrl: stack.adminUrl(name) }))
     .sort((a, b) => Number(named.includes(b.name)) - Number(named.includes(a.name)));
   const database = { location: stack.database.location, kind: stack.database.kind, prefix: databasePrefix };
   if (logFormat === 'json') readyLines(ready, { tracesUrl: traceView.tracesUrl, database }).forEach(write);

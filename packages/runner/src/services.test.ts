@@ -5,6 +5,8 @@ import { serviceEnvironment } from './environment.ts';
 import { repoRoot } from './stack.ts';
 import { hasDatabase, portOf, serviceNames, startOrder, stopOrder } from './services.ts';
 
+const adminToken = 'this-services-own-admin-token-0123';
+
 test('ports follow the list from the base, gateway first', () => {
   assert.deepEqual(serviceNames.map((name) => portOf(name, 8080)), [8080, 8081, 8082, 8083, 8084]);
   assert.deepEqual(serviceNames, ['gateway', 'users', 'inventory', 'orders', 'notifications']);
@@ -26,24 +28,24 @@ test('each service starts after the services it calls, gateway last', () => {
 
 test('a service gets its port, its own database and the address of each service it calls', () => {
   const env = { LOG_LEVEL: 'debug', DATABASE_URL: 'postgres://shared/db', PORT: '1', HOST: 'my-laptop' };
-  const orders = serviceEnvironment('orders', { env, portBase: 9000, varDir: '/tmp/baton-var', databaseUrl: 'postgres://baton_orders:secret@127.0.0.1:9352/baton_orders' });
+  const orders = serviceEnvironment('orders', { env, portBase: 9000, adminToken, varDir: '/tmp/baton-var', databaseUrl: 'postgres://baton_orders:secret@127.0.0.1:9352/baton_orders' });
   assert.equal(orders.PORT, '9003');
   assert.equal(orders.HOST, '127.0.0.1');
   assert.equal(orders.DATABASE_URL, 'postgres://baton_orders:secret@127.0.0.1:9352/baton_orders', 'its own database, never the inherited one');
   assert.equal(orders.USERS_URLS, 'http://127.0.0.1:9001');
   assert.equal(orders.INVENTORY_URLS, 'http://127.0.0.1:9002');
   assert.equal(orders.LOG_LEVEL, 'debug', 'the runner passes its environment on');
-  assert.equal('DATABASE_URL' in serviceEnvironment('users', { env, portBase: 9000, varDir: '/v' }), false, 'one database URL for every service would make them share it');
+  assert.equal('DATABASE_URL' in serviceEnvironment('users', { env, portBase: 9000, adminToken, varDir: '/v' }), false, 'one database URL for every service would make them share it');
   assert.equal(orders.ORDERS_URLS, undefined);
   assert.equal(orders.USERS_GRPC_URLS, 'http://127.0.0.1:10001', 'gRPC ports sit 1000 above the HTTP ones');
   assert.equal(orders.INVENTORY_GRPC_URLS, 'http://127.0.0.1:10002');
   assert.equal(orders.GRPC_PORT, undefined, 'orders serves no gRPC');
-  assert.equal(serviceEnvironment('users', { env, portBase: 9000, varDir: '/v' }).GRPC_PORT, '10001');
-  assert.equal(serviceEnvironment('inventory', { env, portBase: 8080, varDir: '/v' }).GRPC_PORT, '9082', 'the defaults: 9081 and 9082');
-  assert.equal(serviceEnvironment('notifications', { env, portBase: 8080, varDir: '/v' }).MAIL_DIR, '/v/mail', 'emails go to var/mail/');
+  assert.equal(serviceEnvironment('users', { env, portBase: 9000, adminToken, varDir: '/v' }).GRPC_PORT, '10001');
+  assert.equal(serviceEnvironment('inventory', { env, portBase: 8080, adminToken, varDir: '/v' }).GRPC_PORT, '9082', 'the defaults: 9081 and 9082');
+  assert.equal(serviceEnvironment('notifications', { env, portBase: 8080, adminToken, varDir: '/v' }).MAIL_DIR, '/v/mail', 'emails go to var/mail/');
   assert.equal(orders.MAIL_DIR, undefined);
 
-  const gateway = serviceEnvironment('gateway', { env, portBase: 9000, varDir: '/v', overrides: { PORT: 'notaport' } });
+  const gateway = serviceEnvironment('gateway', { env, portBase: 9000, adminToken, varDir: '/v', overrides: { PORT: 'notaport' } });
   assert.deepEqual(
     [gateway.USERS_URLS, gateway.INVENTORY_URLS, gateway.ORDERS_URLS, gateway.NOTIFICATIONS_URLS],
     ['http://127.0.0.1:9001', 'http://127.0.0.1:9002', 'http://127.0.0.1:9003', 'http://127.0.0.1:9004'],
@@ -51,30 +53,41 @@ test('a service gets its port, its own database and the address of each service 
   assert.equal(gateway.PORT, 'notaport', 'overrides come last');
 });
 
+test('a service gets an admin listener on loopback, 2000 above its port, and its own admin token; no inherited admin token reaches any service', () => {
+  const env = { ADMIN_TOKEN: 'one-token-for-all-sekrit', ADMIN_TOKEN_FILE: '/run/secrets/shared', USERS_ADMIN_TOKEN: 'users-only-sekrit-0123456789', ADMIN_HOST: '0.0.0.0' };
+  const users = serviceEnvironment('users', { env, portBase: 8080, adminToken, varDir: '/v' });
+  assert.deepEqual([users.ADMIN_HOST, users.ADMIN_PORT, users.ADMIN_TOKEN, users.ADMIN_TOKEN_FILE], ['127.0.0.1', '10081', adminToken, undefined]);
+  const gateway = serviceEnvironment('gateway', { env, portBase: 8080, adminToken: 'the-gateways-own-token-0123', varDir: '/v' });
+  assert.deepEqual([gateway.ADMIN_PORT, gateway.ADMIN_TOKEN], ['10080', 'the-gateways-own-token-0123']);
+  assert.doesNotMatch(JSON.stringify([users, gateway]), /sekrit/, 'neither the shared token nor another service\'s reaches a service');
+  const fromFile = serviceEnvironment('users', { env, portBase: 8080, adminToken, varDir: '/v', overrides: { ADMIN_TOKEN_FILE: '/run/secrets/users-admin' } });
+  assert.deepEqual([fromFile.ADMIN_TOKEN, fromFile.ADMIN_TOKEN_FILE], [undefined, '/run/secrets/users-admin'], 'a token file of its own wins: never both');
+});
+
 test('every service but the gateway keeps data, and so gets a database of its own; the gateway is given none', () => {
   assert.deepEqual(serviceNames.filter(hasDatabase), ['users', 'inventory', 'orders', 'notifications']);
   assert.equal(hasDatabase('gateway'), false);
-  const gateway = serviceEnvironment('gateway', { env: { DATABASE_URL: 'postgres://shared/db' }, portBase: 8080, varDir: '/v' });
+  const gateway = serviceEnvironment('gateway', { env: { DATABASE_URL: 'postgres://shared/db' }, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal('DATABASE_URL' in gateway, false, 'not even an inherited one');
 });
 
 test('a service uses Node\'s compile cache: the folder the runner\'s environment names, else one inside the checkout (never a shared temporary folder)', () => {
-  const named = serviceEnvironment('users', { env: { NODE_COMPILE_CACHE: '/tmp/baton-cache' }, portBase: 8080, varDir: '/v' });
+  const named = serviceEnvironment('users', { env: { NODE_COMPILE_CACHE: '/tmp/baton-cache' }, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal(named.NODE_COMPILE_CACHE, '/tmp/baton-cache');
-  const unnamed = serviceEnvironment('users', { env: {}, portBase: 8080, varDir: '/v' });
+  const unnamed = serviceEnvironment('users', { env: {}, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal(unnamed.NODE_COMPILE_CACHE, join(repoRoot, 'node_modules', '.cache', 'node-compile') + '/');
 });
 
 test('a service starts with a capped young generation, and the runner\'s own NODE_OPTIONS come after it', () => {
-  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, varDir: '/v' }).NODE_OPTIONS, '--max-semi-space-size=8');
-  const mine = serviceEnvironment('orders', { env: { NODE_OPTIONS: '--max-semi-space-size=32 --trace-gc' }, portBase: 8080, varDir: '/v' });
+  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, adminToken, varDir: '/v' }).NODE_OPTIONS, '--max-semi-space-size=8');
+  const mine = serviceEnvironment('orders', { env: { NODE_OPTIONS: '--max-semi-space-size=32 --trace-gc' }, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal(mine.NODE_OPTIONS, '--max-semi-space-size=8 --max-semi-space-size=32 --trace-gc', 'a flag given again later wins');
 });
 
 test('users is pointed at the development key-encryption key in var/secrets/, unless the environment or its overrides bring one', () => {
-  const users = (env: NodeJS.ProcessEnv, overrides: NodeJS.ProcessEnv = {}) => serviceEnvironment('users', { env, portBase: 8080, varDir: '/v', overrides });
+  const users = (env: NodeJS.ProcessEnv, overrides: NodeJS.ProcessEnv = {}) => serviceEnvironment('users', { env, portBase: 8080, adminToken, varDir: '/v', overrides });
   assert.equal(users({}).TOKEN_KEY_ENCRYPTION_KEY_FILE, '/v/secrets/token-key-encryption-key');
-  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, varDir: '/v' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, undefined, 'only users seals keys');
+  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, adminToken, varDir: '/v' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, undefined, 'only users seals keys');
   assert.equal(users({ TOKEN_KEY_ENCRYPTION_KEY_FILE: '/run/secrets/kek' }).TOKEN_KEY_ENCRYPTION_KEY_FILE, '/run/secrets/kek');
   const inline = users({}, { TOKEN_KEY_ENCRYPTION_KEY: 'its own' });
   assert.deepEqual([inline.TOKEN_KEY_ENCRYPTION_KEY, inline.TOKEN_KEY_ENCRYPTION_KEY_FILE], ['its own', undefined], 'never both');

@@ -1,3 +1,5 @@
+import { adminPortOffset } from '@baton/kit/config';
+
 /**
  * The services the runner starts, in port order: the first listens on the port base (8080),
  * the next on base + 1, and so on. Adding a service is one entry here; append it, so the
@@ -45,6 +47,12 @@ export interface ServiceSpec {
 /** How far above the HTTP ports the gRPC ports sit: 8081 → 9081. */
 export const grpcPortOffset = 1_000;
 
+/**
+ * How far above the HTTP ports the admin listeners sit (`/metrics` and `/admin/*`, on loopback):
+ * 8081 → 10081. The kit's own default for a service started without `ADMIN_PORT`.
+ */
+export { adminPortOffset };
+
 export type ServiceName = (typeof serviceSpecs)[number]['name'];
 
 export const serviceNames: readonly ServiceName[] = serviceSpecs.map((spec) => spec.name);
@@ -80,6 +88,16 @@ export function portOf(name: ServiceName, portBase: number): number {
 /** The port a service's gRPC listener is on, when it has one. */
 export function grpcPortOf(name: ServiceName, portBase: number): number | undefined {
   return specOf(name).grpc === true ? portOf(name, portBase) + grpcPortOffset : undefined;
+}
+
+/** The port of a service's admin listener: `/metrics` and its `/admin/*` routes. */
+export function adminPortOf(name: ServiceName, portBase: number): number {
+  return portOf(name, portBase) + adminPortOffset;
+}
+
+/** The runner's variable that sets one service's admin token (`USERS_ADMIN_TOKEN`); unset, a random one each start. */
+export function adminTokenVariableOf(name: string): string {
+  return `${name.toUpperCase()}_ADMIN_TOKEN`;
 }
 
 /** The variable that carries a service's address to the services that call it. */

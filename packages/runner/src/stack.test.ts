@@ -40,6 +40,9 @@ test('a killed service is restarted and ready again; a stopped one stays down un
   assert.equal(exit?.signal, 'SIGKILL');
   await stack.waitReady('users');
   assert.equal(await readyzStatus(url), 200, 'the restarted service answers');
+  const faults = await fetch(new URL('/admin/faults', stack.adminUrl('users')), { headers: { authorization: `Bearer ${stack.adminToken('users')}` } });
+  assert.equal(faults.status, 200, 'a restarted service keeps the admin token the stack gave it');
+  await faults.body?.cancel();
   const status = stack.status('users');
   assert.notEqual(status.pid, firstPid, 'a new process');
   assert.equal(status.restarts, 1);
@@ -161,4 +164,21 @@ test('a port taken by another program is named, with how to start a second shop:
   assert.equal(error.service, 'inventory');
   assert.match(error.message, new RegExp(`port ${portBase + 2} \\(for inventory\\) is already in use`));
   assert.match(error.message, new RegExp(`BATON_VAR_DIR=var-2 BATON_PORT_BASE=${portBase + 10_000} npm start`));
+});
+
+test('each service of a stack has its own random admin token, unless the runner\'s environment names one; its admin URL is 2000 above its port', () => {
+  const env = { PATH: process.env.PATH, USERS_ADMIN_TOKEN: 'users-chosen-admin-token-0123' };
+  const first = createStack({ portBase: 8080, varDir: '/nonexistent/first', env });
+  const second = createStack({ portBase: 8080, varDir: '/nonexistent/second', env, serviceEnv: { orders: { ADMIN_TOKEN: 'orders-test-admin-token-0123' } } });
+  const others = ['gateway', 'inventory', 'notifications'] as const;
+  const tokens = others.map((name) => first.adminToken(name));
+  assert.equal(new Set(tokens).size, tokens.length, 'no two services share a token');
+  for (const [i, name] of others.entries()) {
+    assert.match(tokens[i] ?? '', /^[\w-]{43}$/, '256 random bits');
+    assert.notEqual(second.adminToken(name), tokens[i], 'a new stack, new tokens');
+  }
+  assert.equal(first.adminToken('users'), 'users-chosen-admin-token-0123');
+  assert.equal(second.adminToken('orders'), 'orders-test-admin-token-0123', 'a test\'s own token for one service wins');
+  assert.equal(first.adminUrl('orders'), 'http://127.0.0.1:10083');
+  assert.throws(() => createStack({ services: ['users'], varDir: '/nonexistent/third', env }).adminToken('orders'), /not part of this stack/);
 });

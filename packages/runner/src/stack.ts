@@ -1,15 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackoffOptions } from './backoff.ts';
 import { createStackDatabase, postgresName, postgresPortOffset, type StackDatabase } from './database.ts';
 import { RunnerError, type ExitInfo } from './errors.ts';
 import { runnerLogLine, type Level, type LogLine } from './log-line.ts';
-import { developmentSecrets, serviceEnvironment, serviceUrl } from './environment.ts';
+import { developmentSecrets, serviceAdminUrl, serviceEnvironment, serviceUrl } from './environment.ts';
 import { findPortInUse, secondShopHint } from './ports.ts';
 import { eventLog } from './process-events.ts';
 import { waitUntilReady } from './readiness.ts';
 import { createServiceProcess, type ProcessEvent, type ProcessState, type ServiceProcess } from './service-process.ts';
-import { grpcPortOf, grpcPortOffset, hasDatabase, isServiceName, portOf, serviceNames, startOrder, stopOrder, type ServiceName } from './services.ts';
+import { adminPortOf, adminPortOffset, adminTokenVariableOf, grpcPortOf, hasDatabase, isServiceName, portOf, serviceNames, startOrder, stopOrder, type ServiceName } from './services.ts';
 import { developmentSecret, secureVarDir } from './var-modes.ts';
 import { acquireVarLock, type VarLock, type VarLockOwner } from './var-lock.ts';
 
@@ -88,6 +89,14 @@ export interface Stack {
   startAll(options?: { signal?: AbortSignal }): Promise<void>;
   /** The service's base URL, e.g. `http://127.0.0.1:8080`. */
   url(name: ServiceName): string;
+  /** Where the service's admin listener is (`/metrics`, `/admin/*`), e.g. `http://127.0.0.1:10080`. */
+  adminUrl(name: ServiceName): string;
+  /**
+   * The service's own admin token, for `Authorization: Bearer <token>` on its `/admin/*` routes:
+   * random for each stack unless the runner's environment sets `<NAME>_ADMIN_TOKEN` (or
+   * `serviceEnv` sets its `ADMIN_TOKEN`).
+   */
+  adminToken(name: ServiceName): string;
   status(name: StackProcessName): ServiceStatus;
   /** The process's last log lines, oldest first. */
   lastLines(name: StackProcessName): LogLine[];
@@ -149,12 +158,20 @@ export function createStack({
   for (const name of services) {
     if (!isServiceName(name)) throw new TypeError(`unknown service ${String(name)}; known: ${serviceNames.join(', ')}`);
   }
-  const lastPort = portBase + grpcPortOffset + serviceNames.length - 1;
+  const lastPort = portBase + adminPortOffset + serviceNames.length - 1;
   if (!Number.isInteger(portBase) || portBase < 1 || lastPort > 65_535) {
-    throw new RangeError(`portBase must be a whole number from 1 to ${65_535 - grpcPortOffset - serviceNames.length + 1}`);
+    throw new RangeError(`portBase must be a whole number from 1 to ${65_535 - adminPortOffset - serviceNames.length + 1}`);
   }
   const selected = serviceNames.filter((name) => services.includes(name));
   const urlOf = (name: ServiceName) => serviceUrl(name, portBase);
+  // Each service its own admin token, for as long as this stack lives (a restarted service keeps it).
+  const adminTokens = new Map(selected.map((name) => [name,
+    serviceEnv[name]?.ADMIN_TOKEN ?? env[adminTokenVariableOf(name)] ?? randomBytes(32).toString('base64url')]));
+  const adminTokenOf = (name: ServiceName) => {
+    const token = adminTokens.get(name);
+    if (token === undefined) throw new TypeError(`${name} is not part of this stack (${selected.join(', ')})`);
+    return token;
+  };
   const log = (level: Level, msg: string, fields: Record<string, unknown>) => onLog?.(runnerLogLine(level, msg, fields));
 
   const database = createStackDatabase({
@@ -180,6 +197,7 @@ export function createStack({
       env,
       portBase,
       varDir,
+      adminToken: adminTokenOf(name),
       databaseUrl: database.services.get(name)?.url,
       overrides: serviceEnv[name],
     }),
@@ -265,7 +283,7 @@ export function createStack({
       throw new RunnerError('stopped', 'the stack was stopped while it started');
     }
     const ports = [
-      ...selected.flatMap((name) => [portOf(name, portBase), grpcPortOf(name, portBase)].filter((port) => port !== undefined).map((port) => ({ name: name as StackProcessName, port }))),
+      ...selected.flatMap((name) => [portOf(name, portBase), grpcPortOf(name, portBase), adminPortOf(name, portBase)].filter((port) => port !== undefined).map((port) => ({ name: name as StackProcessName, port }))),
       ...(database.port === undefined ? [] : [{ name: postgresName as StackProcessName, port: database.port }]),
     ];
     const busy = await findPortInUse(ports.map(({ port }) => port));
@@ -302,6 +320,11 @@ export function createStack({
       if (!isServiceName(name)) throw new TypeError(`unknown service ${String(name)}`);
       return urlOf(name);
     },
+    adminUrl: (name) => {
+      if (!isServiceName(name)) throw new TypeError(`unknown service ${String(name)}`);
+      return serviceAdminUrl(name, portBase);
+    },
+    adminToken: adminTokenOf,
     status: (name) => {
       const proc = processOf(name);
       const url = name === postgresName ? database.location : urlOf(name);

@@ -40,7 +40,7 @@ test('the gateway starts without a database, is ready without probing one, and h
   const { checks } = await ready.json() as { checks: Record<string, string> };
   assert.equal('database' in checks, false, `readiness checks: ${JSON.stringify(checks)}`);
 
-  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  const metrics = await (await fetch(`${gateway.adminUrl}/metrics`)).text();
   assert.doesNotMatch(metrics, /^baton_db_pool/m, 'no database pool gauges');
   assert.match(metrics, /^baton_client_in_flight/m, 'the other resource gauges are there');
 

@@ -95,7 +95,7 @@ void describe('the gateway sets each request\'s first deadline, per route', () =
       assert.ok(line, 'the expired request has a log line');
       assert.equal(line.level, 'warn');
       assert.equal(line.hop, 'gateway');
-      const metrics = parseMetrics(await (await fetch(`${gateway.url}/metrics`)).text());
+      const metrics = parseMetrics(await (await fetch(`${gateway.adminUrl}/metrics`)).text());
       assert.equal(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: 'gateway' }), 1);
     } finally {
       behind.answerAfter(0);

@@ -71,8 +71,7 @@ export const usersService: ServiceDefinition<Config> = {
     registerUserRoutes(app, { db, tokens });
     registerJwksRoute(app, { db, retiredForSeconds });
     registerTokenRevocationsRoute(app, { db });
-    // Without an admin token there is no way to authorise a rotation, so the route does not exist.
-    if (config.ADMIN_TOKEN !== undefined) registerAdminKeyRoutes(app, { db, adminToken: config.ADMIN_TOKEN, keyEncryptionKey });
+    registerAdminKeyRoutes(context.adminApp, { db, keyEncryptionKey });
   },
   grpc: {
     port: (config) => config.GRPC_PORT,

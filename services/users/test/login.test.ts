@@ -96,9 +96,15 @@ void describe('signing in', () => {
     assert.equal((answer.body as unknown as Problem).reason, 'account_gone');
   });
 
-  void it('has no key rotation route without an ADMIN_TOKEN', async () => {
-    const answer = await users.client.send('POST', '/admin/keys/rotate', { headers: { authorization: 'Bearer anything-at-all-here' } });
-    assert.equal(answer.status, 404);
+  void it('refuses every key rotation without an ADMIN_TOKEN, and has no such route on its public port', async () => {
+    const before = await users.client.jwks();
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer anything-at-all-here' }, { authorization: 'Bearer ' }]) {
+      const answer = await users.client.rotate(headers);
+      assert.equal(answer.status, 401);
+      assert.equal((answer.body as unknown as Problem).reason, 'admin_token_required');
+    }
+    assert.equal((await users.client.send('POST', '/admin/keys/rotate', { headers: { authorization: 'Bearer anything-at-all-here' } })).status, 404);
+    assert.deepEqual((await users.client.jwks()).body, before.body, 'no key was rotated');
   });
 
   void it('never writes a token to its logs', async () => {

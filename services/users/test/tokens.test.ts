@@ -183,6 +183,9 @@ void describe('signing key rotation', () => {
       assert.equal((answer.body as unknown as Problem).code, 'unauthenticated');
     }
     assert.deepEqual((await users.client.jwks()).body, before.body);
+    const onPublicPort = await users.client.send('POST', '/admin/keys/rotate', { headers: { authorization: `Bearer ${adminToken}` } });
+    assert.equal(onPublicPort.status, 404, 'the public port has no admin route, even with the token');
+    assert.deepEqual((await users.client.jwks()).body, before.body);
   });
 
   void it('signs with a new key after a rotation, and one verifier accepts tokens of both keys without a restart', async () => {

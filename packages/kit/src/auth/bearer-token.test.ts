@@ -41,4 +41,10 @@ void describe('checkAdminToken', () => {
       assertUnauthenticated(() => checkAdminToken(header, adminToken), 'admin_token_required');
     }
   });
+
+  void it('without a configured token refuses everything, the empty bearer header included', () => {
+    for (const header of [undefined, '', 'Bearer ', 'Bearer undefined', `Bearer ${adminToken}`]) {
+      assertUnauthenticated(() => checkAdminToken(header, undefined), 'admin_token_required');
+    }
+  });
 });

@@ -5,7 +5,6 @@
  */
 export { accessTokenAlgorithm, accessTokenType, type VerifiedToken } from './access-token.ts';
 export { bearerTokenOf } from './bearer-token.ts';
-export { checkAdminToken } from './admin-token.ts';
 export { verifyAccessToken, defaultTokenMaxAgeSeconds, type AccessTokenExpectations, type KeyResolver } from './verify-access-token.ts';
 export { createServiceTokenVerifier, createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';
 export { accessTokenConfigFields, type AccessTokenConfig } from './token-config.ts';

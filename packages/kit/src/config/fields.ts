@@ -1,13 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+
+function portNumber() {
+  return z.coerce.number({ error: 'expected a TCP port number' }).int('expected a TCP port number')
+    .min(0, 'expected a TCP port number').max(65_535, 'expected a TCP port number');
+}
 
 /**
  * Reusable environment-variable types. Each one parses the string an environment gives and
  * says in its error what it wanted, without echoing the value.
  */
 export const env = {
-  port: (defaultPort: number) =>
-    z.coerce.number({ error: 'expected a TCP port number' }).int('expected a TCP port number')
-      .min(0, 'expected a TCP port number').max(65_535, 'expected a TCP port number').default(defaultPort),
+  port: (defaultPort: number) => portNumber().default(defaultPort),
+
+  /** A TCP port with no default, for a port whose default depends on another variable. */
+  portNumber: () => portNumber(),
 
   milliseconds: (defaultMs: number) =>
     z.coerce.number({ error: 'expected a whole number of milliseconds' })
@@ -58,6 +65,21 @@ export const env = {
       }
       return result.data as z.output<T>;
     }),
+
+  /**
+   * A secret kept in a file (a Kubernetes or Docker secret mounted as a file): the variable names
+   * the file, the value is its text without a trailing newline. Read once, with the rest of the
+   * config; an error says why the file could not be read, never what it holds.
+   */
+  secretFile: (minLength: number) =>
+    z.string().transform((path, ctx) => {
+      try {
+        return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `expected a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})` });
+        return z.NEVER;
+      }
+    }).pipe(z.string().min(minLength, `expected a file of at least ${minLength} characters`)),
 
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -36,8 +36,17 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
     SHUTDOWN_NOTICE_MS: env.milliseconds(limits.shutdownNoticeMs),
     /** Fault injection rules, as JSON: `[{"route":"/v1/products","percent":50,"status":503}]`. Off by default. */
     FAULTS: env.json(faultRulesSchema).optional(),
-    /** Bearer token for the admin endpoints (`/admin/faults`); without it they are not served. */
+    /**
+     * Where the admin listener binds: `/metrics` and every `/admin/*` route, apart from the public
+     * port. Loopback by default; in a cluster, the pod's own address (never a public one).
+     */
+    ADMIN_HOST: z.string().default('127.0.0.1'),
+    /** The admin listener's port; unset: `PORT` + 2000 (a free port when `PORT` is 0). See `adminSettingsOf`. */
+    ADMIN_PORT: env.portNumber().optional(),
+    /** This service's own bearer token for its `/admin/*` routes; without one they refuse every request. */
     ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+    /** The same token read from a file (a mounted secret); set this or `ADMIN_TOKEN`, not both. */
+    ADMIN_TOKEN_FILE: env.secretFile(16).optional(),
     /** Tracing off altogether (the OpenTelemetry name): no spans, no trace ids in logs. */
     OTEL_SDK_DISABLED: env.boolean(false),
     /** Where spans are sent as OTLP/HTTP (`<endpoint>/v1/traces`); without it they are made but not sent. */

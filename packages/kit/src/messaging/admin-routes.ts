@@ -1,6 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { checkAdminToken } from '../auth/admin-token.ts';
 import type { Database } from '../db/index.ts';
 import { Code, KitError } from '../errors/index.ts';
 import type { EventConsumer } from './event-consumer.ts';
@@ -23,29 +22,27 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 }
 
 /**
- * The dead-letter admin API of a consuming service, behind its `ADMIN_TOKEN` (without one the
- * routes do not exist, like every admin route of the kit):
+ * The dead-letter admin API of a consuming service, on its admin listener (`context.adminApp`),
+ * which checks the service's admin token before every route:
  *
  * - `GET /admin/dead-letters?includeReplayed=&limit=`: the events given up on, with their errors;
  * - `POST /admin/dead-letters/:id/replay`: applies one again, once;
  * - `POST /admin/dead-letters/replay`: applies every pending one, oldest first.
  */
-export function registerDeadLetterRoutes(app: FastifyInstance, { db, consumer, adminToken }: { db: Database; consumer: EventConsumer; adminToken: string }): void {
-  const authorize = async (request: FastifyRequest) => checkAdminToken(request.headers.authorization, adminToken);
-
-  app.get('/admin/dead-letters', { onRequest: authorize }, async function listDead(request) {
+export function registerDeadLetterRoutes(adminApp: FastifyInstance, { db, consumer }: { db: Database; consumer: EventConsumer }): void {
+  adminApp.get('/admin/dead-letters', async function listDead(request) {
     const { includeReplayed, limit } = parse(listQuery, request.query, 'query');
     return { subscription: consumer.subscription, items: await listDeadLetters(db, consumer.subscription, { includeReplayed, limit }) };
   });
 
-  app.post('/admin/dead-letters/:id/replay', { onRequest: authorize }, async function replayOne(request) {
+  adminApp.post('/admin/dead-letters/:id/replay', async function replayOne(request) {
     const { id } = parse(idParams, request.params, 'params');
     const replayed = await replayDeadLetter(db, consumer, id);
     request.log.warn({ dead_letter: id, event_id: replayed.eventId, result: replayed.result }, 'dead letter replayed');
     return replayed;
   });
 
-  app.post('/admin/dead-letters/replay', { onRequest: authorize }, async function replayAll(request) {
+  adminApp.post('/admin/dead-letters/replay', async function replayAll(request) {
     const results = await replayAllDeadLetters(db, consumer);
     request.log.warn({ replayed: results.length }, 'dead letters replayed');
     return { results };

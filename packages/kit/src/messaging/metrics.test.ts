@@ -124,7 +124,7 @@ void test('a consumer\'s deliveries by outcome, its redeliveries and its dead le
     await publisher.db.transaction((tx) => outbox.add(tx, itemAdded, { aggregateId: item, data: { item, n: 1 } }));
   }
 
-  const scrape = async () => parseMetrics(await (await fetch(`${consumer.url}/metrics`)).text());
+  const scrape = async () => parseMetrics(await (await fetch(`${consumer.adminUrl}/metrics`)).text());
   const series = { subscription: 'shelf-keeper', type: 'item.added' };
   const deliveries = (metrics: Awaited<ReturnType<typeof scrape>>, outcome: string) => metricValue(metrics, 'baton_consumer_deliveries_total', { ...series, outcome });
   let metrics = await scrape();
@@ -144,7 +144,7 @@ void test('a consumer\'s deliveries by outcome, its redeliveries and its dead le
   const lagCount = (await lag.get()).values.find((v) => v.metricName === 'baton_consumer_lag_seconds_count' && v.labels.subscription === 'shelf-keeper');
   assert.equal(lagCount?.value, 2, 'the lag of each applied event was observed');
 
-  const published = parseMetrics(await (await fetch(`${publisher.url}/metrics`)).text());
+  const published = parseMetrics(await (await fetch(`${publisher.adminUrl}/metrics`)).text());
   assert.equal(metricValue(published, 'baton_outbox_published_total'), 3);
   assert.equal(metricValue(published, 'baton_outbox_pending_events'), 0);
 });

@@ -92,11 +92,12 @@ export interface ConsumingOptions {
 /**
  * Makes a service a consumer: the messaging tables, an idempotent consumer over the given
  * handlers, the configured transport's subscriber feeding it, a readiness check on the broker
- * (or the feeds), and the dead-letter admin API when `ADMIN_TOKEN` is set. At shutdown it stops
+ * (or the feeds), and the dead-letter admin API on the admin listener. At shutdown it stops
  * pulling, lets the deliveries in hand finish for `shutdownGraceMs`, hands back the rest
- * (never to the dead-letter queue), then closes.
+ * (never to the dead-letter queue), then closes. `_app` keeps the shape of startPublishing's
+ * arguments: a consumer serves nothing on the service's public port.
  */
-export async function startConsuming(app: FastifyInstance, context: Context, { subscription, handlers, feedUrls = {}, shutdownGraceMs = 5_000 }: ConsumingOptions): Promise<EventConsumer> {
+export async function startConsuming(_app: FastifyInstance, context: Context, { subscription, handlers, feedUrls = {}, shutdownGraceMs = 5_000 }: ConsumingOptions): Promise<EventConsumer> {
   const { config, db, logger, metrics, onClose, addReadinessCheck, createHttpClient } = context;
   await migrateMessaging(db);
   const deliveries = createConsumerMetrics(metrics.registry, db);
@@ -132,7 +133,7 @@ export async function startConsuming(app: FastifyInstance, context: Context, { s
     }
   }
   addReadinessCheck(transport.kind === 'feed' ? 'event_feeds' : 'broker', (signal) => subscriber.check(signal));
-  if (config.ADMIN_TOKEN !== undefined) registerDeadLetterRoutes(app, { db, consumer, adminToken: config.ADMIN_TOKEN });
+  registerDeadLetterRoutes(context.adminApp, { db, consumer });
 
   await subscriber.start(async (event, attempt) => {
     const outcome = await consumer.deliver(event, attempt);

@@ -88,7 +88,7 @@ test('an upstream that sleeps 5 s behind a 1 s deadline: the caller answers 504 
   assert.ok(tookMs < 1_500, `answered within the deadline plus a margin (${Math.round(tookMs)} ms)`);
   assert.ok(await until(() => upstream.seen[0]?.aborted === true), 'the upstream saw its request aborted');
   assert.ok(Number(upstream.seen[0]?.budget) <= 1_000 && Number(upstream.seen[0]?.budget) > 0, `the upstream got the remaining budget (${upstream.seen[0]?.budget})`);
-  const metrics = parseMetrics(await (await fetch(`${caller.url}/metrics`)).text());
+  const metrics = parseMetrics(await (await fetch(`${caller.adminUrl}/metrics`)).text());
   assert.equal(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: 'caller' }), 1);
 });
 
@@ -116,7 +116,7 @@ test('a failing upstream opens the breaker: calls fail fast without the network,
   assert.equal(((await refused.json()) as { reason: string }).reason, 'circuit_open');
   assert.ok(Number(refused.headers.get('retry-after')) >= 1);
   assert.equal(upstream.hits(), hitsWhenOpen, 'the open breaker did not touch the network');
-  const metrics = parseMetrics(await (await fetch(`${caller.url}/metrics`)).text());
+  const metrics = parseMetrics(await (await fetch(`${caller.adminUrl}/metrics`)).text());
   assert.equal(metricValue(metrics, 'baton_client_breaker_state', { upstream: 'upstream', instance: upstream.url }), 2);
   assert.equal(metricValue(metrics, 'baton_client_breaker_transitions_total', { upstream: 'upstream', instance: upstream.url, to: 'open' }), 1);
 });
@@ -137,7 +137,7 @@ test('an upstream whose own deadline ran out is the hop named by the caller\'s a
   const line = captured.lines.find((l) => l.request_id === problem.request_id && l.code === 'deadline_exceeded');
   assert.ok(line, `a log line of the expired request: ${JSON.stringify(captured.lines)}`);
   assert.equal(line.hop, 'leaf');
-  const metrics = parseMetrics(await (await fetch(`${caller.url}/metrics`)).text());
+  const metrics = parseMetrics(await (await fetch(`${caller.adminUrl}/metrics`)).text());
   assert.equal(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: 'leaf' }), 1);
   assert.equal(metricValue(metrics, 'baton_deadline_exceeded_total', { hop: 'caller' }), 0);
 });

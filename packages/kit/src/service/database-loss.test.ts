@@ -24,7 +24,7 @@ interface Answer {
 async function spawnDatabaseService(t: TestContext, databaseUrl: string) {
   const port = await findFreePort();
   const child = spawn(process.execPath, [fixture], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: databaseUrl, LOAD_SHEDDING: 'false' },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: String(await findFreePort()), DATABASE_URL: databaseUrl, LOAD_SHEDDING: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const { records: lines, text: output } = captureOutput(child);

@@ -14,6 +14,16 @@ import type { Logger, Metrics } from '../telemetry/index.ts';
  */
 export interface StatelessServiceContext<C extends ServiceConfig = ServiceConfig> {
   config: C;
+  /**
+   * The service's admin listener (`ADMIN_HOST`:`ADMIN_PORT`, loopback by default), apart from
+   * the port `setup`'s `app` listens on: `/admin/*` routes go here, never on `app` (which
+   * refuses them). Every request to it but `/metrics` must carry this service's admin token,
+   * checked before the route runs, so a route here needs no check of its own.
+   *
+   * @example
+   * adminApp.post('/admin/keys/rotate', async () => rotate());
+   */
+  adminApp: FastifyInstance;
   logger: Logger;
   metrics: Metrics;
   /** The service's tracer, for spans of its own (the kit already traces requests, calls and queries). */
@@ -39,7 +49,7 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> extends
 /** What every service describes, whatever it keeps: `X` is the context its code is handed. */
 export interface ServiceDefinitionOf<C extends ServiceConfig, X extends StatelessServiceContext<C>> {
   name: string;
-  /** Registers routes and starts any background work; runs after migrations. */
+  /** Registers routes (`/admin/*` ones on `context.adminApp`) and starts any background work; runs after migrations. */
   setup(app: FastifyInstance, context: X): Promise<void> | void;
   /**
    * A gRPC listener beside the HTTP one (Connect-ES on HTTP/2 cleartext: gRPC, gRPC-Web and

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { checkAdminToken } from '../auth/admin-token.ts';
 import { Code, KitError } from '../errors/index.ts';
 import { codeFromHttpStatus } from '../errors/http-status.ts';
 import { signalOf } from './request-signal.ts';
@@ -25,30 +24,39 @@ export const faultRulesSchema = z.array(faultRuleSchema).max(100);
 
 export type FaultRule = z.output<typeof faultRuleSchema>;
 
-export interface FaultInjectionOptions {
-  rules?: readonly FaultRule[];
-  /** Bearer token guarding `/admin/faults`; without one the admin endpoint does not exist. */
-  adminToken?: string | undefined;
-  random?: () => number;
+/** The fault rules in force: set from `FAULTS` at start, replaced through `/admin/faults`. */
+export interface FaultRules {
+  readonly active: readonly FaultRule[];
+  replace(rules: readonly FaultRule[]): void;
 }
 
-const adminPath = '/admin/faults';
+export function createFaultRules(initial: readonly FaultRule[] = []): FaultRules {
+  let active = initial;
+  return {
+    get active() { return active; },
+    replace(rules) { active = rules; },
+  };
+}
+
+export interface FaultInjectionOptions {
+  faults: FaultRules;
+  random?: () => number;
+}
 
 function matches(rule: FaultRule, method: string, route: string): boolean {
   return (rule.route === '*' || rule.route === route) && (rule.method === undefined || rule.method === method);
 }
 
 /**
- * Applies the fault rules to matching requests, and serves `GET|PUT|DELETE /admin/faults` to
- * read and replace them at run time when an admin token is configured.
+ * Applies the fault rules to matching requests of the service's public listener. The rules are
+ * read and replaced at run time on the admin listener (`registerFaultRoutes`), never here.
  */
-export function installFaultInjection(app: FastifyInstance, { rules = [], adminToken, random = Math.random }: FaultInjectionOptions = {}): void {
-  let active: readonly FaultRule[] = rules;
-
+export function installFaultInjection(app: FastifyInstance, { faults, random = Math.random }: FaultInjectionOptions): void {
   app.addHook('onRequest', async function injectFault(request: FastifyRequest, reply: FastifyReply) {
+    const active = faults.active;
     if (active.length === 0) return;
     const route = request.routeOptions.url;
-    if (route === undefined || route === adminPath) return;
+    if (route === undefined) return;
     const rule = active.find((r) => matches(r, request.method, route));
     if (rule === undefined || random() * 100 >= rule.percent) return;
     request.log.warn({ fault: rule }, 'injecting a fault');
@@ -74,30 +82,32 @@ export function installFaultInjection(app: FastifyInstance, { rules = [], adminT
     }
     return;
   });
+}
 
-  if (adminToken === undefined) return;
-
-  const authorize = async (request: FastifyRequest) => checkAdminToken(request.headers.authorization, adminToken);
-
-  app.get(adminPath, { onRequest: authorize }, async function listFaults() {
-    return { rules: active };
+/**
+ * `GET|PUT|DELETE /admin/faults` on the admin listener, behind its admin token (checked by the
+ * listener for every `/admin/*` route): read, replace or clear the rules at run time.
+ */
+export function registerFaultRoutes(adminApp: FastifyInstance, faults: FaultRules): void {
+  adminApp.get('/admin/faults', async function listFaults() {
+    return { rules: faults.active };
   });
 
-  app.put(adminPath, { onRequest: authorize }, async function replaceFaults(request) {
+  adminApp.put('/admin/faults', async function replaceFaults(request) {
     const parsed = faultRulesSchema.safeParse((request.body as { rules?: unknown } | undefined)?.rules);
     if (!parsed.success) {
       throw new KitError(Code.InvalidArgument, 'the fault rules are not valid', {
         fields: parsed.error.issues.map((issue) => ({ field: ['body', 'rules', ...issue.path.map(String)].join('.'), message: issue.message })),
       });
     }
-    active = parsed.data;
-    request.log.warn({ rules: active }, 'fault rules replaced');
-    return { rules: active };
+    faults.replace(parsed.data);
+    request.log.warn({ rules: parsed.data }, 'fault rules replaced');
+    return { rules: faults.active };
   });
 
-  app.delete(adminPath, { onRequest: authorize }, async function clearFaults(request) {
-    active = [];
+  adminApp.delete('/admin/faults', async function clearFaults(request) {
+    faults.replace([]);
     request.log.warn('fault rules cleared');
-    return { rules: active };
+    return { rules: faults.active };
   });
 }

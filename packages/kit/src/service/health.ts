@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { Registry } from 'prom-client';
 
 export type ReadinessCheck = (signal: AbortSignal) => Promise<void>;
 
@@ -57,10 +56,10 @@ export function createReadiness({ onCheckFailed }: ReadinessOptions = {}): Readi
 
 /**
  * `/healthz`: the process is alive and its event loop turns. `/readyz`: it can serve now,
- * every dependency answered within its check timeout. `/metrics`: Prometheus text.
- * None of them is logged at info, so probes do not drown the logs.
+ * every dependency answered within its check timeout. Neither is logged at info, so probes do
+ * not drown the logs. (`/metrics` is on the admin listener: `admin-listener.ts`.)
  */
-export function installHealthRoutes(app: FastifyInstance, readiness: Readiness, registry: Registry): void {
+export function installHealthRoutes(app: FastifyInstance, readiness: Readiness): void {
   app.get('/healthz', { logLevel: 'warn', config: { priority: 'critical' } }, async function healthz() {
     return { status: 'ok' };
   });
@@ -68,10 +67,5 @@ export function installHealthRoutes(app: FastifyInstance, readiness: Readiness, 
   app.get('/readyz', { logLevel: 'warn', config: { priority: 'critical' } }, async function readyz(_request, reply) {
     const report = await readiness.evaluate();
     return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks });
-  });
-
-  app.get('/metrics', { logLevel: 'warn', config: { priority: 'critical' } }, async function metrics(_request, reply) {
-    const body = await registry.metrics();
-    return reply.type(registry.contentType).send(body);
   });
 }

@@ -7,7 +7,7 @@ import type { Metrics } from '../telemetry/index.ts';
 import { installClosingRefusal, installConnectionClosing } from './closing-connections.ts';
 import { installBodyDrain } from './drain-request.ts';
 import { installErrorHandling } from './error-handler.ts';
-import { installFaultInjection } from './faults.ts';
+import { installFaultInjection, type FaultRules } from './faults.ts';
 import { installHealthRoutes, type Readiness } from './health.ts';
 import { installHttpDeadline } from './http-deadline.ts';
 import { installHttpMetrics } from './http-metrics.ts';
@@ -26,6 +26,8 @@ export interface RequestStepContext {
   metrics: Metrics;
   tracer: Tracer;
   readiness: Readiness;
+  /** The fault rules in force, which the admin listener's `/admin/faults` replaces. */
+  faults: FaultRules;
   /** True once shutdown has begun closing the listeners. */
   isClosing(): boolean;
 }
@@ -87,11 +89,11 @@ export const requestSteps: readonly RequestStep[] = [
   function refuseNul(app) {
     installNulGuard(app);
   },
-  function serveHealth(app, { readiness, metrics }) {
-    installHealthRoutes(app, readiness, metrics.registry);
+  function serveHealth(app, { readiness }) {
+    installHealthRoutes(app, readiness);
   },
-  function injectFaults(app, { config }) {
-    installFaultInjection(app, { rules: config.FAULTS ?? [], adminToken: config.ADMIN_TOKEN });
+  function injectFaults(app, { faults }) {
+    installFaultInjection(app, { faults });
   },
 ];
 

@@ -100,7 +100,7 @@ void test('health checks and scrapes are not traced, and tracing off makes no sp
   const traced = await start(t, 'quiet', () => {});
   if (traced === undefined) return;
   await (await fetch(`${traced.service.url}/healthz`)).arrayBuffer();
-  await (await fetch(`${traced.service.url}/metrics`)).arrayBuffer();
+  await (await fetch(`${traced.service.adminUrl}/metrics`)).arrayBuffer();
   assert.deepEqual(traced.spans(), []);
 
   const exporter = new InMemorySpanExporter();

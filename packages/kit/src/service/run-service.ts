@@ -1,4 +1,5 @@
 import type { DatabaseConfig, ServiceConfig } from '../config/index.ts';
+import { adminSettingsOf } from '../config/admin-settings.ts';
 import { ConfigError } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { createLogger } from '../telemetry/index.ts';
@@ -40,6 +41,8 @@ export async function runService(definition: AnyServiceDefinition, readConfig: (
   let config: ServiceConfig & Partial<DatabaseConfig>;
   try {
     config = readConfig();
+    // What depends on several variables (the admin token given twice, say) is a config error too.
+    adminSettingsOf(config);
   } catch (error) {
     const logger = createLogger({ service: definition.name });
     if (error instanceof ConfigError) {

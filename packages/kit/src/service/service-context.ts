@@ -1,4 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
+import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import { createHttpClient } from '../http/index.ts';
@@ -12,6 +13,8 @@ import type { Closer } from './shutdown.ts';
 
 export interface ServiceContextParts<C extends ServiceConfig> {
   config: C;
+  /** The admin listener, for `/admin/*` routes. */
+  adminApp: FastifyInstance;
   /** Only a service that keeps data has one. */
   db: Database | undefined;
   logger: Logger;
@@ -23,11 +26,12 @@ export interface ServiceContextParts<C extends ServiceConfig> {
 }
 
 /** What a service's `setup` and gRPC routes are handed: its parts, and clients wired to them. */
-export function createServiceContext<C extends ServiceConfig>({ config, db, logger, metrics, tracer, readiness, closers }: ServiceContextParts<C>): AnyServiceContext {
+export function createServiceContext<C extends ServiceConfig>({ config, adminApp, db, logger, metrics, tracer, readiness, closers }: ServiceContextParts<C>): AnyServiceContext {
   const clientMetrics = createClientMetrics(metrics.registry);
   const resourceMetrics = createResourceMetrics(metrics.registry, db);
   return {
     config,
+    adminApp,
     // A stateless service's context has no `db` at all.
     ...(db === undefined ? {} : { db }),
     logger,

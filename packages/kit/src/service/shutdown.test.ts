@@ -24,6 +24,7 @@ async function spawnSlowService(t: TestContext, environment: Record<string, stri
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
       PORT: String(port),
+      ADMIN_PORT: String(await findFreePort()),
       SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
       // A hundred requests at once would be shed by the adaptive limit; shedding is not under test.
       LOAD_SHEDDING: 'false',

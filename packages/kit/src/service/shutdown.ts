@@ -19,10 +19,12 @@ export interface ShutdownState {
   closing: boolean;
   /** The gRPC listener's drain, once it began: the resources close after it. */
   grpcClosed: Promise<{ clean: boolean }> | undefined;
+  /** The admin listener's close, once it began: its routes use the resources too. */
+  adminClosed: Promise<void> | undefined;
 }
 
 /**
- * Last, when the HTTP server closes (and after the gRPC listener has drained): the service's
+ * Last, when the HTTP server closes (and after the gRPC and admin listeners have drained): the service's
  * own closers and its clients' in reverse order, then its database, then its tracing, so the
  * spans of the shutdown itself are sent.
  */
@@ -32,6 +34,7 @@ export function installResourceClosing(
 ): void {
   app.addHook('onClose', async function closeResources() {
     await state.grpcClosed;
+    await state.adminClosed?.catch((error: unknown) => logger.warn({ err: error }, 'the admin listener did not close cleanly'));
     for (const close of closers.reverse()) {
       try {
         await close();
@@ -46,6 +49,7 @@ export function installResourceClosing(
 
 export interface ShutdownParts {
   app: FastifyInstance;
+  adminApp: FastifyInstance;
   grpcServer: GrpcServer | undefined;
   readiness: Readiness;
   logger: Logger;
@@ -56,11 +60,11 @@ export interface ShutdownParts {
 /**
  * The service's shutdown: readiness turns false at once; after the drain delay the gRPC listener
  * says GOAWAY and new HTTP requests are refused (503 `shutting_down`) for the notice time; then
- * the HTTP listener closes, idle keep-alive connections are closed, in-flight requests and calls
+ * the HTTP listeners (public and admin) close, idle keep-alive connections are closed, in-flight requests and calls
  * finish (up to the shutdown timeout, then they are cut), and the resources close last. Safe to
  * call twice.
  */
-export function createShutdown({ app, grpcServer, readiness, logger, limits, state }: ShutdownParts): (reason: string) => Promise<ShutdownResult> {
+export function createShutdown({ app, adminApp, grpcServer, readiness, logger, limits, state }: ShutdownParts): (reason: string) => Promise<ShutdownResult> {
   const { shutdownTimeoutMs, shutdownDrainDelayMs, shutdownNoticeMs } = limits;
   async function drainAndClose(reason: string): Promise<ShutdownResult> {
     readiness.markShuttingDown();
@@ -71,6 +75,7 @@ export function createShutdown({ app, grpcServer, readiness, logger, limits, sta
       forced = true;
       logger.warn('shutdown timeout reached; closing the connections still open');
       app.server.closeAllConnections();
+      adminApp.server.closeAllConnections();
     }, shutdownTimeoutMs);
     state.closing = true;
     state.grpcClosed = grpcServer?.close({ timeoutMs: shutdownTimeoutMs });
@@ -78,6 +83,8 @@ export function createShutdown({ app, grpcServer, readiness, logger, limits, sta
     // connections clients keep open carry them, and not a request, when they close.
     if (shutdownNoticeMs > 0) await sleep(shutdownNoticeMs);
     try {
+      // Both listeners close together; the resources close only once both have (see installResourceClosing).
+      state.adminClosed = adminApp.close();
       await app.close();
     } finally {
       clearTimeout(deadline);

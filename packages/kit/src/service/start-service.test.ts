@@ -166,10 +166,10 @@ void describe('startService', () => {
     for (const given of unsafe) assert.ok(!logText.includes(given), `${given.slice(0, 20)} reached the logs`);
   });
 
-  void test('/metrics is Prometheus text with request counts, durations, in-flight requests, event loop and process', async () => {
-    const { base } = shared;
+  void test('/metrics, on the admin listener, is Prometheus text with request counts, durations, in-flight requests, event loop and process', async () => {
+    const { base, service } = shared;
     const scrape = async () => {
-      const response = await fetch(`${base}/metrics`);
+      const response = await fetch(`${service.adminUrl}/metrics`);
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
       return parseMetrics(await response.text());
@@ -200,8 +200,8 @@ void describe('startService', () => {
 
     const active = after.get('http_server_active_requests');
     assert.equal(active?.type, 'GAUGE');
-    // The scrape itself is the one request in flight while the metrics are read.
-    assert.equal(metricValue(after, 'http_server_active_requests', { method: 'GET' }), 1);
+    // Nothing is in flight: the scrape is on the admin listener, which does not count its own requests.
+    assert.equal(metricValue(after, 'http_server_active_requests', { method: 'GET' }), 0);
 
     assert.equal(after.get('nodejs_eventloop_lag_seconds')?.type, 'GAUGE');
     assert.ok(metricValue(after, 'nodejs_eventloop_lag_seconds') >= 0);
@@ -377,6 +377,6 @@ void test('a stateless service (no migrationsDir) opens no database: its context
   assert.equal((await fetch(`${service.url}/ok`)).status, 200);
   const ready = await fetch(`${service.url}/readyz`);
   assert.deepEqual(await ready.json(), { status: 'ready', checks: {} });
-  assert.doesNotMatch(await (await fetch(`${service.url}/metrics`)).text(), /^baton_db_pool/m);
+  assert.doesNotMatch(await (await fetch(`${service.adminUrl}/metrics`)).text(), /^baton_db_pool/m);
   assert.deepEqual(await service.shutdown('checked'), { clean: true });
 });

@@ -1,10 +1,13 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
+import { adminSettingsOf } from '../config/admin-settings.ts';
 import type { DatabaseConfig, ServiceConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger, Metrics, Tracing } from '../telemetry/index.ts';
+import { createAdminServer, refuseAdminRoutes } from './admin-listener.ts';
 import type { AnyServiceDefinition, ServiceDefinition, StatelessServiceDefinition } from './definition.ts';
 import { startGrpcListener } from './grpc-listener.ts';
+import { createFaultRules } from './faults.ts';
 import { createReadiness } from './health.ts';
 import { createHttpServer } from './http-server.ts';
 import { installRequestSteps } from './request-steps.ts';
@@ -18,16 +21,20 @@ import { createShutdown, installResourceClosing, type Closer, type ShutdownResul
 export interface RunningService<D extends Database | undefined = Database> {
   name: string;
   app: FastifyInstance;
+  /** The admin listener: `/metrics` and the `/admin/*` routes, apart from `url`. */
+  adminApp: FastifyInstance;
   db: D;
   logger: Logger;
   metrics: Metrics;
   tracing: Tracing;
   /** The base URL the service listens on, e.g. `http://127.0.0.1:8082`. */
   url: string;
+  /** Where its admin listener is, e.g. `http://127.0.0.1:10082`: `/metrics`, `/admin/*`. */
+  adminUrl: string;
   /** Where its gRPC listener is, e.g. `http://127.0.0.1:9082`, when it has one. */
   grpcUrl: string | undefined;
   /**
-   * Readiness turns false at once; after the drain delay the listener closes, idle keep-alive
+   * Readiness turns false at once; after the drain delay the listeners close, idle keep-alive
    * connections are closed, in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS, then they are
    * cut), and last the service's own closers and its database (if it has one) close. Safe to
    * call twice.
@@ -47,8 +54,8 @@ export interface StartOptions {
 /**
  * Starts a service, one step after another: its telemetry, its database and migrations (a
  * stateless service has neither), its HTTP server with the request steps every Baton service
- * shares (`request-steps.ts`), the service's own setup, the listeners, and the shutdown that
- * undoes it all in reverse.
+ * shares (`request-steps.ts`) and its admin listener (`admin-listener.ts`), the service's own
+ * setup, the listeners, and the shutdown that undoes it all in reverse.
  */
 export function startService<C extends ServiceConfig & DatabaseConfig>(definition: ServiceDefinition<C>, config: C, options?: StartOptions): Promise<RunningService>;
 export function startService<C extends ServiceConfig>(definition: StatelessServiceDefinition<C>, config: C, options?: StartOptions): Promise<RunningService<undefined>>;
@@ -63,28 +70,39 @@ export async function startAnyService(
   options: StartOptions = {},
 ): Promise<RunningService<Database | undefined>> {
   const { name } = definition;
+  const admin = adminSettingsOf(config);
   const limits = limitsOf(config, options.limits);
   const { logger, metrics, tracing } = createServiceTelemetry(name, config, options);
   const db = openServiceDatabase(definition, config, tracing.tracer);
+  let adminApp: FastifyInstance | undefined;
   try {
     if (db !== undefined && definition.migrationsDir !== undefined) await applyMigrations(db, definition.migrationsDir, logger);
     const readiness = createReadiness({ onCheckFailed: (check, error) => logger.warn({ err: error, check }, 'readiness check failed') });
     if (db !== undefined) readiness.add('database', (signal) => db.ping({ signal }));
 
-    const state: ShutdownState = { closing: false, grpcClosed: undefined };
+    const state: ShutdownState = { closing: false, grpcClosed: undefined, adminClosed: undefined };
+    const isClosing = () => state.closing;
+    const faults = createFaultRules(config.FAULTS);
     const app = createHttpServer(logger, limits);
-    installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, isClosing: () => state.closing });
+    refuseAdminRoutes(app);
+    installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, faults, isClosing });
+    adminApp = createAdminServer({ service: name, logger, limits, registry: metrics.registry, faults, token: admin.token, isClosing });
     const closers: Closer[] = [];
-    const context = createServiceContext({ config, db, logger, metrics, tracer: tracing.tracer, readiness, closers });
+    const context = createServiceContext({ config, adminApp, db, logger, metrics, tracer: tracing.tracer, readiness, closers });
     await definition.setup(app, context);
     installResourceClosing(app, { state, closers, db, tracing, logger });
 
+    // The admin listener first: a port it cannot have fails the start before the public one opens.
+    const adminUrl = (await adminApp.listen({ host: admin.host, port: admin.port })).replace('[::1]', 'localhost');
+    if (admin.token === undefined) logger.info('no ADMIN_TOKEN or ADMIN_TOKEN_FILE: the /admin routes refuse every request');
+    logger.info({ url: adminUrl, port: (adminApp.server.address() as { port: number }).port }, `${name} admin listening`);
     const url = (await app.listen({ host: config.HOST, port: config.PORT })).replace('[::1]', 'localhost');
     logger.info({ url, port: (app.server.address() as { port: number }).port }, `${name} listening`);
     const grpcServer = await startGrpcListener(definition, context, { app, readiness, limits });
-    const shutdown = createShutdown({ app, grpcServer, readiness, logger, limits, state });
-    return { name, app, db, logger, metrics, tracing, url, grpcUrl: grpcServer?.url, shutdown };
+    const shutdown = createShutdown({ app, adminApp, grpcServer, readiness, logger, limits, state });
+    return { name, app, adminApp, db, logger, metrics, tracing, url, adminUrl, grpcUrl: grpcServer?.url, shutdown };
   } catch (error) {
+    await adminApp?.close().catch(() => {});
     await db?.close().catch(() => {});
     await tracing.shutdown().catch(() => {});
     throw error;

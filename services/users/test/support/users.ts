@@ -43,11 +43,12 @@ export const adminToken = 'test-admin-token-0123456789';
 export const testKeyEncryptionKey = randomBytes(32).toString('base64');
 
 /**
- * A small client for the users API over real HTTP. The body is parsed when it is JSON; `T` is
+ * A small client for the users API over real HTTP (`/admin/*` and `/metrics` on its admin listener). The body is parsed when it is JSON; `T` is
  * what the test expects it to be.
  */
-export function createClient(baseUrl: string) {
+export function createClient(baseUrl: string, adminUrl: string) {
   const { send } = createJsonClient(baseUrl);
+  const admin = createJsonClient(adminUrl);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   return {
@@ -57,7 +58,7 @@ export function createClient(baseUrl: string) {
     me: (token: string) => send<User>('GET', '/v1/users/me', { headers: bearer(token) }),
     user: (id: string) => send<User>('GET', `/v1/users/${id}`),
     jwks: () => send<Jwks>('GET', '/.well-known/jwks.json'),
-    rotate: (headers: Record<string, string> = bearer(adminToken)) => send<{ kid: string; createdAt: string }>('POST', '/admin/keys/rotate', { headers }),
+    rotate: (headers: Record<string, string> = bearer(adminToken)) => admin.send<{ kid: string; createdAt: string }>('POST', '/admin/keys/rotate', { headers }),
     /** Signs up and signs in; fails the test if either does not work. */
     async signedIn(user: { email: string; password: string; name: string }): Promise<{ user: User; token: string }> {
       const registered = await send<User>('POST', '/v1/users', { json: user });
@@ -66,9 +67,9 @@ export function createClient(baseUrl: string) {
       if (token.status !== 200) throw new Error(`login answered ${token.status}`);
       return { user: registered.body, token: token.body.accessToken };
     },
-    /** How many scrypt hashes the service has computed for `purpose`, read from /metrics. */
+    /** How many scrypt hashes the service has computed for `purpose`, read from its admin listener's /metrics. */
     async hashCount(purpose: 'hash' | 'verify'): Promise<number> {
-      const metrics = await send<string>('GET', '/metrics');
+      const metrics = await admin.send<string>('GET', '/metrics');
       return metricValue(parseMetrics(metrics.body), 'users_password_hashes_total', { purpose });
     },
   };
@@ -95,7 +96,7 @@ export async function startUsers(scope: CleanupScope, environment: Record<string
   const { logger, lines } = createCapturedLogger({ service: 'users' });
   const service = await startService(usersService, config, { logger });
   addCleanup(scope, () => service.shutdown('tests finished'));
-  return { url: service.url, service, client: createClient(service.url), logs: lines };
+  return { url: service.url, service, client: createClient(service.url, service.adminUrl), logs: lines };
 }
 
 /** A unique address per call, so tests sharing a service never collide. */
