@@ -190,7 +190,7 @@ void test('a feed reader behind the retention gets 410 problem+json; the kit\'s 
   assert.equal(problem.prunedThroughPosition, 3);
   assert.deepEqual(problem.errors.map((e) => e.field), ['query.after']);
   assert.equal((await feed('after=3')).status, 200, 'from the oldest kept on, the feed answers');
-  const metrics = parseMetrics(await (await fetch(`${publisher.url}/metrics`)).text());
+  const metrics = parseMetrics(await (await fetch(`${publisher.adminUrl}/metrics`)).text());
   assert.equal(metricValue(metrics, 'baton_messaging_pruned_total', { table: 'baton_outbox' }), 3);
 
   const outbox = createOutbox({ domain: 'shelf' });
