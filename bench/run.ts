@@ -8,11 +8,12 @@ import { libraryInternals } from './scenarios/library-internals.ts';
 import { messaging } from './scenarios/messaging.ts';
 import { overloadGoodput } from './scenarios/overload-goodput.ts';
 import { policyStack } from './scenarios/policy-stack.ts';
+import { serviceIdentity } from './scenarios/service-identity.ts';
 import { slowUpstream } from './scenarios/slow-upstream.ts';
 import { stackFootprint } from './scenarios/stack-footprint.ts';
 import { tracingCost } from './scenarios/tracing-cost.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals, serviceIdentity];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { exitCodeConfig } from '@baton/kit/service';
+import { testIdentity } from '@baton/kit/testing';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,19 +36,44 @@ function problemVariables(output: string): string[] {
 
 const cleanEnvironment = { PATH: process.env.PATH ?? '' };
 
-void test('orders without DATABASE_URL, USERS_URLS and INVENTORY_URLS exits 78 and names all three', async () => {
+void test('orders without DATABASE_URL, USERS_URLS, INVENTORY_URLS and its identity exits 78 and names all five', async () => {
   const { code, output } = await runMain('orders', cleanEnvironment);
   assert.equal(code, exitCodeConfig, output);
-  assert.deepEqual(problemVariables(output), ['DATABASE_URL', 'INVENTORY_URLS', 'USERS_URLS']);
+  assert.deepEqual(problemVariables(output), ['DATABASE_URL', 'INVENTORY_URLS', 'SERVICE_KEY', 'SERVICE_TRUST', 'USERS_URLS']);
   assert.match(output, /invalid configuration: .*DATABASE_URL/);
   assert.match(output, /invalid configuration: .*USERS_URLS/);
   assert.match(output, /invalid configuration: .*INVENTORY_URLS/);
 });
 
-void test('orders with a bad PORT as well names all four, and not the bad value', async () => {
+void test('orders with a bad PORT as well names all six, and not the bad value', async () => {
   const { code, output } = await runMain('orders', { ...cleanEnvironment, PORT: 'abc' });
   assert.equal(code, exitCodeConfig, output);
-  assert.deepEqual(problemVariables(output), ['DATABASE_URL', 'INVENTORY_URLS', 'PORT', 'USERS_URLS']);
+  assert.deepEqual(problemVariables(output), ['DATABASE_URL', 'INVENTORY_URLS', 'PORT', 'SERVICE_KEY', 'SERVICE_TRUST', 'USERS_URLS']);
   assert.match(output, /expected a TCP port number/);
   assert.ok(!output.includes('abc'), 'the bad value is not echoed');
+});
+
+void test('inventory without SERVICE_KEY, with a bad one, or with a SERVICE_KEY_FILE it cannot read exits 78 naming it, never the key', async () => {
+  const { SERVICE_KEY, SERVICE_TRUST } = testIdentity.env('inventory');
+  const base = { ...cleanEnvironment, DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', SERVICE_TRUST };
+
+  // A public key where the private one belongs: refused, and not echoed. The three run side by side.
+  const publicOnly = JSON.stringify(testIdentity.keyPair('inventory').publicJwk);
+  const [missing, bad, unreadable] = await Promise.all([
+    runMain('inventory', base),
+    runMain('inventory', { ...base, SERVICE_KEY: publicOnly }),
+    runMain('inventory', { ...base, SERVICE_KEY_FILE: '/nonexistent/service-key' }),
+  ]);
+  assert.equal(missing.code, exitCodeConfig, missing.output);
+  assert.deepEqual(problemVariables(missing.output), ['SERVICE_KEY']);
+  assert.match(missing.output, /"variable":"SERVICE_KEY","problem":"required, not set"/);
+
+  assert.equal(bad.code, exitCodeConfig, bad.output);
+  assert.deepEqual(problemVariables(bad.output), ['SERVICE_KEY']);
+  assert.match(bad.output, /expected a private Ed25519 JWK with a kid/);
+  assert.ok(!bad.output.includes(testIdentity.keyPair('inventory').publicJwk.x), 'the value is not echoed');
+
+  assert.equal(unreadable.code, exitCodeConfig, unreadable.output);
+  assert.deepEqual(problemVariables(unreadable.output), ['SERVICE_KEY_FILE']);
+  assert.ok(!unreadable.output.includes(SERVICE_KEY), 'no key in the output');
 });

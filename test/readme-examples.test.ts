@@ -48,8 +48,14 @@ test('`npm start -- inventory` starts the database and inventory alone', { timeo
   const baton = await ready;
   assert.deepEqual(started, ['postgres', 'inventory']);
   assert.deepEqual(baton.services, { inventory: `http://127.0.0.1:${portBase + 2}` });
+  // It serves, to its callers only: the runner's keys live in its memory, so a request of ours,
+  // which carries no service token, is refused before any work.
+  const readyz = await fetch(`http://127.0.0.1:${portBase + 2}/readyz`);
+  assert.equal(readyz.status, 200);
+  await readyz.arrayBuffer();
   const products = await fetch(`http://127.0.0.1:${portBase + 2}/v1/products`);
-  assert.equal(products.status, 200);
+  assert.equal(products.status, 401);
+  assert.match(products.headers.get('content-type') ?? '', /application\/problem\+json/);
   await products.arrayBuffer();
   runner.kill('SIGINT');
   assert.equal(await exited, 0);
@@ -67,21 +73,24 @@ function yourServer(): Promise<boolean> {
 
 test('a service run by hand on a database of yours applies its migrations and serves', { timeout: 120_000 }, async (t) => {
   const block = await readmeBlock('Running one service alone');
-  const byHand = /^createdb (.+) baton_inventory\nPORT=9000 DATABASE_URL=(\S+)baton_inventory npx node (\S+)$/m.exec(block);
-  assert.ok(byHand, `the README shows createdb, then the service with DATABASE_URL:\n${block}`);
+  const byHand = /^createdb (.+) baton_inventory\neval "\$\(npx node (\S+) inventory\)"\nPORT=9000 DATABASE_URL=(\S+)baton_inventory npx node (\S+)\ncurl -H "baton-service-token: \$SERVICE_TOKEN_FROM_GATEWAY" \S+\/v1\/products$/m.exec(block);
+  assert.ok(byHand, `the README shows createdb, the keys, then the service with DATABASE_URL, and a call with a token:\n${block}`);
   if (!(await yourServer())) {
     if (process.env.CI === 'true') assert.fail('PostgreSQL at 127.0.0.1:5432 with createdb is required under CI=true');
     t.skip('no PostgreSQL at 127.0.0.1:5432 with createdb: the README\'s own example needs a server of yours');
     return;
   }
-  const [, createdbArgs = '', urlBase = '', program = ''] = byHand;
+  const [, createdbArgs = '', keysScript = '', urlBase = '', program = ''] = byHand;
+  // What `eval "$(… service-keys.ts inventory)"` sets: `export NAME='value'` lines.
+  const keys = Object.fromEntries((await run(process.execPath, [keysScript, 'inventory'], { cwd: repoRoot })).stdout.trim().split('\n')
+    .map((line) => /^export ([A-Z_]+)='([^']*)'$/.exec(line)).filter((match) => match !== null).map((match) => [match[1], match[2]]));
   // The README's commands, with a database name and port of the test's own.
   const database = `readme_${randomBytes(4).toString('hex')}`;
   await run('createdb', [...createdbArgs.split(' '), database]);
   addCleanup(t, () => run('dropdb', [...createdbArgs.split(' '), '--force', database]));
   const port = await findFreePort();
   const service = spawn(process.execPath, [program], {
-    cwd: repoRoot, env: { ...process.env, PORT: String(port), GRPC_PORT: String(await findFreePort()), ADMIN_PORT: String(await findFreePort()), DATABASE_URL: `${urlBase}${database}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
+    cwd: repoRoot, env: { ...process.env, ...keys, PORT: String(port), GRPC_PORT: String(await findFreePort()), ADMIN_PORT: String(await findFreePort()), DATABASE_URL: `${urlBase}${database}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
   });
   const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
   addCleanup(t, async () => {
@@ -94,7 +103,7 @@ test('a service run by hand on a database of yours applies its migrations and se
     if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   assert.equal(status, 200, 'inventory is ready on the new database');
-  const product = await fetch(`http://127.0.0.1:${port}/v1/products/COFFEE-1KG`);
+  const product = await fetch(`http://127.0.0.1:${port}/v1/products/COFFEE-1KG`, { headers: { 'baton-service-token': String(keys.SERVICE_TOKEN_FROM_GATEWAY) } });
   assert.equal(product.status, 200, 'its migrations ran: the catalogue is seeded');
   await product.arrayBuffer();
 });

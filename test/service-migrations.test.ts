@@ -3,7 +3,7 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DatabaseConfig, ServiceConfig } from '@baton/kit/config';
 import { startService, type RunningService, type ServiceDefinition } from '@baton/kit/service';
-import { addCleanup, createSilentLogger, createTempDir, createTestDatabase } from '@baton/kit/testing';
+import { addCleanup, createSilentLogger, createTempDir, createTestDatabase, testIdentity } from '@baton/kit/testing';
 import { readConfig as readInventoryConfig } from '../services/inventory/src/config.ts';
 import { inventoryService } from '../services/inventory/src/service.ts';
 import { readConfig as readNotificationsConfig } from '../services/notifications/src/config.ts';
@@ -55,7 +55,7 @@ const upstreams = {
 async function startAndCheck(t: TestContext, { name, table, start }: Case, databaseUrl: string) {
   // Notifications writes its mail there; the others ignore it.
   const mailDir = await createTempDir(t, `baton-${name}-mail-`);
-  const service = await start({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', DATABASE_URL: databaseUrl, MAIL_DIR: mailDir, ...upstreams });
+  const service = await start({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', DATABASE_URL: databaseUrl, MAIL_DIR: mailDir, ...upstreams, ...testIdentity.env(name) });
   addCleanup(t, () => service.shutdown('test over'));
 
   const { rows } = await service.db.query<{ table_name: string }>(

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { addCleanup, testPostgresAdminUrl } from '@baton/kit/testing';
+import { addCleanup, testIdentity, testPostgresAdminUrl } from '@baton/kit/testing';
 import { dropDatabases } from '@baton/local-postgres';
 import { randomPortBase, serviceNames, startStack, type LogLine } from '@baton/runner';
 
@@ -108,7 +108,7 @@ test('with a server of yours (BATON_DATABASE_URL), the runner creates the databa
   addCleanup(t, () => rm(varDir, { recursive: true, force: true }));
   const start = async () => {
     const lines: LogLine[] = [];
-    const stack = await startStack({ services: ['users'], portBase: randomPortBase(), varDir, databaseUrl: adminUrl, databasePrefix, env: { ...process.env, LOG_LEVEL: 'warn' }, onLog: (line) => lines.push(line) });
+    const stack = await startStack({ services: ['users'], portBase: randomPortBase(), varDir, databaseUrl: adminUrl, databasePrefix, env: { ...process.env, LOG_LEVEL: 'warn' }, onLog: (line) => lines.push(line), serviceKeys: { gateway: testIdentity.keyPair('gateway') } });
     const said = lines.find((line) => line.record?.event === 'databases_ready')?.record;
     return { stack, said };
   };
@@ -118,8 +118,9 @@ test('with a server of yours (BATON_DATABASE_URL), the runner creates the databa
   assert.throws(() => first.stack.status('postgres'), /no embedded PostgreSQL/, 'no server of its own is started');
   assert.deepEqual(first.said?.created, [`${databasePrefix}users`]);
   assert.match(String(first.said?.msg), new RegExp(`^created ${databasePrefix}users on postgres://`));
+  // As the gateway calls it, with the gateway's service token.
   const register = await fetch(new URL('/v1/users', first.stack.url('users')), {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { 'content-type': 'application/json', ...await testIdentity.headers('gateway', 'users') },
     body: JSON.stringify({ email: 'kept@example.com', password: 'a long enough password', name: 'Kept' }),
   });
   assert.equal(register.status, 201, await register.text());
@@ -131,7 +132,7 @@ test('with a server of yours (BATON_DATABASE_URL), the runner creates the databa
   const owner = await query<{ owner: string }>(adminUrl, `select pg_get_userbyid(datdba) as owner from pg_database where datname = $1`, [`${databasePrefix}users`]);
   assert.deepEqual(owner, [{ owner: `${databasePrefix}users` }]);
   const login = await fetch(new URL('/v1/auth/login', second.stack.url('users')), {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { 'content-type': 'application/json', ...await testIdentity.headers('gateway', 'users') },
     body: JSON.stringify({ email: 'kept@example.com', password: 'a long enough password' }),
   });
   assert.equal(login.status, 200, `the account made before the restart signs in: ${await login.text()}`);

@@ -5,6 +5,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { testIdentity } from '@baton/kit/testing';
 import { randomPortBase, startStack } from '@baton/runner';
 import { secureVarDir } from '../packages/runner/src/var-modes.ts';
 
@@ -52,13 +53,13 @@ test('under npm start, var/ and everything in it is private to its user: folders
   const umask = process.umask();
   t.after(() => void process.umask(umask));
   // The embedded PostgreSQL, users (its secret) and notifications (its mail): what writes to var/.
-  const stack = await startStack({ services: ['users', 'notifications'], portBase: randomPortBase(), varDir, env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const stack = await startStack({ services: ['users', 'notifications'], portBase: randomPortBase(), varDir, env: { ...process.env, LOG_LEVEL: 'warn' }, serviceKeys: { gateway: testIdentity.keyPair('gateway') } });
   t.after(() => stack.shutdown());
 
   // A sign-up makes notifications write a welcome email under var/mail.
   const email = `modes-${Date.now()}@example.com`;
   const registered = await fetch(new URL('/v1/users', stack.url('users')), {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST', headers: { 'content-type': 'application/json', ...await testIdentity.headers('gateway', 'users') },
     body: JSON.stringify({ email, password: 'correct horse battery staple', name: 'Modes' }),
   });
   assert.equal(registered.status, 201);

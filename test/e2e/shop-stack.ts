@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addCleanup, metricValue, parseMetrics, testPostgresAdminUrl, type CleanupScope } from '@baton/kit/testing';
+import { addCleanup, metricValue, parseMetrics, testIdentity, testPostgresAdminUrl, type CleanupScope } from '@baton/kit/testing';
 import { dropDatabases } from '@baton/local-postgres';
 import { randomPortBase, RunnerError, serviceNames, startStack, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
 
@@ -18,7 +18,8 @@ export interface ShopStack {
  * on the test run's PostgreSQL (`BATON_DATABASE_URL`'s path): every service that keeps data (all
  * but the gateway) gets a database and a role of its own, named with a prefix of this shop's
  * (`e2e_<random>_orders`), dropped after.
- * Ports and data folder are its own, so it never meets a developer's running stack.
+ * Ports and data folder are its own, so it never meets a developer's running stack. Each service
+ * signs with the test process's key for it (`testIdentity`), so a test can call a service as another would.
  */
 export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}): Promise<ShopStack> {
   const adminUrl = await testPostgresAdminUrl();
@@ -27,7 +28,8 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   addCleanup(scope, () => rm(varDir, { recursive: true, force: true }));
   addCleanup(scope, () => dropDatabases({ adminUrl, services: serviceNames, prefix: databasePrefix }));
   const env = Object.fromEntries(serviceNames.map((name) => [name, { LOG_LEVEL: 'warn', ...serviceEnv[name] }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
-  const stack = await startOnFreePorts({ varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000 });
+  const serviceKeys = Object.fromEntries(serviceNames.map((name) => [name, testIdentity.keyPair(name)]));
+  const stack = await startOnFreePorts({ varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000, serviceKeys });
   addCleanup(scope, () => stack.shutdown());
   return { stack, gateway: stack.url('gateway'), note: undefined };
 }

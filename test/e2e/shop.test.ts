@@ -1,7 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createSuiteScope } from '@baton/kit/testing';
+import { createSuiteScope, testIdentity } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
 import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
 
@@ -193,19 +193,21 @@ describe('the shop, through the gateway', () => {
 
   test('the services\' internal routes are not reachable through the gateway: 404 problems from the gateway itself', async () => {
     const buyer = await api.signUp('Mallory');
-    const internal: Array<{ service: 'users' | 'inventory' | 'orders' | 'notifications'; path: string }> = [
-      { service: 'users', path: '/events/v1/feed' },
-      { service: 'orders', path: '/events/v1/feed' },
-      { service: 'users', path: `/v1/users/${buyer.userId}` },
-      { service: 'users', path: '/v1/users/me' },
+    // Each with the service token of the service that really calls it (the key set is public).
+    const internal: Array<{ service: 'users' | 'inventory' | 'orders' | 'notifications'; path: string; caller?: string }> = [
+      { service: 'users', path: '/events/v1/feed', caller: 'notifications' },
+      { service: 'orders', path: '/events/v1/feed', caller: 'notifications' },
+      { service: 'users', path: `/v1/users/${buyer.userId}`, caller: 'orders' },
+      { service: 'users', path: '/v1/users/me', caller: 'gateway' },
       { service: 'users', path: '/.well-known/jwks.json' },
-      { service: 'inventory', path: '/v1/products/COFFEE-1KG' },
-      { service: 'orders', path: '/v1/orders' },
-      { service: 'notifications', path: '/v1/notifications' },
+      { service: 'inventory', path: '/v1/products/COFFEE-1KG', caller: 'gateway' },
+      { service: 'orders', path: '/v1/orders', caller: 'gateway' },
+      { service: 'notifications', path: '/v1/notifications', caller: 'gateway' },
     ];
-    for (const { service, path } of internal) {
+    for (const { service, path, caller } of internal) {
       // The route is real on the service that owns it...
-      const direct = await fetch(new URL(path, shop.stack.url(service)), { headers: { authorization: `Bearer ${buyer.token}` } });
+      const credential = caller === undefined ? {} : await testIdentity.headers(caller, service);
+      const direct = await fetch(new URL(path, shop.stack.url(service)), { headers: { authorization: `Bearer ${buyer.token}`, ...credential } });
       await direct.body?.cancel();
       assert.equal(direct.status, 200, `${service} serves ${path}`);
       // ...and the gateway does not route it, whoever asks.

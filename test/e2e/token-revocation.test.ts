@@ -1,7 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSuiteScope } from '@baton/kit/testing';
+import { createSuiteScope, testIdentity } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
 import { startShop, type ShopStack } from './shop-stack.ts';
 
@@ -37,8 +37,9 @@ describe('revoked tokens, across the shop', () => {
 
   /** Where each service answers a request with a token: the gateway's API and each service's own route. */
   function statusesFor(token: string): Promise<Record<string, number>> {
-    const direct = (service: 'users' | 'orders' | 'notifications', path: string) =>
-      createShopClient(shop.stack.url(service)).call('GET', path, { token }).then((answer) => [service, answer.status] as const);
+    // Each service's own route as the gateway calls it, with the gateway's service token.
+    const direct = async (service: 'users' | 'orders' | 'notifications', path: string) =>
+      createShopClient(shop.stack.url(service)).call('GET', path, { token, headers: await testIdentity.headers('gateway', service) }).then((answer) => [service, answer.status] as const);
     return Promise.all([
       api.call('GET', '/api/v1/orders', { token }).then((answer) => ['gateway', answer.status] as const),
       direct('users', '/v1/users/me'),

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { testIdentity } from '@baton/kit/testing';
 import { startUsers, uniqueEmail } from '../../services/users/test/support/users.ts';
 
 // The attacker's view of an event feed, on the users service in this process: what reading
@@ -20,7 +21,9 @@ async function waitUntil(check: () => Promise<boolean>, what: string): Promise<v
 void test('the users feed no longer replays its history: past the retention it is 410 and holds no old address; hostile queries are 400 problem+json', async (t) => {
   const users = await startUsers(t, { OUTBOX_RETENTION_HOURS: '1', MESSAGING_PRUNE_INTERVAL_MS: '1000', PASSWORD_SCRYPT_LOG2_N: '14' });
   const { db } = users.service;
-  const feed = (query: string) => fetch(`${users.url}/events/v1/feed?${query}`);
+  // Read as notifications, the feed's one reader, with its service token: what an attacker who
+  // got hold of that credential could do (without it, the feed is 401: service-identity.test.ts).
+  const feed = async (query: string) => fetch(`${users.url}/events/v1/feed?${query}`, { headers: await testIdentity.headers('notifications', 'users') });
   const published = async () => (await db.query('select 1 from baton_outbox where feed_position is null')).rowCount === 0;
 
   const early = uniqueEmail('early');

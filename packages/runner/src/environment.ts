@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localHost } from './ports.ts';
+import { identityEnvironment, type StackKeys } from './service-keys.ts';
 import { secretsFolder } from './var-modes.ts';
 import { adminPortOf, adminTokenVariableOf, grpcPortOf, grpcUrlsVariableOf, portOf, serviceNames, specOf, urlsVariableOf, type ServiceName } from './services.ts';
 
@@ -15,6 +16,8 @@ export interface ServiceEnvironmentOptions {
   databaseUrl?: string | undefined;
   /** This service's own variables, applied last. */
   overrides?: NodeJS.ProcessEnv | undefined;
+  /** Every service's key pair: the service gets its own private key and its callers' public keys. */
+  keys?: StackKeys | undefined;
 }
 
 /** `http://127.0.0.1:<port>`: where a service of a stack on `portBase` listens. */
@@ -55,7 +58,7 @@ const serviceNodeOptions = '--max-semi-space-size=8';
  * like reach every service), then where it listens (`PORT`, `ADMIN_PORT`, and `GRPC_PORT` for a
  * gRPC service), its own admin token, its own `DATABASE_URL` (a stateless service, the gateway, gets none), its folders
  * and the address of every service it calls (`<NAME>_URLS`, and `<NAME>_GRPC_URLS` for a gRPC
- * one), then its overrides.
+ * one), its workload identity (`SERVICE_KEY`, `SERVICE_TRUST`: see service-keys.ts), then its overrides.
  *
  * An inherited `DATABASE_URL` is never passed on: the same URL in several services would make
  * them share one database, which a service must never do. Nor is an inherited admin token
@@ -71,7 +74,7 @@ const serviceNodeOptions = '--max-semi-space-size=8';
  * can share the folder. A service writes its entries when it exits, so the first start fills
  * the cache and the next ones use it.
  */
-export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, adminToken, databaseUrl, overrides = {} }: ServiceEnvironmentOptions): NodeJS.ProcessEnv {
+export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, adminToken, databaseUrl, overrides = {}, keys }: ServiceEnvironmentOptions): NodeJS.ProcessEnv {
   const { DATABASE_URL: _shared, ADMIN_TOKEN: _sharedToken, ADMIN_TOKEN_FILE: _sharedTokenFile, ...rest } = env;
   const inherited = Object.fromEntries(Object.entries(rest).filter(([variable]) => !serviceNames.some((other) => adminTokenVariableOf(other) === variable)));
   const upstreams = Object.fromEntries(specOf(name).calls.flatMap((called) => {
@@ -95,6 +98,7 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, a
     ...Object.fromEntries(Object.entries(specOf(name).folders ?? {}).map(([variable, folder]) => [variable, join(varDir, folder)])),
     ...developmentSecrets(name, { ...inherited, ...overrides }, varDir),
     ...upstreams,
+    ...(keys === undefined ? {} : identityEnvironment(name, keys)),
     ...overrides,
   };
 }

@@ -5,8 +5,10 @@ export {
 } from './stack.ts';
 export { RunnerError, type RunnerErrorCode, type ExitInfo } from './errors.ts';
 export { serviceSpecs, serviceNames, portOf, type ServiceName, type ServiceSpec } from './services.ts';
+export { callersOf, createStackKeys, identityEnvironment, type ServiceKeyPair, type StackKeys } from './service-keys.ts';
 export { randomPortBase } from './ports.ts';
 export { createLogFormatter, type LogFormat } from './log-format.ts';
 export type { LogLine } from './log-line.ts';
 export type { ProcessState } from './service-process.ts';
 export type { BackoffOptions } from './backoff.ts';
+export { serviceGrpcUrl } from './environment.ts';

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { serviceEnvironment } from './environment.ts';
+import { createStackKeys } from './service-keys.ts';
 import { repoRoot } from './stack.ts';
 import { hasDatabase, portOf, serviceNames, startOrder, stopOrder } from './services.ts';
 
@@ -82,6 +83,20 @@ test('a service starts with a capped young generation, and the runner\'s own NOD
   assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, adminToken, varDir: '/v' }).NODE_OPTIONS, '--max-semi-space-size=8');
   const mine = serviceEnvironment('orders', { env: { NODE_OPTIONS: '--max-semi-space-size=32 --trace-gc' }, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal(mine.NODE_OPTIONS, '--max-semi-space-size=8 --max-semi-space-size=32 --trace-gc', 'a flag given again later wins');
+});
+
+test('each service gets its own private key and the public keys of the services that call it, and no other', () => {
+  const keys = createStackKeys();
+  const inventory = serviceEnvironment('inventory', { env: { SERVICE_KEY: 'inherited' }, portBase: 9000, varDir: '/v', adminToken: 'a-token-of-its-own-1234', keys });
+  const own = JSON.parse(inventory.SERVICE_KEY ?? '{}') as { kid: string; d?: string };
+  assert.equal(own.kid, keys.inventory.privateJwk.kid, 'its own key, not an inherited one');
+  assert.ok(own.d, 'the private half');
+  const trust = JSON.parse(inventory.SERVICE_TRUST ?? '{}') as Record<string, Array<{ kid: string; d?: string }>>;
+  assert.deepEqual(Object.keys(trust).toSorted(), ['gateway', 'orders'], 'its callers, from serviceSpecs[].calls');
+  assert.deepEqual(trust.orders?.map((key) => key.kid), [keys.orders.publicJwk.kid]);
+  assert.ok(Object.values(trust).flat().every((key) => key.d === undefined), 'public keys only');
+  assert.deepEqual(JSON.parse(serviceEnvironment('gateway', { env: {}, portBase: 9000, varDir: '/v', adminToken: 'a-token-of-its-own-1234', keys }).SERVICE_TRUST ?? ''), {}, 'nobody calls the gateway');
+  assert.notEqual(createStackKeys().inventory.privateJwk.x, keys.inventory.privateJwk.x, 'new keys at every start');
 });
 
 test('users is pointed at the development key-encryption key in var/secrets/, unless the environment or its overrides bring one', () => {

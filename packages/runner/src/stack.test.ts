@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { testIdentity } from '@baton/kit/testing';
 import { createStack, randomPortBase, RunnerError, startStack, type LogLine, type Stack } from './index.ts';
 
 // These start real services (each with its embedded database) on ports of their own, with
@@ -118,19 +119,21 @@ test('a data folder of an earlier Baton (PGlite under <var>/<service>) is named 
 test('a crashed PostgreSQL is restarted with backoff, like a service, and the services recover by themselves', { timeout: 120_000 }, async (t) => {
   const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-'));
   const lines: LogLine[] = [];
-  const stack = await startStack({ services: ['inventory'], portBase: randomPortBase(), varDir, onLog: (line) => lines.push(line) });
+  // The gateway's key is the test's, so the test can call inventory's catalogue as the gateway does.
+  const stack = await startStack({ services: ['inventory'], portBase: randomPortBase(), varDir, onLog: (line) => lines.push(line), serviceKeys: { gateway: testIdentity.keyPair('gateway') } });
   t.after(async () => {
     await stack.shutdown();
     await rm(varDir, { recursive: true, force: true });
   });
+  const asGateway = { headers: await testIdentity.headers('gateway', 'inventory') };
   const products = new URL('/v1/products', stack.url('inventory'));
-  assert.equal((await fetch(products)).status, 200);
+  assert.equal((await fetch(products, asGateway)).status, 200);
 
   // SIGHUP asks PostgreSQL to reload its settings: it lives through it and is not counted as a crash.
   assert.equal(await stack.kill('postgres', 'SIGHUP'), undefined);
   await sleep(200);
   assert.equal(stack.status('postgres').restarts, 0);
-  assert.equal((await fetch(products)).status, 200);
+  assert.equal((await fetch(products, asGateway)).status, 200);
 
   const exit = await stack.kill('postgres');
   assert.equal(exit?.signal, 'SIGKILL');
@@ -140,7 +143,7 @@ test('a crashed PostgreSQL is restarted with backoff, like a service, and the se
   // The service was not restarted: its pool finds the server again on its own.
   let status = 0;
   for (let i = 0; i < 100 && status !== 200; i++) {
-    const answer = await fetch(products);
+    const answer = await fetch(products, asGateway);
     status = answer.status;
     await answer.arrayBuffer();
     if (status !== 200) await sleep(50);

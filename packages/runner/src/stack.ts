@@ -6,6 +6,7 @@ import { createStackDatabase, postgresName, postgresPortOffset, type StackDataba
 import { RunnerError, type ExitInfo } from './errors.ts';
 import { runnerLogLine, type Level, type LogLine } from './log-line.ts';
 import { developmentSecrets, serviceAdminUrl, serviceEnvironment, serviceUrl } from './environment.ts';
+import { createStackKeys, type ServiceKeyPair } from './service-keys.ts';
 import { findPortInUse, secondShopHint } from './ports.ts';
 import { eventLog } from './process-events.ts';
 import { waitUntilReady } from './readiness.ts';
@@ -48,6 +49,11 @@ export interface StackOptions {
   /** How long a service may take to exit after SIGTERM before it is killed; above the kit's 10 s drain. */
   stopTimeoutMs?: number;
   backoff?: BackoffOptions;
+  /**
+   * Key pairs of some services (tests that sign as one); every other service gets one made in
+   * memory at this start. Each service is given its own private key and its callers' public keys.
+   */
+  serviceKeys?: Partial<Record<ServiceName, ServiceKeyPair>>;
 }
 
 export interface ServiceStatus {
@@ -154,6 +160,7 @@ export function createStack({
   startTimeoutMs = 60_000,
   stopTimeoutMs = 15_000,
   backoff,
+  serviceKeys,
 }: StackOptions = {}): Stack {
   for (const name of services) {
     if (!isServiceName(name)) throw new TypeError(`unknown service ${String(name)}; known: ${serviceNames.join(', ')}`);
@@ -163,6 +170,7 @@ export function createStack({
     throw new RangeError(`portBase must be a whole number from 1 to ${65_535 - adminPortOffset - serviceNames.length + 1}`);
   }
   const selected = serviceNames.filter((name) => services.includes(name));
+  const keys = createStackKeys(serviceKeys);
   const urlOf = (name: ServiceName) => serviceUrl(name, portBase);
   // Each service its own admin token, for as long as this stack lives (a restarted service keeps it).
   const adminTokens = new Map(selected.map((name) => [name,
@@ -200,6 +208,7 @@ export function createStack({
       adminToken: adminTokenOf(name),
       databaseUrl: database.services.get(name)?.url,
       overrides: serviceEnv[name],
+      keys,
     }),
     waitUntilReady: (signal) => waitUntilReady(urlOf(name), { signal }),
     onLog,

@@ -1,5 +1,5 @@
 import { accessTokenConfigFields } from '@baton/kit/auth';
-import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { env, loadConfig, serviceConfigFields, serviceIdentityFields, z } from '@baton/kit/config';
 
 /**
  * Every variable the gateway reads, checked once at start. The gateway is the one public entry,
@@ -7,6 +7,7 @@ import { env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
  */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'gateway', port: 8080 }),
+  ...serviceIdentityFields({ trustRequired: false }),
   USERS_URLS: env.urlList(),
   INVENTORY_URLS: env.urlList(),
   ORDERS_URLS: env.urlList(),

@@ -27,6 +27,9 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
       if (request.url.startsWith('/api/')) await limits.checkAddress(request);
     });
     app.addHook('onRoute', function applyRouteSettings(route) {
+      // The public API (its docs included) is the gateway's, open to anyone: it is the shop's
+      // entry. Every call it forwards carries the gateway's own service token.
+      if (route.url.startsWith('/api/')) route.config = { ...route.config, callers: 'public' };
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const deadlineMs = methods.map((m) => config.ROUTE_DEADLINES_MS[`${m} ${route.url}`]).find((ms) => ms !== undefined);
       if (deadlineMs !== undefined) route.config = { ...route.config, deadlineMs };

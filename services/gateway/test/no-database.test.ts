@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { startService } from '@baton/kit/service';
-import { addCleanup, createSilentLogger } from '@baton/kit/testing';
+import { addCleanup, testIdentity, createSilentLogger } from '@baton/kit/testing';
 import { readConfig } from '../src/config.ts';
 import { gatewayService } from '../src/service.ts';
 import { startServicesBehind } from './support/services-behind.ts';
@@ -11,7 +11,7 @@ import { startServicesBehind } from './support/services-behind.ts';
 // nothing about it may wait for one: not its config, its start, its readiness or its metrics.
 
 test('the gateway reads no DATABASE_URL and has no migrations', async () => {
-  const config = readConfig({ USERS_URLS: 'http://127.0.0.1:1', INVENTORY_URLS: 'http://127.0.0.1:1', ORDERS_URLS: 'http://127.0.0.1:1', NOTIFICATIONS_URLS: 'http://127.0.0.1:1' });
+  const config = readConfig({ ...testIdentity.env('gateway', []), USERS_URLS: 'http://127.0.0.1:1', INVENTORY_URLS: 'http://127.0.0.1:1', ORDERS_URLS: 'http://127.0.0.1:1', NOTIFICATIONS_URLS: 'http://127.0.0.1:1' });
   assert.equal('DATABASE_URL' in config, false);
   assert.equal('DATABASE_POOL_MAX' in config, false);
   assert.equal(gatewayService.migrationsDir, undefined);
@@ -21,6 +21,7 @@ test('the gateway reads no DATABASE_URL and has no migrations', async () => {
 test('the gateway starts without a database, is ready without probing one, and has no pool to report', async (t) => {
   const behind = await startServicesBehind(t);
   const config = readConfig({
+    ...testIdentity.env('gateway', []),
     HOST: '127.0.0.1',
     PORT: '0',
     // Were it read, this would fail the start: nothing listens on port 1.

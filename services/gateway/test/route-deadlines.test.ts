@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startService, type RunningService } from '@baton/kit/service';
-import { addCleanup, createCapturedLogger, createSuiteScope, metricValue, parseMetrics, type LogLine } from '@baton/kit/testing';
+import { addCleanup, testIdentity, createCapturedLogger, createSuiteScope, metricValue, parseMetrics, type LogLine } from '@baton/kit/testing';
 import { timeoutHeader } from '@baton/kit/resilience';
 import { readConfig } from '../src/config.ts';
 import { gatewayService } from '../src/service.ts';
@@ -26,6 +26,7 @@ void describe('the gateway sets each request\'s first deadline, per route', () =
     const captured = createCapturedLogger({ service: 'gateway' });
     logs = captured.lines;
     const config = readConfig({
+      ...testIdentity.env('gateway', []),
       HOST: '127.0.0.1',
       PORT: '0',
       USERS_URLS: behind.url,
@@ -131,7 +132,7 @@ void describe('the gateway sets each request\'s first deadline, per route', () =
 });
 
 void test('by default only checkout has a deadline of its own: 8 s, under the 10 s of every other route', () => {
-  const config = readConfig({ USERS_URLS: 'http://127.0.0.1:1', INVENTORY_URLS: 'http://127.0.0.1:1', ORDERS_URLS: 'http://127.0.0.1:1', NOTIFICATIONS_URLS: 'http://127.0.0.1:1' });
+  const config = readConfig({ ...testIdentity.env('gateway', []), USERS_URLS: 'http://127.0.0.1:1', INVENTORY_URLS: 'http://127.0.0.1:1', ORDERS_URLS: 'http://127.0.0.1:1', NOTIFICATIONS_URLS: 'http://127.0.0.1:1' });
   assert.deepEqual(config.ROUTE_DEADLINES_MS, { 'POST /api/v1/orders': 8_000 });
   assert.equal(config.REQUEST_DEADLINE_MS, 10_000);
 });

@@ -1,8 +1,9 @@
-import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { databaseConfigFields, env, loadConfig, serviceConfigFields, serviceIdentityFields, z } from '@baton/kit/config';
 
 /** Every variable the inventory service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'inventory', port: 8082 }),
+  ...serviceIdentityFields(),
   ...databaseConfigFields(),
   /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
   GRPC_PORT: env.port(9082),

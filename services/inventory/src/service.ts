@@ -29,5 +29,13 @@ export const inventoryService: ServiceDefinition<Config> = {
     routes(router, { config, db }) {
       router.service(InventoryService, createInventoryRpc({ db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS, maxTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS }));
     },
+    // Checkout's calls: only orders may hold, confirm or release stock.
+    callers: {
+      'baton.inventory.v1.InventoryService/GetProduct': ['orders'],
+      'baton.inventory.v1.InventoryService/CreateReservation': ['orders'],
+      'baton.inventory.v1.InventoryService/GetReservation': ['orders'],
+      'baton.inventory.v1.InventoryService/ConfirmReservation': ['orders'],
+      'baton.inventory.v1.InventoryService/ReleaseReservation': ['orders'],
+    },
   },
 };

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
-import { createTestDatabase } from '@baton/kit/testing';
+import { createTestDatabase, testIdentity } from '@baton/kit/testing';
 import { failure, inFiveSeconds, inventoryStubs, unary, type WireProduct } from './support/grpc-stub.ts';
 import { startInventory } from './support/inventory.ts';
 
@@ -20,7 +20,7 @@ void describe('inventory over gRPC, with a stock @grpc/grpc-js client', () => {
     assert.equal(product.priceCents, 2490);
     assert.equal(product.currency, 'EUR');
     // The same product as the HTTP route shows: one domain behind both edges.
-    const overHttp = await (await fetch(new URL('/v1/products/COFFEE-1KG', inventory.url))).json() as WireProduct;
+    const overHttp = await (await fetch(new URL('/v1/products/COFFEE-1KG', inventory.url), { headers: await testIdentity.headers('gateway', 'inventory') })).json() as WireProduct;
     assert.deepEqual({ ...product }, overHttp);
 
     const orderId = randomUUID();

@@ -1,10 +1,11 @@
 import { accessTokenConfigFields } from '@baton/kit/auth';
-import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { databaseConfigFields, env, loadConfig, serviceConfigFields, serviceIdentityFields, z } from '@baton/kit/config';
 import { messagingConfigFields } from '@baton/kit/messaging';
 
 /** Every variable the notifications service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'notifications', port: 8084 }),
+  ...serviceIdentityFields(),
   ...databaseConfigFields(),
   /** Where events come from: NATS_URL, AMQP_URL, or neither (the publishers' HTTP feeds); see docs/messaging.md. */
   ...messagingConfigFields(),

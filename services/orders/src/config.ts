@@ -1,5 +1,5 @@
 import { accessTokenConfigFields } from '@baton/kit/auth';
-import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { databaseConfigFields, env, loadConfig, serviceConfigFields, serviceIdentityFields, z } from '@baton/kit/config';
 import { messagingConfigFields } from '@baton/kit/messaging';
 
 /**
@@ -9,6 +9,7 @@ import { messagingConfigFields } from '@baton/kit/messaging';
  */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'orders', port: 8083 }),
+  ...serviceIdentityFields(),
   ...databaseConfigFields(),
   /** Where order events go: NATS_URL, AMQP_URL, or neither (the HTTP feed); see docs/messaging.md. */
   ...messagingConfigFields(),

@@ -18,7 +18,7 @@ export const ordersService: ServiceDefinition<Config> = {
   async setup(app, context) {
     const { config, db, logger, onClose } = context;
     // Order events are written to the outbox with each change and published by its relay.
-    const { outbox, relay } = await startPublishing(app, context, { domain: 'orders' });
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'orders', readers: ['notifications'] });
     const events = { outbox, committed: () => relay.wake() };
     const { users, inventory } = upstreamsOf(context);
     logger.info({ protocol: config.UPSTREAM_PROTOCOL }, `calling users and inventory over ${config.UPSTREAM_PROTOCOL}`);

@@ -4,17 +4,18 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@baton/kit/config';
-import { createTempDir } from '@baton/kit/testing';
+import { createTempDir, testIdentity } from '@baton/kit/testing';
 import { readConfig } from './config.ts';
 import { readKeyEncryptionKey } from './tokens/key-encryption-key.ts';
 
 // Read, never connected to: these tests only load the config.
 const databaseUrl = 'postgres://users@127.0.0.1:5432/users';
 const keyEncryptionKey = randomBytes(32).toString('base64');
+const identity = testIdentity.env('users');
 
 function problemsOf(environment: Record<string, string>): string[] {
   try {
-    readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey, ...environment });
+    readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey, ...identity, ...environment });
   } catch (error) {
     assert.ok(error instanceof ConfigError);
     return error.problems.map((p) => p.variable).sort();
@@ -24,7 +25,7 @@ function problemsOf(environment: Record<string, string>): string[] {
 
 void describe('the users config', () => {
   void it('has defaults for every token and password setting', () => {
-    const config = readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey });
+    const config = readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey, ...identity });
     assert.equal(config.PORT, 8081);
     assert.equal(config.TOKEN_TTL_SECONDS, 900);
     assert.equal(config.TOKEN_ISSUER, 'baton-users');
@@ -48,7 +49,7 @@ void describe('the users config', () => {
   void it('will not start without a key-encryption key, and says what it wants without echoing it', () => {
     const problems = (environment: Record<string, string | undefined>) => {
       try {
-        readConfig({ DATABASE_URL: databaseUrl, ...environment });
+        readConfig({ DATABASE_URL: databaseUrl, ...identity, ...environment });
         return [];
       } catch (error) {
         assert.ok(error instanceof ConfigError);
@@ -72,7 +73,7 @@ void describe('the users config', () => {
     const folder = await createTempDir(t, 'users-kek-');
     const file = join(folder, 'kek');
     await writeFile(file, `${keyEncryptionKey}\n`, { mode: 0o600 });
-    const config = readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY_FILE: file });
+    const config = readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY_FILE: file, ...identity });
     assert.deepEqual(readKeyEncryptionKey(config), Buffer.from(keyEncryptionKey, 'base64'));
   });
 });

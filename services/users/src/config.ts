@@ -1,4 +1,4 @@
-import { databaseConfigFields, env, loadConfig, serviceConfigFields, z } from '@baton/kit/config';
+import { databaseConfigFields, env, loadConfig, serviceConfigFields, serviceIdentityFields, z } from '@baton/kit/config';
 import { defaultTokenMaxAgeSeconds } from '@baton/kit/auth';
 import { messagingConfigFields } from '@baton/kit/messaging';
 import { readKeyEncryptionKey, readPreviousKeyEncryptionKey } from './tokens/key-encryption-key.ts';
@@ -6,6 +6,7 @@ import { readKeyEncryptionKey, readPreviousKeyEncryptionKey } from './tokens/key
 /** Every variable the users service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'users', port: 8081 }),
+  ...serviceIdentityFields(),
   ...databaseConfigFields(),
   /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
   GRPC_PORT: env.port(9081),

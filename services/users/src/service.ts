@@ -63,7 +63,7 @@ export const usersService: ServiceDefinition<Config> = {
     // A revocation is published as long as a token it matches may still be accepted anywhere.
     const tokenLifetimeSeconds = config.TOKEN_MAX_AGE_SECONDS + publicationSlackSeconds;
 
-    const { outbox, relay } = await startPublishing(app, context, { domain: 'users' });
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'users', readers: ['notifications'] });
     registerRegisterRoute(app, { db, passwords, events: { outbox, committed: () => relay.wake() } });
     registerLoginRoute(app, { db, passwords, tokens: issuedTokens });
     registerSignOutRoute(app, { db, tokens, slackSeconds: publicationSlackSeconds, tokenLifetimeSeconds: config.TOKEN_MAX_AGE_SECONDS });
@@ -78,5 +78,6 @@ export const usersService: ServiceDefinition<Config> = {
     routes(router, { db }) {
       router.service(UsersService, createUsersRpc({ db }));
     },
+    callers: { 'baton.users.v1.UsersService/GetUser': ['orders'] },
   },
 };

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoRoot } from '@baton/contracts/proto';
-import { createSuiteScope } from '@baton/kit/testing';
+import { createSuiteScope, serviceTokenInterceptor } from '@baton/kit/testing';
 import { startUsers, uniqueEmail, type TestUsers } from './support/users.ts';
 
 // A stock gRPC client, one we did not write, loading the .proto files themselves: what any
@@ -15,7 +15,7 @@ interface UsersStub extends grpc.Client {
   GetUser(request: { id: string }, options: grpc.CallOptions, callback: Callback<{ user: { id: string; email: string; name: string } }>): void;
 }
 const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-  baton: { users: { v1: { UsersService: new (address: string, credentials: grpc.ChannelCredentials) => UsersStub } } };
+  baton: { users: { v1: { UsersService: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => UsersStub } } };
 };
 
 function call<T>(fn: (callback: Callback<T>) => void): Promise<T> {
@@ -30,7 +30,7 @@ void describe('users over gRPC, with a stock @grpc/grpc-js client', () => {
   before(async () => {
     users = await startUsers(suite);
     const address = new URL(users.service.grpcUrl ?? assert.fail('no gRPC listener')).host;
-    stub = new loaded.baton.users.v1.UsersService(address, grpc.credentials.createInsecure());
+    stub = new loaded.baton.users.v1.UsersService(address, grpc.credentials.createInsecure(), { interceptors: [serviceTokenInterceptor('orders', 'users')] });
   });
   after(() => stub.close());
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { createSuiteScope, createTestDatabase } from '@baton/kit/testing';
+import { createSuiteScope, createTestDatabase, testIdentity } from '@baton/kit/testing';
 import { startUsers, uniqueEmail, type Problem, type TestUsers } from './support/users.ts';
 
 const password = 'correct horse battery staple';
@@ -43,7 +43,7 @@ void describe('registration and reading accounts', () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const registered = await fetch(new URL('/v1/users', users.url), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-00f067aa0ba902b7-01`, ...await testIdentity.headers('gateway', 'users') },
       body: JSON.stringify({ email, password, name: 'Eve' }),
     });
     assert.equal(registered.status, 201);
@@ -65,7 +65,7 @@ void describe('registration and reading accounts', () => {
     // No broker is configured here, so the relay stamps it into the HTTP feed.
     let feed: Array<{ event: { subject: string } }> = [];
     for (let i = 0; i < 100 && !feed.some((e) => e.event.subject === answer.body.id); i++) {
-      feed = ((await (await fetch(new URL('/events/v1/feed?after=0&limit=500', users.url))).json()) as { events: typeof feed }).events;
+      feed = (await users.client.send<{ events: typeof feed }>('GET', '/events/v1/feed?after=0&limit=500')).body.events;
       if (!feed.some((e) => e.event.subject === answer.body.id)) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.ok(feed.some((e) => e.event.subject === answer.body.id), 'the event is on the feed');

@@ -5,7 +5,7 @@ import { decodeJwt } from 'jose';
 import { createTokenVerifier, tokenRevocationsPage, type TokenVerifier } from '@baton/kit/auth';
 import { createHttpClient } from '@baton/kit/http';
 import { KitError } from '@baton/kit/errors';
-import { addCleanup, createSilentLogger, createSuiteScope } from '@baton/kit/testing';
+import { addCleanup, createSilentLogger, createSuiteScope, testIdentity } from '@baton/kit/testing';
 import { startUsers, uniqueEmail, type Problem, type TestUsers } from './support/users.ts';
 
 const password = 'correct horse battery staple';
@@ -38,7 +38,7 @@ void describe('sign-out and password change revoke tokens', () => {
   before(async () => {
     users = await startUsers(suite);
     // The kit's verifier, as the gateway, orders and notifications have it, polling often.
-    const client = createHttpClient({ name: 'users', urls: [users.url], logger: createSilentLogger('verifier') });
+    const client = createHttpClient({ name: 'users', urls: [users.url], logger: createSilentLogger('verifier'), identity: testIdentity.tokens('gateway') });
     verifier = createTokenVerifier({
       jwksUrl: `${users.url}/.well-known/jwks.json`, issuer: 'baton-users', audience: 'gateway',
       revocations: { client, pollIntervalMs: 100, staleAfterMs: 5_000 },

@@ -10,3 +10,8 @@ export { createServiceTokenVerifier, createTokenVerifier, type TokenVerifier, ty
 export { accessTokenConfigFields, type AccessTokenConfig } from './token-config.ts';
 export { startRevocationPoller, type RevocationPoller, type RevocationPollerOptions } from './revocation-poller.ts';
 export { RevocationList, tokenRevocationsPage, tokenRevocationsPath, tokenRevocationsQuery, type TokenRevocationsPage } from './token-revocations.ts';
+export {
+  createServiceTokenMinter, generateServiceKeyPair, mintServiceToken, parseServiceKey, parseServiceTrust,
+  serviceTokenHeader, serviceTokenType, serviceTokenLifetimeSeconds, serviceTokenMaxLifetimeSeconds,
+  type ServiceKey, type ServicePrivateJwk, type ServicePublicJwk, type ServiceTokenSource, type ServiceTrust,
+} from './service-identity/index.ts';

@@ -1,5 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, databaseConfigFields, env, loadConfig, serviceConfigFields, z } from './index.ts';
 
 // The shape of the orders service's config: the shared fields plus two required URL lists.
@@ -117,5 +120,21 @@ void describe('loadConfig', () => {
       assert.ok(!everything.includes(value), `the value of ${variable} leaked into the error`);
     }
     assert.doesNotMatch(everything, /sekrit/);
+  });
+});
+
+void describe('a variable given as a file (<NAME>_FILE, as a Kubernetes Secret is mounted)', () => {
+  test('is read from the file, trimmed; the variable itself wins when both are set', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'database-url');
+    writeFileSync(file, 'postgres://orders@db.example:5432/orders\n');
+    assert.equal(loadConfig(ordersLikeSchema, { ...complete, DATABASE_URL: undefined, DATABASE_URL_FILE: file }).DATABASE_URL, 'postgres://orders@db.example:5432/orders');
+    assert.equal(loadConfig(ordersLikeSchema, { ...complete, DATABASE_URL_FILE: file }).DATABASE_URL, complete.DATABASE_URL);
+  });
+
+  test('a file that cannot be read is named as the problem, and nothing else is said of it', () => {
+    const error = configErrorOf({ ...complete, DATABASE_URL: undefined, DATABASE_URL_FILE: '/nonexistent/secret' });
+    assert.deepEqual(variablesOf(error), ['DATABASE_URL_FILE']);
   });
 });

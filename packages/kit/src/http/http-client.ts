@@ -6,6 +6,7 @@ import { systemClock } from '../resilience/clock.ts';
 import { ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
 import { recordCallEvent } from '../upstream/call-events.ts';
 import { hedge } from '../upstream/hedge.ts';
+import type { CredentialHeaders } from '../upstream/instance-attempts.ts';
 import { createUpstreamPolicies } from '../upstream/policies.ts';
 import { type PreparedRequest, sendAttempt } from './attempt.ts';
 import { startAttemptSpan } from './attempt-span.ts';
@@ -87,11 +88,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const once: Policy = wrap(bulkhead, upstream.retryUnsent);
 
   // One attempt on the wire, on the instance the upstream core chose; its span is this client's.
-  function send<T>(endpoint: Endpoint, call: Call, signal: AbortSignal, attempt: number, isHedge: boolean): Promise<HttpResponse<T>> {
+  function send<T>(endpoint: Endpoint, call: Call, signal: AbortSignal, attempt: number, isHedge: boolean, credential: CredentialHeaders): Promise<HttpResponse<T>> {
     const span = startAttemptSpan(tracer, {
       upstream: name, instance: endpoint.instance, method: call.prepared.method, path: call.prepared.path, number: attempt, hedge: isHedge, remainingMs: call.prepared.deadlineAtMs - clock.now(),
     });
-    return sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: span.headers }).then((result) => {
+    return sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: credential === undefined ? span.headers : { ...span.headers, ...credential } }).then((result) => {
       span.end(result.ok ? { status: result.response.status } : { status: result.status, error: result.error });
       if (result.ok) return result.response;
       throw result.error;
@@ -102,14 +103,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     call.attempts = Math.max(call.attempts, attempt);
     const method = call.prepared.method;
     if (call.hedgeDelayMs === undefined) {
-      return attempts.attempt(call, signal, { method, attempt, hedge: false }, undefined, (endpoint, admitted) => send<T>(endpoint, call, admitted, attempt, false));
+      return attempts.attempt(call, signal, { method, attempt, hedge: false }, undefined, (endpoint, admitted, credential) => send<T>(endpoint, call, admitted, attempt, false, credential));
     }
     const used = new Set<Endpoint>();
     return hedge<HttpResponse<T>>({
       signal,
       delayMs: call.hedgeDelayMs,
       clock,
-      attempt: (copySignal, isHedge) => attempts.attempt(call, copySignal, { method, attempt, hedge: isHedge }, used, (endpoint, admitted) => send<T>(endpoint, call, admitted, attempt, isHedge)),
+      attempt: (copySignal, isHedge) => attempts.attempt(call, copySignal, { method, attempt, hedge: isHedge }, used, (endpoint, admitted, credential) => send<T>(endpoint, call, admitted, attempt, isHedge, credential)),
       // A hedge is extra load like a retry, so it spends the same budget.
       mayHedge: () => endpoints.hasUsable(used) && budget.tryWithdraw(),
       isFinal: (error) => !upstream.shouldRetry(error, attempt, true),

@@ -5,7 +5,7 @@
  *
  * @example
  * // A publisher, in its ServiceDefinition's setup:
- * const { outbox, relay } = await startPublishing(app, context, { domain: 'orders' });
+ * const { outbox, relay } = await startPublishing(app, context, { domain: 'orders', readers: ['notifications'] });
  * await db.transaction(async (tx) => {
  *   await insertOrder(tx, order, options);
  *   await outbox.add(tx, orderCreated, { aggregateId: order.id, data }, options);

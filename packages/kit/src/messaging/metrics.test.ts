@@ -104,7 +104,7 @@ void test('a consumer\'s deliveries by outcome, its redeliveries and its dead le
   const consumerDatabase = await createTestDatabase(t);
   if (publisherDatabase === undefined || consumerDatabase === undefined) return;
   const publisher = await startShelfService(t, 'shelf', { DATABASE_URL: publisherDatabase }, async (app, context) => {
-    await startPublishing(app, context, { domain: 'shelf' });
+    await startPublishing(app, context, { domain: 'shelf', readers: 'any-service' });
   });
   const consumer = await startShelfService(t, 'keeper', { DATABASE_URL: consumerDatabase, MESSAGING_MAX_ATTEMPTS: '2', MESSAGING_RETRY_BASE_MS: '10', MESSAGING_RETRY_MAX_MS: '20' }, async (app, context) => {
     await startConsuming(app, context, {

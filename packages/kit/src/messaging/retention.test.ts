@@ -172,7 +172,7 @@ void test('a feed reader behind the retention gets 410 problem+json; the kit\'s 
   const consumerDatabase = await createTestDatabase(t);
   if (publisherDatabase === undefined || consumerDatabase === undefined) return;
   const publisher = await startShelfService(t, 'shelf', { DATABASE_URL: publisherDatabase, OUTBOX_RETENTION_HOURS: '1', MESSAGING_PRUNE_INTERVAL_MS: '1000' }, async (app, context) => {
-    await startPublishing(app, context, { domain: 'shelf' });
+    await startPublishing(app, context, { domain: 'shelf', readers: 'any-service' });
   });
   const db = publisher.db;
   await writeEvents(db, { count: 3, aggregates: 3 });

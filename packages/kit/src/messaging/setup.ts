@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config/index.ts';
 import type { ServiceContext } from '../service/definition.ts';
+import type { RouteCallers } from '../service/route-callers.ts';
 import { registerDeadLetterRoutes } from './admin-routes.ts';
 import { transportOf, type MessagingConfig } from './config.ts';
 import { createEventConsumer, type EventHandler } from './consumer.ts';
@@ -23,6 +24,12 @@ export interface Publishing {
   transport: TransportKind;
 }
 
+export interface PublishingOptions {
+  domain: string;
+  /** The services that read this domain's HTTP feed: no one else may (see `callers` on a route). */
+  readers: RouteCallers;
+}
+
 /**
  * Makes a service a publisher of its domain's events: the messaging tables, an outbox to write
  * events with, and a relay that publishes them through the configured transport (serving the
@@ -33,7 +40,7 @@ export interface Publishing {
  * go on serving while the broker is down, and a load balancer that took it out of rotation
  * then would undo that. The relay catches up once the broker is back.
  */
-export async function startPublishing(app: FastifyInstance, context: Context, { domain }: { domain: string }): Promise<Publishing> {
+export async function startPublishing(app: FastifyInstance, context: Context, { domain, readers }: PublishingOptions): Promise<Publishing> {
   const { config, db, logger, metrics, onClose } = context;
   await migrateMessaging(db);
   const transport = transportOf(config);
@@ -54,7 +61,7 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
     }
     case 'feed':
       publisher = createFeedPublisher();
-      registerFeedRoute(app, { db });
+      registerFeedRoute(app, { db, readers });
   }
   const published = createOutboxMetrics(metrics.registry, db);
   const relay = startOutboxRelay({ db, publisher, logger, tracer: context.tracer }, {
@@ -125,7 +132,7 @@ export async function startConsuming(_app: FastifyInstance, context: Context, { 
       const feeds = Object.fromEntries(consumer.domains.map((domain) => {
         const urls = feedUrls[domain];
         if (urls === undefined || urls.length === 0) throw new TypeError(`no feed URLs for the ${domain} domain; set ${domain.toUpperCase()}_URLS or a broker`);
-        return [domain, createHttpClient({ name: `${domain}-feed`, urls: [...urls], timeoutMs: 5_000 })];
+        return [domain, createHttpClient({ name: `${domain}-feed`, audience: domain, urls: [...urls], timeoutMs: 5_000 })];
       }));
       // Each feed sends the types these handlers read whole, and the others without their data.
       const types = Object.fromEntries(consumer.domains.map((domain) => [domain, handlers.filter((h) => h.contract.domain === domain).map((h) => h.contract.type)]));

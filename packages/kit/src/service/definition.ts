@@ -6,6 +6,7 @@ import type { Database } from '../db/index.ts';
 import type { HttpClient, HttpClientOptions } from '../http/index.ts';
 import type { GrpcClient, GrpcClientOptions } from '../rpc/index.ts';
 import type { Logger, Metrics } from '../telemetry/index.ts';
+import type { RouteCallers } from './route-callers.ts';
 
 /**
  * What a service's code is handed once the skeleton has started: everything it may use. A
@@ -34,9 +35,9 @@ export interface StatelessServiceContext<C extends ServiceConfig = ServiceConfig
    * A kit HTTP client to an upstream, already wired to this service's logger and metrics
    * (attempts, retries, breaker state, ...) and closed when the service closes.
    */
-  createHttpClient(options: Omit<HttpClientOptions, 'logger' | 'onEvent' | 'tracer'>): HttpClient;
+  createHttpClient(options: Omit<HttpClientOptions, 'logger' | 'onEvent' | 'tracer' | 'identity'>): HttpClient;
   /** The same for a gRPC upstream: the kit's gRPC client, wired and closed the same way. */
-  createGrpcClient(options: Omit<GrpcClientOptions, 'logger' | 'onEvent' | 'tracer'>): GrpcClient;
+  createGrpcClient(options: Omit<GrpcClientOptions, 'logger' | 'onEvent' | 'tracer' | 'identity'>): GrpcClient;
   /** Adds a named check to `/readyz` (a broker connection, say); it throws when not ready. */
   addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>): void;
 }
@@ -60,6 +61,11 @@ export interface ServiceDefinitionOf<C extends ServiceConfig, X extends Stateles
     /** The port, from the service's config (`GRPC_PORT`). */
     port(config: C): number;
     routes(router: ConnectRouter, context: X): void;
+    /**
+     * Who may call each method, by `<package.Service>/<Method>` (`baton.inventory.v1.InventoryService/CreateReservation`):
+     * as a route's `callers`. With service identity on, a method not named here fails the start.
+     */
+    callers?: Readonly<Record<string, RouteCallers>>;
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ServiceIdentity } from '../auth/service-identity/service-identity.ts';
 import { startGrpcServer, type GrpcServer } from '../rpc/index.ts';
 import type { AnyServiceContext, AnyServiceDefinition } from './definition.ts';
 import type { Readiness } from './health.ts';
@@ -12,7 +13,7 @@ import type { ServiceLimits } from './service-limits.ts';
 export async function startGrpcListener(
   definition: AnyServiceDefinition,
   context: AnyServiceContext,
-  { app, readiness, limits }: { app: FastifyInstance; readiness: Readiness; limits: ServiceLimits },
+  { app, readiness, limits, identity }: { app: FastifyInstance; readiness: Readiness; limits: ServiceLimits; identity?: ServiceIdentity | undefined },
 ): Promise<GrpcServer | undefined> {
   const { grpc } = definition;
   if (grpc === undefined) return undefined;
@@ -30,6 +31,7 @@ export async function startGrpcListener(
       answerGraceMs: limits.deadlineAnswerGraceMs,
       maxMessageBytes: limits.grpcMaxMessageBytes,
       tracer,
+      ...(identity === undefined ? {} : { callers: { callers: grpc.callers ?? {}, verifier: identity.verifier } }),
     });
   } catch (error) {
     await app.close();

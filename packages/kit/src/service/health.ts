@@ -60,11 +60,11 @@ export function createReadiness({ onCheckFailed }: ReadinessOptions = {}): Readi
  * not drown the logs. (`/metrics` is on the admin listener: `admin-listener.ts`.)
  */
 export function installHealthRoutes(app: FastifyInstance, readiness: Readiness): void {
-  app.get('/healthz', { logLevel: 'warn', config: { priority: 'critical' } }, async function healthz() {
+  app.get('/healthz', { logLevel: 'warn', config: { priority: 'critical', callers: 'public' } }, async function healthz() {
     return { status: 'ok' };
   });
 
-  app.get('/readyz', { logLevel: 'warn', config: { priority: 'critical' } }, async function readyz(_request, reply) {
+  app.get('/readyz', { logLevel: 'warn', config: { priority: 'critical', callers: 'public' } }, async function readyz(_request, reply) {
     const report = await readiness.evaluate();
     return reply.code(report.ready ? 200 : 503).send({ status: report.status, checks: report.checks });
   });

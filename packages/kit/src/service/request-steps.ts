@@ -1,9 +1,11 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
+import type { ServiceIdentity } from '../auth/service-identity/service-identity.ts';
 import type { ServiceConfig } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
 import { createAdaptiveLimiter } from '../resilience/index.ts';
 import type { Metrics } from '../telemetry/index.ts';
+import { installCallerCheck, requireCallerDeclarations } from './caller-check.ts';
 import { installClosingRefusal, installConnectionClosing } from './closing-connections.ts';
 import { installBodyDrain } from './drain-request.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -30,6 +32,8 @@ export interface RequestStepContext {
   faults: FaultRules;
   /** True once shutdown has begun closing the listeners. */
   isClosing(): boolean;
+  /** The service's workload identity (from `SERVICE_KEY`, `SERVICE_TRUST`); without it no caller is checked. */
+  identity: ServiceIdentity | undefined;
 }
 
 export type RequestStep = (app: FastifyInstance, context: RequestStepContext) => void;
@@ -40,6 +44,10 @@ export type RequestStep = (app: FastifyInstance, context: RequestStepContext) =>
  * behaviour: a step that must come before another comes before it here, and only here.
  */
 export const requestSteps: readonly RequestStep[] = [
+  // First, so it sees every route, the kit's own included.
+  function requireCallers(app, { service, identity }) {
+    if (identity !== undefined) requireCallerDeclarations(app, service);
+  },
   function echoRequestId(app) {
     installRequestIdEcho(app);
   },
@@ -78,6 +86,10 @@ export const requestSteps: readonly RequestStep[] = [
     });
     metrics.protection.concurrencyLimit.set(limiter.limit);
     installLoadShedding(app, limiter, metrics.protection.shed);
+  },
+  // Right after shedding: a caller without the right credential gets nothing else, not even a span.
+  function checkCallers(app, { identity }) {
+    if (identity !== undefined) installCallerCheck(app, identity.verifier);
   },
   // After shedding, so a shed request costs no span; before the deadline, so its 504 is traced.
   function traceRequest(app, { tracer, config }) {

@@ -1,4 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
+import type { ServiceIdentity } from '../auth/service-identity/service-identity.ts';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
@@ -23,10 +24,13 @@ export interface ServiceContextParts<C extends ServiceConfig> {
   readiness: Readiness;
   /** Where `onClose` and the clients register their closers; shutdown runs them in reverse. */
   closers: Closer[];
+  /** The service's identity: every client it makes sends its token. */
+  identity?: ServiceIdentity | undefined;
 }
 
 /** What a service's `setup` and gRPC routes are handed: its parts, and clients wired to them. */
-export function createServiceContext<C extends ServiceConfig>({ config, adminApp, db, logger, metrics, tracer, readiness, closers }: ServiceContextParts<C>): AnyServiceContext {
+export function createServiceContext<C extends ServiceConfig>({ config, adminApp, db, logger, metrics, tracer, readiness, closers, identity }: ServiceContextParts<C>): AnyServiceContext {
+  const tokens = identity === undefined ? {} : { identity: identity.tokens };
   const clientMetrics = createClientMetrics(metrics.registry);
   const resourceMetrics = createResourceMetrics(metrics.registry, db);
   return {
@@ -39,13 +43,13 @@ export function createServiceContext<C extends ServiceConfig>({ config, adminApp
     tracer,
     onClose: (close) => void closers.push(close),
     createHttpClient(options) {
-      const client = createHttpClient({ ...options, logger, onEvent: clientMetrics.onEvent, tracer });
+      const client = createHttpClient({ ...options, ...tokens, logger, onEvent: clientMetrics.onEvent, tracer });
       resourceMetrics.trackClient(client);
       closers.push(() => client.close());
       return client;
     },
     createGrpcClient(options) {
-      const client = createGrpcClient({ ...options, logger, onEvent: clientMetrics.onEvent, tracer });
+      const client = createGrpcClient({ ...options, ...tokens, logger, onEvent: clientMetrics.onEvent, tracer });
       resourceMetrics.trackClient(client);
       closers.push(() => client.close());
       return client;

@@ -1,7 +1,8 @@
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
+import { createServiceIdentity } from '../auth/service-identity/create-identity.ts';
 import { adminSettingsOf } from '../config/admin-settings.ts';
-import type { DatabaseConfig, ServiceConfig } from '../config/index.ts';
+import { hasIdentity, type DatabaseConfig, type ServiceConfig } from '../config/index.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger, Metrics, Tracing } from '../telemetry/index.ts';
 import { createAdminServer, refuseAdminRoutes } from './admin-listener.ts';
@@ -83,12 +84,14 @@ export async function startAnyService(
     const state: ShutdownState = { closing: false, grpcClosed: undefined, adminClosed: undefined };
     const isClosing = () => state.closing;
     const faults = createFaultRules(config.FAULTS);
+    // Every Baton service has one (its config requires SERVICE_KEY); the kit's own test fixtures may not.
+    const identity = hasIdentity(config) ? createServiceIdentity(name, config) : undefined;
     const app = createHttpServer(logger, limits);
     refuseAdminRoutes(app);
-    installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, faults, isClosing });
+    installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, faults, isClosing, identity });
     adminApp = createAdminServer({ service: name, logger, limits, registry: metrics.registry, faults, token: admin.token, isClosing });
     const closers: Closer[] = [];
-    const context = createServiceContext({ config, adminApp, db, logger, metrics, tracer: tracing.tracer, readiness, closers });
+    const context = createServiceContext({ config, adminApp, db, logger, metrics, tracer: tracing.tracer, readiness, closers, identity });
     await definition.setup(app, context);
     installResourceClosing(app, { state, closers, db, tracing, logger });
 
@@ -98,7 +101,7 @@ export async function startAnyService(
     logger.info({ url: adminUrl, port: (adminApp.server.address() as { port: number }).port }, `${name} admin listening`);
     const url = (await app.listen({ host: config.HOST, port: config.PORT })).replace('[::1]', 'localhost');
     logger.info({ url, port: (app.server.address() as { port: number }).port }, `${name} listening`);
-    const grpcServer = await startGrpcListener(definition, context, { app, readiness, limits });
+    const grpcServer = await startGrpcListener(definition, context, { app, readiness, limits, identity });
     const shutdown = createShutdown({ app, adminApp, grpcServer, readiness, logger, limits, state });
     return { name, app, adminApp, db, logger, metrics, tracing, url, adminUrl, grpcUrl: grpcServer?.url, shutdown };
   } catch (error) {

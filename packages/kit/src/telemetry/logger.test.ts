@@ -21,12 +21,13 @@ void test('secrets are blanked out wherever a handler is likely to log them', ()
     apiKey: 'apikey-top',
     user: { email: 'a@example.com', password: 'pw-nested', token: 'token-nested', refreshToken: 'refresh-nested' },
     account: { credentials: { password: 'pw-deep', token: 'token-deep' } },
-    req: { method: 'GET', headers: { authorization: 'Bearer req-auth', cookie: 'sid=req-cookie', 'x-api-key': 'req-apikey' } },
+    req: { method: 'GET', headers: { authorization: 'Bearer req-auth', cookie: 'sid=req-cookie', 'x-api-key': 'req-apikey', 'baton-service-token': 'req-service-token' } },
+    SERVICE_KEY: '{"kty":"OKP","d":"service-key-d"}',
     res: { headers: { 'set-cookie': 'sid=res-cookie' } },
-    headers: { authorization: 'Bearer hdr-auth', cookie: 'sid=hdr-cookie', 'set-cookie': 'sid=hdr-set-cookie' },
+    headers: { authorization: 'Bearer hdr-auth', cookie: 'sid=hdr-cookie', 'set-cookie': 'sid=hdr-set-cookie', 'baton-service-token': 'hdr-service-token' },
     DATABASE_URL: 'postgres://orders:db-password@db:5432/orders',
     TOKEN_KEY_ENCRYPTION_KEY: 'kek-top',
-    config: { TOKEN_KEY_ENCRYPTION_KEY: 'kek-nested', keyEncryptionKey: 'kek-named' },
+    config: { TOKEN_KEY_ENCRYPTION_KEY: 'kek-nested', keyEncryptionKey: 'kek-named', SERVICE_KEY: 'nested-service-key' },
     request: { headers: { authorization: 'Bearer deep-auth', cookie: 'sid=deep-cookie' } },
     a: { b: { refreshToken: 'deep-refresh', apiKey: 'deep-apikey', c: { password: 'deeper-pw' } } },
   }, 'logged everything');
@@ -35,7 +36,7 @@ void test('secrets are blanked out wherever a handler is likely to log them', ()
   for (const secret of ['pw-top', 'auth-top', 'token-top', 'access-top', 'refresh-top', 'cookie-top', 'apikey-top',
     'pw-nested', 'token-nested', 'refresh-nested', 'pw-deep', 'token-deep', 'req-auth', 'req-cookie', 'req-apikey',
     'res-cookie', 'hdr-auth', 'hdr-cookie', 'hdr-set-cookie', 'db-password', 'kek-top', 'kek-nested', 'kek-named',
-    'deep-auth', 'deep-cookie', 'deep-refresh', 'deep-apikey', 'deeper-pw']) {
+    'deep-auth', 'deep-cookie', 'deep-refresh', 'deep-apikey', 'deeper-pw', 'req-service-token', 'hdr-service-token', 'service-key-d', 'nested-service-key']) {
     assert.ok(!text.includes(secret), `${secret} reached the log`);
   }
 

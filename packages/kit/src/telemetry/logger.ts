@@ -7,13 +7,13 @@ export type { Logger } from 'pino';
  * Paths pino blanks out before a line is written. Secrets must never reach a log, whatever
  * object a handler decides to log: headers, bodies and errors are all covered.
  */
-const secretKeys = ['authorization', 'cookie', 'password', 'token', 'accessToken', 'refreshToken', 'secret', 'apiKey', 'DATABASE_URL', 'SMTP_URL', 'AMQP_URL', 'NATS_URL', 'ADMIN_TOKEN', 'TOKEN_KEY_ENCRYPTION_KEY', 'TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS', 'keyEncryptionKey'];
+const secretKeys = ['authorization', 'cookie', 'password', 'token', 'accessToken', 'refreshToken', 'secret', 'apiKey', 'DATABASE_URL', 'SMTP_URL', 'AMQP_URL', 'NATS_URL', 'ADMIN_TOKEN', 'TOKEN_KEY_ENCRYPTION_KEY', 'TOKEN_KEY_ENCRYPTION_KEY_PREVIOUS', 'keyEncryptionKey', 'SERVICE_KEY'];
 
 // pino matches fixed paths, so each secret key is listed at every depth a handler is likely to
 // log it (up to four levels: `{ request: { headers: { authorization } } }`), plus headers.
 export const redactedPaths = [
   ...secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
-  'req.headers["x-api-key"]', 'res.headers["set-cookie"]', 'headers["set-cookie"]', '*.headers["set-cookie"]',
+  'req.headers["x-api-key"]', 'req.headers["baton-service-token"]', 'headers["baton-service-token"]', '*.headers["baton-service-token"]', 'res.headers["set-cookie"]', 'headers["set-cookie"]', '*.headers["set-cookie"]',
 ];
 
 export interface LoggerOptions {

@@ -1,3 +1,5 @@
+import { testIdentity } from './service-identity.ts';
+
 /** What a test reads of an HTTP answer; `body` is parsed when it is JSON. */
 export interface Answer<T> {
   status: number;
@@ -14,6 +16,19 @@ export interface SendOptions {
   headers?: Record<string, string>;
 }
 
+export interface ServicePair {
+  caller: string;
+  callee: string;
+}
+
+export interface JsonClientOptions {
+  /**
+   * Sends every request with `caller`'s token for `callee`, as a Baton service calling it would;
+   * a function chooses them per request (the service that really calls that route).
+   */
+  as?: ServicePair | ((method: string, path: string) => ServicePair | undefined);
+}
+
 /**
  * A small client for a service's API over real HTTP, as tests drive it. Node's fetch keeps
  * connections alive, so concurrent tests reuse sockets like a real caller would. `T` is what
@@ -23,9 +38,11 @@ export interface SendOptions {
  * const api = createJsonClient(service.url);
  * const { status, body } = await api.send<Product>('GET', '/v1/products/COFFEE-1KG');
  */
-export function createJsonClient(baseUrl: string) {
+export function createJsonClient(baseUrl: string, { as }: JsonClientOptions = {}) {
   async function send<T>(method: string, path: string, init: SendOptions = {}): Promise<Answer<T>> {
-    const headers: Record<string, string> = { ...init.headers };
+    const pair = typeof as === 'function' ? as(method, path) : as;
+    const credential = pair === undefined ? {} : await testIdentity.headers(pair.caller, pair.callee);
+    const headers: Record<string, string> = { ...credential, ...init.headers };
     let body = init.body;
     if (init.json !== undefined) {
       body = JSON.stringify(init.json);

@@ -1,3 +1,4 @@
+import { serviceTokenHeader } from '../auth/service-identity/service-token.ts';
 import { Code, KitError } from '../errors/index.ts';
 import type { Clock } from '../resilience/index.ts';
 import { ATTR_BATON_UPSTREAM } from '../telemetry/tracing/attributes.ts';
@@ -32,8 +33,14 @@ export interface InstanceAttempts<E extends UpstreamEndpoint> {
    * breaker refuses is left out and the next one tried, at once. In a hedged race, `used` holds
    * the instances the race's copies went to, and a hedge (`info.hedge`) goes elsewhere.
    */
-  attempt<T>(call: { tried: Set<E> }, signal: AbortSignal, info: AttemptInfo, used: Set<E> | undefined, send: (endpoint: E, signal: AbortSignal) => Promise<T>): Promise<T>;
+  attempt<T>(call: { tried: Set<E> }, signal: AbortSignal, info: AttemptInfo, used: Set<E> | undefined, send: Send<E, T>): Promise<T>;
 }
+
+/** What this service sends to prove who it is (`baton-service-token`), with each attempt. */
+export type CredentialHeaders = Readonly<Record<string, string>> | undefined;
+
+/** How an attempt goes on the wire, on the chosen instance, with this service's credential. */
+export type Send<E, T> = (endpoint: E, signal: AbortSignal, credential: CredentialHeaders) => Promise<T>;
 
 export interface InstanceAttemptsOptions<E extends UpstreamEndpoint> {
   upstream: string;
@@ -46,6 +53,8 @@ export interface InstanceAttemptsOptions<E extends UpstreamEndpoint> {
   onEvent: ((event: HttpClientEvent) => void) | undefined;
   /** The HTTP status of a successful attempt's result, for its event. */
   statusOf?: (result: unknown) => number | undefined;
+  /** This service's token for the upstream, for every attempt: cached (a string) but at first. */
+  credential?: (() => string | Promise<string>) | undefined;
 }
 
 // Longer than a Baton server's shutdown notice (SHUTDOWN_NOTICE_MS, 500 ms), so the instance is
@@ -73,17 +82,31 @@ function observeLatency(endpoint: { ewmaLatencyMs: number }, durationMs: number)
  * return attempts.attempt(call, signal, { method: 'GET', attempt, hedge: false }, undefined, (endpoint, signal) => send(endpoint, signal));
  */
 export function createInstanceAttempts<E extends UpstreamEndpoint>(options: InstanceAttemptsOptions<E>): InstanceAttempts<E> {
-  const { upstream, endpoints, outliers, latency, clock, logger, onEvent, statusOf } = options;
+  const { upstream, endpoints, outliers, latency, clock, logger, onEvent, statusOf, credential } = options;
+
+  // The one place every attempt, HTTP or gRPC, is given this service's credential: a cached
+  // token is sent as it is; only the first call to an upstream waits for one to be signed.
+  let lastHeaders: { token: string; headers: CredentialHeaders } | undefined;
+  const headersOf = (token: string): CredentialHeaders => {
+    if (lastHeaders?.token !== token) lastHeaders = { token, headers: { [serviceTokenHeader]: token } };
+    return lastHeaders.headers;
+  };
+  function sendWithCredential<T>(endpoint: E, signal: AbortSignal, send: Send<E, T>): Promise<T> {
+    if (credential === undefined) return send(endpoint, signal, undefined);
+    const token = credential();
+    if (typeof token === 'string') return send(endpoint, signal, headersOf(token));
+    return token.then((minted) => send(endpoint, signal, headersOf(minted)));
+  }
 
   // Not async functions, here and in `attempt`: on the path of every call, each layer of
   // promises costs throughput (client-overhead in bench/), and nearly every attempt is admitted.
-  function measured<T>(endpoint: E, signal: AbortSignal, info: AttemptInfo, send: (endpoint: E, signal: AbortSignal) => Promise<T>): Promise<T> {
+  function measured<T>(endpoint: E, signal: AbortSignal, info: AttemptInfo, send: Send<E, T>): Promise<T> {
     onEvent?.({ type: 'attempt_start', upstream, instance: endpoint.instance, method: info.method, attempt: info.attempt, hedge: info.hedge });
     endpoint.outstanding++;
     const startedAt = clock.now();
     let work: Promise<T>;
     try {
-      work = send(endpoint, signal);
+      work = sendWithCredential(endpoint, signal, send);
     } catch (thrown) {
       work = Promise.reject(thrown);
     }
@@ -142,7 +165,7 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
 
   // Tries the instances in turn until one's breaker admits the attempt. The breaker calls the
   // attempt at once when it admits it; only a refusal takes the slower path that reads why.
-  function attemptFrom<T>(call: { tried: Set<E> }, signal: AbortSignal, info: AttemptInfo, used: Set<E> | undefined, send: (endpoint: E, signal: AbortSignal) => Promise<T>, refused: Set<E> | undefined, refusal: KitError | undefined): Promise<T> {
+  function attemptFrom<T>(call: { tried: Set<E> }, signal: AbortSignal, info: AttemptInfo, used: Set<E> | undefined, send: Send<E, T>, refused: Set<E> | undefined, refusal: KitError | undefined): Promise<T> {
     const endpoint = endpoints.choose(refused, call.tried);
     if (endpoint === undefined) return Promise.reject(refusal ?? noInstances());
     call.tried.add(endpoint);

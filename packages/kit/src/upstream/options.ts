@@ -1,4 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
+import type { ServiceTokenSource } from '../auth/service-identity/minter.ts';
 import type { KitError } from '../errors/index.ts';
 import type { BulkheadOptions, CircuitBreakerOptions, Clock, RetryBudgetOptions } from '../resilience/index.ts';
 import type { Balancer } from './balancer.ts';
@@ -55,4 +56,11 @@ export interface UpstreamOptions {
   onEvent?: (event: HttpClientEvent) => void;
   /** Makes a CLIENT span per attempt and sends `traceparent` on; without it, calls are not traced. */
   tracer?: Tracer;
+  /**
+   * This service's tokens: every attempt carries one for `audience` in `baton-service-token`
+   * (a service's context sets it on every client it makes).
+   */
+  identity?: ServiceTokenSource;
+  /** The service called, whom the token is for: `name` by default (`users-feed` says `users`). */
+  audience?: string;
 }

@@ -115,7 +115,11 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
     onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
   });
   const latency = createLatencyTracker();
-  const attempts = createInstanceAttempts({ upstream: name, endpoints, outliers, latency, clock, logger, onEvent, statusOf: options.statusOf });
+  const { identity, audience = name } = options;
+  const attempts = createInstanceAttempts({
+    upstream: name, endpoints, outliers, latency, clock, logger, onEvent, statusOf: options.statusOf,
+    credential: identity === undefined ? undefined : () => identity.tokenFor(audience),
+  });
 
   function shouldRetry(error: KitError, attempt: number, repeatable: boolean): boolean {
     if (ownShouldRetry === undefined) return isWorthRetrying(error, repeatable);

@@ -15,7 +15,7 @@ const productsCursor = createPageCursor(z.strictObject({ after: skuParams.shape.
 export function registerProductRoutes(app: FastifyInstance, { db }: { db: Database }): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   // Browsing: under overload it is shed first, so that checkouts in progress can finish.
-  const config = { priority: 'low' } as const;
+  const config = { priority: 'low', callers: ['gateway'] } as const;
 
   api.get('/v1/products', { config, schema: { querystring: pageQuery, response: { 200: productPage } } }, async function listProductsPage(request) {
     const { limit, cursor } = request.query;

@@ -29,7 +29,8 @@ export function registerReservationRoutes(app: FastifyInstance, { db, defaultTtl
   const answer = { 200: reservationResponse };
   // Checkout: under overload these are the last requests the service sheds. A release is the
   // compensation of a failed checkout, so it ranks as high as the reservation it undoes.
-  const config = { priority: 'high' } as const;
+  // Stock is held and given back by checkout alone: only orders may (the gateway may not).
+  const config = { priority: 'high', callers: ['orders'] } as const;
   const reserveBody = reserveBodyOf({ maxTtlSeconds });
 
   api.post('/v1/reservations', {
@@ -43,7 +44,7 @@ export function registerReservationRoutes(app: FastifyInstance, { db, defaultTtl
     return reservationView(reservation);
   });
 
-  api.get('/v1/reservations/:orderId', { schema: { params: orderIdParams, response: answer } }, async function getReservation(request) {
+  api.get('/v1/reservations/:orderId', { config: { callers: ['orders'] }, schema: { params: orderIdParams, response: answer } }, async function getReservation(request) {
     const reservation = await findReservation(db, request.params.orderId, { signal: signalOf(request) });
     if (reservation === undefined) throw new KitError(Code.NotFound, 'no reservation for this order', { details: { orderId: request.params.orderId } });
     return reservationView(reservation);

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoRoot } from '@baton/contracts/proto';
+import { serviceTokenInterceptor } from '@baton/kit/testing';
 
 // A stock gRPC client, one Baton did not write, loading the .proto files themselves: what any
 // other gRPC service in any language would see of inventory.
@@ -23,16 +24,19 @@ export interface HealthStub extends grpc.Client {
   Watch(request: { service: string }, options?: grpc.CallOptions): grpc.ClientReadableStream<{ status: string }>;
 }
 
-type Ctor<T> = new (address: string, credentials: grpc.ChannelCredentials) => T;
+type Ctor<T> = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => T;
 const loaded = grpc.loadPackageDefinition(definition) as unknown as {
   baton: { inventory: { v1: { InventoryService: Ctor<InventoryStub> } } };
   grpc: { health: { v1: { Health: Ctor<HealthStub> } } };
 };
 
-/** grpc-js stubs for inventory's gRPC listener at `url` (`http://127.0.0.1:9082`). */
-export function inventoryStubs(url: string): { inventory: InventoryStub; health: HealthStub; close(): void } {
+/**
+ * grpc-js stubs for inventory's gRPC listener at `url` (`http://127.0.0.1:9082`); the inventory
+ * one calls as `caller` (orders, the one service that may), with its service token.
+ */
+export function inventoryStubs(url: string, { caller = 'orders' }: { caller?: string } = {}): { inventory: InventoryStub; health: HealthStub; close(): void } {
   const address = new URL(url).host;
-  const inventory = new loaded.baton.inventory.v1.InventoryService(address, grpc.credentials.createInsecure());
+  const inventory = new loaded.baton.inventory.v1.InventoryService(address, grpc.credentials.createInsecure(), { interceptors: [serviceTokenInterceptor(caller, 'inventory')] });
   const health = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
   return { inventory, health, close: () => { inventory.close(); health.close(); } };
 }

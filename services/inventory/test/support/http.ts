@@ -41,7 +41,10 @@ export type Line = { sku: string; quantity: number };
  * JSON when it is JSON; `T` is what the test expects it to be.
  */
 export function createClient(baseUrl: string) {
-  const { send } = createJsonClient(baseUrl);
+  // Each route as its real caller calls it: the catalogue the gateway, reservations orders.
+  const { send } = createJsonClient(baseUrl, {
+    as: (_method, path) => ({ caller: path.startsWith('/v1/reservations') ? 'orders' : 'gateway', callee: 'inventory' }),
+  });
 
   return {
     send,

@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test';
 import { startService, type RunningService } from '@baton/kit/service';
 import { createLogger } from '@baton/kit/telemetry';
-import { createSuiteDatabase, createTestDatabase } from '@baton/kit/testing';
+import { createSuiteDatabase, createTestDatabase, testIdentity } from '@baton/kit/testing';
 import { readConfig } from '../../src/config.ts';
 import { inventoryService } from '../../src/service.ts';
 
@@ -26,7 +26,7 @@ export async function startInventory(environment: Record<string, string> = {}): 
   let service: RunningService;
   try {
     const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase({ after: (fn) => void drops.push(fn) });
-    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...environment, DATABASE_URL: databaseUrl });
+    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...testIdentity.env('inventory'), ...environment, DATABASE_URL: databaseUrl });
     service = await startService(inventoryService, config, { logger: createLogger({ service: 'inventory', level: 'silent' }) });
   } catch (error) {
     // A service that failed to start has no stop(): its database must go now.

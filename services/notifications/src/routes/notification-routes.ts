@@ -23,7 +23,7 @@ function view(row: NotificationRow) {
 
 /** GET /v1/notifications: the caller's notifications, newest first. The token is checked here, not only at the gateway. */
 export function registerNotificationRoutes(app: FastifyInstance, { db, authenticate }: { db: Database; authenticate(request: FastifyRequest): Promise<string> }): void {
-  app.withTypeProvider<ZodTypeProvider>().get('/v1/notifications', { schema: { querystring: pageQuery } }, async function listMine(request) {
+  app.withTypeProvider<ZodTypeProvider>().get('/v1/notifications', { config: { callers: ['gateway'] }, schema: { querystring: pageQuery } }, async function listMine(request) {
     const userId = await authenticate(request);
     const { limit, cursor } = request.query;
     const rows = await listNotifications(db, userId, { limit, beforeSeq: notificationsCursor.decode(cursor) }, { signal: signalOf(request) });

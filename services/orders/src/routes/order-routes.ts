@@ -33,7 +33,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRoutesDeps)
 
   api.post('/v1/orders', {
     schema: { body: createOrderBody, headers: idempotencyHeaders },
-    config: { priority: 'high', deadlineMs: deps.checkoutDeadlineMs },
+    config: { priority: 'high', deadlineMs: deps.checkoutDeadlineMs, callers: ['gateway'] },
   }, async function createOrder(request, reply) {
     const userId = await deps.authenticate(request);
     const response = await placeOrder(deps, {
@@ -46,7 +46,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRoutesDeps)
     return reply.code(response.status).send(response.body);
   });
 
-  api.get('/v1/orders', { schema: { querystring: pageQuery } }, async function listMyOrders(request) {
+  api.get('/v1/orders', { config: { callers: ['gateway'] }, schema: { querystring: pageQuery } }, async function listMyOrders(request) {
     const userId = await deps.authenticate(request);
     const { limit, cursor } = request.query;
     const orders = await listOrders(deps.db, userId, { limit, after: ordersCursor.decode(cursor) }, { signal: signalOf(request) });
@@ -57,12 +57,12 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRoutesDeps)
     };
   });
 
-  api.get('/v1/orders/:id', { schema: { params: orderParams } }, async function getMyOrder(request) {
+  api.get('/v1/orders/:id', { config: { callers: ['gateway'] }, schema: { params: orderParams } }, async function getMyOrder(request) {
     const userId = await deps.authenticate(request);
     return orderView(await findOwnOrder(deps.db, userId, request.params.id, { signal: signalOf(request) }));
   });
 
-  api.post('/v1/orders/:id/cancel', { schema: { params: orderParams }, config: { priority: 'high' } }, async function cancelMyOrder(request) {
+  api.post('/v1/orders/:id/cancel', { schema: { params: orderParams }, config: { priority: 'high', callers: ['gateway'] } }, async function cancelMyOrder(request) {
     const userId = await deps.authenticate(request);
     return orderView(await cancelOrder(deps, userId, request.params.id, { signal: signalOf(request), requestId: request.id, traceparent: traceparentOf(request) }));
   });

@@ -17,6 +17,8 @@ export interface JwksRouteDeps {
  */
 export function registerJwksRoute(app: FastifyInstance, { db, retiredForSeconds }: JwksRouteDeps): void {
   app.withTypeProvider<ZodTypeProvider>().get('/.well-known/jwks.json', {
+    // Public keys, fetched by every verifier with jose's own fetch (no service token).
+    config: { callers: 'public' },
     schema: { response: { 200: jwksResponse } },
   }, async function getJwks(request, reply) {
     const keys = await listPublishedKeys(db, { retiredForSeconds }, { signal: signalOf(request) });

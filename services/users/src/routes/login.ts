@@ -24,6 +24,7 @@ export interface LoginRouteDeps {
  */
 export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens }: LoginRouteDeps): void {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/auth/login', {
+    config: { callers: ['gateway'] },
     bodyLimit: bodyLimitBytes,
     schema: { body: loginBody, response: { 200: tokenResponse } },
   }, async function login(request) {

@@ -25,6 +25,7 @@ export interface PasswordRouteDeps {
  */
 export function registerPasswordRoute(app: FastifyInstance, { db, passwords, tokens, tokenLifetimeSeconds }: PasswordRouteDeps): void {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/users/me/password', {
+    config: { callers: ['gateway'] },
     bodyLimit: 16 * 1024,
     schema: { body: changePasswordBody },
   }, async function changePassword(request, reply) {

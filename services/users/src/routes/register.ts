@@ -25,6 +25,7 @@ export interface UserEvents {
  */
 export function registerRegisterRoute(app: FastifyInstance, { db, passwords, events }: { db: Database; passwords: PasswordHasher; events: UserEvents }): void {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/users', {
+    config: { callers: ['gateway'] },
     bodyLimit: bodyLimitBytes,
     schema: { body: registerBody, response: { 201: user } },
   }, async function registerUser(request, reply) {

@@ -23,6 +23,7 @@ export interface SignOutRouteDeps {
  */
 export function registerSignOutRoute(app: FastifyInstance, { db, tokens, slackSeconds, tokenLifetimeSeconds }: SignOutRouteDeps): void {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/auth/logout', {
+    config: { callers: ['gateway'] },
     bodyLimit: 1024,
     schema: { body: logoutBody.optional() },
   }, async function signOut(request, reply) {

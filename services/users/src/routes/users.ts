@@ -23,7 +23,7 @@ export interface UserRoutesDeps {
 export function registerUserRoutes(app: FastifyInstance, { db, tokens }: UserRoutesDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  api.get('/v1/users/me', { schema: { response: { 200: user } } }, async function getMe(request) {
+  api.get('/v1/users/me', { config: { callers: ['gateway'] }, schema: { response: { 200: user } } }, async function getMe(request) {
     const signal = signalOf(request);
     const { userId } = await tokens.verify(bearerTokenOf(request.headers.authorization), { signal });
     const row = await findUserById(db, userId, { signal });
@@ -32,7 +32,7 @@ export function registerUserRoutes(app: FastifyInstance, { db, tokens }: UserRou
     return userView(row);
   });
 
-  api.get('/v1/users/:id', { schema: { params: userParams, response: { 200: user } } }, async function getUser(request) {
+  api.get('/v1/users/:id', { config: { callers: ['orders'] }, schema: { params: userParams, response: { 200: user } } }, async function getUser(request) {
     const row = await findUserById(db, request.params.id, { signal: signalOf(request) });
     if (row === undefined) throw new KitError(Code.NotFound, 'no such user', { details: { id: request.params.id } });
     return userView(row);

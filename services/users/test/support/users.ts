@@ -3,7 +3,7 @@ import { createJsonClient, type Answer } from '@baton/kit/testing';
 
 export type { Answer };
 import { startService, type RunningService } from '@baton/kit/service';
-import { addCleanup, createCapturedLogger, createSuiteDatabase, metricValue, parseMetrics, type CleanupScope, type LogLine } from '@baton/kit/testing';
+import { addCleanup, testIdentity, createCapturedLogger, createSuiteDatabase, metricValue, parseMetrics, type CleanupScope, type LogLine } from '@baton/kit/testing';
 import { readConfig } from '../../src/config.ts';
 import { usersService } from '../../src/service.ts';
 
@@ -39,6 +39,11 @@ export interface Jwks {
 /** An admin token for the suites that rotate keys (ADMIN_TOKEN wants at least 16 characters). */
 export const adminToken = 'test-admin-token-0123456789';
 
+function callerOf(path: string): string {
+  if (path.startsWith('/events/')) return 'notifications';
+  return /^\/v1\/users\/(?!me\b)/.test(path) ? 'orders' : 'gateway';
+}
+
 /** The key-encryption key of every users service a test starts: one per test process, so a restart on the same database opens its keys. */
 export const testKeyEncryptionKey = randomBytes(32).toString('base64');
 
@@ -47,7 +52,10 @@ export const testKeyEncryptionKey = randomBytes(32).toString('base64');
  * what the test expects it to be.
  */
 export function createClient(baseUrl: string, adminUrl: string) {
-  const { send } = createJsonClient(baseUrl);
+  // Each route as its real caller calls it: a user by id orders, the rest the gateway; the feed notifications.
+  const { send } = createJsonClient(baseUrl, {
+    as: (_method, path) => ({ caller: callerOf(path), callee: 'users' }),
+  });
   const admin = createJsonClient(adminUrl);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -92,7 +100,7 @@ export interface TestUsers {
  */
 export async function startUsers(scope: CleanupScope, environment: Record<string, string> = {}): Promise<TestUsers> {
   const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase(scope);
-  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', TOKEN_KEY_ENCRYPTION_KEY: testKeyEncryptionKey, ...environment, DATABASE_URL: databaseUrl });
+  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', TOKEN_KEY_ENCRYPTION_KEY: testKeyEncryptionKey, ...testIdentity.env('users'), ...environment, DATABASE_URL: databaseUrl });
   const { logger, lines } = createCapturedLogger({ service: 'users' });
   const service = await startService(usersService, config, { logger });
   addCleanup(scope, () => service.shutdown('tests finished'));

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../../db/index.ts';
+import type { RouteCallers } from '../../service/route-callers.ts';
 import { Code, KitError } from '../../errors/index.ts';
 import type { CloudEvent } from '../cloud-event.ts';
 
@@ -51,10 +52,10 @@ const pageSql = `
  * older than OUTBOX_RETENTION_HOURS are deleted) gets 410 `feed_position_pruned`, with
  * `prunedThroughPosition`: those events are gone, and the reader decides what to do (the kit's
  * subscriber logs the loss and goes on from there). Internal, like the services' other
- * non-`/api` routes: the gateway does not expose it.
+ * non-`/api` routes: the gateway does not expose it. Only its `readers` may read it.
  */
-export function registerFeedRoute(app: FastifyInstance, { db }: { db: Database }): void {
-  app.get(feedPath, { logLevel: 'warn' }, async function readFeed(request): Promise<FeedPage> {
+export function registerFeedRoute(app: FastifyInstance, { db, readers }: { db: Database; readers: RouteCallers }): void {
+  app.get(feedPath, { logLevel: 'warn', config: { callers: readers } }, async function readFeed(request): Promise<FeedPage> {
     const parsed = feedQuery.safeParse(request.query);
     if (!parsed.success) {
       throw new KitError(Code.InvalidArgument, 'invalid feed query', {

@@ -34,9 +34,10 @@ export function createBalanceInterceptor({ upstream, attempts, clock, tracer }: 
     const call = callStateOf(req.contextValues);
     const path = `/${req.method.parent.typeName}/${req.method.name}`;
     const method = req.method.name;
-    return attempts.attempt(call, req.signal, { method, attempt: Math.max(1, call.attempts), hedge: false }, undefined, async (endpoint, signal) => {
+    return attempts.attempt(call, req.signal, { method, attempt: Math.max(1, call.attempts), hedge: false }, undefined, async (endpoint, signal, credential) => {
       const { instance } = endpoint;
       const attemptReq = { ...req, signal, url: instance + path };
+      if (credential !== undefined) for (const [name, value] of Object.entries(credential)) attemptReq.header.set(name, value);
       // Computed just before sending, so time spent queueing or backing off is not given away twice.
       const remainingMs = call.deadlineAtMs - clock.now();
       attemptReq.header.set(grpcTimeoutHeader, formatGrpcTimeout(remainingMs));

@@ -6,6 +6,7 @@ import type { Readiness } from '../../service/health.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { RpcServerMetrics } from '../../telemetry/metrics.ts';
 import { createAnswerInterceptor, type RpcCallRecord } from './answer-interceptor.ts';
+import { checkRpcCallerDeclarations, createCallerInterceptor, rpcMethodName, type RpcCallerRules } from './caller-interceptor.ts';
 import type { Tracer } from '@opentelemetry/api';
 import { createServerTracingInterceptor } from '../rpc-tracing.ts';
 import { createHealthService } from './health-service.ts';
@@ -35,6 +36,8 @@ export interface GrpcServerOptions {
   onCall?: (record: RpcCallRecord) => void;
   /** A SERVER span per call, continuing the caller's trace; without it, calls are not traced. */
   tracer?: Tracer;
+  /** Service identity: who may call each method, checked before the handler; unset, no caller is checked. */
+  callers?: RpcCallerRules;
 }
 
 export interface GrpcServer {
@@ -61,11 +64,13 @@ export interface GrpcServer {
  *   defaultDeadlineMs: config.REQUEST_DEADLINE_MS, routes: (router) => router.service(UsersService, impl) });
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, answerGraceMs, maxMessageBytes = 4 * 1024 * 1024, interceptors = [], onCall, tracer } = options;
+  const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, answerGraceMs, maxMessageBytes = 4 * 1024 * 1024, interceptors = [], onCall, tracer, callers } = options;
   const served: string[] = [];
   const chain = [
     ...(tracer === undefined ? [] : [createServerTracingInterceptor(tracer)]),
     createAnswerInterceptor({ logger, ...(metrics ? { metrics } : {}), ...(onCall ? { onCall } : {}) }),
+    // Before the deadline and the handler: a caller without the right credential starts nothing.
+    ...(callers === undefined ? [] : [createCallerInterceptor(callers)]),
     createRpcDeadlineInterceptor({ defaultDeadlineMs, service, ...(answerGraceMs === undefined ? {} : { answerGraceMs }) }),
     ...interceptors,
   ];
@@ -77,6 +82,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     routes(router) {
       routes(unary.recording(router));
       for (const handler of router.handlers) if (!served.includes(handler.service.typeName)) served.push(handler.service.typeName);
+      if (callers !== undefined) checkRpcCallerDeclarations(service, router.handlers.map((handler) => rpcMethodName(handler.service.typeName, handler.method.name)), callers.callers);
       router.service(Health, createHealthService({ readiness, services: served }));
     },
   });
