@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { findTrailerError } from '@connectrpc/connect/protocol-grpc';
 import { ErrorDetailSchema } from '@baton/contracts/kit/v1';
+import { testIdentity } from '@baton/kit/testing';
 import { readConfig } from '../src/config.ts';
 import { failure, inFiveSeconds, inventoryStubs, unary } from './support/grpc-stub.ts';
 import { createClient, problemOf, type Client } from './support/http.ts';
@@ -66,7 +67,7 @@ void describe('a reservation holds its stock for at most RESERVATION_MAX_TTL_SEC
   });
 
   void it('refuses to start with a maximum past 4 hours, or a default TTL past the maximum', () => {
-    const base = { DATABASE_URL: 'postgres://localhost/x' };
+    const base = { DATABASE_URL: 'postgres://localhost/x', ...testIdentity.env('inventory') };
     assert.throws(() => readConfig({ ...base, RESERVATION_MAX_TTL_SECONDS: '86400' }), /RESERVATION_MAX_TTL_SECONDS/);
     assert.throws(() => readConfig({ ...base, RESERVATION_MAX_TTL_SECONDS: '300', RESERVATION_TTL_SECONDS: '900' }), /RESERVATION_TTL_SECONDS/);
     assert.equal(readConfig(base).RESERVATION_MAX_TTL_SECONDS, 3_600);

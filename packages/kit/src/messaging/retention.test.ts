@@ -87,6 +87,7 @@ void test('the feed is pruned as a prefix: an old event published behind a newer
   addCleanup(t, () => relay.stop());
   await writeEvents(db, { count: 4, aggregates: 4 });
   assert.equal(await relay.drain(), 4);
+  await relay.stop();
   // Positions 1, 2 and 4 are old; 3 is inside the retention (as an event written long ago and
   // published late, behind newer ones, would be seen from the other side).
   await db.query(`update baton_outbox set created_at = now() - interval '2 hours' where feed_position <> 3`);
@@ -113,6 +114,8 @@ void test('events published to a broker (no feed position) go by age; one not ye
   addCleanup(t, () => relay.stop());
   await writeEvents(db, { count: 3, aggregates: 3 });
   assert.equal(await relay.drain(), 3);
+  // Stopped, so nothing publishes the next one and no pass is left in flight.
+  await relay.stop();
   await writeEvents(db, { count: 1, aggregates: 1 });
   await db.query(`update baton_outbox set created_at = now() - interval '2 hours' where position <> (select min(position) from baton_outbox)`);
 
