@@ -53,7 +53,9 @@ void test('published events past the retention go in bounded batches; unpublishe
   const relay = startOutboxRelay({ db, publisher: createFeedPublisher(), logger: createSilentLogger() }, { pollIntervalMs: 3_600_000 });
   addCleanup(t, () => relay.stop());
   await writeEvents(db, { count: 5, aggregates: 5 });
-  assert.equal(await relay.drain(), 5);
+  // The relay's own first pass may publish some beside the drain: what is left pending is what counts.
+  await relay.drain();
+  assert.equal(await count(db, 'baton_outbox_pending'), 0);
   await writeEvents(db, { count: 2, aggregates: 2 });
   await db.query(`update baton_outbox set created_at = now() - interval '2 hours'`);
 
@@ -86,8 +88,9 @@ void test('the feed is pruned as a prefix: an old event published behind a newer
   const relay = startOutboxRelay({ db, publisher: createFeedPublisher(), logger: createSilentLogger() }, { pollIntervalMs: 3_600_000 });
   addCleanup(t, () => relay.stop());
   await writeEvents(db, { count: 4, aggregates: 4 });
-  assert.equal(await relay.drain(), 4);
+  await relay.drain();
   await relay.stop();
+  assert.equal(await count(db, 'baton_outbox_pending'), 0);
   // Positions 1, 2 and 4 are old; 3 is inside the retention (as an event written long ago and
   // published late, behind newer ones, would be seen from the other side).
   await db.query(`update baton_outbox set created_at = now() - interval '2 hours' where feed_position <> 3`);
@@ -113,9 +116,10 @@ void test('events published to a broker (no feed position) go by age; one not ye
   const relay = startOutboxRelay({ db, publisher: accepted, logger: createSilentLogger() }, { pollIntervalMs: 3_600_000 });
   addCleanup(t, () => relay.stop());
   await writeEvents(db, { count: 3, aggregates: 3 });
-  assert.equal(await relay.drain(), 3);
+  await relay.drain();
   // Stopped, so nothing publishes the next one and no pass is left in flight.
   await relay.stop();
+  assert.equal(await count(db, 'baton_outbox_pending'), 0);
   await writeEvents(db, { count: 1, aggregates: 1 });
   await db.query(`update baton_outbox set created_at = now() - interval '2 hours' where position <> (select min(position) from baton_outbox)`);
 
