@@ -1,10 +1,9 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { createSuiteScope } from '@baton/kit/testing';
+import { createSuiteScope, sendRaw, type RawAnswer } from '@baton/kit/testing';
 import { serviceNames } from '@baton/runner';
 import { startShop, type ShopStack } from '../e2e/shop-stack.ts';
 
@@ -13,26 +12,8 @@ import { startShop, type ShopStack } from '../e2e/shop-stack.ts';
 // metrics and no admin route there; each service's admin listener is on loopback, and only
 // that service's own token opens its /admin routes.
 
-interface RawAnswer {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-/** One request with its path sent byte for byte (fetch and URL would normalise some of these). */
-function send(base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest({ host: hostname, port, method, path, headers, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), body }));
-    });
-    outgoing.once('error', reject);
-    outgoing.end();
-  });
-}
+/** One request whose path is sent byte for byte as given (fetch would normalise some). */
+const send = (base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> => sendRaw(base, { method, path, headers });
 
 function assertProblem(answer: RawAnswer, status: number, code: string, what: string): void {
   assert.equal(answer.status, status, `${what}: ${answer.body}`);

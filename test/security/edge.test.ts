@@ -1,9 +1,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { startService, type RunningService } from '@baton/kit/service';
-import { addCleanup, createSilentLogger, createSuiteScope, testIdentity } from '@baton/kit/testing';
+import { addCleanup, createSilentLogger, createSuiteScope, sendRaw, testIdentity, type RawAnswer } from '@baton/kit/testing';
 import { readConfig } from '../../services/gateway/src/config.ts';
 import { gatewayService } from '../../services/gateway/src/service.ts';
 import { startServicesBehind, type ServicesBehind } from '../../services/gateway/test/support/services-behind.ts';
@@ -42,19 +41,7 @@ async function send(base: string, method: string, path: string, { json, headers 
 }
 
 /** Over node:http, byte for byte: for paths fetch would re-encode and headers it would refuse. */
-function sendRaw(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; contentType: string; body: string }> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path, method: 'GET', headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => {
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const sendPath = (base: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> => sendRaw(base, { path, headers });
 
 function assertProblem(answer: { status: number; contentType: string }, status: number, what: string): void {
   assert.equal(answer.status, status, what);
@@ -238,13 +225,13 @@ void describe('the public edge', () => {
 
     // The gateway and a service behind it: the answers are the kit's, so every service gives them.
     for (const [base, parametric] of [[gateway.url, '/api/v1/products/'], [users.url, '/v1/users/']] as const) {
-      assertProblem(await sendRaw(base, `${parametric}%ED%A0%80`, from(address)), 400, `${base}: a lone surrogate, percent-encoded`);
-      assertProblem(await sendRaw(base, '/%ff%fe', from(address)), 400, `${base}: bytes that are not UTF-8`);
-      assertProblem(await sendRaw(base, `${parametric}${'A'.repeat(500)}`, from(address)), 414, `${base}: a path segment of 500 characters`);
-      assertProblem(await sendRaw(base, `/api/v1/${'a/'.repeat(20_000)}`, from(address)), 431, `${base}: a path of 40 kB`);
-      assertProblem(await sendRaw(base, '/api/v1/products', from(address, { 'x-long': 'x'.repeat(20_000) })), 431, `${base}: a header of 20 kB`);
+      assertProblem(await sendPath(base, `${parametric}%ED%A0%80`, from(address)), 400, `${base}: a lone surrogate, percent-encoded`);
+      assertProblem(await sendPath(base, '/%ff%fe', from(address)), 400, `${base}: bytes that are not UTF-8`);
+      assertProblem(await sendPath(base, `${parametric}${'A'.repeat(500)}`, from(address)), 414, `${base}: a path segment of 500 characters`);
+      assertProblem(await sendPath(base, `/api/v1/${'a/'.repeat(20_000)}`, from(address)), 431, `${base}: a path of 40 kB`);
+      assertProblem(await sendPath(base, '/api/v1/products', from(address, { 'x-long': 'x'.repeat(20_000) })), 431, `${base}: a header of 20 kB`);
       const many = Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`x-h${i}`, 'v']));
-      const tooMany = await sendRaw(base, '/api/v1/products', from(address, many));
+      const tooMany = await sendPath(base, '/api/v1/products', from(address, many));
       assert.ok(tooMany.status === 431 || tooMany.status === 400, `${base}: 3000 headers answered ${tooMany.status}`);
       assert.match(tooMany.contentType, /^application\/problem\+json/);
     }

@@ -1,8 +1,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import fc from 'fast-check';
-import { createSuiteScope } from '@baton/kit/testing';
+import { createSuiteScope, sendRaw } from '@baton/kit/testing';
 import { createShopClient } from '../e2e/shop-client.ts';
 import { startShop, type ShopStack } from '../e2e/shop-stack.ts';
 
@@ -30,27 +30,6 @@ interface HostileRequest {
   path: string;
   headers: OutgoingHttpHeaders;
   body: Buffer | undefined;
-}
-
-interface Seen {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-function send(base: string, { method, path, headers, body }: HostileRequest): Promise<Seen> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, method, path, headers, agent: false, timeout: 15_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => {
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer within 15 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 /** The operations of the OpenAPI document, as the gateway serves it. */
@@ -163,7 +142,7 @@ void describe('fuzzing the public API from its OpenAPI document', () => {
     const statuses = new Map<number, number>();
     const hostile = fc.constantFrom(...operations).chain((operation) => requestFor(operation, token));
     await fc.assert(fc.asyncProperty(hostile, async (request) => {
-      const seen = await send(shop.gateway, request);
+      const seen = await sendRaw(shop.gateway, request);
       statuses.set(seen.status, (statuses.get(seen.status) ?? 0) + 1);
       const what = `${request.method} ${request.path.slice(0, 200)} answered ${seen.status} ${seen.contentType}: ${seen.body.slice(0, 300)}`;
       assert.ok(seen.status < 500, what);

@@ -1,11 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { loadConfig, serviceConfigFields, z } from '../config/index.ts';
-import { addCleanup, createSilentLogger, createSuiteScope, type CleanupScope } from '../testing/index.ts';
+import { addCleanup, createSilentLogger, createSuiteScope, sendRaw, type CleanupScope, type RawAnswer } from '../testing/index.ts';
 import { startService, type StatelessServiceDefinition } from './index.ts';
 
 // The admin listener of a service: /metrics and /admin/* there and only there, each behind the
@@ -31,26 +30,8 @@ async function start(scope: CleanupScope, environment: Record<string, string>, s
   return running;
 }
 
-interface RawAnswer {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
 /** One request whose path is sent byte for byte as given (fetch would normalise some). */
-function send(base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest({ host: hostname, port, method, path, headers, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), body }));
-    });
-    outgoing.once('error', reject);
-    outgoing.end();
-  });
-}
+const send = (base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> => sendRaw(base, { method, path, headers });
 
 function assertProblem(answer: RawAnswer, status: number, code: string): void {
   assert.equal(answer.status, status, answer.body);

@@ -19,6 +19,7 @@ export { captureOutput, type ChildOutput } from './child-output.ts';
 export { hasProcFs, isRunning, processTree, type TreeProcess } from './process-tree.ts';
 export { parseMetrics, metricValue, type MetricFamily, type MetricSample } from './metrics.ts';
 export { createJsonClient, type Answer, type JsonClientOptions } from './json-client.ts';
+export { sendRaw, type RawAnswer, type RawRequest } from './raw-request.ts';
 export { createFakeClock, type FakeClock } from './fake-clock.ts';
 export { delayUnlessClosed, eventually, refusedUrl, sendJson, sendKitError, startUpstream, type Upstream, type UpstreamHandler } from './upstream-fixture.ts';
 export { startFixtureServer } from './rpc-fixture.ts';
