@@ -13,7 +13,7 @@ export const inventoryService: ServiceDefinition<Config> = {
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
   setup(app, { config, db, logger, onClose }) {
     registerProductRoutes(app, { db });
-    registerReservationRoutes(app, { db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS });
+    registerReservationRoutes(app, { db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS, maxTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS });
 
     const sweeper = startExpirySweeper({
       db,
@@ -27,7 +27,7 @@ export const inventoryService: ServiceDefinition<Config> = {
   grpc: {
     port: (config) => config.GRPC_PORT,
     routes(router, { config, db }) {
-      router.service(InventoryService, createInventoryRpc({ db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS }));
+      router.service(InventoryService, createInventoryRpc({ db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS, maxTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS }));
     },
     // Checkout's calls: only orders may hold, confirm or release stock.
     callers: {

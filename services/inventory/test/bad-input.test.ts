@@ -33,6 +33,7 @@ const cases: Array<{ name: string; status: number; body?: unknown; raw?: string;
   { name: 'a malformed SKU', status: 400, body: { orderId, items: [{ sku: "tote'; drop table products; --", quantity: 1 }] }, field: 'body.items.0.sku' },
   { name: 'the same SKU twice', status: 400, body: { orderId, items: [line, line] }, field: 'body.items' },
   { name: 'a TTL of 0', status: 400, body: { orderId, items: [line], ttlSeconds: 0 }, field: 'body.ttlSeconds' },
+  { name: 'a TTL of a day (past the default RESERVATION_MAX_TTL_SECONDS, an hour)', status: 400, body: { orderId, items: [line], ttlSeconds: 86_400 }, field: 'body.ttlSeconds' },
   { name: 'a TTL of a year', status: 400, body: { orderId, items: [line], ttlSeconds: 31_536_000 }, field: 'body.ttlSeconds' },
   { name: 'a 2 MB body', status: 413, raw: JSON.stringify({ orderId, items: [line], padding: 'x'.repeat(2 * 1024 * 1024) }) },
   { name: 'a reservation path that is not a UUID', status: 400, path: '/v1/reservations/not-a-uuid/confirm' },

@@ -42,6 +42,8 @@ export const httpStatusByReason: Readonly<Record<string, number>> = Object.freez
   // before sending (and from the internet, chose a budget of 0). Not a 5xx, which would blame
   // the server; gRPC callers still see DEADLINE_EXCEEDED.
   deadline_spent: 408,
+  // An event feed read from a position whose events were pruned (past the retention): gone for good.
+  feed_position_pruned: 410,
 });
 
 export function httpStatusOf(code: Code, reason?: string): number {

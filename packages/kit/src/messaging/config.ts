@@ -29,6 +29,20 @@ export function messagingConfigFields() {
     MESSAGING_ACK_WAIT_MS: env.milliseconds(30_000).pipe(z.number().min(1_000, 'expected at least 1000')),
     /** Outbox events published in one batch. */
     MESSAGING_BATCH_SIZE: env.positiveInt(100).pipe(z.number().max(1_000, 'expected at most 1000')),
+    /**
+     * How long a published event stays in the outbox (and so in the HTTP feed) before it is
+     * deleted. A feed reader whose cursor is older than this gets 410 (`feed_position_pruned`).
+     * Events not yet published are never pruned.
+     */
+    OUTBOX_RETENTION_HOURS: env.positiveInt(168).pipe(z.number().max(8_760, 'expected at most 8760 (a year)')),
+    /**
+     * How long a consumer keeps its record of each handled event (`baton_inbox`) and its replayed
+     * dead letters. Duplicates are still recognised after that by each aggregate's last applied
+     * sequence (`baton_inbox_aggregates`, kept), so this need only outlast a redelivery.
+     */
+    INBOX_RETENTION_HOURS: env.positiveInt(168).pipe(z.number().max(8_760, 'expected at most 8760 (a year)')),
+    /** How often the outbox and inbox are pruned of rows past their retention. */
+    MESSAGING_PRUNE_INTERVAL_MS: env.milliseconds(300_000).pipe(z.number().min(1_000, 'expected at least 1000')),
   };
 }
 

@@ -54,6 +54,17 @@ export function createOutboxMetrics(registry: Registry, db: Database) {
   return new Counter({ name: 'baton_outbox_published_total', help: 'Outbox events the transport accepted.', registers: [registry] });
 }
 
+/** Rows deleted past their retention, by table (`baton_outbox`, `baton_inbox`, `baton_dead_letters`). */
+export function createPrunedCounter(registry: Registry): Counter<'table'> {
+  const name = 'baton_messaging_pruned_total';
+  // A service that publishes and consumes prunes both sides: one counter, registered once.
+  const existing = registry.getSingleMetric(name);
+  if (existing !== undefined) return existing as Counter<'table'>;
+  return new Counter({
+    name, help: 'Messaging rows deleted once past their retention, by table.', labelNames: ['table'], registers: [registry],
+  });
+}
+
 export interface ConsumerMetrics {
   record(delivery: { subscription: string; type: string; time: string; attempt: number; outcome: Outcome }): void;
 }

@@ -6,9 +6,10 @@ import { registerDeadLetterRoutes } from './admin-routes.ts';
 import { transportOf, type MessagingConfig } from './config.ts';
 import { createEventConsumer, type EventHandler } from './consumer.ts';
 import type { EventConsumer } from './event-consumer.ts';
-import { createConsumerMetrics, createOutboxMetrics } from './metrics.ts';
+import { createConsumerMetrics, createOutboxMetrics, createPrunedCounter } from './metrics.ts';
 import { messagingSystemOf } from './event-tracing.ts';
 import { createOutbox, migrateMessaging, type Outbox } from './outbox.ts';
+import { pruneInbox, pruneOutbox, pruneReplayedDeadLetters, startPruner } from './prune.ts';
 import { startOutboxRelay, type OutboxRelay } from './relay.ts';
 import type { EventPublisher, EventSubscriber, TransportKind } from './transport.ts';
 import { createFeedPublisher } from './transports/feed-publisher.ts';
@@ -68,7 +69,17 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
     pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS,
     onPublished: (count) => published.inc(count),
   });
+  const pruned = createPrunedCounter(metrics.registry);
+  const pruner = startPruner({
+    name: 'outbox',
+    steps: [{ table: 'baton_outbox', prune: (batch) => pruneOutbox(db, batch) }],
+    retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+    intervalMs: config.MESSAGING_PRUNE_INTERVAL_MS,
+    logger,
+    onPruned: (table, count) => pruned.inc({ table }, count),
+  });
   onClose(async () => {
+    await pruner.stop();
     await relay.stop();
     await publisher.close();
   });
@@ -123,7 +134,9 @@ export async function startConsuming(_app: FastifyInstance, context: Context, { 
         if (urls === undefined || urls.length === 0) throw new TypeError(`no feed URLs for the ${domain} domain; set ${domain.toUpperCase()}_URLS or a broker`);
         return [domain, createHttpClient({ name: `${domain}-feed`, audience: domain, urls: [...urls], timeoutMs: 5_000 })];
       }));
-      subscriber = createFeedSubscriber({ db, subscription, feeds, logger, pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS });
+      // Each feed sends the types these handlers read whole, and the others without their data.
+      const types = Object.fromEntries(consumer.domains.map((domain) => [domain, handlers.filter((h) => h.contract.domain === domain).map((h) => h.contract.type)]));
+      subscriber = createFeedSubscriber({ db, subscription, feeds, types, logger, pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS });
     }
   }
   addReadinessCheck(transport.kind === 'feed' ? 'event_feeds' : 'broker', (signal) => subscriber.check(signal));
@@ -134,7 +147,20 @@ export async function startConsuming(_app: FastifyInstance, context: Context, { 
     deliveries.record({ subscription, type: event.type, time: event.time, attempt, outcome });
     return outcome;
   });
+  const pruned = createPrunedCounter(metrics.registry);
+  const pruner = startPruner({
+    name: 'inbox',
+    steps: [
+      { table: 'baton_inbox', prune: (batch) => pruneInbox(db, batch) },
+      { table: 'baton_dead_letters', prune: (batch) => pruneReplayedDeadLetters(db, batch) },
+    ],
+    retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000,
+    intervalMs: config.MESSAGING_PRUNE_INTERVAL_MS,
+    logger,
+    onPruned: (table, count) => pruned.inc({ table }, count),
+  });
   onClose(async () => {
+    await pruner.stop();
     const cut = setTimeout(() => consumer.shutdown(), shutdownGraceMs);
     try {
       await subscriber.stop();

@@ -7,12 +7,14 @@ import { confirm } from '../reservations/confirm.ts';
 import { release } from '../reservations/release.ts';
 import { findReservation, reservationView } from '../reservations/reservation.ts';
 import { reserve } from '../reservations/reserve.ts';
-import { orderIdParams, reservationResponse, reserveBody } from './reservation-schemas.ts';
+import { orderIdParams, reservationResponse, reserveBodyOf } from './reservation-schemas.ts';
 
 export interface ReservationRoutesOptions {
   db: Database;
   /** The hold of a reservation whose request names none. */
   defaultTtlSeconds: number;
+  /** The longest hold a request may ask for; past it, 400 naming `body.ttlSeconds`. */
+  maxTtlSeconds: number;
 }
 
 // Fifty lines fit in a few kilobytes; anything far larger is not a reservation.
@@ -22,13 +24,14 @@ const reservationBodyLimitBytes = 64 * 1024;
  * Reservations, the orders service's half of checkout. Every call is idempotent by order id,
  * so a caller that lost an answer can simply ask again.
  */
-export function registerReservationRoutes(app: FastifyInstance, { db, defaultTtlSeconds }: ReservationRoutesOptions): void {
+export function registerReservationRoutes(app: FastifyInstance, { db, defaultTtlSeconds, maxTtlSeconds }: ReservationRoutesOptions): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const answer = { 200: reservationResponse };
   // Checkout: under overload these are the last requests the service sheds. A release is the
   // compensation of a failed checkout, so it ranks as high as the reservation it undoes.
   // Stock is held and given back by checkout alone: only orders may (the gateway may not).
   const config = { priority: 'high', callers: ['orders'] } as const;
+  const reserveBody = reserveBodyOf({ maxTtlSeconds });
 
   api.post('/v1/reservations', {
     config,

@@ -12,12 +12,14 @@ import { confirm } from '../reservations/confirm.ts';
 import { release } from '../reservations/release.ts';
 import { findReservation, type Reservation } from '../reservations/reservation.ts';
 import { reserve } from '../reservations/reserve.ts';
-import { orderIdParams, reserveBody } from '../routes/reservation-schemas.ts';
+import { orderIdParams, reserveBodyOf } from '../routes/reservation-schemas.ts';
 
 export interface InventoryRpcOptions {
   db: Database;
   /** The hold of a reservation whose request names none (`ttl_seconds` 0). */
   defaultTtlSeconds: number;
+  /** The longest hold a request may ask for; past it, INVALID_ARGUMENT naming `ttlSeconds`. */
+  maxTtlSeconds: number;
 }
 
 const statusOnTheWire = {
@@ -42,7 +44,8 @@ function onTheWire(reservation: Reservation) {
  * Every handler passes the kit's signal down to the database, so a call whose deadline passes
  * or whose caller goes away stops its query.
  */
-export function createInventoryRpc({ db, defaultTtlSeconds }: InventoryRpcOptions): ServiceImpl<typeof InventoryService> {
+export function createInventoryRpc({ db, defaultTtlSeconds, maxTtlSeconds }: InventoryRpcOptions): ServiceImpl<typeof InventoryService> {
+  const reserveBody = reserveBodyOf({ maxTtlSeconds });
   return {
     async getProduct(request, { signal }) {
       const { sku } = validateInput(skuParams, { sku: request.sku });

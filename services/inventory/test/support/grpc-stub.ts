@@ -15,7 +15,7 @@ export interface WireReservation { orderId: string; status: string; items: Array
 
 export interface InventoryStub extends grpc.Client {
   GetProduct(request: { sku: string }, options: grpc.CallOptions, callback: Callback<{ product: WireProduct }>): void;
-  CreateReservation(request: { orderId: string; items: Array<{ sku: string; quantity: number }> }, options: grpc.CallOptions, callback: Callback<{ reservation: WireReservation; created: boolean }>): void;
+  CreateReservation(request: { orderId: string; items: Array<{ sku: string; quantity: number }>; ttlSeconds?: number }, options: grpc.CallOptions, callback: Callback<{ reservation: WireReservation; created: boolean }>): void;
   GetReservation(request: { orderId: string }, options: grpc.CallOptions, callback: Callback<{ reservation: WireReservation }>): void;
 }
 

@@ -1,12 +1,29 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import { z } from '@baton/kit/config';
 import { Code, KitError } from '@baton/kit/errors';
+
+/**
+ * A message's key is the id of the event that caused it, and it becomes a file name under
+ * MAIL_DIR. Event ids come from other services (and, on a broker, from whoever can publish to
+ * it), so only a UUID is taken: no `/`, `..`, NUL or over-long name can reach the file system.
+ */
+const messageKey = z.uuid();
+
+/** The key, if it can name a file; else an error that dead-letters the event (it can never succeed). */
+export function checkedMessageKey(key: string): string {
+  const checked = messageKey.safeParse(key);
+  if (!checked.success) {
+    throw new KitError(Code.InvalidArgument, 'the message key is not a UUID', { reason: 'invalid_event', fields: [{ field: 'id', message: 'expected a UUID' }] });
+  }
+  return checked.data;
+}
 
 export interface OutgoingMessage {
   /** Stable for a given event, so a message sent twice (a crash between sending and committing) can be recognised. */
   messageId: string;
-  /** Names the .eml file: a second write of the same message replaces the first. */
+  /** Names the .eml file: a second write of the same message replaces the first. A UUID, else `send` refuses it. */
   key: string;
   to: string;
   subject: string;
@@ -47,10 +64,10 @@ export function createMailer({ smtpUrl, mailDir, from, timeoutMs }: { smtpUrl?: 
   return {
     via: 'file',
     async send({ messageId, key, to, subject, text }) {
+      const file = join(mailDir, `${checkedMessageKey(key)}.eml`);
       created ??= mkdir(mailDir, { recursive: true });
       await created;
       const info = await composer.sendMail({ from, to, subject, text, messageId });
-      const file = join(mailDir, `${key}.eml`);
       const partial = `${file}.partial`;
       await writeFile(partial, info.message as Buffer);
       await rename(partial, file);

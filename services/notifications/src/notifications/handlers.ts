@@ -1,7 +1,7 @@
 import { orderCancelled, orderCreated, userRegistered } from '@baton/contracts/events';
 import { Code, KitError } from '@baton/kit/errors';
 import { on, type CloudEvent, type EventHandler, type HandlerContext } from '@baton/kit/messaging';
-import type { Mailer } from '../mail/mailer.ts';
+import { checkedMessageKey, type Mailer } from '../mail/mailer.ts';
 import { orderCancellation, orderConfirmation, welcome, type MessageText } from './messages.ts';
 import { insertNotification, recipientOfOrder } from './repository.ts';
 
@@ -13,12 +13,15 @@ import { insertNotification, recipientOfOrder } from './repository.ts';
  * redelivery after the commit is a no-op.
  */
 async function notify(mailer: Mailer, event: CloudEvent<unknown>, { tx, signal }: HandlerContext, n: { userId: string; recipient: string } & MessageText): Promise<void> {
-  const messageId = `<${event.id}@notifications.baton.invalid>`;
+  // The event id names the message (Message-ID) and its .eml file: checked first, so a hostile
+  // id reaches neither a header nor a path, nor the notifications table.
+  const key = checkedMessageKey(event.id);
+  const messageId = `<${key}@notifications.baton.invalid>`;
   await insertNotification(tx, {
     userId: n.userId, recipient: n.recipient, subject: n.subject, body: n.text,
     eventId: event.id, eventType: event.type, aggregateId: event.subject, messageId, deliveredVia: mailer.via,
   }, { signal });
-  await mailer.send({ messageId, key: event.id, to: n.recipient, subject: n.subject, text: n.text });
+  await mailer.send({ messageId, key, to: n.recipient, subject: n.subject, text: n.text });
 }
 
 /** What notifications does with each event it subscribes to. */

@@ -116,7 +116,8 @@ export type CreateReservationRequest = Message<"baton.inventory.v1.CreateReserva
   items: ReservationLine[];
 
   /**
-   * How long the stock is held unless confirmed, 1 to 86400; 0 means the service's default.
+   * How long the stock is held unless confirmed: 1 to the service's RESERVATION_MAX_TTL_SECONDS
+   * (an hour by default); 0 means the service's default.
    *
    * @generated from field: uint32 ttl_seconds = 3;
    */

@@ -8,7 +8,8 @@ import type { EventPublisher } from '../transport.ts';
  * commits late can leave a smaller position behind one a reader has already passed. Feed
  * positions are given only to committed rows, one batch at a time (under an advisory lock held
  * until the relay's transaction commits), so positions appear in increasing order and a reader
- * that remembers the last one it saw never misses an event.
+ * that remembers the last one it saw never misses an event. Numbering goes on above the highest
+ * position ever pruned (`baton_outbox_pruned`), so it never starts again once old rows are gone.
  */
 export function createFeedPublisher(): EventPublisher {
   return {
@@ -18,7 +19,8 @@ export function createFeedPublisher(): EventPublisher {
       await tx.query(
         `update baton_outbox o set feed_position = s.next
          from (select position,
-                      (select coalesce(max(feed_position), 0) from baton_outbox) + row_number() over (order by position) as next
+                      greatest((select coalesce(max(feed_position), 0) from baton_outbox),
+                               (select through_feed_position from baton_outbox_pruned)) + row_number() over (order by position) as next
                from baton_outbox where position = any($1::bigint[]) and feed_position is null) s
          where o.position = s.position`,
         [records.map((record) => record.position)]);

@@ -1,17 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '../../db/index.ts';
+import { KitError } from '../../errors/index.ts';
 import type { HttpClient } from '../../http/index.ts';
+import { UpstreamError } from '../../upstream/upstream-error.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import { retryDelayMs } from '../backoff.ts';
 import { cloudEventSchema, sourceOf, type CloudEvent } from '../cloud-event.ts';
 import type { DeliveryHandler, EventSubscriber } from '../transport.ts';
-import { feedPath, type FeedPage } from './feed-routes.ts';
+import { feedPath, feedPositionPrunedReason, type FeedPage } from './feed-routes.ts';
 
 export interface FeedSubscriberOptions {
   db: Database;
   subscription: string;
   /** One kit HTTP client per domain, to the instances of the service that publishes it. */
   feeds: Readonly<Record<string, HttpClient>>;
+  /** The event types the consumer handles, per domain: the feed sends the others without their data. */
+  types?: Readonly<Record<string, readonly string[]>>;
   logger: Logger;
   pollIntervalMs?: number;
   pageSize?: number;
@@ -24,10 +28,13 @@ export interface FeedSubscriberOptions {
  *
  * Its limits, by design: one event at a time per domain, so an event that fails holds up the
  * ones behind it until it succeeds or is dead-lettered; latency is a poll interval; attempts are
- * counted in memory, so a restart starts an event's count again; the publisher keeps every
- * published event in its outbox, which is the feed.
+ * counted in memory, so a restart starts an event's count again; the publisher keeps published
+ * events in its outbox, which is the feed, for its OUTBOX_RETENTION_HOURS only: a subscription
+ * that fell further behind than that gets 410 `feed_position_pruned`, and goes on from the oldest
+ * position the feed still holds, logging the events it lost as an error (they are gone; waiting
+ * would only stop it from handling the new ones too).
  */
-export function createFeedSubscriber({ db, subscription, feeds, logger, pollIntervalMs = 250, pageSize = 100 }: FeedSubscriberOptions): EventSubscriber {
+export function createFeedSubscriber({ db, subscription, feeds, types = {}, logger, pollIntervalMs = 250, pageSize = 100 }: FeedSubscriberOptions): EventSubscriber {
   const stopping = new AbortController();
   const loops: Array<Promise<void>> = [];
 
@@ -42,6 +49,13 @@ export function createFeedSubscriber({ db, subscription, feeds, logger, pollInte
       `insert into baton_feed_cursors (subscription, source, position) values ($1, $2, $3)
        on conflict (subscription, source) do update set position = excluded.position, updated_at = now()`,
       [subscription, sourceOf(domain), position]);
+  }
+
+  /** The feed's `prunedThroughPosition` when it said the events after `cursor` were pruned. */
+  function prunedThroughOf(error: unknown): number | undefined {
+    if (!(error instanceof KitError) || error.reason !== feedPositionPrunedReason || !(error.cause instanceof UpstreamError)) return undefined;
+    const position = (error.cause.received as { prunedThroughPosition?: unknown } | undefined)?.prunedThroughPosition;
+    return typeof position === 'number' && Number.isSafeInteger(position) && position >= 0 ? position : undefined;
   }
 
   /** Resolves true once the event is finished with, false if the subscriber stopped first. */
@@ -63,16 +77,26 @@ export function createFeedSubscriber({ db, subscription, feeds, logger, pollInte
     let cursor = await cursorOf(domain);
     onFollowing();
     let failures = 0;
+    const wanted = types[domain];
+    const query = wanted === undefined ? {} : { types: wanted.join(',') };
     while (!stopping.signal.aborted) {
       let page: FeedPage;
       try {
         const response = await client.request<FeedPage>({
-          method: 'GET', path: feedPath, query: { after: cursor, limit: pageSize }, signal: stopping.signal,
+          method: 'GET', path: feedPath, query: { after: cursor, limit: pageSize, ...query }, signal: stopping.signal,
         });
         page = response.body;
         failures = 0;
       } catch (error) {
         if (stopping.signal.aborted) return;
+        const prunedThrough = prunedThroughOf(error);
+        if (prunedThrough !== undefined && prunedThrough > cursor) {
+          logger.error({ domain, subscription, cursor, pruned_through: prunedThrough },
+            'the feed pruned events this subscription had not read (it was behind by more than the publisher\'s OUTBOX_RETENTION_HOURS); going on from the oldest it holds');
+          cursor = prunedThrough;
+          await saveCursor(domain, cursor);
+          continue;
+        }
         failures += 1;
         logger.warn({ err: error, domain }, 'could not read the event feed; trying again');
         await sleep(retryDelayMs(failures, { baseMs: pollIntervalMs, maxMs: 5_000 }), undefined, { signal: stopping.signal }).catch(() => {});
