@@ -24,7 +24,12 @@ const standardMembers = new Set(['type', 'title', 'status', 'detail', 'instance'
  */
 export async function forward(request: FastifyRequest, reply: FastifyReply, client: HttpClient, options: ForwardOptions): Promise<void> {
   const headers: Record<string, string> = {};
-  if (options.withCredentials && request.headers.authorization) headers.authorization = request.headers.authorization;
+  if (options.withCredentials) {
+    // A signed-in user's own data (orders, mail, profile): no cache on the way, nor the browser's,
+    // may keep it for the next person at that machine or behind that proxy (OWASP API8).
+    void reply.header('cache-control', 'no-store');
+    if (request.headers.authorization) headers.authorization = request.headers.authorization;
+  }
   const query = options.query === undefined ? undefined : Object.fromEntries(Object.entries(options.query).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
   try {
     const response = await client.request({
