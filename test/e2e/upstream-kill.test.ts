@@ -23,7 +23,10 @@ for (const protocol of ['grpc', 'http'] as const) {
     const buyers = await Promise.all([0, 1, 2].map((i) => api.signUp(`Buyer${i}`)));
     const load = startCheckoutLoad(api, buyers.map((b) => b.token), { registrants: 2 });
 
+    // The kill comes once the load has had calls answered (a second at least): on a busy machine
+    // the first checkouts can take longer than that, and a kill before any would show nothing.
     await sleep(1_000);
+    for (let i = 0; i < 500 && load.seen.length === 0; i++) await sleep(20);
     const calledBeforeKill = load.seen.length;
     const [usersExit, inventoryExit] = await Promise.all([shop.stack.kill('users'), shop.stack.kill('inventory')]);
     assert.equal(usersExit?.signal, 'SIGKILL');
