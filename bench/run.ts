@@ -2,6 +2,7 @@
 //   node bench/run.ts                      every scenario
 //   node bench/run.ts client-overhead      only the named ones
 import { writeReport, type Scenario } from './harness/report.ts';
+import { checkoutVsBare } from './scenarios/checkout-vs-bare.ts';
 import { clientOverhead } from './scenarios/client-overhead.ts';
 import { grpcHop } from './scenarios/grpc-hop.ts';
 import { libraryInternals } from './scenarios/library-internals.ts';
@@ -13,7 +14,7 @@ import { slowUpstream } from './scenarios/slow-upstream.ts';
 import { stackFootprint } from './scenarios/stack-footprint.ts';
 import { tracingCost } from './scenarios/tracing-cost.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals, serviceIdentity];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals, serviceIdentity, checkoutVsBare];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));
@@ -25,4 +26,5 @@ for (const scenario of scenarios.filter((s) => wanted.length === 0 || wanted.inc
   console.log(`running ${scenario.name} ...`);
   const rows = await scenario.run();
   console.log(await writeReport(scenario, rows, `node bench/run.ts ${scenario.name}`));
+  if (scenario.summary !== undefined) console.log(scenario.summary(rows));
 }

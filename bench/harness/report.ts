@@ -10,6 +10,8 @@ export interface Scenario {
   /** What the project aims for; reported beside the measurement, never asserted. */
   target: string;
   run(): Promise<Row[]>;
+  /** Lines printed after the report, when a scenario has a verdict to end on (its last line last). */
+  summary?(rows: readonly Row[]): string;
 }
 
 const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));

@@ -6,7 +6,8 @@ import type { UpstreamEndpoint } from '../upstream/instance-attempts.ts';
 export interface Endpoint extends UpstreamEndpoint {
   /** The instance's origin, `http://10.0.3.7:8080`. */
   readonly instance: string;
-  readonly pool: Pool;
+  /** The pool new attempts use; replaced by a fresh one when the instance says it is leaving. */
+  pool: Pool;
   readonly breaker: CircuitBreaker;
   outstanding: number;
   ewmaLatencyMs: number;
@@ -30,7 +31,7 @@ export interface EndpointOptions {
  * const endpoint = createEndpoint('http://10.0.3.7:8080', options);
  */
 export function createEndpoint(instance: string, { connections, connectTimeoutMs, keepAliveTimeoutMs, breaker, clock, onBreakerStateChange }: EndpointOptions): Endpoint {
-  const pool = new Pool(instance, {
+  const createPool = () => new Pool(instance, {
     connections,
     // One request per connection at a time: with pipelining, a slow answer would hold up
     // the ones queued behind it on the same socket.
@@ -38,12 +39,28 @@ export function createEndpoint(instance: string, { connections, connectTimeoutMs
     keepAliveTimeout: keepAliveTimeoutMs,
     connect: { timeout: connectTimeoutMs },
   });
-  return {
+  const retired = new Set<Promise<void>>();
+  const endpoint: Endpoint = {
     instance,
-    pool,
-    close: () => pool.close(),
+    pool: createPool(),
+    close: async () => {
+      await Promise.all([endpoint.pool.close(), ...retired]);
+    },
+    // A closing instance closes the keep-alive connections it holds once its listener is shut,
+    // and a request sent on one at that moment meets a reset that cannot tell whether it was
+    // read (a POST without a key is then lost as a 503, seen in the rolling-restart test). So
+    // the pooled connections retire as soon as the instance says it is leaving (their calls in
+    // flight finish): later attempts open new ones, which the instance either refuses with
+    // `shutting_down` or, its listener closed, never accepts: both safe to try again.
+    leaving() {
+      const old = endpoint.pool;
+      endpoint.pool = createPool();
+      const closing: Promise<void> = old.close().catch(() => undefined).finally(() => retired.delete(closing));
+      retired.add(closing);
+    },
     breaker: createCircuitBreaker({ ...breaker, clock, onStateChange: (from, to) => onBreakerStateChange(instance, from, to) }),
     outstanding: 0,
     ewmaLatencyMs: 0,
   };
+  return endpoint;
 }

@@ -1,6 +1,5 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../config/index.ts';
 import { openPostgres, type Database } from '../db/index.ts';
@@ -14,12 +13,13 @@ import { messagingConfigFields } from './config.ts';
 import { createEventConsumer, on } from './consumer.ts';
 import { recordDeadLetter } from './dead-letters.ts';
 import { createPrunedCounter } from './metrics.ts';
-import { createOutbox, migrateMessaging } from './outbox.ts';
+import { createOutbox } from './outbox.ts';
 import { pruneInbox, pruneOutbox, pruneReplayedDeadLetters, startPruner } from './prune.ts';
 import { startOutboxRelay } from './relay.ts';
 import type { EventPublisher } from './transport.ts';
 import { startConsuming, startPublishing } from './setup.ts';
 import { createFeedPublisher } from './transports/feed-publisher.ts';
+import { openDb, waitUntil } from './transports/transport-suite.ts';
 
 // Retention, on real databases: published outbox events, inbox entries and replayed dead letters
 // go once past their retention; what a feed reader behind it gets; that idempotency survives.
@@ -27,28 +27,11 @@ import { createFeedPublisher } from './transports/feed-publisher.ts';
 
 const hourMs = 3_600_000;
 
-// A bound on waiting, far above what the work takes: it fails only if something never happens.
-async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 2_400; i++) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  assert.fail(`gave up waiting: ${what}`);
-}
-
-async function openDb(t: TestContext): Promise<Database | undefined> {
-  const url = await createTestDatabase(t);
-  if (url === undefined) return undefined;
-  const db = openPostgres({ url, applicationName: 'baton-retention-test' });
-  addCleanup(t, () => db.close());
-  await migrateMessaging(db);
-  return db;
-}
 
 const count = async (db: Database, table: string) => (await db.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]?.n ?? -1;
 
 void test('published events past the retention go in bounded batches; unpublished ones stay whatever their age; the feed numbers on above them', async (t) => {
-  const db = await openDb(t);
+  const db = await openDb(t, 'baton-retention-test');
   if (db === undefined) return;
   const relay = startOutboxRelay({ db, publisher: createFeedPublisher(), logger: createSilentLogger() }, { pollIntervalMs: 3_600_000 });
   addCleanup(t, () => relay.stop());
@@ -83,7 +66,7 @@ void test('published events past the retention go in bounded batches; unpublishe
 });
 
 void test('the feed is pruned as a prefix: an old event published behind a newer one waits for it, so the mark skips nothing still held', async (t) => {
-  const db = await openDb(t);
+  const db = await openDb(t, 'baton-retention-test');
   if (db === undefined) return;
   const relay = startOutboxRelay({ db, publisher: createFeedPublisher(), logger: createSilentLogger() }, { pollIntervalMs: 3_600_000 });
   addCleanup(t, () => relay.stop());
@@ -109,7 +92,7 @@ void test('the feed is pruned as a prefix: an old event published behind a newer
 });
 
 void test('events published to a broker (no feed position) go by age; one not yet published stays', async (t) => {
-  const db = await openDb(t);
+  const db = await openDb(t, 'baton-retention-test');
   if (db === undefined) return;
   // Stands in for a broker that accepted every event: what is pruned is the outbox's business.
   const accepted: EventPublisher = { kind: 'nats', publish: async (records) => records.map(() => ({ ok: true as const })), check: async () => {}, close: async () => {} };
@@ -130,7 +113,7 @@ void test('events published to a broker (no feed position) go by age; one not ye
 });
 
 void test('inbox entries and replayed dead letters past the retention go; a redelivered event is still a duplicate once its entry went', async (t) => {
-  const db = await openDb(t);
+  const db = await openDb(t, 'baton-retention-test');
   if (db === undefined) return;
   const handled: string[] = [];
   const consumer = createEventConsumer({

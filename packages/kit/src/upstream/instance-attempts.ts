@@ -16,6 +16,11 @@ export interface UpstreamEndpoint extends BalancedEndpoint {
   ewmaLatencyMs: number;
   /** Called when an attempt on it ends (a gRPC endpoint's close waits for the last one). */
   settled?(): void;
+  /**
+   * Called when the instance first says it is leaving: an HTTP/1.1 endpoint stops using the
+   * connections it has pooled (HTTP/1.1 has no GOAWAY), since the instance will close them.
+   */
+  leaving?(): void;
 }
 
 /** What an attempt is, for its events. */
@@ -154,7 +159,11 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
     const said = error === undefined ? 'healthy' : failureTable[failureKindOf(error)].instance;
     // An instance that said it is leaving gets no new calls for a while (it refuses them anyway):
     // its idle pooled connections then carry nothing when it closes them (HTTP/1.1 has no GOAWAY).
-    if (said === 'draining') endpoint.leavingUntilMs = clock.now() + leavingAvoidMs;
+    if (said === 'draining') {
+      const alreadyLeaving = endpoint.leavingUntilMs !== undefined && endpoint.leavingUntilMs > clock.now();
+      endpoint.leavingUntilMs = clock.now() + leavingAvoidMs;
+      if (!alreadyLeaving) endpoint.leaving?.();
+    }
     if (said === 'none' || said === 'draining') return;
     const ejection = outliers.record(endpoint.instance, error !== undefined && countsAgainstInstance(error) ? 'failure' : 'success', endpoints.size);
     if (ejection !== undefined) {

@@ -22,7 +22,8 @@ export interface TransportUnderTest {
 }
 
 // A bound on waiting, far above what the work takes: it fails only if something never happens.
-async function waitUntil(check: () => Promise<boolean>, what: string, tries = 2_400): Promise<void> {
+/** Waits for `check`, a bound far above what the work takes: it fails only if something never happens. */
+export async function waitUntil(check: () => Promise<boolean>, what: string, tries = 2_400): Promise<void> {
   for (let i = 0; i < tries; i++) {
     if (await check()) return;
     await sleep(25);
@@ -31,10 +32,10 @@ async function waitUntil(check: () => Promise<boolean>, what: string, tries = 2_
 }
 
 /** A fresh database of the test's own with the messaging tables; undefined when the test was skipped. */
-async function openDb(t: TestContext): Promise<Database | undefined> {
+export async function openDb(t: TestContext, applicationName = 'baton-transport-test'): Promise<Database | undefined> {
   const url = await createTestDatabase(t);
   if (url === undefined) return undefined;
-  const db = openPostgres({ url, applicationName: 'baton-transport-test' });
+  const db = openPostgres({ url, applicationName });
   addCleanup(t, () => db.close());
   await migrateMessaging(db);
   return db;

@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import pg from 'pg';
+import { tokenAudience, tokenIssuer } from './token-claims.ts';
+
+export interface BareChain {
+  gateway: string;
+  /** A valid access token of the one user the chain knows. */
+  token: string;
+  /** Each service's database URL, by service. */
+  databases: Record<'users' | 'inventory' | 'orders', string>;
+  /** Each process's pid, by name. */
+  pids: Record<'gateway' | 'orders' | 'users' | 'inventory', number>;
+  stop(): Promise<void>;
+}
+
+const repo = new URL('../../', import.meta.url);
+// Baton's own migrations, so the bare chain's tables, indexes, constraints and seeded stock are
+// Baton's: the SQL compares like with like. Orders also has the kit's outbox tables.
+const migrations = {
+  users: ['services/users/migrations/'],
+  inventory: ['services/inventory/migrations/'],
+  orders: ['packages/kit/src/messaging/migrations/', 'services/orders/migrations/'],
+} as const;
+
+async function migrate(url: string, folders: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const folder of folders) {
+      const dir = new URL(folder, repo);
+      for (const file of (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort()) {
+        await client.query(await readFile(new URL(file, dir), 'utf8'));
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function onDatabase(url: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts one bare process and resolves with it and its port once it listens. */
+function startProcess(name: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`${name}.ts`, import.meta.url))], {
+    // Baton's runner gives its services the same young generation (packages/runner/src/environment.ts).
+    env: { ...process.env, ...env, NODE_OPTIONS: '--max-semi-space-size=8' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bare ${name} exited (${code}) before it listened`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number }).port }));
+  });
+}
+
+/**
+ * The bare chain on the PostgreSQL at `adminUrl` (a user that may create databases): a database
+ * per service (users, inventory, orders), migrated with Baton's migrations, one user, and the four
+ * processes, started callees first.
+ */
+export async function startBareChain(adminUrl: string): Promise<BareChain> {
+  const prefix = `bare_${randomBytes(4).toString('hex')}_`;
+  const urls = Object.fromEntries(Object.keys(migrations).map((name) => {
+    const url = new URL(adminUrl);
+    url.pathname = `/${prefix}${name}`;
+    return [name, url.toString()];
+  })) as Record<keyof typeof migrations, string>;
+  for (const [name, folders] of Object.entries(migrations) as Array<[keyof typeof migrations, readonly string[]]>) {
+    await onDatabase(adminUrl, (admin) => admin.query(`create database ${prefix}${name}`));
+    await migrate(urls[name], folders);
+  }
+  const userId = randomUUID();
+  await onDatabase(urls.users, (db) => db.query(`insert into users (id, email, name, password_hash) values ($1, $2, 'Bench', 'not-a-hash')`, [userId, `bench-${userId}@example.com`]));
+
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const token = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' }).setSubject(userId)
+    .setIssuer(tokenIssuer).setAudience(tokenAudience).setIssuedAt().setExpirationTime('2h').sign(privateKey);
+  const BARE_PUBLIC_JWK = JSON.stringify(await exportJWK(publicKey));
+
+  const started: ChildProcess[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    })));
+    await onDatabase(adminUrl, async (admin) => {
+      for (const name of Object.keys(migrations)) await admin.query(`drop database if exists ${prefix}${name} with (force)`);
+    });
+  };
+  try {
+    const start = async (name: string, env: NodeJS.ProcessEnv) => {
+      const { child, port } = await startProcess(name, { BARE_PUBLIC_JWK, ...env });
+      started.push(child);
+      return { pid: child.pid!, url: `http://127.0.0.1:${port}` };
+    };
+    const users = await start('users', { DATABASE_URL: urls.users });
+    const inventory = await start('inventory', { DATABASE_URL: urls.inventory });
+    const orders = await start('orders', { DATABASE_URL: urls.orders, USERS_URL: users.url, INVENTORY_URL: inventory.url });
+    const gateway = await start('gateway', { ORDERS_URL: orders.url });
+    return { gateway: gateway.url, token, databases: urls, pids: { gateway: gateway.pid, orders: orders.pid, users: users.pid, inventory: inventory.pid }, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
