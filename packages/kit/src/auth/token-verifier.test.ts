@@ -6,7 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { KitError } from '../errors/index.ts';
+import { createHttpClient } from '../http/index.ts';
+import { addCleanup, createSilentLogger } from '../testing/index.ts';
 import { createTokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';
+import { createVerifiedTokenCache } from './verified-token-cache.ts';
 
 const issuer = 'test-issuer';
 const audience = 'test-audience';
@@ -164,5 +167,92 @@ void describe('createTokenVerifier', () => {
     const closedUrl = nobody.url;
     await nobody.close();
     await assertRefused(createTokenVerifier({ jwksUrl: closedUrl, issuer, audience }).verify(token), 'unavailable', 'keys_unavailable');
+  });
+});
+
+void describe('the verifier\'s cache of verified tokens', () => {
+  let key: TestKey;
+  let jwks: JwksServer;
+  const options = (extra: Partial<TokenVerifierOptions> = {}): TokenVerifierOptions => ({ jwksUrl: jwks.url, issuer, audience, ...extra });
+
+  before(async () => {
+    key = await createTestKey();
+    jwks = await startJwksServer([key.publicJwk]);
+  });
+  after(() => jwks.close());
+
+  void it('verifies a token once: the next use answers what it remembered', async () => {
+    const verifier = createTokenVerifier(options());
+    const token = await mint(key);
+    const first = await verifier.verify(token);
+    assert.equal(await verifier.verify(token), first, 'the same answer, not a new verification\'s');
+  });
+
+  void it('refuses a remembered token once it has expired, for the reason a verification gives', async () => {
+    let nowMs = Date.now();
+    const verifier = createTokenVerifier(options({ clockToleranceSeconds: 5, now: () => nowMs }));
+    const iat = nowSeconds();
+    const token = await mint(key, { claims: { iat, exp: iat + 60 } });
+    await verifier.verify(token);
+    nowMs = (iat + 60 + 4) * 1_000;
+    await verifier.verify(token);
+    nowMs = (iat + 60 + 6) * 1_000;
+    await assertRefused(verifier.verify(token), 'unauthenticated', 'token_expired');
+  });
+
+  void it('refuses a remembered token once it is revoked', async (t) => {
+    const token = await mint(key, { claims: { jti: 'revoke-me' } });
+    const revoked: Array<{ tokenId: string; expiresAt: string }> = [];
+    const feed = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ tokens: revoked, users: [], cursor: String(revoked.length), more: false }));
+    });
+    await new Promise<void>((resolve) => feed.listen(0, '127.0.0.1', resolve));
+    const client = createHttpClient({ name: 'users', urls: [`http://127.0.0.1:${(feed.address() as AddressInfo).port}`], logger: createSilentLogger() });
+    const verifier = createTokenVerifier(options({ revocations: { client, pollIntervalMs: 20, staleAfterMs: 10_000 } }));
+    addCleanup(t, async () => {
+      verifier.close();
+      await client.close();
+      feed.closeAllConnections();
+      await new Promise<void>((resolve) => feed.close(() => resolve()));
+    });
+    await verifier.verify(token);
+    await verifier.verify(token);
+    revoked.push({ tokenId: 'revoke-me', expiresAt: new Date(Date.now() + 600_000).toISOString() });
+    let refused: unknown;
+    for (let i = 0; i < 250 && refused === undefined; i++) {
+      refused = await verifier.verify(token).then(() => undefined, (error: unknown) => error);
+      if (refused === undefined) await sleep(20);
+    }
+    await assertRefused(Promise.reject(refused), 'unauthenticated', 'token_revoked');
+  });
+});
+
+void describe('createVerifiedTokenCache', () => {
+  const verified = (tokenId: string, expiresInSeconds = 600) => ({
+    userId: 'user-1', tokenId, issuedAt: new Date(Date.now() - 1_000), expiresAt: new Date(Date.now() + expiresInSeconds * 1_000),
+  });
+
+  void it('is bounded: past its size the token used least recently goes', () => {
+    const cache = createVerifiedTokenCache({ maxEntries: 2, clockToleranceSeconds: 0, maxAgeSeconds: 3_600 });
+    cache.remember('a', verified('a'));
+    cache.remember('b', verified('b'));
+    assert.equal(cache.get('a')?.tokenId, 'a');
+    cache.remember('c', verified('c'));
+    assert.equal(cache.size, 2);
+    assert.equal(cache.get('b'), undefined, 'b was used least recently');
+    assert.deepEqual([cache.get('a')?.tokenId, cache.get('c')?.tokenId], ['a', 'c']);
+  });
+
+  void it('keeps an entry no longer than its exp, nor than iat + the maximum age', () => {
+    let nowMs = Date.now();
+    const cache = createVerifiedTokenCache({ maxEntries: 10, clockToleranceSeconds: 0, maxAgeSeconds: 60, now: () => nowMs });
+    cache.remember('short', verified('short', 30));
+    cache.remember('long', verified('long', 600));
+    nowMs += 31_000;
+    assert.equal(cache.get('short'), undefined, 'past exp');
+    assert.equal(cache.get('long')?.tokenId, 'long');
+    nowMs += 30_000;
+    assert.equal(cache.get('long'), undefined, 'past iat + the maximum age');
+    assert.equal(cache.size, 0);
   });
 });

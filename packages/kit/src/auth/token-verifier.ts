@@ -3,7 +3,8 @@ import type { StatelessServiceContext } from '../service/definition.ts';
 import type { VerifiedToken } from './access-token.ts';
 import { startRevocationPoller, type RevocationPoller, type RevocationPollerOptions } from './revocation-poller.ts';
 import type { AccessTokenConfig } from './token-config.ts';
-import { verifyAccessToken, type AccessTokenExpectations } from './verify-access-token.ts';
+import { createVerifiedTokenCache } from './verified-token-cache.ts';
+import { defaultTokenMaxAgeSeconds, verifyAccessToken, type AccessTokenExpectations } from './verify-access-token.ts';
 
 export interface TokenVerifierOptions extends AccessTokenExpectations {
   /** The users service's key set: `<users base URL>/.well-known/jwks.json`. */
@@ -21,6 +22,8 @@ export interface TokenVerifierOptions extends AccessTokenExpectations {
   cacheMaxAgeMs?: number;
   /** Where revoked tokens are learnt from; without it, no token is ever taken as revoked (tests of the claims alone). */
   revocations?: RevocationPollerOptions;
+  /** How many verified tokens are remembered, each until it expires (see {@link createVerifiedTokenCache}). */
+  cacheSize?: number;
 }
 
 export interface TokenVerifier {
@@ -37,9 +40,14 @@ export interface TokenVerifier {
 /**
  * The verifier every service but users uses for access tokens. It fetches the users service's
  * public keys once and caches them; a token whose `kid` it does not know makes it fetch again,
- * so a rotated key is picked up without a restart. With `revocations`, it also polls the users
- * service for revoked tokens and refuses them. Build one per process and share it: the caches
- * live in the instance.
+ * so a rotated key is picked up without a restart. A token it verified is remembered (bounded,
+ * until it expires), so each hop checks a user's signature once, not on every request: the
+ * signature and claims cannot change, and the checks of time are redone on each use. With
+ * `revocations`, it also polls the users service for revoked tokens and refuses them, cached or
+ * not: revocation is looked up on every use (a map lookup). A token verified before its key was
+ * withdrawn from the key set stays accepted until it expires (an hour at most); a leaked key is
+ * answered by revoking the tokens, which takes effect at once. Build one per process and share
+ * it: the caches live in the instance.
  *
  * @example
  * const verifier = createTokenVerifier({ jwksUrl: `${usersUrl}/.well-known/jwks.json`, issuer: 'baton-users', audience: 'orders' });
@@ -55,17 +63,24 @@ export function createTokenVerifier({
   fetchTimeoutMs = 2_000,
   cacheMaxAgeMs = 10 * 60_000,
   revocations,
+  cacheSize = 4_096,
+  now = Date.now,
 }: TokenVerifierOptions): TokenVerifier {
   const keys = createRemoteJWKSet(new URL(jwksUrl), {
     cooldownDuration: cooldownMs,
     timeoutDuration: fetchTimeoutMs,
     cacheMaxAge: cacheMaxAgeMs,
   });
-  const expectations = { issuer, audience, clockToleranceSeconds, maxAgeSeconds };
+  const expectations = { issuer, audience, clockToleranceSeconds, maxAgeSeconds, now };
+  const verifiedTokens = createVerifiedTokenCache({ maxEntries: cacheSize, clockToleranceSeconds, maxAgeSeconds: maxAgeSeconds ?? defaultTokenMaxAgeSeconds, now });
   const revoked: RevocationPoller | undefined = revocations === undefined ? undefined : startRevocationPoller(revocations);
   return {
     async verify(token) {
-      const verified = await verifyAccessToken(token, keys, expectations);
+      let verified = verifiedTokens.get(token);
+      if (verified === undefined) {
+        verified = await verifyAccessToken(token, keys, expectations);
+        verifiedTokens.remember(token, verified);
+      }
       await revoked?.check(verified);
       return verified;
     },

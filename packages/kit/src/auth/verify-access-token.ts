@@ -17,6 +17,8 @@ export interface AccessTokenExpectations {
    * so a token that a stolen key signed for ten years, or dated a year ahead, is refused.
    */
   maxAgeSeconds?: number;
+  /** The clock the time claims are checked against (tests move it). */
+  now?: () => number;
 }
 
 /** The default of `maxAgeSeconds`, and of every service's `TOKEN_MAX_AGE_SECONDS`. */
@@ -38,6 +40,7 @@ export async function verifyAccessToken(token: string, keys: KeyResolver, {
   audience,
   clockToleranceSeconds = 5,
   maxAgeSeconds = defaultTokenMaxAgeSeconds,
+  now = Date.now,
 }: AccessTokenExpectations): Promise<VerifiedToken> {
   let claims;
   try {
@@ -51,6 +54,7 @@ export async function verifyAccessToken(token: string, keys: KeyResolver, {
       // older than this; `nbf` it checks whenever it is there.
       maxTokenAge: maxAgeSeconds,
       requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+      currentDate: new Date(now()),
     }));
   } catch (error) {
     throw verificationError(error);

@@ -91,6 +91,11 @@ export function databaseConfigFields() {
      * and four services share one server under `npm start`.
      */
     DATABASE_POOL_MAX: env.positiveInt(5).pipe(z.number().max(100, 'expected at most 100')),
+    /**
+     * A span for every SQL statement, not only for each transaction (and each statement run
+     * outside one). Off by default: a checkout runs a dozen statements. Only when spans are exported.
+     */
+    TRACE_DB_STATEMENTS: env.boolean(false),
   };
 }
 

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api';
 import { ATTR_DB_OPERATION_NAME, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, ATTR_ERROR_TYPE, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '@opentelemetry/semantic-conventions';
+import { ATTR_BATON_DB_STATEMENTS } from '../telemetry/tracing/attributes.ts';
 import type { Database, QueryOptions, Queryable } from './database.ts';
 
 // Longer statements are cut in spans: a migration script is no use in a trace.
@@ -46,20 +47,55 @@ function tracedQueryable(inner: Queryable, tracer: Tracer): Queryable {
   };
 }
 
+/** The transaction's own queryable, counting its statements for the transaction's span. */
+function countedQueryable(inner: Queryable, counter: { statements: number }): Queryable {
+  return {
+    query: (text, params, options) => {
+      counter.statements++;
+      return inner.query(text, params, options);
+    },
+    exec: (script, options) => {
+      counter.statements++;
+      return inner.exec(script, options);
+    },
+  };
+}
+
+export interface DatabaseTracingOptions {
+  /**
+   * A span for every statement inside a transaction too (`TRACE_DB_STATEMENTS`). Off by
+   * default: the transaction's span (with `baton.db.statements`, how many it ran) says where the
+   * time went at a fraction of the spans.
+   */
+  statements?: boolean;
+}
+
 /**
- * The same database with a span for every statement and transaction, children of whatever
- * span is active (the request's, the consumer's), so a trace shows where its time went.
+ * The same database traced, children of whatever span is active (the request's, the
+ * consumer's), so a trace shows where its time went: a CLIENT span per transaction, and one per
+ * statement run outside a transaction (it is a transaction of its own). The statements inside a
+ * transaction have spans of their own only with `statements`.
  *
  * @example
- * const db = traceDatabase(openPostgres({ url, applicationName: 'orders' }), tracing.tracer);
+ * const db = traceDatabase(openPostgres({ url, applicationName: 'orders' }), tracing.tracer, { statements: config.TRACE_DB_STATEMENTS });
  */
-export function traceDatabase(db: Database, tracer: Tracer): Database {
+export function traceDatabase(db: Database, tracer: Tracer, { statements = false }: DatabaseTracingOptions = {}): Database {
   const queryable = tracedQueryable(db, tracer);
+  function transaction<T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions): Promise<T> {
+    if (statements) return inSpan(tracer, 'transaction', '', () => db.transaction((tx) => work(tracedQueryable(tx, tracer)), options));
+    const counter = { statements: 0 };
+    return inSpan(tracer, 'transaction', '', async () => {
+      try {
+        return await db.transaction((tx) => work(countedQueryable(tx, counter)), options);
+      } finally {
+        trace.getActiveSpan()?.setAttribute(ATTR_BATON_DB_STATEMENTS, counter.statements);
+      }
+    });
+  }
   return {
     query: queryable.query,
     exec: queryable.exec,
-    transaction: <T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions) =>
-      inSpan(tracer, 'transaction', '', () => db.transaction((tx) => work(tracedQueryable(tx, tracer)), options)),
+    transaction,
     ping: (options) => db.ping(options),
     poolStats: () => db.poolStats(),
     close: () => db.close(),

@@ -23,10 +23,11 @@ export function startAttemptSpan(tracer: Tracer | undefined, attempt: {
   upstream: string; instance: string; method: string; path: string; number: number; hedge: boolean; remainingMs: number;
 }): AttemptSpan {
   if (tracer === undefined) return noSpan;
-  const url = new URL(attempt.path, attempt.instance);
-  const span = tracer.startSpan(attempt.method, {
-    kind: SpanKind.CLIENT,
-    attributes: {
+  const span = tracer.startSpan(attempt.method, { kind: SpanKind.CLIENT });
+  // Described only when someone records it: when nothing listens, the span only carries the context on.
+  if (span.isRecording()) {
+    const url = new URL(attempt.path, attempt.instance);
+    span.setAttributes({
       [ATTR_HTTP_REQUEST_METHOD]: attempt.method,
       [ATTR_SERVER_ADDRESS]: url.hostname,
       [ATTR_SERVER_PORT]: Number(url.port || 80),
@@ -35,8 +36,8 @@ export function startAttemptSpan(tracer: Tracer | undefined, attempt: {
       [ATTR_BATON_DEADLINE_MS]: Math.round(attempt.remainingMs),
       ...(attempt.number > 1 ? { [ATTR_HTTP_REQUEST_RESEND_COUNT]: attempt.number - 1 } : {}),
       ...(attempt.hedge ? { [ATTR_BATON_HEDGE]: true } : {}),
-    },
-  });
+    });
+  }
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(context.active(), span), headers);
   return {

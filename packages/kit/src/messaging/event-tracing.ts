@@ -36,9 +36,11 @@ export function traceContextForNewEvent(tracer: Tracer | undefined, { type, doma
   });
   const carrier: Record<string, string> = {};
   propagation.inject(trace.setSpan(context.active(), span), carrier);
+  // When nothing records spans, the span is the request's context itself: the event still gets a span id of its own.
+  const traceparent = carrier.traceparent === undefined ? childTraceparent(callerTraceparent) : span.isRecording() ? carrier.traceparent : childTraceparent(carrier.traceparent);
   span.end();
   return {
-    traceparent: carrier.traceparent ?? childTraceparent(callerTraceparent),
+    traceparent,
     ...(carrier.tracestate === undefined ? {} : { tracestate: carrier.tracestate }),
     ...(carrier.baggage === undefined ? {} : { baggage: carrier.baggage }),
   };

@@ -74,7 +74,7 @@ export async function startAnyService(
   const admin = adminSettingsOf(config);
   const limits = limitsOf(config, options.limits);
   const { logger, metrics, tracing } = createServiceTelemetry(name, config, options);
-  const db = openServiceDatabase(definition, config, tracing.tracer);
+  const db = openServiceDatabase(definition, config, tracing);
   let adminApp: FastifyInstance | undefined;
   try {
     if (db !== undefined && definition.migrationsDir !== undefined) await applyMigrations(db, definition.migrationsDir, logger);

@@ -17,3 +17,5 @@ export const ATTR_BATON_UPSTREAM = 'baton.upstream';
 export const ATTR_BATON_HEDGE = 'baton.hedge';
 export const ATTR_BATON_ERROR_CODE = 'baton.error.code';
 export const ATTR_BATON_DEADLINE_MS = 'baton.deadline_ms';
+/** On a transaction's span: how many statements it ran (they have no spans of their own unless `TRACE_DB_STATEMENTS`). */
+export const ATTR_BATON_DB_STATEMENTS = 'baton.db.statements';

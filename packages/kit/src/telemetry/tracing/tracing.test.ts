@@ -73,6 +73,14 @@ void test('parentbased (the default) follows the caller\'s sampled flag, and use
   assert.deepEqual(await alwaysOnRoot(parent(false)), { spans: 0, traceFlags: '00' }, 'an unsampled parent still wins');
 });
 
+void test('parentbased at ratio 1 (the default) keeps every trace it starts and every sampled parent\'s, and drops an unsampled parent\'s', async (t) => {
+  const request = await serviceSampling(t, {});
+  if (request === undefined) return;
+  for (let i = 0; i < 3; i++) assert.deepEqual(await request(), { spans: 1, traceFlags: '01' }, 'a root: the ratio, 1');
+  assert.deepEqual(await request(parent(true)), { spans: 1, traceFlags: '01' });
+  assert.deepEqual(await request(parent(false)), { spans: 0, traceFlags: '00' });
+});
+
 void test('a sampler name or ratio outside the specification stops the service at start, naming the variable', () => {
   assert.throws(() => loadConfig(configSchema, { OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_SAMPLER_ARG: '2' }), (error: Error) => {
     assert.match(error.message, /OTEL_TRACES_SAMPLER/);

@@ -8,6 +8,7 @@ import {
   type Sampler, type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { createPropagatingTracer } from './propagating-tracer.ts';
 
 /** The sampler names of the OpenTelemetry environment specification (`OTEL_TRACES_SAMPLER`). */
 export const samplerNames = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
@@ -17,7 +18,11 @@ export interface TracingOptions {
   service: string;
   /** Off: spans are not even made (the tracer is a no-op), so logs carry no trace ids. */
   enabled?: boolean;
-  /** Where spans go as OTLP/HTTP (`<endpoint>/v1/traces`); without it spans are made but kept nowhere. */
+  /**
+   * Where spans go as OTLP/HTTP (`<endpoint>/v1/traces`). Without it (and without
+   * `spanProcessors`) nothing listens: no span is recorded, but the trace context still flows
+   * (see {@link createPropagatingTracer}).
+   */
   otlpEndpoint?: string | undefined;
   sampler?: SamplerName;
   /** For the ratio samplers: the share of traces kept, in [0, 1]. */
@@ -29,8 +34,10 @@ export interface TracingOptions {
 }
 
 export interface Tracing {
-  /** The service's tracer; a no-op one when tracing is off. */
+  /** The service's tracer; a no-op one when tracing is off, a non-recording one that only propagates when nothing listens. */
   readonly tracer: Tracer;
+  /** Whether spans are recorded for someone (an exporter or a processor): when false, work done only to describe a span can be skipped. */
+  readonly recording: boolean;
   /** Sends what is buffered now (before a test reads its receiver, or at shutdown). */
   flush(): Promise<void>;
   /** Flushes and stops exporting; after it, spans are dropped. */
@@ -64,9 +71,11 @@ function samplerOf(name: SamplerName, ratio: number): Sampler {
 }
 
 /**
- * A service's tracing: a tracer provider with the service's name as its resource, the chosen
- * sampler (by default the parent's decision, else the ratio) and, when an OTLP endpoint is set,
- * a batch exporter to it.
+ * A service's tracing. When something listens (an OTLP endpoint, or processors given), a tracer
+ * provider with the service's name as its resource, the chosen sampler (by default the parent's
+ * decision, else the ratio) and a batch exporter to the endpoint. When nothing listens, no
+ * provider at all: a tracer that records nothing and only carries the context on, so tracing
+ * costs next to nothing until someone asks for spans.
  *
  * @example
  * const tracing = createTracing({ service: 'orders', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
@@ -83,12 +92,15 @@ export function createTracing({
 }: TracingOptions): Tracing {
   installTraceContext();
   if (!enabled) {
-    return { tracer: trace.getTracer('baton-noop'), flush: async () => {}, shutdown: async () => {} };
+    return { tracer: trace.getTracer('baton-noop'), recording: false, flush: async () => {}, shutdown: async () => {} };
   }
   const processors = [...spanProcessors];
   if (otlpEndpoint !== undefined) {
     const exporter = new OTLPTraceExporter({ url: new URL('v1/traces', otlpEndpoint.endsWith('/') ? otlpEndpoint : `${otlpEndpoint}/`).href, timeoutMillis: 5_000 });
     processors.push(new BatchSpanProcessor({ exporter, scheduledDelayMillis: exportDelayMs }));
+  }
+  if (processors.length === 0) {
+    return { tracer: createPropagatingTracer(), recording: false, flush: async () => {}, shutdown: async () => {} };
   }
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: service }),
@@ -97,6 +109,7 @@ export function createTracing({
   });
   return {
     tracer: provider.getTracer('baton'),
+    recording: true,
     flush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
