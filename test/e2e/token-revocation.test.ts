@@ -63,6 +63,13 @@ describe('revoked tokens, across the shop', () => {
     assert.deepEqual(await statusesFor(other.body.accessToken), everywhere(200));
   });
 
+  test('sign-out with no body at all (a bare POST, as a sign-out button sends) is 204 and revokes the token', async () => {
+    const eve = await api.signUp('Eve');
+    const out = await fetch(new URL('/api/v1/auth/logout', shop.gateway), { method: 'POST', headers: { authorization: `Bearer ${eve.token}` } });
+    assert.equal(out.status, 204, await out.text());
+    await eventually('the gateway refuses the signed-out token', async () => (await statusesFor(eve.token)).gateway === 401);
+  });
+
   test('a password change through the gateway revokes every older token everywhere; the old password is refused, the new one works', async () => {
     const bob = await api.signUp('Bob');
     const wrong = await api.call('POST', '/api/v1/users/me/password', { token: bob.token, body: { currentPassword: 'not it at all', newPassword: 'another good passphrase' } });

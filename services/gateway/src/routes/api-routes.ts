@@ -39,7 +39,8 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
   api.post('/api/v1/auth/logout', {
     schema: {
       tags: ['users'], summary: 'Sign out: revoke this token, or with allSessions every token of the user', security: bearer,
-      body: logoutBody.optional(), response: { ...noContent, ...errors },
+      // A bare POST (no body: null to Fastify) is a sign-out of this token, as `{}` is.
+      body: logoutBody.nullish(), response: { ...noContent, ...errors },
     },
   }, async (request, reply) => {
     await authenticate(request);

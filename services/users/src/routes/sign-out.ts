@@ -25,7 +25,8 @@ export function registerSignOutRoute(app: FastifyInstance, { db, tokens, slackSe
   app.withTypeProvider<ZodTypeProvider>().post('/v1/auth/logout', {
     config: { callers: ['gateway'] },
     bodyLimit: 1024,
-    schema: { body: logoutBody.optional() },
+    // A bare POST (no body, which Fastify reads as null) signs out this token, as `{}` does.
+    schema: { body: logoutBody.nullish() },
   }, async function signOut(request, reply) {
     const signal = signalOf(request);
     const token = await tokens.verify(bearerTokenOf(request.headers.authorization), { signal });
