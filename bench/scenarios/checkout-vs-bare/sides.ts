@@ -34,14 +34,14 @@ async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
 }
 
 /** Baton's shop as `npm start` runs it (every guarantee on, defaults), on a PostgreSQL of its own. */
-export async function startBaton(dispatcher: Agent): Promise<Side> {
+export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv = {}): Promise<Side> {
   const server = await postgres();
   const varDir = await mkdtemp(join(tmpdir(), 'baton-bench-bare-'));
   let stack: Stack | undefined;
   try {
     stack = await startStack({
       portBase: randomPortBase(), varDir, databaseUrl: server.adminUrl, startTimeoutMs: 120_000,
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+      env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv },
       // The bench measures the path, not the rate limits that protect it.
       serviceEnv: { gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' } },
     });

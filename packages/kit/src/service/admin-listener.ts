@@ -6,11 +6,9 @@ import { installConnectionClosing } from './closing-connections.ts';
 import { installBodyDrain } from './drain-request.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { registerFaultRoutes, type FaultRules } from './faults.ts';
-import { installHttpDeadline } from './http-deadline.ts';
 import { createHttpServer } from './http-server.ts';
 import { installNulGuard } from './nul-guard.ts';
-import { installRequestIdEcho } from './request-id.ts';
-import { installRequestLog } from './request-log.ts';
+import { installRequestLifecycle } from './request-lifecycle.ts';
 import type { ServiceLimits } from './service-limits.ts';
 
 declare module 'fastify' {
@@ -57,8 +55,8 @@ export function createAdminServer({ service, logger, limits, registry, faults, t
   adminApp.addHook('onRoute', function onlyAdminRoutes(route) {
     if (!isAdminPath(route.url)) throw new TypeError(`the admin listener serves /metrics and ${adminPathPrefix}* only, not ${route.url}`);
   });
-  installRequestIdEcho(adminApp);
-  installRequestLog(adminApp);
+  // The lifecycle's request id, log and deadline; none of its public parts (see above).
+  installRequestLifecycle(adminApp, { deadline: { defaultDeadlineMs: limits.requestDeadlineMs, service, answerGraceMs: limits.deadlineAnswerGraceMs }, log: true });
   installBodyDrain(adminApp);
   installConnectionClosing(adminApp, isClosing);
   installErrorHandling(adminApp);
@@ -71,7 +69,6 @@ export function createAdminServer({ service, logger, limits, registry, faults, t
       done(error as Error);
     }
   });
-  installHttpDeadline(adminApp, { defaultDeadlineMs: limits.requestDeadlineMs, service, answerGraceMs: limits.deadlineAnswerGraceMs });
   installNulGuard(adminApp);
 
   adminApp.get(metricsPath, { logLevel: 'warn', config: { withoutAdminToken: true } }, async function metrics(_request, reply) {

@@ -1,8 +1,7 @@
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { checkCaller } from '../auth/service-identity/service-identity.ts';
 import { serviceTokenHeader } from '../auth/service-identity/service-token.ts';
 import type { ServiceTokenVerifier } from '../auth/service-identity/verifier.ts';
-import { KitError } from '../errors/index.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,30 +35,13 @@ export function requireCallerDeclarations(app: FastifyInstance, service: string)
 /**
  * The service-identity check, before any work a route does: a public route lets anyone in;
  * any other wants a valid `baton-service-token` (401 without, or with a bad or expired one) of
- * a service it names (403 for another). A caller's token seen before costs a map lookup: no
- * signature check and no promise. An unmatched URL (404) is let through to its 404.
+ * a service it names (403 for another). Returns the caller's name (undefined on a public or an
+ * unmatched route, which goes on to its 404), a promise of it for a token not seen before, or
+ * throws. A caller's token seen before costs a map lookup: no signature check and no promise.
  */
-export function installCallerCheck(app: FastifyInstance, verifier: ServiceTokenVerifier): void {
-  app.addHook('onRequest', function checkCallerOf(request, _reply, done) {
-    const { callers } = request.routeOptions.config;
-    if (callers === undefined || callers === 'public') {
-      done();
-      return;
-    }
-    const header = request.headers[serviceTokenHeader];
-    try {
-      const caller = checkCaller(verifier, callers, typeof header === 'string' ? header : undefined);
-      if (typeof caller === 'object') {
-        caller.then((name) => {
-          request.serviceCaller = name;
-          done();
-        }, (error: unknown) => done(KitError.from(error)));
-        return;
-      }
-      request.serviceCaller = caller;
-      done();
-    } catch (error) {
-      done(KitError.from(error));
-    }
-  });
+export function callerOf(verifier: ServiceTokenVerifier, request: FastifyRequest): string | undefined | Promise<string> {
+  const { callers } = request.routeOptions.config;
+  if (callers === undefined || callers === 'public') return undefined;
+  const header = request.headers[serviceTokenHeader];
+  return checkCaller(verifier, callers, typeof header === 'string' ? header : undefined);
 }

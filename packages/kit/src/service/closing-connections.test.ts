@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { failureKindOf } from '../upstream/failures.ts';
 import { errorFromResponse } from '../http/response-error.ts';
-import { installClosingRefusal, installConnectionClosing } from './closing-connections.ts';
+import { installConnectionClosing } from './closing-connections.ts';
 import { installErrorHandling } from './error-handler.ts';
+import { installRequestLifecycle } from './request-lifecycle.ts';
 
 // What a closing server does with a request that still arrives: refuses it before any handler
 // runs, in words a kit client reads as "never started, try again" (the failure table's
@@ -16,7 +17,7 @@ test('once closing, a request is refused with 503 shutting_down, Retry-After and
   const app = Fastify();
   installErrorHandling(app);
   installConnectionClosing(app, () => closing);
-  installClosingRefusal(app, () => closing);
+  installRequestLifecycle(app, { isClosing: () => closing });
   app.post('/orders', async () => {
     handled++;
     return { ok: true };

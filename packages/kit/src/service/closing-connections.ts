@@ -22,17 +22,14 @@ export function installConnectionClosing(app: FastifyInstance, isClosing: () => 
 }
 
 /**
- * A request that arrives on an open connection once the server is closing is refused before
- * anything runs: 503 `shutting_down`, with `Retry-After`. The reason promises the caller that the
- * work was never started, so a kit client tries it again elsewhere (or once the instance is
- * back), even a POST without a key. (Fastify's own `return503OnClosing` answers a bare 503 a
- * client cannot tell from a failure halfway.)
+ * What a request that arrives on an open connection once the server is closing is refused with,
+ * by the request lifecycle, before anything runs: 503 `shutting_down`, with `Retry-After`. The
+ * reason promises the caller that the work was never started, so a kit client tries it again
+ * elsewhere (or once the instance is back), even a POST without a key. (Fastify's own
+ * `return503OnClosing` answers a bare 503 a client cannot tell from a failure halfway.)
  */
-export function installClosingRefusal(app: FastifyInstance, isClosing: () => boolean): void {
-  app.addHook('onRequest', function refuseWhenClosing(_request, _reply, done) {
-    if (!isClosing()) return done();
-    // `not_started` is the promise a kit client trusts (a reason alone could be passed on from
-    // an upstream after work was done); a 503 says Retry-After: 1 by itself.
-    done(new KitError(Code.Unavailable, 'this instance is shutting down', { reason: 'shutting_down', details: { [notStartedDetail]: true } }));
-  });
+export function shuttingDown(): KitError {
+  // `not_started` is the promise a kit client trusts (a reason alone could be passed on from
+  // an upstream after work was done); a 503 says Retry-After: 1 by itself.
+  return new KitError(Code.Unavailable, 'this instance is shutting down', { reason: 'shutting_down', details: { [notStartedDetail]: true } });
 }

@@ -48,8 +48,12 @@ export function drainRequest(raw: IncomingMessage, { maxBytes = 16 * 1024 * 1024
  * client is still sending, so let it finish and it reads the answer, not a broken pipe.
  */
 export function installBodyDrain(app: FastifyInstance): void {
-  app.addHook('onSend', async function drainUnreadBody(request, reply, payload) {
-    if (reply.statusCode >= 400) await drainRequest(request.raw);
-    return payload;
+  // A callback, not an async function: most answers have nothing to drain and cost no promise.
+  app.addHook('onSend', function drainUnreadBody(request, reply, payload, done) {
+    if (reply.statusCode < 400 || request.raw.complete || request.raw.destroyed) {
+      done(null, payload);
+      return;
+    }
+    void drainRequest(request.raw).then(() => done(null, payload));
   });
 }

@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { createCapturedLogger } from '../testing/index.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { createFaultRules, installFaultInjection, registerFaultRoutes, type FaultRule } from './faults.ts';
-import { installHttpDeadline } from './http-deadline.ts';
+import { installRequestLifecycle } from './request-lifecycle.ts';
 
 async function appWith({ rules, random }: { rules: FaultRule[]; random?: () => number }) {
   const app = Fastify();
@@ -65,7 +65,7 @@ void test('injected latency ends at the request\'s deadline, as slow work that l
   const captured = createCapturedLogger({ service: 'faulty' });
   const app = Fastify({ loggerInstance: captured.logger as FastifyBaseLogger });
   installErrorHandling(app);
-  installHttpDeadline(app, { defaultDeadlineMs: 100, service: 'faulty' });
+  installRequestLifecycle(app, { deadline: { defaultDeadlineMs: 100, service: 'faulty' } });
   installFaultInjection(app, { faults: createFaultRules([{ route: '/v1/other', percent: 100, latencyMs: 60_000 }]) });
   let hits = 0;
   app.get('/v1/other', async () => {

@@ -52,36 +52,47 @@ function matches(rule: FaultRule, method: string, route: string): boolean {
  * read and replaced at run time on the admin listener (`registerFaultRoutes`), never here.
  */
 export function installFaultInjection(app: FastifyInstance, { faults, random = Math.random }: FaultInjectionOptions): void {
-  app.addHook('onRequest', async function injectFault(request: FastifyRequest, reply: FastifyReply) {
+  // Callback style, so a service with no rules (every request of a real one) pays no promise;
+  // a matching rule goes on in `applyFault`.
+  app.addHook('onRequest', function injectFault(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) {
     const active = faults.active;
-    if (active.length === 0) return;
     const route = request.routeOptions.url;
-    if (route === undefined) return;
-    const rule = active.find((r) => matches(r, request.method, route));
-    if (rule === undefined || random() * 100 >= rule.percent) return;
-    request.log.warn({ fault: rule }, 'injecting a fault');
-    if (rule.latencyMs !== undefined) {
-      // The latency ends early at the request's deadline or when the caller goes away, as real
-      // slow work that listens to its signal does: at the deadline the answer is a 504 naming
-      // this service, and for a caller that left the waiting simply stops.
-      const signal = signalOf(request);
-      try {
-        await sleep(rule.latencyMs, undefined, { signal });
-      } catch {
-        const reason = KitError.from(signal.reason);
-        if (reason.code === Code.DeadlineExceeded) throw reason;
-        return;
-      }
+    const rule = active.length === 0 || route === undefined ? undefined : active.find((r) => matches(r, request.method, route));
+    if (rule === undefined || random() * 100 >= rule.percent) {
+      done();
+      return;
     }
-    if (rule.reset) {
-      request.raw.socket.destroy();
-      return reply;
-    }
-    if (rule.status !== undefined) {
-      throw new KitError(codeFromHttpStatus(rule.status), 'injected fault', { reason: 'injected_fault' });
-    }
-    return;
+    applyFault(request, rule).then((answered) => {
+      // A reset connection is answered by nobody: the request goes no further.
+      if (!answered) done();
+    }, (error: unknown) => done(error as Error));
   });
+}
+
+/** Applies a matching rule: its latency, then its reset or its status. True when the request must go no further. */
+async function applyFault(request: FastifyRequest, rule: FaultRule): Promise<boolean> {
+  request.log.warn({ fault: rule }, 'injecting a fault');
+  if (rule.latencyMs !== undefined) {
+    // The latency ends early at the request's deadline or when the caller goes away, as real
+    // slow work that listens to its signal does: at the deadline the answer is a 504 naming
+    // this service, and for a caller that left the waiting simply stops.
+    const signal = signalOf(request);
+    try {
+      await sleep(rule.latencyMs, undefined, { signal });
+    } catch {
+      const reason = KitError.from(signal.reason);
+      if (reason.code === Code.DeadlineExceeded) throw reason;
+      return false;
+    }
+  }
+  if (rule.reset) {
+    request.raw.socket.destroy();
+    return true;
+  }
+  if (rule.status !== undefined) {
+    throw new KitError(codeFromHttpStatus(rule.status), 'injected fault', { reason: 'injected_fault' });
+  }
+  return false;
 }
 
 /**

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { KitError } from '../errors/index.ts';
 import { timeoutHeader } from '../resilience/index.ts';
 import { installErrorHandling } from './error-handler.ts';
-import { installHttpDeadline } from './http-deadline.ts';
+import { installRequestLifecycle } from './request-lifecycle.ts';
 import { signalOf } from './request-signal.ts';
 
 interface Seen { started: number; aborted: Array<string | undefined> }
@@ -13,7 +13,7 @@ interface Seen { started: number; aborted: Array<string | undefined> }
 async function appWithDeadlines(t: { after(fn: () => unknown): void }): Promise<{ base: string; seen: Seen; app: FastifyInstance }> {
   const app = Fastify();
   installErrorHandling(app);
-  installHttpDeadline(app, { defaultDeadlineMs: 2_000, service: 'testsvc', answerGraceMs: 20 });
+  installRequestLifecycle(app, { deadline: { defaultDeadlineMs: 2_000, service: 'testsvc', answerGraceMs: 20 } });
   const seen: Seen = { started: 0, aborted: [] };
   const work = async (signal: AbortSignal, ms: number) => {
     seen.started += 1;

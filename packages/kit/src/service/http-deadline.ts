@@ -1,7 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseBudget, timeoutHeader } from '../resilience/deadline.ts';
 import { startInboundDeadline, type InboundDeadline } from './inbound-deadline.ts';
-import { setRequestSignal } from './request-signal.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -21,33 +20,26 @@ export interface HttpDeadlineOptions {
 /**
  * The HTTP side of the inbound deadline (`inbound-deadline.ts`): the budget is what the caller
  * sent in `x-baton-timeout-ms`, capped by the route's own maximum (`config.deadlineMs`). A spent
- * budget is a 504 with no work; handlers read the signal with `signalOf(request)`, and the
- * response's socket closing before the response finished means the caller left.
+ * budget throws (a 408 with no work); handlers read the signal with `signalOf(request)`. The
+ * request lifecycle (`request-lifecycle.ts`) starts it on arrival and, when the response closes,
+ * ends it, telling it the caller left if the response had not finished.
  */
-export function installHttpDeadline(app: FastifyInstance, { defaultDeadlineMs, service, answerGraceMs }: HttpDeadlineOptions): void {
-  app.addHook('onRequest', function startDeadline(request, reply, done) {
-    let deadline: InboundDeadline;
-    try {
-      deadline = startInboundDeadline({
-        receivedMs: parseBudget(request.headers[timeoutHeader]),
-        maxMs: request.routeOptions.config.deadlineMs ?? defaultDeadlineMs,
-        service,
-        ...(answerGraceMs === undefined ? {} : { answerGraceMs }),
-        onOverdue(error) {
-          if (reply.sent || reply.raw.headersSent) return;
-          request.log.warn('handler ignored its deadline; answering 504 for it');
-          reply.send(error);
-        },
-      });
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    reply.raw.once('close', function onResponseClosed() {
-      deadline.end();
-      if (!reply.raw.writableFinished) deadline.callerGone();
-    });
-    setRequestSignal(request, deadline.signal);
-    done();
+export function startRequestDeadline(request: FastifyRequest, reply: FastifyReply, { defaultDeadlineMs, service, answerGraceMs }: HttpDeadlineOptions): InboundDeadline {
+  return startInboundDeadline({
+    receivedMs: parseBudget(request.headers[timeoutHeader]),
+    maxMs: request.routeOptions.config.deadlineMs ?? defaultDeadlineMs,
+    service,
+    ...(answerGraceMs === undefined ? {} : { answerGraceMs }),
+    onOverdue(error) {
+      if (reply.sent || reply.raw.headersSent) return;
+      request.log.warn('handler ignored its deadline; answering 504 for it');
+      reply.send(error);
+    },
   });
+}
+
+/** The response has closed: the deadline's timers stop, and a caller that left is told to the work. */
+export function endRequestDeadline(deadline: InboundDeadline, { raw }: FastifyReply): void {
+  deadline.end();
+  if (!raw.writableFinished) deadline.callerGone();
 }

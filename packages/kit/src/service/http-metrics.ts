@@ -1,24 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServerMetrics } from '../telemetry/metrics.ts';
 
-/**
- * Counts every inbound request by method, route template (never the raw URL, which would
- * explode the series) and status. It listens on the response's `close`, which fires for a
- * finished response and for a caller that went away (counted as 499), so nothing is missed.
- */
-export function installHttpMetrics(app: FastifyInstance, metrics: HttpServerMetrics): void {
-  app.addHook('onRequest', function countRequest(request, reply, done) {
-    const startedAt = process.hrtime.bigint();
-    const method = request.method;
-    metrics.active.inc({ method });
-    reply.raw.once('close', () => {
-      metrics.active.dec({ method });
-      const route = request.routeOptions.url ?? 'unmatched';
-      const status = reply.raw.writableFinished ? reply.raw.statusCode : 499;
-      const labels = { method, route, status_code: String(status) };
-      metrics.requests.inc(labels);
-      metrics.duration.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
-    });
-    done();
-  });
+// Counts every inbound request by method, route template (never the raw URL, which would
+// explode the series) and status. The request lifecycle (`request-lifecycle.ts`) counts the
+// arrival and, on the response's `close`, the answer: `close` fires for a finished response and
+// for a caller that went away (counted as 499), so nothing is missed.
+
+/** A request has arrived: one more in flight. */
+export function countArrival(metrics: HttpServerMetrics, request: FastifyRequest): void {
+  metrics.active.inc({ method: request.method });
+}
+
+/** Its response has closed, `startedAt` (from `performance.now()`) after it arrived. */
+export function countAnswer(metrics: HttpServerMetrics, request: FastifyRequest, { raw }: FastifyReply, startedAt: number): void {
+  metrics.active.dec({ method: request.method });
+  const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(raw.writableFinished ? raw.statusCode : 499) };
+  metrics.requests.inc(labels);
+  metrics.duration.observe(labels, (performance.now() - startedAt) / 1000);
 }

@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { Counter, Registry } from 'prom-client';
 import { createAdaptiveLimiter } from '../resilience/index.ts';
-import { installLoadShedding } from './load-shedding.ts';
+import { createLoadShedding } from './load-shedding.ts';
+import { installRequestLifecycle } from './request-lifecycle.ts';
 
 void test('past the limit, lower priorities are shed with a 503 and Retry-After; critical never is', async (t) => {
   const app = Fastify();
   const registry = new Registry();
   const shed = new Counter({ name: 'shed_total', help: 'shed', labelNames: ['route', 'priority'], registers: [registry] });
   const limiter = createAdaptiveLimiter({ initialLimit: 10, minLimit: 10, maxLimit: 10 });
-  installLoadShedding(app, limiter, shed);
+  installRequestLifecycle(app, { shedding: createLoadShedding(limiter, shed) });
   let open: () => void = () => {};
   const gate = new Promise<void>((resolve) => { open = resolve; });
   let handled = 0;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import { Code, KitError, problemContentType, toProblem } from '../errors/index.ts';
 import type { AdaptiveLimiter, Priority } from '../resilience/index.ts';
@@ -16,29 +16,42 @@ declare module 'fastify' {
 // Built once: a shed request must cost almost nothing, so its answer is a constant.
 const shedBody = JSON.stringify(toProblem(new KitError(Code.Unavailable, 'the service is overloaded; try again shortly', { reason: 'overloaded' })));
 
+/** A request let in: given back once it is answered, with what its answer says of our capacity. */
+export interface Admission {
+  release(reply: FastifyReply): void;
+}
+
+export interface LoadShedding {
+  /** Lets the request in, or answers it at once with a prebuilt 503 and returns undefined. */
+  admit(request: FastifyRequest, reply: FastifyReply): Admission | undefined;
+}
+
 /**
  * Load shedding at the front door: an adaptive limit on requests in flight (the limiter learns
- * it from latency), checked before any other work. A shed request is answered with a
- * prebuilt 503 and `Retry-After: 1`, without parsing, logging or touching the database.
+ * it from latency), checked by the request lifecycle (`request-lifecycle.ts`) before any other
+ * work. A shed request is answered with a prebuilt 503 and `Retry-After: 1`, without parsing,
+ * logging or touching the database.
  */
-export function installLoadShedding(app: FastifyInstance, limiter: AdaptiveLimiter, shedCounter: Counter<'route' | 'priority'>): void {
-  app.addHook('onRequest', function shedLoad(request, reply, done) {
-    const priority = request.routeOptions.config.priority ?? 'normal';
-    const token = limiter.acquire(priority, request.routeOptions.url);
-    if (token === undefined) {
-      shedCounter.inc({ route: request.routeOptions.url ?? 'unmatched', priority });
-      reply.code(503).header('retry-after', '1').header('content-type', problemContentType).send(shedBody);
-      return;
-    }
-    const startedAt = performance.now();
-    reply.raw.once('close', () => {
-      const status = reply.raw.statusCode;
-      // Only answers that reflect this service's own capacity teach the limiter: a timeout says
-      // we are too slow; a caller that went away, a 4xx or an upstream's 503 say nothing about
-      // how loaded we are.
-      const outcome = !reply.raw.writableFinished ? 'ignore' : status === 504 ? 'dropped' : status >= 400 ? 'ignore' : 'success';
-      token.release(outcome, performance.now() - startedAt);
-    });
-    done();
-  });
+export function createLoadShedding(limiter: AdaptiveLimiter, shedCounter: Counter<'route' | 'priority'>): LoadShedding {
+  return {
+    admit(request, reply) {
+      const priority = request.routeOptions.config.priority ?? 'normal';
+      const token = limiter.acquire(priority, request.routeOptions.url);
+      if (token === undefined) {
+        shedCounter.inc({ route: request.routeOptions.url ?? 'unmatched', priority });
+        reply.code(503).header('retry-after', '1').header('content-type', problemContentType).send(shedBody);
+        return undefined;
+      }
+      const startedAt = performance.now();
+      return {
+        release({ raw }) {
+          // Only answers that reflect this service's own capacity teach the limiter: a timeout says
+          // we are too slow; a caller that went away, a 4xx or an upstream's 503 say nothing about
+          // how loaded we are.
+          const outcome = !raw.writableFinished ? 'ignore' : raw.statusCode === 504 ? 'dropped' : raw.statusCode >= 400 ? 'ignore' : 'success';
+          token.release(outcome, performance.now() - startedAt);
+        },
+      };
+    },
+  };
 }

@@ -10,13 +10,13 @@ const message = 'must not contain the NUL character (\\u0000): no text the servi
  * "a\u0000b" at sign-up). Checked once here, before any route's own validation, for every route.
  */
 export function installNulGuard(app: FastifyInstance): void {
-  app.addHook('preValidation', async function refuseNul(request) {
+  app.addHook('preValidation', function refuseNul(request, _reply, done) {
     const fields = [
       ...nulFields('body', request.body),
       ...nulFields('query', request.query),
       ...nulFields('params', request.params),
     ];
-    if (fields.length > 0) throw new KitError(Code.InvalidArgument, 'the request is not valid', { fields });
+    done(fields.length > 0 ? new KitError(Code.InvalidArgument, 'the request is not valid', { fields }) : undefined);
   });
 }
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyInstance } from 'fastify';
 
 export const requestIdHeader = 'x-request-id';
 
@@ -12,12 +11,4 @@ const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers[requestIdHeader];
   return typeof given === 'string' && safeRequestId.test(given) ? given : randomUUID();
-}
-
-/** Every answer carries its request's id, so a caller can quote it and find the log lines. */
-export function installRequestIdEcho(app: FastifyInstance): void {
-  app.addHook('onRequest', function echoRequestId(request, reply, done) {
-    reply.header(requestIdHeader, request.id);
-    done();
-  });
 }

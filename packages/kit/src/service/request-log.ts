@@ -1,18 +1,16 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * One log line per request, once it is answered, with the route and how long it took, in place
- * of Fastify's own request logging (turned off in http-server.ts).
+ * One log line per request, once its response has closed, with the route and how long it took,
+ * in place of Fastify's own request logging (turned off in http-server.ts). Written by the
+ * request lifecycle (`request-lifecycle.ts`); a caller that left before the answer is a 499.
  */
-export function installRequestLog(app: FastifyInstance): void {
-  app.addHook('onResponse', function logRequest(request, reply, done) {
-    request.log.info({
-      method: request.method,
-      route: request.routeOptions.url,
-      path: request.url.split('?')[0],
-      status: reply.statusCode,
-      duration_ms: Math.round(reply.elapsedTime * 10) / 10,
-    }, 'request completed');
-    done();
-  });
+export function logAnswer(request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info({
+    method: request.method,
+    route: request.routeOptions.url,
+    path: request.url.split('?')[0],
+    status: reply.raw.writableFinished ? reply.statusCode : 499,
+    duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+  }, 'request completed');
 }

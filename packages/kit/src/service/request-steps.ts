@@ -5,19 +5,16 @@ import type { ServiceConfig } from '../config/index.ts';
 import { Code } from '../errors/index.ts';
 import { createAdaptiveLimiter } from '../resilience/index.ts';
 import type { Metrics } from '../telemetry/index.ts';
-import { installCallerCheck, requireCallerDeclarations } from './caller-check.ts';
-import { installClosingRefusal, installConnectionClosing } from './closing-connections.ts';
+import { requireCallerDeclarations } from './caller-check.ts';
+import { installConnectionClosing } from './closing-connections.ts';
 import { installBodyDrain } from './drain-request.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { installFaultInjection, type FaultRules } from './faults.ts';
 import { installHealthRoutes, type Readiness } from './health.ts';
-import { installHttpDeadline } from './http-deadline.ts';
-import { installHttpMetrics } from './http-metrics.ts';
-import { installLoadShedding } from './load-shedding.ts';
+import { createLoadShedding, type LoadShedding } from './load-shedding.ts';
 import { installNulGuard } from './nul-guard.ts';
-import { installRequestIdEcho } from './request-id.ts';
-import { installRequestLog } from './request-log.ts';
-import { installRequestTracing } from './request-tracing.ts';
+import { installRequestLifecycle } from './request-lifecycle.ts';
+import { createRequestTracing } from './request-tracing.ts';
 import type { ServiceLimits } from './service-limits.ts';
 
 /** What the request steps are given: the service's own parts, made before its server. */
@@ -48,21 +45,29 @@ export const requestSteps: readonly RequestStep[] = [
   function requireCallers(app, { service, identity }) {
     if (identity !== undefined) requireCallerDeclarations(app, service);
   },
-  function echoRequestId(app) {
-    installRequestIdEcho(app);
-  },
-  function logRequest(app) {
-    installRequestLog(app);
+  // Before any other hook: what every request goes through on arrival, and once its response
+  // closes, in one hook and one listener (request id, metrics, log, closing refusal, shedding,
+  // caller check, span, deadline: the order is in request-lifecycle.ts).
+  function runLifecycle(app, { service, config, limits, metrics, tracer, isClosing, identity }) {
+    const shedding = limits.loadShedding ? sheddingOf(limits, metrics) : undefined;
+    installRequestLifecycle(app, {
+      isClosing,
+      metrics: metrics.httpServer,
+      ...(shedding === undefined ? {} : { shedding }),
+      ...(identity === undefined ? {} : { callers: identity.verifier }),
+      tracing: createRequestTracing(tracer, {
+        port: () => (app.server.address() as { port: number } | null)?.port ?? config.PORT,
+        trustInboundContext: config.TRUST_INBOUND_TRACE_CONTEXT,
+      }),
+      deadline: { defaultDeadlineMs: limits.requestDeadlineMs, service, answerGraceMs: limits.deadlineAnswerGraceMs },
+      log: true,
+    });
   },
   function drainUnreadBody(app) {
     installBodyDrain(app);
   },
   function closeConnectionsWhenClosing(app, { isClosing }) {
     installConnectionClosing(app, isClosing);
-  },
-  // Before any protection or handler: a refused request must not have started anything.
-  function refuseWhenClosing(app, { isClosing }) {
-    installClosingRefusal(app, isClosing);
   },
   function answerErrors(app, { service, metrics }) {
     installErrorHandling(app, {
@@ -73,44 +78,28 @@ export const requestSteps: readonly RequestStep[] = [
       },
     });
   },
-  function countRequests(app, { metrics }) {
-    installHttpMetrics(app, metrics.httpServer);
-  },
-  // The first of the protections: a shed request costs nothing of what follows.
-  function shedLoad(app, { limits, metrics }) {
-    if (!limits.loadShedding) return;
-    const limiter = createAdaptiveLimiter({
-      initialLimit: limits.shedInitialLimit,
-      minLimit: limits.shedMinLimit,
-      onLimitChange: (_from, to) => metrics.protection.concurrencyLimit.set(to),
-    });
-    metrics.protection.concurrencyLimit.set(limiter.limit);
-    installLoadShedding(app, limiter, metrics.protection.shed);
-  },
-  // Right after shedding: a caller without the right credential gets nothing else, not even a span.
-  function checkCallers(app, { identity }) {
-    if (identity !== undefined) installCallerCheck(app, identity.verifier);
-  },
-  // After shedding, so a shed request costs no span; before the deadline, so its 504 is traced.
-  function traceRequest(app, { tracer, config }) {
-    installRequestTracing(app, tracer, {
-      port: () => (app.server.address() as { port: number } | null)?.port ?? config.PORT,
-      trustInboundContext: config.TRUST_INBOUND_TRACE_CONTEXT,
-    });
-  },
-  function startDeadline(app, { service, limits }) {
-    installHttpDeadline(app, { defaultDeadlineMs: limits.requestDeadlineMs, service, answerGraceMs: limits.deadlineAnswerGraceMs });
-  },
   function refuseNul(app) {
     installNulGuard(app);
   },
   function serveHealth(app, { readiness }) {
     installHealthRoutes(app, readiness);
   },
+  // After the lifecycle's hook: an injected delay runs within the request's deadline.
   function injectFaults(app, { faults }) {
     installFaultInjection(app, { faults });
   },
 ];
+
+/** The adaptive concurrency limit of the service's HTTP server, its gauge kept up to date. */
+function sheddingOf(limits: ServiceLimits, metrics: Metrics): LoadShedding {
+  const limiter = createAdaptiveLimiter({
+    initialLimit: limits.shedInitialLimit,
+    minLimit: limits.shedMinLimit,
+    onLimitChange: (_from, to) => metrics.protection.concurrencyLimit.set(to),
+  });
+  metrics.protection.concurrencyLimit.set(limiter.limit);
+  return createLoadShedding(limiter, metrics.protection.shed);
+}
 
 /** Installs every request step on a service's HTTP server, in order, before the service's own routes. */
 export function installRequestSteps(app: FastifyInstance, context: RequestStepContext): void {

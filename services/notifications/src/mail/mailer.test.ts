@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KitError } from '@baton/kit/errors';
@@ -33,4 +33,29 @@ void test('an .eml file is named by a UUID key only: a hostile key writes nothin
   const key = randomUUID();
   await mailer.send({ messageId: `<${key}@baton.invalid>`, key, to: 'ada@example.com', subject: 'Hi', text: 'Hello' });
   assert.deepEqual(await readdir(mailDir), [`${key}.eml`]);
+});
+
+void test('an .eml file is the whole message: its headers, a non-ASCII subject encoded, the text with Unix line ends, and written again it replaces itself', async (t) => {
+  const mailDir = await mkdtemp(join(tmpdir(), 'baton-mailer-'));
+  t.after(() => rm(mailDir, { recursive: true, force: true }));
+  const mailer = createMailer({ mailDir, from: 'Baton <shop@baton.invalid>', timeoutMs: 1_000 });
+  t.after(() => mailer.close());
+  const key = randomUUID();
+  const message = { messageId: `<${key}@baton.invalid>`, key, to: 'ada@example.com', subject: 'Your order × 2 is confirmed', text: 'Hello Ada,\n\n- 2 × MUG-STONEWARE\n' };
+  await mailer.send(message);
+  await mailer.send(message);
+  assert.deepEqual(await readdir(mailDir), [`${key}.eml`]);
+  const eml = await readFile(join(mailDir, `${key}.eml`), 'utf8');
+  assert.ok(!eml.includes('\r'), 'Unix line ends');
+  const blank = eml.indexOf('\n\n');
+  assert.ok(blank > 0, 'headers, a blank line, the body');
+  const head = eml.slice(0, blank);
+  const body = eml.slice(blank + 2);
+  assert.match(head, /^From: Baton <shop@baton\.invalid>$/m);
+  assert.match(head, /^To: ada@example\.com$/m);
+  assert.match(head, new RegExp(`^Message-ID: <${key}@baton\\.invalid>$`, 'm'));
+  assert.match(head, /^Subject: =\?UTF-8\?Q\?.+\?=$/m, 'the subject in an encoded word');
+  assert.match(head, /^Content-Type: text\/plain; charset=utf-8$/m);
+  assert.match(head, /^Content-Transfer-Encoding: quoted-printable$/m);
+  assert.equal(body.trimEnd(), 'Hello Ada,\n\n- 2 =C3=97 MUG-STONEWARE');
 });

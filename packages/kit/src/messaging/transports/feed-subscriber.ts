@@ -6,6 +6,7 @@ import { UpstreamError } from '../../upstream/upstream-error.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import { retryDelayMs } from '../backoff.ts';
 import { cloudEventSchema, sourceOf, type CloudEvent } from '../cloud-event.ts';
+import { createKeyedLanes } from '../keyed-lanes.ts';
 import type { DeliveryHandler, EventSubscriber } from '../transport.ts';
 import { feedPath, feedPositionPrunedReason, type FeedPage } from './feed-routes.ts';
 
@@ -19,6 +20,8 @@ export interface FeedSubscriberOptions {
   logger: Logger;
   pollIntervalMs?: number;
   pageSize?: number;
+  /** How many events of a page (of different aggregates) are handed to the consumer at once. */
+  pageConcurrency?: number;
 }
 
 /**
@@ -26,15 +29,19 @@ export interface FeedSubscriberOptions {
  * the cursor this subscription stored in its own database, hand each event to the consumer in
  * feed order, and move the cursor past it once it is done (applied, a duplicate, or a dead letter).
  *
- * Its limits, by design: one event at a time per domain, so an event that fails holds up the
- * ones behind it until it succeeds or is dead-lettered; latency is a poll interval; attempts are
+ * A page's events are handled at once across aggregates, and one after the other within one
+ * (`deliverPage`); the cursor moves past the page once all of it is done, so a crash in between
+ * hands the page over again and the consumer's inbox recognises what it had already applied.
+ *
+ * Its limits, by design: an event that fails holds up the page it is in, and so the pages behind
+ * it, until it succeeds or is dead-lettered; latency is a poll interval; attempts are
  * counted in memory, so a restart starts an event's count again; the publisher keeps published
  * events in its outbox, which is the feed, for its OUTBOX_RETENTION_HOURS only: a subscription
  * that fell further behind than that gets 410 `feed_position_pruned`, and goes on from the oldest
  * position the feed still holds, logging the events it lost as an error (they are gone; waiting
  * would only stop it from handling the new ones too).
  */
-export function createFeedSubscriber({ db, subscription, feeds, types = {}, logger, pollIntervalMs = 250, pageSize = 100 }: FeedSubscriberOptions): EventSubscriber {
+export function createFeedSubscriber({ db, subscription, feeds, types = {}, logger, pollIntervalMs = 250, pageSize = 100, pageConcurrency = 32 }: FeedSubscriberOptions): EventSubscriber {
   const stopping = new AbortController();
   const loops: Array<Promise<void>> = [];
 
@@ -72,6 +79,38 @@ export function createFeedSubscriber({ db, subscription, feeds, types = {}, logg
     }
   }
 
+  /**
+   * Hands every event of a page to the consumer: the events of one aggregate one after the
+   * other, in feed order, those of different aggregates at once (so the consumer's group commit
+   * writes them in a few transactions, not one each). Resolves true once every event is finished
+   * with, false if the subscriber stopped first; rejects if a delivery failed outside the
+   * consumer's own handling (the database), after the others have settled.
+   */
+  async function deliverPage(domain: string, page: FeedPage, handle: DeliveryHandler): Promise<boolean> {
+    const lanes = createKeyedLanes(pageConcurrency);
+    let stopped = false;
+    let failure: { error: unknown } | undefined;
+    for (const { position, event } of page.events) {
+      const checked = cloudEventSchema.safeParse(event);
+      if (!checked.success) {
+        logger.error({ domain, position }, 'unreadable event in the feed; skipped');
+        continue;
+      }
+      const delivery = checked.data as CloudEvent;
+      await lanes.submit(`${delivery.source}\n${delivery.subject}`, async () => {
+        if (stopped || failure !== undefined) return;
+        try {
+          if (!(await deliver(delivery, handle))) stopped = true;
+        } catch (error) {
+          failure = { error };
+        }
+      });
+    }
+    await lanes.idle();
+    if (failure !== undefined) throw failure.error;
+    return !stopped;
+  }
+
   /** Follows one domain's feed until stopped; `onFollowing` is called once its cursor was read. */
   async function follow(domain: string, client: HttpClient, handle: DeliveryHandler, onFollowing: () => void): Promise<void> {
     let cursor = await cursorOf(domain);
@@ -102,11 +141,10 @@ export function createFeedSubscriber({ db, subscription, feeds, types = {}, logg
         await sleep(retryDelayMs(failures, { baseMs: pollIntervalMs, maxMs: 5_000 }), undefined, { signal: stopping.signal }).catch(() => {});
         continue;
       }
-      for (const { position, event } of page.events) {
-        const checked = cloudEventSchema.safeParse(event);
-        if (checked.success && !(await deliver(checked.data as CloudEvent, handle))) return;
-        if (!checked.success) logger.error({ domain, position }, 'unreadable event in the feed; skipped');
-        cursor = position;
+      if (!(await deliverPage(domain, page, handle))) return;
+      const last = page.events.at(-1);
+      if (last !== undefined) {
+        cursor = last.position;
         await saveCursor(domain, cursor);
       }
       if (page.events.length < pageSize) {

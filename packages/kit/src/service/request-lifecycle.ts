@@ -1,0 +1,144 @@
+import { context } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServiceTokenVerifier } from '../auth/service-identity/verifier.ts';
+import { KitError } from '../errors/index.ts';
+import type { HttpServerMetrics } from '../telemetry/metrics.ts';
+import { callerOf } from './caller-check.ts';
+import { shuttingDown } from './closing-connections.ts';
+import { endRequestDeadline, startRequestDeadline, type HttpDeadlineOptions } from './http-deadline.ts';
+import { countAnswer, countArrival } from './http-metrics.ts';
+import type { InboundDeadline } from './inbound-deadline.ts';
+import type { Admission, LoadShedding } from './load-shedding.ts';
+import { requestIdHeader } from './request-id.ts';
+import { logAnswer } from './request-log.ts';
+import { stateOf, type RequestState } from './request-signal.ts';
+import type { RequestTracing } from './request-tracing.ts';
+
+/** The parts of the lifecycle a server has; each one left out costs nothing per request. */
+export interface RequestLifecycleParts {
+  /** True once shutdown has begun: a request is then refused with `shutting_down` before anything runs. */
+  isClosing?: () => boolean;
+  metrics?: HttpServerMetrics;
+  shedding?: LoadShedding;
+  /** The service-identity check of each route's `config.callers`. */
+  callers?: ServiceTokenVerifier;
+  tracing?: RequestTracing;
+  deadline?: HttpDeadlineOptions;
+  /** One line per request once it is answered (`request-log.ts`). */
+  log?: boolean;
+}
+
+/** What one request holds until its response closes. */
+interface Life {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  startedAt: number;
+  admission: Admission | undefined;
+  deadline: InboundDeadline | undefined;
+  state: RequestState;
+}
+
+/**
+ * The request lifecycle of a Baton HTTP server: one `onRequest` hook and one `close` listener per
+ * request carry its id, the closing refusal, its metrics, its admission (load shedding), its
+ * caller's check, its span and its deadline together, begun in that order on arrival and ended
+ * together when the response closes (finished, or the caller gone). A hook and a listener per
+ * concern, each with its own WeakMap entry, cost a shop's checkout a measurable share of its CPU
+ * (issue 18); the order is the behaviour, so it lives here and only here:
+ *
+ * 1. the request id is echoed on every answer, a refused one included;
+ * 2. it is counted and, once answered, logged: every answer below is in the metrics and the log;
+ * 3. a request that arrives once the server is closing is refused before anything runs;
+ * 4. shedding: a shed request costs nothing of what follows;
+ * 5. the caller's credential: a caller without the right one gets nothing else, not even a span;
+ * 6. the span, before the deadline, so a 408 for a spent budget is traced;
+ * 7. the deadline, whose signal the handler reads with `signalOf(request)`.
+ *
+ * The handler then runs with the span's context active (a `preHandler` enters it again after the
+ * body was read, which happens in socket callbacks that know nothing of it).
+ */
+export function installRequestLifecycle(app: FastifyInstance, parts: RequestLifecycleParts): void {
+  const { isClosing, metrics, shedding, callers, tracing, deadline, log = false } = parts;
+
+  function end(this: Life): void {
+    const { request, reply, state } = this;
+    if (this.deadline !== undefined) endRequestDeadline(this.deadline, reply);
+    if (state.span !== undefined) tracing?.end(state.span, reply);
+    this.admission?.release(reply);
+    if (metrics !== undefined) countAnswer(metrics, request, reply, this.startedAt);
+    if (log) logAnswer(request, reply);
+  }
+
+  // Steps 6 and 7, once the caller is known to be welcome.
+  function proceed(life: Life, done: (error?: Error) => void): void {
+    const { request, reply, state } = life;
+    const traced = tracing?.begin(request, reply);
+    if (traced !== undefined) {
+      state.span = traced.span;
+      state.context = traced.active;
+    }
+    if (deadline !== undefined) {
+      try {
+        life.deadline = startRequestDeadline(request, reply, deadline);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      state.signal = life.deadline.signal;
+    }
+    if (state.context === undefined) {
+      done();
+      return;
+    }
+    // The body arrives, and the answer finishes, in socket callbacks that know nothing of the
+    // span; bound, the listeners Fastify adds from here on (body parsing, onResponse) run in it.
+    context.bind(state.context, request.raw);
+    context.bind(state.context, reply.raw);
+    context.with(state.context, done);
+  }
+
+  app.addHook('onRequest', function beginRequest(request, reply, done) {
+    reply.header(requestIdHeader, request.id);
+    const life: Life = { request, reply, startedAt: performance.now(), admission: undefined, deadline: undefined, state: stateOf(request) };
+    reply.raw.once('close', end.bind(life));
+    if (metrics !== undefined) countArrival(metrics, request);
+    if (isClosing?.() === true) {
+      done(shuttingDown());
+      return;
+    }
+    if (shedding !== undefined) {
+      life.admission = shedding.admit(request, reply);
+      // Shed: answered already, nothing else runs.
+      if (life.admission === undefined) return;
+    }
+    if (callers === undefined) {
+      proceed(life, done);
+      return;
+    }
+    let caller: ReturnType<typeof callerOf>;
+    try {
+      caller = callerOf(callers, request);
+    } catch (error) {
+      done(KitError.from(error));
+      return;
+    }
+    if (typeof caller === 'object') {
+      caller.then((name) => {
+        request.serviceCaller = name;
+        proceed(life, done);
+      }, (error: unknown) => done(KitError.from(error)));
+      return;
+    }
+    request.serviceCaller = caller;
+    proceed(life, done);
+  });
+
+  if (tracing !== undefined) {
+    // The handler runs from here, after the body was parsed: in the request's context for sure.
+    app.addHook('preHandler', function enterRequestSpan(request, _reply, done) {
+      const active = stateOf(request).context;
+      if (active === undefined) done();
+      else context.with(active, done);
+    });
+  }
+}
