@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Tracer } from '@opentelemetry/api';
 import type { Database, Queryable } from '../db/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -159,17 +158,22 @@ export function startOutboxRelay(
     }
   }
 
-  async function idle(ms: number): Promise<void> {
-    const wake = new AbortController();
-    const wakeUp = () => wake.abort();
-    sleepers.add(wakeUp);
-    try {
-      await sleep(ms, undefined, { signal: AbortSignal.any([stopping.signal, wake.signal]) });
-    } catch {
-      // Woken early or stopping: either way the loop looks again.
-    } finally {
-      sleepers.delete(wakeUp);
-    }
+  // Woken early by a commit (`wake`), or stopping: either way the loop looks again. A timer and a
+  // callback, not an AbortController: every commit wakes the relay, and an abort builds a
+  // DOMException (measured in the checkout profile, issue 18).
+  function idle(ms: number): Promise<void> {
+    if (stopping.signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wakeUp = () => {
+        clearTimeout(timer);
+        sleepers.delete(wakeUp);
+        stopping.signal.removeEventListener('abort', wakeUp);
+        resolve();
+      };
+      const timer = setTimeout(wakeUp, ms);
+      sleepers.add(wakeUp);
+      stopping.signal.addEventListener('abort', wakeUp, { once: true });
+    });
   }
 
   // Each loop runs one batch at a time; with two, one claims while the other's batch is out.
