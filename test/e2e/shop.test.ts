@@ -116,6 +116,8 @@ describe('the shop, through the gateway', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => api.order(buyer.token, items, key)));
     assert.deepEqual([...new Set(answers.map((a) => a.status))], [201]);
     assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
+    // The request that did the work says nothing; every other got its stored answer, and is told so.
+    assert.deepEqual(answers.map((a) => a.headers.get('idempotent-replayed') ?? 'absent').sort(), ['absent', ...Array<string>(19).fill('true')]);
     const mine = await api.call<{ items: unknown[] }>('GET', '/api/v1/orders', { token: buyer.token });
     assert.equal(mine.body.items.length, 1);
     assert.equal(await api.available('TEA-GREEN-100G'), before - 1);
@@ -139,8 +141,11 @@ describe('the shop, through the gateway', () => {
       const answer = await api.call('GET', '/api/v1/orders', { token });
       assert.equal(answer.status, 401, `token ${token.slice(0, 20)}…`);
       assert.match(answer.contentType, /application\/problem\+json/);
+      assert.equal(answer.headers.get('www-authenticate'), 'Bearer realm="baton", error="invalid_token"', 'a token sent and refused');
     }
-    assert.equal((await api.call('GET', '/api/v1/orders')).status, 401);
+    const none = await api.call('GET', '/api/v1/orders');
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="baton"', 'no token sent: the challenge without an error');
   });
 
   test('malformed JSON, wrong types, unknown fields, huge numbers and 2 MB bodies get 4xx problems, never 5xx', async () => {

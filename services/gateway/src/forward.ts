@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KitError, isCode } from '@baton/kit/errors';
-import { UpstreamError, type HttpClient, type HttpMethod } from '@baton/kit/http';
+import { UpstreamError, idempotentReplayedHeader, type HttpClient, type HttpMethod } from '@baton/kit/http';
 import { signalOf } from '@baton/kit/service';
 
 export interface ForwardOptions {
@@ -42,6 +42,8 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, clie
       signal: signalOf(request),
       requestId: request.id,
     });
+    // A replayed answer to a keyed request says so to the caller too.
+    if (response.headers[idempotentReplayedHeader] === 'true') void reply.header(idempotentReplayedHeader, 'true');
     // Sent as the service wrote it: the route's response schema documents the API, and must not
     // reshape (or strip) what the owning service answered.
     await reply.code(response.status).type('application/json; charset=utf-8').send(JSON.stringify(response.body));

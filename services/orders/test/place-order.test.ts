@@ -104,7 +104,8 @@ test('a business conflict is a final answer: stored with the key and replayed, w
   const first = await placeOrder(deps, { userId, idempotencyKey: 'key-00000003', items }, options);
   const again = await placeOrder(deps, { userId, idempotencyKey: 'key-00000003', items }, options);
   assert.equal(first.status, 409);
-  assert.deepEqual(again, first);
+  assert.equal(first.replayed, undefined, 'the first answer is not a replay');
+  assert.deepEqual(again, { ...first, replayed: true }, 'the same answer, said to be a replay');
   assert.deepEqual((first.body as { unavailable: unknown }).unavailable, [{ sku: 'COFFEE-1KG', requested: 2, available: 0 }]);
   assert.equal(reserves, 1);
 });

@@ -4,6 +4,9 @@ export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'PUT' | 'DELETE' | 'POST' 
 /** The header by which a caller makes a POST or PATCH safe to repeat (the server deduplicates). */
 export const idempotencyKeyHeader = 'idempotency-key';
 
+/** On an answer to a keyed request: `true` when it is the stored answer of an earlier one with the key. */
+export const idempotentReplayedHeader = 'idempotent-replayed';
+
 // RFC 9110 §9.2.2: repeating these has the same effect as sending them once.
 const idempotentMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 // Reads change nothing at all, so sending one twice at the same time (hedging) is harmless too.

@@ -17,6 +17,7 @@ export type {
 export type { HttpResponse, ResponseHeaders } from './response.ts';
 export type { HttpClientEvent, HttpClientLogger } from '../upstream/events.ts';
 export type { HttpMethod } from './idempotency.ts';
+export { idempotentReplayedHeader } from './idempotency.ts';
 export { UpstreamError } from '../upstream/upstream-error.ts';
 // What `HttpClientOptions` (and `GrpcClientOptions`, which picks from it) takes: a discovery or a
 // balancer of your own, DNS and outlier settings. They live in ../upstream/, which both clients share.

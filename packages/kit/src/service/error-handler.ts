@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Code, KitError, problemContentType, toProblem, type FieldViolation } from '../errors/index.ts';
 import { noRetryHeader, shouldMarkNoRetry } from '../upstream/no-retry.ts';
+import { authenticateChallenge } from './www-authenticate.ts';
 
 /**
  * Turns whatever a route or Fastify itself threw into a KitError. Fastify's own 4xx errors
@@ -70,6 +71,8 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, error:
   const problem = toProblem(error, { instance: request.url.split('?')[0] ?? '/', requestId: request.id });
   // An upstream already spent its retries on this error: the layers above must not retry it.
   if (shouldMarkNoRetry(error)) reply.header(noRetryHeader, '1');
+  // A 401 says how to authenticate (RFC 9110 §15.5.2), and why a token sent was refused (RFC 6750 §3).
+  if (problem.status === 401) reply.header('www-authenticate', authenticateChallenge(error.reason));
   // A 503 or 429 always says when to come back; one second when nobody said more precisely.
   const retryAfterSeconds = error.retryAfterSeconds ?? (problem.status === 503 || problem.status === 429 ? 1 : undefined);
   if (retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(0, Math.ceil(retryAfterSeconds))));

@@ -49,6 +49,10 @@ export function createHttpServer(
   // Routes declare their schemas with zod: one schema validates the request, types the
   // handler and (through @fastify/swagger) documents the API.
   app.server.on('checkExpectation', answerUnmetExpectation);
+  // JSON is the only body a Baton route reads: Fastify's own text/plain parser would let a text
+  // body through to the schema, to fail there as a 400 where a form body is a 415. A route that
+  // takes another type (an image upload) adds its own parser.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   return app;

@@ -6,6 +6,8 @@ import { Code, KitError } from '@baton/kit/errors';
 export interface StoredResponse {
   status: number;
   body: unknown;
+  /** True when this is the stored answer of an earlier request with the same key, sent again. */
+  replayed?: boolean;
 }
 
 export type Claim =
@@ -62,7 +64,7 @@ export function createIdempotencyStore(db: Database, { staleAfterSeconds = defau
       }
       if (row.state === 'completed' && row.response_status !== null) {
         const body = typeof row.response_body === 'string' ? JSON.parse(row.response_body) as unknown : row.response_body;
-        return { kind: 'replay', response: { status: row.response_status, body } };
+        return { kind: 'replay', response: { status: row.response_status, body, replayed: true } };
       }
       if (row.stale) {
         // The owner died mid-way. Taking over is safe: the order id stays the same, and

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createOrderBody, idempotencyHeaders, orderParams, pageQuery } from '@baton/contracts/http';
 import { z } from 'zod';
 import { problemContentType } from '@baton/kit/errors';
+import { idempotentReplayedHeader } from '@baton/kit/http';
 import { createPageCursor, signalOf } from '@baton/kit/service';
 import { cancelOrder, findOwnOrder } from '../checkout/cancel-order.ts';
 import { placeOrder, type CheckoutDeps } from '../checkout/place-order.ts';
@@ -43,6 +44,8 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRoutesDeps)
       traceparent: traceparentOf(request),
     }, { signal: signalOf(request), requestId: request.id });
     if (response.status >= 400) reply.type(problemContentType);
+    // The same answer as the first request's, and said to be a copy (draft-ietf-httpapi-idempotency-key-header).
+    if (response.replayed === true) reply.header(idempotentReplayedHeader, 'true');
     return reply.code(response.status).send(response.body);
   });
 
