@@ -11,7 +11,7 @@ import type { InboundDeadline } from './inbound-deadline.ts';
 import type { Admission, LoadShedding } from './load-shedding.ts';
 import { requestIdHeader } from './request-id.ts';
 import { logAnswer } from './request-log.ts';
-import { stateOf, type RequestState } from './request-signal.ts';
+import { activeContextOf, stateOf, type RequestState } from './request-signal.ts';
 import type { RequestTracing } from './request-tracing.ts';
 
 /** The parts of the lifecycle a server has; each one left out costs nothing per request. */
@@ -136,7 +136,7 @@ export function installRequestLifecycle(app: FastifyInstance, parts: RequestLife
   if (tracing !== undefined) {
     // The handler runs from here, after the body was parsed: in the request's context for sure.
     app.addHook('preHandler', function enterRequestSpan(request, _reply, done) {
-      const active = stateOf(request).context;
+      const active = activeContextOf(request);
       if (active === undefined) done();
       else context.with(active, done);
     });

@@ -34,3 +34,8 @@ export function stateOf(request: FastifyRequest): RequestState {
 export function signalOf(request: FastifyRequest): AbortSignal {
   return states.get(request)?.signal ?? request.signal;
 }
+
+/** The trace context a request's handler runs in, once the lifecycle began its span. */
+export function activeContextOf(request: FastifyRequest): Context | undefined {
+  return states.get(request)?.context;
+}
