@@ -55,7 +55,7 @@ void test('orders with a bad PORT as well names all six, and not the bad value',
 
 void test('inventory without SERVICE_KEY, with a bad one, or with a SERVICE_KEY_FILE it cannot read exits 78 naming it, never the key', async () => {
   const { SERVICE_KEY, SERVICE_TRUST } = testIdentity.env('inventory');
-  const base = { ...cleanEnvironment, DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', SERVICE_TRUST };
+  const base = { ...cleanEnvironment, DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none', USERS_URLS: 'http://127.0.0.1:9', SERVICE_TRUST };
 
   // A public key where the private one belongs: refused, and not echoed. The three run side by side.
   const publicOnly = JSON.stringify(testIdentity.keyPair('inventory').publicJwk);

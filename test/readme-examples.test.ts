@@ -25,13 +25,13 @@ async function readmeBlock(heading: string): Promise<string> {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1]).join('');
 }
 
-test('`npm start -- inventory` starts the database and inventory alone', { timeout: 120_000 }, async (t) => {
-  assert.match(await readmeBlock('Running one service alone'), /^npm start -- inventory\b/m, 'the README shows it');
+test('`npm start -- users` starts the database and users alone', { timeout: 120_000 }, async (t) => {
+  assert.match(await readmeBlock('Running one service alone'), /^npm start -- users\b/m, 'the README shows it');
   const varDir = await mkdtemp(join(tmpdir(), 'baton-readme-'));
   addCleanup(t, () => rm(varDir, { recursive: true, force: true }));
   const portBase = randomPortBase();
-  // What `npm start -- inventory` runs: the root script execs the runner with the arguments.
-  const runner = spawn(process.execPath, ['packages/runner/src/main.ts', 'inventory'], {
+  // What `npm start -- users` runs: the root script execs the runner with the arguments.
+  const runner = spawn(process.execPath, ['packages/runner/src/main.ts', 'users'], {
     cwd: repoRoot, env: { ...process.env, BATON_VAR_DIR: varDir, BATON_PORT_BASE: String(portBase), BATON_LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => runner.once('exit', resolve));
@@ -46,17 +46,17 @@ test('`npm start -- inventory` starts the database and inventory alone', { timeo
     void exited.then((code) => reject(new Error(`the runner exited with ${code} before it was ready`)));
   });
   const baton = await ready;
-  assert.deepEqual(started, ['postgres', 'inventory']);
-  assert.deepEqual(baton.services, { inventory: `http://127.0.0.1:${portBase + 2}` });
+  assert.deepEqual(started, ['postgres', 'users']);
+  assert.deepEqual(baton.services, { users: `http://127.0.0.1:${portBase + 1}` });
   // It serves, to its callers only: the runner's keys live in its memory, so a request of ours,
   // which carries no service token, is refused before any work.
-  const readyz = await fetch(`http://127.0.0.1:${portBase + 2}/readyz`);
+  const readyz = await fetch(`http://127.0.0.1:${portBase + 1}/readyz`);
   assert.equal(readyz.status, 200);
   await readyz.arrayBuffer();
-  const products = await fetch(`http://127.0.0.1:${portBase + 2}/v1/products`);
-  assert.equal(products.status, 401);
-  assert.match(products.headers.get('content-type') ?? '', /application\/problem\+json/);
-  await products.arrayBuffer();
+  const me = await fetch(`http://127.0.0.1:${portBase + 1}/v1/users/me`);
+  assert.equal(me.status, 401);
+  assert.match(me.headers.get('content-type') ?? '', /application\/problem\+json/);
+  await me.arrayBuffer();
   runner.kill('SIGINT');
   assert.equal(await exited, 0);
 });
@@ -73,14 +73,14 @@ function yourServer(): Promise<boolean> {
 
 test('a service run by hand on a database of yours applies its migrations and serves', { timeout: 120_000 }, async (t) => {
   const block = await readmeBlock('Running one service alone');
-  const byHand = /^createdb (.+) baton_inventory\neval "\$\(npx node (\S+) inventory\)"\nPORT=9000 DATABASE_URL=(\S+)baton_inventory npx node (\S+)\ncurl -H "baton-service-token: \$SERVICE_TOKEN_FROM_GATEWAY" \S+\/v1\/products$/m.exec(block);
+  const byHand = /^createdb (.+) baton_inventory\neval "\$\(npx node (\S+) inventory\)"\nPORT=9000 USERS_URLS=(\S+) DATABASE_URL=(\S+)baton_inventory npx node (\S+)\ncurl -H "baton-service-token: \$SERVICE_TOKEN_FROM_GATEWAY" \S+\/v1\/products$/m.exec(block);
   assert.ok(byHand, `the README shows createdb, the keys, then the service with DATABASE_URL, and a call with a token:\n${block}`);
   if (!(await yourServer())) {
     if (process.env.CI === 'true') assert.fail('PostgreSQL at 127.0.0.1:5432 with createdb is required under CI=true');
     t.skip('no PostgreSQL at 127.0.0.1:5432 with createdb: the README\'s own example needs a server of yours');
     return;
   }
-  const [, createdbArgs = '', keysScript = '', urlBase = '', program = ''] = byHand;
+  const [, createdbArgs = '', keysScript = '', usersUrls = '', urlBase = '', program = ''] = byHand;
   // What `eval "$(… service-keys.ts inventory)"` sets: `export NAME='value'` lines.
   const keys = Object.fromEntries((await run(process.execPath, [keysScript, 'inventory'], { cwd: repoRoot })).stdout.trim().split('\n')
     .map((line) => /^export ([A-Z_]+)='([^']*)'$/.exec(line)).filter((match) => match !== null).map((match) => [match[1], match[2]]));
@@ -90,7 +90,7 @@ test('a service run by hand on a database of yours applies its migrations and se
   addCleanup(t, () => run('dropdb', [...createdbArgs.split(' '), '--force', database]));
   const port = await findFreePort();
   const service = spawn(process.execPath, [program], {
-    cwd: repoRoot, env: { ...process.env, ...keys, PORT: String(port), GRPC_PORT: String(await findFreePort()), ADMIN_PORT: String(await findFreePort()), DATABASE_URL: `${urlBase}${database}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
+    cwd: repoRoot, env: { ...process.env, ...keys, PORT: String(port), GRPC_PORT: String(await findFreePort()), ADMIN_PORT: String(await findFreePort()), USERS_URLS: usersUrls, DATABASE_URL: `${urlBase}${database}`, LOG_LEVEL: 'warn' }, stdio: 'inherit',
   });
   const exited = new Promise<number | null>((resolve) => service.once('exit', resolve));
   addCleanup(t, async () => {

@@ -18,7 +18,12 @@ const limit = z.coerce.number().int().min(1).max(100).default(20);
 const name = z.string().trim().min(1).max(100)
   .regex(/^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u, 'must not contain control characters (CR, LF, tab...)');
 export const registerBody = z.strictObject({ email, password, name });
-export const user = z.object({ id: uuid, email: z.string(), name: z.string() }).meta({ id: 'User' });
+export const user = z.object({
+  id: uuid,
+  email: z.string(),
+  name: z.string(),
+  roles: z.array(z.enum(['staff'])).meta({ description: 'what the account may do beyond shopping: `staff` manages the catalogue' }),
+}).meta({ id: 'User' });
 
 export const loginBody = z.strictObject({ email: z.string().max(254), password: z.string().max(256) });
 /** POST /api/v1/auth/logout: revokes the token presented; with `allSessions`, every token of the user issued so far. */
@@ -29,19 +34,95 @@ export const tokenResponse = z.object({
   accessToken: z.string(),
   tokenType: z.literal('Bearer'),
   expiresIn: z.number().int().meta({ description: 'seconds' }),
+  refreshToken: z.string().meta({ description: 'good for one POST /api/v1/auth/refresh, which answers a new one; keep it secret' }),
+  refreshExpiresIn: z.number().int().meta({ description: 'seconds' }),
 }).meta({ id: 'Token' });
+/** POST /api/v1/auth/refresh: a refresh token, used once, for a new access token and a new refresh token. */
+export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(256) });
+/** A new account, signed in at once. */
+export const registeredUser = user.extend({ session: tokenResponse }).meta({ id: 'RegisteredUser' });
 
 export const pageQuery = z.strictObject({ limit, cursor });
+
+/** A category's slug: lower-case letters, digits and dashes (`brewing`). */
+const category = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected a category such as brewing').meta({ example: 'coffee' });
+const priceCents = z.number().int().min(0).max(100_000_000).meta({ description: 'in the smallest unit of the currency (cents)', example: 2490 });
+const priceBound = z.coerce.number({ error: 'expected a whole number of cents' }).int('expected a whole number of cents').min(0, 'expected 0 or more').max(100_000_000);
+const productSort = z.enum(['relevance', 'name', 'price', '-price', 'sku']).meta({
+  description: '`relevance` (the default with `q`, best match first), `name`, `price` (cheapest first), `-price` (dearest first), `sku` (the default without `q`)',
+});
 
 export const product = z.object({
   sku: z.string(),
   name: z.string(),
+  description: z.string(),
+  category: z.string(),
+  images: z.array(z.string()).meta({ description: 'where the product\'s images are served, largest first; empty until one is uploaded' }),
   priceCents: z.number().int(),
   currency: z.string(),
   available: z.number().int(),
 }).meta({ id: 'Product' });
 export const productPage = z.object({ items: z.array(product), nextCursor: z.string().nullable() }).meta({ id: 'ProductPage' });
 export const skuParams = z.strictObject({ sku });
+
+/** GET /api/v1/products: a page of the catalogue, searched, filtered and sorted. */
+export const productQuery = z.strictObject({
+  q: z.string().trim().min(1, 'expected some words to search for').max(200).optional()
+    .meta({ description: 'words to search for in the name, description and category (web search syntax: "exact phrase", -not, or)' }),
+  category: category.optional(),
+  minPriceCents: priceBound.optional(),
+  maxPriceCents: priceBound.optional(),
+  sort: productSort.optional(),
+  limit,
+  cursor,
+}).superRefine((query, ctx) => {
+  if (query.minPriceCents !== undefined && query.maxPriceCents !== undefined && query.minPriceCents > query.maxPriceCents) {
+    ctx.addIssue({ code: 'custom', path: ['maxPriceCents'], message: 'expected at least minPriceCents' });
+  }
+  if (query.sort === 'relevance' && query.q === undefined) ctx.addIssue({ code: 'custom', path: ['sort'], message: 'relevance needs q, the words to rank by' });
+});
+
+export const categoryList = z.object({
+  items: z.array(z.object({ name: z.string(), products: z.number().int().meta({ description: 'how many products it holds' }) })),
+}).meta({ id: 'CategoryList' });
+
+const productName = z.string().trim().min(1).max(200);
+const description = z.string().trim().max(2_000);
+/** POST /api/v1/products (staff): a new product, with no stock until it is moved in. */
+export const createProductBody = z.strictObject({
+  sku,
+  name: productName,
+  description: description.default(''),
+  category,
+  priceCents,
+  currency: z.literal('EUR').default('EUR').meta({ description: 'the shop sells in EUR' }),
+});
+/** PATCH /api/v1/products/{sku} (staff): the fields to change, at least one. */
+export const updateProductBody = z.strictObject({
+  name: productName.optional(),
+  description: description.optional(),
+  category: category.optional(),
+  priceCents: priceCents.optional(),
+}).refine((body) => Object.values(body).some((value) => value !== undefined), 'expected at least one field to change');
+
+export const stockMovementReason = z.enum(['restock', 'correction', 'damaged', 'lost', 'returned']);
+/** POST /api/v1/products/{sku}/stock (staff): stock added (delta > 0) or taken out (delta < 0), never set. */
+export const stockMovementBody = z.strictObject({
+  delta: z.number().int().min(-1_000_000).max(1_000_000).refine((delta) => delta !== 0, 'expected a change: not 0').meta({ example: 10 }),
+  reason: stockMovementReason.meta({ example: 'restock' }),
+  note: z.string().trim().max(500).optional(),
+});
+export const stockMovement = z.object({
+  id: z.string(),
+  sku: z.string(),
+  delta: z.number().int(),
+  reason: stockMovementReason,
+  note: z.string().nullable(),
+  stockAfter: z.number().int().meta({ description: 'the stock right after this movement' }),
+  actor: z.string().meta({ description: 'the staff user who made it' }),
+  createdAt: z.string(),
+}).meta({ id: 'StockMovement' });
+export const stockMovementPage = z.object({ items: z.array(stockMovement), nextCursor: z.string().nullable() }).meta({ id: 'StockMovementPage' });
 
 export const orderLine = z.strictObject({ sku, quantity: z.number().int().min(1).max(1000) });
 export const createOrderBody = z.strictObject({

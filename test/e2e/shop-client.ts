@@ -25,14 +25,13 @@ export function createShopClient(base: string) {
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (text ? JSON.parse(text) : {}) as T, headers: res.headers };
   }
 
-  async function signUp(name = 'Ada'): Promise<{ token: string; userId: string; email: string }> {
+  /** A new account, signed in by its sign-up: its access token and refresh token. */
+  async function signUp(name = 'Ada'): Promise<{ token: string; refreshToken: string; userId: string; email: string }> {
     const email = `${name.toLowerCase()}-${randomUUID()}@example.com`;
     const password = 'correct horse battery staple';
-    const created = await call<{ id: string }>('POST', '/api/v1/users', { body: { email, password, name } });
+    const created = await call<{ id: string; session: { accessToken: string; refreshToken: string } }>('POST', '/api/v1/users', { body: { email, password, name } });
     if (created.status !== 201) throw new Error(`sign-up answered ${created.status}: ${JSON.stringify(created.body)}`);
-    const login = await call<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email, password } });
-    if (login.status !== 200) throw new Error(`sign-in answered ${login.status}: ${JSON.stringify(login.body)}`);
-    return { token: login.body.accessToken, userId: created.body.id, email };
+    return { token: created.body.session.accessToken, refreshToken: created.body.session.refreshToken, userId: created.body.id, email };
   }
 
   const order = (token: string, items: Array<{ sku: string; quantity: number }>, key = randomUUID()) =>

@@ -1,6 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { createSuiteScope, testIdentity } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
 import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
@@ -20,11 +21,16 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 // calling users and inventory over gRPC (its default).
 describe('the shop, through the gateway', () => {
   const suite = createSuiteScope();
+  const staffEmail = `staff-${randomUUID()}@example.com`;
   let shop: ShopStack;
   let api: ReturnType<typeof createShopClient>;
 
   before(async () => {
-    shop = await startShop(suite);
+    shop = await startShop(suite, {
+      users: { STAFF_EMAILS: staffEmail },
+      // Fifty shoppers at once from one address would meet the gateway's limits, which are not under test here.
+      gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000', REGISTRATIONS_PER_ADDRESS_PER_HOUR: '100000' },
+    });
     api = createShopClient(shop.gateway);
   });
 
@@ -238,5 +244,132 @@ describe('the shop, through the gateway', () => {
     const page = await fetch(new URL('/api/v1/docs', shop.gateway));
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);
+  });
+
+  // Staff run the catalogue through the public API: products added and changed, stock moved in
+  // and out with a reason, every action audited. Shoppers may do none of it, at the gateway or
+  // behind it: users issues the staff role, inventory checks it itself.
+  describe('staff run the catalogue', () => {
+    let registered: { status: number; body: { id: string; roles: string[] } };
+    let staff: string;
+    let shopper: { token: string };
+    const sku = `RACE-${randomUUID().slice(0, 8).toUpperCase()}`;
+    before(async () => {
+      registered = await api.call('POST', '/api/v1/users', { body: { email: staffEmail, password: 'correct horse battery staple', name: 'Stella' } });
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      assert.deepEqual(registered.body.roles, ['staff'], 'an email of STAFF_EMAILS signs up as staff');
+      staff = (await api.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email: staffEmail, password: 'correct horse battery staple' } })).body.accessToken;
+      shopper = await api.signUp('Sam');
+    });
+
+    test('a shopper, or nobody, may not add, change or restock a product: 403 and 401, at the gateway and behind it', async () => {
+      const stockBefore = await api.available('COFFEE-1KG');
+      const attempts = [
+        { method: 'POST', path: '/api/v1/products', body: { sku, name: 'Not mine', category: 'coffee', priceCents: 100 } },
+        { method: 'PATCH', path: '/api/v1/products/COFFEE-1KG', body: { priceCents: 1 } },
+        { method: 'POST', path: '/api/v1/products/COFFEE-1KG/stock', body: { delta: 1000, reason: 'restock' } },
+        { method: 'GET', path: '/api/v1/products/COFFEE-1KG/stock' },
+      ] as const;
+      for (const { method, path, ...rest } of attempts) {
+        const body = 'body' in rest ? rest.body : undefined;
+        const asShopper = await api.call<{ code: string; reason: string }>(method, path, { token: shopper.token, body });
+        assert.equal(asShopper.status, 403, `${method} ${path}: ${JSON.stringify(asShopper.body)}`);
+        assert.match(asShopper.contentType, /^application\/problem\+json/);
+        assert.equal(asShopper.body.reason, 'staff_only');
+        const anonymous = await api.call(method, path, { body });
+        assert.equal(anonymous.status, 401, `${method} ${path}`);
+        assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+        // Behind the gateway, with the gateway's own credential: inventory checks the role itself.
+        const behind = await fetch(new URL(path.replace('/api/v1', '/v1'), shop.stack.url('inventory')), {
+          method,
+          headers: { ...await testIdentity.headers('gateway', 'inventory'), authorization: `Bearer ${shopper.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        assert.equal(behind.status, 403, `inventory itself: ${method} ${path}: ${await behind.text()}`);
+      }
+      assert.equal(await api.available('COFFEE-1KG'), stockBefore, 'nothing was moved');
+      assert.equal((await api.call<{ priceCents: number }>('GET', '/api/v1/products/COFFEE-1KG')).body.priceCents, 2490, 'nothing was changed');
+    });
+
+    test('staff add a product (409 for a SKU taken), change its price, and find it by search', async () => {
+      const created = await api.call<{ sku: string; available: number; category: string }>('POST', '/api/v1/products', {
+        token: staff, body: { sku, name: 'Racing-green enamel mug', description: 'A mug for the race.', category: 'cups', priceCents: 1299 },
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.available, 0, 'no stock until it is moved in');
+      const again = await api.call<{ errors: Array<{ field: string }>; code: string }>('POST', '/api/v1/products', {
+        token: staff, body: { sku, name: 'Another', category: 'cups', priceCents: 1 },
+      });
+      assert.equal(again.status, 409);
+      assert.deepEqual(again.body.errors.map((e) => e.field), ['body.sku']);
+      const bad = await api.call<{ errors: Array<{ field: string }> }>('PATCH', `/api/v1/products/${sku}`, { token: staff, body: {} });
+      assert.equal(bad.status, 400, 'a change of nothing');
+      const changed = await api.call<{ priceCents: number; name: string }>('PATCH', `/api/v1/products/${sku}`, { token: staff, body: { priceCents: 1499 } });
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+      assert.equal(changed.body.priceCents, 1499);
+      assert.equal(changed.body.name, 'Racing-green enamel mug', 'the other fields stay');
+      const found = await api.call<{ items: Array<{ sku: string }> }>('GET', '/api/v1/products?q=racing%20enamel');
+      assert.deepEqual(found.body.items.map((p) => p.sku), [sku]);
+      const unknown = await api.call('PATCH', '/api/v1/products/NO-SUCH-SKU', { token: staff, body: { priceCents: 1 } });
+      assert.equal(unknown.status, 404);
+    });
+
+    test('a restock racing 50 concurrent checkouts: every unit is accounted for', async (t) => {
+      const moveIn = await api.call<{ stockAfter: number }>('POST', `/api/v1/products/${sku}/stock`, { token: staff, body: { delta: 30, reason: 'restock', note: 'first delivery' } });
+      assert.equal(moveIn.status, 201, JSON.stringify(moveIn.body));
+      assert.equal(moveIn.body.stockAfter, 30);
+      const tooMuch = await api.call<{ reason: string; errors: Array<{ field: string }> }>('POST', `/api/v1/products/${sku}/stock`, { token: staff, body: { delta: -31, reason: 'lost' } });
+      assert.equal(tooMuch.status, 409, 'stock never goes below zero');
+      assert.equal(tooMuch.body.reason, 'insufficient_stock');
+
+      const shoppers = await Promise.all(Array.from({ length: 5 }, (_, i) => api.signUp(`Racer${i}`)));
+      let answered = 0;
+      const checkouts = Array.from({ length: 50 }, (_, i) => api.order(shoppers[i % shoppers.length]!.token, [{ sku, quantity: 1 }]).finally(() => { answered += 1; }));
+      // Each restock goes in while checkouts are still coming back: the fifth after 0, 4, 8... answers.
+      const restocks = Array.from({ length: 10 }, async (_, i) => {
+        while (answered < i * 4) await new Promise((resolve) => setTimeout(resolve, 5));
+        return api.call<{ stockAfter: number }>('POST', `/api/v1/products/${sku}/stock`, { token: staff, body: { delta: 2, reason: 'restock' } });
+      });
+      const [orders, moves] = await Promise.all([Promise.all(checkouts), Promise.all(restocks)]);
+      assert.deepEqual(moves.map((m) => m.status), Array(10).fill(201), 'every restock is taken');
+      t.diagnostic(`stock after each restock: ${moves.map((m) => m.body.stockAfter).join(', ')}`);
+      const placed = orders.filter((o) => o.status === 201).length;
+      const refused = orders.filter((o) => o.status === 409 && o.body.code !== undefined);
+      assert.equal(placed + refused.length, 50, `each checkout is placed or refused as out of stock: ${JSON.stringify(orders.filter((o) => o.status !== 201 && o.status !== 409).map((o) => o.body))}`);
+      assert.ok(placed >= 30, `at least the first 30 units sell: ${placed}`);
+      assert.equal(await api.available(sku), 30 + 20 - placed, `30 moved in, 20 restocked, ${placed} sold: the stock is right to the unit`);
+
+      const history = await api.call<{ items: Array<{ delta: number; reason: string; actor: string; stockAfter: number; note: string | null }>; nextCursor: string | null }>(
+        'GET', `/api/v1/products/${sku}/stock?limit=5`, { token: staff });
+      assert.equal(history.status, 200);
+      assert.equal(history.body.items.length, 5);
+      let all = [...history.body.items];
+      for (let cursor = history.body.nextCursor; cursor !== null;) {
+        const page: { status: number; body: typeof history.body } = await api.call('GET', `/api/v1/products/${sku}/stock?limit=5&cursor=${encodeURIComponent(cursor)}`, { token: staff });
+        all = [...all, ...page.body.items];
+        cursor = page.body.nextCursor;
+      }
+      assert.equal(all.length, 11, `one movement for each accepted move; the refused one left none: ${JSON.stringify(all)}`);
+      assert.deepEqual(all.at(-1), { ...all.at(-1), delta: 30, reason: 'restock', note: 'first delivery', stockAfter: 30, actor: registered.body.id });
+      assert.equal(all.reduce((sum, m) => sum + m.delta, 0), 50);
+    });
+
+    test('every staff action is in the audit log: who, what, when, and its request', async () => {
+      const url = shop.stack.database.services.get('inventory')?.url ?? assert.fail('no inventory database');
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ actor: string; action: string; sku: string; change: Record<string, unknown>; request_id: string | null; at: Date }>(
+          'select actor, action, sku, change, request_id, at from staff_audit where sku = $1 order by id', [sku]);
+        assert.deepEqual(rows.map((r) => r.action), ['product.created', 'product.updated', ...Array(11).fill('stock.moved')]);
+        assert.ok(rows.every((r) => r.actor === registered.body.id && typeof r.request_id === 'string' && r.at instanceof Date));
+        assert.deepEqual(rows[1]?.change, { was: { priceCents: 1299 }, now: { priceCents: 1499 } });
+        // Nobody else's attempt left a line: the refused ones were refused before any change.
+        const { rows: [others] } = await client.query<{ count: number }>('select count(*)::int as count from staff_audit where actor <> $1', [registered.body.id]);
+        assert.equal(others?.count, 0);
+      } finally {
+        await client.end();
+      }
+    });
   });
 });

@@ -13,7 +13,7 @@ import { startShop, type ShopStack } from '../e2e/shop-stack.ts';
 // what the rest of the suite does not already show is here; docs/security.md maps every item to
 // its tests. Each test is named with the item it answers.
 
-type Problem = { code: string; title: string; detail: string; errors?: Array<{ field: string; message: string }> };
+type Problem = { code: string; reason?: string; title: string; detail: string; errors?: Array<{ field: string; message: string }> };
 interface Shopper { token: string; userId: string; email: string }
 
 const password = 'correct horse battery staple';
@@ -101,18 +101,21 @@ void describe('OWASP API Security Top 10 (2023), against the running shop', () =
   test('API3 property level: answers carry exactly their documented members: no password hash, no other user\'s data', async () => {
     const me = await api.call<Record<string, unknown>>('GET', '/api/v1/users/me', { token: alice.token });
     assert.equal(me.status, 200);
-    assert.deepEqual(sorted(me.body), ['email', 'id', 'name']);
+    assert.deepEqual(sorted(me.body), ['email', 'id', 'name', 'roles']);
+    assert.deepEqual(me.body.roles, [], 'a shopper');
     assert.deepEqual({ id: me.body.id, email: me.body.email }, { id: alice.userId, email: alice.email });
 
     const email = `members-${randomUUID()}@example.com`;
     const created = await api.call<Record<string, unknown>>('POST', '/api/v1/users', { body: { email, password, name: 'Members' } });
     assert.equal(created.status, 201);
-    assert.deepEqual(sorted(created.body), ['email', 'id', 'name']);
+    assert.deepEqual(sorted(created.body), ['email', 'id', 'name', 'roles', 'session']);
+    assert.deepEqual(sorted(created.body.session as Record<string, unknown>), ['accessToken', 'expiresIn', 'refreshExpiresIn', 'refreshToken', 'tokenType']);
     const login = await api.call<Record<string, unknown>>('POST', '/api/v1/auth/login', { body: { email, password } });
-    assert.deepEqual(sorted(login.body), ['accessToken', 'expiresIn', 'tokenType']);
+    assert.deepEqual(sorted(login.body), ['accessToken', 'expiresIn', 'refreshExpiresIn', 'refreshToken', 'tokenType']);
     const claims = JSON.parse(Buffer.from(String(login.body.accessToken).split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
-    // Anyone holding a token can read it: it carries registered claims only (ids and dates), no email, name or password.
-    assert.deepEqual(Object.keys(claims).filter((claim) => !['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'].includes(claim)), []);
+    // Anyone holding a token can read it: it carries registered claims only (ids and dates; `sid`
+    // names its session, and staff's carry `roles`), no email, name or password.
+    assert.deepEqual(Object.keys(claims).filter((claim) => !['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid'].includes(claim)), []);
     assert.ok(!JSON.stringify(claims).includes(email) && !JSON.stringify(claims).includes(password));
 
     const order = await api.call<Record<string, unknown> & { items: Array<Record<string, unknown>> }>('GET', `/api/v1/orders/${aliceOrderId}`, { token: alice.token });
@@ -162,7 +165,7 @@ void describe('OWASP API Security Top 10 (2023), against the running shop', () =
       ['GET', `/api/v1/users/${alice.userId}`], ['GET', `/v1/users/${alice.userId}`],
       ['GET', '/api/v1/events/v1/feed'], ['GET', '/api/events/v1/feed'],
       ['DELETE', `/api/v1/orders/${aliceOrderId}`], ['PUT', `/api/v1/orders/${aliceOrderId}`], ['PATCH', '/api/v1/users/me'],
-      ['DELETE', '/api/v1/users/me'], ['POST', '/api/v1/products'], ['PUT', '/api/v1/products/COFFEE-250G'],
+      ['DELETE', '/api/v1/users/me'], ['PUT', '/api/v1/products/COFFEE-250G'], ['DELETE', '/api/v1/products/COFFEE-250G'],
     ];
     for (const [method, path] of tryThroughGateway) {
       const answer = await api.call<Problem>(method, path, { token: mallory.token, ...(method === 'GET' || method === 'DELETE' ? {} : { body: {} }) });
@@ -185,6 +188,13 @@ void describe('OWASP API Security Top 10 (2023), against the running shop', () =
       const answer = await createShopClient(shop.stack.url(service)).call<Problem>(method, path, { token: mallory.token, ...(body === undefined ? {} : { body }) });
       assertProblem(answer, 401, `${service} ${method} ${path} with a shopper's token only`);
       assert.equal(answer.body.code, 'unauthenticated');
+    }
+    // The staff routes are there, for staff: a shopper's token is refused 403 before its body is
+    // even read, so a shopper learns nothing of what they take (tests/e2e/shop.test.ts: staff).
+    for (const [method, path] of [['POST', '/api/v1/products'], ['PATCH', '/api/v1/products/COFFEE-250G'], ['POST', '/api/v1/products/COFFEE-250G/stock'], ['GET', '/api/v1/products/COFFEE-250G/stock']] as const) {
+      const answer = await api.call<Problem>(method, path, { token: mallory.token, ...(method === 'GET' ? {} : { body: {} }) });
+      assertProblem(answer, 403, `${method} ${path} with a shopper's token`);
+      assert.equal(answer.body.reason, 'staff_only');
     }
     assert.equal((await api.call<{ status: string }>('GET', `/api/v1/orders/${aliceOrderId}`, { token: alice.token })).body.status, 'confirmed');
   });

@@ -9,9 +9,12 @@ test('npm start starts every service; named ones start with every service they c
   const all = read({});
   assert.ok(all.ok);
   assert.deepEqual(all.config.services, serviceNames);
+  const users = read({}, ['users']);
+  assert.ok(users.ok);
+  assert.deepEqual(users.config.services, ['users'], 'users calls nothing');
   const inventory = read({}, ['inventory']);
   assert.ok(inventory.ok);
-  assert.deepEqual(inventory.config.services, ['inventory'], 'inventory calls nothing');
+  assert.deepEqual(inventory.config.services, ['users', 'inventory'], 'inventory and users, which it calls for staff\'s token keys');
   const orders = read({}, ['orders']);
   assert.ok(orders.ok);
   assert.deepEqual(orders.config.services, ['users', 'inventory', 'orders'], 'orders and what it calls, in list order');

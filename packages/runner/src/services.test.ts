@@ -22,9 +22,10 @@ test('callers stop before the services they call', () => {
   assert.deepEqual(groups.flat().toSorted(), [...serviceNames].toSorted(), 'every service stops exactly once');
 });
 
-test('each service starts after the services it calls, gateway last', () => {
-  assert.deepEqual(startOrder(serviceNames), [['users', 'inventory'], ['orders'], ['notifications'], ['gateway']]);
-  assert.deepEqual(startOrder(['gateway', 'orders']), [['orders'], ['gateway']], 'services outside the selection are not waited for');
+test('each service starts after the services it contacts as it starts: by default all it calls', () => {
+  assert.deepEqual(startOrder(serviceNames), [['users'], ['gateway', 'inventory'], ['orders'], ['notifications']], 'the gateway waits only for users, whose revocations it reads as it starts');
+  assert.deepEqual(startOrder(['gateway', 'orders']), [['gateway', 'orders']], 'services outside the selection are not waited for');
+  assert.deepEqual(startOrder(['orders', 'inventory']), [['inventory'], ['orders']]);
 });
 
 test('a service gets its port, its own database and the address of each service it calls', () => {

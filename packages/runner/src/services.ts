@@ -7,11 +7,13 @@ import { adminPortOffset } from '@baton/kit/config';
  * the variable that tells others where it is (`USERS_URLS`) all come from `name`.
  */
 export const serviceSpecs = [
-  // It verifies tokens and forwards: it keeps no data, so it gets no database.
-  { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications'], entry: true, stateless: true },
+  // It verifies tokens and forwards: it keeps no data, so it gets no database. As it starts it
+  // asks users for revoked tokens; the others it calls only when a request comes.
+  { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications'], waitsFor: ['users'], entry: true, stateless: true },
   // Its token signing keys are encrypted at rest with a key of var/secrets/ under `npm start`.
   { name: 'users', calls: [], grpc: true, secrets: { TOKEN_KEY_ENCRYPTION_KEY_FILE: 'token-key-encryption-key' } },
-  { name: 'inventory', calls: [], grpc: true },
+  // It checks staff's tokens itself (keys and revocations from users).
+  { name: 'inventory', calls: ['users'], grpc: true },
   { name: 'orders', calls: ['users', 'inventory'] },
   // Without a broker it reads the event feeds of users and orders; users also verifies its tokens.
   // Its emails, as .eml files, go beside the services' data: var/mail/ under `npm start`.
@@ -22,6 +24,12 @@ export interface ServiceSpec {
   name: string;
   /** The services it needs the address of; each becomes a `<NAME>_URLS` variable. */
   calls: readonly string[];
+  /**
+   * The services it contacts as it starts (token revocations, event feeds), which must be ready
+   * before it is started; by default every one it calls. One it calls only when a request comes
+   * need not be waited for: the stack is ready only once every service is.
+   */
+  waitsFor?: readonly string[];
   /** The public entry: listed first and named in the "Baton is ready" line. */
   entry?: boolean;
   /**
@@ -62,6 +70,9 @@ for (const spec of serviceSpecs as readonly ServiceSpec[]) {
   for (const called of spec.calls) {
     if (!isServiceName(called)) throw new TypeError(`service ${spec.name} calls ${called}, which is not in the list`);
   }
+  for (const awaited of spec.waitsFor ?? []) {
+    if (!spec.calls.includes(awaited)) throw new TypeError(`service ${spec.name} waits for ${awaited}, which it does not call`);
+  }
 }
 
 export function isServiceName(name: string): name is ServiceName {
@@ -73,6 +84,12 @@ export function specOf(name: ServiceName): Omit<ServiceSpec, 'name' | 'calls'> &
   const spec = serviceSpecs.find((s) => s.name === name);
   if (spec === undefined) throw new TypeError(`unknown service: ${name}`);
   return spec;
+}
+
+/** The services that must be ready before `name` starts (checked above to be among those it calls). */
+function waitsForOf(name: ServiceName): readonly ServiceName[] {
+  const spec: ServiceSpec = specOf(name);
+  return (spec.waitsFor ?? spec.calls) as readonly ServiceName[];
 }
 
 /** Whether a service keeps data, and so gets a database and a role of its own. */
@@ -138,7 +155,7 @@ export function startOrder(names: readonly ServiceName[]): ServiceName[][] {
   const started = new Set<ServiceName>();
   let remaining = [...names];
   while (remaining.length > 0) {
-    const group = remaining.filter((name) => specOf(name).calls.every((called) => started.has(called) || !names.includes(called)));
+    const group = remaining.filter((name) => waitsForOf(name).every((called) => started.has(called) || !names.includes(called)));
     // A cycle would leave nothing startable; start the rest together rather than loop forever.
     const next = group.length > 0 ? group : remaining;
     groups.push(next);

@@ -1,3 +1,4 @@
+import { accessTokenConfigFields } from '@baton/kit/auth';
 import { databaseConfigFields, env, loadConfig, serviceConfigFields, serviceIdentityFields, z } from '@baton/kit/config';
 
 /** Every variable the inventory service reads, checked once at start. */
@@ -7,6 +8,10 @@ export const configSchema = z.object({
   ...databaseConfigFields(),
   /** The gRPC listener (gRPC, gRPC-Web and Connect over HTTP/2 cleartext), beside PORT's HTTP. */
   GRPC_PORT: env.port(9082),
+  /** Base URLs of the users service instances, comma-separated: where staff's tokens are checked against (keys, revocations). */
+  USERS_URLS: env.urlList(),
+  /** USERS_JWKS_URL, TOKEN_*: how staff's access tokens are checked (the kit's, with `inventory` as the audience). */
+  ...accessTokenConfigFields({ audience: 'inventory' }),
   /** How long a reservation holds its stock unless it is confirmed; a request may ask for another TTL. */
   RESERVATION_TTL_SECONDS: env.positiveInt(900),
   /**

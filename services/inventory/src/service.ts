@@ -1,18 +1,22 @@
 import { fileURLToPath } from 'node:url';
 import { InventoryService } from '@baton/contracts/inventory/v1';
+import { createServiceTokenVerifier } from '@baton/kit/auth';
 import type { ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
 import { startExpirySweeper } from './reservations/expiry-sweeper.ts';
 import { registerProductRoutes } from './routes/product-routes.ts';
 import { registerReservationRoutes } from './routes/reservation-routes.ts';
+import { registerStaffRoutes } from './routes/staff-routes.ts';
 import { createInventoryRpc } from './rpc/inventory-rpc.ts';
 
 /** The inventory service: the catalogue, its stock, and the reservations checkout holds on it. */
 export const inventoryService: ServiceDefinition<Config> = {
   name: 'inventory',
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
-  setup(app, { config, db, logger, onClose }) {
+  setup(app, context) {
+    const { config, db, logger, onClose } = context;
     registerProductRoutes(app, { db });
+    registerStaffRoutes(app, { db, verifier: createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS }) });
     registerReservationRoutes(app, { db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS, maxTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS });
 
     const sweeper = startExpirySweeper({

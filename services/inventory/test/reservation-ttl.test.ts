@@ -67,7 +67,7 @@ void describe('a reservation holds its stock for at most RESERVATION_MAX_TTL_SEC
   });
 
   void it('refuses to start with a maximum past 4 hours, or a default TTL past the maximum', () => {
-    const base = { DATABASE_URL: 'postgres://localhost/x', ...testIdentity.env('inventory') };
+    const base = { DATABASE_URL: 'postgres://localhost/x', USERS_URLS: 'http://127.0.0.1:9', ...testIdentity.env('inventory') };
     assert.throws(() => readConfig({ ...base, RESERVATION_MAX_TTL_SECONDS: '86400' }), /RESERVATION_MAX_TTL_SECONDS/);
     assert.throws(() => readConfig({ ...base, RESERVATION_MAX_TTL_SECONDS: '300', RESERVATION_TTL_SECONDS: '900' }), /RESERVATION_TTL_SECONDS/);
     assert.equal(readConfig(base).RESERVATION_MAX_TTL_SECONDS, 3_600);

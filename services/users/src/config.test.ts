@@ -30,7 +30,7 @@ void describe('the users config', () => {
     assert.equal(config.TOKEN_TTL_SECONDS, 900);
     assert.equal(config.TOKEN_ISSUER, 'baton-users');
     assert.equal(config.TOKEN_AUDIENCE, 'users');
-    assert.deepEqual(config.TOKEN_AUDIENCES, ['gateway', 'users', 'orders', 'notifications']);
+    assert.deepEqual(config.TOKEN_AUDIENCES, ['gateway', 'users', 'inventory', 'orders', 'notifications']);
     assert.equal(config.TOKEN_MAX_AGE_SECONDS, 3_600);
     assert.equal(config.PASSWORD_SCRYPT_LOG2_N, 15);
     assert.equal(config.PASSWORD_HASH_CONCURRENCY, 2);
@@ -44,6 +44,13 @@ void describe('the users config', () => {
       ['ADMIN_TOKEN', 'PASSWORD_HASH_CONCURRENCY', 'TOKEN_TTL_SECONDS']);
     assert.deepEqual(problemsOf({ TOKEN_TTL_SECONDS: '604800' }), ['TOKEN_TTL_SECONDS']);
     assert.deepEqual(problemsOf({ TOKEN_TTL_SECONDS: '7200' }), ['TOKEN_MAX_AGE_SECONDS']);
+    assert.deepEqual(problemsOf({ STAFF_EMAILS: 'staff@example.com,not-an-email' }), ['STAFF_EMAILS']);
+  });
+
+  void it('reads STAFF_EMAILS as a set of lower-cased emails, empty by default', () => {
+    assert.deepEqual([...readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey, ...identity }).STAFF_EMAILS], []);
+    const config = readConfig({ DATABASE_URL: databaseUrl, TOKEN_KEY_ENCRYPTION_KEY: keyEncryptionKey, ...identity, STAFF_EMAILS: ' Ada@Example.com, ,grace@example.com' });
+    assert.deepEqual([...config.STAFF_EMAILS], ['ada@example.com', 'grace@example.com']);
   });
 
   void it('will not start without a key-encryption key, and says what it wants without echoing it', () => {

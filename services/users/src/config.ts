@@ -14,13 +14,29 @@ export const configSchema = z.object({
   ...messagingConfigFields(),
   /** How long an access token is valid. Short, because a signed token cannot be taken back. */
   TOKEN_TTL_SECONDS: env.positiveInt(900).pipe(z.number().max(86_400, 'expected at most 86400 seconds (a day)')),
+  /** How long a refresh token may wait to be used; each use gives a new one (14 days by default). */
+  REFRESH_TOKEN_TTL_SECONDS: env.positiveInt(14 * 86_400),
+  /** The longest a session (a sign-in and its refreshes) lives, however often it is refreshed (30 days by default). */
+  SESSION_MAX_AGE_SECONDS: env.positiveInt(30 * 86_400),
   /** The `iss` of every access token; verifiers expect exactly this. */
   TOKEN_ISSUER: z.string().min(1).default('baton-users'),
   /** The `aud` of every access token: the services it is for, comma-separated; each verifier looks for its own name. */
-  TOKEN_AUDIENCES: z.string().default('gateway,users,orders,notifications').transform((raw, ctx) => {
+  TOKEN_AUDIENCES: z.string().default('gateway,users,inventory,orders,notifications').transform((raw, ctx) => {
     const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
     if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one service name' });
     return names;
+  }),
+  /**
+   * Emails (comma-separated) whose accounts are made `staff` when they sign up: they manage the
+   * catalogue and its stock. For a shop's first staff account; an account that exists already
+   * is not changed.
+   */
+  STAFF_EMAILS: z.string().default('').transform((raw, ctx) => {
+    const emails = raw.split(',').map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== '');
+    for (const entry of emails) {
+      if (!z.email().safeParse(entry).success) ctx.addIssue({ code: 'custom', message: `${entry} is not an email` });
+    }
+    return new Set(emails);
   }),
   /** The name this service looks for in a token's `aud` when it checks one (`GET /v1/users/me`). */
   TOKEN_AUDIENCE: z.string().min(1).default('users'),
@@ -64,6 +80,9 @@ export const configSchema = z.object({
   // Only when both are sound: a TTL out of range is its own problem, said once.
   if (config.TOKEN_TTL_SECONDS <= 86_400 && config.TOKEN_MAX_AGE_SECONDS < config.TOKEN_TTL_SECONDS) {
     ctx.addIssue({ code: 'custom', path: ['TOKEN_MAX_AGE_SECONDS'], message: 'expected at least TOKEN_TTL_SECONDS' });
+  }
+  if (config.SESSION_MAX_AGE_SECONDS < config.REFRESH_TOKEN_TTL_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['SESSION_MAX_AGE_SECONDS'], message: 'expected at least REFRESH_TOKEN_TTL_SECONDS' });
   }
   try {
     readKeyEncryptionKey(config);

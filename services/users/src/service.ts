@@ -9,7 +9,9 @@ import { registerAdminKeyRoutes } from './routes/admin-keys.ts';
 import { registerJwksRoute } from './routes/jwks.ts';
 import { registerLoginRoute } from './routes/login.ts';
 import { registerPasswordRoute } from './routes/password.ts';
+import { registerRefreshRoute } from './routes/refresh.ts';
 import { registerRegisterRoute } from './routes/register.ts';
+import type { SessionSettings } from './tokens/sessions.ts';
 import { registerSignOutRoute } from './routes/sign-out.ts';
 import { registerTokenRevocationsRoute } from './routes/token-revocations.ts';
 import { registerUserRoutes } from './routes/users.ts';
@@ -65,11 +67,17 @@ export const usersService: ServiceDefinition<Config> = {
     const tokenLifetimeSeconds = config.TOKEN_MAX_AGE_SECONDS + publicationSlackSeconds;
 
     const { outbox, relay } = await startPublishing(app, context, { domain: 'users', readers: ['notifications'] });
-    registerRegisterRoute(app, { db, passwords, events: { outbox, committed: () => relay.wake() } });
+    const sessions: SessionSettings = {
+      refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      sessionMaxAgeSeconds: config.SESSION_MAX_AGE_SECONDS,
+      tokenLifetimeSeconds,
+    };
+    registerRegisterRoute(app, { db, passwords, events: { outbox, committed: () => relay.wake() }, staffEmails: config.STAFF_EMAILS, tokens: issuedTokens, sessions });
     const throttle = createSignInThrottle({
       freeFailures: config.SIGN_IN_FREE_FAILURES, baseDelayMs: config.SIGN_IN_BASE_DELAY_MS, maxDelayMs: config.SIGN_IN_MAX_DELAY_MS,
     });
-    registerLoginRoute(app, { db, passwords, throttle, tokens: issuedTokens });
+    registerLoginRoute(app, { db, passwords, throttle, tokens: issuedTokens, sessions });
+    registerRefreshRoute(app, { db, tokens: issuedTokens, sessions });
     registerSignOutRoute(app, { db, tokens, slackSeconds: publicationSlackSeconds, tokenLifetimeSeconds: config.TOKEN_MAX_AGE_SECONDS });
     registerPasswordRoute(app, { db, passwords, tokens, tokenLifetimeSeconds });
     registerUserRoutes(app, { db, tokens });

@@ -37,10 +37,10 @@ void describe('signing in', () => {
     assert.equal(header.typ, 'at+jwt');
     const jwks = await users.client.jwks();
     assert.ok(jwks.body.keys.some((key) => key.kid === header.kid), 'the token names a published key');
-    assert.deepEqual(Object.keys(claims).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'sub']);
+    assert.deepEqual(Object.keys(claims).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
     assert.equal(claims.iss, 'baton-users');
     // One audience per service it is for, by default every service that checks tokens.
-    assert.deepEqual(claims.aud, ['gateway', 'users', 'orders', 'notifications']);
+    assert.deepEqual(claims.aud, ['gateway', 'users', 'inventory', 'orders', 'notifications']);
     assert.equal(claims.sub, registered.body.id);
     assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 900);
     assert.equal(verified.tokenId, claims.jti);

@@ -1,30 +1,52 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
+import { createTokenVerifier } from '@baton/kit/auth';
 import { createSuiteScope, createTestDatabase, testIdentity } from '@baton/kit/testing';
 import { startUsers, uniqueEmail, type Problem, type TestUsers } from './support/users.ts';
 
 const password = 'correct horse battery staple';
 
+const staffTwo = uniqueEmail('staff-two');
+
 void describe('registration and reading accounts', () => {
   const suite = createSuiteScope();
   let users: TestUsers;
   before(async () => {
-    users = await startUsers(suite);
+    users = await startUsers(suite, { STAFF_EMAILS: ` Staff@Example.com ,${staffTwo}` });
   });
 
   void it('creates an account with a normalised email and answers 201 with it', async () => {
     const email = uniqueEmail('Ada');
     const answer = await users.client.register({ email: `  ${email.toUpperCase()} `, password, name: ' Ada Lovelace ' });
     assert.equal(answer.status, 201, JSON.stringify(answer.body));
-    assert.deepEqual(Object.keys(answer.body).sort(), ['email', 'id', 'name']);
+    assert.deepEqual(Object.keys(answer.body).sort(), ['email', 'id', 'name', 'roles', 'session']);
+    assert.deepEqual(answer.body.roles, [], 'a shopper');
     assert.equal(answer.body.email, email.toLowerCase());
     assert.equal(answer.body.name, 'Ada Lovelace');
     assert.equal(answer.headers.get('location'), `/v1/users/${answer.body.id}`);
 
     const read = await users.client.user(answer.body.id);
     assert.equal(read.status, 200);
-    assert.deepEqual(read.body, answer.body);
+    const { session: _session, ...account } = answer.body;
+    assert.deepEqual(read.body, account, 'the account as it is read later; the session is the sign-up\'s alone');
+  });
+
+  void it('makes an email of STAFF_EMAILS staff when it signs up, whatever its letter case, and its tokens say so', async () => {
+    const staff = await users.client.register({ email: 'STAFF@example.com', password, name: 'Stella' });
+    assert.equal(staff.status, 201, JSON.stringify(staff.body));
+    assert.deepEqual(staff.body.roles, ['staff']);
+    const shopper = await users.client.register({ email: uniqueEmail('shopper'), password, name: 'Sam' });
+    assert.deepEqual(shopper.body.roles, []);
+
+    const verifier = createTokenVerifier({ jwksUrl: `${users.url}/.well-known/jwks.json`, issuer: 'baton-users', audience: 'inventory' });
+    const staffToken = await users.client.login('staff@example.com', password);
+    assert.deepEqual(decodeJwt(staffToken.body.accessToken).roles, ['staff']);
+    assert.deepEqual((await verifier.verify(staffToken.body.accessToken)).roles, ['staff']);
+    const shopperToken = await users.client.login(shopper.body.email, password);
+    assert.equal(decodeJwt(shopperToken.body.accessToken).roles, undefined, 'a shopper\'s token carries no roles claim');
+    assert.deepEqual((await verifier.verify(shopperToken.body.accessToken)).roles, []);
   });
 
   void it('stores a self-describing scrypt hash, never the password', async () => {

@@ -13,7 +13,7 @@ import { adminToken, startUsers, testKeyEncryptionKey, uniqueEmail, type Problem
 const password = 'correct horse battery staple';
 const issuer = 'baton-users';
 // What users puts in `aud` by default; the kit verifier here checks as the gateway does.
-const audience = ['gateway', 'users', 'orders', 'notifications'];
+const audience = ['gateway', 'users', 'inventory', 'orders', 'notifications'];
 const nowSeconds = () => Math.floor(Date.now() / 1_000);
 
 function encodeSegment(value: unknown): string {

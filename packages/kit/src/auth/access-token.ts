@@ -26,4 +26,22 @@ export interface VerifiedToken {
   issuedAt: Date;
   /** The `exp` claim. */
   expiresAt: Date;
+  /**
+   * The `roles` claim: what the user may do beyond shopping (`staff`). Empty for a shopper, and
+   * for a token that has no such claim. A role taken away reaches a token at its next issue, so
+   * it is revoked with the user's tokens (a sign-out everywhere) when it must end at once.
+   */
+  roles: readonly Role[];
+  /** The `sid` claim: the sign-in session the token was issued in, which a sign-out ends. */
+  sessionId?: string;
+}
+
+/** The roles a token can carry. Anything else in the claim is dropped, not trusted. */
+export const roles = ['staff'] as const;
+export type Role = (typeof roles)[number];
+
+/** The known roles among a claim's values, whatever the claim holds. */
+export function rolesOf(claim: unknown): Role[] {
+  if (!Array.isArray(claim)) return [];
+  return roles.filter((role) => claim.includes(role));
 }

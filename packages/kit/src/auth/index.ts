@@ -3,7 +3,8 @@
  * public keys as a JWKS and its revocations as a feed; every other service verifies them
  * in-process with a verifier from here.
  */
-export { accessTokenAlgorithm, accessTokenType, type VerifiedToken } from './access-token.ts';
+export { accessTokenAlgorithm, accessTokenType, roles, rolesOf, type Role, type VerifiedToken } from './access-token.ts';
+export { requireRole } from './require-role.ts';
 export { bearerTokenOf } from './bearer-token.ts';
 export { verifyAccessToken, defaultTokenMaxAgeSeconds, type AccessTokenExpectations, type KeyResolver } from './verify-access-token.ts';
 export { createServiceTokenVerifier, createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';

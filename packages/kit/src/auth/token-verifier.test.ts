@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { KitError } from '../errors/index.ts';
+import { Code, KitError } from '../errors/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import { addCleanup, createSilentLogger } from '../testing/index.ts';
+import { requireRole } from './require-role.ts';
 import { createTokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';
 import { createVerifiedTokenCache } from './verified-token-cache.ts';
 
@@ -94,7 +95,19 @@ void describe('createTokenVerifier', () => {
     const iat = nowSeconds();
     const exp = iat + 600;
     const verified = await createTokenVerifier(options()).verify(await mint(key, { claims: { sub: 'user-42', jti, iat, exp } }));
-    assert.deepEqual(verified, { userId: 'user-42', tokenId: jti, issuedAt: new Date(iat * 1_000), expiresAt: new Date(exp * 1_000) });
+    assert.deepEqual(verified, { userId: 'user-42', tokenId: jti, issuedAt: new Date(iat * 1_000), expiresAt: new Date(exp * 1_000), roles: [] });
+  });
+
+  void it('reads the roles it knows from the roles claim, and drops any other value', async () => {
+    const claims = (roles: unknown) => ({ sub: 'user-7', jti: randomUUID(), iat: nowSeconds(), exp: nowSeconds() + 600, roles });
+    const verifier = createTokenVerifier(options());
+    assert.deepEqual((await verifier.verify(await mint(key, { claims: claims(['staff']) }))).roles, ['staff']);
+    assert.deepEqual((await verifier.verify(await mint(key, { claims: claims(['admin', 'staff', 7]) }))).roles, ['staff'], 'an unknown role is not carried on');
+    assert.deepEqual((await verifier.verify(await mint(key, { claims: claims('staff') }))).roles, [], 'a claim that is not a list grants nothing');
+    const staff = await verifier.verify(await mint(key, { claims: claims(['staff']) }));
+    assert.equal(requireRole(staff, 'staff'), staff);
+    const shopper = await verifier.verify(await mint(key, { claims: claims([]) }));
+    assert.throws(() => requireRole(shopper, 'staff'), (error: KitError) => error.code === Code.PermissionDenied && error.reason === 'staff_only');
   });
 
   void it('refuses alg none and HS256 before it fetches any key', async () => {
@@ -229,7 +242,7 @@ void describe('the verifier\'s cache of verified tokens', () => {
 
 void describe('createVerifiedTokenCache', () => {
   const verified = (tokenId: string, expiresInSeconds = 600) => ({
-    userId: 'user-1', tokenId, issuedAt: new Date(Date.now() - 1_000), expiresAt: new Date(Date.now() + expiresInSeconds * 1_000),
+    userId: 'user-1', tokenId, issuedAt: new Date(Date.now() - 1_000), expiresAt: new Date(Date.now() + expiresInSeconds * 1_000), roles: [],
   });
 
   void it('is bounded: past its size the token used least recently goes', () => {

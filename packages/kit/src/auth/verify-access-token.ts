@@ -1,6 +1,6 @@
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { Code, KitError } from '../errors/index.ts';
-import { accessTokenAlgorithm, accessTokenType, type VerifiedToken } from './access-token.ts';
+import { accessTokenAlgorithm, accessTokenType, rolesOf, type VerifiedToken } from './access-token.ts';
 
 /** Finds the public key for a token's header: a jose key set, local or remote. */
 export type KeyResolver = JWTVerifyGetKey;
@@ -66,7 +66,11 @@ export async function verifyAccessToken(token: string, keys: KeyResolver, {
   if (exp - iat > maxAgeSeconds) {
     throw invalidToken(new Error(`exp − iat is ${exp - iat} s, above the ${maxAgeSeconds} s allowed`));
   }
-  return { userId: sub, tokenId: jti, issuedAt: new Date(iat * 1_000), expiresAt: new Date(exp * 1_000) };
+  const { sid } = claims;
+  return {
+    userId: sub, tokenId: jti, issuedAt: new Date(iat * 1_000), expiresAt: new Date(exp * 1_000), roles: rolesOf(claims.roles),
+    ...(typeof sid === 'string' && sid !== '' ? { sessionId: sid } : {}),
+  };
 }
 
 /**

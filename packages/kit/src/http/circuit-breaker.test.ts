@@ -56,3 +56,25 @@ void test('the instance\'s breaker opens after N failures, refuses without touch
     await client.close();
   }
 });
+
+void test('an instance that answered 503 with Retry-After is probed again after that long, not after openDurationMs', async (t) => {
+  // A service whose own database is down answers at once, 503 with Retry-After: 1 (the kit's
+  // error handler does): it is up and says when to ask again.
+  let databaseBack = false;
+  const service = await startUpstream((_req, res) => {
+    if (databaseBack) return sendJson(res, 200, { ok: true });
+    res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' }).end(JSON.stringify({ status: 503, code: 'unavailable', reason: 'database_unavailable' }));
+  });
+  t.after(() => service.close());
+  const client = createHttpClient({ name: 'orders', urls: [service.url], retry: { maxAttempts: 1 }, breaker: { consecutiveFailures: 3, openDurationMs: 60_000 } });
+  t.after(() => client.close());
+  const call = () => client.request({ method: 'GET', path: '/thing', signal: AbortSignal.timeout(2_000), timeoutMs: 100 });
+  for (let i = 0; i < 3; i++) await assert.rejects(call(), { code: Code.Unavailable });
+  assert.equal(client.stats().instances[0]?.breaker, 'open');
+  await assert.rejects(call(), { reason: 'circuit_open' });
+  databaseBack = true;
+  await sleep(1_100);
+  const response = await call();
+  assert.equal(response.status, 200, 'a minute of openDurationMs did not keep it refused: the instance\'s Retry-After did');
+  assert.equal(client.stats().instances[0]?.breaker, 'closed');
+});

@@ -10,7 +10,7 @@ import { recordCallEvent } from './call-events.ts';
 import { discoveryFrom } from './discovery-from.ts';
 import { createEndpointSet, type EndpointSet } from './endpoint-set.ts';
 import type { HttpClientEvent, HttpClientLogger } from './events.ts';
-import { countsAgainstInstance, isWorthRetrying, neverReachedUpstream, saysInstanceDown, saysInstanceDraining, saysNothingOfInstance } from './failures.ts';
+import { countsAgainstInstance, failureKindOf, isWorthRetrying, neverReachedUpstream, saysInstanceDown, saysInstanceDraining, saysNothingOfInstance } from './failures.ts';
 import { createInstanceAttempts, type InstanceAttempts, type UpstreamEndpoint } from './instance-attempts.ts';
 import { createLatencyTracker, type LatencyTracker } from './latency-tracker.ts';
 import type { UpstreamOptions } from './options.ts';
@@ -90,8 +90,16 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
       isFailure: countsAgainstInstance,
       isNeutral: saysNothingOfInstance,
       // Nobody listening: probe again as soon as a connection could succeed, not after seconds
-      // of refusing calls to an instance that is back.
-      openDurationAfter: (error) => (saysInstanceDown(error) ? downProbeIntervalMs : undefined),
+      // of refusing calls to an instance that is back. An instance that answered 503 with
+      // Retry-After is up and said when to ask again (its database is down, say): probe then,
+      // never later than `openDurationMs`, so a dependency that comes back is seen at once.
+      openDurationAfter: (error) => {
+        if (saysInstanceDown(error)) return downProbeIntervalMs;
+        if (failureKindOf(error) === 'answered_unavailable' && error.retryAfterSeconds !== undefined) {
+          return Math.min(error.retryAfterSeconds * 1_000, breakerOptions.openDurationMs ?? policyDefaults.breaker.openDurationMs);
+        }
+        return undefined;
+      },
     },
     clock,
     onBreakerStateChange(instance, from, to) {

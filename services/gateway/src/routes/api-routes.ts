@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  changePasswordBody, createOrderBody, idempotencyHeaders, loginBody, logoutBody, notificationPage, order, orderPage, orderParams, pageQuery, problem, product,
-  productPage, registerBody, skuParams, tokenResponse, user,
+  categoryList, changePasswordBody, createOrderBody, createProductBody, idempotencyHeaders, loginBody, logoutBody, notificationPage, order, orderPage, orderParams,
+  pageQuery, problem, product, productPage, productQuery, refreshBody, registerBody, registeredUser, skuParams, stockMovement, stockMovementBody, stockMovementPage, tokenResponse,
+  updateProductBody, user,
 } from '@baton/contracts/http';
 import type { Authenticate } from '../auth.ts';
 import { forward } from '../forward.ts';
@@ -21,10 +22,16 @@ const noContent = { 204: z.null().meta({ description: 'done; no body' }) };
  */
 export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, authenticate: Authenticate, signIn: AddressThrottle): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
+  // Staff routes check the token and its role first, before the body is read or validated: a
+  // shopper is told 403 and nothing about what the route would take.
+  const staffOnly = async (request: FastifyRequest) => { await authenticate(request, { role: 'staff' }); };
 
   api.post('/api/v1/users', {
-    schema: { tags: ['users'], summary: 'Register', body: registerBody, response: { 201: user, ...errors } },
-  }, async (request, reply) => { await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/users', body: request.body }); });
+    schema: { tags: ['users'], summary: 'Register, and be signed in: the answer carries the first session\'s tokens', body: registerBody, response: { 201: registeredUser, ...errors } },
+  }, async (request, reply) => {
+    void reply.header('cache-control', 'no-store');
+    await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/users', body: request.body });
+  });
 
   api.post('/api/v1/auth/login', {
     schema: { tags: ['users'], summary: 'Sign in', body: loginBody, response: { 200: tokenResponse, ...errors } },
@@ -34,6 +41,17 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
     signIn.begin(request.ip);
     await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/auth/login', body: request.body });
     if (reply.statusCode === 200) signIn.succeeded(request.ip);
+  });
+
+  api.post('/api/v1/auth/refresh', {
+    schema: {
+      tags: ['users'], summary: 'A refresh token, good once, for a new access token and a new refresh token; a second use ends the session',
+      body: refreshBody, response: { 200: tokenResponse, ...errors },
+    },
+  }, async (request, reply) => {
+    void reply.header('cache-control', 'no-store');
+    // Never retried here: a refresh token sent twice is a reuse, which ends its session.
+    await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/auth/refresh', body: request.body });
   });
 
   api.post('/api/v1/auth/logout', {
@@ -65,14 +83,54 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
   });
 
   api.get('/api/v1/products', {
-    schema: { tags: ['catalogue'], summary: 'Browse the catalogue', querystring: pageQuery, response: { 200: productPage, ...errors } },
+    schema: {
+      tags: ['catalogue'], summary: 'Browse and search the catalogue: words, category, price range, sort, pages',
+      querystring: productQuery, response: { 200: productPage, ...errors },
+    },
     config: { priority: 'low' },
   }, async (request, reply) => { await forward(request, reply, upstreams.inventory, { method: 'GET', path: '/v1/products', query: request.query }); });
+
+  api.get('/api/v1/categories', {
+    schema: { tags: ['catalogue'], summary: 'The categories, with how many products each holds', response: { 200: categoryList, ...errors } },
+    config: { priority: 'low' },
+  }, async (request, reply) => { await forward(request, reply, upstreams.inventory, { method: 'GET', path: '/v1/categories' }); });
 
   api.get('/api/v1/products/:sku', {
     schema: { tags: ['catalogue'], summary: 'One product', params: skuParams, response: { 200: product, ...errors } },
     config: { priority: 'low' },
   }, async (request, reply) => { await forward(request, reply, upstreams.inventory, { method: 'GET', path: `/v1/products/${encodeURIComponent(request.params.sku)}` }); });
+
+  api.post('/api/v1/products', {
+    onRequest: staffOnly,
+    schema: { tags: ['staff'], summary: 'Add a product (staff); it has no stock until stock is moved in', security: bearer, body: createProductBody, response: { 201: product, ...errors } },
+  }, async (request, reply) => {
+    await forward(request, reply, upstreams.inventory, { method: 'POST', path: '/v1/products', body: request.body, withCredentials: true });
+  });
+
+  api.patch('/api/v1/products/:sku', {
+    onRequest: staffOnly,
+    schema: { tags: ['staff'], summary: 'Change a product\'s name, description, category or price (staff)', security: bearer, params: skuParams, body: updateProductBody, response: { 200: product, ...errors } },
+  }, async (request, reply) => {
+    await forward(request, reply, upstreams.inventory, { method: 'PATCH', path: `/v1/products/${encodeURIComponent(request.params.sku)}`, body: request.body, withCredentials: true });
+  });
+
+  api.post('/api/v1/products/:sku/stock', {
+    onRequest: staffOnly,
+    schema: {
+      tags: ['staff'], summary: 'Move stock in (delta > 0) or out (delta < 0), with a reason (staff); never set', security: bearer,
+      params: skuParams, body: stockMovementBody, response: { 201: stockMovement, ...errors },
+    },
+  }, async (request, reply) => {
+    // Not retried: a movement is not idempotent, and a lost answer is seen in the history.
+    await forward(request, reply, upstreams.inventory, { method: 'POST', path: `/v1/products/${encodeURIComponent(request.params.sku)}/stock`, body: request.body, withCredentials: true });
+  });
+
+  api.get('/api/v1/products/:sku/stock', {
+    onRequest: staffOnly,
+    schema: { tags: ['staff'], summary: 'A product\'s stock movements, newest first (staff)', security: bearer, params: skuParams, querystring: pageQuery, response: { 200: stockMovementPage, ...errors } },
+  }, async (request, reply) => {
+    await forward(request, reply, upstreams.inventory, { method: 'GET', path: `/v1/products/${encodeURIComponent(request.params.sku)}/stock`, query: request.query, withCredentials: true });
+  });
 
   api.post('/api/v1/orders', {
     schema: {

@@ -27,7 +27,7 @@ export interface ServicesBehind {
 }
 
 const issuer = 'baton-users';
-const audience = ['gateway', 'users', 'orders', 'notifications'];
+const audience = ['gateway', 'users', 'inventory', 'orders', 'notifications'];
 
 /**
  * A real HTTP server standing in for every service behind the gateway at once: it records the

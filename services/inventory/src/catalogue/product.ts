@@ -2,20 +2,38 @@
 export type ProductRow = {
   sku: string;
   name: string;
+  description: string;
+  category: string;
+  image_urls: string[];
   price_cents: number;
   currency: string;
   stock: number;
 };
 
+/** The columns of a ProductRow, for every query that reads one. */
+export const productColumns = 'sku, name, description, category, image_urls, price_cents, currency, stock';
+
 /** A product as callers see it: `available` is the stock not held by any reservation. */
 export interface ProductView {
   sku: string;
   name: string;
+  description: string;
+  category: string;
+  images: string[];
   priceCents: number;
   currency: string;
   available: number;
 }
 
 export function productView(row: ProductRow): ProductView {
-  return { sku: row.sku, name: row.name, priceCents: row.price_cents, currency: row.currency, available: row.stock };
+  return {
+    sku: row.sku,
+    name: row.name,
+    description: row.description,
+    category: row.category,
+    images: row.image_urls,
+    priceCents: row.price_cents,
+    currency: row.currency,
+    available: row.stock,
+  };
 }

@@ -51,7 +51,9 @@ export function createInventoryRpc({ db, defaultTtlSeconds, maxTtlSeconds }: Inv
       const { sku } = validateInput(skuParams, { sku: request.sku });
       const row = await findProduct(db, sku, { signal });
       if (row === undefined) throw new KitError(Code.NotFound, 'no such product', { reason: 'unknown_sku', details: { sku } });
-      return { product: productView(row) };
+      // The message has what checkout needs; the rest of the view is for the catalogue.
+      const { name, priceCents, currency, available } = productView(row);
+      return { product: { sku: row.sku, name, priceCents, currency, available } };
     },
     async createReservation(request, { signal }) {
       const { orderId, items, ttlSeconds = defaultTtlSeconds } = validateInput(reserveBody, {

@@ -16,6 +16,9 @@ export interface Problem {
 export interface Product {
   sku: string;
   name: string;
+  description: string;
+  category: string;
+  images: string[];
   priceCents: number;
   currency: string;
   available: number;

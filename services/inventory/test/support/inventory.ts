@@ -26,7 +26,8 @@ export async function startInventory(environment: Record<string, string> = {}): 
   let service: RunningService;
   try {
     const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase({ after: (fn) => void drops.push(fn) });
-    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', ...testIdentity.env('inventory'), ...environment, DATABASE_URL: databaseUrl });
+    // Staff's tokens are checked against users; nothing listens there, so here every staff route is 503.
+    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', USERS_URLS: 'http://127.0.0.1:9', ...testIdentity.env('inventory'), ...environment, DATABASE_URL: databaseUrl });
     service = await startService(inventoryService, config, { logger: createLogger({ service: 'inventory', level: 'silent' }) });
   } catch (error) {
     // A service that failed to start has no stop(): its database must go now.

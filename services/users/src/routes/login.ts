@@ -7,6 +7,7 @@ import { signalOf } from '@baton/kit/service';
 import type { PasswordHasher } from '../password-hasher.ts';
 import type { SignInThrottle } from '../sign-in-throttle.ts';
 import type { AccessTokenIssuer } from '../tokens/access-tokens.ts';
+import { openSession, sessionAnswer, type SessionSettings } from '../tokens/sessions.ts';
 import { findUserByEmail, replacePasswordHash } from '../users/repository.ts';
 import { loginBody } from './schemas.ts';
 
@@ -17,16 +18,18 @@ export interface LoginRouteDeps {
   passwords: PasswordHasher;
   tokens: AccessTokenIssuer;
   throttle: SignInThrottle;
+  sessions: SessionSettings;
 }
 
 /**
- * POST /v1/auth/login: an email and password for a short-lived access token. A wrong password
+ * POST /v1/auth/login: an email and password for a new session: a short-lived access token and a
+ * refresh token (sessions.ts). A wrong password
  * and an unknown email get the same answer after the same work (a hash is checked either way),
  * so neither the answer nor its timing says whether an account exists. Each attempt is counted
  * against the email first (see sign-in-throttle.ts), known or not: past a few wrong ones the
  * account waits, doubling each time, and is answered 429 before any hash is computed.
  */
-export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens, throttle }: LoginRouteDeps): void {
+export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens, throttle, sessions }: LoginRouteDeps): void {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/auth/login', {
     config: { callers: ['gateway'] },
     bodyLimit: bodyLimitBytes,
@@ -55,7 +58,7 @@ export function registerLoginRoute(app: FastifyInstance, { db, passwords, tokens
       }
     }
     await throttle.succeeded(db, email, { signal });
-    const { accessToken, expiresIn } = await tokens.issue(user.id, { signal, notBeforeMs: user.tokens_revoked_before?.getTime() });
-    return { accessToken, tokenType: 'Bearer' as const, expiresIn };
+    const session = await db.transaction((tx) => openSession(tx, user.id, sessions, { signal }), { signal });
+    return sessionAnswer(tokens, user, session, { signal });
   });
 }

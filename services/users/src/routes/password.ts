@@ -7,6 +7,7 @@ import { signalOf } from '@baton/kit/service';
 import type { PasswordHasher } from '../password-hasher.ts';
 import type { OwnTokenVerifier } from '../tokens/own-token-verifier.ts';
 import { revokeTokensOfUser } from '../tokens/revocations.ts';
+import { revokeSessionsOfUser } from '../tokens/sessions.ts';
 import { findUserById } from '../users/repository.ts';
 import { changePasswordBody } from './schemas.ts';
 
@@ -20,8 +21,8 @@ export interface PasswordRouteDeps {
 
 /**
  * POST /v1/users/me/password (Bearer): the current password and a new one. The new hash and the
- * revocation of every token issued before commit together, so the old password and every
- * session opened with it end at once (the caller signs in again with the new one). 204.
+ * revocation of every token issued before (and of every session, so no refresh token outlives
+ * it) commit together, so the old password and every session opened with it end at once (the caller signs in again with the new one). 204.
  */
 export function registerPasswordRoute(app: FastifyInstance, { db, passwords, tokens, tokenLifetimeSeconds }: PasswordRouteDeps): void {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/users/me/password', {
@@ -46,6 +47,7 @@ export function registerPasswordRoute(app: FastifyInstance, { db, passwords, tok
         [userId, user.password_hash, newHash], { signal });
       if (rowCount === 0) return false;
       await revokeTokensOfUser(tx, userId, { tokenLifetimeSeconds }, { signal });
+      await revokeSessionsOfUser(tx, userId, 'password_change', { signal });
       return true;
     }, { signal });
     if (!changed) throw new KitError(Code.Aborted, 'the password was changed meanwhile; sign in again', { reason: 'password_changed_meanwhile' });

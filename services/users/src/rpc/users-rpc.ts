@@ -17,7 +17,9 @@ export function createUsersRpc({ db }: { db: Database }): ServiceImpl<typeof Use
       const { id } = validateInput(userParams, { id: request.id });
       const row = await findUserById(db, id, { signal });
       if (row === undefined) throw new KitError(Code.NotFound, 'no such user', { details: { id } });
-      return { user: userView(row) };
+      // The message has the fields orders needs; roles are for the public API's own view.
+      const { id: userId, email, name } = userView(row);
+      return { user: { id: userId, email, name } };
     },
   };
 }

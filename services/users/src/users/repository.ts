@@ -1,8 +1,9 @@
+import type { Role } from '@baton/kit/auth';
 import type { Queryable, QueryOptions } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import type { UserRow } from './user.ts';
 
-const columns = 'id, email, name, password_hash, tokens_revoked_before';
+const columns = 'id, email, name, password_hash, tokens_revoked_before, roles';
 
 /** PostgreSQL's unique_violation, as node-postgres reports it. */
 function isUniqueViolation(error: unknown, constraint: string): boolean {
@@ -15,11 +16,11 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
  * not a look-up first: of two registrations with one email racing each other, exactly one
  * inserts, whatever the timing. `email` must already be normalised (lower case).
  */
-export async function insertUser(db: Queryable, user: { email: string; name: string; passwordHash: string }, options: QueryOptions): Promise<UserRow> {
+export async function insertUser(db: Queryable, user: { email: string; name: string; passwordHash: string; roles: readonly Role[] }, options: QueryOptions): Promise<UserRow> {
   try {
     const { rows } = await db.query<UserRow>(
-      `insert into users (email, name, password_hash) values ($1, $2, $3) returning ${columns}`,
-      [user.email, user.name, user.passwordHash], options);
+      `insert into users (email, name, password_hash, roles) values ($1, $2, $3, $4) returning ${columns}`,
+      [user.email, user.name, user.passwordHash, user.roles], options);
     const row = rows[0];
     if (row === undefined) throw new Error('insert into users returned no row');
     return row;

@@ -24,12 +24,17 @@ export interface User {
   id: string;
   email: string;
   name: string;
+  roles: string[];
+  /** Only in the answer to a sign-up: the new account is signed in. */
+  session?: Token;
 }
 
 export interface Token {
   accessToken: string;
   tokenType: string;
   expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
 }
 
 export interface Jwks {
@@ -63,17 +68,18 @@ export function createClient(baseUrl: string, adminUrl: string) {
     send,
     register: (user: { email: string; password: string; name: string }) => send<User>('POST', '/v1/users', { json: user }),
     login: (email: string, password: string) => send<Token>('POST', '/v1/auth/login', { json: { email, password } }),
+    refresh: (refreshToken: string) => send<Token>('POST', '/v1/auth/refresh', { json: { refreshToken } }),
+    logout: (token: string, body: { allSessions?: boolean } = {}) => send('POST', '/v1/auth/logout', { json: body, headers: bearer(token) }),
     me: (token: string) => send<User>('GET', '/v1/users/me', { headers: bearer(token) }),
     user: (id: string) => send<User>('GET', `/v1/users/${id}`),
     jwks: () => send<Jwks>('GET', '/.well-known/jwks.json'),
     rotate: (headers: Record<string, string> = bearer(adminToken)) => admin.send<{ kid: string; createdAt: string }>('POST', '/admin/keys/rotate', { headers }),
-    /** Signs up and signs in; fails the test if either does not work. */
+    /** Signs up, which signs in; fails the test if it does not work. */
     async signedIn(user: { email: string; password: string; name: string }): Promise<{ user: User; token: string }> {
       const registered = await send<User>('POST', '/v1/users', { json: user });
-      if (registered.status !== 201) throw new Error(`registration answered ${registered.status}`);
-      const token = await send<Token>('POST', '/v1/auth/login', { json: { email: user.email, password: user.password } });
-      if (token.status !== 200) throw new Error(`login answered ${token.status}`);
-      return { user: registered.body, token: token.body.accessToken };
+      if (registered.status !== 201 || registered.body.session === undefined) throw new Error(`registration answered ${registered.status}`);
+      const { session, ...account } = registered.body;
+      return { user: account, token: session.accessToken };
     },
     /** How many scrypt hashes the service has computed for `purpose`, read from its admin listener's /metrics. */
     async hashCount(purpose: 'hash' | 'verify'): Promise<number> {
