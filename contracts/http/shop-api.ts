@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { publicCodeOf, publicErrors, type PublicErrorCode } from './public-errors.ts';
 
 /**
  * The public API's shapes. The same schemas validate every request at the gateway, type the
@@ -130,7 +131,9 @@ export const createOrderBody = z.strictObject({
     .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, 'each sku may appear once'),
 });
 export const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().min(8).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'expected 8-128 letters, digits, . _ : -')
+  'idempotency-key': z.string({
+    error: (issue) => (issue.input === undefined ? 'required: a key you choose for this order, sent again with any retry of it (8-128 letters, digits, . _ : -)' : undefined),
+  }).min(8).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'expected 8-128 letters, digits, . _ : -')
     .meta({ description: 'A key you choose per order attempt; resending it returns the first answer.' }),
 });
 export const order = z.object({
@@ -156,13 +159,21 @@ export const notification = z.object({
 export const notificationPage = z.object({ items: z.array(notification), nextCursor: z.string().nullable() }).meta({ id: 'NotificationPage' });
 
 export const problem = z.object({
-  type: z.string(),
-  title: z.string(),
+  type: z.string().meta({ description: '`urn:baton:problem:<code>`' }),
+  title: z.string().meta({ description: 'the code\'s sentence, the same for every answer with that code' }),
   status: z.number().int(),
-  detail: z.string(),
-  code: z.string(),
-  reason: z.string().optional(),
+  detail: z.string().meta({ description: 'what went wrong with this request, in words' }),
+  code: z.enum(Object.keys(publicErrors) as [PublicErrorCode, ...PublicErrorCode[]]).meta({ description: 'what a client branches on: docs/errors.md, "The public API\'s codes"' }),
   instance: z.string().optional(),
-  request_id: z.string().optional(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  request_id: z.string().optional().meta({ description: 'quote it when you report a problem' }),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional()
+    .meta({ description: 'each field that is wrong (`body.items[1].sku`, `query.limit`, `headers.idempotency-key`) and why' }),
+  hop: z.string().optional().meta({ description: 'timeout: the service whose deadline ran out' }),
+  unavailable: z.array(z.object({ sku: z.string(), requested: z.number().int(), available: z.number().int() })).optional()
+    .meta({ description: 'out_of_stock: the lines that lack stock' }),
+  unknown: z.array(z.string()).optional().meta({ description: 'unknown_product: the SKUs the shop does not have' }),
+  sku: z.string().optional(),
+  stock: z.number().int().optional().meta({ description: 'insufficient_stock: what is in stock' }),
 }).meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' });
+
+export { publicCodeOf, publicErrors, type PublicErrorCode };

@@ -102,7 +102,7 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP; a slo
     }
     assert.equal(answer.status, 504, JSON.stringify(answer.body));
     assert.match(answer.contentType, /application\/problem\+json/);
-    assert.equal(answer.body.code, 'deadline_exceeded');
+    assert.equal(answer.body.code, 'timeout', 'the public word for deadline_exceeded');
     assert.equal(answer.body.hop, 'inventory', 'the problem names the hop that ran out');
 
     // One request id runs through the gateway, orders and inventory: each wrote a line for it.
@@ -128,7 +128,7 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP; a slo
     await sleep(5_100);
     const expired = await api.call<{ code: string }>('GET', '/api/v1/users/me', { token: ada.token });
     assert.equal(expired.status, 401);
-    assert.equal(expired.body.code, 'unauthenticated');
+    assert.equal(expired.body.code, 'token_expired');
   });
 
   test('after a key rotation, tokens signed by the new key and the old one both work, with nothing restarted', async () => {

@@ -2,6 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { publicErrors } from '@baton/contracts/http';
 import { createSuiteScope, testIdentity } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
 import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
@@ -234,6 +235,50 @@ describe('the shop, through the gateway', () => {
     assert.match(climbing.contentType, /application\/problem\+json/);
   });
 
+  test('errors in the shop\'s words: each public code with its sentence, the line or field it is about, and no internal word', async () => {
+    type PublicProblem = { type: string; title: string; status: number; detail: string; code: string; errors?: Array<{ field: string; message: string }>; unknown?: string[]; unavailable?: Array<{ sku: string }>; [member: string]: unknown };
+    const buyer = await api.signUp('Wordy');
+    const seen: Array<{ status: number; body: PublicProblem; contentType: string }> = [];
+    const expect = async (answer: Promise<{ status: number; body: PublicProblem; contentType: string; headers: Headers }>, status: number, code: string) => {
+      const got = await answer;
+      assert.equal(got.status, status, JSON.stringify(got.body));
+      assert.equal(got.body.code, code, JSON.stringify(got.body));
+      assert.equal(got.body.title, publicErrors[code as keyof typeof publicErrors].title, 'the code\'s own sentence');
+      assert.equal(got.body.type, `urn:baton:problem:${code}`);
+      seen.push(got);
+      return got;
+    };
+    const order = (items: unknown, key: string | null = randomUUID()) => api.call<PublicProblem>('POST', '/api/v1/orders', {
+      token: buyer.token, body: { items }, headers: key === null ? {} : { 'idempotency-key': key },
+    });
+
+    const unknownLine = await expect(order([{ sku: 'COFFEE-250G', quantity: 1 }, { sku: 'NO-SUCH-MUG', quantity: 1 }]), 404, 'unknown_product');
+    assert.deepEqual(unknownLine.body.errors?.map((e) => e.field), ['body.items[1].sku'], 'the line that names it');
+    assert.deepEqual(unknownLine.body.unknown, ['NO-SUCH-MUG']);
+    const short = await expect(order([{ sku: 'TEA-CHAMOMILE-50G', quantity: 1000 }]), 409, 'out_of_stock');
+    assert.deepEqual(short.body.unavailable?.map((line) => line.sku), ['TEA-CHAMOMILE-50G']);
+    const noKey = await expect(order([{ sku: 'COFFEE-250G', quantity: 1 }], null), 400, 'invalid_request');
+    assert.deepEqual(noKey.body.errors?.map((e) => e.field), ['headers.idempotency-key']);
+    assert.match(noKey.body.errors?.[0]?.message ?? '', /^required: a key you choose for this order/);
+    const key = randomUUID();
+    assert.equal((await order([{ sku: 'COFFEE-250G', quantity: 1 }], key)).status, 201);
+    await expect(order([{ sku: 'COFFEE-250G', quantity: 2 }], key), 422, 'idempotency_key_reused');
+    const taken = await expect(api.call<PublicProblem>('POST', '/api/v1/users', { body: { email: buyer.email, password: 'correct horse battery staple', name: 'Again' } }), 409, 'email_taken');
+    assert.deepEqual(taken.body.errors?.map((e) => e.field), ['body.email']);
+    await expect(api.call<PublicProblem>('POST', '/api/v1/users', { headers: { 'content-type': 'text/plain' }, raw: 'hello' }), 415, 'unsupported_media_type');
+    const noToken = await expect(api.call<PublicProblem>('GET', '/api/v1/orders'), 401, 'sign_in_required');
+    assert.match(noToken.headers.get('www-authenticate') ?? '', /^Bearer/);
+    await expect(api.call<PublicProblem>('POST', '/api/v1/auth/login', { body: { email: buyer.email, password: 'not the password' } }), 401, 'wrong_credentials');
+    await expect(api.call<PublicProblem>('GET', `/api/v1/orders/${randomUUID()}`, { token: buyer.token }), 404, 'not_found');
+    await expect(api.call<PublicProblem>('POST', '/api/v1/auth/refresh', { body: { refreshToken: 'made-up' } }), 401, 'invalid_refresh_token');
+
+    const internalWords = ['aborted', 'failed_precondition', 'invalid_argument', 'already_exists', 'unauthenticated', 'permission_denied', 'unknown_sku'];
+    for (const { body } of seen) {
+      assert.equal(body.reason, undefined, 'the internal reason stays inside');
+      assert.ok(!internalWords.some((word) => JSON.stringify(body).includes(`"${word}"`)), JSON.stringify(body));
+    }
+  });
+
   test('the API documents itself: OpenAPI 3.1 with every public route, and a browsable page', async () => {
     const doc = await api.call<{ openapi: string; paths: Record<string, unknown> }>('GET', '/api/v1/docs/json');
     assert.equal(doc.status, 200);
@@ -272,10 +317,10 @@ describe('the shop, through the gateway', () => {
       ] as const;
       for (const { method, path, ...rest } of attempts) {
         const body = 'body' in rest ? rest.body : undefined;
-        const asShopper = await api.call<{ code: string; reason: string }>(method, path, { token: shopper.token, body });
+        const asShopper = await api.call<{ code: string }>(method, path, { token: shopper.token, body });
         assert.equal(asShopper.status, 403, `${method} ${path}: ${JSON.stringify(asShopper.body)}`);
         assert.match(asShopper.contentType, /^application\/problem\+json/);
-        assert.equal(asShopper.body.reason, 'staff_only');
+        assert.equal(asShopper.body.code, 'staff_only');
         const anonymous = await api.call(method, path, { body });
         assert.equal(anonymous.status, 401, `${method} ${path}`);
         assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -318,9 +363,9 @@ describe('the shop, through the gateway', () => {
       const moveIn = await api.call<{ stockAfter: number }>('POST', `/api/v1/products/${sku}/stock`, { token: staff, body: { delta: 30, reason: 'restock', note: 'first delivery' } });
       assert.equal(moveIn.status, 201, JSON.stringify(moveIn.body));
       assert.equal(moveIn.body.stockAfter, 30);
-      const tooMuch = await api.call<{ reason: string; errors: Array<{ field: string }> }>('POST', `/api/v1/products/${sku}/stock`, { token: staff, body: { delta: -31, reason: 'lost' } });
+      const tooMuch = await api.call<{ code: string; errors: Array<{ field: string }> }>('POST', `/api/v1/products/${sku}/stock`, { token: staff, body: { delta: -31, reason: 'lost' } });
       assert.equal(tooMuch.status, 409, 'stock never goes below zero');
-      assert.equal(tooMuch.body.reason, 'insufficient_stock');
+      assert.equal(tooMuch.body.code, 'insufficient_stock');
 
       const shoppers = await Promise.all(Array.from({ length: 5 }, (_, i) => api.signUp(`Racer${i}`)));
       let answered = 0;

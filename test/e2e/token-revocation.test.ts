@@ -58,7 +58,7 @@ describe('revoked tokens, across the shop', () => {
     assert.equal(out.status, 204, JSON.stringify(out.body));
     await eventually('every service refuses the signed-out token', async () => JSON.stringify(await statusesFor(ada.token)) === JSON.stringify(everywhere(401)));
     const refused = await api.call('GET', '/api/v1/orders', { token: ada.token });
-    assert.equal(refused.body.reason, 'token_revoked');
+    assert.equal(refused.body.code, 'token_revoked');
     assert.match(refused.contentType, /application\/problem\+json/);
     assert.deepEqual(await statusesFor(other.body.accessToken), everywhere(200));
   });

@@ -106,7 +106,7 @@ void describe('the public edge', () => {
     assert.equal(statuses[0], 200, 'the router decodes /%61pi to /api: the encoded path is the same route');
     const limited = await send(gateway.url, 'GET', '/api/v1/products', { headers: from(address) });
     assertProblem(limited, 429, 'the plain path, after the variants spent the limit');
-    assert.equal(limited.body.reason, 'rate_limited');
+    assert.equal(limited.body.code, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     assertProblem(await send(gateway.url, 'GET', '/%61pi/v1/products', { headers: from(address) }), 429, 'an encoded path past the limit');
   });
@@ -121,7 +121,7 @@ void describe('the public edge', () => {
     }
     const limited = await register(address, `${randomUUID()}@example.com`);
     assertProblem(limited, 429, 'a fourth registration from the address within the hour');
-    assert.equal(limited.body.reason, 'rate_limited');
+    assert.equal(limited.body.code, 'rate_limited');
     assert.equal((await send(gateway.url, 'GET', '/api/v1/products', { headers: from(address) })).status, 200, 'other routes are not limited by it');
     assert.equal((await register(newAddress(), `${randomUUID()}@example.com`)).status, 201, 'another address may register');
   });
@@ -147,7 +147,7 @@ void describe('the public edge', () => {
     assert.ok(hashesBefore > 0, 'the users service\'s hash count is read (the wrong sign-ins above were hashed)');
     const throttled = await wrong();
     assertProblem(throttled, 429, 'the next wrong sign-in, from yet another address');
-    assert.equal(throttled.body.reason, 'sign_in_throttled');
+    assert.equal(throttled.body.code, 'sign_in_throttled');
     const firstWait = Number(throttled.headers.get('retry-after'));
     assert.ok(firstWait >= 1 && firstWait <= accountBaseDelaySeconds, `first wait ${firstWait} s`);
     assertProblem(await login(newAddress(), email, password), 429, 'even the right password while the account waits');
@@ -172,7 +172,7 @@ void describe('the public edge', () => {
     for (let i = 0; i <= accountFreeFailures; i++) assertProblem(await login(newAddress(), email, 'whatever it is'), 401, `attempt ${i + 1}`);
     const throttled = await login(newAddress(), email, 'whatever it is');
     assertProblem(throttled, 429, 'past the free failures');
-    assert.equal(throttled.body.reason, 'sign_in_throttled');
+    assert.equal(throttled.body.code, 'sign_in_throttled');
   });
 
   void test('sign-in is throttled per address at the gateway: spraying many accounts from one address meets a wait, before the users service sees it', async () => {
@@ -182,7 +182,7 @@ void describe('the public edge', () => {
     assert.ok(hashesBefore > 0, 'the users service\'s hash count is read (the wrong sign-ins above were hashed)');
     const throttled = await login(address, `${randomUUID()}@example.com`, 'guess');
     assertProblem(throttled, 429, 'the next guess from the address');
-    assert.equal(throttled.body.reason, 'sign_in_throttled');
+    assert.equal(throttled.body.code, 'sign_in_throttled');
     assert.ok(Number(throttled.headers.get('retry-after')) >= 1);
     assert.equal(await verifyHashes(), hashesBefore, 'the users service computed nothing for it');
     assertProblem(await login(newAddress(), `${randomUUID()}@example.com`, 'guess'), 401, 'another address is not held up');

@@ -194,7 +194,7 @@ void describe('OWASP API Security Top 10 (2023), against the running shop', () =
     for (const [method, path] of [['POST', '/api/v1/products'], ['PATCH', '/api/v1/products/COFFEE-250G'], ['POST', '/api/v1/products/COFFEE-250G/stock'], ['GET', '/api/v1/products/COFFEE-250G/stock']] as const) {
       const answer = await api.call<Problem>(method, path, { token: mallory.token, ...(method === 'GET' ? {} : { body: {} }) });
       assertProblem(answer, 403, `${method} ${path} with a shopper's token`);
-      assert.equal(answer.body.reason, 'staff_only');
+      assert.equal(answer.body.code, 'staff_only');
     }
     assert.equal((await api.call<{ status: string }>('GET', `/api/v1/orders/${aliceOrderId}`, { token: alice.token })).body.status, 'confirmed');
   });

@@ -3,6 +3,7 @@ import type { StatelessServiceDefinition } from '@baton/kit/service';
 import { createAuthenticator } from './auth.ts';
 import type { Config } from './config.ts';
 import { installApiDocs } from './openapi.ts';
+import { presentPublicProblem } from './public-problem.ts';
 import { installRateLimits, matchedRouteOf } from './rate-limits.ts';
 import { registerApiRoutes } from './routes/api-routes.ts';
 import { createAddressThrottle } from './sign-in-throttle.ts';
@@ -17,6 +18,8 @@ const operationalRoutes = new Set(['GET /healthz', 'GET /readyz']);
  */
 export const gatewayService: StatelessServiceDefinition<Config> = {
   name: 'gateway',
+  // The one public edge: its problems are in the public API's words.
+  presentProblem: presentPublicProblem,
   async setup(app, context) {
     const { config, createHttpClient } = context;
     const upstreams = createUpstreams(config, createHttpClient);

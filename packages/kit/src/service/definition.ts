@@ -6,6 +6,7 @@ import type { Database } from '../db/index.ts';
 import type { HttpClient, HttpClientOptions } from '../http/index.ts';
 import type { GrpcClient, GrpcClientOptions } from '../rpc/index.ts';
 import type { Logger, Metrics } from '../telemetry/index.ts';
+import type { ProblemPresenter } from './error-handler.ts';
 import type { RouteCallers } from './route-callers.ts';
 
 /**
@@ -67,6 +68,11 @@ export interface ServiceDefinitionOf<C extends ServiceConfig, X extends Stateles
      */
     callers?: Readonly<Record<string, RouteCallers>>;
   };
+  /**
+   * How its problem documents are worded for its callers. Services speak the kit's codes to one
+   * another; the public edge (the gateway) words them in its API's catalogue. The status stays the code's.
+   */
+  presentProblem?: ProblemPresenter;
 }
 
 /**

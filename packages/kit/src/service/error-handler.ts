@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Code, KitError, problemContentType, toProblem, type FieldViolation } from '../errors/index.ts';
+import { Code, KitError, problemContentType, toProblem, type FieldViolation, type Problem } from '../errors/index.ts';
 import { noRetryHeader, shouldMarkNoRetry } from '../upstream/no-retry.ts';
 import { authenticateChallenge } from './www-authenticate.ts';
 
@@ -66,26 +66,45 @@ function fieldViolationOf(issue: unknown, context: string | undefined): FieldVio
   return { field: [root, ...segments].join('.'), message: i.message ?? 'invalid' };
 }
 
+/**
+ * How a service words its problem documents for its callers. Services speak the kit's codes to
+ * one another; the public edge (the gateway) says them in its API's own words. It may change
+ * the members, never the status: the code decided that, once.
+ */
+export type ProblemPresenter = (problem: Problem, error: KitError) => Problem;
+
+// On the app itself, so every route's request finds it (an encapsulated plugin's instance
+// inherits its parent's properties), wherever sendProblem is called from.
+const presenterKey = Symbol('baton.problemPresenter');
+
+function presenterOf(request: FastifyRequest): ProblemPresenter | undefined {
+  return (request.server as unknown as { [presenterKey]?: ProblemPresenter })[presenterKey];
+}
+
 /** Sends a KitError as `application/problem+json`; the one place errors become HTTP. */
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: KitError): FastifyReply {
-  const problem = toProblem(error, { instance: request.url.split('?')[0] ?? '/', requestId: request.id });
+  const internal = toProblem(error, { instance: request.url.split('?')[0] ?? '/', requestId: request.id });
+  const problem = presenterOf(request)?.(internal, error) ?? internal;
   // An upstream already spent its retries on this error: the layers above must not retry it.
   if (shouldMarkNoRetry(error)) reply.header(noRetryHeader, '1');
   // A 401 says how to authenticate (RFC 9110 §15.5.2), and why a token sent was refused (RFC 6750 §3).
-  if (problem.status === 401) reply.header('www-authenticate', authenticateChallenge(error.reason));
+  if (internal.status === 401) reply.header('www-authenticate', authenticateChallenge(error.reason));
   // A 503 or 429 always says when to come back; one second when nobody said more precisely.
-  const retryAfterSeconds = error.retryAfterSeconds ?? (problem.status === 503 || problem.status === 429 ? 1 : undefined);
+  const retryAfterSeconds = error.retryAfterSeconds ?? (internal.status === 503 || internal.status === 429 ? 1 : undefined);
   if (retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(0, Math.ceil(retryAfterSeconds))));
   // Sent as a string, so no route's response schema can reshape or strip a problem document.
-  return reply.code(problem.status).type(problemContentType).send(JSON.stringify(problem));
+  return reply.code(internal.status).type(problemContentType).send(JSON.stringify({ ...problem, status: internal.status }));
 }
 
 export interface ErrorHandlingOptions {
   /** Sees every error answer once, after it is normalised (for metrics). */
   onError?: (error: KitError, request: FastifyRequest) => void;
+  /** Words every problem document this app sends (see {@link ProblemPresenter}); as the kit's by default. */
+  present?: ProblemPresenter | undefined;
 }
 
-export function installErrorHandling(app: FastifyInstance, { onError }: ErrorHandlingOptions = {}): void {
+export function installErrorHandling(app: FastifyInstance, { onError, present }: ErrorHandlingOptions = {}): void {
+  if (present !== undefined) (app as unknown as { [presenterKey]?: ProblemPresenter })[presenterKey] = present;
   app.setErrorHandler(function handleError(error, request, reply) {
     const kitError = kitErrorFromFastify(error);
     onError?.(kitError, request);

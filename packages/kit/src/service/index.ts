@@ -6,3 +6,4 @@ export { runService, exitCodeConfig } from './run-service.ts';
 export { signalOf } from './request-signal.ts';
 export type { RouteCallers } from './route-callers.ts';
 export { createPageCursor, type PageCursor, type PageCursorOptions } from './page-cursor.ts';
+export type { ProblemPresenter } from './error-handler.ts';

@@ -8,7 +8,7 @@ import type { Metrics } from '../telemetry/index.ts';
 import { requireCallerDeclarations } from './caller-check.ts';
 import { installConnectionClosing } from './closing-connections.ts';
 import { installBodyDrain } from './drain-request.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { installErrorHandling, type ProblemPresenter } from './error-handler.ts';
 import { installFaultInjection, type FaultRules } from './faults.ts';
 import { installHealthRoutes, type Readiness } from './health.ts';
 import { createLoadShedding, type LoadShedding } from './load-shedding.ts';
@@ -31,6 +31,8 @@ export interface RequestStepContext {
   isClosing(): boolean;
   /** The service's workload identity (from `SERVICE_KEY`, `SERVICE_TRUST`); without it no caller is checked. */
   identity: ServiceIdentity | undefined;
+  /** How its problem documents are worded for its callers; the kit's words by default. */
+  presentProblem?: ProblemPresenter | undefined;
 }
 
 export type RequestStep = (app: FastifyInstance, context: RequestStepContext) => void;
@@ -69,8 +71,9 @@ export const requestSteps: readonly RequestStep[] = [
   function closeConnectionsWhenClosing(app, { isClosing }) {
     installConnectionClosing(app, isClosing);
   },
-  function answerErrors(app, { service, metrics }) {
+  function answerErrors(app, { service, metrics, presentProblem }) {
     installErrorHandling(app, {
+      present: presentProblem,
       onError(error) {
         if (error.code !== Code.DeadlineExceeded) return;
         const hop = typeof error.details.hop === 'string' ? error.details.hop : service;

@@ -88,7 +88,7 @@ export async function startAnyService(
     const identity = hasIdentity(config) ? createServiceIdentity(name, config) : undefined;
     const app = createHttpServer(logger, limits, { trustedProxies: config.TRUSTED_PROXIES });
     refuseAdminRoutes(app);
-    installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, faults, isClosing, identity });
+    installRequestSteps(app, { service: name, config, limits, metrics, tracer: tracing.tracer, readiness, faults, isClosing, identity, presentProblem: definition.presentProblem });
     adminApp = createAdminServer({ service: name, logger, limits, registry: metrics.registry, faults, token: admin.token, isClosing });
     const closers: Closer[] = [];
     const context = createServiceContext({ config, adminApp, db, logger, metrics, tracer: tracing.tracer, readiness, closers, identity });

@@ -5,6 +5,7 @@ import { addOrderCreated, type OrderEvents } from '../events/order-events.ts';
 import { insertOrder, lineTotalCents } from '../orders/repository.ts';
 import { orderView, type Order } from '../orders/order.ts';
 import type { CallOptions } from '../upstreams/call-options.ts';
+import { withUnknownProductLines } from '../upstreams/out-of-stock.ts';
 import type { InventoryApi, UsersApi } from '../upstreams/upstreams.ts';
 import { requestHash, type IdempotencyStore, type StoredResponse } from './idempotency.ts';
 import { releaseQuietly } from './release-quietly.ts';
@@ -81,7 +82,7 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
     await confirmNow(deps, orderId, options);
     return response;
   } catch (error) {
-    const kitError = KitError.from(error);
+    const kitError = withUnknownProductLines(KitError.from(error), input.items);
     if (reserved) await releaseQuietly(deps, orderId);
     if (isFinal(kitError)) {
       const response = { status: httpStatusOf(kitError.code, kitError.reason), body: toProblem(kitError) };

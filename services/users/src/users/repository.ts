@@ -27,6 +27,7 @@ export async function insertUser(db: Queryable, user: { email: string; name: str
   } catch (error) {
     if (isUniqueViolation(error, 'users_email_key')) {
       throw new KitError(Code.AlreadyExists, 'an account with this email already exists', {
+        reason: 'email_taken',
         fields: [{ field: 'body.email', message: 'already registered' }],
       });
     }
