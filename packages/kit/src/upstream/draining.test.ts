@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import http2 from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
@@ -140,3 +141,29 @@ for (const transport of ['http', 'grpc'] as const) {
     assert.ok(leaving.served > 0 && staying.served > calls / 2, `both served before, the staying one after (${leaving.served} / ${staying.served})`);
   });
 }
+
+test('an instance that said it is leaving and then resets the connection of the next request started nothing: a POST is tried again', async (t) => {
+  // What a lone instance does on SIGTERM as a kit client sees it: refusals while it gives notice,
+  // then it closes its keep-alive connections, one of them just as the next attempt goes out.
+  let hits = 0;
+  const plain = createServer((req, res) => {
+    hits++;
+    if (hits === 1) {
+      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '0' })
+        .end(JSON.stringify({ type: 'urn:baton:problem:unavailable', title: 'Unavailable', status: 503, detail: 'shutting down', code: 'unavailable', reason: 'shutting_down', not_started: true }));
+      return;
+    }
+    if (hits === 2) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => { plain.closeAllConnections(); plain.close(() => resolve()); }));
+  const client = createHttpClient({ name: 'lone', urls: [`http://127.0.0.1:${(plain.address() as { port: number }).port}`], timeoutMs: 5_000 });
+  t.after(() => client.close());
+  const answer = await client.request({ method: 'POST', path: '/users', body: {}, signal: AbortSignal.timeout(5_000) });
+  assert.equal(answer.status, 200, 'the reset after the notice was not taken for work done');
+  assert.equal(hits, 3);
+});

@@ -65,6 +65,15 @@ export interface InstanceAttemptsOptions<E extends UpstreamEndpoint> {
 // Longer than a Baton server's shutdown notice (SHUTDOWN_NOTICE_MS, 500 ms), so the instance is
 // gone (refusing connections, which the breaker then paces) before it is chosen again.
 const leavingAvoidMs = 1_000;
+
+/**
+ * A reset by an instance that said it was leaving before this attempt was sent (the keep-alive
+ * connection it closed as it went, a moment after the request left): the request was never
+ * started there, so any call may be tried again, as after its `shutting_down` refusal.
+ */
+function notStartedOnLeaving(reset: KitError): KitError {
+  return classifyAs(new KitError(Code.Unavailable, 'a dependency is restarting', { reason: 'shutting_down', cause: reset }), 'shutting_down');
+}
 const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no instance to call', { reason: 'no_instances' });
 
 // Weight of the newest sample in the moving average: recent enough to notice a slowdown within
@@ -109,6 +118,9 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
     onEvent?.({ type: 'attempt_start', upstream, instance: endpoint.instance, method: info.method, attempt: info.attempt, hedge: info.hedge });
     endpoint.outstanding++;
     const startedAt = clock.now();
+    // Sent to an instance that had already said it is leaving: it starts nothing new (it refuses
+    // with `shutting_down`, then closes), so a connection it resets carried no started work.
+    const sentWhileLeaving = endpoint.leavingUntilMs !== undefined && endpoint.leavingUntilMs > startedAt;
     let work: Promise<T>;
     try {
       work = sendWithCredential(endpoint, signal, send);
@@ -124,7 +136,8 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
         // After this side gave up (deadline, caller, a lost hedge), what the transport threw is
         // only a consequence, and says nothing about the instance.
         const aborted = signal.aborted;
-        const error = aborted ? KitError.from(signal.reason) : KitError.from(thrown);
+        let error = aborted ? KitError.from(signal.reason) : KitError.from(thrown);
+        if (!aborted && sentWhileLeaving && failureKindOf(error) === 'connection_reset') error = notStartedOnLeaving(error);
         settled(endpoint, info, startedAt, error, aborted, undefined);
         throw error;
       },
