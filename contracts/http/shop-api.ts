@@ -143,6 +143,8 @@ export const order = z.object({
   totalCents: z.number().int(),
   currency: z.string(),
   createdAt: z.string(),
+  updatedAt: z.string().meta({ description: 'when its status last changed' }),
+  cancelledAt: z.string().nullable().meta({ description: 'when it was cancelled; null while it is not' }),
 }).meta({ id: 'Order' });
 export const orderPage = z.object({ items: z.array(order), nextCursor: z.string().nullable() }).meta({ id: 'OrderPage' });
 export const orderParams = z.strictObject({ id: uuid });

@@ -15,6 +15,8 @@ interface PlacedOrder {
   totalCents: number;
   currency: string;
   createdAt: string;
+  updatedAt: string;
+  cancelledAt: string | null;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -56,7 +58,7 @@ describe('the shop, through the gateway', () => {
     assert.equal(placed.status, 201, JSON.stringify(placed.body));
     // The whole answer, as the API promises it: nothing missing, nothing more.
     const order = placed.body as unknown as PlacedOrder;
-    assert.deepEqual(Object.keys(order).sort(), ['createdAt', 'currency', 'id', 'items', 'status', 'totalCents']);
+    assert.deepEqual(Object.keys(order).sort(), ['cancelledAt', 'createdAt', 'currency', 'id', 'items', 'status', 'totalCents', 'updatedAt']);
     assert.match(order.id, uuidPattern);
     assert.equal(order.status, 'confirmed');
     assert.deepEqual(order.items, [{ sku: 'COFFEE-1KG', quantity: 2, priceCents: 2490 }, { sku: 'MUG-STONEWARE', quantity: 1, priceCents: 1450 }]);
@@ -64,6 +66,8 @@ describe('the shop, through the gateway', () => {
     assert.equal(order.currency, 'EUR');
     assert.equal(new Date(order.createdAt).toISOString(), order.createdAt, 'createdAt is an ISO 8601 UTC timestamp');
     assert.ok(Date.parse(order.createdAt) >= sentAt - 1_000 && Date.parse(order.createdAt) <= answeredAt + 1_000, `created while the request ran: ${order.createdAt}`);
+    assert.equal(order.updatedAt, order.createdAt, 'a new order last changed when it was placed');
+    assert.equal(order.cancelledAt, null);
     assert.equal(await api.available('COFFEE-1KG'), before - 2);
     // Orders talked to users and inventory over gRPC, its default: their gRPC servers counted it.
     assert.ok(await rpcCount(shop, 'inventory', 'baton.inventory.v1.InventoryService', 'CreateReservation') >= 1);
@@ -75,9 +79,15 @@ describe('the shop, through the gateway', () => {
     const mine = await api.call<{ items: Array<{ id: string }> }>('GET', '/api/v1/orders', { token: ada.token });
     assert.deepEqual(mine.body.items.map((o) => o.id), [placed.body.id]);
 
-    const cancelled = await api.call<{ status: string }>('POST', `/api/v1/orders/${placed.body.id}/cancel`, { token: ada.token });
+    const cancelled = await api.call<PlacedOrder>('POST', `/api/v1/orders/${placed.body.id}/cancel`, { token: ada.token });
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, 'cancelled');
+    assert.ok(cancelled.body.cancelledAt !== null && Date.parse(cancelled.body.cancelledAt) >= Date.parse(order.createdAt), `dated: ${cancelled.body.cancelledAt}`);
+    assert.equal(cancelled.body.updatedAt, cancelled.body.cancelledAt, 'the cancellation is its last change');
+    assert.equal(cancelled.body.createdAt, order.createdAt);
+    const again = await api.call<PlacedOrder>('POST', `/api/v1/orders/${placed.body.id}/cancel`, { token: ada.token });
+    assert.deepEqual(again.body, cancelled.body, 'cancelling again changes nothing, its dates included');
+    assert.deepEqual((await api.call<PlacedOrder>('GET', `/api/v1/orders/${placed.body.id}`, { token: ada.token })).body, cancelled.body, 'read back, as the cancel answered');
     assert.equal(await api.available('COFFEE-1KG'), before);
 
     // Two more orders, and Ada's list read two at a time: following nextCursor gives every

@@ -28,11 +28,12 @@ export async function cancelOrder(deps: { db: Database; inventory: InventoryApi;
   await deps.inventory.release(orderId, options);
   // The status change and its event commit together; of two cancels racing, only the one whose
   // update changed the row writes the event.
-  await deps.db.transaction(async (tx) => {
-    if (await setOrderStatus(tx, orderId, ['pending', 'confirmed'], 'cancelled', options)) {
-      await addOrderCancelled(tx, deps.events, order, 'customer_request', options);
-    }
+  const cancelled = await deps.db.transaction(async (tx) => {
+    const changed = await setOrderStatus(tx, orderId, ['pending', 'confirmed'], 'cancelled', options);
+    if (changed !== undefined) await addOrderCancelled(tx, deps.events, order, 'customer_request', options);
+    return changed;
   }, options);
   deps.events.committed();
-  return { ...order, status: 'cancelled' };
+  // Of two cancels at once, the one that did not change the row reads what the other wrote.
+  return cancelled === undefined ? findOwnOrder(deps.db, userId, orderId, options) : { ...order, status: 'cancelled', ...cancelled };
 }

@@ -62,6 +62,7 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
       // Only possible when a crashed attempt with this key is taken over after its hold lapsed.
       throw new KitError(Code.Aborted, 'the stock held for this order has lapsed; place it again with a new Idempotency-Key', { reason: 'reservation_lapsed' });
     }
+    const placedAt = new Date().toISOString();
     const order: Order = {
       id: orderId,
       userId: input.userId,
@@ -69,7 +70,9 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
       items: reservation.items.map(({ sku, quantity, priceCents }) => ({ sku, quantity, priceCents })),
       totalCents: lineTotalCents(reservation.items),
       currency: reservation.items[0]?.currency ?? 'EUR',
-      createdAt: new Date().toISOString(),
+      createdAt: placedAt,
+      updatedAt: placedAt,
+      cancelledAt: null,
     };
     const response: StoredResponse = { status: 201, body: orderView(order) };
     // The order, its answer and its order.created event commit together, or none of them does.

@@ -15,6 +15,10 @@ export interface Order {
   totalCents: number;
   currency: string;
   createdAt: string;
+  /** When its status last changed (its placing, at first). */
+  updatedAt: string;
+  /** When it was cancelled; null while it is not. */
+  cancelledAt: string | null;
 }
 
 /** The public view: the owner is implied by who asks. */

@@ -11,11 +11,13 @@ type OrderRow = {
   total_cents: string | number;
   currency: string;
   created_at: Date | string;
+  updated_at: Date | string;
+  cancelled_at: Date | string | null;
   items: ItemRow[] | string | null;
 };
 
 const selectOrders = `
-  select o.id, o.user_id, o.status, o.total_cents, o.currency, o.created_at,
+  select o.id, o.user_id, o.status, o.total_cents, o.currency, o.created_at, o.updated_at, o.cancelled_at,
          coalesce((select json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'price_cents', i.price_cents) order by i.sku)
                    from order_items i where i.order_id = o.id), '[]'::json) as items
   from orders o`;
@@ -30,13 +32,15 @@ function toOrder(row: OrderRow): Order {
     totalCents: Number(row.total_cents),
     currency: row.currency,
     createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+    cancelledAt: row.cancelled_at === null ? null : new Date(row.cancelled_at).toISOString(),
   };
 }
 
 export async function insertOrder(tx: Queryable, order: Order, options: QueryOptions): Promise<void> {
   await tx.query(
-    'insert into orders (id, user_id, status, total_cents, currency, created_at) values ($1, $2, $3, $4, $5, $6)',
-    [order.id, order.userId, order.status, order.totalCents, order.currency, order.createdAt],
+    'insert into orders (id, user_id, status, total_cents, currency, created_at, updated_at, cancelled_at) values ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [order.id, order.userId, order.status, order.totalCents, order.currency, order.createdAt, order.updatedAt, order.cancelledAt],
     options,
   );
   for (const line of order.items) {
@@ -62,9 +66,16 @@ export async function listOrders(db: Queryable, userId: string, page: { limit: n
   return rows.map(toOrder);
 }
 
-export async function setOrderStatus(db: Queryable, id: string, from: OrderStatus[], to: OrderStatus, options: QueryOptions): Promise<boolean> {
-  const { rowCount } = await db.query('update orders set status = $3 where id = $1 and status = any($2::text[])', [id, from, to], options);
-  return rowCount > 0;
+/**
+ * Moves an order from one of `from` to `to`, dating the change (and the cancellation); the order
+ * as it now is, or undefined when it was in no state of `from` (another change came first).
+ */
+export async function setOrderStatus(db: Queryable, id: string, from: OrderStatus[], to: OrderStatus, options: QueryOptions): Promise<Pick<Order, 'updatedAt' | 'cancelledAt'> | undefined> {
+  const { rows: [row] } = await db.query<{ updated_at: Date; cancelled_at: Date | null }>(
+    `update orders set status = $3, updated_at = now(), cancelled_at = case when $3 = 'cancelled' then now() else cancelled_at end
+      where id = $1 and status = any($2::text[]) returning updated_at, cancelled_at`,
+    [id, from, to], options);
+  return row === undefined ? undefined : { updatedAt: row.updated_at.toISOString(), cancelledAt: row.cancelled_at?.toISOString() ?? null };
 }
 
 export function lineTotalCents(lines: OrderLine[]): number {
