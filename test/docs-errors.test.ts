@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpStatusByReason } from '@baton/kit/errors';
+import { documentedReasonRows } from './support/error-docs.ts';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
@@ -47,27 +48,6 @@ async function reasonsInSource(): Promise<Map<string, string>> {
     }
   }
   return found;
-}
-
-/** The rows of every table in docs/errors.md whose first column is `reason`, by table. */
-async function documentedReasonRows(): Promise<Array<{ reasons: string[]; cells: string[] }>> {
-  const page = await readFile(join(repoRoot, 'docs', 'errors.md'), 'utf8');
-  const rows: Array<{ reasons: string[]; cells: string[] }> = [];
-  let inReasonTable = false;
-  for (const line of page.split('\n')) {
-    if (!line.startsWith('|')) {
-      inReasonTable = false;
-      continue;
-    }
-    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
-    if (cells[0] === 'reason') {
-      inReasonTable = true;
-      continue;
-    }
-    if (!inReasonTable || /^-+$/.test(cells[0] ?? '')) continue;
-    rows.push({ reasons: [...(cells[0] ?? '').matchAll(/`([a-z][a-z0-9_]*)`/g)].map((m) => m[1]!), cells });
-  }
-  return rows;
 }
 
 test('every reason the code can send is in docs/errors.md, with its code', async () => {

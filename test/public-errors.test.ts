@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { publicCodeOf, publicErrors } from '@baton/contracts/http';
 import { Code, httpStatusOf } from '@baton/kit/errors';
+import { documentedReasonRows } from './support/error-docs.ts';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
@@ -14,25 +15,10 @@ const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
 /** `reason` → kit code, from docs/errors.md's reason tables (docs-errors.test.ts keeps them true to the source). */
 async function documentedReasons(): Promise<Array<{ reason: string; code: string }>> {
-  const page = await readFile(join(repoRoot, 'docs', 'errors.md'), 'utf8');
-  const found: Array<{ reason: string; code: string }> = [];
-  let inReasonTable = false;
-  for (const line of page.split('\n')) {
-    if (!line.startsWith('|')) {
-      inReasonTable = false;
-      continue;
-    }
-    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
-    if (cells[0] === 'reason') {
-      inReasonTable = true;
-      continue;
-    }
-    if (!inReasonTable || /^-+$/.test(cells[0] ?? '')) continue;
+  return (await documentedReasonRows()).flatMap(({ reasons, cells }) => {
     const code = /`([a-z_]+)`/.exec(cells[1] ?? '')?.[1];
-    if (code === undefined) continue;
-    for (const match of (cells[0] ?? '').matchAll(/`([a-z][a-z0-9_]*)`/g)) found.push({ reason: match[1]!, code });
-  }
-  return found;
+    return code === undefined ? [] : reasons.map((reason) => ({ reason, code }));
+  });
 }
 
 // Answers of the services' own internal routes, never forwarded by the gateway: what the public
