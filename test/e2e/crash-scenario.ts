@@ -99,5 +99,7 @@ export async function crashScenario(t: TestContext, transport: Transport, broker
   assert.equal(settled.reduce((sum, list) => sum + list.length, 0), expected, 'one welcome per buyer, one confirmation per order, one notice per cancellation');
   const files = await readdir(join(shop.stack.varDir, 'mail'));
   assert.equal(files.filter((f) => f.endsWith('.eml')).length, expected, 'one .eml file per notification');
+  const ids = settled.flat().map((n) => (n as { id: string }).id).toSorted();
+  assert.deepEqual(files.filter((f) => f.endsWith('.eml')).map((f) => f.slice(0, -'.eml'.length)).toSorted(), ids, 'each stored mail is named by its notification\'s id');
 }
 

@@ -13,11 +13,13 @@ import { insertNotification, recipientOfOrder } from './repository.ts';
  * redelivery after the commit is a no-op.
  */
 async function notify(mailer: Mailer, event: CloudEvent<unknown>, { tx, signal }: HandlerContext, n: { userId: string; recipient: string } & MessageText): Promise<void> {
-  // The event id names the message (Message-ID) and its .eml file: checked first, so a hostile
-  // id reaches neither a header nor a path, nor the notifications table.
+  // The event id names the notification (one per event), its message (Message-ID) and its .eml
+  // file, so a stored mail is found by the id the API lists: checked first, so a hostile id
+  // reaches neither a header nor a path, nor the notifications table.
   const key = checkedMessageKey(event.id);
   const messageId = `<${key}@notifications.baton.invalid>`;
   await insertNotification(tx, {
+    id: key,
     userId: n.userId, recipient: n.recipient, subject: n.subject, body: n.text,
     eventId: event.id, eventType: event.type, aggregateId: event.subject, messageId, deliveredVia: mailer.via,
   }, { signal });

@@ -17,6 +17,8 @@ export interface NewNotification {
   recipient: string;
   subject: string;
   body: string;
+  /** The notification's id: its event's (one notification per event), which also names its .eml file. */
+  id: string;
   eventId: string;
   eventType: string;
   aggregateId: string;
@@ -26,9 +28,9 @@ export interface NewNotification {
 
 export async function insertNotification(tx: Queryable, n: NewNotification, options: QueryOptions): Promise<void> {
   await tx.query(
-    `insert into notifications (user_id, channel, recipient, subject, body, event_id, event_type, aggregate_id, message_id, delivered_via)
-     values ($1, 'email', $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [n.userId, n.recipient, n.subject, n.body, n.eventId, n.eventType, n.aggregateId, n.messageId, n.deliveredVia], options);
+    `insert into notifications (id, user_id, channel, recipient, subject, body, event_id, event_type, aggregate_id, message_id, delivered_via)
+     values ($10, $1, 'email', $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [n.userId, n.recipient, n.subject, n.body, n.eventId, n.eventType, n.aggregateId, n.messageId, n.deliveredVia, n.id], options);
 }
 
 /** The address an order's confirmation went to: its cancellation goes to the same one. */
