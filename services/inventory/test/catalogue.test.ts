@@ -161,6 +161,26 @@ void describe('the catalogue', () => {
     assert.equal((await client.products(`?q=coffee&limit=2&cursor=${cursor}`)).status, 200);
   });
 
+  void it('refuses a forged cursor whose key is not what its sort orders by: 400, never a database error', async () => {
+    const forge = (query: string, cursor: string | null, key: unknown) => {
+      const position = JSON.parse(Buffer.from(cursor ?? assert.fail(`no second page for ${query}`), 'base64url').toString()) as Record<string, unknown>;
+      return Buffer.from(JSON.stringify({ ...position, key })).toString('base64url');
+    };
+    for (const [query, keys] of [
+      ['sort=price', ['x', 1.5, -1, 1e12]],
+      ['sort=-price', ['x', 2 ** 40]],
+      ['q=coffee', ['x', 1e40]],
+      ['sort=name', [42, 'x'.repeat(201)]],
+    ] as const) {
+      const first = await client.products(`?${query}&limit=2`);
+      for (const key of keys) {
+        const answer = await client.products(`?${query}&limit=2&cursor=${forge(query, first.body.nextCursor, key)}`);
+        assert.equal(answer.status, 400, `${query} with key ${String(key).slice(0, 20)}: ${JSON.stringify(answer.body)}`);
+        assert.deepEqual(problemOf(answer).errors?.map((e) => e.field), ['query.cursor']);
+      }
+    }
+  });
+
   void it('lists the categories with how many products each holds', async () => {
     const answer = await client.send<{ items: Array<{ name: string; products: number }> }>('GET', '/v1/categories');
     assert.equal(answer.status, 200);

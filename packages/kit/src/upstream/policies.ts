@@ -96,7 +96,8 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
       openDurationAfter: (error) => {
         if (saysInstanceDown(error)) return downProbeIntervalMs;
         if (failureKindOf(error) === 'answered_unavailable' && error.retryAfterSeconds !== undefined) {
-          return Math.min(error.retryAfterSeconds * 1_000, breakerOptions.openDurationMs ?? policyDefaults.breaker.openDurationMs);
+          // Never less than a down instance's probe interval: `Retry-After: 0` does not unpace it.
+          return Math.max(downProbeIntervalMs, Math.min(error.retryAfterSeconds * 1_000, breakerOptions.openDurationMs ?? policyDefaults.breaker.openDurationMs));
         }
         return undefined;
       },

@@ -24,6 +24,20 @@ function searchDigest({ q, category, minPriceCents, maxPriceCents }: Pick<Produc
   return createHash('sha256').update(JSON.stringify([q ?? null, category ?? null, minPriceCents ?? null, maxPriceCents ?? null])).digest('base64url').slice(0, 16);
 }
 
+/** Whether a cursor's key is a value its sort's column can hold (search.ts: integer cents, a `real` rank, text). */
+function fitsSort(key: string | number, sort: ProductSort): boolean {
+  switch (sort) {
+    case 'price':
+    case '-price':
+      return Number.isSafeInteger(key) && (key as number) >= 0 && (key as number) <= 2_147_483_647;
+    case 'relevance':
+      return typeof key === 'number' && Number.isFinite(key) && Math.abs(key) <= 3.4e38;
+    case 'name':
+    case 'sku':
+      return typeof key === 'string' && key.length <= 200 && !key.includes('\u0000');
+  }
+}
+
 /** The catalogue: searched, filtered, sorted and paged. The shapes are the public API's, from contracts. */
 export function registerProductRoutes(app: FastifyInstance, { db }: { db: Database }): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -37,6 +51,11 @@ export function registerProductRoutes(app: FastifyInstance, { db }: { db: Databa
     const position = productsCursor.decode(cursor);
     if (position !== undefined && (position.search !== search || position.sort !== sort)) {
       throw new KitError(Code.InvalidArgument, 'the cursor is not valid', { fields: [{ field: 'query.cursor', message: 'from another search or sort: start again without it' }] });
+    }
+    // A cursor is readable and can be forged: its key must be what its sort orders by, or the
+    // database would be asked to compare a price with a word.
+    if (position !== undefined && !fitsSort(position.key, sort)) {
+      throw new KitError(Code.InvalidArgument, 'the cursor is not valid', { fields: [{ field: 'query.cursor', message: 'not a cursor this API gave out' }] });
     }
     // One row more than the page says whether another page follows, so the last page has no
     // cursor and a caller never asks for an empty page.

@@ -44,7 +44,7 @@ export function startReservationReconciler(
         if (kitError.code === Code.Aborted || kitError.code === Code.NotFound) {
           await deps.db.transaction(async (tx) => {
             const { rows: cancelled } = await tx.query<{ user_id: string }>(
-              `update orders set status = 'cancelled' where id = $1 and status = 'confirmed' returning user_id`, [id]);
+              `update orders set status = 'cancelled', updated_at = now(), cancelled_at = now() where id = $1 and status = 'confirmed' returning user_id`, [id]);
             if (cancelled[0]) await addOrderCancelled(tx, deps.events, { id, userId: cancelled[0].user_id }, 'reservation_lost', {});
           });
           deps.events.committed();

@@ -49,17 +49,19 @@ export function registerRegisterRoute(app: FastifyInstance, { db, passwords, eve
     const traceparent = typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined;
     // A token must not be kept by any cache on its way (RFC 6749 5.1).
     void reply.header('cache-control', 'no-store');
-    const { row, session } = await db.transaction(async (tx) => {
+    // Signed before the account commits: a failure to sign leaves no account behind, so the
+    // client's retry signs up again rather than meeting its own email as taken.
+    const { row, signedIn } = await db.transaction(async (tx) => {
       const inserted = await insertUser(tx, { email, name, passwordHash, roles: staffEmails.has(email) ? ['staff'] : [] }, { signal });
       await events.outbox.add(tx, userRegistered, {
         aggregateId: inserted.id,
         traceparent,
         data: { userId: inserted.id, email: inserted.email, name: inserted.name, registeredAt: new Date().toISOString() },
       }, { signal });
-      return { row: inserted, session: await openSession(tx, inserted.id, sessions, { signal }) };
+      const session = await openSession(tx, inserted.id, sessions, { signal });
+      return { row: inserted, signedIn: await sessionAnswer(tokens, inserted, session, { signal }) };
     }, { signal });
     events.committed();
-    const signedIn = await sessionAnswer(tokens, row, session, { signal });
     return reply.code(201).header('location', `/v1/users/${row.id}`).send({ ...userView(row), session: signedIn });
   });
 }

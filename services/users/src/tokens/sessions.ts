@@ -76,7 +76,7 @@ export async function sessionAnswer(
 }
 
 type RefreshOutcome =
-  | { kind: 'rotated'; user: Pick<UserRow, 'id' | 'roles' | 'tokens_revoked_before'>; sessionId: string; refreshToken: string; refreshExpiresIn: number }
+  | { kind: 'rotated'; answer: IssuedSession }
   | { kind: 'refused'; reason: 'invalid_refresh_token' | 'refresh_token_expired' | 'session_revoked' | 'refresh_token_reused' };
 
 /**
@@ -85,6 +85,8 @@ type RefreshOutcome =
  * rotates and the other is a reuse. A reuse revokes the whole session, and every access token
  * of the user issued until now (the other sessions' clients refresh theirs), and is committed
  * before the 401 is answered. Unknown, expired and revoked tokens are 401 with their reason.
+ * The new access token is signed before the rotation commits: if signing fails, nothing is
+ * used up, and the client's retry with the same refresh token is not taken for a reuse.
  */
 export async function refreshSession(db: Database, tokens: AccessTokenIssuer, refreshToken: string, settings: SessionSettings, options: { signal: AbortSignal }): Promise<IssuedSession> {
   const hash = hashOf(refreshToken);
@@ -108,16 +110,12 @@ export async function refreshSession(db: Database, tokens: AccessTokenIssuer, re
     if (found.expired) return { kind: 'refused', reason: 'refresh_token_expired' };
     await tx.query('update refresh_tokens set used_at = now() where token_hash = $1', [hash], options);
     const next = await addRefreshToken(tx, found.session_id, settings.refreshTokenTtlSeconds, options);
-    // The user's cut-off is read again after a reuse elsewhere may have moved it: not here, as
-    // the session row's lock orders this after any revocation of this session.
-    return {
-      kind: 'rotated',
-      user: { id: found.user_id, roles: found.roles, tokens_revoked_before: found.tokens_revoked_before },
-      sessionId: found.session_id, refreshToken: next.token, refreshExpiresIn: next.expiresIn,
-    };
+    const user = { id: found.user_id, roles: found.roles, tokens_revoked_before: found.tokens_revoked_before };
+    const answer = await sessionAnswer(tokens, user, { sessionId: found.session_id, refreshToken: next.token, refreshExpiresIn: next.expiresIn }, options);
+    return { kind: 'rotated', answer };
   }, options);
   if (outcome.kind === 'refused') throw refusalOf[outcome.reason]();
-  return sessionAnswer(tokens, outcome.user, outcome, options);
+  return outcome.answer;
 }
 
 // Each refusal with its reason written out, as docs/errors.md lists them.
