@@ -49,7 +49,7 @@ export const pageQuery = z.strictObject({ limit, cursor });
 const category = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected a category such as brewing').meta({ example: 'coffee' });
 const priceCents = z.number().int().min(0).max(100_000_000).meta({ description: 'in the smallest unit of the currency (cents)', example: 2490 });
 const priceBound = z.coerce.number({ error: 'expected a whole number of cents' }).int('expected a whole number of cents').min(0, 'expected 0 or more').max(100_000_000);
-const productSort = z.enum(['relevance', 'name', 'price', '-price', 'sku']).meta({
+export const productSort = z.enum(['relevance', 'name', 'price', '-price', 'sku']).meta({
   description: '`relevance` (the default with `q`, best match first), `name`, `price` (cheapest first), `-price` (dearest first), `sku` (the default without `q`)',
 });
 

@@ -1,7 +1,11 @@
 import type { Queryable, QueryOptions } from '@baton/kit/db';
 import { productColumns, type ProductRow } from './product.ts';
 
-export type ProductSort = 'relevance' | 'name' | 'price' | '-price' | 'sku';
+import type { z } from 'zod';
+import type { productSort } from '@baton/contracts/http';
+
+/** The public API's sorts (contracts/http/shop-api.ts). */
+export type ProductSort = z.output<typeof productSort>;
 
 export interface ProductSearch {
   /** Words to search for (PostgreSQL's web search syntax); the only way to `relevance`. */
@@ -28,7 +32,23 @@ const sortKeys: Record<ProductSort, { expression: string; descending: boolean }>
   '-price': { expression: 'price_cents', descending: true },
   sku: { expression: 'sku', descending: false },
 };
-const keyTypes: Record<ProductSort, string> = { relevance: 'real', name: 'text', price: 'integer', '-price': 'integer', sku: 'text' };
+const keyTypes: Record<ProductSort, 'real' | 'text' | 'integer'> = { relevance: 'real', name: 'text', price: 'integer', '-price': 'integer', sku: 'text' };
+
+/**
+ * Whether a page's key can be held by what its sort orders by (its `keyTypes` entry). A cursor
+ * is readable and can be forged: a key that does not fit would otherwise be a cast error in the
+ * database rather than the caller's 400.
+ */
+export function keyFitsSort(key: string | number, sort: ProductSort): boolean {
+  switch (keyTypes[sort]) {
+    case 'integer':
+      return Number.isSafeInteger(key) && (key as number) >= 0 && (key as number) <= 2_147_483_647;
+    case 'real':
+      return typeof key === 'number' && Number.isFinite(key) && Math.abs(key) <= 3.4e38;
+    case 'text':
+      return typeof key === 'string' && key.length <= 200 && !key.includes('\u0000');
+  }
+}
 
 /**
  * One page of the catalogue: matching `q` (full-text, English stemming, the name weighing most),

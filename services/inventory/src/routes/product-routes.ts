@@ -1,20 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createHash } from 'node:crypto';
-import { categoryList, product, productPage, productQuery, skuParams } from '@baton/contracts/http';
+import { categoryList, product, productPage, productQuery, productSort, skuParams } from '@baton/contracts/http';
 import { z } from 'zod';
 import type { Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import { createPageCursor, signalOf } from '@baton/kit/service';
 import { productView } from '../catalogue/product.ts';
 import { findProduct } from '../catalogue/repository.ts';
-import { listCategories, searchProducts, type ProductSearch, type ProductSort } from '../catalogue/search.ts';
+import { keyFitsSort, listCategories, searchProducts, type ProductSearch, type ProductSort } from '../catalogue/search.ts';
 
 // Where a page ended (its last row's sort key and SKU), for which search and order: a cursor
 // brought back with another search or sort would start at a place that means nothing there.
 const productsCursor = createPageCursor(z.strictObject({
   search: z.string(),
-  sort: z.enum(['relevance', 'name', 'price', '-price', 'sku']),
+  sort: productSort,
   key: z.union([z.string(), z.number()]),
   after: skuParams.shape.sku,
 }));
@@ -22,20 +22,6 @@ const productsCursor = createPageCursor(z.strictObject({
 /** What a cursor is bound to: the filters, in a short digest (a cursor carries no search words). */
 function searchDigest({ q, category, minPriceCents, maxPriceCents }: Pick<ProductSearch, 'q' | 'category' | 'minPriceCents' | 'maxPriceCents'>): string {
   return createHash('sha256').update(JSON.stringify([q ?? null, category ?? null, minPriceCents ?? null, maxPriceCents ?? null])).digest('base64url').slice(0, 16);
-}
-
-/** Whether a cursor's key is a value its sort's column can hold (search.ts: integer cents, a `real` rank, text). */
-function fitsSort(key: string | number, sort: ProductSort): boolean {
-  switch (sort) {
-    case 'price':
-    case '-price':
-      return Number.isSafeInteger(key) && (key as number) >= 0 && (key as number) <= 2_147_483_647;
-    case 'relevance':
-      return typeof key === 'number' && Number.isFinite(key) && Math.abs(key) <= 3.4e38;
-    case 'name':
-    case 'sku':
-      return typeof key === 'string' && key.length <= 200 && !key.includes('\u0000');
-  }
 }
 
 /** The catalogue: searched, filtered, sorted and paged. The shapes are the public API's, from contracts. */
@@ -52,9 +38,7 @@ export function registerProductRoutes(app: FastifyInstance, { db }: { db: Databa
     if (position !== undefined && (position.search !== search || position.sort !== sort)) {
       throw new KitError(Code.InvalidArgument, 'the cursor is not valid', { fields: [{ field: 'query.cursor', message: 'from another search or sort: start again without it' }] });
     }
-    // A cursor is readable and can be forged: its key must be what its sort orders by, or the
-    // database would be asked to compare a price with a word.
-    if (position !== undefined && !fitsSort(position.key, sort)) {
+    if (position !== undefined && !keyFitsSort(position.key, sort)) {
       throw new KitError(Code.InvalidArgument, 'the cursor is not valid', { fields: [{ field: 'query.cursor', message: 'not a cursor this API gave out' }] });
     }
     // One row more than the page says whether another page follows, so the last page has no
