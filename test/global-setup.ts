@@ -1,11 +1,22 @@
 // `npm test`'s one PostgreSQL for the whole run: every test file's process creates its own
 // databases on it (createTestDatabase in @baton/kit/testing), instead of starting a server each.
 // TEST_POSTGRES_URL set beforehand names a server of yours instead, and nothing is started.
+//
+// And the run's record of what the gateway answered: every gateway the tests start notes each
+// public route and status it answers (ANSWER_RECORD_FILE), and at the end those are held
+// against the statuses the OpenAPI document lists for each operation (support/api-statuses.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '@baton/local-postgres';
+import { checkAnswerRecord } from './support/api-statuses.ts';
 
 let server: LocalPostgres | undefined;
+let recordDir: string | undefined;
 
 export async function globalSetup(): Promise<void> {
+  recordDir = mkdtempSync(join(tmpdir(), 'baton-answers-'));
+  process.env.ANSWER_RECORD_FILE = join(recordDir, 'answers.txt');
   if (process.env.TEST_POSTGRES_URL) return;
   server = await startLocalPostgres();
   process.env.TEST_POSTGRES_URL = server.adminUrl;
@@ -14,4 +25,10 @@ export async function globalSetup(): Promise<void> {
 
 export async function globalTeardown(): Promise<void> {
   await server?.stop();
+  if (!recordDir) return;
+  try {
+    await checkAnswerRecord(process.env.ANSWER_RECORD_FILE!);
+  } finally {
+    rmSync(recordDir, { recursive: true, force: true });
+  }
 }

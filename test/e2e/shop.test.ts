@@ -371,8 +371,15 @@ describe('the shop, through the gateway', () => {
       assert.equal(changed.body.name, 'Racing-green enamel mug', 'the other fields stay');
       const found = await api.call<{ items: Array<{ sku: string }> }>('GET', '/api/v1/products?q=racing%20enamel');
       assert.deepEqual(found.body.items.map((p) => p.sku), [sku]);
-      const unknown = await api.call('PATCH', '/api/v1/products/NO-SUCH-SKU', { token: staff, body: { priceCents: 1 } });
-      assert.equal(unknown.status, 404);
+      // A SKU the shop does not have: 404 from each staff route that names one.
+      for (const [method, path, body] of [
+        ['PATCH', '/api/v1/products/NO-SUCH-SKU', { priceCents: 1 }],
+        ['POST', '/api/v1/products/NO-SUCH-SKU/stock', { delta: 1, reason: 'restock' }],
+        ['GET', '/api/v1/products/NO-SUCH-SKU/stock', undefined],
+      ] as const) {
+        const unknown = await api.call<{ code: string }>(method, path, { token: staff, ...(body ? { body } : {}) });
+        assert.deepEqual([unknown.status, unknown.body.code], [404, 'not_found'], `${method} ${path}`);
+      }
     });
 
     test('a restock racing 50 concurrent checkouts: every unit is accounted for', async (t) => {

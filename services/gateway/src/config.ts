@@ -40,6 +40,8 @@ export const configSchema = z.object({
   ROUTE_DEADLINES_MS: env.json(z.record(z.string(), z.number().int().min(1).max(300_000))).default({ 'POST /api/v1/orders': 8_000 }),
   /** The longest one call to a service may take within a request's deadline. */
   UPSTREAM_TIMEOUT_MS: env.milliseconds(8_000),
+  /** A file to note each public route and status answered in (src/answer-record.ts): for `npm test`'s check of the API document; unset in any deployment. */
+  ANSWER_RECORD_FILE: z.string().min(1).optional(),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,5 +1,6 @@
 import { createServiceTokenVerifier } from '@baton/kit/auth';
 import type { StatelessServiceDefinition } from '@baton/kit/service';
+import { installAnswerRecord } from './answer-record.ts';
 import { createAuthenticator } from './auth.ts';
 import type { Config } from './config.ts';
 import { installApiDocs } from './openapi.ts';
@@ -46,6 +47,7 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
       if (deadlineMs !== undefined) route.config = { ...route.config, deadlineMs };
     });
 
+    if (config.ANSWER_RECORD_FILE) installAnswerRecord(app, config.ANSWER_RECORD_FILE);
     await installApiDocs(app);
     const signIn = createAddressThrottle({
       freeFailures: config.SIGN_IN_FREE_FAILURES_PER_ADDRESS, baseDelayMs: config.SIGN_IN_BASE_DELAY_MS, maxDelayMs: config.SIGN_IN_MAX_DELAY_MS,

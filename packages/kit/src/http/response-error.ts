@@ -46,7 +46,9 @@ export function errorFromResponse({ upstream, instance, status, headers, problem
   const code = declared?.code ?? codeFromHttpStatus(status);
   const error = new KitError(code, declared?.detail ?? callerMessageOf(code), {
     cause,
-    reason: declared?.reason,
+    // The upstream's "your budget was spent when you arrived" is, on this side, this call's
+    // deadline run out on the way: an expired deadline naming the hop, not the caller's 408.
+    reason: declared?.reason === 'deadline_spent' ? undefined : declared?.reason,
     retryAfterSeconds,
     details: declared === undefined ? undefined : hopDetailsOf(code, problem),
   });

@@ -22,8 +22,10 @@ export interface ServicesBehind {
   received: Received[];
   /** Answers every request from now on after `ms`, or never with `Infinity`. */
   answerAfter(ms: number): void;
-  /** An access token the gateway accepts, signed by the key the JWKS publishes. */
-  accessToken(): string;
+  /** Answers every request from now on as a service that cannot serve: 503, Retry-After 1; `false` to stop. */
+  unavailable(on: boolean): void;
+  /** An access token the gateway accepts, signed by the key the JWKS publishes; with `roles`, a user's roles. */
+  accessToken(options?: { roles?: string[] }): string;
 }
 
 const issuer = 'baton-users';
@@ -41,6 +43,7 @@ export async function startServicesBehind(scope: CleanupScope): Promise<Services
   const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' }] };
   const received: Received[] = [];
   let delayMs = 0;
+  let down = false;
 
   const server = createServer(function serve(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -57,7 +60,10 @@ export async function startServicesBehind(scope: CleanupScope): Promise<Services
       method: req.method ?? '', path, budgetMs: Number(req.headers[timeoutHeader]), aborted: false, traceparent: header('traceparent'), baggage: header('baggage'),
     };
     received.push(record);
-    const answer = () => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end('{}');
+    const answer = () => (down
+      ? res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' })
+        .end(JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database is not answering', code: 'unavailable' }))
+      : res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end('{}'));
     const timer = Number.isFinite(delayMs) ? setTimeout(answer, delayMs) : undefined;
     res.once('close', () => {
       clearTimeout(timer);
@@ -80,10 +86,13 @@ export async function startServicesBehind(scope: CleanupScope): Promise<Services
     answerAfter(ms) {
       delayMs = ms;
     },
-    accessToken() {
+    unavailable(on) {
+      down = on;
+    },
+    accessToken({ roles }: { roles?: string[] } = {}) {
       const nowSeconds = Math.floor(Date.now() / 1_000);
       const signed = `${base64url({ alg: 'EdDSA', typ: 'at+jwt', kid })}.${base64url({
-        iss: issuer, aud: audience, sub: randomUUID(), jti: randomUUID(), iat: nowSeconds, exp: nowSeconds + 600,
+        iss: issuer, aud: audience, sub: randomUUID(), jti: randomUUID(), iat: nowSeconds, exp: nowSeconds + 600, ...(roles ? { roles } : {}),
       })}`;
       return `${signed}.${sign(null, Buffer.from(signed), privateKey).toString('base64url')}`;
     },

@@ -57,12 +57,16 @@ async function whyNotMoved(tx: Queryable, sku: string, delta: number, { signal }
   });
 }
 
-/** A product's movements, newest first, `limit` of them after the movement `beforeId`. */
+/** A product's movements, newest first, `limit` of them after the movement `beforeId`; NotFound for a SKU the shop does not have. */
 export async function listStockMovements(
   db: Queryable, sku: string, { limit, beforeId }: { limit: number; beforeId?: string | undefined }, { signal }: QueryOptions,
 ): Promise<StockMovementRow[]> {
   const { rows } = beforeId === undefined
     ? await db.query<StockMovementRow>(`select ${movementColumns} from stock_movements where sku = $1 order by stock_movements.id desc limit $2`, [sku, limit], { signal })
     : await db.query<StockMovementRow>(`select ${movementColumns} from stock_movements where sku = $1 and id < $3 order by stock_movements.id desc limit $2`, [sku, limit, beforeId], { signal });
+  // No movements is an empty page for a product, and a 404 for a SKU that is none.
+  if (rows.length === 0 && (await db.query('select 1 from products where sku = $1', [sku], { signal })).rowCount === 0) {
+    throw new KitError(Code.NotFound, 'no such product', { details: { sku } });
+  }
   return rows;
 }

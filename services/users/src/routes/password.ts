@@ -50,7 +50,13 @@ export function registerPasswordRoute(app: FastifyInstance, { db, passwords, tok
       await revokeSessionsOfUser(tx, userId, 'password_change', { signal });
       return true;
     }, { signal });
-    if (!changed) throw new KitError(Code.Aborted, 'the password was changed meanwhile; sign in again', { reason: 'password_changed_meanwhile' });
+    // Of two changes at once this one lost: the password it named is no longer the current one.
+    if (!changed) {
+      throw new KitError(Code.PermissionDenied, 'the current password is not right: it was changed meanwhile', {
+        reason: 'wrong_password',
+        fields: [{ field: 'body.currentPassword', message: 'no longer the current password' }],
+      });
+    }
     request.log.info({ user_id: userId }, 'password changed; earlier tokens revoked');
     return reply.code(204).send();
   });
