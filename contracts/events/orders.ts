@@ -3,7 +3,8 @@ import { defineEvent } from './define.ts';
 
 // Owned by the orders service: only it publishes these.
 
-const line = z.object({ sku: z.string(), quantity: z.number().int().min(1), priceCents: z.number().int().min(0) });
+// `name` came later than version 1: an event written before it has none, and its SKU stands in.
+const line = z.object({ sku: z.string(), name: z.string().optional(), quantity: z.number().int().min(1), priceCents: z.number().int().min(0) });
 
 /** An order was placed and stored (checkout answered 201). Carries the customer's contact as it was at checkout. */
 export const orderCreated = defineEvent({

@@ -139,7 +139,7 @@ export const idempotencyHeaders = z.object({
 export const order = z.object({
   id: uuid,
   status: z.enum(['pending', 'confirmed', 'cancelled']),
-  items: z.array(z.object({ sku: z.string(), quantity: z.number().int(), priceCents: z.number().int() })),
+  items: z.array(z.object({ sku: z.string(), name: z.string().meta({ description: 'the product\'s name when it was ordered' }), quantity: z.number().int(), priceCents: z.number().int() })),
   totalCents: z.number().int(),
   currency: z.string(),
   createdAt: z.string(),

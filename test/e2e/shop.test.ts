@@ -1,6 +1,9 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { publicErrors } from '@baton/contracts/http';
 import { createSuiteScope, testIdentity } from '@baton/kit/testing';
@@ -61,7 +64,10 @@ describe('the shop, through the gateway', () => {
     assert.deepEqual(Object.keys(order).sort(), ['cancelledAt', 'createdAt', 'currency', 'id', 'items', 'status', 'totalCents', 'updatedAt']);
     assert.match(order.id, uuidPattern);
     assert.equal(order.status, 'confirmed');
-    assert.deepEqual(order.items, [{ sku: 'COFFEE-1KG', quantity: 2, priceCents: 2490 }, { sku: 'MUG-STONEWARE', quantity: 1, priceCents: 1450 }]);
+    assert.deepEqual(order.items, [
+      { sku: 'COFFEE-1KG', name: 'Single-origin coffee beans, 1 kg', quantity: 2, priceCents: 2490 },
+      { sku: 'MUG-STONEWARE', name: 'Stoneware mug, 350 ml', quantity: 1, priceCents: 1450 },
+    ]);
     assert.equal(order.totalCents, 2 * 2490 + 1450);
     assert.equal(order.currency, 'EUR');
     assert.equal(new Date(order.createdAt).toISOString(), order.createdAt, 'createdAt is an ISO 8601 UTC timestamp');
@@ -111,6 +117,26 @@ describe('the shop, through the gateway', () => {
     assert.equal(second.body.nextCursor, null);
     assert.deepEqual([...first.body.items, ...second.body.items].map((o) => o.id), newestFirst);
     assert.equal(second.body.items.find((o) => o.id === order.id)?.status, 'cancelled', 'a page shows each order as it is now');
+  });
+
+  test('the order email names each product, with its line total and the order\'s total', async () => {
+    const grace = await api.signUp('Grace');
+    const placed = await api.order(grace.token, [{ sku: 'COFFEE-1KG', quantity: 2 }, { sku: 'MUG-STONEWARE', quantity: 1 }]);
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    type Notification = { id: string; type: string; orderId: string | null; subject: string };
+    let sent: Notification | undefined;
+    for (const until = Date.now() + 15_000; sent === undefined && Date.now() < until; await sleep(100)) {
+      const mine = await api.call<{ items: Notification[] }>('GET', '/api/v1/notifications', { token: grace.token });
+      sent = mine.body.items.find((n) => n.type === 'order.created' && n.orderId === placed.body.id);
+    }
+    assert.ok(sent, 'the order\'s notification was recorded');
+    // The stored message, as the notification's id names it: its text part, quoted-printable decoded.
+    const eml = await readFile(join(shop.stack.varDir, 'mail', `${sent.id}.eml`), 'utf8');
+    const text = Buffer.from(eml.split(/\r?\n\r?\n/).slice(1).join('\n\n').replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))), 'latin1').toString('utf8');
+    assert.match(text, /2 × Single-origin coffee beans, 1 kg \(COFFEE-1KG\) at 24\.90 EUR = 49\.80 EUR/);
+    assert.match(text, /1 × Stoneware mug, 350 ml \(MUG-STONEWARE\) at 14\.50 EUR = 14\.50 EUR/);
+    assert.match(text, /Total: 64\.30 EUR/);
   });
 
   test('50 concurrent orders for the last 10 units: exactly 10 succeed, the rest get 409, stock ends at 0', async () => {

@@ -28,7 +28,7 @@ void describe('reservations', () => {
     assert.equal(reserved.headers.get('location'), `/v1/reservations/${orderId}`);
     assert.equal(reserved.body.orderId, orderId);
     assert.equal(reserved.body.status, 'held');
-    assert.deepEqual(reserved.body.items, [{ sku, quantity: 3, priceCents: price, currency: 'EUR' }]);
+    assert.deepEqual(reserved.body.items, [{ sku, quantity: 3, priceCents: price, currency: 'EUR', name: 'Single-origin coffee beans, 1 kg' }]);
     // The default TTL (900 s) holds it for a quarter of an hour, give or take this test's own time.
     const holdSeconds = (Date.parse(reserved.body.expiresAt) - Date.now()) / 1000;
     assert.ok(holdSeconds > 800 && holdSeconds <= 901, `held for ${holdSeconds} s`);

@@ -19,7 +19,7 @@ const options = { signal: new AbortController().signal };
 function fakeInventory(overrides: Partial<InventoryApi> = {}) {
   const calls: string[] = [];
   const reservation = (orderId: string, status: Reservation['status']): Reservation => ({
-    orderId, status, items: [{ sku: 'COFFEE-1KG', quantity: 2, priceCents: 2490, currency: 'EUR' }],
+    orderId, status, items: [{ sku: 'COFFEE-1KG', quantity: 2, priceCents: 2490, currency: 'EUR', name: 'Coffee beans, 1 kg' }],
   });
   const inventory: InventoryApi = {
     reserve: async (orderId) => { calls.push('reserve'); return reservation(orderId, 'held'); },

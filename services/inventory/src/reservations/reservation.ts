@@ -8,6 +8,8 @@ export interface ReservedLine {
   /** The unit price when the stock was reserved: what the order is charged. */
   priceCents: number;
   currency: string;
+  /** The product's name, for the order's lines and its emails. */
+  name: string;
 }
 
 export interface Reservation {
@@ -38,6 +40,7 @@ type ReservationRow = {
   quantity: number | null;
   price_cents: number | null;
   currency: string | null;
+  name: string | null;
 };
 
 /**
@@ -49,8 +52,10 @@ export async function findReservation(db: Queryable, orderId: string, { signal }
   const { rows } = await db.query<ReservationRow>(
     `select r.order_id,
             case when r.status = 'held' and r.expires_at <= now() then 'expired' else r.status end as status,
-            r.expires_at, i.sku, i.quantity, i.price_cents, i.currency
-       from reservations r left join reservation_items i on i.order_id = r.order_id
+            r.expires_at, i.sku, i.quantity, i.price_cents, i.currency, p.name
+       from reservations r
+       left join reservation_items i on i.order_id = r.order_id
+       left join products p on p.sku = i.sku
       where r.order_id = $1`,
     [orderId], { signal });
   const first = rows[0];
@@ -58,7 +63,8 @@ export async function findReservation(db: Queryable, orderId: string, { signal }
   const items: ReservedLine[] = [];
   for (const row of rows) {
     if (row.sku === null || row.quantity === null || row.price_cents === null || row.currency === null) continue;
-    items.push({ sku: row.sku, quantity: row.quantity, priceCents: row.price_cents, currency: row.currency });
+    // A product is never deleted while reservations name it; its SKU stands in if one ever is.
+    items.push({ sku: row.sku, quantity: row.quantity, priceCents: row.price_cents, currency: row.currency, name: row.name ?? row.sku });
   }
   return { orderId: first.order_id, status: first.status, items: items.sort(bySku), expiresAt: first.expires_at };
 }

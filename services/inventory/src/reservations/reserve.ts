@@ -50,14 +50,14 @@ export async function reserve(db: Database, request: ReserveRequest, { signal }:
     // Every line is tried even after one fails, so the answer names every SKU that lacks
     // stock; the transaction rolls back whatever the others took.
     for (const line of lines) {
-      const { rows } = await tx.query<{ price_cents: number; currency: string }>(
+      const { rows } = await tx.query<{ price_cents: number; currency: string; name: string }>(
         `update products set stock = stock - $2, updated_at = now()
           where sku = $1 and stock >= $2
-          returning price_cents, currency`,
+          returning price_cents, currency, name`,
         [line.sku, line.quantity], { signal });
       const product = rows[0];
       if (product === undefined) short.push(line);
-      else reserved.push({ ...line, priceCents: product.price_cents, currency: product.currency });
+      else reserved.push({ ...line, priceCents: product.price_cents, currency: product.currency, name: product.name });
     }
     if (short.length > 0) throw await shortageError(tx, short, { signal });
 

@@ -27,6 +27,7 @@ export const reservationResponse = z.object({
     quantity: z.number().int(),
     priceCents: z.number().int(),
     currency: z.string(),
+    name: z.string(),
   })),
   expiresAt: z.iso.datetime(),
 });

@@ -10,7 +10,9 @@ function money(cents: number, currency: string): string {
 }
 
 export function orderConfirmation(order: OrderCreated): MessageText {
-  const lines = order.items.map((item) => `  ${item.quantity} × ${item.sku} at ${money(item.priceCents, order.currency)}`);
+  // An event from before lines carried names has only the SKU to show.
+  const lines = order.items.map((item) => `  ${item.quantity} × ${item.name === undefined ? item.sku : `${item.name} (${item.sku})`} at ${money(item.priceCents, order.currency)}`
+    + ` = ${money(item.quantity * item.priceCents, order.currency)}`);
   return {
     subject: `Your Baton order ${order.orderId.slice(0, 8)} is confirmed`,
     text: [`Hello ${order.customer.name},`, '', 'thank you for your order:', '', ...lines, '',

@@ -67,7 +67,7 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
       id: orderId,
       userId: input.userId,
       status: 'confirmed',
-      items: reservation.items.map(({ sku, quantity, priceCents }) => ({ sku, quantity, priceCents })),
+      items: reservation.items.map(({ sku, name, quantity, priceCents }) => ({ sku, name, quantity, priceCents })),
       totalCents: lineTotalCents(reservation.items),
       currency: reservation.items[0]?.currency ?? 'EUR',
       createdAt: placedAt,

@@ -2,6 +2,8 @@ export type OrderStatus = 'pending' | 'confirmed' | 'cancelled';
 
 export interface OrderLine {
   sku: string;
+  /** The product's name when it was ordered. */
+  name: string;
   quantity: number;
   priceCents: number;
 }

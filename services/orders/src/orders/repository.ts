@@ -1,7 +1,7 @@
 import type { Queryable, QueryOptions } from '@baton/kit/db';
 import type { Order, OrderLine, OrderStatus } from './order.ts';
 
-type ItemRow = { sku: string; quantity: number; price_cents: number };
+type ItemRow = { sku: string; name: string; quantity: number; price_cents: number };
 
 // A type, not an interface, so it fits the database's row type.
 type OrderRow = {
@@ -18,7 +18,7 @@ type OrderRow = {
 
 const selectOrders = `
   select o.id, o.user_id, o.status, o.total_cents, o.currency, o.created_at, o.updated_at, o.cancelled_at,
-         coalesce((select json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'price_cents', i.price_cents) order by i.sku)
+         coalesce((select json_agg(json_build_object('sku', i.sku, 'name', coalesce(i.name, i.sku), 'quantity', i.quantity, 'price_cents', i.price_cents) order by i.sku)
                    from order_items i where i.order_id = o.id), '[]'::json) as items
   from orders o`;
 
@@ -28,7 +28,7 @@ function toOrder(row: OrderRow): Order {
     id: row.id,
     userId: row.user_id,
     status: row.status,
-    items: items.map((i) => ({ sku: i.sku, quantity: i.quantity, priceCents: i.price_cents })),
+    items: items.map((i) => ({ sku: i.sku, name: i.name, quantity: i.quantity, priceCents: i.price_cents })),
     totalCents: Number(row.total_cents),
     currency: row.currency,
     createdAt: new Date(row.created_at).toISOString(),
@@ -44,8 +44,8 @@ export async function insertOrder(tx: Queryable, order: Order, options: QueryOpt
     options,
   );
   for (const line of order.items) {
-    await tx.query('insert into order_items (order_id, sku, quantity, price_cents) values ($1, $2, $3, $4)',
-      [order.id, line.sku, line.quantity, line.priceCents], options);
+    await tx.query('insert into order_items (order_id, sku, name, quantity, price_cents) values ($1, $2, $3, $4, $5)',
+      [order.id, line.sku, line.name, line.quantity, line.priceCents], options);
   }
 }
 

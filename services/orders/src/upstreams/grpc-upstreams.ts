@@ -45,7 +45,7 @@ export function createGrpcInventoryApi(inventory: Client<typeof InventoryService
     return {
       orderId: reservation.orderId,
       status,
-      items: reservation.items.map(({ sku, quantity, priceCents, currency }) => ({ sku, quantity, priceCents, currency })),
+      items: reservation.items.map(({ sku, quantity, priceCents, currency, name }) => ({ sku, quantity, priceCents, currency, name: name || sku })),
     };
   };
   const guarded = async (work: () => Promise<{ reservation?: WireReservation | undefined }>) => {

@@ -25,8 +25,8 @@ export function createHttpUsersApi(client: HttpClient): UsersApi {
 export function createHttpInventoryApi(client: HttpClient): InventoryApi {
   const post = async (path: string, body: unknown, orderId: string, options: CallOptions) => {
     try {
-      const response = await client.request<Reservation>({ method: 'POST', path, body, idempotencyKey: `reservation-${orderId}`, ...call(options) });
-      return response.body;
+      const response = await client.request<Reservation & { items: Array<{ name?: string }> }>({ method: 'POST', path, body, idempotencyKey: `reservation-${orderId}`, ...call(options) });
+      return { ...response.body, items: response.body.items.map((line) => ({ ...line, name: line.name || line.sku })) };
     } catch (error) {
       throw withOutOfStockDetails(KitError.from(error));
     }

@@ -5,6 +5,8 @@ export interface ReservedLine {
   quantity: number;
   priceCents: number;
   currency: string;
+  /** The product's name; its SKU when an inventory from before names were sent says none. */
+  name: string;
 }
 
 export interface Reservation {
