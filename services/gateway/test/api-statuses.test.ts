@@ -50,6 +50,7 @@ void describe('every operation gives each status its document lists that the gat
   let behind: ServicesBehind;
   let operations: Operation[];
   const produced = new Map<string, Set<number>>();
+  const gateways: Array<RunningService<undefined>> = [];
 
   async function startGateway(settings: Record<string, string>): Promise<RunningService<undefined>> {
     const record = process.env.ANSWER_RECORD_FILE;
@@ -61,7 +62,7 @@ void describe('every operation gives each status its document lists that the gat
       ...settings,
     });
     const gateway = await startService(gatewayService, config, { logger: createSilentLogger('gateway') });
-    addCleanup(suite, () => gateway.shutdown('test over'));
+    gateways.push(gateway);
     return gateway;
   }
 
@@ -87,6 +88,8 @@ void describe('every operation gives each status its document lists that the gat
 
   before(async () => {
     behind = await startServicesBehind(suite);
+    // Each shutdown takes its own half second or so: all at once, at the end.
+    addCleanup(suite, () => Promise.all(gateways.map((gateway) => gateway.shutdown('test over'))));
     const gateway = await startGateway({});
     const document = await (await fetch(`${gateway.url}/api/v1/docs/json`)).json() as {
       paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>>;
@@ -128,7 +131,8 @@ void describe('every operation gives each status its document lists that the gat
   test('a service that never answers: 504 for every operation, once its deadline runs out', async () => {
     behind.answerAfter(Infinity);
     // A gateway each: timeouts on one route would open the breaker that the next one shares.
-    for (const operation of operations) assert.equal(await send(await startGateway({}), operation), 504, operation.id);
+    const answers = await Promise.all(operations.map(async (operation) => [operation.id, await send(await startGateway({}), operation)] as const));
+    assert.deepEqual(answers.filter(([, status]) => status !== 504), []);
   });
 
   test('services that cannot serve (their database is down, say): 503 for every operation', async () => {
