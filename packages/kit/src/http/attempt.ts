@@ -40,6 +40,8 @@ export interface AttemptContext {
   maxResponseBytes: number;
   /** Headers of this attempt alone (its `traceparent`), added to the call's. */
   extraHeaders?: Readonly<Record<string, string>> | undefined;
+  /** False for an upstream outside Baton, which is not sent the remaining budget. */
+  sendsBudget?: boolean;
 }
 
 // An error body is read only to learn its problem document; past this it is not worth a socket.
@@ -60,11 +62,13 @@ function noop(): void {}
  * if (!result.ok) throw result.error;
  */
 export async function sendAttempt<T>(dispatcher: Dispatcher, request: PreparedRequest, signal: AbortSignal, context: AttemptContext): Promise<AttemptResult<T>> {
-  const { upstream, instance, clock, extraHeaders } = context;
+  const { upstream, instance, clock, extraHeaders, sendsBudget = true } = context;
   if (signal.aborted) return { ok: false, ...errorFromTransport(undefined, signal, upstream, instance), status: undefined };
   // The budget goes as a relative number, computed just before sending, so the next hop's clock
   // never has to agree with ours and the time spent queueing here is not given away twice.
-  const headers = { ...request.headers, ...extraHeaders, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) };
+  const headers = sendsBudget
+    ? { ...request.headers, ...extraHeaders, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) }
+    : { ...request.headers, ...extraHeaders };
 
   // undici takes any EventEmitter that emits 'abort' as a request's signal (its documented
   // `signal: AbortSignal | EventEmitter`). Given the AbortSignal itself, undici listens through

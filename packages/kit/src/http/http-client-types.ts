@@ -27,7 +27,7 @@ export interface HttpRequest {
   /** Starts with `/`; the query goes in `query`. */
   path: string;
   query?: QueryParams;
-  /** Sent as JSON. */
+  /** Sent as JSON; a `URLSearchParams` is sent form-encoded (as Stripe's API takes its parameters). */
   body?: unknown;
   headers?: Readonly<Record<string, string>>;
   /** Makes a POST or PATCH repeatable: sent as `Idempotency-Key`, and the call may be retried. */

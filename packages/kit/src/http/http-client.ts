@@ -70,6 +70,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     logger,
     onEvent,
     tracer,
+    outside = false,
   } = options;
 
   const upstream = createUpstreamPolicies<Endpoint>({
@@ -92,7 +93,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const span = startAttemptSpan(tracer, {
       upstream: name, instance: endpoint.instance, method: call.prepared.method, path: call.prepared.path, number: attempt, hedge: isHedge, remainingMs: call.prepared.deadlineAtMs - clock.now(),
     });
-    return sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: credential === undefined ? span.headers : { ...span.headers, ...credential } }).then((result) => {
+    return sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: credential === undefined ? span.headers : { ...span.headers, ...credential }, sendsBudget: !outside }).then((result) => {
       span.end(result.ok ? { status: result.response.status } : { status: result.status, error: result.error });
       if (result.ok) return result.response;
       throw result.error;
@@ -139,8 +140,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const idempotencyKey = request.idempotencyKey ?? headerOf(request.headers, idempotencyKeyHeader);
       // Built before any timer exists: a bad path or a body JSON cannot encode throws here.
       const path = pathWithQuery(request.path, request.query);
-      const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-      const headers = requestHeaders({ headers: request.headers, hasBody: body !== undefined, requestId: request.requestId, idempotencyKey });
+      const form = request.body instanceof URLSearchParams;
+      const body = request.body === undefined ? undefined : form ? String(request.body) : JSON.stringify(request.body);
+      const headers = requestHeaders({
+        headers: request.headers, contentType: body === undefined ? undefined : form ? 'application/x-www-form-urlencoded' : 'application/json',
+        requestId: request.requestId, idempotencyKey,
+      });
       const ownAtMs = clock.now() + (request.timeoutMs ?? timeoutMs);
       // The call's one signal: the caller's, cut to this client's timeout. It carries the nearer
       // deadline, which the retry layer reads and each attempt sends on.

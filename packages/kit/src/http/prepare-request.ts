@@ -28,7 +28,8 @@ export function pathWithQuery(path: string, query: QueryParams | undefined): str
 
 export interface HeaderInput {
   headers: Readonly<Record<string, string>> | undefined;
-  hasBody: boolean;
+  /** The body's type; undefined without a body. */
+  contentType: string | undefined;
   requestId: string | undefined;
   idempotencyKey: string | undefined;
 }
@@ -39,12 +40,12 @@ export interface HeaderInput {
  * idempotency key and the content type are what the client was told, not what a header map says.
  *
  * @example
- * requestHeaders({ headers: {}, hasBody: true, requestId, idempotencyKey: 'k-1' });
+ * requestHeaders({ headers: {}, contentType: 'application/json', requestId, idempotencyKey: 'k-1' });
  */
-export function requestHeaders({ headers, hasBody, requestId, idempotencyKey }: HeaderInput): Record<string, string> {
+export function requestHeaders({ headers, contentType, requestId, idempotencyKey }: HeaderInput): Record<string, string> {
   const result: Record<string, string> = { accept: 'application/json' };
   if (headers !== undefined) for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = value;
-  if (hasBody) result['content-type'] = 'application/json';
+  if (contentType !== undefined) result['content-type'] = contentType;
   if (requestId !== undefined) result[requestIdHeader] = requestId;
   if (idempotencyKey !== undefined) result[idempotencyKeyHeader] = idempotencyKey;
   return result;

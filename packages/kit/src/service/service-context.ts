@@ -43,7 +43,8 @@ export function createServiceContext<C extends ServiceConfig>({ config, adminApp
     tracer,
     onClose: (close) => void closers.push(close),
     createHttpClient(options) {
-      const client = createHttpClient({ ...options, ...tokens, logger, onEvent: clientMetrics.onEvent, tracer });
+      // A service's token is for Baton's services: one outside is never sent it.
+      const client = createHttpClient({ ...options, ...(options.outside === true ? {} : tokens), logger, onEvent: clientMetrics.onEvent, tracer });
       resourceMetrics.trackClient(client);
       closers.push(() => client.close());
       return client;

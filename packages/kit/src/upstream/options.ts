@@ -61,6 +61,12 @@ export interface UpstreamOptions {
    * (a service's context sets it on every client it makes).
    */
   identity?: ServiceTokenSource;
+  /**
+   * An upstream that is not a Baton service (a payment provider on the internet): it is sent
+   * none of Baton's own headers, no service token (a service's context gives such a client
+   * none) and no `x-baton-timeout-ms`; the deadline, retries and breaker still hold on this side.
+   */
+  outside?: boolean;
   /** The service called, whom the token is for: `name` by default (`users-feed` says `users`). */
   audience?: string;
 }

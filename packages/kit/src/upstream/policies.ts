@@ -127,7 +127,8 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
   const { identity, audience = name } = options;
   const attempts = createInstanceAttempts({
     upstream: name, endpoints, outliers, latency, clock, logger, onEvent, statusOf: options.statusOf,
-    credential: identity === undefined ? undefined : () => identity.tokenFor(audience),
+    // An upstream outside Baton is never sent this service's token, whatever it was given.
+    credential: identity === undefined || options.outside === true ? undefined : () => identity.tokenFor(audience),
   });
 
   function shouldRetry(error: KitError, attempt: number, repeatable: boolean): boolean {
