@@ -41,6 +41,7 @@ export const publicErrors = {
   idempotency_key_reused: { status: 422, title: 'This Idempotency-Key was used for another request; use a new key for a new order' },
   unprocessable: { status: 422, title: 'The request is well formed, but the current state does not allow it' },
   order_expired: { status: 409, title: 'The stock held for this order has lapsed; place it again with a new Idempotency-Key' },
+  payment_declined: { status: 402, title: 'The card was declined; nothing was charged and the stock was released' },
   // The shop's state.
   rate_limited: { status: 429, title: 'Too many requests; wait as Retry-After says' },
   sign_in_throttled: { status: 429, title: 'Too many wrong sign-ins; wait as Retry-After says' },
@@ -87,6 +88,7 @@ const byReason: Readonly<Record<string, PublicErrorCode>> = {
   insufficient_stock: 'insufficient_stock',
   idempotency_key_reused: 'idempotency_key_reused',
   reservation_lapsed: 'order_expired',
+  payment_declined: 'payment_declined',
   rate_limited: 'rate_limited',
   sign_in_throttled: 'sign_in_throttled',
 };

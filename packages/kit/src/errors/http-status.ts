@@ -44,6 +44,8 @@ export const httpStatusByReason: Readonly<Record<string, number>> = Object.freez
   deadline_spent: 408,
   // An event feed read from a position whose events were pruned (past the retention): gone for good.
   feed_position_pruned: 410,
+  // A card its issuer declined: HTTP's Payment Required; gRPC callers see FAILED_PRECONDITION.
+  payment_declined: 402,
 });
 
 export function httpStatusOf(code: Code, reason?: string): number {

@@ -40,8 +40,12 @@ export interface AttemptContext {
   maxResponseBytes: number;
   /** Headers of this attempt alone (its `traceparent`), added to the call's. */
   extraHeaders?: Readonly<Record<string, string>> | undefined;
-  /** False for an upstream outside Baton, which is not sent the remaining budget. */
-  sendsBudget?: boolean;
+  /**
+   * An upstream outside Baton: it is not sent the remaining budget, and its errors are read
+   * when they are JSON of its own shape (Stripe's `{ "error": … }`), not only problem documents,
+   * for the caller to find in the error's cause.
+   */
+  outside?: boolean;
 }
 
 // An error body is read only to learn its problem document; past this it is not worth a socket.
@@ -62,13 +66,13 @@ function noop(): void {}
  * if (!result.ok) throw result.error;
  */
 export async function sendAttempt<T>(dispatcher: Dispatcher, request: PreparedRequest, signal: AbortSignal, context: AttemptContext): Promise<AttemptResult<T>> {
-  const { upstream, instance, clock, extraHeaders, sendsBudget = true } = context;
+  const { upstream, instance, clock, extraHeaders, outside = false } = context;
   if (signal.aborted) return { ok: false, ...errorFromTransport(undefined, signal, upstream, instance), status: undefined };
   // The budget goes as a relative number, computed just before sending, so the next hop's clock
   // never has to agree with ours and the time spent queueing here is not given away twice.
-  const headers = sendsBudget
-    ? { ...request.headers, ...extraHeaders, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) }
-    : { ...request.headers, ...extraHeaders };
+  const headers = outside
+    ? { ...request.headers, ...extraHeaders }
+    : { ...request.headers, ...extraHeaders, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) };
 
   // undici takes any EventEmitter that emits 'abort' as a request's signal (its documented
   // `signal: AbortSignal | EventEmitter`). Given the AbortSignal itself, undici listens through
@@ -113,7 +117,7 @@ async function sendAndRead<T>(dispatcher: Dispatcher, request: PreparedRequest, 
     }
 
     let problem: unknown;
-    if (isProblemResponse(responseHeaders)) {
+    if (isProblemResponse(responseHeaders) || (context.outside === true && isJsonResponse(responseHeaders))) {
       const text = await readText(body, errorBodyLimitBytes);
       problem = text === undefined ? undefined : parseOrUndefined(text);
     } else {
@@ -137,6 +141,11 @@ function badResponse(upstream: string, instance: string, status: number, why: st
     cause: new UpstreamError(upstream, instance, `answered ${status}, but ${why}`, { status, cause }),
   });
   return { ok: false, error: classifyAs(error, 'bad_response'), failure: 'bad_response', status };
+}
+
+function isJsonResponse(headers: HttpResponse<unknown>['headers']): boolean {
+  const type = headers['content-type'];
+  return typeof type === 'string' && type.toLowerCase().startsWith('application/json');
 }
 
 function parseOrUndefined(text: string): unknown {

@@ -93,7 +93,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const span = startAttemptSpan(tracer, {
       upstream: name, instance: endpoint.instance, method: call.prepared.method, path: call.prepared.path, number: attempt, hedge: isHedge, remainingMs: call.prepared.deadlineAtMs - clock.now(),
     });
-    return sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: credential === undefined ? span.headers : { ...span.headers, ...credential }, sendsBudget: !outside }).then((result) => {
+    return sendAttempt<T>(endpoint.pool, call.prepared, signal, { upstream: name, instance: endpoint.instance, clock, maxResponseBytes, extraHeaders: credential === undefined ? span.headers : { ...span.headers, ...credential }, outside }).then((result) => {
       span.end(result.ok ? { status: result.response.status } : { status: result.status, error: result.error });
       if (result.ok) return result.response;
       throw result.error;

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Queryable } from '@baton/kit/db';
+import { Code, KitError } from '@baton/kit/errors';
+import type { Authorization, PaymentProvider, ProviderCallOptions, ProviderEvent } from '../provider/provider.ts';
+
+export type PaymentStatus = 'authorizing' | 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
+
+interface PaymentRow {
+  id: string;
+  order_id: string;
+  amount_cents: number;
+  currency: string;
+  method: string | null;
+  status: PaymentStatus;
+  provider_payment_id: string | null;
+  card_brand: string | null;
+  card_last4: string | null;
+  decline_code: string | null;
+  refunded_cents: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A payment as its callers see it: no card data, the card's brand and last four at most. */
+export function paymentView(row: PaymentRow) {
+  return {
+    orderId: row.order_id, status: row.status, amountCents: row.amount_cents, currency: row.currency,
+    card: row.card_brand === null ? null : { brand: row.card_brand, last4: row.card_last4 },
+    declineCode: row.decline_code, refundedCents: row.refunded_cents, providerPaymentId: row.provider_payment_id,
+    createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(),
+  };
+}
+export type PaymentView = ReturnType<typeof paymentView>;
+
+export interface Payments {
+  db: Database;
+  provider: PaymentProvider;
+}
+
+// The key of each step at the provider: one per payment and step, the same for every try.
+const keyOf = (payment: PaymentRow, step: 'authorize' | 'capture' | 'void' | 'refund') => `${payment.id}:${step}`;
+
+const find = async (db: Queryable, orderId: string, options: ProviderCallOptions) =>
+  (await db.query<PaymentRow>('select * from payments where order_id = $1', [orderId], options)).rows[0];
+
+async function mustFind(db: Queryable, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
+  const row = await find(db, orderId, options);
+  if (row === undefined) throw new KitError(Code.NotFound, 'this order has no payment', { details: { orderId } });
+  return row;
+}
+
+/**
+ * Moves a payment on, only from the statuses named: a step and a webhook that tell the same
+ * thing, in either order, or a webhook delivered twice, move it once. Answers the row as it is
+ * after, whether or not this call moved it.
+ */
+async function advance(db: Queryable, id: string, from: readonly PaymentStatus[], to: PaymentStatus, set: Record<string, unknown>, options: ProviderCallOptions): Promise<PaymentRow> {
+  const columns = Object.keys(set);
+  const { rows: [moved] } = await db.query<PaymentRow>(
+    `update payments set status = $2, updated_at = now()${columns.map((column, i) => `, ${column} = $${i + 4}`).join('')}
+      where id = $1 and status = any($3) returning *`,
+    [id, to, from, ...Object.values(set)], options);
+  return moved ?? (await db.query<PaymentRow>('select * from payments where id = $1', [id], options)).rows[0]!;
+}
+
+const declinedError = (row: PaymentRow) => new KitError(Code.FailedPrecondition, 'the card was declined', {
+  reason: 'payment_declined', details: { declineCode: row.decline_code },
+});
+
+/** Applies what the provider said of an authorisation: held, or declined. */
+function settleAuthorization(db: Queryable, payment: PaymentRow, authorization: Authorization, options: ProviderCallOptions): Promise<PaymentRow> {
+  const card = { provider_payment_id: authorization.providerPaymentId, card_brand: authorization.brand, card_last4: authorization.last4 };
+  return authorization.outcome === 'authorized'
+    ? advance(db, payment.id, ['authorizing'], 'authorized', card, options)
+    : advance(db, payment.id, ['authorizing'], 'declined', { ...card, decline_code: authorization.declineCode }, options);
+}
+
+/**
+ * Holds an order's amount on the customer's card. One payment per order: asked again, it
+ * answers the payment as it is; one whose outcome was left unknown (the provider's answer was
+ * lost) is settled by asking the provider again with the same key, which never charges twice.
+ * A declined card is a FailedPrecondition `payment_declined` (402 for the caller); an order
+ * whose payment was voided first is never authorised after.
+ */
+export async function authorizePayment(payments: Payments, input: { orderId: string; amountCents: number; currency: string; method: string }, options: ProviderCallOptions): Promise<PaymentRow> {
+  const { db, provider } = payments;
+  await db.query(
+    `insert into payments (id, order_id, amount_cents, currency, method, status) values ($1, $2, $3, $4, $5, 'authorizing')
+     on conflict (order_id) do nothing`,
+    [randomUUID(), input.orderId, input.amountCents, input.currency, input.method], options);
+  const payment = await mustFind(db, input.orderId, options);
+  if (payment.status === 'voided') {
+    throw new KitError(Code.FailedPrecondition, 'this order\'s payment was voided; it is not authorised again', { reason: 'payment_voided' });
+  }
+  if (payment.amount_cents !== input.amountCents || payment.currency !== input.currency || payment.method !== input.method) {
+    throw new KitError(Code.FailedPrecondition, 'this order\'s payment was asked for with another amount or card', { reason: 'payment_mismatch' });
+  }
+  const settled = payment.status === 'authorizing' ? await settleAuthorization(db, payment, await provider.authorize({
+    key: keyOf(payment, 'authorize'), paymentId: payment.id, orderId: payment.order_id, amountCents: payment.amount_cents, currency: payment.currency, method: input.method,
+  }, options), options) : payment;
+  if (settled.status === 'declined') throw declinedError(settled);
+  if (settled.status === 'voided') {
+    // Voided while the provider was asked: what it held is let go.
+    if (settled.provider_payment_id !== null) await provider.void({ key: keyOf(settled, 'void'), providerPaymentId: settled.provider_payment_id }, options);
+    throw new KitError(Code.FailedPrecondition, 'this order\'s payment was voided; it is not authorised again', { reason: 'payment_voided' });
+  }
+  return settled;
+}
+
+/** The payment's authorisation settled, when its outcome was left unknown. */
+async function settled(payments: Payments, payment: PaymentRow, options: ProviderCallOptions): Promise<PaymentRow> {
+  if (payment.status !== 'authorizing' || payment.method === null) return payment;
+  return settleAuthorization(payments.db, payment, await payments.provider.authorize({
+    key: keyOf(payment, 'authorize'), paymentId: payment.id, orderId: payment.order_id, amountCents: payment.amount_cents, currency: payment.currency, method: payment.method,
+  }, options), options);
+}
+
+/** Takes what was held. Captured (or refunded) already: answered as it is. */
+export async function capturePayment(payments: Payments, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
+  const payment = await settled(payments, await mustFind(payments.db, orderId, options), options);
+  if (payment.status === 'captured' || payment.status === 'refunded') return payment;
+  if (payment.status === 'declined') throw declinedError(payment);
+  if (payment.status !== 'authorized') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be captured`, { reason: 'payment_not_authorized' });
+  await payments.provider.capture({ key: keyOf(payment, 'capture'), providerPaymentId: payment.provider_payment_id! }, options);
+  return advance(payments.db, payment.id, ['authorized'], 'captured', {}, options);
+}
+
+/**
+ * Releases what was held, so nothing is charged. An order with no payment yet gets a voided one,
+ * so an authorisation that comes after (a request still on its way) is refused. Voided already,
+ * or declined (nothing held): answered as it is. Captured: refund it instead.
+ */
+export async function voidPayment(payments: Payments, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
+  await payments.db.query(
+    `insert into payments (id, order_id, amount_cents, currency, status) values ($1, $2, 0, 'EUR', 'voided') on conflict (order_id) do nothing`,
+    [randomUUID(), orderId], options);
+  const payment = await settled(payments, await mustFind(payments.db, orderId, options), options);
+  if (payment.status === 'voided' || payment.status === 'declined') return payment;
+  if (payment.status !== 'authorized') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be voided; refund it`, { reason: 'payment_captured' });
+  await payments.provider.void({ key: keyOf(payment, 'void'), providerPaymentId: payment.provider_payment_id! }, options);
+  return advance(payments.db, payment.id, ['authorized'], 'voided', {}, options);
+}
+
+/** Gives back all that was taken. Refunded already: answered as it is. */
+export async function refundPayment(payments: Payments, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
+  const payment = await mustFind(payments.db, orderId, options);
+  if (payment.status === 'refunded') return payment;
+  if (payment.status !== 'captured') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be refunded`, { reason: 'payment_not_captured' });
+  await payments.provider.refund({ key: keyOf(payment, 'refund'), providerPaymentId: payment.provider_payment_id!, amountCents: payment.amount_cents }, options);
+  return advance(payments.db, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options);
+}
+
+export async function findPayment(db: Queryable, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
+  return mustFind(db, orderId, options);
+}
+
+/**
+ * Applies one of the provider's webhook events, once (a second delivery finds its id), and only
+ * forward: an event that comes late, after the step it tells of was already seen, changes nothing.
+ * A webhook is how an authorisation whose answer was lost is settled when nobody asks again.
+ */
+export async function applyProviderEvent(db: Database, event: ProviderEvent, options: ProviderCallOptions): Promise<'applied' | 'duplicate' | 'ignored'> {
+  return db.transaction(async (tx) => {
+    const { rowCount } = await tx.query('insert into webhook_events (id, type) values ($1, $2) on conflict (id) do nothing', [event.id, event.kind], options);
+    if (rowCount === 0) return 'duplicate';
+    const { rows: [payment] } = await tx.query<PaymentRow>(
+      'select * from payments where provider_payment_id = $1 or id::text = $2 for update', [event.providerPaymentId ?? null, event.paymentId ?? ''], options);
+    if (payment === undefined || event.kind === 'other') return 'ignored';
+    const card = { provider_payment_id: event.providerPaymentId ?? null, card_brand: event.brand ?? null, card_last4: event.last4 ?? null };
+    switch (event.kind) {
+      case 'authorized': await advance(tx, payment.id, ['authorizing'], 'authorized', card, options); break;
+      case 'declined': await advance(tx, payment.id, ['authorizing'], 'declined', { ...card, decline_code: event.declineCode ?? 'declined' }, options); break;
+      case 'captured': await advance(tx, payment.id, ['authorized'], 'captured', {}, options); break;
+      case 'voided': await advance(tx, payment.id, ['authorizing', 'authorized'], 'voided', {}, options); break;
+      case 'refunded': await advance(tx, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options); break;
+    }
+    return 'applied';
+  }, options);
+}

@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import type { ServiceDefinition } from '@baton/kit/service';
+import type { Config } from './config.ts';
+import { createStripeProvider } from './provider/stripe.ts';
+import { registerPaymentRoutes } from './routes/payment-routes.ts';
+
+/**
+ * The payment service: each order's payment, authorised, captured, voided or refunded through
+ * the payment provider, a system outside the shop. It keeps no card data.
+ */
+export const paymentService: ServiceDefinition<Config> = {
+  name: 'payment',
+  migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
+  setup(app, context) {
+    const { config, db, createHttpClient } = context;
+    // The provider is not one of ours: no Baton token or header goes to it (`outside`).
+    const client = createHttpClient({ name: 'provider', urls: config.PROVIDER_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS, outside: true });
+    const provider = createStripeProvider({ client, secretKey: config.PROVIDER_SECRET_KEY, webhookSecret: config.PROVIDER_WEBHOOK_SECRET });
+    registerPaymentRoutes(app, { db, provider });
+  },
+};
