@@ -8,7 +8,11 @@
  * | `order.created` | orders | the order, and the customer's contact at checkout |
  * | `order.cancelled` | orders | which order, whose, and why |
  * | `user.registered` | users | the new account |
+ * | `payment.captured` | payment | the order's payment taken: amount, card brand and last four |
+ * | `payment.refunded` | payment | what was given back for the order |
+ * | `payment.failed` | payment | the order's card declined, and the issuer's reason |
  */
 export { defineEvent, type EventDefinition } from './define.ts';
 export { orderCancelled, orderCreated, type OrderCancelled, type OrderCreated } from './orders.ts';
+export { paymentCaptured, paymentFailed, paymentRefunded, type PaymentCaptured, type PaymentFailed, type PaymentRefunded } from './payments.ts';
 export { userRegistered, type UserRegistered } from './users.ts';

@@ -1,10 +1,13 @@
 import { databaseConfigFields, env, loadConfig, serviceConfigFields, serviceIdentityFields, z } from '@baton/kit/config';
+import { messagingConfigFields } from '@baton/kit/messaging';
 
 /** Every variable the payment service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'payment', port: 8085 }),
   ...serviceIdentityFields(),
   ...databaseConfigFields(),
+  /** Where its events go: NATS_URL, AMQP_URL, or neither (its own HTTP feed); see docs/messaging.md. */
+  ...messagingConfigFields(),
   /** The payment provider's API (the sandbox's, or Stripe's `https://api.stripe.com`). */
   PROVIDER_URL: env.url(),
   /** The provider's secret key (`sk_…`); in a file with PROVIDER_SECRET_KEY_FILE. */

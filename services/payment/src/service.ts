@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { startPublishing } from '@baton/kit/messaging';
 import type { ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
 import { createStripeProvider } from './provider/stripe.ts';
@@ -11,11 +12,13 @@ import { registerPaymentRoutes } from './routes/payment-routes.ts';
 export const paymentService: ServiceDefinition<Config> = {
   name: 'payment',
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
-  setup(app, context) {
+  async setup(app, context) {
     const { config, db, createHttpClient } = context;
+    // payment.captured, .refunded, .failed: written with each change, published by the relay.
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'payments', readers: ['notifications'] });
     // The provider is not one of ours: no Baton token or header goes to it (`outside`).
     const client = createHttpClient({ name: 'provider', urls: config.PROVIDER_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS, outside: true });
     const provider = createStripeProvider({ client, secretKey: config.PROVIDER_SECRET_KEY, webhookSecret: config.PROVIDER_WEBHOOK_SECRET });
-    registerPaymentRoutes(app, { db, provider });
+    registerPaymentRoutes(app, { db, provider, events: { outbox, committed: () => relay.wake() } });
   },
 };

@@ -158,6 +158,32 @@ void describe('payments through the provider', () => {
     assert.equal((await call(`/v1/payments/${orderId}`)).body.status, 'captured');
   });
 
+  test('each outcome is one event on its feed, read as notifications reads it: captured, refunded, failed; retries and webhooks add none', async () => {
+    const paid = randomUUID();
+    await authorize(paid);
+    await call(`/v1/payments/${paid}/capture`);
+    await call(`/v1/payments/${paid}/capture`);
+    await call(`/v1/payments/${paid}/refund`);
+    const declined = randomUUID();
+    await authorize(declined, 'pm_card_chargeDeclined');
+    await authorize(declined, 'pm_card_chargeDeclined');
+    // Webhooks for these come late and twice: wait until the provider has sent them all.
+    for (const until = Date.now() + 10_000; Date.now() < until; await sleep(50)) {
+      const { rows: [left] } = await provider.db.query<{ n: number }>('select count(*)::int as n from events where delivered_at is null');
+      if (left!.n === 0) break;
+    }
+    type Feed = { events: Array<{ event: { type: string; data: { orderId: string; amountCents: number; declineCode?: string; card?: unknown } } }> };
+    const feed = await fetch(`${payment.url}/events/v1/feed?after=0&limit=500&types=payment.captured,payment.refunded,payment.failed`, { headers: await testIdentity.headers('notifications', 'payment') });
+    assert.equal(feed.status, 200);
+    const events = ((await feed.json()) as Feed).events.map((e) => e.event);
+    const of = (orderId: string) => events.filter((e) => e.data.orderId === orderId).map((e) => e.type);
+    assert.deepEqual(of(paid), ['payment.captured', 'payment.refunded']);
+    assert.deepEqual(of(declined), ['payment.failed']);
+    const captured = events.find((e) => e.type === 'payment.captured' && e.data.orderId === paid)!;
+    assert.deepEqual([captured.data.amountCents, captured.data.card], [4980, { brand: 'visa', last4: '4242' }]);
+    assert.equal(events.find((e) => e.data.orderId === declined)!.data.declineCode, 'generic_decline');
+  });
+
   test('only orders may call it', async () => {
     const response = await fetch(`${payment.url}/v1/payments/${randomUUID()}`, { headers: await testIdentity.headers('gateway', 'payment') });
     assert.equal(response.status, 403);

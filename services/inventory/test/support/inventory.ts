@@ -27,7 +27,10 @@ export async function startInventory(environment: Record<string, string> = {}): 
   try {
     const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase({ after: (fn) => void drops.push(fn) });
     // Staff's tokens are checked against users; nothing listens there, so here every staff route is 503.
-    const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', USERS_URLS: 'http://127.0.0.1:9', ...testIdentity.env('inventory'), ...environment, DATABASE_URL: databaseUrl });
+    // No half-second notice before the listeners close: nothing here calls through a pool that must hear it.
+    const config = readConfig({
+      HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', USERS_URLS: 'http://127.0.0.1:9', SHUTDOWN_NOTICE_MS: '0', ...testIdentity.env('inventory'), ...environment, DATABASE_URL: databaseUrl,
+    });
     service = await startService(inventoryService, config, { logger: createLogger({ service: 'inventory', level: 'silent' }) });
   } catch (error) {
     // A service that failed to start has no stop(): its database must go now.

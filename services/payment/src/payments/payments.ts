@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { paymentCaptured, paymentFailed, paymentRefunded } from '@baton/contracts/events';
 import type { Database, Queryable } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
+import type { Outbox } from '@baton/kit/messaging';
 import type { Authorization, PaymentProvider, ProviderCallOptions, ProviderEvent } from '../provider/provider.ts';
 
 export type PaymentStatus = 'authorizing' | 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
@@ -35,6 +37,13 @@ export type PaymentView = ReturnType<typeof paymentView>;
 export interface Payments {
   db: Database;
   provider: PaymentProvider;
+  events: PaymentEvents;
+}
+
+/** The outbox the payment events are written to, and the relay's wake-up once they commit. */
+export interface PaymentEvents {
+  outbox: Outbox;
+  committed(): void;
 }
 
 // The key of each step at the provider: one per payment and step, the same for every try.
@@ -51,16 +60,35 @@ async function mustFind(db: Queryable, orderId: string, options: ProviderCallOpt
 
 /**
  * Moves a payment on, only from the statuses named: a step and a webhook that tell the same
- * thing, in either order, or a webhook delivered twice, move it once. Answers the row as it is
- * after, whether or not this call moved it.
+ * thing, in either order, or a webhook delivered twice, move it once. The move and its event
+ * (captured, refunded, failed) commit together, so the event is written once, by whichever
+ * moved it. Answers the row as it is after, whether or not this call moved it.
  */
-async function advance(db: Queryable, id: string, from: readonly PaymentStatus[], to: PaymentStatus, set: Record<string, unknown>, options: ProviderCallOptions): Promise<PaymentRow> {
+async function advance(payments: Pick<Payments, 'events'> & ({ db: Database } | { tx: Queryable }), id: string, from: readonly PaymentStatus[], to: PaymentStatus, set: Record<string, unknown>, options: ProviderCallOptions): Promise<PaymentRow> {
   const columns = Object.keys(set);
-  const { rows: [moved] } = await db.query<PaymentRow>(
-    `update payments set status = $2, updated_at = now()${columns.map((column, i) => `, ${column} = $${i + 4}`).join('')}
-      where id = $1 and status = any($3) returning *`,
-    [id, to, from, ...Object.values(set)], options);
-  return moved ?? (await db.query<PaymentRow>('select * from payments where id = $1', [id], options)).rows[0]!;
+  const move = async (tx: Queryable) => {
+    const { rows: [moved] } = await tx.query<PaymentRow>(
+      `update payments set status = $2, updated_at = now()${columns.map((column, i) => `, ${column} = $${i + 4}`).join('')}
+        where id = $1 and status = any($3) returning *`,
+      [id, to, from, ...Object.values(set)], options);
+    if (moved !== undefined) await addEventOf(tx, payments.events, moved, options);
+    return { moved, row: moved ?? (await tx.query<PaymentRow>('select * from payments where id = $1', [id], options)).rows[0]! };
+  };
+  // Within a caller's transaction (a webhook's), the caller wakes the relay once it commits.
+  if ('tx' in payments) return (await move(payments.tx)).row;
+  const { moved, row } = await payments.db.transaction(move, options);
+  if (moved !== undefined) payments.events.committed();
+  return row;
+}
+
+/** The event a move to this status is news of, if any. */
+async function addEventOf(tx: Queryable, events: PaymentEvents, row: PaymentRow, options: ProviderCallOptions): Promise<void> {
+  const at = new Date().toISOString();
+  const base = { orderId: row.order_id, paymentId: row.id, amountCents: row.amount_cents, currency: row.currency };
+  const card = row.card_brand === null || row.card_last4 === null ? null : { brand: row.card_brand, last4: row.card_last4 };
+  if (row.status === 'captured') await events.outbox.add(tx, paymentCaptured, { aggregateId: row.order_id, data: { ...base, card, capturedAt: at } }, options);
+  if (row.status === 'refunded') await events.outbox.add(tx, paymentRefunded, { aggregateId: row.order_id, data: { ...base, amountCents: row.refunded_cents, refundedAt: at } }, options);
+  if (row.status === 'declined') await events.outbox.add(tx, paymentFailed, { aggregateId: row.order_id, data: { ...base, declineCode: row.decline_code ?? 'declined', failedAt: at } }, options);
 }
 
 const declinedError = (row: PaymentRow) => new KitError(Code.FailedPrecondition, 'the card was declined', {
@@ -68,11 +96,11 @@ const declinedError = (row: PaymentRow) => new KitError(Code.FailedPrecondition,
 });
 
 /** Applies what the provider said of an authorisation: held, or declined. */
-function settleAuthorization(db: Queryable, payment: PaymentRow, authorization: Authorization, options: ProviderCallOptions): Promise<PaymentRow> {
+function settleAuthorization(payments: Payments, payment: PaymentRow, authorization: Authorization, options: ProviderCallOptions): Promise<PaymentRow> {
   const card = { provider_payment_id: authorization.providerPaymentId, card_brand: authorization.brand, card_last4: authorization.last4 };
   return authorization.outcome === 'authorized'
-    ? advance(db, payment.id, ['authorizing'], 'authorized', card, options)
-    : advance(db, payment.id, ['authorizing'], 'declined', { ...card, decline_code: authorization.declineCode }, options);
+    ? advance(payments, payment.id, ['authorizing'], 'authorized', card, options)
+    : advance(payments, payment.id, ['authorizing'], 'declined', { ...card, decline_code: authorization.declineCode }, options);
 }
 
 /**
@@ -95,7 +123,7 @@ export async function authorizePayment(payments: Payments, input: { orderId: str
   if (payment.amount_cents !== input.amountCents || payment.currency !== input.currency || payment.method !== input.method) {
     throw new KitError(Code.FailedPrecondition, 'this order\'s payment was asked for with another amount or card', { reason: 'payment_mismatch' });
   }
-  const settled = payment.status === 'authorizing' ? await settleAuthorization(db, payment, await provider.authorize({
+  const settled = payment.status === 'authorizing' ? await settleAuthorization(payments, payment, await provider.authorize({
     key: keyOf(payment, 'authorize'), paymentId: payment.id, orderId: payment.order_id, amountCents: payment.amount_cents, currency: payment.currency, method: input.method,
   }, options), options) : payment;
   if (settled.status === 'declined') throw declinedError(settled);
@@ -110,7 +138,7 @@ export async function authorizePayment(payments: Payments, input: { orderId: str
 /** The payment's authorisation settled, when its outcome was left unknown. */
 async function settled(payments: Payments, payment: PaymentRow, options: ProviderCallOptions): Promise<PaymentRow> {
   if (payment.status !== 'authorizing' || payment.method === null) return payment;
-  return settleAuthorization(payments.db, payment, await payments.provider.authorize({
+  return settleAuthorization(payments, payment, await payments.provider.authorize({
     key: keyOf(payment, 'authorize'), paymentId: payment.id, orderId: payment.order_id, amountCents: payment.amount_cents, currency: payment.currency, method: payment.method,
   }, options), options);
 }
@@ -122,7 +150,7 @@ export async function capturePayment(payments: Payments, orderId: string, option
   if (payment.status === 'declined') throw declinedError(payment);
   if (payment.status !== 'authorized') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be captured`, { reason: 'payment_not_authorized' });
   await payments.provider.capture({ key: keyOf(payment, 'capture'), providerPaymentId: payment.provider_payment_id! }, options);
-  return advance(payments.db, payment.id, ['authorized'], 'captured', {}, options);
+  return advance(payments, payment.id, ['authorized'], 'captured', {}, options);
 }
 
 /**
@@ -138,7 +166,7 @@ export async function voidPayment(payments: Payments, orderId: string, options: 
   if (payment.status === 'voided' || payment.status === 'declined') return payment;
   if (payment.status !== 'authorized') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be voided; refund it`, { reason: 'payment_captured' });
   await payments.provider.void({ key: keyOf(payment, 'void'), providerPaymentId: payment.provider_payment_id! }, options);
-  return advance(payments.db, payment.id, ['authorized'], 'voided', {}, options);
+  return advance(payments, payment.id, ['authorized'], 'voided', {}, options);
 }
 
 /** Gives back all that was taken. Refunded already: answered as it is. */
@@ -147,7 +175,7 @@ export async function refundPayment(payments: Payments, orderId: string, options
   if (payment.status === 'refunded') return payment;
   if (payment.status !== 'captured') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be refunded`, { reason: 'payment_not_captured' });
   await payments.provider.refund({ key: keyOf(payment, 'refund'), providerPaymentId: payment.provider_payment_id!, amountCents: payment.amount_cents }, options);
-  return advance(payments.db, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options);
+  return advance(payments, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options);
 }
 
 export async function findPayment(db: Queryable, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
@@ -159,8 +187,9 @@ export async function findPayment(db: Queryable, orderId: string, options: Provi
  * forward: an event that comes late, after the step it tells of was already seen, changes nothing.
  * A webhook is how an authorisation whose answer was lost is settled when nobody asks again.
  */
-export async function applyProviderEvent(db: Database, event: ProviderEvent, options: ProviderCallOptions): Promise<'applied' | 'duplicate' | 'ignored'> {
-  return db.transaction(async (tx) => {
+export async function applyProviderEvent(payments: Payments, event: ProviderEvent, options: ProviderCallOptions): Promise<'applied' | 'duplicate' | 'ignored'> {
+  const result = await payments.db.transaction(async (tx) => {
+    const inTx = { tx, events: payments.events };
     const { rowCount } = await tx.query('insert into webhook_events (id, type) values ($1, $2) on conflict (id) do nothing', [event.id, event.kind], options);
     if (rowCount === 0) return 'duplicate';
     const { rows: [payment] } = await tx.query<PaymentRow>(
@@ -168,12 +197,14 @@ export async function applyProviderEvent(db: Database, event: ProviderEvent, opt
     if (payment === undefined || event.kind === 'other') return 'ignored';
     const card = { provider_payment_id: event.providerPaymentId ?? null, card_brand: event.brand ?? null, card_last4: event.last4 ?? null };
     switch (event.kind) {
-      case 'authorized': await advance(tx, payment.id, ['authorizing'], 'authorized', card, options); break;
-      case 'declined': await advance(tx, payment.id, ['authorizing'], 'declined', { ...card, decline_code: event.declineCode ?? 'declined' }, options); break;
-      case 'captured': await advance(tx, payment.id, ['authorized'], 'captured', {}, options); break;
-      case 'voided': await advance(tx, payment.id, ['authorizing', 'authorized'], 'voided', {}, options); break;
-      case 'refunded': await advance(tx, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options); break;
+      case 'authorized': await advance(inTx, payment.id, ['authorizing'], 'authorized', card, options); break;
+      case 'declined': await advance(inTx, payment.id, ['authorizing'], 'declined', { ...card, decline_code: event.declineCode ?? 'declined' }, options); break;
+      case 'captured': await advance(inTx, payment.id, ['authorized'], 'captured', {}, options); break;
+      case 'voided': await advance(inTx, payment.id, ['authorizing', 'authorized'], 'voided', {}, options); break;
+      case 'refunded': await advance(inTx, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options); break;
     }
-    return 'applied';
+    return 'applied' as const;
   }, options);
+  if (result === 'applied') payments.events.committed();
+  return result;
 }

@@ -43,7 +43,7 @@ export function registerPaymentRoutes(app: FastifyInstance, payments: Payments):
     scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_request, body, done) => done(null, body));
     scope.post('/webhooks/provider', { config: { callers: 'public' } }, async (request, reply) => {
       const event = payments.provider.eventOf(String(request.body ?? ''), request.headers['stripe-signature'] as string | undefined);
-      const applied = await applyProviderEvent(payments.db, event, options(request));
+      const applied = await applyProviderEvent(payments, event, options(request));
       request.log.info({ event: event.id, kind: event.kind, applied }, 'provider webhook');
       return reply.code(200).send({ received: true });
     });

@@ -106,7 +106,11 @@ export interface TestUsers {
  */
 export async function startUsers(scope: CleanupScope, environment: Record<string, string> = {}): Promise<TestUsers> {
   const databaseUrl = environment.DATABASE_URL ?? await createSuiteDatabase(scope);
-  const config = readConfig({ HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', TOKEN_KEY_ENCRYPTION_KEY: testKeyEncryptionKey, ...testIdentity.env('users'), ...environment, DATABASE_URL: databaseUrl });
+  // No half-second notice before the listeners close (SHUTDOWN_NOTICE_MS): nothing here calls
+  // through a pool that must hear it, and each test's service stops the sooner.
+  const config = readConfig({
+    HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', TOKEN_KEY_ENCRYPTION_KEY: testKeyEncryptionKey, SHUTDOWN_NOTICE_MS: '0', ...testIdentity.env('users'), ...environment, DATABASE_URL: databaseUrl,
+  });
   const { logger, lines } = createCapturedLogger({ service: 'users' });
   const service = await startService(usersService, config, { logger });
   addCleanup(scope, () => service.shutdown('tests finished'));

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { defineEvent } from './define.ts';
+
+// Owned by the payment service: only it publishes these.
+
+const card = z.object({ brand: z.string(), last4: z.string().regex(/^[0-9]{4}$/) }).nullable();
+
+/** An order's payment was taken from the card (captured): the receipt's news. */
+export const paymentCaptured = defineEvent({
+  type: 'payment.captured',
+  version: 1,
+  domain: 'payments',
+  data: z.object({
+    orderId: z.uuid(),
+    paymentId: z.uuid(),
+    amountCents: z.number().int().min(0),
+    currency: z.string().length(3),
+    card,
+    capturedAt: z.string(),
+  }),
+});
+
+/** What was taken for an order was given back, all of it. */
+export const paymentRefunded = defineEvent({
+  type: 'payment.refunded',
+  version: 1,
+  domain: 'payments',
+  data: z.object({
+    orderId: z.uuid(),
+    paymentId: z.uuid(),
+    amountCents: z.number().int().min(0),
+    currency: z.string().length(3),
+    refundedAt: z.string(),
+  }),
+});
+
+/** An order's card was declined: nothing was held or taken. */
+export const paymentFailed = defineEvent({
+  type: 'payment.failed',
+  version: 1,
+  domain: 'payments',
+  data: z.object({
+    orderId: z.uuid(),
+    paymentId: z.uuid(),
+    amountCents: z.number().int().min(0),
+    currency: z.string().length(3),
+    declineCode: z.string(),
+    failedAt: z.string(),
+  }),
+});
+
+export type PaymentCaptured = z.output<typeof paymentCaptured.data>;
+export type PaymentRefunded = z.output<typeof paymentRefunded.data>;
+export type PaymentFailed = z.output<typeof paymentFailed.data>;
