@@ -15,7 +15,9 @@ import { startShop } from './shop-stack.ts';
 const recoveryMs = 500;
 
 test('a rolling restart (SIGTERM, one service at a time) under checkout load: no 5xx, and checkout succeeds within 0.5 s of each restarted service being ready', { timeout: 180_000 }, async (t) => {
-  const shop = await startShop(t, { orders: { UPSTREAM_TIMEOUT_MS: '6000' }, gateway: { REGISTRATIONS_PER_ADDRESS_PER_HOUR: '1000000' } });
+  // Each restarted service gives its callers' pools the notice it gives in production (500 ms).
+  const notice = { SHUTDOWN_NOTICE_MS: '500' };
+  const shop = await startShop(t, { users: notice, inventory: notice, orders: { ...notice, UPSTREAM_TIMEOUT_MS: '6000' }, gateway: { REGISTRATIONS_PER_ADDRESS_PER_HOUR: '1000000' } });
   const api = createShopClient(shop.gateway);
   const buyers = await Promise.all([0, 1, 2].map((i) => api.signUp(`Buyer${i}`)));
   const load = startCheckoutLoad(api, buyers.map((b) => b.token), { registrants: 1 });

@@ -29,7 +29,10 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   addCleanup(scope, () => dropDatabases({ adminUrl, services: serviceNames, prefix: databasePrefix }));
   // Passwords hashed at the least cost the users service accepts (2^14, half the default's time):
   // the tests sign up many buyers, and the hash's strength is not what they test.
-  const defaults = (name: ServiceName): NodeJS.ProcessEnv => ({ LOG_LEVEL: 'warn', ...(name === 'users' ? { PASSWORD_SCRYPT_LOG2_N: '14' } : {}) });
+  // And no half-second notice before a stopping service's listeners close (SHUTDOWN_NOTICE_MS):
+  // the stack stops at the test's end with nothing calling it; a test that stops a service under
+  // load (rolling-restart) sets the notice back for it.
+  const defaults = (name: ServiceName): NodeJS.ProcessEnv => ({ LOG_LEVEL: 'warn', SHUTDOWN_NOTICE_MS: '0', ...(name === 'users' ? { PASSWORD_SCRYPT_LOG2_N: '14' } : {}) });
   const env = Object.fromEntries(serviceNames.map((name) => [name, { ...defaults(name), ...serviceEnv[name] }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
   const serviceKeys = Object.fromEntries(serviceNames.map((name) => [name, testIdentity.keyPair(name)]));
   const stack = await startOnFreePorts({ varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000, serviceKeys });
