@@ -4,6 +4,8 @@ import { messagingConfigFields } from '@baton/kit/messaging';
 /** Every variable the payment service reads, checked once at start. */
 export const configSchema = z.object({
   ...serviceConfigFields({ name: 'payment', port: 8085 }),
+  /** Where orders calls it over gRPC. */
+  GRPC_PORT: env.port(9085),
   ...serviceIdentityFields(),
   ...databaseConfigFields(),
   /** Where its events go: NATS_URL, AMQP_URL, or neither (its own HTTP feed); see docs/messaging.md. */

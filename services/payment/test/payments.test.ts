@@ -2,8 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoRoot } from '@baton/contracts/proto';
 import { startService, type RunningService } from '@baton/kit/service';
-import { createSilentLogger, createSuiteDatabase, findFreePort, testIdentity } from '@baton/kit/testing';
+import { createSilentLogger, createSuiteDatabase, findFreePort, serviceTokenInterceptor, testIdentity } from '@baton/kit/testing';
 import { readConfig as readProviderConfig } from '../../provider/src/config.ts';
 import { providerService } from '../../provider/src/service.ts';
 import { readConfig } from '../src/config.ts';
@@ -27,7 +30,7 @@ void describe('payments through the provider', () => {
   before(async () => {
     const providerPort = await findFreePort();
     payment = await startService(paymentService, readConfig({
-      ...testIdentity.env('payment'), HOST: '127.0.0.1', PORT: '0', DATABASE_URL: await createSuiteDatabase({ after: (fn) => void drops.push(fn) }),
+      ...testIdentity.env('payment'), HOST: '127.0.0.1', PORT: '0', GRPC_PORT: '0', DATABASE_URL: await createSuiteDatabase({ after: (fn) => void drops.push(fn) }),
       PROVIDER_URL: `http://127.0.0.1:${providerPort}`, PROVIDER_SECRET_KEY: secretKey, PROVIDER_WEBHOOK_SECRET: webhookSecret, PROVIDER_TIMEOUT_MS: '700',
     }), { logger: createSilentLogger('payment') });
     provider = await startService(providerService, readProviderConfig({
@@ -182,6 +185,26 @@ void describe('payments through the provider', () => {
     const captured = events.find((e) => e.type === 'payment.captured' && e.data.orderId === paid)!;
     assert.deepEqual([captured.data.amountCents, captured.data.card], [4980, { brand: 'visa', last4: '4242' }]);
     assert.equal(events.find((e) => e.data.orderId === declined)!.data.declineCode, 'generic_decline');
+  });
+
+  test('over gRPC, with a stock @grpc/grpc-js client loading the .proto: the same steps, a declined card is FAILED_PRECONDITION', async (t) => {
+    type WirePayment = { orderId: string; status: string; cardBrand: string; cardLast4: string; declineCode: string };
+    type Call<Q> = (request: Q, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { payment: WirePayment }) => void) => void;
+    interface Stub extends grpc.Client { Authorize: Call<{ orderId: string; amountCents: number; currency: string; method: string }>; Capture: Call<{ orderId: string }> }
+    const definition = protoLoader.loadSync('baton/payment/v1/payment.proto', { includeDirs: [protoRoot], defaults: true, enums: String });
+    const { PaymentService } = (grpc.loadPackageDefinition(definition) as unknown as { baton: { payment: { v1: { PaymentService: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => Stub } } } }).baton.payment.v1;
+    const stub = new PaymentService(new URL(payment.grpcUrl!).host, grpc.credentials.createInsecure(), { interceptors: [serviceTokenInterceptor('orders', 'payment')] });
+    t.after(() => stub.close());
+    const unary = <Q>(method: Call<Q>, request: Q) => new Promise<{ payment: WirePayment }>((resolve, reject) => {
+      method.call(stub, request, { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response!)));
+    });
+    const orderId = randomUUID();
+    const held = await unary(stub.Authorize, { orderId, amountCents: 1290, currency: 'EUR', method: 'pm_card_mastercard' });
+    assert.deepEqual([held.payment.status, held.payment.cardBrand, held.payment.cardLast4], ['PAYMENT_STATUS_AUTHORIZED', 'mastercard', '4444']);
+    assert.equal((await unary(stub.Capture, { orderId })).payment.status, 'PAYMENT_STATUS_CAPTURED');
+    const declined = await unary(stub.Authorize, { orderId: randomUUID(), amountCents: 1290, currency: 'EUR', method: 'pm_card_chargeDeclined' })
+      .then(() => assert.fail('a declined card was authorised'), (error: grpc.ServiceError) => error);
+    assert.equal(declined.code, grpc.status.FAILED_PRECONDITION);
   });
 
   test('only orders may call it', async () => {

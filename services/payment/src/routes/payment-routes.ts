@@ -1,19 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { signalOf } from '@baton/kit/service';
 import {
   applyProviderEvent, authorizePayment, capturePayment, findPayment, paymentView, refundPayment, voidPayment, type Payments,
 } from '../payments/payments.ts';
+import { authorizeBody, orderParams } from './payment-schemas.ts';
 
-const orderParams = z.strictObject({ orderId: z.uuid() });
-const authorizeBody = z.strictObject({
-  /** From the order, never from the shopper. */
-  amountCents: z.number().int().min(1).max(100_000_000),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as EUR'),
-  /** The provider's name for how to pay (`pm_card_visa`): never a card number. */
-  method: z.string().regex(/^pm_[A-Za-z0-9_]{1,64}$/, 'expected a payment method such as pm_card_visa'),
-});
 
 /**
  * The payment service's API, for orders alone: each step for one order's payment, each safe to
