@@ -4,6 +4,13 @@ import { defineEvent } from './define.ts';
 // Owned by the payment service: only it publishes these.
 
 const card = z.object({ brand: z.string(), last4: z.string().regex(/^[0-9]{4}$/) }).nullable();
+// What every payment event says: whose payment, and how much.
+const payment = {
+  orderId: z.uuid(),
+  paymentId: z.uuid(),
+  amountCents: z.number().int().min(0),
+  currency: z.string().length(3),
+};
 
 /** An order's payment was taken from the card (captured): the receipt's news. */
 export const paymentCaptured = defineEvent({
@@ -11,10 +18,7 @@ export const paymentCaptured = defineEvent({
   version: 1,
   domain: 'payments',
   data: z.object({
-    orderId: z.uuid(),
-    paymentId: z.uuid(),
-    amountCents: z.number().int().min(0),
-    currency: z.string().length(3),
+    ...payment,
     card,
     capturedAt: z.string(),
   }),
@@ -26,10 +30,7 @@ export const paymentRefunded = defineEvent({
   version: 1,
   domain: 'payments',
   data: z.object({
-    orderId: z.uuid(),
-    paymentId: z.uuid(),
-    amountCents: z.number().int().min(0),
-    currency: z.string().length(3),
+    ...payment,
     refundedAt: z.string(),
   }),
 });
@@ -40,10 +41,7 @@ export const paymentFailed = defineEvent({
   version: 1,
   domain: 'payments',
   data: z.object({
-    orderId: z.uuid(),
-    paymentId: z.uuid(),
-    amountCents: z.number().int().min(0),
-    currency: z.string().length(3),
+    ...payment,
     declineCode: z.string(),
     failedAt: z.string(),
   }),

@@ -159,6 +159,7 @@ export async function capturePayment(payments: Payments, orderId: string, option
  * or declined (nothing held): answered as it is. Captured: refund it instead.
  */
 export async function voidPayment(payments: Payments, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
+  // The tombstone of a payment never asked for: nothing to hold, so no amount (and the shop's currency).
   await payments.db.query(
     `insert into payments (id, order_id, amount_cents, currency, status) values ($1, $2, 0, 'EUR', 'voided') on conflict (order_id) do nothing`,
     [randomUUID(), orderId], options);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { signalOf } from '@baton/kit/service';
 import {
@@ -16,7 +16,7 @@ import { authorizeBody, orderParams } from './payment-schemas.ts';
 export function registerPaymentRoutes(app: FastifyInstance, payments: Payments): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const config = { callers: ['orders'] } as const;
-  const options = (request: { id: string; raw: unknown }) => ({ signal: signalOf(request as never), requestId: request.id });
+  const options = (request: FastifyRequest) => ({ signal: signalOf(request), requestId: request.id });
 
   api.post('/v1/payments/:orderId/authorize', { config, schema: { params: orderParams, body: authorizeBody } }, async (request) =>
     paymentView(await authorizePayment(payments, { orderId: request.params.orderId, ...request.body }, options(request))));
