@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defineEvent } from './define.ts';
 
-// Owned by the payment service: only it publishes these.
+// Owned by the payment service: only it publishes these, in its domain (named as the service,
+// as orders' and users' are: a feed reader's token is for the service whose domain it reads).
 
 const card = z.object({ brand: z.string(), last4: z.string().regex(/^[0-9]{4}$/) }).nullable();
 // What every payment event says: whose payment, and how much.
@@ -16,7 +17,7 @@ const payment = {
 export const paymentCaptured = defineEvent({
   type: 'payment.captured',
   version: 1,
-  domain: 'payments',
+  domain: 'payment',
   data: z.object({
     ...payment,
     card,
@@ -28,7 +29,7 @@ export const paymentCaptured = defineEvent({
 export const paymentRefunded = defineEvent({
   type: 'payment.refunded',
   version: 1,
-  domain: 'payments',
+  domain: 'payment',
   data: z.object({
     ...payment,
     refundedAt: z.string(),
@@ -39,7 +40,7 @@ export const paymentRefunded = defineEvent({
 export const paymentFailed = defineEvent({
   type: 'payment.failed',
   version: 1,
-  domain: 'payments',
+  domain: 'payment',
   data: z.object({
     ...payment,
     declineCode: z.string(),

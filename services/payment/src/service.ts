@@ -23,7 +23,7 @@ export const paymentService: ServiceDefinition<Config> = {
   async setup(app, context) {
     const { config, db, createHttpClient } = context;
     // payment.captured, .refunded, .failed: written with each change, published by the relay.
-    const { outbox, relay } = await startPublishing(app, context, { domain: 'payments', readers: ['notifications'] });
+    const { outbox, relay } = await startPublishing(app, context, { domain: 'payment', readers: ['notifications'] });
     // The provider is not one of ours: no Baton token or header goes to it (`outside`).
     const client = createHttpClient({ name: 'provider', urls: config.PROVIDER_URL, timeoutMs: config.PROVIDER_TIMEOUT_MS, outside: true });
     const provider = createStripeProvider({ client, secretKey: config.PROVIDER_SECRET_KEY, webhookSecret: config.PROVIDER_WEBHOOK_SECRET });
