@@ -73,6 +73,12 @@ export function registerProviderRoutes(app: FastifyInstance, { db, secretKey, fa
     if (!accepted.some((expected) => given.length === expected.length && timingSafeEqual(given, expected))) {
       return reply.code(401).send({ error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } });
     }
+    // Stripe's API takes its parameters form-encoded, and nothing else: a JSON body would be
+    // read as something it is not (its numbers are not strings), so it is refused by name.
+    const type = request.headers['content-type'];
+    if (request.method === 'POST' && type !== undefined && !type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+      return reply.code(400).send({ error: { type: 'invalid_request_error', code: 'invalid_content_type', message: 'Parameters must be sent form-encoded (application/x-www-form-urlencoded).' } });
+    }
     const { latencyMs, failPercent } = faults.current;
     if (latencyMs > 0) await sleep(latencyMs, undefined, { signal: signalOf(request) }).catch(() => undefined);
     if (failPercent > 0 && Math.random() * 100 < failPercent) {

@@ -149,6 +149,14 @@ void describe('the payment provider, through Stripe\'s own client library', () =
     assert.equal(all.data.length, seen.length, 'auto-pagination saw every intent once');
   });
 
+  test('parameters in any other encoding than a form are refused by name, not misread', async () => {
+    const response = await fetch(`${provider.url}/v1/payment_intents`, {
+      method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 100, currency: 'eur' }),
+    });
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'invalid_content_type');
+  });
+
   test('a wrong secret key is refused', async () => {
     const stranger = new Stripe('sk_test_not_the_key_at_all', { host: '127.0.0.1', port: Number(new URL(provider.url).port), protocol: 'http', maxNetworkRetries: 0, telemetry: false });
     const error = await stranger.paymentIntents.list().then(() => assert.fail('listed'), (e: unknown) => e);
