@@ -113,14 +113,14 @@ export function registerProviderRoutes(app: FastifyInstance, { db, secretKey, fa
     request.raw.socket.destroy();
   }
 
+  const paramsOf = (request: FastifyRequest) => (request.body ?? {}) as Params;
   const post = (request: FastifyRequest, work: (ledger: Ledger) => Promise<Answer>) => {
-    const params = (request.body ?? {}) as Params;
+    const params = paramsOf(request);
     const key = typeof request.headers['idempotency-key'] === 'string' ? request.headers['idempotency-key'] : undefined;
     const options = { signal: signalOf(request) };
     return idempotent(db, key, requestHashOf(request.method, request.routeOptions.url ?? request.url, { params, route: request.params }),
       (tx) => work({ tx, options, eventDelivery }), options);
   };
-  const paramsOf = (request: FastifyRequest) => (request.body ?? {}) as Params;
   const queryOf = (request: FastifyRequest) => parseParams(request.url.split('?')[1] ?? '');
   const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
 

@@ -49,14 +49,14 @@ export interface PaymentEvents {
 // The key of each step at the provider: one per payment and step, the same for every try.
 const keyOf = (payment: PaymentRow, step: 'authorize' | 'capture' | 'void' | 'refund') => `${payment.id}:${step}`;
 
-const find = async (db: Queryable, orderId: string, options: ProviderCallOptions) =>
-  (await db.query<PaymentRow>('select * from payments where order_id = $1', [orderId], options)).rows[0];
-
-async function mustFind(db: Queryable, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
-  const row = await find(db, orderId, options);
+/** An order's payment; NotFound when it has none. */
+export async function findPayment(db: Queryable, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
+  const { rows: [row] } = await db.query<PaymentRow>('select * from payments where order_id = $1', [orderId], options);
   if (row === undefined) throw new KitError(Code.NotFound, 'this order has no payment', { details: { orderId } });
   return row;
 }
+
+const voidedError = () => new KitError(Code.FailedPrecondition, 'this order\'s payment was voided; it is not authorised again', { reason: 'payment_voided' });
 
 /**
  * Moves a payment on, only from the statuses named: a step and a webhook that tell the same
@@ -116,27 +116,26 @@ export async function authorizePayment(payments: Payments, input: { orderId: str
     `insert into payments (id, order_id, amount_cents, currency, method, status) values ($1, $2, $3, $4, $5, 'authorizing')
      on conflict (order_id) do nothing`,
     [randomUUID(), input.orderId, input.amountCents, input.currency, input.method], options);
-  const payment = await mustFind(db, input.orderId, options);
-  if (payment.status === 'voided') {
-    throw new KitError(Code.FailedPrecondition, 'this order\'s payment was voided; it is not authorised again', { reason: 'payment_voided' });
-  }
+  const payment = await findPayment(db, input.orderId, options);
+  if (payment.status === 'voided') throw voidedError();
   if (payment.amount_cents !== input.amountCents || payment.currency !== input.currency || payment.method !== input.method) {
     throw new KitError(Code.FailedPrecondition, 'this order\'s payment was asked for with another amount or card', { reason: 'payment_mismatch' });
   }
-  const settled = payment.status === 'authorizing' ? await settleAuthorization(payments, payment, await provider.authorize({
-    key: keyOf(payment, 'authorize'), paymentId: payment.id, orderId: payment.order_id, amountCents: payment.amount_cents, currency: payment.currency, method: input.method,
-  }, options), options) : payment;
+  const settled = await settledAuthorization(payments, payment, options);
   if (settled.status === 'declined') throw declinedError(settled);
   if (settled.status === 'voided') {
     // Voided while the provider was asked: what it held is let go.
     if (settled.provider_payment_id !== null) await provider.void({ key: keyOf(settled, 'void'), providerPaymentId: settled.provider_payment_id }, options);
-    throw new KitError(Code.FailedPrecondition, 'this order\'s payment was voided; it is not authorised again', { reason: 'payment_voided' });
+    throw voidedError();
   }
   return settled;
 }
 
-/** The payment's authorisation settled, when its outcome was left unknown. */
-async function settled(payments: Payments, payment: PaymentRow, options: ProviderCallOptions): Promise<PaymentRow> {
+/**
+ * The payment's authorisation settled, when its outcome is not known yet: the provider is asked,
+ * with the step's one key, which also settles an earlier try whose answer was lost.
+ */
+async function settledAuthorization(payments: Payments, payment: PaymentRow, options: ProviderCallOptions): Promise<PaymentRow> {
   if (payment.status !== 'authorizing' || payment.method === null) return payment;
   return settleAuthorization(payments, payment, await payments.provider.authorize({
     key: keyOf(payment, 'authorize'), paymentId: payment.id, orderId: payment.order_id, amountCents: payment.amount_cents, currency: payment.currency, method: payment.method,
@@ -145,7 +144,7 @@ async function settled(payments: Payments, payment: PaymentRow, options: Provide
 
 /** Takes what was held. Captured (or refunded) already: answered as it is. */
 export async function capturePayment(payments: Payments, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
-  const payment = await settled(payments, await mustFind(payments.db, orderId, options), options);
+  const payment = await settledAuthorization(payments, await findPayment(payments.db, orderId, options), options);
   if (payment.status === 'captured' || payment.status === 'refunded') return payment;
   if (payment.status === 'declined') throw declinedError(payment);
   if (payment.status !== 'authorized') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be captured`, { reason: 'payment_not_authorized' });
@@ -163,7 +162,7 @@ export async function voidPayment(payments: Payments, orderId: string, options: 
   await payments.db.query(
     `insert into payments (id, order_id, amount_cents, currency, status) values ($1, $2, 0, 'EUR', 'voided') on conflict (order_id) do nothing`,
     [randomUUID(), orderId], options);
-  const payment = await settled(payments, await mustFind(payments.db, orderId, options), options);
+  const payment = await settledAuthorization(payments, await findPayment(payments.db, orderId, options), options);
   if (payment.status === 'voided' || payment.status === 'declined') return payment;
   if (payment.status !== 'authorized') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be voided; refund it`, { reason: 'payment_captured' });
   await payments.provider.void({ key: keyOf(payment, 'void'), providerPaymentId: payment.provider_payment_id! }, options);
@@ -172,16 +171,13 @@ export async function voidPayment(payments: Payments, orderId: string, options: 
 
 /** Gives back all that was taken. Refunded already: answered as it is. */
 export async function refundPayment(payments: Payments, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
-  const payment = await mustFind(payments.db, orderId, options);
+  const payment = await findPayment(payments.db, orderId, options);
   if (payment.status === 'refunded') return payment;
   if (payment.status !== 'captured') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be refunded`, { reason: 'payment_not_captured' });
   await payments.provider.refund({ key: keyOf(payment, 'refund'), providerPaymentId: payment.provider_payment_id!, amountCents: payment.amount_cents }, options);
   return advance(payments, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options);
 }
 
-export async function findPayment(db: Queryable, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
-  return mustFind(db, orderId, options);
-}
 
 /**
  * Applies one of the provider's webhook events, once (a second delivery finds its id), and only
