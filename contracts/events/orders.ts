@@ -22,7 +22,7 @@ export const orderCreated = defineEvent({
   }),
 });
 
-/** An order was cancelled: by its owner, or by orders itself when its reservation was lost. */
+/** An order was cancelled: by its owner, or by orders itself when its reservation was lost or its payment could not be taken. */
 export const orderCancelled = defineEvent({
   type: 'order.cancelled',
   version: 1,
@@ -30,7 +30,7 @@ export const orderCancelled = defineEvent({
   data: z.object({
     orderId: z.uuid(),
     userId: z.uuid(),
-    reason: z.enum(['customer_request', 'reservation_lost']),
+    reason: z.enum(['customer_request', 'reservation_lost', 'payment_failed']),
     cancelledAt: z.string(),
   }),
 });

@@ -126,9 +126,14 @@ export const stockMovement = z.object({
 export const stockMovementPage = z.object({ items: z.array(stockMovement), nextCursor: z.string().nullable() }).meta({ id: 'StockMovementPage' });
 
 export const orderLine = z.strictObject({ sku, quantity: z.number().int().min(1).max(1000) });
+/** How the shopper pays: the provider's name for a payment method, never card data. */
+export const paymentMethod = z.string().regex(/^pm_[A-Za-z0-9_]{1,64}$/, 'expected a payment method id such as pm_card_visa')
+  .meta({ description: 'The payment provider\'s id for how to pay (test cards: pm_card_visa, pm_card_mastercard, pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds). Never a card number.', example: 'pm_card_visa' });
 export const createOrderBody = z.strictObject({
   items: z.array(orderLine).min(1).max(50)
     .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, 'each sku may appear once'),
+  payment: z.strictObject({ method: paymentMethod }).optional()
+    .meta({ description: 'How to pay. Required where the shop takes payment (it does under npm start); a shop run without a payment service refuses it.' }),
 });
 export const idempotencyHeaders = z.object({
   'idempotency-key': z.string({
@@ -138,13 +143,22 @@ export const idempotencyHeaders = z.object({
 });
 export const order = z.object({
   id: uuid,
-  status: z.enum(['pending', 'confirmed', 'cancelled']),
+  status: z.enum(['pending', 'confirmed', 'paid', 'cancelled']).meta({ description: 'paid: the payment was taken; pending: held, being taken; confirmed: placed in a shop that takes no payment; cancelled' }),
   items: z.array(z.object({ sku: z.string(), name: z.string().meta({ description: 'the product\'s name when it was ordered' }), quantity: z.number().int(), priceCents: z.number().int() })),
   totalCents: z.number().int(),
   currency: z.string(),
   createdAt: z.string(),
   updatedAt: z.string().meta({ description: 'when its status last changed' }),
   cancelledAt: z.string().nullable().meta({ description: 'when it was cancelled; null while it is not' }),
+  payment: z.object({
+    status: z.enum(['authorized', 'captured', 'voided', 'refunded']).meta({ description: 'authorized: held on the card; captured: taken; voided: let go, nothing taken; refunded: given back' }),
+    amountCents: z.number().int(),
+    currency: z.string(),
+    brand: z.string().nullable().meta({ description: 'the card\'s brand (visa)' }),
+    last4: z.string().nullable().meta({ description: 'the card\'s last four digits' }),
+    refundedCents: z.number().int(),
+    refundedAt: z.string().nullable(),
+  }).nullable().meta({ id: 'OrderPayment', description: 'null for an order placed without payment' }),
 }).meta({ id: 'Order' });
 export const orderPage = z.object({ items: z.array(order), nextCursor: z.string().nullable() }).meta({ id: 'OrderPage' });
 export const orderParams = z.strictObject({ id: uuid });

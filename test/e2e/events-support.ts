@@ -44,9 +44,9 @@ export async function startEventShop(scope: CleanupScope, { transport, broker, e
 }
 
 /** One try at an order: its answer when final (201, 4xx), else `undefined` (a 5xx, a dropped connection). */
-export async function tryOrder(api: ReturnType<typeof createShopClient>, token: string, items: Array<{ sku: string; quantity: number }>, key: ReturnType<typeof randomUUID>): Promise<{ status: number; id?: string } | undefined> {
+export async function tryOrder(api: ReturnType<typeof createShopClient>, token: string, items: Array<{ sku: string; quantity: number }>, key: ReturnType<typeof randomUUID>, paymentMethod?: string): Promise<{ status: number; id?: string } | undefined> {
   try {
-    const answer = await api.order(token, items, key);
+    const answer = await api.order(token, items, key, paymentMethod);
     if (answer.status === 201) return { status: 201, id: answer.body.id };
     if (answer.status < 500 && answer.status !== 429) return { status: answer.status };
   } catch {
@@ -61,9 +61,9 @@ export async function tryOrder(api: ReturnType<typeof createShopClient>, token: 
  * its 201, even one whose first answer was lost in a crash. (A key whose request died with the
  * orders process is taken over once it is stale, IDEMPOTENCY_STALE_AFTER_MS later.)
  */
-export async function placeOrderSurely(api: ReturnType<typeof createShopClient>, token: string, items: Array<{ sku: string; quantity: number }>, key = randomUUID()): Promise<{ status: number; id?: string }> {
+export async function placeOrderSurely(api: ReturnType<typeof createShopClient>, token: string, items: Array<{ sku: string; quantity: number }>, key = randomUUID(), paymentMethod?: string): Promise<{ status: number; id?: string }> {
   for (let attempt = 1; attempt <= 300; attempt++) {
-    const answer = await tryOrder(api, token, items, key);
+    const answer = await tryOrder(api, token, items, key, paymentMethod);
     if (answer !== undefined) return answer;
     await sleep(Math.min(500, 50 * attempt));
   }

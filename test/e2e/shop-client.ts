@@ -7,6 +7,8 @@ export interface Answer<T = Record<string, unknown>> {
   headers: Headers;
 }
 
+export interface OrderPayment { status: string; amountCents: number; currency: string; brand: string | null; last4: string | null; refundedCents: number; refundedAt: string | null }
+
 /** A caller of the public API, as a web page or a script would be: plain fetch, JSON. */
 export function createShopClient(base: string) {
   async function call<T = Record<string, unknown>>(method: string, path: string, { body, token, headers = {}, raw }: {
@@ -34,9 +36,10 @@ export function createShopClient(base: string) {
     return { token: created.body.session.accessToken, refreshToken: created.body.session.refreshToken, userId: created.body.id, email };
   }
 
-  const order = (token: string, items: Array<{ sku: string; quantity: number }>, key = randomUUID()) =>
-    call<{ id: string; status: string; totalCents: number; code?: string; unavailable?: Array<{ sku: string }> }>(
-      'POST', '/api/v1/orders', { token, body: { items }, headers: { 'idempotency-key': key } });
+  /** Places an order; with `paymentMethod` (pm_card_visa), paid for, as a shop that takes payment requires. */
+  const order = (token: string, items: Array<{ sku: string; quantity: number }>, key = randomUUID(), paymentMethod?: string) =>
+    call<{ id: string; status: string; totalCents: number; code?: string; unavailable?: Array<{ sku: string }>; payment?: OrderPayment | null }>(
+      'POST', '/api/v1/orders', { token, body: { items, ...(paymentMethod === undefined ? {} : { payment: { method: paymentMethod } }) }, headers: { 'idempotency-key': key } });
 
   const available = async (sku: string) => (await call<{ available: number }>('GET', `/api/v1/products/${sku}`)).body.available;
 

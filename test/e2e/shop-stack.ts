@@ -20,8 +20,10 @@ export interface ShopStack {
  * (`e2e_<random>_orders`), dropped after.
  * Ports and data folder are its own, so it never meets a developer's running stack. Each service
  * signs with the test process's key for it (`testIdentity`), so a test can call a service as another would.
+ * With `payment`, the payment service and the provider run too, and checkout takes payment, as
+ * under `npm start`.
  */
-export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}): Promise<ShopStack> {
+export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}, { payment = false }: { payment?: boolean } = {}): Promise<ShopStack> {
   const adminUrl = await testPostgresAdminUrl();
   const databasePrefix = `e2e_${randomBytes(4).toString('hex')}_`;
   const varDir = await mkdtemp(join(tmpdir(), 'baton-e2e-'));
@@ -32,13 +34,23 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   // And no half-second notice before a stopping service's listeners close (SHUTDOWN_NOTICE_MS):
   // the stack stops at the test's end with nothing calling it; a test that stops a service under
   // load (rolling-restart) sets the notice back for it.
-  const defaults = (name: ServiceName): NodeJS.ProcessEnv => ({ LOG_LEVEL: 'warn', SHUTDOWN_NOTICE_MS: '0', ...(name === 'users' ? { PASSWORD_SCRYPT_LOG2_N: '14' } : {}) });
+  // Without payment (the default here: two processes fewer for the tests that do not pay),
+  // orders is told so (CHECKOUT_PAYMENT=off) and places orders unpaid.
+  const services = payment ? serviceNames : serviceNames.filter((name) => !withPaymentOnly.includes(name));
+  const defaults = (name: ServiceName): NodeJS.ProcessEnv => ({
+    LOG_LEVEL: 'warn', SHUTDOWN_NOTICE_MS: '0',
+    ...(name === 'users' ? { PASSWORD_SCRYPT_LOG2_N: '14' } : {}),
+    ...(name === 'orders' && !payment ? { CHECKOUT_PAYMENT: 'off' } : {}),
+  });
   const env = Object.fromEntries(serviceNames.map((name) => [name, { ...defaults(name), ...serviceEnv[name] }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
   const serviceKeys = Object.fromEntries(serviceNames.map((name) => [name, testIdentity.keyPair(name)]));
-  const stack = await startOnFreePorts({ varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000, serviceKeys });
+  const stack = await startOnFreePorts({ services, varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000, serviceKeys });
   addCleanup(scope, () => stack.shutdown());
   return { stack, gateway: stack.url('gateway'), note: undefined };
 }
+
+/** The services a shop that takes payment runs beside the rest. */
+export const withPaymentOnly: readonly ServiceName[] = ['payment', 'provider'];
 
 /**
  * A stack on a random port base; another, if one of its ports is taken (checked before

@@ -17,7 +17,7 @@ test('npm start starts every service; named ones start with every service they c
   assert.deepEqual(inventory.config.services, ['users', 'inventory'], 'inventory and users, which it calls for staff\'s token keys');
   const orders = read({}, ['orders']);
   assert.ok(orders.ok);
-  assert.deepEqual(orders.config.services, ['users', 'inventory', 'orders'], 'orders and what it calls, in list order');
+  assert.deepEqual(orders.config.services, ['users', 'inventory', 'orders', 'payment', 'provider'], 'orders and what it calls, in list order, and the provider payment is told of');
   const unknown = read({}, ['orders', 'payments']);
   assert.deepEqual(unknown, { ok: false, problems: [`unknown service payments: expected some of ${serviceNames.join(', ')}`] });
 });

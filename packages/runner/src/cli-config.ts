@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogFormat } from './log-format.ts';
-import { adminPortOffset, isServiceName, serviceNames, specOf, type ServiceName } from './services.ts';
+import { adminPortOffset, isServiceName, lastSlot, needsOf, serviceNames, type ServiceName } from './services.ts';
 import { repoRoot } from './stack.ts';
 
 /** What `npm start` reads from its environment, once, at start. */
@@ -35,7 +35,7 @@ export function readCliConfig(env: NodeJS.ProcessEnv, { stdoutIsTty, args = [] }
   if (unknown.length > 0) problems.push(`unknown service ${unknown.join(', ')}: expected some of ${serviceNames.join(', ')}`);
   const named = args.filter(isServiceName);
   const services = named.length === 0 ? [...serviceNames] : withWhatTheyCall(named);
-  const maxPortBase = 65_535 - adminPortOffset - serviceNames.length + 1;
+  const maxPortBase = 65_535 - adminPortOffset - lastSlot;
 
   let portBase = 8080;
   const rawPortBase = env.BATON_PORT_BASE;
@@ -78,7 +78,7 @@ function withWhatTheyCall(named: readonly ServiceName[]): ServiceName[] {
   const add = (name: ServiceName) => {
     if (wanted.has(name)) return;
     wanted.add(name);
-    specOf(name).calls.forEach(add);
+    needsOf(name).forEach(add);
   };
   named.forEach(add);
   return serviceNames.filter((name) => wanted.has(name));

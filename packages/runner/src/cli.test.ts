@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TraceSummary, Waterfall } from '@baton/kit/telemetry/collector';
-import { randomPortBase, repoRoot, serviceNames } from './index.ts';
+import { portOf, randomPortBase, repoRoot, serviceNames } from './index.ts';
 import { readLines } from './log-line.ts';
 import { traceViewPortOffset } from './trace-view.ts';
 import { postgresPortOffset } from './database.ts';
@@ -80,7 +80,7 @@ test('npm start: the database, then all five services ready with their URLs and 
   const ready = records.filter((r) => r.event === 'ready');
   assert.deepEqual(
     ready.map((r) => r.msg),
-    serviceNames.map((name, i) => `ready ${name} http://127.0.0.1:${portBase + i}`),
+    serviceNames.map((name) => `ready ${name} http://127.0.0.1:${portOf(name, portBase)}`),
     'one line a service, the gateway first',
   );
   const batonReady = records.find((r) => r.event === 'baton_ready');

@@ -81,6 +81,7 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, a
     const grpcUrl = serviceGrpcUrl(called, portBase);
     return [[urlsVariableOf(called), serviceUrl(called, portBase)], ...(grpcUrl === undefined ? [] : [[grpcUrlsVariableOf(called), grpcUrl]])];
   }));
+  const addresses = Object.fromEntries(Object.entries(specOf(name).addresses ?? {}).map(([variable, { of, path = '' }]) => [variable, `${serviceUrl(of as ServiceName, portBase)}${path}`]));
   const grpcPort = grpcPortOf(name, portBase);
   return {
     NODE_COMPILE_CACHE: defaultCompileCacheDir,
@@ -98,7 +99,9 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, a
     ...Object.fromEntries(Object.entries(specOf(name).folders ?? {}).map(([variable, folder]) => [variable, join(varDir, folder)])),
     ...developmentSecrets(name, { ...inherited, ...overrides }, varDir),
     ...upstreams,
-    ...(keys === undefined ? {} : identityEnvironment(name, keys)),
+    ...addresses,
+    // A service outside the shop is given no identity of the shop's.
+    ...(keys === undefined || specOf(name).outside === true ? {} : identityEnvironment(name, keys)),
     ...overrides,
   };
 }

@@ -8,9 +8,9 @@ import { hasDatabase, portOf, serviceNames, startOrder, stopOrder } from './serv
 
 const adminToken = 'this-services-own-admin-token-0123';
 
-test('ports follow the list from the base, gateway first', () => {
-  assert.deepEqual(serviceNames.map((name) => portOf(name, 8080)), [8080, 8081, 8082, 8083, 8084]);
-  assert.deepEqual(serviceNames, ['gateway', 'users', 'inventory', 'orders', 'notifications']);
+test('ports follow the list from the base, gateway first; the provider keeps its own slot (8087)', () => {
+  assert.deepEqual(serviceNames.map((name) => portOf(name, 8080)), [8080, 8081, 8082, 8083, 8084, 8085, 8087]);
+  assert.deepEqual(serviceNames, ['gateway', 'users', 'inventory', 'orders', 'notifications', 'payment', 'provider']);
 });
 
 test('callers stop before the services they call', () => {
@@ -19,11 +19,12 @@ test('callers stop before the services they call', () => {
   assert.deepEqual(groups[0], ['gateway']);
   assert.ok(position('orders') < position('users'));
   assert.ok(position('orders') < position('inventory'));
+  assert.ok(position('orders') < position('payment'));
   assert.deepEqual(groups.flat().toSorted(), [...serviceNames].toSorted(), 'every service stops exactly once');
 });
 
 test('each service starts after the services it contacts as it starts: by default all it calls', () => {
-  assert.deepEqual(startOrder(serviceNames), [['users'], ['gateway', 'inventory'], ['orders'], ['notifications']], 'the gateway waits only for users, whose revocations it reads as it starts');
+  assert.deepEqual(startOrder(serviceNames), [['users', 'payment', 'provider'], ['gateway', 'inventory'], ['orders'], ['notifications']], 'the gateway waits only for users, whose revocations it reads as it starts');
   assert.deepEqual(startOrder(['gateway', 'orders']), [['gateway', 'orders']], 'services outside the selection are not waited for');
   assert.deepEqual(startOrder(['orders', 'inventory']), [['inventory'], ['orders']]);
 });
@@ -46,6 +47,15 @@ test('a service gets its port, its own database and the address of each service 
   assert.equal(serviceEnvironment('inventory', { env, portBase: 8080, adminToken, varDir: '/v' }).GRPC_PORT, '9082', 'the defaults: 9081 and 9082');
   assert.equal(serviceEnvironment('notifications', { env, portBase: 8080, adminToken, varDir: '/v' }).MAIL_DIR, '/v/mail', 'emails go to var/mail/');
   assert.equal(orders.MAIL_DIR, undefined);
+  assert.equal(orders.PAYMENT_GRPC_URLS, 'http://127.0.0.1:10005', 'checkout calls payment over gRPC');
+
+  const payment = serviceEnvironment('payment', { env, portBase: 8080, adminToken, varDir: '/v' });
+  assert.equal(payment.PROVIDER_URL, 'http://127.0.0.1:8087', 'the provider\'s one address, as Stripe\'s would be');
+  assert.deepEqual([payment.PROVIDER_SECRET_KEY_FILE, payment.PROVIDER_WEBHOOK_SECRET_FILE], ['/v/secrets/provider-secret-key', '/v/secrets/provider-webhook-secret']);
+  const provider = serviceEnvironment('provider', { env, portBase: 8080, adminToken, varDir: '/v', keys: createStackKeys() });
+  assert.equal(provider.WEBHOOK_URL, 'http://127.0.0.1:8085/webhooks/provider');
+  assert.deepEqual([provider.SECRET_KEY_FILE, provider.WEBHOOK_SECRET_FILE], [payment.PROVIDER_SECRET_KEY_FILE, payment.PROVIDER_WEBHOOK_SECRET_FILE], 'the same secrets on both sides');
+  assert.equal(provider.SERVICE_KEY, undefined, 'outside the shop: no identity of the shop\'s');
 
   const gateway = serviceEnvironment('gateway', { env, portBase: 9000, adminToken, varDir: '/v', overrides: { PORT: 'notaport' } });
   assert.deepEqual(
@@ -67,7 +77,7 @@ test('a service gets an admin listener on loopback, 2000 above its port, and its
 });
 
 test('every service but the gateway keeps data, and so gets a database of its own; the gateway is given none', () => {
-  assert.deepEqual(serviceNames.filter(hasDatabase), ['users', 'inventory', 'orders', 'notifications']);
+  assert.deepEqual(serviceNames.filter(hasDatabase), ['users', 'inventory', 'orders', 'notifications', 'payment', 'provider']);
   assert.equal(hasDatabase('gateway'), false);
   const gateway = serviceEnvironment('gateway', { env: { DATABASE_URL: 'postgres://shared/db' }, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal('DATABASE_URL' in gateway, false, 'not even an inherited one');

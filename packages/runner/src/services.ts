@@ -14,10 +14,22 @@ export const serviceSpecs = [
   { name: 'users', calls: [], grpc: true, secrets: { TOKEN_KEY_ENCRYPTION_KEY_FILE: 'token-key-encryption-key' } },
   // It checks staff's tokens itself (keys and revocations from users).
   { name: 'inventory', calls: ['users'], grpc: true },
-  { name: 'orders', calls: ['users', 'inventory'] },
-  // Without a broker it reads the event feeds of users and orders; users also verifies its tokens.
+  // Checkout with payment calls payment over gRPC; it starts once payment is ready.
+  { name: 'orders', calls: ['users', 'inventory', 'payment'] },
+  // Without a broker it reads the event feeds of users, orders and payment; users also verifies its tokens.
   // Its emails, as .eml files, go beside the services' data: var/mail/ under `npm start`.
-  { name: 'notifications', calls: ['users', 'orders'], folders: { MAIL_DIR: 'mail' } },
+  { name: 'notifications', calls: ['users', 'orders', 'payment'], folders: { MAIL_DIR: 'mail' } },
+  // It calls the payment provider, outside the shop, with the provider's secret key; the
+  // provider signs its webhooks with the other secret. Both are development secrets here.
+  {
+    name: 'payment', calls: [], grpc: true, addresses: { PROVIDER_URL: { of: 'provider' } },
+    secrets: { PROVIDER_SECRET_KEY_FILE: 'provider-secret-key', PROVIDER_WEBHOOK_SECRET_FILE: 'provider-webhook-secret' },
+  },
+  // Stands in for Stripe: outside the shop (no service identity), on 8087 (8086 is media's).
+  {
+    name: 'provider', calls: [], outside: true, slot: 7, addresses: { WEBHOOK_URL: { of: 'payment', path: '/webhooks/provider' } },
+    secrets: { SECRET_KEY_FILE: 'provider-secret-key', WEBHOOK_SECRET_FILE: 'provider-webhook-secret' },
+  },
 ] as const satisfies readonly ServiceSpec[];
 
 export interface ServiceSpec {
@@ -50,6 +62,19 @@ export interface ServiceSpec {
    * Every other service gets a database and a role of its own.
    */
   stateless?: boolean;
+  /** Its port's place above the base when not its place in the list (a port kept for a service to come). */
+  slot?: number;
+  /**
+   * Variables naming one address of another service, for a service that is told a single URL
+   * (`PROVIDER_URL`, as for Stripe's API) rather than a list of instances: `path` is added.
+   * Selecting it selects that service too.
+   */
+  addresses?: Readonly<Record<string, { of: string; path?: string }>>;
+  /**
+   * It stands outside the shop (a payment provider): no service identity is given to it, and it
+   * calls none of the shop's services as one of them.
+   */
+  outside?: boolean;
 }
 
 /** How far above the HTTP ports the gRPC ports sit: 8081 → 9081. */
@@ -69,6 +94,9 @@ export const serviceNames: readonly ServiceName[] = serviceSpecs.map((spec) => s
 for (const spec of serviceSpecs as readonly ServiceSpec[]) {
   for (const called of spec.calls) {
     if (!isServiceName(called)) throw new TypeError(`service ${spec.name} calls ${called}, which is not in the list`);
+  }
+  for (const { of } of Object.values(spec.addresses ?? {})) {
+    if (!isServiceName(of)) throw new TypeError(`service ${spec.name} is told the address of ${of}, which is not in the list`);
   }
   for (const awaited of spec.waitsFor ?? []) {
     if (!spec.calls.includes(awaited)) throw new TypeError(`service ${spec.name} waits for ${awaited}, which it does not call`);
@@ -97,9 +125,18 @@ export function hasDatabase(name: ServiceName): boolean {
   return specOf(name).stateless !== true;
 }
 
-/** The port a service listens on, from its place in the list. */
+/** The port a service listens on, from its place in the list (or its `slot`). */
 export function portOf(name: ServiceName, portBase: number): number {
-  return portBase + serviceNames.indexOf(name);
+  return portBase + (specOf(name).slot ?? serviceNames.indexOf(name));
+}
+
+/** How many ports above the base the stack's HTTP ports reach: the highest slot. */
+export const lastSlot = Math.max(...serviceNames.map((name) => specOf(name).slot ?? serviceNames.indexOf(name)));
+
+/** The services whose address a service is told, by `calls` or `addresses`: what it needs to work. */
+export function needsOf(name: ServiceName): ServiceName[] {
+  const spec: ServiceSpec = specOf(name);
+  return [...spec.calls, ...Object.values(spec.addresses ?? {}).map(({ of }) => of)] as ServiceName[];
 }
 
 /** The port a service's gRPC listener is on, when it has one. */
@@ -135,7 +172,8 @@ export function stopOrder(names: readonly ServiceName[]): ServiceName[][] {
   const groups: ServiceName[][] = [];
   let remaining = [...names];
   while (remaining.length > 0) {
-    const calledByRemaining = new Set<string>(remaining.flatMap((name) => specOf(name).calls));
+    // A service outside the shop (the provider's webhooks) is no caller to wait for.
+    const calledByRemaining = new Set<string>(remaining.flatMap((name) => (specOf(name).outside === true ? [] : needsOf(name))));
     const group = remaining.filter((name) => !calledByRemaining.has(name));
     // A cycle would leave no service uncalled; stop the rest together rather than loop forever.
     const next = group.length > 0 ? group : remaining;

@@ -11,7 +11,7 @@ import { findPortInUse, secondShopHint } from './ports.ts';
 import { eventLog } from './process-events.ts';
 import { waitUntilReady } from './readiness.ts';
 import { createServiceProcess, type ProcessEvent, type ProcessState, type ServiceProcess } from './service-process.ts';
-import { adminPortOf, adminPortOffset, adminTokenVariableOf, grpcPortOf, hasDatabase, isServiceName, portOf, serviceNames, startOrder, stopOrder, type ServiceName } from './services.ts';
+import { adminPortOf, adminPortOffset, adminTokenVariableOf, grpcPortOf, hasDatabase, isServiceName, lastSlot, portOf, serviceNames, startOrder, stopOrder, type ServiceName } from './services.ts';
 import { developmentSecret, secureVarDir } from './var-modes.ts';
 import { acquireVarLock, type VarLock, type VarLockOwner } from './var-lock.ts';
 
@@ -165,9 +165,9 @@ export function createStack({
   for (const name of services) {
     if (!isServiceName(name)) throw new TypeError(`unknown service ${String(name)}; known: ${serviceNames.join(', ')}`);
   }
-  const lastPort = portBase + adminPortOffset + serviceNames.length - 1;
+  const lastPort = portBase + adminPortOffset + lastSlot;
   if (!Number.isInteger(portBase) || portBase < 1 || lastPort > 65_535) {
-    throw new RangeError(`portBase must be a whole number from 1 to ${65_535 - adminPortOffset - serviceNames.length + 1}`);
+    throw new RangeError(`portBase must be a whole number from 1 to ${65_535 - adminPortOffset - lastSlot}`);
   }
   const selected = serviceNames.filter((name) => services.includes(name));
   const keys = createStackKeys(serviceKeys);

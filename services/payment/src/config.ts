@@ -17,7 +17,7 @@ export const configSchema = z.object({
   /** The secret the provider signs its webhooks with (`whsec_…`); in a file with PROVIDER_WEBHOOK_SECRET_FILE. */
   PROVIDER_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters'),
   /** The longest one call to the provider may take; past it, its outcome is unknown until asked again. */
-  PROVIDER_TIMEOUT_MS: env.milliseconds(5_000),
+  PROVIDER_TIMEOUT_MS: env.milliseconds(3_000),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -164,7 +164,7 @@ export function registerProviderRoutes(app: FastifyInstance, { db, secretKey, fa
   app.get('/v1/payment_intents', (request, reply) => answer(request, reply, async () => {
     const query = queryOf(request);
     const page = await listIntents(db, { limit: integer(query, 'limit', { max: 100 }) ?? 10, startingAfter: text(query, 'starting_after') }, { signal: signalOf(request) });
-    return { status: 200, body: { object: 'list', url: '/v1/payment_intents', has_more: page.hasMore, data: page.rows.map((row) => intentObject(row)) } };
+    return { status: 200, body: { object: 'list', url: '/v1/payment_intents', has_more: page.hasMore, data: page.rows.map((row) => intentObject(row, { expandCharge: expands(query, 'data.latest_charge') })) } };
   }));
 
   app.post('/v1/refunds', (request, reply) => answer(request, reply, () => post(request, async (ledger) => {

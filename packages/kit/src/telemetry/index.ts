@@ -1,3 +1,3 @@
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
-export { createMetrics, type Metrics } from './metrics.ts';
+export { createMetrics, durationBucketsSeconds, type Metrics } from './metrics.ts';
 export type { Tracing } from './tracing/tracing.ts';

@@ -151,7 +151,7 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
       operationId: 'placeOrder', tags: ['orders'], summary: 'Place an order', security: bearer,
       headers: idempotencyHeaders, body: createOrderBody, response: { 201: order },
     },
-    config: { problems: problemsOf({ body: true, caller: 'user' }, ['unknown_product', 'out_of_stock', 'order_expired', 'idempotency_key_reused']), priority: 'high' },
+    config: { problems: problemsOf({ body: true, caller: 'user' }, ['unknown_product', 'out_of_stock', 'payment_declined', 'order_expired', 'idempotency_key_reused']), priority: 'high' },
   }, async (request, reply) => {
     await authenticate(request);
     await forward(request, reply, upstreams.orders, {

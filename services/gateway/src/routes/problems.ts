@@ -41,6 +41,7 @@ const exampleMembers: Partial<Record<PublicErrorCode, Record<string, unknown>>> 
   invalid_request: { detail: 'body.items.0.quantity: Too small: expected number to be >=1', errors: [{ field: 'body.items[0].quantity', message: 'Too small: expected number to be >=1' }] },
   unsupported_media_type: { detail: 'Unsupported Media Type: text/plain' },
   out_of_stock: { detail: 'not enough stock for COFFEE-1KG', unavailable: [{ sku: 'COFFEE-1KG', requested: 3, available: 1 }] },
+  payment_declined: { detail: 'the card was declined' },
   unknown_product: { detail: 'no such product: NO-SUCH-SKU', unknown: ['NO-SUCH-SKU'], errors: [{ field: 'body.items[1].sku', message: 'no such product' }] },
   insufficient_stock: { detail: 'COFFEE-1KG has 4 in stock; this takes out 10', sku: 'COFFEE-1KG', stock: 4 },
   timeout: { detail: 'the request ran out of time', hop: 'inventory' },

@@ -1,10 +1,10 @@
 import type { Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import { addOrderCancelled, type OrderEvents } from '../events/order-events.ts';
-import { findOrder, setOrderStatus } from '../orders/repository.ts';
-import type { Order } from '../orders/order.ts';
+import { findOrder, setOrderPayment, setOrderStatus } from '../orders/repository.ts';
+import type { Order, OrderPayment } from '../orders/order.ts';
 import type { CallOptions } from '../upstreams/call-options.ts';
-import type { InventoryApi } from '../upstreams/upstreams.ts';
+import type { InventoryApi, PaymentApi } from '../upstreams/upstreams.ts';
 
 /**
  * Finds an order for its owner. Someone else's order is "not found", never "forbidden":
@@ -17,23 +17,44 @@ export async function findOwnOrder(db: Database, userId: string, orderId: string
 }
 
 /**
- * Cancels an order and gives its stock back. Idempotent: cancelling a cancelled order answers
- * with it unchanged. The stock is released first; if inventory cannot be reached the order is
- * left as it was and the caller gets 503, so a retry finishes the job. The `order.cancelled` event is
- * written in the transaction that cancels.
+ * Lets go of a paid order's money: what is only held is voided; what was taken is refunded
+ * (the checkout may have taken it since the order was read). Both are idempotent.
  */
-export async function cancelOrder(deps: { db: Database; inventory: InventoryApi; events: OrderEvents }, userId: string, orderId: string, options: CallOptions & { traceparent?: string | undefined }): Promise<Order> {
+async function giveMoneyBack(payment: PaymentApi, orderId: string, options: CallOptions): Promise<Pick<OrderPayment, 'status'> & Partial<Pick<OrderPayment, 'refundedCents'>>> {
+  try {
+    await payment.void(orderId, options);
+    return { status: 'voided' };
+  } catch (error) {
+    if (KitError.from(error).reason !== 'payment_captured') throw error;
+    const refunded = await payment.refund(orderId, options);
+    return { status: 'refunded', refundedCents: refunded.refundedCents };
+  }
+}
+
+/**
+ * Cancels an order and gives its stock back, and its money: a paid order is refunded, one whose
+ * payment is only held has it voided. Idempotent: cancelling a cancelled order answers with it
+ * unchanged. The money goes back first, then the stock; if either service cannot be reached the
+ * order is left as it was and the caller gets 503, so a retry finishes the job. The
+ * `order.cancelled` event is written in the transaction that cancels.
+ */
+export async function cancelOrder(deps: { db: Database; inventory: InventoryApi; events: OrderEvents; saga?: { payment: PaymentApi } | undefined }, userId: string, orderId: string, options: CallOptions & { traceparent?: string | undefined }): Promise<Order> {
   const order = await findOwnOrder(deps.db, userId, orderId, options);
   if (order.status === 'cancelled') return order;
+  if (order.payment !== null && deps.saga === undefined) {
+    throw new KitError(Code.Unavailable, 'a paid order cannot be cancelled while this shop runs without its payment service');
+  }
+  const moneyBack = order.payment === null || deps.saga === undefined ? undefined : await giveMoneyBack(deps.saga.payment, orderId, options);
   await deps.inventory.release(orderId, options);
   // The status change and its event commit together; of two cancels racing, only the one whose
   // update changed the row writes the event.
   const cancelled = await deps.db.transaction(async (tx) => {
-    const changed = await setOrderStatus(tx, orderId, ['pending', 'confirmed'], 'cancelled', options);
+    const changed = await setOrderStatus(tx, orderId, ['pending', 'confirmed', 'paid'], 'cancelled', options);
+    if (changed !== undefined && moneyBack !== undefined) await setOrderPayment(tx, orderId, moneyBack, undefined, options);
     if (changed !== undefined) await addOrderCancelled(tx, deps.events, order, 'customer_request', options);
     return changed;
   }, options);
   deps.events.committed();
   // Of two cancels at once, the one that did not change the row reads what the other wrote.
-  return cancelled === undefined ? findOwnOrder(deps.db, userId, orderId, options) : { ...order, status: 'cancelled', ...cancelled };
+  return cancelled === undefined || moneyBack !== undefined ? findOwnOrder(deps.db, userId, orderId, options) : { ...order, status: 'cancelled', ...cancelled };
 }

@@ -87,8 +87,11 @@ export function createIdempotencyStore(db: Database, { staleAfterSeconds = defau
       [userId, key, response.status, JSON.stringify(response.body)], options);
   }
 
-  async function release(userId: string, key: string, options: QueryOptions = {}): Promise<void> {
-    await db.query(`delete from idempotency_keys where user_id = $1 and key = $2 and state = 'started'`, [userId, key], options);
+  /** Frees a key still at work; with `orderId`, only while it is still that order's (a retry may own it by now). */
+  async function release(userId: string, key: string, options: QueryOptions & { orderId?: string } = {}): Promise<void> {
+    const { orderId, ...queryOptions } = options;
+    await db.query(`delete from idempotency_keys where user_id = $1 and key = $2 and state = 'started' and ($3::uuid is null or order_id = $3::uuid)`,
+      [userId, key, orderId ?? null], queryOptions);
   }
 
   /**

@@ -2,13 +2,15 @@ import type { Database } from '@baton/kit/db';
 import { Code, KitError, httpStatusOf, toProblem } from '@baton/kit/errors';
 import type { Logger } from '@baton/kit/telemetry';
 import { addOrderCreated, type OrderEvents } from '../events/order-events.ts';
-import { insertOrder, lineTotalCents } from '../orders/repository.ts';
+import { findOrder, insertOrder, lineTotalCents } from '../orders/repository.ts';
 import { orderView, type Order } from '../orders/order.ts';
 import type { CallOptions } from '../upstreams/call-options.ts';
 import { withUnknownProductLines } from '../upstreams/out-of-stock.ts';
 import type { InventoryApi, UsersApi } from '../upstreams/upstreams.ts';
+import { beginCheckout, findCheckout } from './checkout-store.ts';
 import { requestHash, type IdempotencyStore, type StoredResponse } from './idempotency.ts';
 import { releaseQuietly } from './release-quietly.ts';
+import { driveCheckout, isFinal, type SagaDeps } from './saga.ts';
 
 export interface CheckoutDeps {
   db: Database;
@@ -17,20 +19,28 @@ export interface CheckoutDeps {
   inventory: InventoryApi;
   logger: Logger;
   events: OrderEvents;
+  /** Checkout with payment, when the shop takes payment (a payment service is configured). */
+  saga?: SagaDeps | undefined;
 }
 
 export interface PlaceOrderInput {
   userId: string;
   idempotencyKey: string;
   items: Array<{ sku: string; quantity: number }>;
+  /** How the shopper pays; required where the shop takes payment, refused where it does not. */
+  payment?: { method: string } | undefined;
   /** The caller's W3C trace context, carried on to the order's events. */
   traceparent?: string | undefined;
 }
 
-/** Answers worth replaying for the same key: the request's own fault or a business conflict. */
-function isFinal(error: KitError): boolean {
-  const status = httpStatusOf(error.code, error.reason);
-  return status >= 400 && status < 500 && error.code !== Code.Canceled && error.code !== Code.ResourceExhausted && error.code !== Code.DeadlineExceeded;
+/** Payment asked of a shop that takes none, or not given to one that does: the shopper's input. */
+function checkPaymentInput(deps: CheckoutDeps, input: PlaceOrderInput): void {
+  if (deps.saga !== undefined && input.payment === undefined) {
+    throw new KitError(Code.InvalidArgument, 'say how to pay', { reason: 'invalid_request', fields: [{ field: 'body.payment', message: 'required: { "method": "pm_card_visa" }, say' }] });
+  }
+  if (deps.saga === undefined && input.payment !== undefined) {
+    throw new KitError(Code.InvalidArgument, 'this shop takes no payment', { reason: 'invalid_request', fields: [{ field: 'body.payment', message: 'this shop runs without a payment service; leave it out' }] });
+  }
 }
 
 /**
@@ -44,18 +54,16 @@ function isFinal(error: KitError): boolean {
  * last and is retried by the reconciler if it fails now.
  */
 export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, options: CallOptions): Promise<StoredResponse> {
+  checkPaymentInput(deps, input);
   const items = [...input.items].sort((a, b) => a.sku.localeCompare(b.sku));
-  const claim = await deps.idempotency.claim(input.userId, input.idempotencyKey, requestHash({ items }), options);
+  const claim = await deps.idempotency.claim(input.userId, input.idempotencyKey, requestHash(input.payment === undefined ? { items } : { items, payment: input.payment }), options);
   if (claim.kind === 'replay') return claim.response;
   const { orderId, claimedAtMs } = claim;
+  if (deps.saga !== undefined && input.payment !== undefined) return placePaidOrder(deps, deps.saga, { ...input, payment: input.payment }, claim, options);
 
   let reserved = false;
   try {
-    const customer = await deps.users.getUser(input.userId, options).catch((error: unknown) => {
-      const kitError = KitError.from(error);
-      if (kitError.code === Code.NotFound) throw new KitError(Code.Unauthenticated, 'this account no longer exists');
-      throw kitError;
-    });
+    const customer = await customerOf(deps, input.userId, options);
     const reservation = await deps.inventory.reserve(orderId, items, options);
     reserved = true;
     if (reservation.status !== 'held' && reservation.status !== 'confirmed') {
@@ -73,6 +81,7 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
       createdAt: placedAt,
       updatedAt: placedAt,
       cancelledAt: null,
+      payment: null,
     };
     const response: StoredResponse = { status: 201, body: orderView(order) };
     // The order, its answer and its order.created event commit together, or none of them does.
@@ -85,21 +94,74 @@ export async function placeOrder(deps: CheckoutDeps, input: PlaceOrderInput, opt
     await confirmNow(deps, orderId, options);
     return response;
   } catch (error) {
-    const kitError = withUnknownProductLines(KitError.from(error), input.items);
     if (reserved) await releaseQuietly(deps, orderId);
-    if (isFinal(kitError)) {
-      const response = { status: httpStatusOf(kitError.code, kitError.reason), body: toProblem(kitError) };
-      await deps.idempotency.complete(input.userId, input.idempotencyKey, response, {});
-      return response;
-    }
-    // A "try again" answer: free the key so the client's retry does the work (if the database
-    // is what failed, as soon as it is back).
-    await deps.idempotency.releaseSoon(input.userId, input.idempotencyKey, {
-      claimedAtMs,
-      onGiveUp: (releaseError) => deps.logger.warn({ err: releaseError }, 'could not free an idempotency key; it frees itself when stale'),
-    });
+    return answerFailure(deps, input, claimedAtMs, withUnknownProductLines(KitError.from(error), input.items));
+  }
+}
+
+/** The shopper's account, which must still exist. */
+async function customerOf(deps: CheckoutDeps, userId: string, options: CallOptions): Promise<{ email: string; name: string }> {
+  try {
+    const { email, name } = await deps.users.getUser(userId, options);
+    return { email, name };
+  } catch (error) {
+    const kitError = KitError.from(error);
+    if (kitError.code === Code.NotFound) throw new KitError(Code.Unauthenticated, 'this account no longer exists');
     throw kitError;
   }
+}
+
+/**
+ * A checkout that failed before anything was left to finish. A final answer is kept for the
+ * key; a "try again" one frees the key so the client's retry does the work (if the database is
+ * what failed, as soon as it is back).
+ */
+async function answerFailure(deps: CheckoutDeps, input: PlaceOrderInput, claimedAtMs: number, kitError: KitError): Promise<StoredResponse> {
+  if (isFinal(kitError)) {
+    const response = { status: httpStatusOf(kitError.code, kitError.reason), body: toProblem(kitError) };
+    await deps.idempotency.complete(input.userId, input.idempotencyKey, response, {});
+    return response;
+  }
+  await deps.idempotency.releaseSoon(input.userId, input.idempotencyKey, {
+    claimedAtMs,
+    onGiveUp: (releaseError) => deps.logger.warn({ err: releaseError }, 'could not free an idempotency key; it frees itself when stale'),
+  });
+  throw kitError;
+}
+
+/**
+ * Checkout with payment: the saga (saga.ts), begun here or, when a retry takes over the key of
+ * a request that died, taken up where that one left it. Once the checkout is written the key is
+ * never freed while it is unfinished: a retry waits for its answer, which its driver (this
+ * request, or the reconciler) keeps for the key, so a lost answer never makes a second order.
+ */
+async function placePaidOrder(deps: CheckoutDeps, saga: SagaDeps, input: PlaceOrderInput & { payment: { method: string } }, claim: { orderId: string; claimedAtMs: number }, options: CallOptions): Promise<StoredResponse> {
+  let checkout = await findCheckout(deps.db, claim.orderId, options);
+  if (checkout === undefined) {
+    let customer: { email: string; name: string };
+    try {
+      customer = await customerOf(deps, input.userId, options);
+    } catch (error) {
+      return answerFailure(deps, input, claim.claimedAtMs, KitError.from(error));
+    }
+    ({ checkout } = await beginCheckout(deps.db, {
+      orderId: claim.orderId, userId: input.userId, idempotencyKey: input.idempotencyKey, items: input.items,
+      paymentMethod: input.payment.method, customer, traceparent: input.traceparent,
+    }, options));
+    saga.observer.committed('reserving');
+  }
+  checkout = await driveCheckout(saga, checkout, 'request', options);
+  if (checkout.failure !== null && (checkout.step === 'failed' || checkout.step === 'compensating')) {
+    if (checkout.failure.status < 500) return checkout.failure;
+    return answerFailure(deps, input, claim.claimedAtMs, new KitError(checkout.failure.status === 504 ? Code.DeadlineExceeded : Code.Unavailable,
+      'the payment could not be settled now; nothing was charged and the stock was released: try again'));
+  }
+  const order = checkout.step === 'reserving' || checkout.step === 'authorizing' ? undefined : await findOrder(deps.db, checkout.orderId, options);
+  if (order === undefined) throw new KitError(Code.Unavailable, 'the checkout is being finished; send the same request again for its answer');
+  const response = { status: 201, body: orderView(order) };
+  // Paid orders' answers are kept as the payment is taken; one still being taken is answered as it stands.
+  if (checkout.step === 'capturing') await deps.idempotency.complete(input.userId, input.idempotencyKey, response, {});
+  return response;
 }
 
 async function confirmNow(deps: CheckoutDeps, orderId: string, options: CallOptions): Promise<void> {

@@ -24,20 +24,15 @@ export function startReservationReconciler(
   deps: { db: Database; inventory: InventoryApi; logger: Logger; events: OrderEvents },
   { intervalMs = 2_000, graceSeconds = 5, batchSize = 50, callBudgetMs = 2_000, maxBackoffMs = 30_000 }: ReconcilerOptions = {},
 ): { stop(): Promise<void> } {
-  const stopping = new AbortController();
-  let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  let failures = 0;
-
-  async function pass(): Promise<void> {
+  return startPasses(deps.logger, { intervalMs, maxBackoffMs }, async function pass(stopping): Promise<void> {
     const { rows } = await deps.db.query<{ id: string }>(
       `select id from orders where status = 'confirmed' and not reservation_confirmed
          and created_at < now() - make_interval(secs => $1) order by created_at limit $2`,
-      [graceSeconds, batchSize], { signal: stopping.signal });
+      [graceSeconds, batchSize], { signal: stopping });
     for (const { id } of rows) {
-      if (stopping.signal.aborted) return;
+      if (stopping.aborted) return;
       try {
-        await deps.inventory.confirm(id, { signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(callBudgetMs)]) });
+        await deps.inventory.confirm(id, { signal: AbortSignal.any([stopping, AbortSignal.timeout(callBudgetMs)]) });
         await deps.db.query('update orders set reservation_confirmed = true where id = $1', [id]);
       } catch (error) {
         const kitError = KitError.from(error);
@@ -55,20 +50,30 @@ export function startReservationReconciler(
         }
       }
     }
-  }
+  });
+}
 
+/**
+ * Runs `pass` every `intervalMs`, the next scheduled when the last ended, so passes never
+ * overlap. A pass that fails (the database down, say) is logged, and the next waits twice as
+ * long as the last, up to `maxBackoffMs`. `stop` ends the waiting and waits for a pass under way.
+ */
+export function startPasses(logger: Logger, { intervalMs, maxBackoffMs }: { intervalMs: number; maxBackoffMs: number }, pass: (stopping: AbortSignal) => Promise<void>): { stop(): Promise<void> } {
+  const stopping = new AbortController();
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
   const delayMs = () => (failures === 0 ? intervalMs : Math.min(Math.max(intervalMs, maxBackoffMs), intervalMs * 2 ** failures));
 
-  // The next pass is scheduled when this one ended, so passes never overlap.
   function scheduleNext(): void {
     if (stopping.signal.aborted) return;
     timer = setTimeout(function onPassDue() {
-      running = pass().then(() => {
+      running = pass(stopping.signal).then(() => {
         failures = 0;
       }, (error: unknown) => {
         if (stopping.signal.aborted) return;
         failures += 1;
-        deps.logger.warn({ err: error, failures, retry_in_ms: delayMs() }, 'reconciler pass failed; the next one will try again');
+        logger.warn({ err: error, failures, retry_in_ms: delayMs() }, 'reconciler pass failed; the next one will try again');
       }).finally(scheduleNext);
     }, delayMs());
     timer.unref();

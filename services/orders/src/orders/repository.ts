@@ -1,5 +1,5 @@
 import type { Queryable, QueryOptions } from '@baton/kit/db';
-import type { Order, OrderLine, OrderStatus } from './order.ts';
+import type { Order, OrderLine, OrderPayment, OrderStatus } from './order.ts';
 
 type ItemRow = { sku: string; name: string; quantity: number; price_cents: number };
 
@@ -14,10 +14,16 @@ type OrderRow = {
   updated_at: Date | string;
   cancelled_at: Date | string | null;
   items: ItemRow[] | string | null;
+  payment_status: OrderPayment['status'] | null;
+  card_brand: string | null;
+  card_last4: string | null;
+  refunded_cents: string | number | null;
+  refunded_at: Date | string | null;
 };
 
 const selectOrders = `
   select o.id, o.user_id, o.status, o.total_cents, o.currency, o.created_at, o.updated_at, o.cancelled_at,
+         o.payment_status, o.card_brand, o.card_last4, o.refunded_cents, o.refunded_at,
          coalesce((select json_agg(json_build_object('sku', i.sku, 'name', coalesce(i.name, i.sku), 'quantity', i.quantity, 'price_cents', i.price_cents) order by i.sku)
                    from order_items i where i.order_id = o.id), '[]'::json) as items
   from orders o`;
@@ -34,13 +40,24 @@ function toOrder(row: OrderRow): Order {
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
     cancelledAt: row.cancelled_at === null ? null : new Date(row.cancelled_at).toISOString(),
+    payment: row.payment_status === null ? null : {
+      status: row.payment_status,
+      amountCents: Number(row.total_cents),
+      currency: row.currency,
+      brand: row.card_brand,
+      last4: row.card_last4,
+      refundedCents: Number(row.refunded_cents ?? 0),
+      refundedAt: row.refunded_at === null ? null : new Date(row.refunded_at).toISOString(),
+    },
   };
 }
 
 export async function insertOrder(tx: Queryable, order: Order, options: QueryOptions): Promise<void> {
   await tx.query(
-    'insert into orders (id, user_id, status, total_cents, currency, created_at, updated_at, cancelled_at) values ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [order.id, order.userId, order.status, order.totalCents, order.currency, order.createdAt, order.updatedAt, order.cancelledAt],
+    `insert into orders (id, user_id, status, total_cents, currency, created_at, updated_at, cancelled_at, payment_status, card_brand, card_last4)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [order.id, order.userId, order.status, order.totalCents, order.currency, order.createdAt, order.updatedAt, order.cancelledAt,
+      order.payment?.status ?? null, order.payment?.brand ?? null, order.payment?.last4 ?? null],
     options,
   );
   for (const line of order.items) {
@@ -80,4 +97,20 @@ export async function setOrderStatus(db: Queryable, id: string, from: OrderStatu
 
 export function lineTotalCents(lines: OrderLine[]): number {
   return lines.reduce((sum, line) => sum + line.quantity * line.priceCents, 0);
+}
+
+/**
+ * Records what became of an order's payment (and the order's status with it, when `to` is
+ * given and the order is in one of `from`); the order as it now is, or undefined when its status
+ * was none of `from`.
+ */
+export async function setOrderPayment(db: Queryable, id: string, payment: Pick<OrderPayment, 'status'> & Partial<Pick<OrderPayment, 'refundedCents'>>, move: { from: OrderStatus[]; to: OrderStatus } | undefined, options: QueryOptions): Promise<Order | undefined> {
+  const { rowCount } = await db.query(
+    `update orders set payment_status = $2,
+        refunded_cents = coalesce($3, refunded_cents), refunded_at = case when $3::bigint is null then refunded_at else now() end,
+        status = coalesce($4, status), updated_at = now(),
+        cancelled_at = case when $4 = 'cancelled' then now() else cancelled_at end
+      where id = $1 and ($5::text[] is null or status = any($5::text[]))`,
+    [id, payment.status, payment.refundedCents ?? null, move?.to ?? null, move?.from ?? null], options);
+  return rowCount === 0 ? undefined : findOrder(db, id, options);
 }

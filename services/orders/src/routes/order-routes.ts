@@ -41,6 +41,7 @@ export function registerOrderRoutes(app: FastifyInstance, deps: OrderRoutesDeps)
       userId,
       idempotencyKey: request.headers['idempotency-key'],
       items: request.body.items,
+      payment: request.body.payment,
       traceparent: traceparentOf(request),
     }, { signal: signalOf(request), requestId: request.id });
     if (response.status >= 400) reply.type(problemContentType);

@@ -1,10 +1,11 @@
 import type { Client } from '@connectrpc/connect';
 import { type InventoryService, type Reservation as WireReservation, ReservationStatus } from '@baton/contracts/inventory/v1';
+import { type Payment as WirePayment, type PaymentService, PaymentStatus } from '@baton/contracts/payment/v1';
 import type { UsersService } from '@baton/contracts/users/v1';
 import { Code, KitError } from '@baton/kit/errors';
 import type { CallOptions } from './call-options.ts';
 import { withOutOfStockDetails } from './out-of-stock.ts';
-import type { InventoryApi, Reservation, UsersApi } from './upstreams.ts';
+import type { InventoryApi, Payment, PaymentApi, Reservation, UsersApi } from './upstreams.ts';
 
 // The request id goes as a header, so inventory's and users' log lines join this one.
 const call = ({ signal, requestId }: CallOptions) => ({ signal, ...(requestId === undefined ? {} : { headers: { 'x-request-id': requestId } }) });
@@ -59,5 +60,30 @@ export function createGrpcInventoryApi(inventory: Client<typeof InventoryService
     reserve: (orderId, items, options) => guarded(() => inventory.createReservation({ orderId, items }, call(options))),
     confirm: (orderId, options) => guarded(() => inventory.confirmReservation({ orderId }, call(options))),
     release: (orderId, options) => guarded(() => inventory.releaseReservation({ orderId }, call(options))),
+  };
+}
+
+const paymentStatusOf: Readonly<Record<number, Payment['status']>> = {
+  [PaymentStatus.AUTHORIZING]: 'authorizing',
+  [PaymentStatus.AUTHORIZED]: 'authorized',
+  [PaymentStatus.DECLINED]: 'declined',
+  [PaymentStatus.CAPTURED]: 'captured',
+  [PaymentStatus.VOIDED]: 'voided',
+  [PaymentStatus.REFUNDED]: 'refunded',
+};
+
+/** The payment service over gRPC. Every method is IDEMPOTENT in the contract, so the kit's client may retry each. */
+export function createGrpcPaymentApi(payment: Client<typeof PaymentService>): PaymentApi {
+  const fromWire = ({ payment: wire }: { payment?: WirePayment | undefined }): Payment => {
+    if (wire === undefined) throw badAnswer('a payment call answered without a payment');
+    const status = paymentStatusOf[wire.status];
+    if (status === undefined) throw badAnswer(`unknown payment status ${wire.status}`);
+    return { status, amountCents: wire.amountCents, currency: wire.currency, brand: wire.cardBrand || null, last4: wire.cardLast4 || null, refundedCents: wire.refundedCents };
+  };
+  return {
+    authorize: async (orderId, input, options) => fromWire(await payment.authorize({ orderId, ...input }, call(options))),
+    capture: async (orderId, options) => fromWire(await payment.capture({ orderId }, call(options))),
+    void: async (orderId, options) => fromWire(await payment.void({ orderId }, call(options))),
+    refund: async (orderId, options) => fromWire(await payment.refund({ orderId }, call(options))),
   };
 }

@@ -31,3 +31,27 @@ export interface InventoryApi {
   confirm(orderId: string, options: CallOptions): Promise<Reservation>;
   release(orderId: string, options: CallOptions): Promise<Reservation>;
 }
+
+/** An order's payment as the payment service answers it. */
+export interface Payment {
+  status: 'authorizing' | 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
+  amountCents: number;
+  currency: string;
+  brand: string | null;
+  last4: string | null;
+  refundedCents: number;
+}
+
+/**
+ * What checkout needs of the payment service. Every call is idempotent by order id: asked again,
+ * it answers the payment as it is and never charges twice. A declined card is KitError
+ * FailedPrecondition `payment_declined`; a method the provider does not know, InvalidArgument
+ * `unknown_payment_method`.
+ */
+export interface PaymentApi {
+  authorize(orderId: string, input: { amountCents: number; currency: string; method: string }, options: CallOptions): Promise<Payment>;
+  capture(orderId: string, options: CallOptions): Promise<Payment>;
+  /** Lets go of what is held; an order with no payment yet gets a voided one, so none comes after. */
+  void(orderId: string, options: CallOptions): Promise<Payment>;
+  refund(orderId: string, options: CallOptions): Promise<Payment>;
+}

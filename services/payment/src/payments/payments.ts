@@ -137,9 +137,17 @@ export async function authorizePayment(payments: Payments, input: { orderId: str
  */
 async function settledAuthorization(payments: Payments, payment: PaymentRow, options: ProviderCallOptions): Promise<PaymentRow> {
   if (payment.status !== 'authorizing' || payment.method === null) return payment;
-  return settleAuthorization(payments, payment, await payments.provider.authorize({
+  const authorization = await payments.provider.authorize({
     key: keyOf(payment, 'authorize'), paymentId: payment.id, orderId: payment.order_id, amountCents: payment.amount_cents, currency: payment.currency, method: payment.method,
-  }, options), options);
+  }, options).catch(async (error: unknown) => {
+    // A method the provider does not know: nothing was made there, so the payment is forgotten,
+    // and the order may be voided (or paid with another method) as if it was never asked for.
+    if (KitError.from(error).code === Code.InvalidArgument) {
+      await payments.db.query(`delete from payments where id = $1 and status = 'authorizing'`, [payment.id], options);
+    }
+    throw error;
+  });
+  return settleAuthorization(payments, payment, authorization, options);
 }
 
 /** Takes what was held. Captured (or refunded) already: answered as it is. */
