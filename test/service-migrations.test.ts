@@ -10,6 +10,10 @@ import { readConfig as readNotificationsConfig } from '../services/notifications
 import { notificationsService } from '../services/notifications/src/service.ts';
 import { readConfig as readOrdersConfig } from '../services/orders/src/config.ts';
 import { ordersService } from '../services/orders/src/service.ts';
+import { readConfig as readPaymentConfig } from '../services/payment/src/config.ts';
+import { paymentService } from '../services/payment/src/service.ts';
+import { readConfig as readProviderConfig } from '../services/provider/src/config.ts';
+import { providerService } from '../services/provider/src/service.ts';
 import { readConfig as readUsersConfig } from '../services/users/src/config.ts';
 import { usersService } from '../services/users/src/service.ts';
 
@@ -37,6 +41,8 @@ const services: Case[] = [
   serviceCase(inventoryService, readInventoryConfig, 'products'),
   serviceCase(notificationsService, readNotificationsConfig, 'notifications'),
   serviceCase(ordersService, readOrdersConfig, 'orders'),
+  serviceCase(paymentService, readPaymentConfig, 'payments'),
+  serviceCase(providerService, readProviderConfig, 'payment_intents'),
   serviceCase(usersService, readUsersConfig, 'users'),
 ];
 
@@ -48,6 +54,12 @@ const upstreams = {
   NOTIFICATIONS_URLS: 'http://127.0.0.1:9',
   USERS_GRPC_URLS: 'http://127.0.0.1:9',
   INVENTORY_GRPC_URLS: 'http://127.0.0.1:9',
+  PAYMENT_GRPC_URLS: 'http://127.0.0.1:9',
+  PROVIDER_URL: 'http://127.0.0.1:9',
+  // The provider's secret key and webhook secret, on both sides.
+  PROVIDER_SECRET_KEY: 'sk_test_migrations_only_0123456789',
+  PROVIDER_WEBHOOK_SECRET: 'whsec_migrations_only_0123456789',
+  SECRET_KEY: 'sk_test_migrations_only_0123456789',
   // Users encrypts its signing keys with it; the others ignore it.
   TOKEN_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
 };

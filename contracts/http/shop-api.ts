@@ -165,7 +165,7 @@ export const orderParams = z.strictObject({ id: uuid });
 
 export const notification = z.object({
   id: uuid,
-  type: z.enum(['order.created', 'order.cancelled', 'user.registered']).meta({ description: 'the event that caused it' }),
+  type: z.enum(['order.created', 'order.cancelled', 'payment.captured', 'payment.refunded', 'user.registered']).meta({ description: 'the event that caused it: an order placed or cancelled, its payment taken (a receipt) or given back, an account made' }),
   channel: z.literal('email'),
   recipient: z.string(),
   subject: z.string(),

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSuiteScope } from '@baton/kit/testing';
-import { placeOrderSurely } from './events-support.ts';
+import { checkApiWalkthrough } from './api-walkthrough.ts';
+import { placeOrderSurely, waitForNotifications } from './events-support.ts';
 import { assertLedgerMatchesOrders, providerLedger, recordedOrders, unfinishedCheckouts } from './payment-ledger.ts';
 import { createShopClient } from './shop-client.ts';
 import { startShop, type ShopStack } from './shop-stack.ts';
@@ -24,7 +25,8 @@ void describe('checkout with payment', () => {
   before(async () => {
     shop = await startShop(suite, {
       gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000', RATE_LIMIT_PER_USER_PER_MINUTE: '1000000' },
-      users: { STAFF_EMAILS: staffEmail },
+      // staff@example.com: docs/api.md's staff, whose commands run here too.
+      users: { STAFF_EMAILS: `${staffEmail},staff@example.com` },
       // A crashed checkout is taken up 5.5 s after it last moved (the default is 10 s), its key 6 s after.
       orders: { CHECKOUT_DEADLINE_MS: '5000', CHECKOUT_STALE_AFTER_MS: '5500', CHECKOUT_RECONCILE_INTERVAL_MS: '250', IDEMPOTENCY_STALE_AFTER_MS: '6000' },
       // A provider that does not answer is given up on after 1 s, so the checkout can ask again.
@@ -50,6 +52,10 @@ void describe('checkout with payment', () => {
 
   const providerFaults = (faults: Record<string, number>) => fetch(new URL('/admin/provider/faults', shop.stack.adminUrl('provider')), {
     method: 'PUT', headers: { authorization: `Bearer ${shop.stack.adminToken('provider')}`, 'content-type': 'application/json' }, body: JSON.stringify(faults),
+  });
+
+  test('docs/api.md: every curl command runs against the shop as npm start runs it, and answers what the page shows', async (t) => {
+    await checkApiWalkthrough(t, shop.gateway);
   });
 
   test('each test card gives its documented answer, and the stock is right after each', async () => {
@@ -111,6 +117,13 @@ void describe('checkout with payment', () => {
     assert.equal(again.status, 200, 'cancelling again changes nothing');
     const charges = (await providerLedger(shop)).get(placed.body.id) ?? [];
     assert.deepEqual(charges.map((c) => [c.receivedCents, c.refundedCents]), [[2_500, 2_500]], 'refunded once');
+
+    // Its emails: the confirmation, the receipt, the cancellation and the refund, each once
+    // (the provider sent half its webhooks twice; the events are still one each).
+    const emails = await waitForNotifications(api, [buyer.token], ([mine]) => ['payment.captured', 'payment.refunded', 'order.cancelled'].every((type) => mine!.some((n) => n.orderId === placed.body.id && n.type === type)));
+    const ofThisOrder = emails[0]!.filter((n) => n.orderId === placed.body.id).map((n) => n.type).toSorted();
+    assert.deepEqual(ofThisOrder, ['order.cancelled', 'order.created', 'payment.captured', 'payment.refunded']);
+    assert.match(emails[0]!.find((n) => n.orderId === placed.body.id && n.type === 'payment.captured')!.subject, /^Receipt for your Baton order/);
   });
 
   test('a provider that is down: 503, nothing charged, the stock released', async () => {

@@ -22,6 +22,8 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 void describe('what an operator sees: one trace per request, a real Prometheus scraping every service', prometheusAvailability(), () => {
   const scope = createSuiteScope();
   let shop: ShopStack;
+  // Every service of the shop but the provider, which stands outside it.
+  const traced = serviceNames.filter((name) => name !== 'provider');
   let prometheus: PrometheusServer;
   let collector: TraceCollector;
   let broker: TestBroker | undefined;
@@ -36,27 +38,28 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     collector = await startTraceCollector();
     scope.after(() => collector.close());
     const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '100', ...messaging };
-    shop = await startShop(scope, Object.fromEntries(serviceNames.map((name) => [name, { ...tracing, ...(name === 'inventory' ? { LOG_LEVEL: 'info' } : {}) }])));
-    prometheus = await startPrometheus(scope, Object.fromEntries(serviceNames.map((name) => [name, new URL(shop.stack.adminUrl(name)).host])), [rulesFile]);
+    // The whole shop, payment too; the provider stands outside it and sends Baton no spans.
+    shop = await startShop(scope, Object.fromEntries(traced.map((name) => [name, { ...tracing, ...(name === 'inventory' ? { LOG_LEVEL: 'info' } : {}) }])), { payment: true });
+    prometheus = await startPrometheus(scope, Object.fromEntries(shop.stack.services.map((name) => [name, new URL(shop.stack.adminUrl(name)).host])), [rulesFile]);
   });
 
-  test('one order through the gateway is one trace: all five services, across the broker, the consumer linked to the publisher, no orphans', async (t) => {
+  test('one paid order through the gateway is one trace: every Baton service, the payment hop under its saga step, across the broker, the consumer linked to the publisher, no orphans', async (t) => {
     if (broker === undefined) t.diagnostic(`${brokerNote}; the events go over the HTTP feed instead`);
     const api = createShopClient(shop.gateway);
     const buyer = await api.signUp('Tracy');
-    const placed = await api.order(buyer.token, [{ sku: 'MUG-STONEWARE', quantity: 1 }]);
+    const placed = await api.order(buyer.token, [{ sku: 'MUG-STONEWARE', quantity: 1 }], undefined, 'pm_card_visa');
     assert.equal(placed.status, 201, JSON.stringify(placed.body));
     const traceId = /^00-([0-9a-f]{32})-/.exec(placed.headers.get('traceresponse') ?? '')?.[1];
     assert.ok(traceId, 'the answer names its trace');
 
-    const waterfall = await eventually('the order\'s trace from all five services', async () => {
+    const waterfall = await eventually('the order\'s trace from every Baton service', async () => {
       const response = await fetch(`${collector.url}/traces/${traceId}`);
       if (response.status !== 200) return undefined;
       const trace = await response.json() as Waterfall;
       const consumed = trace.spans.some((s) => s.service === 'notifications' && s.kind === 'consumer');
-      return trace.services.length === serviceNames.length && consumed ? trace : undefined;
+      return trace.services.length === traced.length && consumed ? trace : undefined;
     });
-    assert.deepEqual(waterfall.services, [...serviceNames].sort());
+    assert.deepEqual(waterfall.services, [...traced].sort());
     assert.deepEqual(waterfall.orphans, [], 'every span\'s parent is in the trace');
     const roots = waterfall.spans.filter((s) => s.depth === 0);
     assert.deepEqual(roots.map((s) => `${s.service} ${s.name}`), ['gateway POST /api/v1/orders'], 'one root: the gateway');
@@ -71,9 +74,17 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
       assert.equal(sent?.attributes['messaging.system'], 'nats', 'the relay\'s send to JetStream is in the trace');
       assert.equal(consumer.attributes['messaging.system'], 'nats', 'and so is the delivery from it');
     }
-    for (const service of ['users', 'inventory']) {
+    for (const service of ['users', 'inventory', 'payment']) {
       assert.ok(waterfall.spans.some((s) => s.service === service && s.kind === 'server'), `${service} served a call in the trace`);
     }
+    // The saga's steps, each a span, and the payment hop under its step.
+    for (const call of ['reserve', 'authorize', 'capture', 'confirm']) {
+      assert.ok(waterfall.spans.some((s) => s.service === 'orders' && s.name === `checkout ${call}`), `orders' span for checkout ${call}`);
+    }
+    const authorize = waterfall.spans.find((s) => s.service === 'orders' && s.name === 'checkout authorize')!;
+    const authorized = waterfall.spans.find((s) => s.service === 'payment' && s.kind === 'server' && s.name.endsWith('/Authorize'));
+    assert.ok(authorized, 'payment served Authorize in the trace');
+    assert.ok(authorized.depth > authorize.depth, 'under the saga\'s authorize step');
 
     const inventoryLine = shop.stack.lastLines('inventory').find((line) => line.record?.trace_id === traceId);
     assert.ok(inventoryLine, 'an inventory log line of that order carries its trace id');
@@ -84,7 +95,7 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     const api = createShopClient(shop.gateway);
     await api.signUp('Prom');
     await api.call('GET', '/api/v1/products');
-    for (const name of serviceNames) {
+    for (const name of shop.stack.services) {
       const text = await (await fetch(`${shop.stack.adminUrl(name)}/metrics`)).text();
       const checked = promtool(['check', 'metrics'], text);
       assert.equal(checked.status, 0, `${name}: ${checked.output}`);
@@ -93,12 +104,12 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     assert.equal(rules.status, 0, rules.output);
   });
 
-  test('Prometheus scrapes all five; after the breaker to inventory opens, its series says so', async () => {
-    const up = await eventually('all five targets up', async () => {
+  test('Prometheus scrapes every service; after the breaker to inventory opens, its series says so', async () => {
+    const up = await eventually('every target up', async () => {
       const series = await prometheus.query('up');
-      return series.length === serviceNames.length && series.every((s) => s.value === 1) ? series : undefined;
+      return series.length === shop.stack.services.length && series.every((s) => s.value === 1) ? series : undefined;
     });
-    assert.deepEqual(up.map((s) => s.metric.job).sort(), [...serviceNames].sort());
+    assert.deepEqual(up.map((s) => s.metric.job).sort(), [...shop.stack.services].sort());
 
     const closed = await eventually('the breaker series', async () => {
       const series = await prometheus.query('baton_client_breaker_state{job="orders",upstream="inventory"}');
@@ -111,7 +122,7 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     await shop.stack.stop('inventory');
     try {
       // Each checkout tries inventory up to three times; five failures in a row open the circuit.
-      for (let i = 0; i < 4; i++) assert.equal((await api.order(buyer.token, [{ sku: 'COFFEE-250G', quantity: 1 }])).status, 503);
+      for (let i = 0; i < 4; i++) assert.equal((await api.order(buyer.token, [{ sku: 'COFFEE-250G', quantity: 1 }], undefined, 'pm_card_visa')).status, 503);
       const open = await eventually('the breaker to read open in Prometheus', async () => {
         const series = await prometheus.query('max(baton_client_breaker_state{job="orders",upstream="inventory"})');
         return series[0]?.value === 2 ? series : undefined;

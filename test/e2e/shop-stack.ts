@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addCleanup, metricValue, parseMetrics, testIdentity, testPostgresAdminUrl, type CleanupScope } from '@baton/kit/testing';
 import { dropDatabases } from '@baton/local-postgres';
-import { randomPortBase, RunnerError, serviceNames, startStack, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
+import { randomPortBase, RunnerError, serviceNames, startStack, withoutPayment, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
 
 export interface ShopStack {
   stack: Stack;
@@ -35,12 +35,13 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   // the stack stops at the test's end with nothing calling it; a test that stops a service under
   // load (rolling-restart) sets the notice back for it.
   // Without payment (the default here: two processes fewer for the tests that do not pay),
-  // orders is told so (CHECKOUT_PAYMENT=off) and places orders unpaid.
-  const services = payment ? serviceNames : serviceNames.filter((name) => !withPaymentOnly.includes(name));
+  // orders places orders unpaid (see withoutPayment).
+  const unpaid = withoutPayment();
+  const services = payment ? serviceNames : unpaid.services;
   const defaults = (name: ServiceName): NodeJS.ProcessEnv => ({
     LOG_LEVEL: 'warn', SHUTDOWN_NOTICE_MS: '0',
     ...(name === 'users' ? { PASSWORD_SCRYPT_LOG2_N: '14' } : {}),
-    ...(name === 'orders' && !payment ? { CHECKOUT_PAYMENT: 'off' } : {}),
+    ...(payment ? {} : unpaid.serviceEnv[name]),
   });
   const env = Object.fromEntries(serviceNames.map((name) => [name, { ...defaults(name), ...serviceEnv[name] }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
   const serviceKeys = Object.fromEntries(serviceNames.map((name) => [name, testIdentity.keyPair(name)]));
@@ -48,9 +49,6 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   addCleanup(scope, () => stack.shutdown());
   return { stack, gateway: stack.url('gateway'), note: undefined };
 }
-
-/** The services a shop that takes payment runs beside the rest. */
-export const withPaymentOnly: readonly ServiceName[] = ['payment', 'provider'];
 
 /**
  * A stack on a random port base; another, if one of its ports is taken (checked before

@@ -119,11 +119,11 @@ void describe('OWASP API Security Top 10 (2023), against the running shop', () =
     assert.ok(!JSON.stringify(claims).includes(email) && !JSON.stringify(claims).includes(password));
 
     const order = await api.call<Record<string, unknown> & { items: Array<Record<string, unknown>> }>('GET', `/api/v1/orders/${aliceOrderId}`, { token: alice.token });
-    assert.deepEqual(sorted(order.body), ['cancelledAt', 'createdAt', 'currency', 'id', 'items', 'status', 'totalCents', 'updatedAt']);
+    assert.deepEqual(sorted(order.body), ['cancelledAt', 'createdAt', 'currency', 'id', 'items', 'payment', 'status', 'totalCents', 'updatedAt']);
     for (const item of order.body.items) assert.deepEqual(sorted(item), ['name', 'priceCents', 'quantity', 'sku']);
     const list = await api.call<{ items: Array<Record<string, unknown>> }>('GET', '/api/v1/orders', { token: alice.token });
     assert.deepEqual(sorted(list.body), ['items', 'nextCursor']);
-    for (const item of list.body.items) assert.deepEqual(sorted(item), ['cancelledAt', 'createdAt', 'currency', 'id', 'items', 'status', 'totalCents', 'updatedAt']);
+    for (const item of list.body.items) assert.deepEqual(sorted(item), ['cancelledAt', 'createdAt', 'currency', 'id', 'items', 'payment', 'status', 'totalCents', 'updatedAt']);
     const mail = await api.call<{ items: Array<Record<string, unknown>> }>('GET', '/api/v1/notifications', { token: alice.token });
     for (const item of mail.body.items) {
       assert.deepEqual(sorted(item), ['channel', 'createdAt', 'id', 'orderId', 'recipient', 'subject', 'type']);

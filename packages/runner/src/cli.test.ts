@@ -86,7 +86,7 @@ test('npm start: the database, then all five services ready with their URLs and 
   const batonReady = records.find((r) => r.event === 'baton_ready');
   assert.equal(batonReady?.msg, `Baton is ready: http://127.0.0.1:${portBase} (press Ctrl-C to stop)`);
   for (const record of ready) assert.equal(await readyzStatus(String(record.url)), 200, `${String(record.name)} answers /readyz`);
-  assert.deepEqual(ready.map((r) => r.admin_url), serviceNames.map((_name, i) => `http://127.0.0.1:${portBase + 2_000 + i}`), 'each line names its admin listener, 2000 above');
+  assert.deepEqual(ready.map((r) => r.admin_url), serviceNames.map((name) => `http://127.0.0.1:${portOf(name, portBase) + 2_000}`), 'each line names its admin listener, 2000 above');
   for (const record of ready) {
     const metrics = await fetch(new URL('/metrics', String(record.admin_url)));
     assert.equal(metrics.status, 200, `${String(record.name)} serves /metrics on its admin listener`);

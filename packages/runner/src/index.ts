@@ -5,6 +5,7 @@ export {
 } from './stack.ts';
 export { RunnerError, type RunnerErrorCode, type ExitInfo } from './errors.ts';
 export { serviceSpecs, serviceNames, portOf, type ServiceName, type ServiceSpec } from './services.ts';
+export { paymentServices, withoutPayment } from './without-payment.ts';
 export { callersOf, createStackKeys, identityEnvironment, type ServiceKeyPair, type StackKeys } from './service-keys.ts';
 export { randomPortBase } from './ports.ts';
 export { createLogFormatter, type LogFormat } from './log-format.ts';

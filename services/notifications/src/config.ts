@@ -13,6 +13,11 @@ export const configSchema = z.object({
   USERS_URLS: env.urlList(),
   /** The orders instances, whose feed brings order events when no broker is configured. */
   ORDERS_URLS: env.urlList().optional(),
+  /**
+   * The payment instances, where the shop takes payment: receipts and refund emails are sent for
+   * its events (read from its feed when no broker is configured). Unset: none are.
+   */
+  PAYMENT_URLS: env.urlList().optional(),
   /** USERS_JWKS_URL, TOKEN_*: how access tokens are checked (the kit's, with `notifications` as the audience). */
   ...accessTokenConfigFields({ audience: 'notifications' }),
   /** `smtp://user:password@host:587`: send email there. Unset: each message is written as an .eml file under MAIL_DIR. */

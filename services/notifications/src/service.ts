@@ -8,7 +8,7 @@ import { notificationHandlers } from './notifications/handlers.ts';
 import { registerNotificationRoutes } from './routes/notification-routes.ts';
 
 /**
- * The notifications service: it consumes order and user events, sends an email for each (SMTP,
+ * The notifications service: it consumes order, payment and user events, sends an email for each (SMTP,
  * or an .eml file by default), and lists a user's notifications.
  */
 export const notificationsService: ServiceDefinition<Config> = {
@@ -34,8 +34,8 @@ export const notificationsService: ServiceDefinition<Config> = {
 
     await startConsuming(app, context, {
       subscription: 'notifications',
-      handlers: notificationHandlers(mailer),
-      feedUrls: { orders: config.ORDERS_URLS, users: config.USERS_URLS },
+      handlers: notificationHandlers(mailer, { payments: config.PAYMENT_URLS !== undefined }),
+      feedUrls: { orders: config.ORDERS_URLS, users: config.USERS_URLS, payment: config.PAYMENT_URLS },
     });
   },
 };

@@ -29,3 +29,5 @@ export {
   type PriorityShares,
   createAdaptiveLimiter,
 } from './concurrency-limit.ts';
+/** An error a layer already retried, marked so no caller above retries it again. */
+export { markRetriesExhausted } from './retries-exhausted.ts';

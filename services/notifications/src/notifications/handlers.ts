@@ -1,8 +1,8 @@
-import { orderCancelled, orderCreated, userRegistered } from '@baton/contracts/events';
+import { orderCancelled, orderCreated, paymentCaptured, paymentRefunded, userRegistered } from '@baton/contracts/events';
 import { Code, KitError } from '@baton/kit/errors';
 import { on, type CloudEvent, type EventHandler, type HandlerContext } from '@baton/kit/messaging';
 import { checkedMessageKey, type Mailer } from '../mail/mailer.ts';
-import { orderCancellation, orderConfirmation, welcome, type MessageText } from './messages.ts';
+import { orderCancellation, orderConfirmation, paymentReceipt, refundNotice, welcome, type MessageText } from './messages.ts';
 import { insertNotification, recipientOfOrder } from './repository.ts';
 
 /**
@@ -26,16 +26,39 @@ async function notify(mailer: Mailer, event: CloudEvent<unknown>, { tx, signal }
   await mailer.send({ messageId, key, to: n.recipient, subject: n.subject, text: n.text });
 }
 
-/** What notifications does with each event it subscribes to. */
-export function notificationHandlers(mailer: Mailer): Array<EventHandler<unknown>> {
+/**
+ * Who an order's email goes to: whoever its confirmation went to. Not there yet (an event of
+ * another domain, payment's, can come before the order's own): the delivery fails and is tried
+ * again later, as the consumer does with any failed delivery.
+ */
+async function recipientOf(orderId: string, { tx, signal }: HandlerContext): Promise<{ recipient: string; userId: string }> {
+  const recipient = await recipientOfOrder(tx, orderId, { signal });
+  if (recipient === undefined) throw new KitError(Code.FailedPrecondition, `no confirmation was sent for order ${orderId} yet`);
+  return recipient;
+}
+
+/**
+ * What notifications does with each event it subscribes to. With `payments` (a shop that takes
+ * payment), a receipt when an order's payment is taken and a notice when it is given back; a
+ * declined card is told at checkout, not by email.
+ */
+export function notificationHandlers(mailer: Mailer, { payments = false }: { payments?: boolean } = {}): Array<EventHandler<unknown>> {
+  const paymentHandlers = [
+    on(paymentCaptured, async (event, context) => {
+      await notify(mailer, event, context, { ...await recipientOf(event.data.orderId, context), ...paymentReceipt(event.data) });
+    }),
+    on(paymentRefunded, async (event, context) => {
+      await notify(mailer, event, context, { ...await recipientOf(event.data.orderId, context), ...refundNotice(event.data) });
+    }),
+  ];
   return [
+    ...(payments ? paymentHandlers : []),
     on(orderCreated, async (event, context) => {
       await notify(mailer, event, context, { userId: event.data.userId, recipient: event.data.customer.email, ...orderConfirmation(event.data) });
     }),
     on(orderCancelled, async (event, context) => {
       // The consumer applies an order's events in order, so its confirmation has been handled.
-      const recipient = await recipientOfOrder(context.tx, event.data.orderId, { signal: context.signal });
-      if (recipient === undefined) throw new KitError(Code.FailedPrecondition, `no confirmation was sent for order ${event.data.orderId}`);
+      const { recipient } = await recipientOf(event.data.orderId, context);
       await notify(mailer, event, context, { userId: event.data.userId, recipient, ...orderCancellation(event.data) });
     }),
     on(userRegistered, async (event, context) => {

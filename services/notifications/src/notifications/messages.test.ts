@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { orderConfirmation } from './messages.ts';
+import { orderCancellation, orderConfirmation, paymentReceipt, refundNotice } from './messages.ts';
 
 const order = {
   orderId: '0d5e0000-0000-4000-8000-000000000001', userId: '0d5e0000-0000-4000-8000-000000000002',
@@ -20,4 +20,22 @@ void test('an order email names each product, with its unit price, its line tota
 void test('an order.created event from before lines carried names shows the SKU in the name\'s place', () => {
   const { text } = orderConfirmation({ ...order, totalCents: 2490, items: [{ sku: 'COFFEE-1KG', quantity: 1, priceCents: 2490 }] });
   assert.match(text, /^ {2}1 × COFFEE-1KG at 24\.90 EUR = 24\.90 EUR$/m);
+});
+
+const payment = { orderId: order.orderId, paymentId: '0d5e0000-0000-4000-8000-000000000003', amountCents: 6430, currency: 'EUR' };
+
+void test('a receipt says what was taken and from which card (brand and last four, no more); a refund notice what was given back', () => {
+  const receipt = paymentReceipt({ ...payment, card: { brand: 'visa', last4: '4242' }, capturedAt: '2026-12-04T10:00:00.000Z' });
+  assert.equal(receipt.subject, 'Receipt for your Baton order 0d5e0000');
+  assert.match(receipt.text, /^We took 64\.30 EUR from your visa card ending 4242 for your order 0d5e0000-0000-4000-8000-000000000001\.$/m);
+  const refund = refundNotice({ ...payment, refundedAt: '2026-12-04T11:00:00.000Z' });
+  assert.equal(refund.subject, 'Refund for your Baton order 0d5e0000');
+  assert.match(refund.text, /^We gave back 64\.30 EUR for your order/m);
+});
+
+void test('a cancellation says why: as asked, stock lost, or payment not taken', () => {
+  const why = (reason: 'customer_request' | 'reservation_lost' | 'payment_failed') => orderCancellation({ orderId: order.orderId, userId: order.userId, reason, cancelledAt: order.createdAt }).text.split('\n')[0];
+  assert.match(why('customer_request')!, /as you asked\.$/);
+  assert.match(why('reservation_lost')!, /could not hold its stock\.$/);
+  assert.match(why('payment_failed')!, /its payment could not be taken\.$/);
 });

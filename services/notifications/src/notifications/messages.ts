@@ -1,4 +1,4 @@
-import type { OrderCancelled, OrderCreated, UserRegistered } from '@baton/contracts/events';
+import type { OrderCancelled, OrderCreated, PaymentCaptured, PaymentRefunded, UserRegistered } from '@baton/contracts/events';
 
 export interface MessageText {
   subject: string;
@@ -20,11 +20,31 @@ export function orderConfirmation(order: OrderCreated): MessageText {
   };
 }
 
+const cancelledBecause: Readonly<Record<OrderCancelled['reason'], string>> = {
+  customer_request: 'as you asked',
+  reservation_lost: 'because we could not hold its stock',
+  payment_failed: 'because its payment could not be taken',
+};
+
 export function orderCancellation(order: OrderCancelled): MessageText {
-  const why = order.reason === 'customer_request' ? 'as you asked' : 'because we could not hold its stock';
   return {
     subject: `Your Baton order ${order.orderId.slice(0, 8)} was cancelled`,
-    text: [`Your order ${order.orderId} was cancelled ${why}.`, 'Nothing will be charged for it.'].join('\n'),
+    text: [`Your order ${order.orderId} was cancelled ${cancelledBecause[order.reason]}.`, 'Nothing will be charged for it; anything taken for it is given back.'].join('\n'),
+  };
+}
+
+export function paymentReceipt(payment: PaymentCaptured): MessageText {
+  const card = payment.card === null ? 'your payment method' : `your ${payment.card.brand} card ending ${payment.card.last4}`;
+  return {
+    subject: `Receipt for your Baton order ${payment.orderId.slice(0, 8)}`,
+    text: [`We took ${money(payment.amountCents, payment.currency)} from ${card} for your order ${payment.orderId}.`, '', `Paid: ${payment.capturedAt}`].join('\n'),
+  };
+}
+
+export function refundNotice(payment: PaymentRefunded): MessageText {
+  return {
+    subject: `Refund for your Baton order ${payment.orderId.slice(0, 8)}`,
+    text: [`We gave back ${money(payment.amountCents, payment.currency)} for your order ${payment.orderId}.`, 'It may take a few days to show on your statement.', '', `Refunded: ${payment.refundedAt}`].join('\n'),
   };
 }
 

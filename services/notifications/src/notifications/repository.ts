@@ -34,10 +34,10 @@ export async function insertNotification(tx: Queryable, n: NewNotification, opti
 }
 
 /** The address an order's confirmation went to: its cancellation goes to the same one. */
-export async function recipientOfOrder(tx: Queryable, orderId: string, options: QueryOptions): Promise<string | undefined> {
-  const { rows } = await tx.query<{ recipient: string }>(
-    `select recipient from notifications where aggregate_id = $1 and event_type = 'order.created'`, [orderId], options);
-  return rows[0]?.recipient;
+export async function recipientOfOrder(tx: Queryable, orderId: string, options: QueryOptions): Promise<{ recipient: string; userId: string } | undefined> {
+  const { rows } = await tx.query<{ recipient: string; user_id: string }>(
+    `select recipient, user_id from notifications where aggregate_id = $1 and event_type = 'order.created'`, [orderId], options);
+  return rows[0] === undefined ? undefined : { recipient: rows[0].recipient, userId: rows[0].user_id };
 }
 
 /** A user's notifications, newest first, by keyset on `seq`. */

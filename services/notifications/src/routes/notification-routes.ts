@@ -16,7 +16,7 @@ function view(row: NotificationRow) {
     channel: row.channel,
     recipient: row.recipient,
     subject: row.subject,
-    orderId: row.event_type.startsWith('order.') ? row.aggregate_id : null,
+    orderId: row.event_type.startsWith('order.') || row.event_type.startsWith('payment.') ? row.aggregate_id : null,
     createdAt: new Date(row.created_at).toISOString(),
   };
 }

@@ -1,5 +1,6 @@
 import type { Database } from '@baton/kit/db';
 import { Code, KitError, httpStatusOf, toProblem } from '@baton/kit/errors';
+import { markRetriesExhausted } from '@baton/kit/resilience';
 import type { Logger } from '@baton/kit/telemetry';
 import { addOrderCreated, type OrderEvents } from '../events/order-events.ts';
 import { findOrder, insertOrder, lineTotalCents } from '../orders/repository.ts';
@@ -36,10 +37,10 @@ export interface PlaceOrderInput {
 /** Payment asked of a shop that takes none, or not given to one that does: the shopper's input. */
 function checkPaymentInput(deps: CheckoutDeps, input: PlaceOrderInput): void {
   if (deps.saga !== undefined && input.payment === undefined) {
-    throw new KitError(Code.InvalidArgument, 'say how to pay', { reason: 'invalid_request', fields: [{ field: 'body.payment', message: 'required: { "method": "pm_card_visa" }, say' }] });
+    throw new KitError(Code.InvalidArgument, 'say how to pay', { fields: [{ field: 'body.payment', message: 'required: how to pay, such as { "method": "pm_card_visa" }' }] });
   }
   if (deps.saga === undefined && input.payment !== undefined) {
-    throw new KitError(Code.InvalidArgument, 'this shop takes no payment', { reason: 'invalid_request', fields: [{ field: 'body.payment', message: 'this shop runs without a payment service; leave it out' }] });
+    throw new KitError(Code.InvalidArgument, 'this shop takes no payment', { fields: [{ field: 'body.payment', message: 'this shop runs without a payment service; leave it out' }] });
   }
 }
 
@@ -153,8 +154,10 @@ async function placePaidOrder(deps: CheckoutDeps, saga: SagaDeps, input: PlaceOr
   checkout = await driveCheckout(saga, checkout, 'request', options);
   if (checkout.failure !== null && (checkout.step === 'failed' || checkout.step === 'compensating')) {
     if (checkout.failure.status < 500) return checkout.failure;
-    return answerFailure(deps, input, claim.claimedAtMs, new KitError(checkout.failure.status === 504 ? Code.DeadlineExceeded : Code.Unavailable,
-      'the payment could not be settled now; nothing was charged and the stock was released: try again'));
+    // Orders already asked again (its clients retry, and the saga asks payment twice): marked
+    // so, a caller does not multiply the attempts on a service that is down.
+    return answerFailure(deps, input, claim.claimedAtMs, markRetriesExhausted(new KitError(checkout.failure.status === 504 ? Code.DeadlineExceeded : Code.Unavailable,
+      'a service checkout needs could not be reached; nothing was charged, and the stock held for it is released: try again')));
   }
   const order = checkout.step === 'reserving' || checkout.step === 'authorizing' ? undefined : await findOrder(deps.db, checkout.orderId, options);
   if (order === undefined) throw new KitError(Code.Unavailable, 'the checkout is being finished; send the same request again for its answer');

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database, Queryable } from '@baton/kit/db';
 import { Code, KitError, httpStatusOf, toProblem } from '@baton/kit/errors';
 import type { Logger } from '@baton/kit/telemetry';
@@ -45,7 +46,7 @@ const notCapturable = new Set(['payment_declined', 'payment_not_authorized', 'pa
 function shopperError(error: KitError, checkout: Checkout): KitError {
   if (error.reason !== 'unknown_payment_method') return withUnknownProductLines(error, checkout.items);
   return new KitError(Code.InvalidArgument, 'no such payment method', {
-    reason: 'invalid_request', fields: [{ field: 'body.payment.method', message: 'not a payment method the provider knows' }], cause: error,
+    fields: [{ field: 'body.payment.method', message: 'not a payment method the provider knows' }], cause: error,
   });
 }
 
@@ -74,10 +75,30 @@ export async function driveCheckout(deps: SagaDeps, start: Checkout, driver: Dri
       if (now === undefined) return checkout;
       checkout = now;
     } else {
+      const from = checkout.step;
       checkout = next;
+      if (driver === 'request' && checkout.step === 'compensating' && (checkout.failure?.status ?? 0) >= 500) return giveBackSoon(deps, checkout, from);
     }
     if (checkout.step === 'done' || checkout.step === 'failed') return checkout;
   }
+  return checkout;
+}
+
+/** How long a request gives up on a checkout waits for its stock to be released before it answers. */
+const releaseWaitMs = 1_000;
+
+/**
+ * A request gives up a checkout it could not finish (a service down): it answers 503 without
+ * waiting on the service that is down. The compensation goes on behind the answer (and, if it
+ * cannot be made, with the reconciler). Given up at authorising, the stock is most likely back
+ * within a moment (inventory answered a moment ago), so the answer waits up to a second for it;
+ * given up at reserving, inventory is what failed, and nothing is waited for.
+ */
+async function giveBackSoon(deps: SagaDeps, checkout: Checkout, givenUpAt: CheckoutStep): Promise<Checkout> {
+  const compensation = compensate(deps, checkout).catch((error: unknown) => {
+    deps.logger.warn({ err: error, order_id: checkout.orderId }, 'a checkout could not be compensated yet; the reconciler will go on with it');
+  });
+  if (givenUpAt !== 'reserving') await Promise.race([compensation, sleep(releaseWaitMs, undefined, { ref: false })]);
   return checkout;
 }
 
