@@ -21,9 +21,9 @@ export interface ShopStack {
  * Ports and data folder are its own, so it never meets a developer's running stack. Each service
  * signs with the test process's key for it (`testIdentity`), so a test can call a service as another would.
  * With `payment`, the payment service and the provider run too, and checkout takes payment, as
- * under `npm start`.
+ * under `npm start`. `backoff` sets how soon a crashed service is started again.
  */
-export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}, { payment = false }: { payment?: boolean } = {}): Promise<ShopStack> {
+export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}, { payment = false, backoff }: { payment?: boolean; backoff?: StackOptions['backoff'] } = {}): Promise<ShopStack> {
   const adminUrl = await testPostgresAdminUrl();
   const databasePrefix = `e2e_${randomBytes(4).toString('hex')}_`;
   const varDir = await mkdtemp(join(tmpdir(), 'baton-e2e-'));
@@ -45,7 +45,7 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   });
   const env = Object.fromEntries(serviceNames.map((name) => [name, { ...defaults(name), ...serviceEnv[name] }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
   const serviceKeys = Object.fromEntries(serviceNames.map((name) => [name, testIdentity.keyPair(name)]));
-  const stack = await startOnFreePorts({ services, varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000, serviceKeys });
+  const stack = await startOnFreePorts({ services, varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000, serviceKeys, ...(backoff === undefined ? {} : { backoff }) });
   addCleanup(scope, () => stack.shutdown());
   return { stack, gateway: stack.url('gateway'), note: undefined };
 }

@@ -11,8 +11,9 @@ export interface PairsRound {
 
 /**
  * `concurrency` buyers, each placing an order of one unit (of `skuOf(buyer)`) and cancelling it,
- * one pair after the other, for `durationMs`. The cancel gives the stock back, so a product never
- * runs out however long the run. A pair counts once both answered 201 and 200.
+ * one pair after the other, for `durationMs` (paid with the side's test card, where it takes
+ * payment: the cancel then refunds). The cancel gives the stock back, so a product never runs
+ * out however long the run. A pair counts once both answered 201 and 200.
  */
 export async function runPairs(side: Side, dispatcher: Agent, { concurrency, durationMs, skuOf }: { concurrency: number; durationMs: number; skuOf: (buyer: number) => string }): Promise<PairsRound> {
   const authorization = `Bearer ${side.token}`;
@@ -22,7 +23,7 @@ export async function runPairs(side: Side, dispatcher: Agent, { concurrency, dur
   const startedAt = performance.now();
   const endAt = startedAt + durationMs;
   await Promise.all(Array.from({ length: concurrency }, async (_, buyer) => {
-    const body = JSON.stringify({ items: [{ sku: skuOf(buyer), quantity: 1 }] });
+    const body = JSON.stringify({ items: [{ sku: skuOf(buyer), quantity: 1 }], ...(side.paymentMethod === undefined ? {} : { payment: { method: side.paymentMethod } }) });
     while (performance.now() < endAt) {
       try {
         const t0 = performance.now();

@@ -11,9 +11,11 @@ import { cpuMsOfTree } from '../../harness/process-cpu.ts';
 
 /** One shop under test: where to send orders, as whom, and how to read the CPU of each of its processes. */
 export interface Side {
-  name: 'Baton' | 'bare';
+  name: string;
   gateway: string;
   token: string;
+  /** How its orders pay (a test card), where the shop takes payment. */
+  paymentMethod?: string;
   /** Each process's CPU by pid now (PostgreSQL: the server and every backend under it), by process name. */
   cpu(): Map<string, Map<number, number>>;
   stop(): Promise<void>;
@@ -33,8 +35,12 @@ async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
   return ((await login.body.json()) as { accessToken: string }).accessToken;
 }
 
-/** Baton's shop as `npm start` runs it (every guarantee on, defaults), on a PostgreSQL of its own. */
-export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv = {}): Promise<Side> {
+/**
+ * Baton's shop (every guarantee on, defaults), on a PostgreSQL of its own: without payment by
+ * default, as the bare chain works; with `payment`, as `npm start` runs it (the payment service
+ * and the provider too, orders paid with a test card).
+ */
+export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv = {}, { payment = false, name = 'Baton' }: { payment?: boolean; name?: string } = {}): Promise<Side> {
   const server = await postgres();
   const varDir = await mkdtemp(join(tmpdir(), 'baton-bench-bare-'));
   let stack: Stack | undefined;
@@ -42,10 +48,10 @@ export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv 
     stack = await startStack({
       portBase: randomPortBase(), varDir, databaseUrl: server.adminUrl, startTimeoutMs: 120_000,
       env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv },
-      // Checkout without payment, as the bare chain does it.
-      services: withoutPayment().services,
+      // Checkout without payment, as the bare chain does it, unless payment is measured.
+      ...(payment ? {} : { services: withoutPayment().services }),
       // The bench measures the path, not the rate limits that protect it.
-      serviceEnv: { ...withoutPayment().serviceEnv, gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' } },
+      serviceEnv: { ...(payment ? {} : withoutPayment().serviceEnv), gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' } },
     });
   } catch (error) {
     await server.stop();
@@ -59,7 +65,7 @@ export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv 
     return name === undefined ? [] : [{ name, pid }];
   });
   return {
-    name: 'Baton', gateway, token: await signIn(gateway, dispatcher),
+    name, gateway, token: await signIn(gateway, dispatcher), ...(payment ? { paymentMethod: 'pm_card_visa' } : {}),
     cpu: () => new Map([...services.map(({ name, pid }) => [name, cpuMsOfTree(pid)] as const), ['postgres', cpuMsOfTree(server.pid)]]),
     async stop() {
       await running.shutdown();

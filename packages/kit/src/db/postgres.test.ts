@@ -108,3 +108,24 @@ void test('a transaction whose signal aborts mid-statement rolls back and leaves
     `select (xact_start is not null and xact_start < statement_timestamp()) as in_tx from pg_stat_activity where pid = pg_backend_pid()`)));
   assert.ok(answers.every((answer) => answer.rows[0]?.in_tx === false));
 });
+
+void test('a connection a cancel was asked for is never handed out again, even when its statement ended well (the cancel would hit the next one)', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const db = openPostgres({ url, maxConnections: 2, applicationName: 'baton-cancel-reuse-test' });
+  addCleanup(t, () => db.close());
+  // A statement that outlives its own cancellation, as one that ends just before the cancel lands does.
+  await db.exec(`create function sleep_through_cancel() returns integer language plpgsql as $$
+    begin
+      begin perform pg_sleep(0.3); exception when query_canceled then null; end;
+      return pg_backend_pid();
+    end $$`);
+  const asked = new AbortController();
+  setTimeout(() => asked.abort(new Error('nobody waits any more')), 50).unref();
+  const { rows: [cancelled] } = await db.query<{ pid: number }>('select sleep_through_cancel() as pid', [], { signal: asked.signal });
+  assert.ok(cancelled, 'the statement ended well');
+  // Both of the pool's connections at once: the one the cancel was asked for would be one of them.
+  const pid = 'select pg_backend_pid() as pid, pg_sleep(0.05)';
+  const next = await Promise.all([db.query<{ pid: number }>(pid), db.query<{ pid: number }>(pid)]);
+  assert.ok(next.every(({ rows }) => rows[0]?.pid !== cancelled.pid), `pid ${cancelled.pid} handed out again: ${JSON.stringify(next.map(({ rows }) => rows[0]?.pid))}`);
+});

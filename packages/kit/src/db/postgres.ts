@@ -74,7 +74,14 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     async function run<R extends object>(text: string, params: readonly unknown[] | undefined, options: QueryOptions): Promise<QueryResult<R>> {
       const { signal } = options;
       signal?.throwIfAborted();
-      const onAbort = () => void cancelBackend(client);
+      const onAbort = () => {
+        // The cancel goes over another connection and lands whenever it lands: if this statement
+        // ends first, it would cancel whatever the backend runs next, another caller's statement
+        // once the connection is back in the pool. So a connection a cancel was asked for is
+        // never handed out again, whatever became of its statement.
+        lease.broken ??= new Error('a statement on this connection was cancelled');
+        void cancelBackend(client);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const answer = params === undefined ? await client.query<Row>(text) : await client.query<Row>(text, params as unknown[]);
