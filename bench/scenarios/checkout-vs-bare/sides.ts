@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type Agent } from 'undici';
 import { startLocalPostgres, type LocalPostgres } from '../../../packages/local-postgres/src/index.ts';
-import { processTree } from '../../../packages/kit/src/testing/process-tree.ts';
 import { randomPortBase, startStack, withoutPayment, type Stack } from '../../../packages/runner/src/index.ts';
 import { startBareChain } from '../../bare-chain/start-bare-chain.ts';
 import { cpuMsOfTree } from '../../harness/process-cpu.ts';
@@ -60,9 +59,10 @@ export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv 
   }
   const running = stack;
   const gateway = running.url('gateway');
-  const services = processTree(process.pid).flatMap(({ pid, command }) => {
-    const name = /services\/(\w+)\/src\/main\.ts/.exec(command)?.[1];
-    return name === undefined ? [] : [{ name, pid }];
+  // This stack's own processes (another stack may run beside it, with the same names).
+  const services = running.services.flatMap((name) => {
+    const pid = running.status(name).pid;
+    return pid === undefined ? [] : [{ name, pid }];
   });
   return {
     name, gateway, token: await signIn(gateway, dispatcher), ...(payment ? { paymentMethod: 'pm_card_visa' } : {}),
