@@ -1,8 +1,8 @@
 import { Agent } from 'undici';
-import { cpuMsBetween } from '../harness/process-cpu.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { median, percentile } from '../harness/stats.ts';
 import { runPairs } from './checkout-vs-bare/pairs.ts';
+import { emptyTally, measureRound, nodeCpuMs, type Tally } from './checkout-vs-bare/tally.ts';
 import { startBaton, type Side } from './checkout-vs-bare/sides.ts';
 
 // Checkout with payment (the saga: reserve, authorise at the provider, record, capture, confirm;
@@ -20,21 +20,6 @@ const skus = ['COFFEE-1KG', 'COFFEE-250G', 'COFFEE-DECAF-500G', 'TEA-GREEN-100G'
   'MILK-FROTHER', 'CHOCOLATE-DARK-70', 'GIFT-CARD-25'];
 const loads = [{ label: 'C=4', concurrency: 4 }, { label: 'C=16', concurrency: 16 }] as const;
 const skuOf = (buyer: number) => skus[buyer % skus.length] as string;
-
-interface Tally { pairsPerSecond: number[]; pairs: number; failures: number; orderLatenciesMs: number[]; cpuMs: Map<string, number> }
-
-async function measure(side: Side, dispatcher: Agent, concurrency: number, tally: Tally): Promise<void> {
-  const before = side.cpu();
-  const round = await runPairs(side, dispatcher, { concurrency, durationMs: roundMs, skuOf });
-  const after = side.cpu();
-  for (const [name, tree] of after) tally.cpuMs.set(name, (tally.cpuMs.get(name) ?? 0) + cpuMsBetween(before.get(name) ?? new Map(), tree));
-  tally.pairsPerSecond.push(round.pairs / round.seconds);
-  tally.pairs += round.pairs;
-  tally.failures += round.failures;
-  tally.orderLatenciesMs.push(...round.orderLatenciesMs);
-}
-
-const nodeCpuMs = (tally: Tally) => [...tally.cpuMs].filter(([name]) => name !== 'postgres').reduce((sum, [, ms]) => sum + ms, 0);
 
 function rowsOf(load: string, side: string, tally: Tally): Row[] {
   const latencies = [...tally.orderLatenciesMs].sort((a, b) => a - b);
@@ -78,10 +63,10 @@ export const checkoutPayment: Scenario = {
       sides.push(await startBaton(dispatcher, {}, { name: 'without payment' }));
       const rows: Row[] = [];
       for (const load of loads) {
-        const tallies = new Map(sides.map((side) => [side.name, { pairsPerSecond: [], pairs: 0, failures: 0, orderLatenciesMs: [], cpuMs: new Map() } as Tally]));
+        const tallies = new Map(sides.map((side) => [side.name, emptyTally()]));
         for (const side of sides) await runPairs(side, dispatcher, { concurrency: load.concurrency, durationMs: warmUpMs, skuOf });
         for (let round = 0; round < rounds; round++) {
-          for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await measure(side, dispatcher, load.concurrency, tallies.get(side.name) as Tally);
+          for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await measureRound(side, dispatcher, { concurrency: load.concurrency, durationMs: roundMs, skuOf }, tallies.get(side.name) as Tally);
         }
         const paid = tallies.get('with payment') as Tally;
         const unpaid = tallies.get('without payment') as Tally;

@@ -1,8 +1,8 @@
 import { Agent } from 'undici';
-import { cpuMsBetween } from '../harness/process-cpu.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 import { median, percentile } from '../harness/stats.ts';
 import { runPairs } from './checkout-vs-bare/pairs.ts';
+import { emptyTally, measureRound, nodeCpuMs, type Tally } from './checkout-vs-bare/tally.ts';
 import { startBare, startBaton, type Side } from './checkout-vs-bare/sides.ts';
 
 // Baton's checkout and cancel against the bare chain (bench/bare-chain/: the same hops and SQL,
@@ -32,27 +32,6 @@ const loads = [
   { label: 'C=4, spread products', concurrency: 4, skuOf: (buyer: number) => spreadSkus[buyer % spreadSkus.length] as string },
 ] as const;
 
-interface Tally {
-  pairsPerSecond: number[];
-  pairs: number;
-  failures: number;
-  orderLatenciesMs: number[];
-  cpuMs: Map<string, number>;
-}
-
-const nodeProcesses = (tally: Tally, without: string[] = []) => [...tally.cpuMs].filter(([name]) => name !== 'postgres' && !without.includes(name)).reduce((sum, [, ms]) => sum + ms, 0);
-
-async function measure(side: Side, dispatcher: Agent, load: (typeof loads)[number], tally: Tally): Promise<void> {
-  const before = side.cpu();
-  const round = await runPairs(side, dispatcher, { concurrency: load.concurrency, durationMs: roundMs, skuOf: load.skuOf });
-  const after = side.cpu();
-  for (const [name, tree] of after) tally.cpuMs.set(name, (tally.cpuMs.get(name) ?? 0) + cpuMsBetween(before.get(name) ?? new Map(), tree));
-  tally.pairsPerSecond.push(round.pairs / round.seconds);
-  tally.pairs += round.pairs;
-  tally.failures += round.failures;
-  tally.orderLatenciesMs.push(...round.orderLatenciesMs);
-}
-
 function rowsOf(load: string, side: string, tally: Tally): Row[] {
   const latencies = [...tally.orderLatenciesMs].sort((a, b) => a - b);
   const perPair = (ms: number) => ms / tally.pairs;
@@ -60,8 +39,8 @@ function rowsOf(load: string, side: string, tally: Tally): Row[] {
     { variant: `${load}, ${side}`, metric: 'pairs/s', value: median(tally.pairsPerSecond), unit: 'per second', note: `median of ${rounds} rounds; ${tally.pairs} pairs, ${tally.failures} failed` },
     { variant: `${load}, ${side}`, metric: 'order p50', value: percentile(latencies, 50), unit: 'ms' },
     { variant: `${load}, ${side}`, metric: 'order p99', value: percentile(latencies, 99), unit: 'ms' },
-    { variant: `${load}, ${side}`, metric: 'CPU per pair, Node (all processes)', value: perPair(nodeProcesses(tally)), unit: 'ms' },
-    { variant: `${load}, ${side}`, metric: 'CPU per pair, Node without notifications', value: perPair(nodeProcesses(tally, ['notifications'])), unit: 'ms' },
+    { variant: `${load}, ${side}`, metric: 'CPU per pair, Node (all processes)', value: perPair(nodeCpuMs(tally)), unit: 'ms' },
+    { variant: `${load}, ${side}`, metric: 'CPU per pair, Node without notifications', value: perPair(nodeCpuMs(tally, ['notifications'])), unit: 'ms' },
     ...[...tally.cpuMs].map(([name, ms]) => ({ variant: `${load}, ${side}`, metric: `CPU per pair, ${name === 'postgres' ? 'PostgreSQL (server and backends)' : name}`, value: perPair(ms), unit: 'ms' })),
   ];
 }
@@ -100,10 +79,10 @@ export const checkoutVsBare: Scenario = {
       sides.push(await startBare());
       const rows: Row[] = [];
       for (const load of loads) {
-        const tallies = new Map(sides.map((side) => [side.name, { pairsPerSecond: [], pairs: 0, failures: 0, orderLatenciesMs: [], cpuMs: new Map() } as Tally]));
+        const tallies = new Map(sides.map((side) => [side.name, emptyTally()]));
         for (const side of sides) await runPairs(side, dispatcher, { concurrency: load.concurrency, durationMs: warmUpMs, skuOf: load.skuOf });
         for (let round = 0; round < rounds; round++) {
-          for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await measure(side, dispatcher, load, tallies.get(side.name) as Tally);
+          for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await measureRound(side, dispatcher, { concurrency: load.concurrency, durationMs: roundMs, skuOf: load.skuOf }, tallies.get(side.name) as Tally);
         }
         const baton = tallies.get('Baton') as Tally;
         const bare = tallies.get('bare') as Tally;
@@ -111,7 +90,7 @@ export const checkoutVsBare: Scenario = {
         const variant = `${load.label}, Baton / bare`;
         rows.push(
           { variant, metric: 'pairs/s ratio', value: median(baton.pairsPerSecond.map((value, i) => value / (bare.pairsPerSecond[i] ?? Number.NaN))), unit: '×', note: 'target ≥ 0.85' },
-          { variant, metric: 'Node CPU per pair ratio', value: (nodeProcesses(baton) / baton.pairs) / (nodeProcesses(bare) / bare.pairs), unit: '×', note: 'target ≤ 1.5' },
+          { variant, metric: 'Node CPU per pair ratio', value: (nodeCpuMs(baton) / baton.pairs) / (nodeCpuMs(bare) / bare.pairs), unit: '×', note: 'target ≤ 1.5' },
           { variant, metric: 'order p99 ratio', value: valueOf(rows, `${load.label}, Baton`, 'order p99') / valueOf(rows, `${load.label}, bare`, 'order p99'), unit: '×', note: load.concurrency === 4 ? 'target ≤ 1.3' : '' },
         );
       }

@@ -1,0 +1,31 @@
+import type { Agent } from 'undici';
+import { cpuMsBetween } from '../../harness/process-cpu.ts';
+import { runPairs } from './pairs.ts';
+import type { Side } from './sides.ts';
+
+/** What a side did over the timed rounds of one load. */
+export interface Tally {
+  pairsPerSecond: number[];
+  pairs: number;
+  failures: number;
+  orderLatenciesMs: number[];
+  /** CPU ms per process name over the rounds (PostgreSQL: the server and its backends). */
+  cpuMs: Map<string, number>;
+}
+
+export const emptyTally = (): Tally => ({ pairsPerSecond: [], pairs: 0, failures: 0, orderLatenciesMs: [], cpuMs: new Map() });
+
+/** One timed round of pairs on `side`, added to its tally with the CPU each process spent in it. */
+export async function measureRound(side: Side, dispatcher: Agent, load: { concurrency: number; durationMs: number; skuOf: (buyer: number) => string }, tally: Tally): Promise<void> {
+  const before = side.cpu();
+  const round = await runPairs(side, dispatcher, load);
+  const after = side.cpu();
+  for (const [name, tree] of after) tally.cpuMs.set(name, (tally.cpuMs.get(name) ?? 0) + cpuMsBetween(before.get(name) ?? new Map(), tree));
+  tally.pairsPerSecond.push(round.pairs / round.seconds);
+  tally.pairs += round.pairs;
+  tally.failures += round.failures;
+  tally.orderLatenciesMs.push(...round.orderLatenciesMs);
+}
+
+/** The CPU ms of the side's Node processes over its rounds (PostgreSQL and `without` left out). */
+export const nodeCpuMs = (tally: Tally, without: readonly string[] = []) => [...tally.cpuMs].filter(([name]) => name !== 'postgres' && !without.includes(name)).reduce((sum, [, ms]) => sum + ms, 0);
