@@ -145,11 +145,12 @@ async function placePaidOrder(deps: CheckoutDeps, saga: SagaDeps, input: PlaceOr
     } catch (error) {
       return answerFailure(deps, input, claim.claimedAtMs, KitError.from(error));
     }
-    ({ checkout } = await beginCheckout(deps.db, {
+    const begun = await beginCheckout(deps.db, {
       orderId: claim.orderId, userId: input.userId, idempotencyKey: input.idempotencyKey, items: input.items,
       paymentMethod: input.payment.method, customer, traceparent: input.traceparent,
-    }, options));
-    saga.observer.committed('reserving');
+    }, options);
+    checkout = begun.checkout;
+    if (begun.created) saga.observer.committed('reserving');
   }
   checkout = await driveCheckout(saga, checkout, 'request', options);
   if (checkout.failure !== null && (checkout.step === 'failed' || checkout.step === 'compensating')) {

@@ -1,0 +1,126 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { trace } from '@opentelemetry/api';
+import { Registry } from 'prom-client';
+import { migrate, openPostgres, type Database } from '@baton/kit/db';
+import { Code, KitError } from '@baton/kit/errors';
+import { createOutbox, migrateMessaging } from '@baton/kit/messaging';
+import { addCleanup, createSilentLogger, createTestDatabase } from '@baton/kit/testing';
+import { startCheckoutReconciler } from '../src/checkout/checkout-reconciler.ts';
+import { findCheckout } from '../src/checkout/checkout-store.ts';
+import { createIdempotencyStore } from '../src/checkout/idempotency.ts';
+import { placeOrder, type CheckoutDeps } from '../src/checkout/place-order.ts';
+import { createSagaObserver } from '../src/checkout/saga-observer.ts';
+import type { InventoryApi, Payment, PaymentApi, Reservation, UsersApi } from '../src/upstreams/upstreams.ts';
+
+// The saga's compensations that the whole-shop tests (test/e2e/checkout-payment.test.ts) cannot
+// make happen at will, on a real PostgreSQL with inventory and payment faked: a hold that cannot
+// be taken after the order was recorded, stock lost after the money was taken, a checkout the
+// reconciler gives up.
+
+const userId = '00000000-0000-4000-8000-000000000002';
+const items = [{ sku: 'COFFEE-1KG', quantity: 1 }];
+const options = { signal: new AbortController().signal };
+const users: UsersApi = { getUser: async (id) => ({ id, email: 'a@example.com', name: 'A' }) };
+
+function fakes({ inventory = {}, payment = {} }: { inventory?: Partial<InventoryApi>; payment?: Partial<PaymentApi> } = {}) {
+  const calls: string[] = [];
+  const reservation = (orderId: string, status: Reservation['status']): Reservation => ({
+    orderId, status, items: [{ sku: 'COFFEE-1KG', quantity: 1, priceCents: 2490, currency: 'EUR', name: 'Coffee beans, 1 kg' }],
+  });
+  const paid = (status: Payment['status'], refundedCents = 0): Payment => ({ status, amountCents: 2490, currency: 'EUR', brand: 'visa', last4: '4242', refundedCents });
+  const fakeInventory: InventoryApi = {
+    reserve: async (orderId) => { calls.push('reserve'); return reservation(orderId, 'held'); },
+    confirm: async (orderId) => { calls.push('confirm'); return reservation(orderId, 'confirmed'); },
+    release: async (orderId) => { calls.push('release'); return reservation(orderId, 'released'); },
+    ...inventory,
+  };
+  const fakePayment: PaymentApi = {
+    authorize: async () => { calls.push('authorize'); return paid('authorized'); },
+    capture: async () => { calls.push('capture'); return paid('captured'); },
+    void: async () => { calls.push('void'); return paid('voided'); },
+    refund: async () => { calls.push('refund'); return paid('refunded', 2490); },
+    ...payment,
+  };
+  return { inventory: fakeInventory, payment: fakePayment, calls };
+}
+
+async function sagaWith(t: TestContext, { inventory, payment }: { inventory: InventoryApi; payment: PaymentApi }): Promise<(CheckoutDeps & { db: Database }) | undefined> {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const db = openPostgres({ url, applicationName: 'orders-saga-test' });
+  addCleanup(t, () => db.close());
+  await migrate(db, fileURLToPath(new URL('../migrations/', import.meta.url)));
+  await migrateMessaging(db);
+  const events = { outbox: createOutbox({ domain: 'orders' }), committed: () => {} };
+  const logger = createSilentLogger('orders');
+  const idempotency = createIdempotencyStore(db);
+  const observer = createSagaObserver({ registry: new Registry(), tracer: trace.getTracer('saga-test') });
+  return { db, idempotency, users, inventory, logger, events, saga: { db, idempotency, inventory, payment, events, logger, observer, compensationBudgetMs: 1_000 } };
+}
+
+const eventsOf = async (db: Database) => (await db.query<{ type: string; event: { data: { reason?: string } } }>('select type, event from baton_outbox order by position')).rows.map((row) => `${row.type}${row.event.data.reason ? ` ${row.event.data.reason}` : ''}`);
+
+test('a hold that cannot be taken after the order was recorded: 402, the order cancelled, its payment voided, its stock released', async (t) => {
+  const { inventory, payment, calls } = fakes({ payment: {
+    capture: async () => { throw new KitError(Code.FailedPrecondition, 'a voided payment cannot be captured', { reason: 'payment_not_authorized' }); },
+  } });
+  const deps = await sagaWith(t, { inventory, payment });
+  if (deps === undefined) return;
+  const answer = await placeOrder(deps, { userId, idempotencyKey: 'saga-key-1', items, payment: { method: 'pm_card_visa' } }, options);
+  assert.equal(answer.status, 402);
+  assert.equal((answer.body as { reason: string }).reason, 'payment_declined');
+  assert.deepEqual(calls.toSorted(), ['authorize', 'release', 'reserve', 'void'].toSorted());
+  const { rows: [order] } = await deps.db.query<{ status: string; payment_status: string }>('select status, payment_status from orders');
+  assert.deepEqual(order, { status: 'cancelled', payment_status: 'voided' });
+  assert.deepEqual(await eventsOf(deps.db), ['order.created', 'order.cancelled payment_failed']);
+  const again = await placeOrder(deps, { userId, idempotencyKey: 'saga-key-1', items, payment: { method: 'pm_card_visa' } }, options);
+  assert.equal(again.status, 402, 'the key keeps the answer');
+});
+
+test('stock lost after the money was taken: the payment refunded, the order cancelled (reservation_lost)', async (t) => {
+  const { inventory, payment, calls } = fakes({
+    inventory: { confirm: async () => { throw new KitError(Code.Aborted, 'the reservation expired', { reason: 'reservation_expired' }); } },
+    payment: { void: async () => { throw new KitError(Code.FailedPrecondition, 'a captured payment cannot be voided; refund it', { reason: 'payment_captured' }); } },
+  });
+  const deps = await sagaWith(t, { inventory, payment });
+  if (deps === undefined) return;
+  const answer = await placeOrder(deps, { userId, idempotencyKey: 'saga-key-2', items, payment: { method: 'pm_card_visa' } }, options);
+  assert.equal(answer.status, 409, JSON.stringify(answer.body));
+  assert.ok(calls.includes('refund'), `refunded: ${calls.join(', ')}`);
+  const { rows: [order] } = await deps.db.query<{ status: string; payment_status: string; refunded_cents: string }>('select status, payment_status, refunded_cents from orders');
+  assert.deepEqual(order, { status: 'cancelled', payment_status: 'refunded', refunded_cents: '2490' });
+  assert.deepEqual(await eventsOf(deps.db), ['order.created', 'order.cancelled reservation_lost']);
+});
+
+test('a checkout the reconciler cannot push past its pivot in time is given up: stock released, nothing held, its key freed', async (t) => {
+  let providerDown = true;
+  const { inventory, payment, calls } = fakes({ payment: {
+    authorize: async () => { throw new KitError(Code.Unavailable, 'the provider is down'); },
+    void: async () => {
+      if (providerDown) throw new KitError(Code.Unavailable, 'the provider is down');
+      calls.push('void');
+      return { status: 'voided', amountCents: 2490, currency: 'EUR', brand: null, last4: null, refundedCents: 0 };
+    },
+  } });
+  const deps = await sagaWith(t, { inventory, payment });
+  if (deps === undefined) return;
+  // The request gives the checkout up (503) and compensates what it can: the stock, not the money.
+  await assert.rejects(placeOrder(deps, { userId, idempotencyKey: 'saga-key-3', items, payment: { method: 'pm_card_visa' } }, options),
+    (error: unknown) => KitError.from(error).code === Code.Unavailable);
+  const { rows: [row] } = await deps.db.query<{ order_id: string }>('select order_id from checkouts');
+  const orderId = row!.order_id;
+  assert.equal((await findCheckout(deps.db, orderId, options))?.step, 'compensating');
+  assert.ok(calls.includes('release'), 'the stock is released at once');
+
+  // The provider back, the reconciler finishes it.
+  providerDown = false;
+  const reconciler = startCheckoutReconciler(deps.saga!, { intervalMs: 20, staleAfterMs: 0, giveUpAfterMs: 0, callBudgetMs: 1_000 });
+  addCleanup(t, () => reconciler.stop());
+  for (let i = 0; i < 200 && (await findCheckout(deps.db, orderId, options))?.step !== 'failed'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal((await findCheckout(deps.db, orderId, options))?.step, 'failed');
+  assert.ok(calls.includes('void'), 'what the provider might hold is let go');
+  assert.equal((await deps.db.query('select * from orders')).rowCount, 0, 'no order was recorded');
+  assert.equal((await deps.db.query('select * from idempotency_keys')).rowCount, 0, 'the key is free: a retry places the order afresh');
+});
