@@ -5,18 +5,25 @@
 // And the run's record of what the gateway answered: every gateway the tests start notes each
 // public route and status it answers (ANSWER_RECORD_FILE), and at the end those are held
 // against the statuses the OpenAPI document lists for each operation (support/api-statuses.ts).
-import { mkdtempSync, rmSync } from 'node:fs';
+//
+// And the run's port bases: each stack a test starts takes a base no other stack of the run
+// has (randomPortBase in @baton/runner), so a port freed by a killed service is not another
+// stack's to take.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '@baton/local-postgres';
+import { portBasesDirVariable } from '@baton/runner';
 import { checkAnswerRecord } from './support/api-statuses.ts';
 
 let server: LocalPostgres | undefined;
 let recordDir: string | undefined;
 
 export async function globalSetup(): Promise<void> {
-  recordDir = mkdtempSync(join(tmpdir(), 'baton-answers-'));
+  recordDir = mkdtempSync(join(tmpdir(), 'baton-run-'));
   process.env.ANSWER_RECORD_FILE = join(recordDir, 'answers.txt');
+  process.env[portBasesDirVariable] = join(recordDir, 'port-bases');
+  mkdirSync(process.env[portBasesDirVariable]);
   if (process.env.TEST_POSTGRES_URL) return;
   server = await startLocalPostgres();
   process.env.TEST_POSTGRES_URL = server.adminUrl;
@@ -26,6 +33,7 @@ export async function globalSetup(): Promise<void> {
 export async function globalTeardown(): Promise<void> {
   await server?.stop();
   if (!recordDir) return;
+  process.stdout.write(`# port bases given to stacks: ${readdirSync(join(recordDir, 'port-bases')).length}\n`);
   try {
     await checkAnswerRecord(process.env.ANSWER_RECORD_FILE!);
   } finally {

@@ -9,21 +9,33 @@ export interface Answer<T = Record<string, unknown>> {
 
 export interface OrderPayment { status: string; amountCents: number; currency: string; brand: string | null; last4: string | null; refundedCents: number; refundedAt: string | null }
 
+// Longer than any deadline the shop keeps (a checkout's is 8 s): a call still unanswered then
+// is a hang, failed with the call's name rather than left to the test's own timeout.
+const hangAfterMs = 60_000;
+
 /** A caller of the public API, as a web page or a script would be: plain fetch, JSON. */
 export function createShopClient(base: string) {
   async function call<T = Record<string, unknown>>(method: string, path: string, { body, token, headers = {}, raw }: {
     body?: unknown; token?: string; headers?: Record<string, string>; raw?: string;
   } = {}): Promise<Answer<T>> {
-    const res = await fetch(new URL(path, base), {
-      method,
-      headers: {
-        ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...headers,
-      },
-      ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(new URL(path, base), {
+        method,
+        signal: AbortSignal.timeout(hangAfterMs),
+        headers: {
+          ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      text = await res.text();
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') throw new Error(`${method} ${path}: no answer within ${hangAfterMs} ms, a hang`, { cause: error });
+      throw error;
+    }
     return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (text ? JSON.parse(text) : {}) as T, headers: res.headers };
   }
 

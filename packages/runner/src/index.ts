@@ -7,7 +7,7 @@ export { RunnerError, type RunnerErrorCode, type ExitInfo } from './errors.ts';
 export { serviceSpecs, serviceNames, portOf, type ServiceName, type ServiceSpec } from './services.ts';
 export { paymentServices, withoutPayment } from './without-payment.ts';
 export { callersOf, createStackKeys, identityEnvironment, type ServiceKeyPair, type StackKeys } from './service-keys.ts';
-export { randomPortBase } from './ports.ts';
+export { portBasesDirVariable, randomPortBase } from './port-bases.ts';
 export { createLogFormatter, type LogFormat } from './log-format.ts';
 export type { LogLine } from './log-line.ts';
 export type { ProcessState } from './service-process.ts';

@@ -24,16 +24,6 @@ function isPortFree(port: number, host: string): Promise<boolean> {
 }
 
 /**
- * A port base for a test's own stack: away from the default 8080, so a test runs beside a stack
- * a developer is using, and with every port of the stack (the gRPC ones 1000 above the HTTP
- * ones, the admin ones 2000 above: up to 32003) below Linux's ephemeral range (32768 and up),
- * where outgoing connections pick their local ports and could take one of the stack's.
- */
-export function randomPortBase(): number {
-  return 20_000 + Math.floor(Math.random() * 10_000);
-}
-
-/**
  * How to start a second shop beside one on `portBase`: a folder of its own (inside the checkout,
  * where nobody else can have made it) and ports 10,000 away, so that none of its ports (gRPC
  * 1000 above, admin 2000 above, the trace view, PostgreSQL) meets the first one's.
