@@ -2,7 +2,7 @@ import { describe, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { startTraceCollector, type TraceCollector, type Waterfall } from '@baton/kit/telemetry/collector';
-import { createSuiteScope, useTestNats, type TestBroker } from '@baton/kit/testing';
+import { createSuiteScope, metricValue, parseMetrics, useTestNats, type TestBroker } from '@baton/kit/testing';
 import { serviceNames } from '@baton/runner';
 import { prometheusAvailability, promtool, startPrometheus, type PrometheusServer } from '../support/prometheus.ts';
 import { createShopClient } from './shop-client.ts';
@@ -85,6 +85,18 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     const authorized = waterfall.spans.find((s) => s.service === 'payment' && s.kind === 'server' && s.name.endsWith('/Authorize'));
     assert.ok(authorized, 'payment served Authorize in the trace');
     assert.ok(authorized.depth > authorize.depth, 'under the saga\'s authorize step');
+    // And in orders' metrics: each step this checkout wrote, each call it made, none failed.
+    const metricsText = await (await fetch(new URL('/metrics', shop.stack.adminUrl('orders')))).text();
+    const metrics = parseMetrics(metricsText);
+    for (const step of ['reserving', 'authorizing', 'capturing', 'confirming', 'done']) {
+      assert.ok(metricValue(metrics, 'checkout_steps_total', { step }) >= 1, `checkout_steps_total{step="${step}"}`);
+    }
+    for (const call of ['reserve', 'authorize', 'capture', 'confirm']) {
+      assert.ok(metricValue(metrics, 'checkout_calls_total', { call, outcome: 'ok' }) >= 1, `checkout_calls_total{call="${call}",outcome="ok"}`);
+      // A histogram's count per series is read from the text: the parser folds labelled series together.
+      assert.match(metricsText, new RegExp(`^checkout_call_duration_seconds_count\\{call="${call}"\\} [1-9]`, 'm'), `checkout_call_duration_seconds{call="${call}"}`);
+    }
+    assert.equal(metricValue(metrics, 'checkout_steps_total', { step: 'failed' }), 0, 'no checkout failed');
 
     const inventoryLine = shop.stack.lastLines('inventory').find((line) => line.record?.trace_id === traceId);
     assert.ok(inventoryLine, 'an inventory log line of that order carries its trace id');
