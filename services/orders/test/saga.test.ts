@@ -16,8 +16,8 @@ import type { InventoryApi, Payment, PaymentApi, Reservation, UsersApi } from '.
 
 // The saga's compensations that the whole-shop tests (test/e2e/checkout-payment.test.ts) cannot
 // make happen at will, on a real PostgreSQL with inventory and payment faked: a hold that cannot
-// be taken after the order was recorded, stock lost after the money was taken, a checkout the
-// reconciler gives up.
+// be taken after the order was recorded, stock lost after the money was taken, a caller that goes
+// away mid-checkout, a checkout the reconciler gives up.
 
 const userId = '00000000-0000-4000-8000-000000000002';
 const items = [{ sku: 'COFFEE-1KG', quantity: 1 }];
@@ -92,6 +92,43 @@ test('stock lost after the money was taken: the payment refunded, the order canc
   const { rows: [order] } = await deps.db.query<{ status: string; payment_status: string; refunded_cents: string }>('select status, payment_status, refunded_cents from orders');
   assert.deepEqual(order, { status: 'cancelled', payment_status: 'refunded', refunded_cents: '2490' });
   assert.deepEqual(await eventsOf(deps.db), ['order.created', 'order.cancelled reservation_lost']);
+});
+
+test('the caller goes away while the payment is asked for: the checkout is given up (stock released, payment voided), and a retry with the same key is placed and paid, never answered 499', async (t) => {
+  let hang = true;
+  const { inventory, payment, calls } = fakes({ payment: {
+    // The first authorisation hangs until its caller leaves (the gateway's deadline, a closed tab).
+    authorize: async (_orderId, _input, { signal }) => {
+      calls.push('authorize');
+      if (hang) {
+        await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new KitError(Code.Canceled, 'the caller went away')), { once: true }));
+      }
+      return { status: 'authorized', amountCents: 2490, currency: 'EUR', brand: 'visa', last4: '4242', refundedCents: 0 };
+    },
+  } });
+  const deps = await sagaWith(t, { inventory, payment });
+  if (deps === undefined) return;
+  const caller = new AbortController();
+  const first = placeOrder(deps, { userId, idempotencyKey: 'saga-key-gone', items, payment: { method: 'pm_card_visa' } }, { signal: caller.signal });
+  while (!calls.includes('authorize')) await new Promise((resolve) => setTimeout(resolve, 5));
+  caller.abort(new KitError(Code.Canceled, 'the caller went away'));
+  const settled = await first.then((answer) => answer, (error: unknown) => error);
+  assert.ok(settled instanceof Error && KitError.from(settled).code === Code.Unavailable, `a try-again error, not an answer: ${JSON.stringify(settled)}`);
+  const { rows: [gone] } = await deps.db.query<{ step: string; failure: { status: number } }>('select step, failure from checkouts');
+  assert.ok(gone!.failure.status >= 500, `kept as a try-again failure (${gone!.failure.status})`);
+  assert.ok(calls.includes('release') && calls.includes('void'), `the stock released and the payment let go: ${calls.join(', ')}`);
+
+  hang = false;
+  let again = await placeOrder(deps, { userId, idempotencyKey: 'saga-key-gone', items, payment: { method: 'pm_card_visa' } }, options).catch((error: unknown) => error);
+  // The key may still be being freed by the first request: the retry after it is placed.
+  for (let i = 0; i < 50 && again instanceof Error; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    again = await placeOrder(deps, { userId, idempotencyKey: 'saga-key-gone', items, payment: { method: 'pm_card_visa' } }, options).catch((error: unknown) => error);
+  }
+  assert.ok(!(again instanceof Error), `the retry is answered: ${String(again)}`);
+  const answer = again as Awaited<ReturnType<typeof placeOrder>>;
+  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  assert.equal((answer.body as { status: string }).status, 'paid');
 });
 
 test('a checkout the reconciler cannot push past its pivot in time is given up: stock released, nothing held, its key freed', async (t) => {

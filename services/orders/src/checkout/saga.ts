@@ -182,7 +182,18 @@ async function failed(deps: SagaDeps, checkout: Checkout, error: KitError, drive
   }
   // The stock and money of a recorded order are pushed through (later, by the reconciler).
   if (driver === 'reconciler' || !beforeThePivot.has(checkout.step)) return 'stay';
-  return move(deps, checkout, 'compensating', { failure: answerOf(error) });
+  return move(deps, checkout, 'compensating', { failure: answerOf(givenUp(error)) });
+}
+
+/**
+ * What a request that gives a checkout up keeps as its failure: a "try again" answer (5xx), so
+ * the key is freed and the shopper's retry places the order afresh. A caller that went away
+ * (Canceled, 499) is one too: kept as it was, that answer (under 500) would be handed to every
+ * retry of the key, as if the retry had cancelled itself.
+ */
+function givenUp(error: KitError): KitError {
+  if (error.code !== Code.Canceled) return error;
+  return new KitError(Code.Unavailable, 'the checkout was given up when its caller went away; nothing was charged and the stock was released: try again', { cause: error });
 }
 
 /**
