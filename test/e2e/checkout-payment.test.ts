@@ -192,6 +192,33 @@ void describe('checkout with payment', () => {
     assert.equal(await api.available(sku), 5, 'five orders of one unit each, each taken once');
   });
 
+  test('the shopper leaves while the provider hangs: the checkout is given up (stock released, nothing charged), and the same key, once the provider answers, is paid once', async () => {
+    const sku = await productWith(2);
+    const key = randomUUID();
+    await shop.stack.kill('provider', 'SIGSTOP');
+    try {
+      const shopper = new AbortController();
+      const first = fetch(new URL('/api/v1/orders', shop.gateway), {
+        method: 'POST', signal: shopper.signal, body: JSON.stringify({ items: [{ sku, quantity: 1 }], payment: { method: 'pm_card_visa' } }),
+        headers: { authorization: `Bearer ${buyer.token}`, 'content-type': 'application/json', 'idempotency-key': key },
+      }).catch(() => undefined);
+      // The stock held: the checkout is asking for the payment, which the frozen provider does not give.
+      for (let i = 0; i < 200 && (await api.available(sku)) === 2; i++) await sleep(10);
+      shopper.abort();
+      await first;
+      for (let i = 0; i < 100 && (await api.available(sku)) !== 2; i++) await sleep(50);
+      assert.equal(await api.available(sku), 2, 'the stock held for it is released');
+    } finally {
+      await shop.stack.kill('provider', 'SIGCONT');
+    }
+    const answer = await placeOrderSurely(api, buyer.token, [{ sku, quantity: 1 }], key, 'pm_card_visa');
+    assert.equal(answer.status, 201, 'the same key is placed and paid (never the 499 of the shopper who left)');
+    const charges = (await providerLedger(shop)).get(answer.id!) ?? [];
+    assert.deepEqual(charges.map((c) => [c.status, c.receivedCents]), [['succeeded', 1_250]], 'one intent, taken once');
+    assert.equal(await api.available(sku), 1);
+    // What the frozen provider held for the first try is let go: the ledger test below waits for it.
+  });
+
   test('a provider that is down: 503, nothing charged, the stock released', async () => {
     const sku = await productWith(2);
     await shop.stack.stop('provider');
