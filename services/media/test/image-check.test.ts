@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { Code, KitError } from '@baton/kit/errors';
+import { readImageHeader, sniffImage } from '../src/images/image-check.ts';
+
+// What an upload is, judged by its bytes: real images made with sharp, a text file, a PDF, a
+// damaged image and a decompression bomb made by hand.
+
+const maxPixels = 40_000_000;
+const picture = (format: 'png' | 'jpeg' | 'webp' | 'avif') =>
+  sharp({ create: { width: 64, height: 48, channels: 3, background: '#c0ffee' } }).toFormat(format).toBuffer();
+
+/** A PNG whose header says `width` × `height`, with a few bytes of pixels: what a decompression bomb is made of. */
+function pngClaiming(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // 8 bits, greyscale, no interlace
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(65_536))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+const inPieces = (bytes: Buffer, size = 1_000) => Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)));
+const refusedWith = (reason: string) => (error: unknown) => KitError.from(error).reason === reason;
+
+test('each image type media takes is known by its bytes, and every byte, the sample included, comes through', async () => {
+  for (const [format, mediaType] of [['png', 'image/png'], ['jpeg', 'image/jpeg'], ['webp', 'image/webp'], ['avif', 'image/avif']] as const) {
+    const bytes = await picture(format);
+    const sniffed = await sniffImage(inPieces(bytes));
+    assert.equal(sniffed.mediaType, mediaType, format);
+    assert.ok(Buffer.concat(await sniffed.stream.toArray()).equals(bytes), `${format}: the same bytes`);
+  }
+});
+
+test('the bytes decide, not what the client says: text, a PDF and an SVG are refused with 415, naming what they are', async () => {
+  const notImages: Array<[string, Buffer, string | null]> = [
+    ['text named .png', Buffer.from('just some words, saved as photo.png\n'.repeat(200)), null],
+    ['a PDF', Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(5_000, 0x20)]), 'application/pdf'],
+    ['an SVG (it can carry script)', Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">${' '.repeat(5_000)}</svg>`), null],
+  ];
+  for (const [what, bytes, detected] of notImages) {
+    await assert.rejects(sniffImage(inPieces(bytes)), (error: unknown) => {
+      const kitError = KitError.from(error);
+      assert.equal(kitError.code, Code.InvalidArgument, what);
+      assert.equal(kitError.reason, 'unsupported_media_type', what);
+      if (detected !== null) assert.equal((kitError.details as { detected: string }).detected, detected, what);
+      return true;
+    }, what);
+  }
+});
+
+test('an image\'s header gives its size and format without decoding it', async () => {
+  assert.deepEqual(await readImageHeader(inPieces(await picture('png')), { maxPixels }), { width: 64, height: 48, format: 'png' });
+  assert.deepEqual(await readImageHeader(inPieces(await picture('jpeg')), { maxPixels }), { width: 64, height: 48, format: 'jpeg' });
+});
+
+test('a decompression bomb (a few kilobytes that say 100,000 × 100,000) is refused from its header, 422 image_too_large', async () => {
+  const bomb = pngClaiming(100_000, 100_000);
+  assert.ok(bomb.length < 2_000, `${bomb.length} bytes`);
+  await assert.rejects(readImageHeader(inPieces(bomb), { maxPixels }), refusedWith('image_too_large'));
+  // Just over the limit is refused too, and just under it is read.
+  await assert.rejects(readImageHeader(inPieces(pngClaiming(8_000, 5_001)), { maxPixels }), refusedWith('image_too_large'));
+  assert.deepEqual(await readImageHeader(inPieces(pngClaiming(8_000, 5_000)), { maxPixels }), { width: 8_000, height: 5_000, format: 'png' });
+});
+
+test('a damaged image, whose first bytes say PNG and whose header does not hold, is 422 image_unreadable', async () => {
+  // A real PNG with one byte of its header changed and its checksum left as it was.
+  const damaged = Buffer.from(await picture('png'));
+  damaged[25] = 7; // the colour type: PNG has no type 7
+  assert.equal((await sniffImage(inPieces(damaged))).mediaType, 'image/png', 'it starts as a PNG');
+  await assert.rejects(readImageHeader(inPieces(damaged), { maxPixels }), (error: unknown) => {
+    const kitError = KitError.from(error);
+    return kitError.code === Code.FailedPrecondition && kitError.reason === 'image_unreadable';
+  });
+});
