@@ -83,3 +83,13 @@ test('a damaged image, whose first bytes say PNG and whose header does not hold,
     return kitError.code === Code.FailedPrecondition && kitError.reason === 'image_unreadable';
   });
 });
+
+test('an input that fails part-way (the uploader went away) fails the read with its error, and nothing waits on it', async () => {
+  const bytes = await picture('png');
+  const cut = new Error('connection reset by peer');
+  const failing = Readable.from((async function* () {
+    yield bytes.subarray(0, 20);
+    throw cut;
+  })());
+  await assert.rejects(readImageHeader(failing, { maxPixels }), (error) => error === cut);
+});

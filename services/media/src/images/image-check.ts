@@ -47,14 +47,18 @@ export interface ImageHeader {
  */
 export async function readImageHeader(input: Readable, { maxPixels }: { maxPixels: number }): Promise<ImageHeader> {
   const reader = sharp({ limitInputPixels: maxPixels, failOn: 'error' });
+  // The input's failure (a client gone, a store read cut) fails the read rather than leaving it waiting.
+  let inputError: unknown;
+  const inputFailed = new Promise<never>((_resolve, reject) => input.on('error', (error) => {
+    inputError = error;
+    reject(error);
+  }));
   input.pipe(reader);
-  input.once('error', (error) => reader.destroy(error));
   let metadata: Metadata;
   try {
-    metadata = await reader.metadata();
+    metadata = await Promise.race([reader.metadata(), inputFailed]);
   } catch (error) {
-    if (/pixel limit/i.test((error as Error).message)) throw tooLarge(maxPixels, error);
-    throw new KitError(Code.FailedPrecondition, 'the image cannot be read: it is damaged or not what its first bytes say', { reason: 'image_unreadable', cause: error });
+    throw inputError ?? imageError(error, maxPixels);
   } finally {
     input.unpipe(reader);
     input.destroy();
@@ -65,6 +69,16 @@ export async function readImageHeader(input: Readable, { maxPixels }: { maxPixel
   }
   if (width * height > maxPixels) throw tooLarge(maxPixels);
   return { width, height, format };
+}
+
+/**
+ * What sharp's failure to read an image means: over the pixel limit (422 `image_too_large`), or
+ * damaged (422 `image_unreadable`). Errors that are already the kit's (an aborted read) stay.
+ */
+export function imageError(error: unknown, maxPixels: number): KitError {
+  if (error instanceof KitError) return error;
+  if (/pixel limit/i.test((error as Error).message)) return tooLarge(maxPixels, error);
+  return new KitError(Code.FailedPrecondition, 'the image cannot be read: it is damaged or not what its first bytes say', { reason: 'image_unreadable', cause: error });
 }
 
 function tooLarge(maxPixels: number, cause?: unknown): KitError {

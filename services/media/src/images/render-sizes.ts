@@ -1,0 +1,88 @@
+import type { Readable } from 'node:stream';
+import sharp, { type OutputInfo } from 'sharp';
+import { Code, KitError } from '@baton/kit/errors';
+import { createBulkhead } from '@baton/kit/resilience';
+import type { BlobStore, StoredBlob } from '../store/blob-store.ts';
+import { imageError } from './image-check.ts';
+
+/** The widths every image is rendered at, as WebP; an image narrower than one is not enlarged. */
+export const imageWidths = [320, 640, 1280] as const;
+
+export interface RenderedSize extends StoredBlob {
+  key: string;
+  width: number;
+  height: number;
+}
+
+export interface Renderer {
+  /** Renders an original's sizes into the store: queued behind the renders already running. */
+  render(imageId: string, originalKey: string, options: { signal: AbortSignal }): Promise<RenderedSize[]>;
+  /** Renders running now, and waiting: the thumbnail queue's depth. */
+  readonly running: number;
+  readonly queued: number;
+}
+
+export interface RendererOptions {
+  store: BlobStore;
+  /** Images with more pixels are not decoded (sharp's `limitInputPixels`). */
+  maxPixels: number;
+  /** Renders at once; each uses one libvips thread, so checkout keeps the other core. */
+  concurrency: number;
+  /** Largest a rendered size may be. */
+  maxSizeBytes?: number;
+}
+
+export const sizeKey = (imageId: string, width: number) => `sizes/${imageId}/${width}.webp`;
+
+/**
+ * Renders the sizes of uploaded images, out of band: the original is read from the store once,
+ * decoded once, and each width is streamed back into the store as it is encoded. At most
+ * `concurrency` renders run, the rest wait in order (the kit's bulkhead, with the queue as
+ * deep as the uploads waiting), and libvips gets one thread per render: a burst of uploads
+ * takes a bounded share of the CPU instead of all of it.
+ */
+export function createRenderer({ store, maxPixels, concurrency, maxSizeBytes = 20 * 1024 * 1024 }: RendererOptions): Renderer {
+  sharp.concurrency(1);
+  const bulkhead = createBulkhead({ maxConcurrent: concurrency, maxQueue: Number.MAX_SAFE_INTEGER });
+
+  async function renderNow(imageId: string, originalKey: string, signal: AbortSignal): Promise<RenderedSize[]> {
+    const original = await store.get(originalKey, { signal });
+    if (original === undefined) throw new KitError(Code.NotFound, 'no original for this image', { details: { imageId } });
+    const decoder = sharp({ limitInputPixels: maxPixels, failOn: 'error' });
+    original.body.on('error', (error) => decoder.destroy(error));
+    original.body.pipe(decoder);
+    const sizes = imageWidths.map((width) => {
+      const encoder = decoder.clone().resize({ width, withoutEnlargement: true }).webp({ quality: 80 });
+      const info = new Promise<OutputInfo>((resolve) => encoder.once('info', resolve));
+      return { width, encoder, info };
+    });
+    // A failed read of the original (or its signal) ends every size being encoded from it.
+    decoder.on('error', (error) => {
+      for (const { encoder } of sizes) encoder.destroy(error);
+    });
+    const written = sizes.map(async ({ width, encoder, info }) => {
+      const key = sizeKey(imageId, width);
+      const stored = await store.put(key, encoder as Readable, { signal, contentType: 'image/webp', maxBytes: maxSizeBytes });
+      const { width: renderedWidth, height } = await info;
+      return { key, ...stored, width: renderedWidth, height };
+    });
+    const outcomes = await Promise.allSettled(written);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed !== undefined) {
+      // All sizes or none: the ones that were written go, so a failed render can simply be done again.
+      await Promise.all(imageWidths.map((width) => store.delete(sizeKey(imageId, width), { signal: AbortSignal.timeout(5_000) }).catch(() => {})));
+      throw signal.aborted ? signal.reason : imageError(failed.reason, maxPixels);
+    }
+    return outcomes.map((o) => (o as PromiseFulfilledResult<RenderedSize>).value);
+  }
+
+  return {
+    render: (imageId, originalKey, { signal }) => bulkhead.execute(() => renderNow(imageId, originalKey, signal), signal),
+    get running() {
+      return bulkhead.running;
+    },
+    get queued() {
+      return bulkhead.queued;
+    },
+  };
+}
