@@ -1,34 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { crc32, deflateSync } from 'node:zlib';
-import sharp from 'sharp';
 import { Code, KitError } from '@baton/kit/errors';
 import { readImageHeader, sniffImage } from '../src/images/image-check.ts';
+import { pngClaiming, picture } from './support/images.ts';
 
 // What an upload is, judged by its bytes: real images made with sharp, a text file, a PDF, a
 // damaged image and a decompression bomb made by hand.
 
 const maxPixels = 40_000_000;
-const picture = (format: 'png' | 'jpeg' | 'webp' | 'avif') =>
-  sharp({ create: { width: 64, height: 48, channels: 3, background: '#c0ffee' } }).toFormat(format).toBuffer();
 
-/** A PNG whose header says `width` × `height`, with a few bytes of pixels: what a decompression bomb is made of. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // 8 bits, greyscale, no interlace
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(65_536))), chunk('IEND', Buffer.alloc(0))]);
-}
 
 const inPieces = (bytes: Buffer, size = 1_000) => Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)));
 const refusedWith = (reason: string) => (error: unknown) => KitError.from(error).reason === reason;

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { KitError } from '@baton/kit/errors';
 import { createTempDir } from '@baton/kit/testing';
 import { createRenderer, imageWidths, sizeKey } from '../src/images/render-sizes.ts';
 import type { BlobStore } from '../src/store/blob-store.ts';
 import { openFsStore } from '../src/store/fs-store.ts';
+import { pngClaiming, picture } from './support/images.ts';
 
 // The sizes of an image, rendered from its original in the store back into the store, on the
 // filesystem store (the blob store's own tests show S3 keeps the same promises).
@@ -23,24 +23,8 @@ async function storeWith(t: Parameters<typeof createTempDir>[0], originals: Reco
   return store;
 }
 
-const png = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: '#3366aa' } }).png().toBuffer();
+const png = (width: number, height: number) => picture('png', width, height);
 
-/** A PNG whose header claims `width` × `height`, with a few bytes of pixels. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(65_536))), chunk('IEND', Buffer.alloc(0))]);
-}
 
 test('an original is rendered at each width as WebP into the store, keeping its shape; a small one is not enlarged', async (t) => {
   const store = await storeWith(t, { 'originals/big': await png(2_000, 1_500), 'originals/small': await png(400, 300) });
