@@ -68,7 +68,9 @@ export function registerProviderRoutes(app: FastifyInstance, { db, secretKey, fa
   const accepted = [Buffer.from(`Bearer ${secretKey}`), Buffer.from(`Basic ${Buffer.from(`${secretKey}:`).toString('base64')}`)];
 
   app.addHook('onRequest', async function authenticateAndFault(request, reply) {
-    if (!request.url.startsWith('/v1/')) return;
+    // The route the router matched, not the path as sent: `/%761/refunds` is routed to
+    // `/v1/refunds` once decoded, and must meet the key check as the plain path does.
+    if (!request.routeOptions.url?.startsWith('/v1/')) return;
     const given = Buffer.from(request.headers.authorization ?? '');
     if (!accepted.some((expected) => given.length === expected.length && timingSafeEqual(given, expected))) {
       return reply.code(401).send({ error: { type: 'invalid_request_error', message: 'Invalid API Key provided.' } });

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Stripe from 'stripe';
 import { startService, type RunningService } from '@baton/kit/service';
-import { createSilentLogger, createSuiteDatabase } from '@baton/kit/testing';
+import { createSilentLogger, createSuiteDatabase, sendRaw } from '@baton/kit/testing';
 import { readConfig } from '../src/config.ts';
 import { providerService } from '../src/service.ts';
 
@@ -161,6 +161,21 @@ void describe('the payment provider, through Stripe\'s own client library', () =
     const stranger = new Stripe('sk_test_not_the_key_at_all', { host: '127.0.0.1', port: Number(new URL(provider.url).port), protocol: 'http', maxNetworkRetries: 0, telemetry: false });
     const error = await stranger.paymentIntents.list().then(() => assert.fail('listed'), (e: unknown) => e);
     assert.ok(error instanceof Stripe.errors.StripeAuthenticationError, String(error));
+  });
+
+  test('without the key, every /v1 route is 401 however its path is spelt: encoded letters reach the same route and the same check', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const tries = [
+      { method: 'GET', path: '/v1/payment_intents' },
+      { method: 'GET', path: '/%761/payment_intents' },
+      { method: 'GET', path: '/v%31/payment_intents' },
+      { method: 'POST', path: '/%761/refunds', headers: form, body: 'payment_intent=pi_anything&amount=100' },
+      { method: 'POST', path: '/%761/payment_intents', headers: form, body: 'amount=5000&currency=eur&payment_method=pm_card_visa&confirm=true' },
+    ];
+    for (const attempt of tries) {
+      const answer = await sendRaw(provider.url, attempt);
+      assert.equal(answer.status, 401, `${attempt.method} ${attempt.path}: ${answer.body}`);
+    }
   });
 
   test('a charge made and never answered: the caller times out, and the same key asked again finds the one charge', async () => {
