@@ -80,6 +80,28 @@ void describe('payments through the provider', () => {
     assert.deepEqual(Object.keys(rows[0]!).filter((column) => /card|pan|number|cvc/i.test(column)).sort(), ['card_brand', 'card_last4']);
   });
 
+  test('a part refunded at the provider (its dashboard) is kept as a part: a refund then gives back the rest, never the whole again', async () => {
+    const orderId = randomUUID();
+    await authorize(orderId);
+    await call(`/v1/payments/${orderId}/capture`);
+    const providerId = (await call(`/v1/payments/${orderId}`)).body.providerPaymentId!;
+    const partial = await fetch(`${provider.url}/v1/refunds`, {
+      method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `payment_intent=${providerId}&amount=1000`,
+    });
+    assert.equal(partial.status, 200, await partial.text());
+    let seen = await call(`/v1/payments/${orderId}`);
+    for (const until = Date.now() + 10_000; seen.body.refundedCents !== 1000 && Date.now() < until; await sleep(50)) seen = await call(`/v1/payments/${orderId}`);
+    assert.deepEqual([seen.body.status, seen.body.refundedCents], ['captured', 1000], 'the webhook\'s refund, as a part');
+    const refunded = await call(`/v1/payments/${orderId}/refund`);
+    assert.deepEqual([refunded.body.status, refunded.body.refundedCents], ['refunded', 4980]);
+    const refunds = async () => (await provider.db.query<{ amount: number }>('select amount from refunds where payment_intent = $1 order by amount', [providerId])).rows.map((r) => Number(r.amount));
+    assert.deepEqual(await refunds(), [1000, 3980], 'the rest given back, and nothing more');
+    // The webhooks of both refunds, each delivered twice, change nothing more.
+    await sleep(500);
+    assert.deepEqual([(await call(`/v1/payments/${orderId}`)).body.status, (await call(`/v1/payments/${orderId}`)).body.refundedCents], ['refunded', 4980]);
+    assert.deepEqual(await refunds(), [1000, 3980]);
+  });
+
   test('the declining cards are a 402 payment_declined with the issuer\'s reason; nothing is held', async () => {
     for (const [card, declineCode] of [['pm_card_chargeDeclined', 'generic_decline'], ['pm_card_chargeDeclinedInsufficientFunds', 'insufficient_funds']] as const) {
       const orderId = randomUUID();

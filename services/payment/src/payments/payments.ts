@@ -177,13 +177,33 @@ export async function voidPayment(payments: Payments, orderId: string, options: 
   return advance(payments, payment.id, ['authorized'], 'voided', {}, options);
 }
 
-/** Gives back all that was taken. Refunded already: answered as it is. */
+/**
+ * Gives back all that was taken and not given back yet: a part refunded at the provider (its
+ * dashboard) is not refunded twice, and the rest is. Refunded already: answered as it is.
+ */
 export async function refundPayment(payments: Payments, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
   const payment = await findPayment(payments.db, orderId, options);
   if (payment.status === 'refunded') return payment;
   if (payment.status !== 'captured') throw new KitError(Code.FailedPrecondition, `a ${payment.status} payment cannot be refunded`, { reason: 'payment_not_captured' });
-  await payments.provider.refund({ key: keyOf(payment, 'refund'), providerPaymentId: payment.provider_payment_id!, amountCents: payment.amount_cents }, options);
+  const rest = payment.amount_cents - payment.refunded_cents;
+  // Keyed by what it gives back: asked again after a lost answer, the same refund; after a part
+  // was refunded meanwhile, a refund of the new rest (the provider never gives back more than it took).
+  await payments.provider.refund({ key: `${keyOf(payment, 'refund')}:${rest}`, providerPaymentId: payment.provider_payment_id!, amountCents: rest }, options);
   return advance(payments, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options);
+}
+
+/**
+ * A refund the provider tells of, by its own amount: added to what was refunded, and the payment
+ * refunded once all of it is. A part (a partial refund made at the provider) is kept as such,
+ * so a cancel later gives back the rest instead of taking the part for the whole.
+ */
+async function applyRefund(inTx: Pick<Payments, 'events'> & { tx: Queryable }, payment: PaymentRow, refundedCents: number | undefined, options: ProviderCallOptions): Promise<void> {
+  const refunded = Math.min(payment.amount_cents, payment.refunded_cents + (refundedCents ?? payment.amount_cents));
+  if (refunded >= payment.amount_cents) {
+    await advance(inTx, payment.id, ['captured'], 'refunded', { refunded_cents: refunded }, options);
+    return;
+  }
+  await inTx.tx.query(`update payments set refunded_cents = $2, updated_at = now() where id = $1 and status = 'captured'`, [payment.id, refunded], options);
 }
 
 
@@ -206,7 +226,7 @@ export async function applyProviderEvent(payments: Payments, event: ProviderEven
       case 'declined': await advance(inTx, payment.id, ['authorizing'], 'declined', { ...card, decline_code: event.declineCode ?? 'declined' }, options); break;
       case 'captured': await advance(inTx, payment.id, ['authorized'], 'captured', {}, options); break;
       case 'voided': await advance(inTx, payment.id, ['authorizing', 'authorized'], 'voided', {}, options); break;
-      case 'refunded': await advance(inTx, payment.id, ['captured'], 'refunded', { refunded_cents: payment.amount_cents }, options); break;
+      case 'refunded': await applyRefund(inTx, payment, event.refundedCents, options); break;
     }
     return 'applied' as const;
   }, options);

@@ -46,6 +46,8 @@ export interface ProviderEvent {
   /** Ours, as the provider keeps it in the payment's metadata. */
   paymentId: string | undefined;
   declineCode?: string | undefined;
+  /** A refund's own amount: one of several, perhaps (a partial refund made at the provider's dashboard). */
+  refundedCents?: number | undefined;
   brand?: string | null | undefined;
   last4?: string | null | undefined;
 }

@@ -127,6 +127,7 @@ export function createStripeProvider({ client, secretKey, webhookSecret }: { cli
         id: event.id, kind, providerPaymentId, paymentId: intent.metadata?.payment_id,
         ...(kind === 'declined' ? { declineCode: intent.last_payment_error?.decline_code ?? 'declined' } : {}),
         ...(kind === 'authorized' || kind === 'declined' ? cardOf(intent) : {}),
+        ...(kind === 'refunded' ? { refundedCents: Number(object.amount) } : {}),
       };
     },
   };
