@@ -94,6 +94,29 @@ test('stock lost after the money was taken: the payment refunded, the order canc
   assert.deepEqual(await eventsOf(deps.db), ['order.created', 'order.cancelled reservation_lost']);
 });
 
+test('the shopper cancels the order while its checkout is still taking the payment: the checkout\'s answer is the order, cancelled, not the failure the cancel caused', async (t) => {
+  const shop: { db?: Database } = {};
+  const { inventory, payment } = fakes({
+    payment: {
+      // The cancel lands as the money is taken: it refunds it and releases the stock (as cancel-order.ts does).
+      capture: async (orderId) => {
+        await shop.db!.query(`update orders set status = 'cancelled', cancelled_at = now(), updated_at = now() where id = $1`, [orderId]);
+        return { status: 'captured', amountCents: 2490, currency: 'EUR', brand: 'visa', last4: '4242', refundedCents: 0 };
+      },
+    },
+    inventory: { confirm: async () => { throw new KitError(Code.Aborted, 'the reservation was released', { reason: 'reservation_released' }); } },
+  });
+  const deps = await sagaWith(t, { inventory, payment });
+  if (deps === undefined) return;
+  shop.db = deps.db;
+  const answer = await placeOrder(deps, { userId, idempotencyKey: 'saga-key-cancelled', items, payment: { method: 'pm_card_visa' } }, options);
+  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  assert.equal((answer.body as { status: string }).status, 'cancelled');
+  const again = await placeOrder(deps, { userId, idempotencyKey: 'saga-key-cancelled', items, payment: { method: 'pm_card_visa' } }, options);
+  assert.deepEqual([again.status, (again.body as { status: string }).status], [201, 'cancelled'], 'the key keeps the order as its answer');
+  assert.deepEqual(await eventsOf(deps.db), ['order.created'], 'no second cancellation event from the saga (the shopper\'s cancel writes its own)');
+});
+
 test('the caller goes away while the payment is asked for: the checkout is given up (stock released, payment voided), and a retry with the same key is placed and paid, never answered 499', async (t) => {
   let hang = true;
   const { inventory, payment, calls } = fakes({ payment: {

@@ -173,7 +173,7 @@ async function stepOnce(deps: SagaDeps, checkout: Checkout, driver: Driver, opti
 async function failed(deps: SagaDeps, checkout: Checkout, error: KitError, driver: Driver): Promise<StepResult> {
   deps.logger.warn({ order_id: checkout.orderId, step: checkout.step, code: error.code, reason: error.reason }, 'a checkout step failed');
   if (isFinal(error)) {
-    const failure = answerOf(error);
+    const failure = (await cancelledByShopper(deps, checkout)) ?? answerOf(error);
     // Refused by inventory as it reserved (all lines or none): nothing was held or asked for, nothing to undo.
     const to = checkout.step === 'reserving' && error.reason !== 'reservation_lapsed' ? 'failed' : 'compensating';
     return move(deps, checkout, to, { failure }, async (tx) => {
@@ -183,6 +183,17 @@ async function failed(deps: SagaDeps, checkout: Checkout, error: KitError, drive
   // The stock and money of a recorded order are pushed through (later, by the reconciler).
   if (driver === 'reconciler' || !beforeThePivot.has(checkout.step)) return 'stay';
   return move(deps, checkout, 'compensating', { failure: answerOf(givenUp(error)) });
+}
+
+/**
+ * A recorded order the shopper cancelled while its checkout was still running (the cancel
+ * refunded or voided it and released its stock, so the step after fails): the answer kept for
+ * the key is the order as it stands, cancelled, not the failure the cancel caused.
+ */
+async function cancelledByShopper(deps: SagaDeps, checkout: Checkout): Promise<StoredResponse | undefined> {
+  if (beforeThePivot.has(checkout.step)) return undefined;
+  const order = await findOrder(deps.db, checkout.orderId, { signal: AbortSignal.timeout(deps.compensationBudgetMs) });
+  return order?.status === 'cancelled' ? { status: 201, body: orderView(order) } : undefined;
 }
 
 /**
