@@ -203,22 +203,30 @@ export async function findIntent(db: Queryable, id: string, options: QueryOption
 }
 
 /** Stripe's list: newest first, `limit` of them, after the intent `startingAfter`. */
-export async function listIntents(db: Queryable, { limit, startingAfter }: { limit: number; startingAfter: string | undefined }, options: QueryOptions) {
-  let after: string | undefined;
-  if (startingAfter !== undefined) {
-    const { rows: [cursor] } = await db.query<{ seq: string }>('select seq from payment_intents where id = $1', [startingAfter], options);
-    if (cursor === undefined) throw missing('payment_intent', startingAfter, 'starting_after');
-    after = cursor.seq;
-  }
-  const { rows } = after === undefined
-    ? await db.query<IntentRow>('select * from payment_intents order by seq desc limit $1', [limit + 1], options)
-    : await db.query<IntentRow>('select * from payment_intents where seq < $2 order by seq desc limit $1', [limit + 1, after], options);
-  return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+export function listIntents(db: Queryable, { limit, startingAfter }: { limit: number; startingAfter: string | undefined }, options: QueryOptions) {
+  return listPage<IntentRow>(db, { table: 'payment_intents', object: 'payment_intent', limit, startingAfter }, options);
 }
 
-export async function listRefunds(db: Queryable, { paymentIntent, limit }: { paymentIntent: string | undefined; limit: number }, options: QueryOptions) {
-  const { rows } = paymentIntent === undefined
-    ? await db.query<RefundRow>('select * from refunds order by seq desc limit $1', [limit + 1], options)
-    : await db.query<RefundRow>('select * from refunds where payment_intent = $2 order by seq desc limit $1', [limit + 1, paymentIntent], options);
+/** The same for refunds, of one payment intent or of all. */
+export function listRefunds(db: Queryable, { paymentIntent, limit, startingAfter }: { paymentIntent: string | undefined; limit: number; startingAfter: string | undefined }, options: QueryOptions) {
+  return listPage<RefundRow>(db, { table: 'refunds', object: 'refund', limit, startingAfter, paymentIntent }, options);
+}
+
+/**
+ * One page of a list, Stripe's way: newest first, after the object `startingAfter` names (a
+ * cursor on the row's `seq`), and whether more follow. One query for every list, so each pages.
+ */
+async function listPage<Row extends object>(db: Queryable, { table, object, limit, startingAfter, paymentIntent }: {
+  table: 'payment_intents' | 'refunds'; object: string; limit: number; startingAfter: string | undefined; paymentIntent?: string | undefined;
+}, options: QueryOptions) {
+  let after: string | null = null;
+  if (startingAfter !== undefined) {
+    const { rows: [cursor] } = await db.query<{ seq: string }>(`select seq from ${table} where id = $1`, [startingAfter], options);
+    if (cursor === undefined) throw missing(object, startingAfter, 'starting_after');
+    after = cursor.seq;
+  }
+  const { rows } = await db.query<Row>(
+    `select * from ${table} where ($2::bigint is null or seq < $2) ${table === 'refunds' ? 'and ($3::text is null or payment_intent = $3)' : 'and $3::text is null'}
+      order by seq desc limit $1`, [limit + 1, after, paymentIntent ?? null], options);
   return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
 }

@@ -181,7 +181,7 @@ export function registerProviderRoutes(app: FastifyInstance, { db, secretKey, fa
 
   app.get('/v1/refunds', (request, reply) => answer(request, reply, async () => {
     const query = queryOf(request);
-    const page = await listRefunds(db, { paymentIntent: text(query, 'payment_intent'), limit: integer(query, 'limit', { max: 100 }) ?? 10 }, { signal: signalOf(request) });
+    const page = await listRefunds(db, { paymentIntent: text(query, 'payment_intent'), limit: integer(query, 'limit', { max: 100 }) ?? 10, startingAfter: text(query, 'starting_after') }, { signal: signalOf(request) });
     return { status: 200, body: { object: 'list', url: '/v1/refunds', has_more: page.hasMore, data: page.rows.map(refundObject) } };
   }));
 }

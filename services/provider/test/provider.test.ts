@@ -149,6 +149,25 @@ void describe('the payment provider, through Stripe\'s own client library', () =
     assert.equal(all.data.length, seen.length, 'auto-pagination saw every intent once');
   });
 
+  test('refunds page the same way: Stripe\'s auto-pagination ends, each refund once, and one intent\'s refunds apart', async () => {
+    const intents = [];
+    for (let i = 0; i < 3; i++) {
+      const held = await authorize('pm_card_visa');
+      intents.push(await stripe.paymentIntents.capture(held.id));
+    }
+    for (const intent of intents) for (const amount of [100, 200]) await stripe.refunds.create({ payment_intent: intent.id, amount });
+    const seen: Stripe.Refund[] = [];
+    for await (const refund of stripe.refunds.list({ limit: 2 })) {
+      seen.push(refund);
+      assert.ok(seen.length <= 1_000, 'the pages end');
+    }
+    assert.equal(new Set(seen.map((r) => r.id)).size, seen.length, 'no refund on two pages');
+    assert.equal(seen.length, (await stripe.refunds.list({ limit: 100 })).data.length, 'auto-pagination saw every refund once');
+    const ofOne = [];
+    for await (const refund of stripe.refunds.list({ payment_intent: intents[1]!.id, limit: 1 })) ofOne.push(refund);
+    assert.deepEqual(ofOne.map((r) => [r.payment_intent, r.amount]), [[intents[1]!.id, 200], [intents[1]!.id, 100]]);
+  });
+
   test('parameters in any other encoding than a form are refused by name, not misread', async () => {
     const response = await fetch(`${provider.url}/v1/payment_intents`, {
       method: 'POST', headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ amount: 100, currency: 'eur' }),
