@@ -63,41 +63,42 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
 
   return {
     put,
-    async get(key, { signal, range }) {
+    get: async (key, { signal, range }) => {
       const Key = checkedKey(key);
-      try {
+      return ask(async () => {
         const answer = await client.send(new GetObjectCommand({
           Bucket, Key, ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end}` }),
         }), { abortSignal: signal });
         // A range's answer says the whole size after the slash: `bytes 0-9/1000`.
         const bytes = Number(/\/(\d+)$/.exec(answer.ContentRange ?? '')?.[1] ?? answer.ContentLength);
         return { body: answer.Body as Readable, bytes };
-      } catch (error) {
-        if (isMissing(error)) return undefined;
-        throw signal.aborted ? signal.reason : unavailable(error);
-      }
+      }, signal);
     },
-    async size(key, { signal }) {
+    size: async (key, { signal }) => {
       const Key = checkedKey(key);
-      try {
-        return (await client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal: signal })).ContentLength;
-      } catch (error) {
-        if (isMissing(error)) return undefined;
-        throw signal.aborted ? signal.reason : unavailable(error);
-      }
+      return ask(async () => (await client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal: signal })).ContentLength, signal);
     },
     async delete(key, { signal }) {
       const Key = checkedKey(key);
-      try {
-        await client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal: signal });
-      } catch (error) {
-        throw signal.aborted ? signal.reason : unavailable(error);
-      }
+      await ask(() => client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal: signal }), signal);
     },
     async close() {
       client.destroy();
     },
   };
+}
+
+/**
+ * One call to S3, its failures said once for get, size and delete: not there is undefined, an
+ * aborted call rejects with the abort's reason, anything else is the store out of reach (503).
+ */
+async function ask<T>(call: () => Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw signal.aborted ? signal.reason : unavailable(error);
+  }
 }
 
 /** Not there: S3 says NoSuchKey to a GET and a bare 404 (NotFound) to a HEAD. */
