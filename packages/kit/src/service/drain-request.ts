@@ -50,7 +50,8 @@ export function drainRequest(raw: IncomingMessage, { maxBytes = 16 * 1024 * 1024
 export function installBodyDrain(app: FastifyInstance): void {
   // A callback, not an async function: most answers have nothing to drain and cost no promise.
   app.addHook('onSend', function drainUnreadBody(request, reply, payload, done) {
-    if (reply.statusCode < 400 || request.raw.complete || request.raw.destroyed) {
+    // A 408 is for a body that stopped arriving (receive-timeout.ts): there is nothing to wait for.
+    if (reply.statusCode < 400 || reply.statusCode === 408 || request.raw.complete || request.raw.destroyed) {
       done(null, payload);
       return;
     }

@@ -35,7 +35,10 @@ export function createHttpServer(
     // refuseWhenClosing step answers them with a 503 that says nothing was started.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
-    requestTimeout: limits.requestReceiveTimeoutMs,
+    // Node's whole-request timeout would cut a streamed upload, and never answered a body that
+    // stopped arriving once its request was routed: bodies are timed by the kit's request step
+    // (receive-timeout.ts), and Node keeps only the headers' own timeout, set below.
+    requestTimeout: 0,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
     // Refused by the router before any hook runs: a percent-encoding that is not UTF-8
@@ -49,6 +52,8 @@ export function createHttpServer(
   // Routes declare their schemas with zod: one schema validates the request, types the
   // handler and (through @fastify/swagger) documents the API.
   app.server.on('checkExpectation', answerUnmetExpectation);
+  // Slow-loris on the headers: they must arrive within the receive timeout (Node's 60 s if 0).
+  app.server.headersTimeout = limits.requestReceiveTimeoutMs > 0 ? limits.requestReceiveTimeoutMs : 60_000;
   // JSON is the only body a Baton route reads: Fastify's own text/plain parser would let a text
   // body through to the schema, to fail there as a 400 where a form body is a 415. A route that
   // takes another type (an image upload) adds its own parser.

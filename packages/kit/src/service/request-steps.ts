@@ -14,6 +14,7 @@ import { installHealthRoutes, type Readiness } from './health.ts';
 import { createLoadShedding, type LoadShedding } from './load-shedding.ts';
 import { installNulGuard } from './nul-guard.ts';
 import { installRequestLifecycle } from './request-lifecycle.ts';
+import { installReceiveTimeout } from './receive-timeout.ts';
 import { createRequestTracing } from './request-tracing.ts';
 import type { ServiceLimits } from './service-limits.ts';
 
@@ -64,6 +65,10 @@ export const requestSteps: readonly RequestStep[] = [
       deadline: { defaultDeadlineMs: limits.requestDeadlineMs, service, answerGraceMs: limits.deadlineAnswerGraceMs },
       log: true,
     });
+  },
+  // After the lifecycle, so a 408 for a body that stopped arriving is counted, logged and traced.
+  function cutStalledBodies(app, { limits }) {
+    installReceiveTimeout(app, { receiveTimeoutMs: limits.requestReceiveTimeoutMs });
   },
   function drainUnreadBody(app) {
     installBodyDrain(app);

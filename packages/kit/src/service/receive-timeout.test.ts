@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance } from 'fastify';
+import { createSilentLogger } from '../testing/index.ts';
+import { installBodyDrain } from './drain-request.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { createHttpServer } from './http-server.ts';
+import { installReceiveTimeout } from './receive-timeout.ts';
+
+const receiveTimeoutMs = 300;
+const idleTimeoutMs = 400;
+
+let app: FastifyInstance;
+let port: number;
+// What the streamed route's handler saw of each body: its bytes, and how its read ended.
+const uploads: { bytes: number; error?: string }[] = [];
+
+before(async () => {
+  app = createHttpServer(createSilentLogger('receive-timeout'), { bodyLimitBytes: 1_024, requestReceiveTimeoutMs: receiveTimeoutMs, keepAliveTimeoutMs: 5_000 });
+  installReceiveTimeout(app, { receiveTimeoutMs, sweepEveryMs: 25 });
+  installBodyDrain(app);
+  installErrorHandling(app, {});
+  app.post('/json', async (request) => ({ got: request.body }));
+  // The body is the handler's to read, as an upload's is.
+  app.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null));
+  app.post('/upload', { config: { bodyIdleTimeoutMs: idleTimeoutMs } }, async (request, reply) => {
+    const upload: { bytes: number; error?: string } = { bytes: 0 };
+    uploads.push(upload);
+    try {
+      await pipeline(request.raw, new Writable({ write(chunk: Buffer, _encoding, next) { upload.bytes += chunk.length; next(); } }));
+    } catch (error) {
+      upload.error = (error as Error).message;
+      if (reply.sent) return reply;
+      throw error;
+    }
+    return { bytes: upload.bytes };
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  port = (app.server.address() as net.AddressInfo).port;
+});
+after(() => app.close());
+
+interface Exchange {
+  /** Everything the server sent, as text. */
+  received: string;
+  /** True once the server closed the connection. */
+  closed: boolean;
+}
+
+/** Sends `head`, then each of `chunks` `everyMs` apart, and reads until the server closes or `giveUpMs` passes. */
+async function exchange(head: string, { chunks = [], everyMs = 0, giveUpMs = 3_000 }: { chunks?: string[]; everyMs?: number; giveUpMs?: number } = {}): Promise<Exchange> {
+  const socket = net.connect(port, '127.0.0.1');
+  const result: Exchange = { received: '', closed: false };
+  socket.on('data', (data: Buffer) => void (result.received += data.toString('latin1')));
+  socket.on('error', () => undefined);
+  socket.write(head);
+  const ended = new Promise<void>((resolve) => socket.once('close', () => {
+    result.closed = true;
+    resolve();
+  }));
+  for (const chunk of chunks) {
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+    if (result.closed) break;
+    socket.write(chunk);
+  }
+  const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, giveUpMs).unref());
+  await Promise.race([ended, gaveUp]);
+  socket.destroy();
+  return result;
+}
+
+function statusOf(received: string): number | undefined {
+  const match = /^HTTP\/1\.1 (\d{3})/.exec(received);
+  return match ? Number(match[1]) : undefined;
+}
+
+void test('a JSON body that stops arriving is answered 408 request_timeout, and the connection closes', async () => {
+  const { received, closed } = await exchange('POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 20\r\n\r\n{"a":');
+  assert.equal(statusOf(received), 408, received);
+  assert.match(received, /connection: close/i);
+  assert.match(received, /"reason":"request_timeout"/);
+  assert.equal(closed, true);
+});
+
+void test('a JSON body that trickles past the receive timeout is cut too, though bytes keep coming', async () => {
+  const { received, closed } = await exchange('POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 40\r\n\r\n{', {
+    chunks: Array.from({ length: 20 }, () => ' '), everyMs: 50,
+  });
+  assert.equal(statusOf(received), 408, received);
+  assert.equal(closed, true);
+});
+
+void test('a streamed body may take longer than the receive timeout while it keeps arriving', async () => {
+  uploads.length = 0;
+  // 12 chunks 100 ms apart: 1.2 s in all, four times the receive timeout, never idle for 400 ms.
+  const chunks = Array.from({ length: 12 }, () => 'x'.repeat(100));
+  const { received } = await exchange(`POST /upload HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: 1200\r\nconnection: close\r\n\r\n`, { chunks, everyMs: 100 });
+  assert.equal(statusOf(received), 200, received);
+  assert.match(received, /\{"bytes":1200\}/);
+});
+
+void test('a streamed body that stalls is answered 408 once idle too long, and its handler’s read fails', async () => {
+  uploads.length = 0;
+  const { received, closed } = await exchange('POST /upload HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: 100000\r\n\r\n', {
+    chunks: ['x'.repeat(500), 'x'.repeat(500)], everyMs: 50,
+  });
+  assert.equal(statusOf(received), 408, received);
+  assert.match(received, /"reason":"request_timeout"/);
+  assert.equal(closed, true);
+  assert.equal(uploads.length, 1);
+  assert.equal(uploads[0]?.bytes, 1_000);
+  assert.match(uploads[0]?.error ?? 'the read never ended', /no byte of the request arrived for 400 ms/);
+});
+
+void test('requests that arrive whole are not touched', async () => {
+  const { received } = await exchange('POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 7\r\nconnection: close\r\n\r\n{"a":1}');
+  assert.equal(statusOf(received), 200, received);
+  assert.match(received, /\{"got":\{"a":1\}\}/);
+});
