@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startTraceCollector } from '../../packages/kit/src/telemetry/collector/index.ts';
-import { randomPortBase, startStack, withoutPayment, type ServiceName, type Stack } from '../../packages/runner/src/index.ts';
+import { randomPortBase, startStack, withoutPaymentOrMedia, type ServiceName, type Stack } from '../../packages/runner/src/index.ts';
 import { pairedRounds } from '../harness/load.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 
@@ -35,10 +35,10 @@ async function startVariantShop(variant: Variant, otlpEndpoint: string, varDir: 
   const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
     // The bench measures the path, not the rate limits that protect it.
     // Checkout without payment: the cost of tracing is measured on the path it was measured on before.
-    ...withoutPayment().serviceEnv,
+    ...withoutPaymentOrMedia().serviceEnv,
     gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' },
   };
-  return startStack({ portBase: randomPortBase(), services: withoutPayment().services, varDir, env, serviceEnv, startTimeoutMs: 120_000 });
+  return startStack({ portBase: randomPortBase(), services: withoutPaymentOrMedia().services, varDir, env, serviceEnv, startTimeoutMs: 120_000 });
 }
 
 async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
@@ -95,7 +95,7 @@ export const tracingCost: Scenario = {
       for (const variant of ['tracing on, no exporter', 'tracing on, 10% sampled', 'tracing on, 100% sampled'] as const) {
         rows.push({ variant: `${variant} / off`, metric: 'throughput ratio', value: measured.pairedRatio(variant, 'tracing off'), unit: '×', note: variant.endsWith('100% sampled') ? 'target ≥ 0.85' : '' });
       }
-      rows.push({ variant: 'collector', metric: 'spans received', value: collector.store.receivedSpans, unit: 'spans', note: `from the ${withoutPayment().services.length} services of the two exporting shops` });
+      rows.push({ variant: 'collector', metric: 'spans received', value: collector.store.receivedSpans, unit: 'spans', note: `from the ${withoutPaymentOrMedia().services.length} services of the two exporting shops` });
       return rows;
     } finally {
       await dispatcher.close();

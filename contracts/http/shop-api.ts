@@ -53,12 +53,45 @@ export const productSort = z.enum(['relevance', 'name', 'price', '-price', 'sku'
   description: '`relevance` (the default with `q`, best match first), `name`, `price` (cheapest first), `-price` (dearest first), `sku` (the default without `q`)',
 });
 
+const pixels = z.number().int().min(1);
+export const imageSize = z.object({
+  size: z.number().int().meta({ description: 'the width it was rendered for (320, 640 or 1280): a narrower original is not enlarged, so `width` may be less' }),
+  width: pixels,
+  height: pixels,
+  url: z.string().meta({ description: 'where it is served, as WebP', example: '/api/v1/images/0b6c1f0e-8a51-4c0e-9d4e-3f0e7a1c2b9d/sizes/640' }),
+}).meta({ id: 'ImageSize' });
+export const productImage = z.object({
+  id: uuid,
+  url: z.string().meta({ description: 'where the original is served' }),
+  width: pixels,
+  height: pixels,
+  sizes: z.array(imageSize),
+}).meta({ id: 'ProductImage' });
+/** An uploaded image, as media keeps it: its bytes are served once `ready`. */
+export const image = z.object({
+  id: uuid,
+  sku: z.string(),
+  status: z.enum(['processing', 'ready', 'failed']).meta({ description: '`processing`: stored, its sizes being rendered; `ready`: shown in the catalogue; `failed`: it could not be rendered (`failure` says why)' }),
+  contentType: z.string().meta({ description: 'what its bytes are (the client\'s Content-Type is not asked)', example: 'image/jpeg' }),
+  bytes: z.number().int(),
+  width: pixels,
+  height: pixels,
+  createdAt: z.string(),
+  readyAt: z.string().nullable(),
+  failure: z.string().nullable(),
+  url: z.string().nullable().meta({ description: 'where the original is served, once ready' }),
+  sizes: z.array(imageSize),
+}).meta({ id: 'Image' });
+export const imageList = z.object({ items: z.array(image) }).meta({ id: 'ImageList' });
+export const imageParams = z.strictObject({ id: uuid });
+export const imageSizeParams = z.strictObject({ id: uuid, size: z.enum(['320', '640', '1280']) });
+
 export const product = z.object({
   sku: z.string(),
   name: z.string(),
   description: z.string(),
   category: z.string(),
-  images: z.array(z.string()).meta({ description: 'where the product\'s images are served, largest first; empty until one is uploaded' }),
+  images: z.array(productImage).meta({ description: 'the product\'s images once ready, in the order they were uploaded (the first is its main picture); empty until one is' }),
   priceCents: z.number().int(),
   currency: z.string(),
   available: z.number().int(),

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { addCleanup } from '@baton/kit/testing';
-import { randomPortBase, startStack, withoutPayment } from '@baton/runner';
+import { randomPortBase, startStack, withoutPaymentOrMedia } from '@baton/runner';
 import { createShopClient } from './shop-client.ts';
 
 // The shop as `npm start` runs it, on its embedded PostgreSQL, which is killed (SIGKILL, as a
@@ -41,9 +41,9 @@ test('PostgreSQL killed under checkout load: 503s while it is down, never a 500 
   const stack = await startStack({
     portBase: randomPortBase(), varDir, env: { ...process.env, LOG_LEVEL: 'warn' }, startTimeoutMs: 90_000,
     // Checkout without payment: the database is under test here, not the provider.
-    services: withoutPayment().services,
+    services: withoutPaymentOrMedia().services,
     // Four shoppers retrying for seconds on one account would meet the gateway's rate limits, which are not under test here.
-    serviceEnv: { ...withoutPayment().serviceEnv, gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000', RATE_LIMIT_PER_USER_PER_MINUTE: '1000000' } },
+    serviceEnv: { ...withoutPaymentOrMedia().serviceEnv, gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000', RATE_LIMIT_PER_USER_PER_MINUTE: '1000000' } },
   });
   addCleanup(t, () => stack.shutdown());
   const api = createShopClient(stack.url('gateway'));

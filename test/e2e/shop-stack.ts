@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addCleanup, metricValue, parseMetrics, testIdentity, testPostgresAdminUrl, type CleanupScope } from '@baton/kit/testing';
 import { dropDatabases } from '@baton/local-postgres';
-import { randomPortBase, RunnerError, serviceNames, startStack, withoutPayment, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
+import { mediaServices, randomPortBase, RunnerError, serviceNames, startStack, withoutPaymentOrMedia, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
 
 export interface ShopStack {
   stack: Stack;
@@ -21,9 +21,15 @@ export interface ShopStack {
  * Ports and data folder are its own, so it never meets a developer's running stack. Each service
  * signs with the test process's key for it (`testIdentity`), so a test can call a service as another would.
  * With `payment`, the payment service and the provider run too, and checkout takes payment, as
- * under `npm start`. `backoff` sets how soon a crashed service is started again.
+ * under `npm start`; with `media`, the media service (product images). `backoff` sets how soon a crashed service is started again.
  */
-export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}, { payment = false, backoff }: { payment?: boolean; backoff?: StackOptions['backoff'] } = {}): Promise<ShopStack> {
+export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {}, { payment = false, media = false, only, backoff }: {
+  payment?: boolean;
+  media?: boolean;
+  /** Just these services, for a test of a few that needs no other (media's needs users and inventory). */
+  only?: readonly ServiceName[];
+  backoff?: StackOptions['backoff'];
+} = {}): Promise<ShopStack> {
   const adminUrl = await testPostgresAdminUrl();
   const databasePrefix = `e2e_${randomBytes(4).toString('hex')}_`;
   const varDir = await mkdtemp(join(tmpdir(), 'baton-e2e-'));
@@ -35,9 +41,11 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   // the stack stops at the test's end with nothing calling it; a test that stops a service under
   // load (rolling-restart) sets the notice back for it.
   // Without payment (the default here: two processes fewer for the tests that do not pay),
-  // orders places orders unpaid (see withoutPayment).
-  const unpaid = withoutPayment();
-  const services = payment ? serviceNames : unpaid.services;
+  // orders places orders unpaid (see withoutPaymentOrMedia).
+  // Media (product images) runs only for the tests of images: no other needs it.
+  const unpaid = withoutPaymentOrMedia();
+  const services = only !== undefined ? [...only]
+    : (payment ? serviceNames : unpaid.services).filter((name) => media || !mediaServices.includes(name)).concat(media && !payment ? mediaServices : []);
   const defaults = (name: ServiceName): NodeJS.ProcessEnv => ({
     LOG_LEVEL: 'warn', SHUTDOWN_NOTICE_MS: '0',
     ...(name === 'users' ? { PASSWORD_SCRYPT_LOG2_N: '14' } : {}),
@@ -47,7 +55,7 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   const serviceKeys = Object.fromEntries(serviceNames.map((name) => [name, testIdentity.keyPair(name)]));
   const stack = await startOnFreePorts({ services, varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000, serviceKeys, ...(backoff === undefined ? {} : { backoff }) });
   addCleanup(scope, () => stack.shutdown());
-  return { stack, gateway: stack.url('gateway'), note: undefined };
+  return { stack, gateway: services.includes('gateway') ? stack.url('gateway') : '', note: undefined };
 }
 
 /**

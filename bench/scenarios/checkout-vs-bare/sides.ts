@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type Agent } from 'undici';
 import { startLocalPostgres, type LocalPostgres } from '../../../packages/local-postgres/src/index.ts';
-import { randomPortBase, startStack, withoutPayment, type Stack } from '../../../packages/runner/src/index.ts';
+import { randomPortBase, startStack, withoutPaymentOrMedia, type Stack } from '../../../packages/runner/src/index.ts';
 import { startBareChain } from '../../bare-chain/start-bare-chain.ts';
 import { cpuMsOfTree } from '../../harness/process-cpu.ts';
 
@@ -48,9 +48,9 @@ export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv 
       portBase: randomPortBase(), varDir, databaseUrl: server.adminUrl, startTimeoutMs: 120_000,
       env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv },
       // Checkout without payment, as the bare chain does it, unless payment is measured.
-      ...(payment ? {} : { services: withoutPayment().services }),
+      ...(payment ? {} : { services: withoutPaymentOrMedia().services }),
       // The bench measures the path, not the rate limits that protect it.
-      serviceEnv: { ...(payment ? {} : withoutPayment().serviceEnv), gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' } },
+      serviceEnv: { ...(payment ? {} : withoutPaymentOrMedia().serviceEnv), gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' } },
     });
   } catch (error) {
     await server.stop();

@@ -5,7 +5,7 @@ export {
 } from './stack.ts';
 export { RunnerError, type RunnerErrorCode, type ExitInfo } from './errors.ts';
 export { serviceSpecs, serviceNames, portOf, type ServiceName, type ServiceSpec } from './services.ts';
-export { paymentServices, withoutPayment } from './without-payment.ts';
+export { mediaServices, paymentServices, withoutPaymentOrMedia } from './core-shop.ts';
 export { callersOf, createStackKeys, identityEnvironment, type ServiceKeyPair, type StackKeys } from './service-keys.ts';
 export { portBasesDirVariable, randomPortBase } from './port-bases.ts';
 export { createLogFormatter, type LogFormat } from './log-format.ts';

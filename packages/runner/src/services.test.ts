@@ -8,9 +8,9 @@ import { hasDatabase, portOf, serviceNames, startOrder, stopOrder } from './serv
 
 const adminToken = 'this-services-own-admin-token-0123';
 
-test('ports follow the list from the base, gateway first; the provider keeps its own slot (8087)', () => {
-  assert.deepEqual(serviceNames.map((name) => portOf(name, 8080)), [8080, 8081, 8082, 8083, 8084, 8085, 8087]);
-  assert.deepEqual(serviceNames, ['gateway', 'users', 'inventory', 'orders', 'notifications', 'payment', 'provider']);
+test('ports follow the list from the base, gateway first; media and the provider keep their own slots (8086, 8087)', () => {
+  assert.deepEqual(serviceNames.map((name) => portOf(name, 8080)), [8080, 8081, 8082, 8083, 8084, 8085, 8086, 8087]);
+  assert.deepEqual(serviceNames, ['gateway', 'users', 'inventory', 'orders', 'notifications', 'payment', 'media', 'provider']);
 });
 
 test('callers stop before the services they call', () => {
@@ -24,7 +24,7 @@ test('callers stop before the services they call', () => {
 });
 
 test('each service starts after the services it contacts as it starts: by default all it calls', () => {
-  assert.deepEqual(startOrder(serviceNames), [['users', 'payment', 'provider'], ['gateway', 'inventory'], ['orders'], ['notifications']], 'the gateway waits only for users, whose revocations it reads as it starts');
+  assert.deepEqual(startOrder(serviceNames), [['users', 'payment', 'provider'], ['gateway', 'inventory', 'media'], ['orders'], ['notifications']], 'the gateway waits only for users, whose revocations it reads as it starts; media calls inventory only when an image comes');
   assert.deepEqual(startOrder(['gateway', 'orders']), [['gateway', 'orders']], 'services outside the selection are not waited for');
   assert.deepEqual(startOrder(['orders', 'inventory']), [['inventory'], ['orders']]);
 });
@@ -77,7 +77,7 @@ test('a service gets an admin listener on loopback, 2000 above its port, and its
 });
 
 test('every service but the gateway keeps data, and so gets a database of its own; the gateway is given none', () => {
-  assert.deepEqual(serviceNames.filter(hasDatabase), ['users', 'inventory', 'orders', 'notifications', 'payment', 'provider']);
+  assert.deepEqual(serviceNames.filter(hasDatabase), ['users', 'inventory', 'orders', 'notifications', 'payment', 'media', 'provider']);
   assert.equal(hasDatabase('gateway'), false);
   const gateway = serviceEnvironment('gateway', { env: { DATABASE_URL: 'postgres://shared/db' }, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal('DATABASE_URL' in gateway, false, 'not even an inherited one');
@@ -103,7 +103,7 @@ test('each service gets its own private key and the public keys of the services 
   assert.equal(own.kid, keys.inventory.privateJwk.kid, 'its own key, not an inherited one');
   assert.ok(own.d, 'the private half');
   const trust = JSON.parse(inventory.SERVICE_TRUST ?? '{}') as Record<string, Array<{ kid: string; d?: string }>>;
-  assert.deepEqual(Object.keys(trust).toSorted(), ['gateway', 'orders'], 'its callers, from serviceSpecs[].calls');
+  assert.deepEqual(Object.keys(trust).toSorted(), ['gateway', 'media', 'orders'], 'its callers, from serviceSpecs[].calls');
   assert.deepEqual(trust.orders?.map((key) => key.kid), [keys.orders.publicJwk.kid]);
   assert.ok(Object.values(trust).flat().every((key) => key.d === undefined), 'public keys only');
   assert.deepEqual(JSON.parse(serviceEnvironment('gateway', { env: {}, portBase: 9000, varDir: '/v', adminToken: 'a-token-of-its-own-1234', keys }).SERVICE_TRUST ?? ''), {}, 'nobody calls the gateway');

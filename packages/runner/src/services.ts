@@ -9,7 +9,7 @@ import { adminPortOffset } from '@baton/kit/config';
 export const serviceSpecs = [
   // It verifies tokens and forwards: it keeps no data, so it gets no database. As it starts it
   // asks users for revoked tokens; the others it calls only when a request comes.
-  { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications'], waitsFor: ['users'], entry: true, stateless: true },
+  { name: 'gateway', calls: ['users', 'inventory', 'orders', 'notifications', 'media'], waitsFor: ['users'], entry: true, stateless: true },
   // Its token signing keys are encrypted at rest with a key of var/secrets/ under `npm start`.
   { name: 'users', calls: [], grpc: true, secrets: { TOKEN_KEY_ENCRYPTION_KEY_FILE: 'token-key-encryption-key' } },
   // It checks staff's tokens itself (keys and revocations from users).
@@ -25,6 +25,11 @@ export const serviceSpecs = [
     name: 'payment', calls: [], grpc: true, addresses: { PROVIDER_URL: { of: 'provider' } },
     secrets: { PROVIDER_SECRET_KEY_FILE: 'provider-secret-key', PROVIDER_WEBHOOK_SECRET_FILE: 'provider-webhook-secret' },
   },
+  // Product images, on 8086 (its slot was kept for it). It asks inventory whether a product
+  // exists when an image comes, and tells it of each image once ready; without a broker its
+  // workers read its own feed.
+  // The bytes go beside the services' data: var/media/ under `npm start`.
+  { name: 'media', calls: ['users', 'inventory', 'media'], waitsFor: ['users'], slot: 6, folders: { MEDIA_DIR: 'media' } },
   // Stands in for Stripe: outside the shop (no service identity), on 8087 (8086 is media's).
   {
     name: 'provider', calls: [], outside: true, slot: 7, addresses: { WEBHOOK_URL: { of: 'payment', path: '/webhooks/provider' } },
@@ -173,7 +178,8 @@ export function stopOrder(names: readonly ServiceName[]): ServiceName[][] {
   let remaining = [...names];
   while (remaining.length > 0) {
     // A service outside the shop (the provider's webhooks) is no caller to wait for.
-    const calledByRemaining = new Set<string>(remaining.flatMap((name) => (specOf(name).outside === true ? [] : needsOf(name))));
+    // Nor is a service's call to itself (media reads its own event feed without a broker).
+    const calledByRemaining = new Set<string>(remaining.flatMap((name) => (specOf(name).outside === true ? [] : needsOf(name).filter((needed) => needed !== name))));
     const group = remaining.filter((name) => !calledByRemaining.has(name));
     // A cycle would leave no service uncalled; stop the rest together rather than loop forever.
     const next = group.length > 0 ? group : remaining;

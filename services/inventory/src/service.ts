@@ -4,6 +4,7 @@ import { createServiceTokenVerifier } from '@baton/kit/auth';
 import type { ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
 import { startExpirySweeper } from './reservations/expiry-sweeper.ts';
+import { registerImageRoutes } from './routes/image-routes.ts';
 import { registerProductRoutes } from './routes/product-routes.ts';
 import { registerReservationRoutes } from './routes/reservation-routes.ts';
 import { registerStaffRoutes } from './routes/staff-routes.ts';
@@ -16,6 +17,7 @@ export const inventoryService: ServiceDefinition<Config> = {
   setup(app, context) {
     const { config, db, logger, onClose } = context;
     registerProductRoutes(app, { db });
+    registerImageRoutes(app, { db });
     registerStaffRoutes(app, { db, verifier: createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS }) });
     registerReservationRoutes(app, { db, defaultTtlSeconds: config.RESERVATION_TTL_SECONDS, maxTtlSeconds: config.RESERVATION_MAX_TTL_SECONDS });
 

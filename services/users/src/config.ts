@@ -21,7 +21,7 @@ export const configSchema = z.object({
   /** The `iss` of every access token; verifiers expect exactly this. */
   TOKEN_ISSUER: z.string().min(1).default('baton-users'),
   /** The `aud` of every access token: the services it is for, comma-separated; each verifier looks for its own name. */
-  TOKEN_AUDIENCES: z.string().default('gateway,users,inventory,orders,notifications').transform((raw, ctx) => {
+  TOKEN_AUDIENCES: z.string().default('gateway,users,inventory,orders,notifications,media').transform((raw, ctx) => {
     const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
     if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one service name' });
     return names;

@@ -44,6 +44,8 @@ export const httpStatusByReason: Readonly<Record<string, number>> = Object.freez
   deadline_spent: 408,
   // An event feed read from a position whose events were pruned (past the retention): gone for good.
   feed_position_pruned: 410,
+  // A Range wholly past the end of what it asks for (an image's bytes); the answer says the size.
+  range_not_satisfiable: 416,
   // A card its issuer declined: HTTP's Payment Required; gRPC callers see FAILED_PRECONDITION.
   payment_declined: 402,
 });

@@ -94,6 +94,19 @@ export interface ConsumingOptions {
   feedUrls?: Readonly<Record<string, readonly string[] | undefined>>;
   /** How long deliveries in hand may take to finish at shutdown before they are cut and handed back. */
   shutdownGraceMs?: number;
+  /**
+   * For handlers that take seconds (a render): the most deliveries applied in one transaction,
+   * and how many such transactions may be open at once (the consumer's `maxBatch` and
+   * `parallelBatches`; 32 and 4 by default). With 1 and N, each slow delivery holds its own
+   * transaction and at most N run at once, instead of 32 waiting in one.
+   */
+  maxBatch?: number;
+  parallelBatches?: number;
+  /**
+   * False for events the service can serve without (a catalogue's pictures): its broker or feeds
+   * being down shows in `/readyz`'s checks, but does not take the service out of rotation.
+   */
+  essential?: boolean;
 }
 
 /**
@@ -104,7 +117,8 @@ export interface ConsumingOptions {
  * (never to the dead-letter queue), then closes. `_app` keeps the shape of startPublishing's
  * arguments: a consumer serves nothing on the service's public port.
  */
-export async function startConsuming(_app: FastifyInstance, context: Context, { subscription, handlers, feedUrls = {}, shutdownGraceMs = 5_000 }: ConsumingOptions): Promise<EventConsumer> {
+export async function startConsuming(_app: FastifyInstance, context: Context, options: ConsumingOptions): Promise<EventConsumer> {
+  const { subscription, handlers, feedUrls = {}, shutdownGraceMs = 5_000, maxBatch, parallelBatches, essential = true } = options;
   const { config, db, logger, metrics, onClose, addReadinessCheck, createHttpClient } = context;
   await migrateMessaging(db);
   const deliveries = createConsumerMetrics(metrics.registry, db);
@@ -114,6 +128,8 @@ export async function startConsuming(_app: FastifyInstance, context: Context, { 
     maxAttempts: config.MESSAGING_MAX_ATTEMPTS,
     retryBaseMs: config.MESSAGING_RETRY_BASE_MS,
     retryMaxMs: config.MESSAGING_RETRY_MAX_MS,
+    ...(maxBatch === undefined ? {} : { maxBatch }),
+    ...(parallelBatches === undefined ? {} : { parallelBatches }),
   });
   const common = { namespace: config.MESSAGING_NAMESPACE, subscription, domains: consumer.domains, logger, maxAttempts: config.MESSAGING_MAX_ATTEMPTS };
   let subscriber: EventSubscriber;
@@ -139,7 +155,7 @@ export async function startConsuming(_app: FastifyInstance, context: Context, { 
       subscriber = createFeedSubscriber({ db, subscription, feeds, types, logger, pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS });
     }
   }
-  addReadinessCheck(transport.kind === 'feed' ? 'event_feeds' : 'broker', (signal) => subscriber.check(signal));
+  addReadinessCheck(transport.kind === 'feed' ? 'event_feeds' : 'broker', (signal) => subscriber.check(signal), { essential });
   registerDeadLetterRoutes(context.adminApp, { db, consumer });
 
   await subscriber.start(async (event, attempt) => {

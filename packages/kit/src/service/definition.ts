@@ -39,8 +39,11 @@ export interface StatelessServiceContext<C extends ServiceConfig = ServiceConfig
   createHttpClient(options: Omit<HttpClientOptions, 'logger' | 'onEvent' | 'tracer' | 'identity'>): HttpClient;
   /** The same for a gRPC upstream: the kit's gRPC client, wired and closed the same way. */
   createGrpcClient(options: Omit<GrpcClientOptions, 'logger' | 'onEvent' | 'tracer' | 'identity'>): GrpcClient;
-  /** Adds a named check to `/readyz` (a broker connection, say); it throws when not ready. */
-  addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>): void;
+  /**
+   * Adds a named check to `/readyz` (a broker connection, say); it throws when not ready. One
+   * that is not `essential` shows failing in the report without making the service unready.
+   */
+  addReadinessCheck(name: string, check: (signal: AbortSignal) => Promise<void>, options?: { essential?: boolean }): void;
 }
 
 /** What a service that keeps data is handed: the same, and its own database, migrated. */

@@ -9,14 +9,22 @@ export interface ReadinessReport {
   checks: Record<string, 'ok' | 'failing' | 'timeout'>;
 }
 
+export interface ReadinessCheckOptions {
+  /**
+   * False for a dependency the service can serve without: its failure shows in the report's
+   * checks, and the service stays ready (true unless told).
+   */
+  essential?: boolean;
+}
+
 export interface Readiness {
-  add(name: string, check: ReadinessCheck): void;
+  add(name: string, check: ReadinessCheck, options?: ReadinessCheckOptions): void;
   /** After this, readiness is false whatever the checks say (`/readyz` 503, gRPC NOT_SERVING). */
   markShuttingDown(): void;
   readonly shuttingDown: boolean;
   /** Fires once, when shutdown starts: a gRPC health watcher hears it at once. */
   readonly shutdownSignal: AbortSignal;
-  /** Runs every check, each bounded by `checkTimeoutMs`; one failing check makes it not ready. */
+  /** Runs every check, each bounded by `checkTimeoutMs`; one failing essential check makes it not ready. */
   evaluate(options?: { checkTimeoutMs?: number }): Promise<ReadinessReport>;
 }
 
@@ -27,10 +35,10 @@ export interface ReadinessOptions {
 
 /** The one readiness of a service, which `/readyz` and the gRPC health service both read. */
 export function createReadiness({ onCheckFailed }: ReadinessOptions = {}): Readiness {
-  const checks = new Map<string, ReadinessCheck>();
+  const checks = new Map<string, { check: ReadinessCheck; essential: boolean }>();
   const shutdown = new AbortController();
   return {
-    add: (name, check) => void checks.set(name, check),
+    add: (name, check, { essential = true } = {}) => void checks.set(name, { check, essential }),
     markShuttingDown: () => shutdown.abort(),
     get shuttingDown() { return shutdown.signal.aborted; },
     shutdownSignal: shutdown.signal,
@@ -38,12 +46,12 @@ export function createReadiness({ onCheckFailed }: ReadinessOptions = {}): Readi
       if (shutdown.signal.aborted) return { ready: false, status: 'shutting_down', checks: {} };
       const results: ReadinessReport['checks'] = {};
       let ready = true;
-      await Promise.all([...checks].map(async ([name, check]) => {
+      await Promise.all([...checks].map(async ([name, { check, essential }]) => {
         try {
           await check(AbortSignal.timeout(checkTimeoutMs));
           results[name] = 'ok';
         } catch (error) {
-          ready = false;
+          if (essential) ready = false;
           // Only the error's kind goes out: a readiness answer is public and must leak nothing.
           results[name] = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'failing';
           onCheckFailed?.(name, error);

@@ -55,6 +55,6 @@ export function createServiceContext<C extends ServiceConfig>({ config, adminApp
       closers.push(() => client.close());
       return client;
     },
-    addReadinessCheck: (name, check) => readiness.add(name, check),
+    addReadinessCheck: (name, check, options) => readiness.add(name, check, options),
   };
 }

@@ -1,17 +1,26 @@
+/** One of a product's images, as media told of it: where its original and each size are served. */
+export interface ProductImage {
+  id: string;
+  url: string;
+  width: number;
+  height: number;
+  sizes: Array<{ size: number; width: number; height: number; url: string }>;
+}
+
 /** A product as the products table stores it (a type, not an interface, so it is a query row). */
 export type ProductRow = {
   sku: string;
   name: string;
   description: string;
   category: string;
-  image_urls: string[];
+  images: ProductImage[];
   price_cents: number;
   currency: string;
   stock: number;
 };
 
 /** The columns of a ProductRow, for every query that reads one. */
-export const productColumns = 'sku, name, description, category, image_urls, price_cents, currency, stock';
+export const productColumns = 'sku, name, description, category, images, price_cents, currency, stock';
 
 /** A product as callers see it: `available` is the stock not held by any reservation. */
 export interface ProductView {
@@ -19,7 +28,7 @@ export interface ProductView {
   name: string;
   description: string;
   category: string;
-  images: string[];
+  images: ProductImage[];
   priceCents: number;
   currency: string;
   available: number;
@@ -31,7 +40,7 @@ export function productView(row: ProductRow): ProductView {
     name: row.name,
     description: row.description,
     category: row.category,
-    images: row.image_urls,
+    images: row.images,
     priceCents: row.price_cents,
     currency: row.currency,
     available: row.stock,

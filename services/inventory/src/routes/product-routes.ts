@@ -55,7 +55,8 @@ export function registerProductRoutes(app: FastifyInstance, { db }: { db: Databa
     };
   });
 
-  api.get('/v1/products/:sku', { config, schema: { params: skuParams, response: { 200: product } } }, async function getProduct(request) {
+  // Media asks too, before it takes an image for a product.
+  api.get('/v1/products/:sku', { config: { ...config, callers: ['gateway', 'media'] }, schema: { params: skuParams, response: { 200: product } } }, async function getProduct(request) {
     const row = await findProduct(db, request.params.sku, { signal: signalOf(request) });
     if (row === undefined) throw new KitError(Code.NotFound, 'no such product', { details: { sku: request.params.sku } });
     return productView(row);

@@ -10,6 +10,9 @@ export const imageWidths = [320, 640, 1280] as const;
 
 export interface RenderedSize extends StoredBlob {
   key: string;
+  /** The size's name, the width it was asked for (one of imageWidths): its URL's. */
+  size: number;
+  /** What it is: narrower than its name when the original was. */
   width: number;
   height: number;
 }
@@ -64,7 +67,7 @@ export function createRenderer({ store, maxPixels, concurrency, maxSizeBytes = 2
       const key = sizeKey(imageId, width);
       const stored = await store.put(key, encoder as Readable, { signal, contentType: 'image/webp', maxBytes: maxSizeBytes });
       const { width: renderedWidth, height } = await info;
-      return { key, ...stored, width: renderedWidth, height };
+      return { key, size: width, ...stored, width: renderedWidth, height };
     });
     const outcomes = await Promise.allSettled(written);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
