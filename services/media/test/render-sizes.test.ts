@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { KitError } from '@baton/kit/errors';
@@ -81,4 +83,16 @@ test('a render given up (its signal aborted) rejects with the abort\'s reason an
 test('an image with no original in the store is 404', async (t) => {
   const renderer = createRenderer({ store: await storeWith(t, {}), maxPixels, concurrency: 1 });
   await assert.rejects(renderer.render('none', 'originals/none', noSignal()), (error: unknown) => KitError.from(error).code === 'not_found');
+});
+
+test('a store that keeps no file of its own (S3) is rendered from a copy in a temporary file, removed after', async (t) => {
+  const fsStore = await storeWith(t, { 'originals/remote': await png(1_000, 500) });
+  // The same objects without the path: what the S3 store is to the renderer.
+  const { localPath: _path, ...remote } = fsStore;
+  const copies = async () => (await readdir(tmpdir())).filter((name) => name.startsWith('baton-media-'));
+  const before = await copies();
+  const sizes = await createRenderer({ store: remote, maxPixels, concurrency: 1 }).render('remote', 'originals/remote', noSignal());
+  assert.deepEqual(sizes.map(({ width, height }) => [width, height]), [[320, 160], [640, 320], [1_000, 500]]);
+  assert.deepEqual(await copies(), before, 'the copy is removed');
+  await assert.rejects(createRenderer({ store: remote, maxPixels, concurrency: 1 }).render('gone', 'originals/gone', noSignal()), (error: unknown) => error instanceof KitError && error.code === 'not_found');
 });

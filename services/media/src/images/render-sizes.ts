@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import sharp, { type OutputInfo } from 'sharp';
-import { Code, KitError } from '@baton/kit/errors';
 import { createBulkhead } from '@baton/kit/resilience';
 import type { BlobStore, StoredBlob } from '../store/blob-store.ts';
+import { withLocalCopy } from './local-original.ts';
 import { imageError } from './image-check.ts';
 
 /** The widths every image is rendered at, as WebP; an image narrower than one is not enlarged. */
@@ -38,8 +38,9 @@ export interface RendererOptions {
 export const sizeKey = (imageId: string, width: number) => `sizes/${imageId}/${width}.webp`;
 
 /**
- * Renders the sizes of uploaded images, out of band: the original is read from the store once,
- * decoded once, and each width is streamed back into the store as it is encoded. At most
+ * Renders the sizes of uploaded images, out of band: the original is read from a file (the
+ * store's own, or a copy: local-original.ts) in strips, and each width is streamed back into the
+ * store as it is encoded, so a render holds no whole image, encoded or decoded. At most
  * `concurrency` renders run, the rest wait in order (the kit's bulkhead, with the queue as
  * deep as the uploads waiting), and libvips gets one thread per render: a burst of uploads
  * takes a bounded share of the CPU instead of all of it.
@@ -49,19 +50,16 @@ export function createRenderer({ store, maxPixels, concurrency, maxSizeBytes = 2
   const bulkhead = createBulkhead({ maxConcurrent: concurrency, maxQueue: Number.MAX_SAFE_INTEGER });
 
   async function renderNow(imageId: string, originalKey: string, signal: AbortSignal): Promise<RenderedSize[]> {
-    const original = await store.get(originalKey, { signal });
-    if (original === undefined) throw new KitError(Code.NotFound, 'no original for this image', { details: { imageId } });
-    const decoder = sharp({ limitInputPixels: maxPixels, failOn: 'error' });
-    original.body.on('error', (error) => decoder.destroy(error));
-    original.body.pipe(decoder);
+    return withLocalCopy(store, originalKey, signal, (path) => renderFile(imageId, path, signal));
+  }
+
+  async function renderFile(imageId: string, path: string, signal: AbortSignal): Promise<RenderedSize[]> {
+    // Read from the file in strips (`sequentialRead`), each size from its own read of it.
+    const decoder = sharp(path, { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true });
     const sizes = imageWidths.map((width) => {
       const encoder = decoder.clone().resize({ width, withoutEnlargement: true }).webp({ quality: 80 });
       const info = new Promise<OutputInfo>((resolve) => encoder.once('info', resolve));
       return { width, encoder, info };
-    });
-    // A failed read of the original (or its signal) ends every size being encoded from it.
-    decoder.on('error', (error) => {
-      for (const { encoder } of sizes) encoder.destroy(error);
     });
     const written = sizes.map(async ({ width, encoder, info }) => {
       const key = sizeKey(imageId, width);

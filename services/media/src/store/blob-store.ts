@@ -41,6 +41,11 @@ export interface BlobStore {
   get(key: string, options: GetOptions): Promise<BlobBody | undefined>;
   /** Its size, or undefined when there is none. */
   size(key: string, options: { signal: AbortSignal }): Promise<number | undefined>;
+  /**
+   * Where the object is on this machine's disk, for a store that keeps it there (the
+   * filesystem's): a decoder reads a file in strips, where a stream it must first hold whole.
+   */
+  localPath?(key: string): string;
   /** Removes it; removing what is not there is not an error. */
   delete(key: string, options: { signal: AbortSignal }): Promise<void>;
   close(): Promise<void>;

@@ -49,6 +49,7 @@ export async function openFsStore(root: string): Promise<BlobStore> {
       return { body, bytes };
     },
     size: async (key) => sizeOf(pathOf(key)),
+    localPath: pathOf,
     async delete(key) {
       await rm(pathOf(key), { force: true });
     },
