@@ -18,6 +18,8 @@ export const publicErrors = {
   headers_too_large: { status: 431, title: 'The request headers are too large' },
   unsupported_media_type: { status: 415, title: 'The body must be JSON, sent with Content-Type: application/json' },
   body_too_large: { status: 413, title: 'The request body is too large' },
+  not_an_image: { status: 415, title: 'The file is not a JPEG, PNG, WebP or AVIF image (its bytes decide, not its name or type)' },
+  range_not_satisfiable: { status: 416, title: 'The range asked for is past the end; Content-Range says the size' },
   // Who is asking.
   sign_in_required: { status: 401, title: 'Sign in first: this needs a valid access token' },
   token_expired: { status: 401, title: 'The access token has expired; refresh it or sign in again' },
@@ -42,6 +44,8 @@ export const publicErrors = {
   unprocessable: { status: 422, title: 'The request is well formed, but the current state does not allow it' },
   order_expired: { status: 409, title: 'The stock held for this order has lapsed; place it again with a new Idempotency-Key' },
   payment_declined: { status: 402, title: 'The card was declined; nothing was charged and the stock was released' },
+  image_unreadable: { status: 422, title: 'The image is damaged: its size cannot be read' },
+  image_too_large: { status: 422, title: 'The image has more pixels than the shop takes' },
   // The shop's state.
   rate_limited: { status: 429, title: 'Too many requests; wait as Retry-After says' },
   sign_in_throttled: { status: 429, title: 'Too many wrong sign-ins; wait as Retry-After says' },
@@ -89,6 +93,10 @@ const byReason: Readonly<Record<string, PublicErrorCode>> = {
   idempotency_key_reused: 'idempotency_key_reused',
   reservation_lapsed: 'order_expired',
   payment_declined: 'payment_declined',
+  not_an_image: 'not_an_image',
+  range_not_satisfiable: 'range_not_satisfiable',
+  image_unreadable: 'image_unreadable',
+  image_too_large: 'image_too_large',
   rate_limited: 'rate_limited',
   sign_in_throttled: 'sign_in_throttled',
 };

@@ -33,7 +33,7 @@ test('the bytes decide, not what the client says: text, a PDF and an SVG are ref
     await assert.rejects(sniffImage(inPieces(bytes)), (error: unknown) => {
       const kitError = KitError.from(error);
       assert.equal(kitError.code, Code.InvalidArgument, what);
-      assert.equal(kitError.reason, 'unsupported_media_type', what);
+      assert.equal(kitError.reason, 'not_an_image', what);
       if (detected !== null) assert.equal((kitError.details as { detected: string }).detected, detected, what);
       return true;
     }, what);

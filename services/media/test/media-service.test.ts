@@ -187,7 +187,7 @@ void describe('media: product images', () => {
     const keysBefore = await storedOriginals();
     const text = await upload('COFFEE-1KG', Buffer.from('just some words, not a picture at all\n'.repeat(200)), { contentType: 'image/png' });
     assert.equal(text.status, 415, JSON.stringify(text.body));
-    assert.equal(text.body.reason, 'unsupported_media_type');
+    assert.equal(text.body.reason, 'not_an_image');
     const pdf = await upload('COFFEE-1KG', Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(5_000)]), { contentType: 'application/octet-stream' });
     assert.equal(pdf.status, 415);
     assert.deepEqual(await storedOriginals(), keysBefore, 'nothing stored for a refused upload');

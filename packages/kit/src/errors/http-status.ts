@@ -32,6 +32,8 @@ export const httpStatusByCode: Readonly<Record<Code, number>> = Object.freeze({
 export const httpStatusByReason: Readonly<Record<string, number>> = Object.freeze({
   body_too_large: 413,
   unsupported_media_type: 415,
+  // An upload whose bytes are not an image media takes, whatever its Content-Type said.
+  not_an_image: 415,
   not_acceptable: 406,
   method_not_allowed: 405,
   uri_too_long: 414,

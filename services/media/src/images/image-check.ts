@@ -18,7 +18,7 @@ const sampleBytes = 4_100;
  * What an upload is, from its first bytes alone: the name and Content-Type a client gives are
  * not asked (a PNG named `.jpg` is a PNG; a text file named `.png` is text). Gives back a stream
  * of every byte, the sample included, to store. Anything but a JPEG, PNG, WebP or AVIF is
- * refused before it is stored: 415, reason `unsupported_media_type`.
+ * refused before it is stored: 415, reason `not_an_image`.
  */
 export async function sniffImage(body: Readable): Promise<{ stream: Readable; mediaType: string }> {
   const stream = await fileTypeStream(body, { sampleSize: sampleBytes });
@@ -27,7 +27,7 @@ export async function sniffImage(body: Readable): Promise<{ stream: Readable; me
     stream.destroy();
     body.destroy();
     throw new KitError(Code.InvalidArgument, `not an image media takes (JPEG, PNG, WebP or AVIF)${mediaType === undefined ? '' : `: its bytes are ${mediaType}`}`, {
-      reason: 'unsupported_media_type', details: { detected: mediaType ?? null },
+      reason: 'not_an_image', details: { detected: mediaType ?? null },
     });
   }
   return { stream, mediaType };
