@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { Code, KitError } from '../errors/index.ts';
 import { type Clock, timeoutHeader } from '../resilience/index.ts';
@@ -6,7 +7,7 @@ import { formatBudget, whenAborted } from '../resilience/deadline.ts';
 import type { HttpMethod } from './idempotency.ts';
 import { readText } from './read-body.ts';
 import { errorFromResponse, isProblemResponse } from './response-error.ts';
-import type { HttpResponse } from './response.ts';
+import type { HttpResponse, ResponseHeaders } from './response.ts';
 import { errorFromTransport } from './transport-error.ts';
 import { classifyAs } from '../upstream/failures.ts';
 import { UpstreamError } from '../upstream/upstream-error.ts';
@@ -17,7 +18,11 @@ export interface PreparedRequest {
   /** The path with its query string. */
   path: string;
   headers: Readonly<Record<string, string>>;
-  body: string | undefined;
+  /**
+   * JSON or form text, which every attempt sends again; or a stream, sent as it arrives by the
+   * one attempt its call makes (undici reads it once, and destroys it when that attempt fails).
+   */
+  body: string | Readable | undefined;
   /** When the call must be over, on the client's clock; each attempt sends what is left of it. */
   deadlineAtMs: number;
 }
@@ -29,15 +34,39 @@ export interface PreparedRequest {
  */
 export type AttemptFailure = 'status' | 'transport' | 'aborted' | 'bad_response';
 
-export type AttemptResult<T> =
-  | { ok: true; response: HttpResponse<T> }
+export type AttemptResult<R> =
+  | {
+    ok: true;
+    response: R;
+    status: number;
+    /** The body, when the answer handed it on unread: the attempt is over when it closes. */
+    body?: Readable | undefined;
+  }
   | { ok: false; error: KitError; failure: AttemptFailure; status: number | undefined };
+
+/** An answer whose status the call accepts, its body not yet read. */
+export interface Answer {
+  method: HttpMethod;
+  status: number;
+  headers: ResponseHeaders;
+  body: Readable;
+}
+
+/**
+ * What a call makes of an answer: which statuses it accepts (any other is an error, its problem
+ * document read), and how it reads one it accepts. `request()` reads it whole as JSON
+ * (`createJsonAnswers`); `stream()` hands the body on unread (`streamedAnswers`). A result that
+ * carries `body` keeps it alive; any other leaves the attempt to consume or destroy it.
+ */
+export interface AnswerReader<R> {
+  accepts(status: number): boolean;
+  read(answer: Answer, context: AttemptContext): Promise<AttemptResult<R>>;
+}
 
 export interface AttemptContext {
   upstream: string;
   instance: string;
   clock: Clock;
-  maxResponseBytes: number;
   /** Headers of this attempt alone (its `traceparent`), added to the call's. */
   extraHeaders?: Readonly<Record<string, string>> | undefined;
   /**
@@ -54,18 +83,20 @@ const errorBodyLimitBytes = 64 * 1024;
 function noop(): void {}
 
 /**
- * Sends one request to one instance and reads its answer whole. It never throws: every ending
- * is a result, so the client can account for the instance before deciding anything.
+ * Sends one request to one instance and reads its answer as the call's `AnswerReader` says. It
+ * never throws: every ending is a result, so the client can account for the instance before
+ * deciding anything.
  *
- * The response body is consumed or destroyed on every path (2xx, error status, bad JSON, a
- * body too large, an abort halfway through the body): a body left unread would hold its
- * connection out of the pool for good, and enough of them would stall every call.
+ * The response body is consumed or destroyed on every path (an accepted answer read whole, an
+ * error status, bad JSON, a body too large, an abort halfway through the body), unless the
+ * reader hands it on (`stream()`), and then it is its caller's to end: a body left unread would
+ * hold its connection out of the pool for good, and enough of them would stall every call.
  *
  * @example
- * const result = await sendAttempt(pool, prepared, signal, { upstream: 'catalog', instance, clock, maxResponseBytes });
+ * const result = await sendAttempt(pool, prepared, createJsonAnswers(maxResponseBytes), signal, { upstream: 'catalog', instance, clock });
  * if (!result.ok) throw result.error;
  */
-export async function sendAttempt<T>(dispatcher: Dispatcher, request: PreparedRequest, signal: AbortSignal, context: AttemptContext): Promise<AttemptResult<T>> {
+export async function sendAttempt<R>(dispatcher: Dispatcher, request: PreparedRequest, answers: AnswerReader<R>, signal: AbortSignal, context: AttemptContext): Promise<AttemptResult<R>> {
   const { upstream, instance, clock, extraHeaders, outside = false } = context;
   if (signal.aborted) return { ok: false, ...errorFromTransport(undefined, signal, upstream, instance), status: undefined };
   // The budget goes as a relative number, computed just before sending, so the next hop's clock
@@ -79,18 +110,19 @@ export async function sendAttempt<T>(dispatcher: Dispatcher, request: PreparedRe
   // Node's addAbortListener for every request, ~6% more CPU per request than with the emitter
   // (median of six paired runs, bench/README.md, "Library internals"); the attempt's signal is
   // heard through `whenAborted` instead (a Set add and delete for the kit's own signals). What
-  // undici throws when it fires does not matter: errorFromTransport asks the signal why.
+  // undici throws when it fires does not matter: errorFromTransport asks the signal why. A body
+  // handed on is no longer heard here once the attempt is over: `stream()` follows it itself.
   const abort = new EventEmitter();
   const forget = whenAborted(signal, () => abort.emit('abort'));
   try {
-    return await sendAndRead<T>(dispatcher, request, headers, signal, abort, context);
+    return await sendAndRead(dispatcher, request, answers, headers, signal, abort, context);
   } finally {
     forget();
   }
 }
 
-async function sendAndRead<T>(dispatcher: Dispatcher, request: PreparedRequest, headers: Record<string, string>, signal: AbortSignal, abort: EventEmitter, context: AttemptContext): Promise<AttemptResult<T>> {
-  const { upstream, instance, maxResponseBytes } = context;
+async function sendAndRead<R>(dispatcher: Dispatcher, request: PreparedRequest, answers: AnswerReader<R>, headers: Record<string, string>, signal: AbortSignal, abort: EventEmitter, context: AttemptContext): Promise<AttemptResult<R>> {
+  const { upstream, instance } = context;
   let data: Dispatcher.ResponseData;
   try {
     data = await dispatcher.request({ method: request.method, path: request.path, headers, body: request.body ?? null, signal: abort });
@@ -101,19 +133,12 @@ async function sendAndRead<T>(dispatcher: Dispatcher, request: PreparedRequest, 
   const { statusCode: status, headers: responseHeaders, body } = data;
   // Destroying a body emits 'error'; nobody else listens, and an unheard 'error' would crash.
   body.on('error', noop);
+  let handedOn = false;
   try {
-    if (status >= 200 && status < 300) {
-      // Read even when empty (204, HEAD): only a body read to its end lets its socket be reused.
-      const declaredBytes = request.method === 'HEAD' ? 0 : Number(responseHeaders['content-length']);
-      const text = declaredBytes > maxResponseBytes ? undefined : await readText(body, maxResponseBytes);
-      if (text === undefined) return badResponse(upstream, instance, status, 'the body is larger than the client accepts');
-      let parsed: unknown;
-      try {
-        parsed = text === '' ? undefined : JSON.parse(text);
-      } catch (thrown) {
-        return badResponse(upstream, instance, status, 'the body is not valid JSON', thrown);
-      }
-      return { ok: true, response: { status, headers: responseHeaders, body: parsed as T } };
+    if (answers.accepts(status)) {
+      const result = await answers.read({ method: request.method, status, headers: responseHeaders, body }, context);
+      handedOn = result.ok && result.body !== undefined;
+      return result;
     }
 
     let problem: unknown;
@@ -131,8 +156,34 @@ async function sendAndRead<T>(dispatcher: Dispatcher, request: PreparedRequest, 
     return { ok: false, ...errorFromTransport(thrown, signal, upstream, instance), status };
   } finally {
     // Destroying a body that was read to its end is a no-op; one that was not closes its socket.
-    if (!body.destroyed) body.destroy();
+    if (!handedOn && !body.destroyed) body.destroy();
   }
+}
+
+/**
+ * What `request()` makes of an answer: a 2xx, its body read whole (never past
+ * `maxResponseBytes`) and parsed as JSON. Made once per client.
+ *
+ * @example
+ * const json = createJsonAnswers(4 * 1024 * 1024);
+ */
+export function createJsonAnswers(maxResponseBytes: number): AnswerReader<HttpResponse<unknown>> {
+  return {
+    accepts: (status) => status >= 200 && status < 300,
+    async read({ method, status, headers, body }, { upstream, instance }) {
+      // Read even when empty (204, HEAD): only a body read to its end lets its socket be reused.
+      const declaredBytes = method === 'HEAD' ? 0 : Number(headers['content-length']);
+      const text = declaredBytes > maxResponseBytes ? undefined : await readText(body, maxResponseBytes);
+      if (text === undefined) return badResponse(upstream, instance, status, 'the body is larger than the client accepts');
+      let parsed: unknown;
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch (thrown) {
+        return badResponse(upstream, instance, status, 'the body is not valid JSON', thrown);
+      }
+      return { ok: true, response: { status, headers, body: parsed }, status };
+    },
+  };
 }
 
 function badResponse(upstream: string, instance: string, status: number, why: string, cause?: unknown): AttemptResult<never> {
@@ -143,7 +194,7 @@ function badResponse(upstream: string, instance: string, status: number, why: st
   return { ok: false, error: classifyAs(error, 'bad_response'), failure: 'bad_response', status };
 }
 
-function isJsonResponse(headers: HttpResponse<unknown>['headers']): boolean {
+function isJsonResponse(headers: ResponseHeaders): boolean {
   const type = headers['content-type'];
   return typeof type === 'string' && type.toLowerCase().startsWith('application/json');
 }

@@ -1,9 +1,12 @@
 /**
- * The kit's HTTP client for calls between services.
+ * The kit's HTTP client for calls between services: JSON read whole with `request()`, or a body
+ * streamed either way (a `Readable` request body, `stream()` for an answer to pipe).
  *
  * @example
  * const catalog = createHttpClient({ name: 'catalog', urls: config.CATALOG_URLS });
  * const { body } = await catalog.request<Product>({ method: 'GET', path: '/v1/products/42', signal });
+ * const image = await media.stream({ method: 'GET', path: '/v1/images/42', signal }, { acceptStatuses: [304] });
+ * await pipeline(image.body, destination);
  */
 export { createHttpClient } from './http-client.ts';
 export type {
@@ -13,8 +16,9 @@ export type {
   HttpClientStats,
   HttpRequest,
   InstanceStats,
+  StreamOptions,
 } from './http-client-types.ts';
-export type { HttpResponse, ResponseHeaders } from './response.ts';
+export type { HttpResponse, ResponseHeaders, StreamedResponse } from './response.ts';
 export type { HttpClientEvent, HttpClientLogger } from '../upstream/events.ts';
 export type { HttpMethod } from './idempotency.ts';
 export { idempotentReplayedHeader } from './idempotency.ts';

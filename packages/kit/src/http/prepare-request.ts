@@ -32,6 +32,8 @@ export interface HeaderInput {
   contentType: string | undefined;
   requestId: string | undefined;
   idempotencyKey: string | undefined;
+  /** What the call reads back; a caller's own `accept` header wins. */
+  accept?: string;
 }
 
 /**
@@ -42,8 +44,8 @@ export interface HeaderInput {
  * @example
  * requestHeaders({ headers: {}, contentType: 'application/json', requestId, idempotencyKey: 'k-1' });
  */
-export function requestHeaders({ headers, contentType, requestId, idempotencyKey }: HeaderInput): Record<string, string> {
-  const result: Record<string, string> = { accept: 'application/json' };
+export function requestHeaders({ headers, contentType, requestId, idempotencyKey, accept = 'application/json' }: HeaderInput): Record<string, string> {
+  const result: Record<string, string> = { accept };
   if (headers !== undefined) for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = value;
   if (contentType !== undefined) result['content-type'] = contentType;
   if (requestId !== undefined) result[requestIdHeader] = requestId;

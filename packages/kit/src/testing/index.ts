@@ -1,7 +1,8 @@
 /**
  * Helpers for Baton's tests: a fresh PostgreSQL database per test or per suite (on the test
  * run's own server, see postgres.ts), temp dirs, captured or silent loggers, a free port, a
- * Prometheus text parser, a fake clock, and the peers the kit's own tests talk to (an HTTP
+ * Prometheus text parser, a fake clock, large bodies made and hashed as they stream (with the
+ * memory a transfer keeps alive), and the peers the kit's own tests talk to (an HTTP
  * upstream, Connect and @grpc/grpc-js servers, service processes, a test event domain).
  * Everything a helper creates is removed after the test, last created first (see `addCleanup`).
  *
@@ -21,6 +22,7 @@ export { parseMetrics, metricValue, type MetricFamily, type MetricSample } from 
 export { createJsonClient, type Answer, type JsonClientOptions } from './json-client.ts';
 export { sendRaw, type RawAnswer, type RawRequest } from './raw-request.ts';
 export { createFakeClock, type FakeClock } from './fake-clock.ts';
+export { generateBytes, hashingSink, liveBytesAfterGc, peakSampler, type GeneratedBytes, type HashingSink } from './byte-streams.ts';
 export { delayUnlessClosed, eventually, refusedUrl, sendJson, sendKitError, startUpstream, type Upstream, type UpstreamHandler } from './upstream-fixture.ts';
 export { startFixtureServer } from './rpc-fixture.ts';
 export { grpcJsUsersClient, startGrpcJsUsersServer, type GetUserCall, type GetUserHandler, type WireUser } from './grpc-js-fixture.ts';
