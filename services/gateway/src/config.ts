@@ -12,6 +12,8 @@ export const configSchema = z.object({
   INVENTORY_URLS: env.urlList(),
   ORDERS_URLS: env.urlList(),
   NOTIFICATIONS_URLS: env.urlList(),
+  /** The media instances (product images). Unset: a shop without them, whose image routes answer 503. */
+  MEDIA_URLS: env.urlList().optional(),
   /** USERS_JWKS_URL, TOKEN_*: how access tokens are checked (the kit's, with `gateway` as the audience). */
   ...accessTokenConfigFields({ audience: 'gateway' }),
   /** Requests per minute from one client address, over the whole API. */
@@ -38,6 +40,12 @@ export const configSchema = z.object({
    * Routes not named get REQUEST_DEADLINE_MS.
    */
   ROUTE_DEADLINES_MS: env.json(z.record(z.string(), z.number().int().min(1).max(300_000))).default({ 'POST /api/v1/orders': 8_000 }),
+  /** The largest image upload let through to media (the one route with a body this large; media checks it again). */
+  MAX_UPLOAD_BYTES: env.positiveInt(50 * 1024 * 1024),
+  /** An upload whose bytes stop arriving for this long is cut off (408). */
+  UPLOAD_IDLE_TIMEOUT_MS: env.positiveInt(30_000),
+  /** The longest a whole upload may take, however steadily its bytes arrive. */
+  UPLOAD_DEADLINE_MS: env.positiveInt(600_000),
   /** The longest one call to a service may take within a request's deadline. */
   UPSTREAM_TIMEOUT_MS: env.milliseconds(8_000),
   /** A file to note each public route and status answered in (src/answer-record.ts): for `npm test`'s check of the API document; unset in any deployment. */

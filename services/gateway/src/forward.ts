@@ -52,7 +52,8 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, clie
   }
 }
 
-function withServiceDetails(error: KitError): KitError {
+/** The KitError a service's problem document describes, with the members it added (field errors, the SKUs out of stock) kept. */
+export function withServiceDetails(error: KitError): KitError {
   const received = error.cause instanceof UpstreamError ? error.cause.received : undefined;
   if (typeof received !== 'object' || received === null || !isCode((received as { code?: unknown }).code)) return error;
   const problem = received as Record<string, unknown>;

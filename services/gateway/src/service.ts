@@ -7,6 +7,7 @@ import { installApiDocs } from './openapi.ts';
 import { presentPublicProblem } from './public-problem.ts';
 import { installRateLimits, matchedRouteOf } from './rate-limits.ts';
 import { registerApiRoutes } from './routes/api-routes.ts';
+import { registerImageRoutes } from './routes/image-routes.ts';
 import { createAddressThrottle } from './sign-in-throttle.ts';
 import { createUpstreams } from './upstreams.ts';
 
@@ -52,6 +53,11 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
     const signIn = createAddressThrottle({
       freeFailures: config.SIGN_IN_FREE_FAILURES_PER_ADDRESS, baseDelayMs: config.SIGN_IN_BASE_DELAY_MS, maxDelayMs: config.SIGN_IN_MAX_DELAY_MS,
     });
-    registerApiRoutes(app, upstreams, createAuthenticator(verifier, limits), signIn);
+    const authenticate = createAuthenticator(verifier, limits);
+    registerApiRoutes(app, upstreams, authenticate, signIn);
+    registerImageRoutes(app, {
+      media: upstreams.media, authenticate,
+      maxUploadBytes: config.MAX_UPLOAD_BYTES, uploadIdleTimeoutMs: config.UPLOAD_IDLE_TIMEOUT_MS, uploadDeadlineMs: config.UPLOAD_DEADLINE_MS,
+    });
   },
 };

@@ -7,6 +7,8 @@ export interface Upstreams {
   inventory: HttpClient;
   orders: HttpClient;
   notifications: HttpClient;
+  /** Undefined in a shop without media (`MEDIA_URLS` unset). */
+  media: HttpClient | undefined;
 }
 
 /** One kit client per service behind the gateway: a keep-alive pool, breakers and retries each. */
@@ -17,5 +19,6 @@ export function createUpstreams(config: Config, createHttpClient: StatelessServi
     inventory: client('inventory', config.INVENTORY_URLS),
     orders: client('orders', config.ORDERS_URLS),
     notifications: client('notifications', config.NOTIFICATIONS_URLS),
+    media: config.MEDIA_URLS === undefined ? undefined : client('media', config.MEDIA_URLS),
   };
 }

@@ -8,10 +8,12 @@ import { readConfig } from '../src/config.ts';
 import { gatewayService } from '../src/service.ts';
 import { startServicesBehind, type ServicesBehind } from './support/services-behind.ts';
 
-// A request each operation would carry out: what it takes, well formed.
-interface Call { method: string; path: string; caller: 'anyone' | 'user' | 'staff'; body?: unknown; query?: string; badPath?: string }
+// A request each operation would carry out: what it takes, well formed. `judgedBehind`: the
+// body's type is judged by the service behind (an image, by its bytes), not by the gateway.
+interface Call { method: string; path: string; caller: 'anyone' | 'user' | 'staff'; body?: unknown; query?: string; badPath?: string; judgedBehind?: boolean }
 const sku = 'COFFEE-1KG';
 const orderId = randomUUID();
+const imageId = randomUUID();
 const calls: Record<string, Call> = {
   register: { method: 'POST', path: '/api/v1/users', caller: 'anyone', body: { email: 'ada@example.com', password: 'correct horse battery staple', name: 'Ada' } },
   signIn: { method: 'POST', path: '/api/v1/auth/login', caller: 'anyone', body: { email: 'ada@example.com', password: 'correct horse battery staple' } },
@@ -31,6 +33,10 @@ const calls: Record<string, Call> = {
   getOrder: { method: 'GET', path: `/api/v1/orders/${orderId}`, caller: 'user', badPath: '/api/v1/orders/not-an-order-id' },
   cancelOrder: { method: 'POST', path: `/api/v1/orders/${orderId}/cancel`, caller: 'user', badPath: '/api/v1/orders/not-an-order-id/cancel' },
   listNotifications: { method: 'GET', path: '/api/v1/notifications', caller: 'user', query: 'limit=10' },
+  uploadProductImage: { method: 'POST', path: `/api/v1/products/${sku}/images`, caller: 'staff', body: { anything: 'media judges it' }, badPath: '/api/v1/products/not%20a%20sku/images', judgedBehind: true },
+  getImage: { method: 'GET', path: `/api/v1/images/${imageId}`, caller: 'anyone', badPath: '/api/v1/images/not-an-image-id' },
+  getImageOriginal: { method: 'GET', path: `/api/v1/images/${imageId}/original`, caller: 'anyone', badPath: '/api/v1/images/not-an-image-id/original' },
+  getImageSize: { method: 'GET', path: `/api/v1/images/${imageId}/sizes/640`, caller: 'anyone', badPath: `/api/v1/images/${imageId}/sizes/500` },
 };
 
 interface Operation { id: string; method: string; route: string; statuses: Set<number> }
@@ -56,8 +62,10 @@ void describe('every operation gives each status its document lists that the gat
     const record = process.env.ANSWER_RECORD_FILE;
     const config = readConfig({
       ...testIdentity.env('gateway', []), HOST: '127.0.0.1', PORT: '0',
-      USERS_URLS: behind.url, INVENTORY_URLS: behind.url, ORDERS_URLS: behind.url, NOTIFICATIONS_URLS: behind.url, USERS_JWKS_URL: behind.jwksUrl,
+      USERS_URLS: behind.url, INVENTORY_URLS: behind.url, ORDERS_URLS: behind.url, NOTIFICATIONS_URLS: behind.url, MEDIA_URLS: behind.url, USERS_JWKS_URL: behind.jwksUrl,
       REQUEST_DEADLINE_MS: '300', ROUTE_DEADLINES_MS: '{}', BODY_LIMIT_BYTES: String(bodyLimitBytes),
+      // The upload route's own limit, as small as the others' here; its deadline as short.
+      MAX_UPLOAD_BYTES: String(bodyLimitBytes), UPLOAD_DEADLINE_MS: '300',
       ...(record ? { ANSWER_RECORD_FILE: record } : {}),
       ...settings,
     });
@@ -117,12 +125,12 @@ void describe('every operation gives each status its document lists that the gat
       if (call.caller !== 'anyone') expect(401, await send(gateway, operation, { token: null }));
       if (call.caller === 'staff') expect(403, await send(gateway, operation, { token: behind.accessToken() }));
       if (operation.statuses.has(400)) {
-        expect(400, await (call.body !== undefined ? send(gateway, operation, { body: '[]' })
+        expect(400, await (call.body !== undefined && !call.judgedBehind ? send(gateway, operation, { body: '[]' })
           : call.badPath ? send(gateway, operation, { path: call.badPath })
             : send(gateway, operation, { path: `${call.path}?limit=0` })));
       }
       if (operation.statuses.has(413)) expect(413, await send(gateway, operation, { body: JSON.stringify({ filler: 'x'.repeat(bodyLimitBytes) }) }));
-      if (operation.statuses.has(415)) expect(415, await send(gateway, operation, { body: 'plain words', contentType: 'text/plain' }));
+      if (operation.statuses.has(415) && !call.judgedBehind) expect(415, await send(gateway, operation, { body: 'plain words', contentType: 'text/plain' }));
       // A caller may say how long it will wait; one with no time left is refused before any work.
       if (operation.statuses.has(408)) expect(408, await send(gateway, operation, { headers: { [timeoutHeader]: '0' } }));
     }
@@ -164,9 +172,10 @@ void describe('every operation gives each status its document lists that the gat
     const decidedHere = [400, 401, 403, 408, 413, 415, 429, 503, 504];
     for (const operation of operations) {
       const call = calls[operation.id]!;
-      // A 401 or 403 on a route open to anyone or to any user is the service's (wrong_credentials, wrong_password).
+      // A 401 or 403 on a route open to anyone or to any user is the service's (wrong_credentials, wrong_password);
+      // a 415 for a body judged behind the gateway is the service's (media's not_an_image).
       const documented = decidedHere.filter((status) => operation.statuses.has(status)
-        && (status !== 401 || call.caller !== 'anyone') && (status !== 403 || call.caller === 'staff'));
+        && (status !== 401 || call.caller !== 'anyone') && (status !== 403 || call.caller === 'staff') && (status !== 415 || !call.judgedBehind));
       assert.deepEqual(documented.filter((status) => !produced.get(operation.id)?.has(status)), [], operation.id);
     }
   });

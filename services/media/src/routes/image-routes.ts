@@ -29,8 +29,6 @@ export interface ImageRouteOptions {
 
 const imageParams = z.strictObject({ id: z.uuid() });
 const sizeParams = z.strictObject({ id: z.uuid(), size: z.enum(['320', '640', '1280']) });
-// The types an upload may say it is; what it is is decided by its bytes (image-check.ts).
-const uploadTypes = /^(image\/(jpeg|png|webp|avif)|application\/octet-stream)$/;
 
 /**
  * Media's API, behind the gateway: staff upload a product's images (the body is the file, or a
@@ -43,7 +41,9 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
 
   // Uploads in a scope of their own: only this route takes image bodies, and it reads them itself.
   void app.register(async function uploadScope(scope) {
-    scope.addContentTypeParser(uploadTypes, (_request, _payload, done) => done(null));
+    // Whatever type it says it is: its bytes decide (image-check.ts), not its Content-Type.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     await scope.register(multipart, { limits: { files: 1, fields: 0, parts: 1, fileSize: uploads.maxBytes + 1 } });
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/products/:sku/images', {
       config: { ...config, bodyIdleTimeoutMs: options.uploadIdleTimeoutMs, deadlineMs: options.uploadDeadlineMs },

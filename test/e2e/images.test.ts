@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { before, describe, test } from 'node:test';
+import sharp from 'sharp';
+import { createSuiteScope, metricValue, parseMetrics } from '@baton/kit/testing';
+import { picture, pngClaiming } from '../../services/media/test/support/images.ts';
+import { createShopClient } from './shop-client.ts';
+import { startShop, type ShopStack } from './shop-stack.ts';
+
+interface Image { id: string; sku: string; status: string; contentType: string; bytes: number; url: string | null; sizes: Array<{ size: number; url: string }>; code?: string }
+interface Product { sku: string; images: Array<{ id: string; url: string; width: number; height: number; sizes: Array<{ size: number; width: number; url: string }> }> }
+
+const mib = 1024 * 1024;
+const password = 'correct horse battery staple';
+
+/** True once `condition` holds, asked every 100 ms; false if it never did within `withinMs`. */
+async function waitFor(condition: () => Promise<boolean>, withinMs: number): Promise<boolean> {
+  for (const until = Date.now() + withinMs; Date.now() < until; await sleep(100)) {
+    if (await condition()) return true;
+  }
+  return condition();
+}
+
+// Product images through the public API: staff upload through the gateway (the one 50 MB route,
+// streamed through to media), the catalogue lists an image once media has rendered it, and its
+// bytes are served back through the gateway with their validators and ranges.
+void describe('product images, through the gateway', () => {
+  const suite = createSuiteScope();
+  const staffEmail = `staff-${randomUUID()}@example.com`;
+  let shop: ShopStack;
+  let api: ReturnType<typeof createShopClient>;
+  let staff: string;
+  let shopper: string;
+
+  before(async () => {
+    shop = await startShop(suite, {
+      users: { STAFF_EMAILS: staffEmail },
+      gateway: { UPLOAD_IDLE_TIMEOUT_MS: '1000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000' },
+      media: { MESSAGING_POLL_INTERVAL_MS: '50' },
+    }, { media: true });
+    api = createShopClient(shop.gateway);
+    const registered = await api.call('POST', '/api/v1/users', { body: { email: staffEmail, password, name: 'Stella' } });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    staff = (await api.call<{ accessToken: string }>('POST', '/api/v1/auth/login', { body: { email: staffEmail, password } })).body.accessToken;
+    shopper = (await api.signUp('Sam')).token;
+  });
+
+  async function upload(sku: string, body: Buffer | Readable, { token = staff, contentType = 'image/png', headers = {} }: { token?: string; contentType?: string; headers?: Record<string, string> } = {}) {
+    const response = await fetch(`${shop.gateway}/api/v1/products/${sku}/images`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType, ...headers },
+      body: body instanceof Readable ? Readable.toWeb(body) as ReadableStream : new Uint8Array(body),
+      ...(body instanceof Readable ? { duplex: 'half' } : {}),
+    } as RequestInit);
+    return { status: response.status, location: response.headers.get('location'), body: await response.json() as Image };
+  }
+
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${shop.gateway}${path}`, { headers });
+
+  async function ready(id: string): Promise<Image> {
+    let image: Image | undefined;
+    assert.ok(await waitFor(async () => {
+      image = await (await get(`/api/v1/images/${id}`)).json() as Image;
+      return image.status !== 'processing';
+    }, 30_000), `image ${id} still processing`);
+    assert.equal(image!.status, 'ready');
+    return image!;
+  }
+
+  const gatewayMemoryBytes = async () => {
+    const families = parseMetrics(await (await fetch(new URL('/metrics', shop.stack.adminUrl('gateway')))).text());
+    return metricValue(families, 'nodejs_heap_size_used_bytes') + metricValue(families, 'nodejs_external_memory_bytes');
+  };
+
+  test('staff upload a PNG: 202 with where to follow it; once ready the product lists it, and its bytes come back with ETag, 304 and ranges', async () => {
+    const png = await picture('png', 1_200, 900);
+    const taken = await upload('COFFEE-1KG', png);
+    assert.equal(taken.status, 202, JSON.stringify(taken.body));
+    assert.equal(taken.location, `/api/v1/images/${taken.body.id}`);
+    assert.equal(taken.body.status, 'processing');
+    const image = await ready(taken.body.id);
+    assert.deepEqual(image.sizes.map((size) => size.url), [320, 640, 1280].map((size) => `/api/v1/images/${image.id}/sizes/${size}`));
+
+    let product: Product | undefined;
+    assert.ok(await waitFor(async () => {
+      product = (await api.call<Product>('GET', '/api/v1/products/COFFEE-1KG')).body;
+      return product.images.some((listed) => listed.id === image.id);
+    }, 30_000), 'the product never listed the image');
+    const listed = product!.images.find((entry) => entry.id === image.id)!;
+    assert.deepEqual([listed.url, listed.width, listed.height], [`/api/v1/images/${image.id}/original`, 1_200, 900]);
+
+    const original = await get(listed.url);
+    assert.equal(original.status, 200);
+    assert.equal(original.headers.get('content-type'), 'image/png');
+    assert.equal(original.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(original.headers.get('x-content-type-options'), 'nosniff');
+    const etag = original.headers.get('etag')!;
+    assert.equal(etag, `"${createHash('sha256').update(png).digest('hex')}"`);
+    assert.ok(Buffer.from(await original.arrayBuffer()).equals(png), 'the bytes uploaded, byte for byte');
+    const cached = await get(listed.url, { 'if-none-match': etag });
+    assert.equal(cached.status, 304);
+    assert.equal(cached.headers.get('etag'), etag);
+    const part = await get(listed.url, { range: 'bytes=8-23' });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 8-23/${png.length}`);
+    assert.ok(Buffer.from(await part.arrayBuffer()).equals(png.subarray(8, 24)));
+    const past = await get(listed.url, { range: `bytes=${png.length}-` });
+    assert.equal(past.status, 416);
+    assert.equal(past.headers.get('content-range'), `bytes */${png.length}`);
+    assert.equal(((await past.json()) as { code: string }).code, 'range_not_satisfiable');
+
+    const size = listed.sizes.find((entry) => entry.size === 640)!;
+    const rendered = await get(size.url);
+    assert.equal(rendered.status, 200);
+    assert.equal(rendered.headers.get('content-type'), 'image/webp');
+    const meta = await sharp(Buffer.from(await rendered.arrayBuffer())).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 640, 480]);
+    const sizeTag = rendered.headers.get('etag')!;
+    assert.equal((await get(size.url, { 'if-none-match': sizeTag })).status, 304);
+    assert.equal((await get(size.url, { range: 'bytes=0-9' })).status, 206);
+    assert.equal((await get(size.url, { range: 'bytes=99999999-' })).status, 416);
+  });
+
+  test('a one-file form works as the file itself', async () => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(await picture('jpeg', 640, 480))], { type: 'image/jpeg' }), 'mug.jpg');
+    const response = await fetch(`${shop.gateway}/api/v1/products/MUG-STONEWARE/images`, { method: 'POST', headers: { authorization: `Bearer ${staff}` }, body: form });
+    const body = await response.json() as Image;
+    assert.equal(response.status, 202, JSON.stringify(body));
+    assert.equal(body.contentType, 'image/jpeg');
+    await ready(body.id);
+  });
+
+  test('refused by what the file is, not what it says: 415 not_an_image, 422 for a bomb and for a damaged image, each a problem document', async () => {
+    const text = await upload('COFFEE-1KG', Buffer.from('these are words, not a picture\n'.repeat(300)), { contentType: 'image/png' });
+    assert.deepEqual([text.status, text.body.code], [415, 'not_an_image']);
+    const bomb = await upload('COFFEE-1KG', pngClaiming(100_000, 100_000));
+    assert.deepEqual([bomb.status, bomb.body.code], [422, 'image_too_large']);
+    // A real PNG with its colour type changed to one PNG does not have: it starts as a PNG, and its header does not hold.
+    const damaged = Buffer.from(await picture('png'));
+    damaged[25] = 7;
+    const unreadable = await upload('COFFEE-1KG', damaged);
+    assert.deepEqual([unreadable.status, unreadable.body.code], [422, 'image_unreadable']);
+  });
+
+  test('only staff, only for a product the shop has, and nothing unknown: 401, 403, 404', async () => {
+    const png = await picture('png');
+    assert.equal((await fetch(`${shop.gateway}/api/v1/products/COFFEE-1KG/images`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) })).status, 401);
+    const asShopper = await upload('COFFEE-1KG', png, { token: shopper });
+    assert.deepEqual([asShopper.status, asShopper.body.code], [403, 'staff_only']);
+    const unknown = await upload('NO-SUCH-THING', png);
+    assert.deepEqual([unknown.status, unknown.body.code], [404, 'not_found']);
+    const nobody = randomUUID();
+    for (const path of [`/api/v1/images/${nobody}`, `/api/v1/images/${nobody}/original`, `/api/v1/images/${nobody}/sizes/320`]) {
+      const answer = await get(path);
+      assert.equal(answer.status, 404, path);
+      assert.equal(((await answer.json()) as { code: string }).code, 'not_found');
+    }
+  });
+
+  test('too large: refused at the gateway from its Content-Length, and without one as soon as 50 MiB have passed; the other routes keep their small limit', async () => {
+    const declared = await rawUpload({ declaredBytes: 51 * mib, sendBytes: 256 * 1024 });
+    assert.equal(declared.status, 413, declared.text);
+    assert.ok(declared.sentBytes < 2 * mib, `sent ${declared.sentBytes} bytes first`);
+    const chunked = await rawUpload({ sendBytes: 120 * mib, png: true });
+    assert.equal(chunked.status, 413, chunked.text);
+    assert.ok(chunked.sentBytes < 100 * mib, `sent ${(chunked.sentBytes / mib).toFixed(0)} MiB of 120 first`);
+    const json = await api.call('POST', '/api/v1/products', { token: staff, raw: JSON.stringify({ filler: 'x'.repeat(200 * 1024) }) });
+    assert.equal(json.status, 413, 'a JSON route keeps the gateway\'s own limit');
+  });
+
+  test('an upload that stalls is cut off with 408, at the gateway', async () => {
+    const stalled = await rawUpload({ declaredBytes: 4 * mib, sendBytes: 1 * mib, png: true, then: 'stall' });
+    assert.equal(stalled.status, 408, stalled.text);
+    assert.match(stalled.text, /"code":"request_timeout"/);
+  });
+
+  test('a 50 MB upload streams through the gateway: its heap and buffers stay flat while the bytes pass', async () => {
+    const noise = await sharp(randomBytes(4_000 * 4_000 * 3), { raw: { width: 4_000, height: 4_000, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    assert.ok(noise.length > 45 * mib && noise.length <= 50 * mib, `${noise.length} bytes`);
+    const before = await gatewayMemoryBytes();
+    let most = before;
+    async function* slowly() {
+      for (let offset = 0; offset < noise.length; offset += mib) {
+        yield noise.subarray(offset, offset + mib);
+        most = Math.max(most, await gatewayMemoryBytes());
+      }
+    }
+    const taken = await upload('COFFEE-1KG', Readable.from(slowly()), { headers: { 'content-length': String(noise.length) } });
+    assert.equal(taken.status, 202, JSON.stringify(taken.body));
+    assert.equal(taken.body.bytes, noise.length);
+    const grownMiB = (most - before) / mib;
+    assert.ok(grownMiB < 24, `the gateway's heap and buffers grew by ${grownMiB.toFixed(1)} MiB while ${(noise.length / mib).toFixed(0)} MiB passed`);
+  });
+
+  interface RawUpload { declaredBytes?: number; sendBytes: number; png?: boolean; then?: 'answer' | 'stall' }
+
+  /** An upload on a socket of its own, counting what it sent before an answer came. */
+  async function rawUpload({ declaredBytes, sendBytes, png = false, then = 'answer' }: RawUpload): Promise<{ status: number | undefined; text: string; sentBytes: number }> {
+    const start = png ? await picture('png', 64, 48) : Buffer.alloc(0);
+    const url = new URL(`${shop.gateway}/api/v1/products/COFFEE-1KG/images`);
+    const headers = { authorization: `Bearer ${staff}`, 'content-type': 'image/png', ...(declaredBytes === undefined ? {} : { 'content-length': String(declaredBytes) }) };
+    return new Promise((resolve) => {
+      let sentBytes = 0;
+      let answered = false;
+      const outgoing = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent: false }, (response) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString(), sentBytes }));
+      });
+      outgoing.on('error', () => { if (!answered) resolve({ status: undefined, text: '', sentBytes }); });
+      const piece = Buffer.alloc(256 * 1024, 7);
+      const pump = () => {
+        while (!answered && sentBytes < sendBytes) {
+          const chunk = sentBytes === 0 && png ? Buffer.concat([start, piece]).subarray(0, piece.length) : piece;
+          sentBytes += chunk.length;
+          if (!outgoing.write(chunk)) return void outgoing.once('drain', pump);
+        }
+        if (!answered && then === 'answer' && declaredBytes === undefined) outgoing.end();
+      };
+      pump();
+    });
+  }
+});
