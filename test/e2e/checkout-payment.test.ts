@@ -33,7 +33,7 @@ void describe('checkout with payment', () => {
       payment: { PROVIDER_TIMEOUT_MS: '1000' },
       // Half the webhooks come twice, all of them late and in any order.
       provider: { WEBHOOK_DUPLICATE_PERCENT: '50' },
-    }, { payment: true, backoff: { initialDelayMs: 100, maxDelayMs: 200 } });
+    }, { payment: true, media: true, backoff: { initialDelayMs: 100, maxDelayMs: 200 } });
     api = createShopClient(shop.gateway);
     buyer = await api.signUp('Payer');
     await api.call('POST', '/api/v1/users', { body: { email: staffEmail, password: 'correct horse battery staple', name: 'Stella' } });
