@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, test } from 'node:test';
@@ -146,6 +148,27 @@ void describe('product images, through the gateway', () => {
     assert.deepEqual([unreadable.status, unreadable.body.code], [422, 'image_unreadable']);
   });
 
+  test('a form\'s file name and type are not asked either: a PNG named photo.jpg is a PNG, a text file named photo.png is refused', async () => {
+    const form = (bytes: Buffer, name: string, type: string) => {
+      const data = new FormData();
+      data.append('file', new Blob([new Uint8Array(bytes)], { type }), name);
+      return fetch(`${shop.gateway}/api/v1/products/COFFEE-1KG/images`, { method: 'POST', headers: { authorization: `Bearer ${staff}` }, body: data });
+    };
+    const renamed = await form(await picture('png', 300, 200), 'photo.jpg', 'image/jpeg');
+    const taken = await renamed.json() as Image;
+    assert.deepEqual([renamed.status, taken.contentType], [202, 'image/png']);
+    const text = await form(Buffer.from('not a picture, only words\n'.repeat(100)), 'photo.png', 'image/png');
+    assert.deepEqual([text.status, ((await text.json()) as { code: string }).code], [415, 'not_an_image']);
+  });
+
+  test('an upload whose client goes away half-way leaves nothing behind, through the gateway as at media', async () => {
+    const originals = async () => (await readdir(join(shop.stack.varDir, 'media'), { recursive: true })).filter((name) => name.startsWith('originals/') || name.startsWith('.partial/')).length;
+    const before = await originals();
+    const cut = await rawUpload({ declaredBytes: 8 * mib, sendBytes: 4 * mib, png: true, then: 'leave' });
+    assert.equal(cut.status, undefined, 'nobody left to answer');
+    assert.ok(await waitFor(async () => (await originals()) === before, 10_000), `left behind: ${JSON.stringify(await readdir(join(shop.stack.varDir, 'media'), { recursive: true }))} (before: ${before})`);
+  });
+
   test('only staff, only for a product the shop has, and nothing unknown: 401, 403, 404', async () => {
     const png = await picture('png');
     assert.equal((await fetch(`${shop.gateway}/api/v1/products/COFFEE-1KG/images`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) })).status, 401);
@@ -196,7 +219,7 @@ void describe('product images, through the gateway', () => {
     assert.ok(grownMiB < 24, `the gateway's heap and buffers grew by ${grownMiB.toFixed(1)} MiB while ${(noise.length / mib).toFixed(0)} MiB passed`);
   });
 
-  interface RawUpload { declaredBytes?: number; sendBytes: number; png?: boolean; then?: 'answer' | 'stall' }
+  interface RawUpload { declaredBytes?: number; sendBytes: number; png?: boolean; then?: 'answer' | 'stall' | 'leave' }
 
   /** An upload on a socket of its own, counting what it sent before an answer came. */
   async function rawUpload({ declaredBytes, sendBytes, png = false, then = 'answer' }: RawUpload): Promise<{ status: number | undefined; text: string; sentBytes: number }> {
@@ -220,7 +243,15 @@ void describe('product images, through the gateway', () => {
           sentBytes += chunk.length;
           if (!outgoing.write(chunk)) return void outgoing.once('drain', pump);
         }
-        if (!answered && then === 'answer' && declaredBytes === undefined) outgoing.end();
+        if (answered) return;
+        if (then === 'answer' && declaredBytes === undefined) outgoing.end();
+        if (then === 'leave') {
+          // Long enough for the bytes sent to reach media, then gone, as a closed laptop is.
+          setTimeout(() => {
+            outgoing.destroy();
+            resolve({ status: undefined, text: '', sentBytes });
+          }, 300);
+        }
       };
       pump();
     });

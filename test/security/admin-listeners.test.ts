@@ -34,7 +34,7 @@ describe('public and admin listeners, as an attacker finds them', () => {
   const suite = createSuiteScope();
   let shop: ShopStack;
   before(async () => {
-    shop = await startShop(suite, {}, { payment: true });
+    shop = await startShop(suite, {}, { payment: true, media: true });
   });
 
   test('the gateway\'s public port answers 404 problem+json for /metrics and /admin/*, however written, even with the gateway\'s own admin token', async () => {

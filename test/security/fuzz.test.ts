@@ -131,7 +131,8 @@ void describe('fuzzing the public API from its OpenAPI document', () => {
         REGISTRATIONS_PER_ADDRESS_PER_HOUR: '1000000', SIGN_IN_FREE_FAILURES_PER_ADDRESS: '1000000',
       },
       users: { PASSWORD_SCRYPT_LOG2_N: '14' },
-    });
+      // The image routes are fuzzed against media itself.
+    }, { media: true });
     operations = await operationsOf(shop.gateway);
     token = (await createShopClient(shop.gateway).signUp('Fuzz')).token;
   });

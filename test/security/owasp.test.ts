@@ -266,9 +266,33 @@ void describe('OWASP API Security Top 10 (2023), against the running shop', () =
         walk(value, `${at}.${key}`);
       }
     };
-    walk(doc.paths, 'paths');
-    walk(doc.components, 'components');
+    // What a client sends: each operation's parameters and body, and every schema they name,
+    // however deep. What the shop answers (an image's URL, say) is not a URL a server fetches.
+    const schemas = ((doc.components as { schemas?: Record<string, unknown> } | undefined)?.schemas) ?? {};
+    const sent = new Set<string>();
+    const follow = (node: unknown): void => {
+      if (Array.isArray(node)) { node.forEach(follow); return; }
+      if (typeof node !== 'object' || node === null) return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === '$ref' && typeof value === 'string') {
+          const name = value.replace('#/components/schemas/', '');
+          if (!sent.has(name)) { sent.add(name); follow(schemas[name]); }
+        } else {
+          follow(value);
+        }
+      }
+    };
+    let bodies = 0;
+    for (const [route, operations] of Object.entries(doc.paths as Record<string, Record<string, { parameters?: unknown; requestBody?: unknown }>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        if (operation.requestBody !== undefined) bodies++;
+        follow([operation.parameters, operation.requestBody]);
+        walk({ parameters: operation.parameters, requestBody: operation.requestBody }, `paths.${route}.${method}`);
+      }
+    }
+    for (const name of sent) walk(schemas[name], `components.schemas.${name}`);
     assert.ok(Object.keys(doc.paths as object).length >= 10, 'the document was read');
+    assert.ok(bodies >= 8, `the request bodies were read: ${bodies}`);
     assert.deepEqual(suspicious, []);
   });
 

@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createServiceTokenVerifier } from '@baton/kit/auth';
 import { startConsuming, startPublishing } from '@baton/kit/messaging';
@@ -11,6 +12,20 @@ import type { BlobStore } from './store/blob-store.ts';
 import { openFsStore } from './store/fs-store.ts';
 import { createS3Store } from './store/s3-store.ts';
 import { thumbnailHandlers } from './thumbnails/thumbnail-worker.ts';
+
+/**
+ * Lowers the process's priority (raises its niceness): renders and uploads then take the CPU
+ * that checkout's processes leave, not a share of it. A process may always lower its own
+ * priority; one that cannot (a container that forbids it) says so and runs on.
+ */
+function yieldTheCpu(niceness: number, logger: { warn(fields: object, message: string): void }): void {
+  if (niceness === 0) return;
+  try {
+    setPriority(Math.max(getPriority(), niceness));
+  } catch (error) {
+    logger.warn({ niceness, error: (error as Error).message }, 'could not lower the process priority; running at the default');
+  }
+}
 
 /** The blob store the config names: the S3 API with S3_URL, else the filesystem under MEDIA_DIR. */
 async function openStore(config: Config): Promise<BlobStore> {
@@ -33,6 +48,7 @@ export const mediaService: ServiceDefinition<Config> = {
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
   async setup(app, context) {
     const { config, db, logger, metrics, onClose, createHttpClient } = context;
+    yieldTheCpu(config.PROCESS_NICENESS, logger);
     const store = await openStore(config);
     // Registered first, so it closes last: after the worker and the requests stopped using it.
     onClose(() => store.close());

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -102,9 +103,9 @@ void describe('media: product images', () => {
     return image!;
   }
 
-  /** The originals in the store, and anything half-written: what an upload may leave (renders run on beside the tests). */
+  /** The originals in the store: what an upload leaves (renders, writing sizes, run on beside the tests). */
   async function storedOriginals(): Promise<string[]> {
-    return (await storedKeys()).filter((key) => key.startsWith('originals/') || key.startsWith('.partial/'));
+    return (await storedKeys()).filter((key) => key.startsWith('originals/'));
   }
 
   /** What the store holds, under the stack's var dir: every object's key. */
@@ -244,7 +245,8 @@ void describe('media: product images', () => {
     const undeclared = await rawUpload({ sendBytes: 200 * mib, png: true });
     assert.equal(undeclared.status, 413, undeclared.text);
     assert.ok(undeclared.sentBytes < 120 * mib, `sent ${(undeclared.sentBytes / mib).toFixed(0)} MiB of 200 before the answer`);
-    assert.ok(!(await storedKeys()).some((key) => key.startsWith('.partial/')), 'no partial file left');
+    // Renders write their sizes through .partial/ too: wait for those, then there must be none.
+    assert.ok(await waitFor(async () => !(await storedKeys()).some((key) => key.startsWith('.partial/')), 30_000), 'a partial file was left');
   });
 
   test('an upload cut off half-way, or that stalls, leaves no object behind; a stall is answered 408', async () => {
@@ -303,6 +305,17 @@ void describe('media: product images', () => {
       pump();
     });
   }
+
+  test('media runs at a lower priority than the services of checkout (niceness 10), so its renders yield the CPU', async (t) => {
+    const niceOf = async (pid: number | undefined) => {
+      // /proc/<pid>/stat: the 19th field is the niceness; the command's name (2nd) may hold spaces.
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    if (!existsSync('/proc/self/stat')) return t.skip('no /proc here to read a process\'s niceness from');
+    assert.equal(await niceOf(shop.stack.status('media').pid), 10);
+    assert.equal(await niceOf(shop.stack.status('inventory').pid), 0);
+  });
 
   test('the metrics show uploads and the thumbnail queue', async () => {
     const text = await (await fetch(new URL('/metrics', shop.stack.adminUrl('media')))).text();

@@ -30,7 +30,7 @@ void describe('the users config', () => {
     assert.equal(config.TOKEN_TTL_SECONDS, 900);
     assert.equal(config.TOKEN_ISSUER, 'baton-users');
     assert.equal(config.TOKEN_AUDIENCE, 'users');
-    assert.deepEqual(config.TOKEN_AUDIENCES, ['gateway', 'users', 'inventory', 'orders', 'notifications']);
+    assert.deepEqual(config.TOKEN_AUDIENCES, ['gateway', 'users', 'inventory', 'orders', 'notifications', 'media']);
     assert.equal(config.TOKEN_MAX_AGE_SECONDS, 3_600);
     assert.equal(config.PASSWORD_SCRYPT_LOG2_N, 15);
     assert.equal(config.PASSWORD_HASH_CONCURRENCY, 2);

@@ -40,7 +40,7 @@ void describe('signing in', () => {
     assert.deepEqual(Object.keys(claims).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
     assert.equal(claims.iss, 'baton-users');
     // One audience per service it is for, by default every service that checks tokens.
-    assert.deepEqual(claims.aud, ['gateway', 'users', 'inventory', 'orders', 'notifications']);
+    assert.deepEqual(claims.aud, ['gateway', 'users', 'inventory', 'orders', 'notifications', 'media']);
     assert.equal(claims.sub, registered.body.id);
     assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 900);
     assert.equal(verified.tokenId, claims.jti);

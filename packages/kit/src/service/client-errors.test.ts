@@ -1,6 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { createSilentLogger } from '../testing/index.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { createHttpServer } from './http-server.ts';
@@ -67,4 +68,30 @@ void test('X-Forwarded-For gives the client address only from a trusted proxy', 
   const ask = (port: number) => exchange(port, ['GET /v1/items/1 HTTP/1.1\r\nhost: x\r\nx-forwarded-for: 198.51.100.7\r\nconnection: close\r\n\r\n']);
   assert.match(await ask(await server(t)), /"ip":"127\.0\.0\.1"/, 'no proxy trusted: the socket\'s address');
   assert.match(await ask(await server(t, { trustedProxies: ['127.0.0.0/8'] })), /"ip":"198\.51\.100\.7"/, 'behind a trusted proxy: the client\'s');
+});
+
+void test('a client that goes away in the middle of its body: the request is told at once (its stream fails as aborted), not left waiting for the rest', async (t) => {
+  const app = createHttpServer(createSilentLogger('client-errors'), { bodyLimitBytes: 1_024, requestReceiveTimeoutMs: 0, keepAliveTimeoutMs: 5_000 });
+  installErrorHandling(app);
+  app.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null));
+  let heard: (outcome: string) => void = () => undefined;
+  const outcome = new Promise<string>((resolve) => { heard = resolve; });
+  app.post('/v1/uploads', async (request) => {
+    // Read as an upload reads it: piped on, into something slower than the network.
+    const body = new PassThrough();
+    request.raw.pipe(body);
+    request.raw.once('close', () => heard(request.raw.complete ? 'complete' : 'cut short'));
+    body.resume();
+    await outcome;
+    return {};
+  });
+  t.after(() => app.close());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const socket = connect((app.server.address() as { port: number }).port, '127.0.0.1');
+  socket.write('POST /v1/uploads HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: 4194304\r\n\r\n');
+  socket.write(Buffer.alloc(1024 * 1024, 1), () => socket.destroy());
+  // No deadline, no receive timeout: only the end of the connection can tell the request.
+  const timer = setTimeout(() => heard('never told'), 5_000);
+  assert.equal(await outcome, 'cut short');
+  clearTimeout(timer);
 });

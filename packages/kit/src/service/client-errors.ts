@@ -39,6 +39,14 @@ export function answerClientError(error: ConnectionError, socket: Socket): void 
   // Node keeps the answer in progress on the socket; it has no public name.
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (inFlight) {
+    // But when the request in flight has not all arrived, the error is its own (the client
+    // went away mid-body: the parser meets the end of the stream), and nothing more of it will
+    // come: the connection closes now, so the request is told it was cut short (its stream
+    // ends with `aborted`, its signal fires) rather than waiting for the rest for good.
+    if (!inFlight.req.complete) {
+      socket.destroy();
+      return;
+    }
     inFlight.once('close', () => socket.destroy());
     return;
   }

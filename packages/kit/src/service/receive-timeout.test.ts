@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
+import { Code, KitError } from '../errors/index.ts';
 import { createSilentLogger } from '../testing/index.ts';
 import { installBodyDrain } from './drain-request.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -37,6 +38,10 @@ before(async () => {
       throw error;
     }
     return { bytes: upload.bytes };
+  });
+  // Refuses before reading a byte of the body, as a route does for a body too large by its length.
+  app.post('/refuse', { config: { bodyIdleTimeoutMs: idleTimeoutMs } }, async () => {
+    throw new KitError(Code.ResourceExhausted, 'too large', { reason: 'body_too_large' });
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as net.AddressInfo).port;
@@ -119,4 +124,15 @@ void test('requests that arrive whole are not touched', async () => {
   const { received } = await exchange('POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 7\r\nconnection: close\r\n\r\n{"a":1}');
   assert.equal(statusOf(received), 200, received);
   assert.match(received, /\{"got":\{"a":1\}\}/);
+});
+
+void test('an answer already on its way is not followed by a 408, however long the rest of the body stalls, and the connection closes once it is out', async () => {
+  // The refusal waits for the body to drain (at most 5 s: drain-request.ts), while the client
+  // sends nothing more: the idle timeout passes meanwhile, and must not answer a second time.
+  const { received, closed } = await exchange('POST /refuse HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: 100000\r\n\r\n', {
+    chunks: ['x'.repeat(500)], everyMs: 50, giveUpMs: 8_000,
+  });
+  assert.equal(statusOf(received), 413, received);
+  assert.equal((received.match(/HTTP\/1\.1 /g) ?? []).length, 1, `one answer: ${received}`);
+  assert.equal(closed, true);
 });

@@ -22,6 +22,8 @@ interface Receiving {
   idleMs: number | undefined;
   bytesRead: number;
   progressedMs: number;
+  /** An answer is on its way (an error before the body was all read): it is not answered again. */
+  answered: boolean;
 }
 
 export interface ReceiveTimeoutOptions {
@@ -43,15 +45,25 @@ export interface ReceiveTimeoutOptions {
  * one property read. Written by hand: neither Node nor Fastify has a per-route idle timeout.
  */
 export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, sweepEveryMs = 250 }: ReceiveTimeoutOptions): void {
-  const receiving = new Set<Receiving>();
+  const receiving = new Map<FastifyRequest, Receiving>();
   let sweeper: ReturnType<typeof setInterval> | undefined;
 
   const sweep = () => {
     const nowMs = performance.now();
-    for (const entry of receiving) {
+    for (const entry of receiving.values()) {
       const { request } = entry;
       if (request.raw.complete || request.raw.destroyed) {
-        receiving.delete(entry);
+        receiving.delete(request);
+        continue;
+      }
+      if (entry.answered) {
+        // Answered, and the rest of the body still not in: nothing waits for it, and a client
+        // that never sends it would hold the connection for good. Drained meanwhile within
+        // drain-request.ts's bounds, so a client still sending has read the answer.
+        if (entry.reply.raw.writableFinished) {
+          receiving.delete(request);
+          request.raw.socket.destroy();
+        }
         continue;
       }
       if (entry.idleMs === undefined) {
@@ -73,7 +85,7 @@ export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, 
   };
 
   const timeOut = (entry: Receiving, message: string) => {
-    receiving.delete(entry);
+    receiving.delete(entry.request);
     const { request, reply } = entry;
     const { raw } = request;
     request.log.info({ reason: 'request_timeout' }, message);
@@ -106,7 +118,7 @@ export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, 
       const idleMs = request.routeOptions.config.bodyIdleTimeoutMs;
       if (idleMs !== undefined || receiveTimeoutMs > 0) {
         const nowMs = performance.now();
-        receiving.add({ request, reply, startedMs: nowMs, idleMs, bytesRead: request.raw.socket.bytesRead, progressedMs: nowMs });
+        receiving.set(request, { request, reply, startedMs: nowMs, idleMs, bytesRead: request.raw.socket.bytesRead, progressedMs: nowMs, answered: false });
         if (sweeper === undefined) {
           sweeper = setInterval(sweep, sweepEveryMs);
           sweeper.unref();
@@ -114,6 +126,14 @@ export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, 
       }
     }
     done();
+  });
+  // Once an answer is on its way (an error before the body was all read, say), a 408 would be a
+  // second answer: what is left of the body is drained within drain-request.ts's own bounds,
+  // and the connection closed once the answer is out if the body still has not come.
+  app.addHook('onSend', function answerUnderWay(request, _reply, payload, done) {
+    const entry = receiving.size > 0 ? receiving.get(request) : undefined;
+    if (entry !== undefined) entry.answered = true;
+    done(null, payload);
   });
   app.addHook('onClose', (_app, done) => {
     if (sweeper !== undefined) clearInterval(sweeper);
