@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createSuiteScope, metricValue, parseMetrics } from '@baton/kit/testing';
 import { picture, pngClaiming } from '../../services/media/test/support/images.ts';
+import { rawUpload as sendRawUpload, waitFor, type RawUpload } from '../../services/media/test/support/uploads.ts';
 import { createShopClient } from './shop-client.ts';
 import { startShop, type ShopStack } from './shop-stack.ts';
 
@@ -17,14 +16,6 @@ interface Product { sku: string; images: Array<{ id: string; url: string; width:
 
 const mib = 1024 * 1024;
 const password = 'correct horse battery staple';
-
-/** True once `condition` holds, asked every 100 ms; false if it never did within `withinMs`. */
-async function waitFor(condition: () => Promise<boolean>, withinMs: number): Promise<boolean> {
-  for (const until = Date.now() + withinMs; Date.now() < until; await sleep(100)) {
-    if (await condition()) return true;
-  }
-  return condition();
-}
 
 // Product images through the public API: staff upload through the gateway (the one 50 MB route,
 // streamed through to media), the catalogue lists an image once media has rendered it, and its
@@ -219,41 +210,6 @@ void describe('product images, through the gateway', () => {
     assert.ok(grownMiB < 24, `the gateway's heap and buffers grew by ${grownMiB.toFixed(1)} MiB while ${(noise.length / mib).toFixed(0)} MiB passed`);
   });
 
-  interface RawUpload { declaredBytes?: number; sendBytes: number; png?: boolean; then?: 'answer' | 'stall' | 'leave' }
-
-  /** An upload on a socket of its own, counting what it sent before an answer came. */
-  async function rawUpload({ declaredBytes, sendBytes, png = false, then = 'answer' }: RawUpload): Promise<{ status: number | undefined; text: string; sentBytes: number }> {
-    const start = png ? await picture('png', 64, 48) : Buffer.alloc(0);
-    const url = new URL(`${shop.gateway}/api/v1/products/COFFEE-1KG/images`);
-    const headers = { authorization: `Bearer ${staff}`, 'content-type': 'image/png', ...(declaredBytes === undefined ? {} : { 'content-length': String(declaredBytes) }) };
-    return new Promise((resolve) => {
-      let sentBytes = 0;
-      let answered = false;
-      const outgoing = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent: false }, (response) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString(), sentBytes }));
-      });
-      outgoing.on('error', () => { if (!answered) resolve({ status: undefined, text: '', sentBytes }); });
-      const piece = Buffer.alloc(256 * 1024, 7);
-      const pump = () => {
-        while (!answered && sentBytes < sendBytes) {
-          const chunk = sentBytes === 0 && png ? Buffer.concat([start, piece]).subarray(0, piece.length) : piece;
-          sentBytes += chunk.length;
-          if (!outgoing.write(chunk)) return void outgoing.once('drain', pump);
-        }
-        if (answered) return;
-        if (then === 'answer' && declaredBytes === undefined) outgoing.end();
-        if (then === 'leave') {
-          // Long enough for the bytes sent to reach media, then gone, as a closed laptop is.
-          setTimeout(() => {
-            outgoing.destroy();
-            resolve({ status: undefined, text: '', sentBytes });
-          }, 300);
-        }
-      };
-      pump();
-    });
-  }
+  /** An upload through the gateway as staff, over a connection of its own. */
+  const rawUpload = (options: Omit<RawUpload, 'url' | 'headers'>) => sendRawUpload({ url: `${shop.gateway}/api/v1/products/COFFEE-1KG/images`, headers: { authorization: `Bearer ${staff}` }, ...options });
 });

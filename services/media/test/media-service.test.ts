@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { createSuiteScope, metricValue, parseMetrics, testIdentity } from '@baton/kit/testing';
 import { startShop, type ShopStack } from '../../../test/e2e/shop-stack.ts';
 import { picture, pngClaiming } from './support/images.ts';
+import { rawUpload as sendRawUpload, waitFor, type RawUpload } from './support/uploads.ts';
 
 interface Image {
   id: string;
@@ -26,14 +25,6 @@ interface Image {
 }
 
 const mib = 1024 * 1024;
-
-/** True once `condition` holds, asked every 100 ms; false if it never did within `withinMs`. */
-async function waitFor(condition: () => Promise<boolean>, withinMs: number): Promise<boolean> {
-  for (const until = Date.now() + withinMs; Date.now() < until; await sleep(100)) {
-    if (await condition()) return true;
-  }
-  return condition();
-}
 
 /** A histogram series' count, from the text itself (the parser folds labelled histograms together). */
 function histogramCount(text: string, name: string, labels: string): number {
@@ -262,49 +253,8 @@ void describe('media: product images', () => {
     }, 10_000), `left behind: ${JSON.stringify(await storedKeys())}`);
   });
 
-  interface RawUpload {
-    /** The Content-Length said; none (chunked) without it. */
-    declaredBytes?: number;
-    sendBytes: number;
-    /** Start with a real PNG's first bytes, so the upload passes the type check and reaches the store. */
-    png?: boolean;
-    /** After sending: wait for the answer (default), go away, or send nothing more and wait. */
-    then?: 'answer' | 'destroy' | 'stall';
-  }
-
-  /** An upload over a socket of its own, counting what it sent before an answer came. */
-  async function rawUpload({ declaredBytes, sendBytes, png = false, then = 'answer' }: RawUpload): Promise<{ status: number | undefined; text: string; sentBytes: number }> {
-    const headers = { ...await asGateway('media', staffToken), 'content-type': 'image/png', ...(declaredBytes === undefined ? {} : { 'content-length': String(declaredBytes) }) };
-    const start = png ? await picture('png', 64, 48) : Buffer.alloc(0);
-    const url = new URL(`${media}/v1/products/COFFEE-1KG/images`);
-    return new Promise((resolve) => {
-      let sentBytes = 0;
-      let answered = false;
-      const outgoing = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers, agent: false }, (response) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString(), sentBytes }));
-      });
-      outgoing.on('error', () => { if (!answered) resolve({ status: undefined, text: '', sentBytes }); });
-      const piece = Buffer.alloc(256 * 1024, 7);
-      const pump = () => {
-        while (!answered && sentBytes < sendBytes) {
-          const chunk = sentBytes === 0 && png ? Buffer.concat([start, piece]).subarray(0, piece.length) : piece;
-          sentBytes += chunk.length;
-          if (!outgoing.write(chunk)) return void outgoing.once('drain', pump);
-        }
-        if (answered) return;
-        if (then === 'destroy') {
-          outgoing.destroy();
-          resolve({ status: undefined, text: '', sentBytes });
-        } else if (then === 'answer' && declaredBytes === undefined) {
-          outgoing.end();
-        }
-      };
-      pump();
-    });
-  }
+  /** An upload to media as the gateway passes it on, over a connection of its own. */
+  const rawUpload = async (options: Omit<RawUpload, 'url' | 'headers'>) => sendRawUpload({ url: `${media}/v1/products/COFFEE-1KG/images`, headers: await asGateway('media', staffToken), ...options });
 
   test('media runs at a lower priority than the services of checkout (niceness 10), so its renders yield the CPU', async (t) => {
     const niceOf = async (pid: number | undefined) => {
