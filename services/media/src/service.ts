@@ -10,7 +10,6 @@ import { createMediaMetrics } from './media-metrics.ts';
 import { registerImageRoutes } from './routes/image-routes.ts';
 import type { BlobStore } from './store/blob-store.ts';
 import { openFsStore } from './store/fs-store.ts';
-import { createS3Store } from './store/s3-store.ts';
 import { thumbnailHandlers } from './thumbnails/thumbnail-worker.ts';
 
 /**
@@ -30,6 +29,8 @@ function yieldTheCpu(niceness: number, logger: { warn(fields: object, message: s
 /** The blob store the config names: the S3 API with S3_URL, else the filesystem under MEDIA_DIR. */
 async function openStore(config: Config): Promise<BlobStore> {
   if (config.S3_URL === undefined) return openFsStore(config.MEDIA_DIR);
+  // AWS's SDK is loaded only for S3: it costs every process that loads it tens of megabytes.
+  const { createS3Store } = await import('./store/s3-store.ts');
   return createS3Store({
     url: config.S3_URL, bucket: config.S3_BUCKET, region: config.S3_REGION,
     // The config refuses S3_URL without both (config.ts).
