@@ -2,6 +2,7 @@
 //   node bench/run.ts                      every scenario
 //   node bench/run.ts client-overhead      only the named ones
 import { writeReport, type Scenario } from './harness/report.ts';
+import { checkoutBesideUploads } from './scenarios/checkout-beside-uploads.ts';
 import { checkoutPayment } from './scenarios/checkout-payment.ts';
 import { checkoutVsBare } from './scenarios/checkout-vs-bare.ts';
 import { clientOverhead } from './scenarios/client-overhead.ts';
@@ -15,7 +16,7 @@ import { slowUpstream } from './scenarios/slow-upstream.ts';
 import { stackFootprint } from './scenarios/stack-footprint.ts';
 import { tracingCost } from './scenarios/tracing-cost.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals, serviceIdentity, checkoutVsBare, checkoutPayment];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals, serviceIdentity, checkoutVsBare, checkoutPayment, checkoutBesideUploads];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));

@@ -35,3 +35,26 @@ export function cpuMsBetween(before: Map<number, number>, after: Map<number, num
   for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
   return sum;
 }
+
+/** The whole machine's CPU time so far, from /proc/stat's `cpu` line, in ms summed over its cores. */
+export interface MachineCpu {
+  /** Running anything: user, nice, system, irq, softirq (guests are inside user and nice). */
+  busyMs: number;
+  /** Taken by the hypervisor for others while this machine had work: lost to it. */
+  stealMs: number;
+  /** Idle, some of it waiting for the disk (iowait). */
+  idleMs: number;
+  iowaitMs: number;
+}
+
+/** The fields of a /proc/stat `cpu` line, in ms. */
+export function machineCpuOf(procStat: string): MachineCpu {
+  const line = procStat.split('\n').find((l) => l.startsWith('cpu '));
+  if (line === undefined) throw new Error('no cpu line in /proc/stat');
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  const ms = (ticks: number) => (ticks * 1000) / ticksPerSecond;
+  return { busyMs: ms(user + nice + system + irq + softirq), stealMs: ms(steal), idleMs: ms(idle), iowaitMs: ms(iowait) };
+}
+
+/** The whole machine's CPU time now (every process, the kernel's own threads, other people's work). */
+export const machineCpu = (): MachineCpu => machineCpuOf(readFileSync('/proc/stat', 'utf8'));

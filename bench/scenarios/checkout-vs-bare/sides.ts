@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type Agent } from 'undici';
 import { startLocalPostgres, type LocalPostgres } from '../../../packages/local-postgres/src/index.ts';
-import { randomPortBase, startStack, withoutPaymentOrMedia, type Stack } from '../../../packages/runner/src/index.ts';
+import { mediaServices, paymentServices, randomPortBase, serviceNames, startStack, withoutPaymentOrMedia, type ServiceName, type Stack, type StackOptions } from '../../../packages/runner/src/index.ts';
 import { startBareChain } from '../../bare-chain/start-bare-chain.ts';
 import { cpuMsOfTree } from '../../harness/process-cpu.ts';
 
@@ -25,8 +25,8 @@ function postgres(): Promise<LocalPostgres> {
   return startLocalPostgres();
 }
 
-async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
-  const email = `bench-${randomUUID()}@example.com`;
+/** A new account's access token, signed up and signed in through the gateway (staff, if users' STAFF_EMAILS names `email`). */
+export async function signIn(gateway: string, dispatcher: Agent, email = `bench-${randomUUID()}@example.com`): Promise<string> {
   const password = 'correct horse battery staple';
   const json = { 'content-type': 'application/json' };
   await (await request(`${gateway}/api/v1/users`, { method: 'POST', headers: json, body: JSON.stringify({ email, password, name: 'Bench' }), dispatcher })).body.dump();
@@ -34,23 +34,46 @@ async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
   return ((await login.body.json()) as { accessToken: string }).accessToken;
 }
 
+export interface BatonOptions {
+  /** The payment service and the provider too, orders paid with a test card, as `npm start` runs the shop. */
+  payment?: boolean;
+  /** The media service too (product images). */
+  media?: boolean;
+  name?: string;
+  /** Variables of one service, applied over the bench's own (the gateway's rate limits, orders unpaid). */
+  serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+  /** Key pairs of some services (the test identity's), for a bench that calls a service as another would. */
+  serviceKeys?: StackOptions['serviceKeys'];
+}
+
+/** A Baton shop, with the stack that runs it (each process's pid and URLs). */
+export interface BatonSide extends Side {
+  stack: Stack;
+}
+
 /**
- * Baton's shop (every guarantee on, defaults), on a PostgreSQL of its own: without payment by
- * default, as the bare chain works; with `payment`, as `npm start` runs it (the payment service
- * and the provider too, orders paid with a test card).
+ * Baton's shop (every guarantee on, defaults), on a PostgreSQL of its own: without payment or
+ * media by default, as the bare chain works; with `payment`, as `npm start` runs checkout (the
+ * payment service and the provider too, orders paid with a test card); with `media`, the media
+ * service too.
  */
-export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv = {}, { payment = false, name = 'Baton' }: { payment?: boolean; name?: string } = {}): Promise<Side> {
+export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv = {}, { payment = false, media = false, name = 'Baton', serviceEnv = {}, serviceKeys }: BatonOptions = {}): Promise<BatonSide> {
   const server = await postgres();
   const varDir = await mkdtemp(join(tmpdir(), 'baton-bench-bare-'));
+  // Only what is measured: a service left out is one process less on the two cores.
+  const services = serviceNames.filter((service) => (payment || !paymentServices.includes(service)) && (media || !mediaServices.includes(service)));
+  // Checkout without payment, as the bare chain does it, unless payment is measured.
+  const unpaid: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = payment ? {} : withoutPaymentOrMedia().serviceEnv;
+  // The bench measures the path, not the rate limits that protect it.
+  const benchEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = { gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' } };
   let stack: Stack | undefined;
   try {
     stack = await startStack({
       portBase: randomPortBase(), varDir, databaseUrl: server.adminUrl, startTimeoutMs: 120_000,
       env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv },
-      // Checkout without payment, as the bare chain does it, unless payment is measured.
-      ...(payment ? {} : { services: withoutPaymentOrMedia().services }),
-      // The bench measures the path, not the rate limits that protect it.
-      serviceEnv: { ...(payment ? {} : withoutPaymentOrMedia().serviceEnv), gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' } },
+      services,
+      serviceEnv: Object.fromEntries(services.map((service) => [service, { ...unpaid[service], ...benchEnv[service], ...serviceEnv[service] }])),
+      ...(serviceKeys === undefined ? {} : { serviceKeys }),
     });
   } catch (error) {
     await server.stop();
@@ -60,13 +83,13 @@ export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv 
   const running = stack;
   const gateway = running.url('gateway');
   // This stack's own processes (another stack may run beside it, with the same names).
-  const services = running.services.flatMap((name) => {
-    const pid = running.status(name).pid;
-    return pid === undefined ? [] : [{ name, pid }];
+  const processes = running.services.flatMap((service) => {
+    const pid = running.status(service).pid;
+    return pid === undefined ? [] : [{ name: service, pid }];
   });
   return {
-    name, gateway, token: await signIn(gateway, dispatcher), ...(payment ? { paymentMethod: 'pm_card_visa' } : {}),
-    cpu: () => new Map([...services.map(({ name, pid }) => [name, cpuMsOfTree(pid)] as const), ['postgres', cpuMsOfTree(server.pid)]]),
+    name, gateway, stack: running, token: await signIn(gateway, dispatcher), ...(payment ? { paymentMethod: 'pm_card_visa' } : {}),
+    cpu: () => new Map([...processes.map(({ name: service, pid }) => [service, cpuMsOfTree(pid)] as const), ['postgres', cpuMsOfTree(server.pid)]]),
     async stop() {
       await running.shutdown();
       await server.stop();
