@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createServiceTokenVerifier } from '@baton/kit/auth';
@@ -19,8 +20,13 @@ import { thumbnailHandlers } from './thumbnails/thumbnail-worker.ts';
  */
 function yieldTheCpu(niceness: number, logger: { warn(fields: object, message: string): void }): void {
   if (niceness === 0) return;
+  const target = Math.max(getPriority(), niceness);
+  // On Linux niceness is each thread's: libuv's and libvips's workers (where renders and file
+  // writes run) started before this, at import, and keep theirs unless each is told. Threads
+  // started after inherit it from the thread that starts them.
+  const threads = existsSync('/proc/self/task') ? readdirSync('/proc/self/task').map(Number) : [0];
   try {
-    setPriority(Math.max(getPriority(), niceness));
+    for (const thread of threads) setPriority(thread, target);
   } catch (error) {
     logger.warn({ niceness, error: (error as Error).message }, 'could not lower the process priority; running at the default');
   }

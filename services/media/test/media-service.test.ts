@@ -263,8 +263,14 @@ void describe('media: product images', () => {
       return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
     };
     if (!existsSync('/proc/self/stat')) return t.skip('no /proc here to read a process\'s niceness from');
-    assert.equal(await niceOf(shop.stack.status('media').pid), 10);
+    const media = shop.stack.status('media').pid;
+    assert.equal(await niceOf(media), 10);
     assert.equal(await niceOf(shop.stack.status('inventory').pid), 0);
+    // Every thread of it: renders and file writes run on libvips's and libuv's workers.
+    const threads = await readdir(`/proc/${media}/task`);
+    assert.ok(threads.length > 4, `${threads.length} threads`);
+    const niceness = await Promise.all(threads.map(async (thread) => niceOf(Number(thread)).catch(() => 10)));
+    assert.deepEqual(niceness.filter((n) => n !== 10), [], 'a thread of media at another niceness');
   });
 
   test('the metrics show uploads and the thumbnail queue', async () => {
