@@ -137,6 +137,12 @@ void describe('product images, through the gateway', () => {
     damaged[25] = 7;
     const unreadable = await upload('COFFEE-1KG', damaged);
     assert.deepEqual([unreadable.status, unreadable.body.code], [422, 'image_unreadable']);
+    // Nothing at all: refused at once (it once waited for bytes that had already all come).
+    const empty = await upload('COFFEE-1KG', Buffer.alloc(0));
+    assert.deepEqual([empty.status, empty.body.code], [415, 'not_an_image']);
+    // A form its parser cannot read is the client's mistake: 400, not a 500.
+    const formless = await upload('COFFEE-1KG', await picture('png'), { contentType: 'multipart/form-data; boundary=zzz' });
+    assert.deepEqual([formless.status, formless.body.code], [400, 'invalid_request']);
   });
 
   test('a form\'s file name and type are not asked either: a PNG named photo.jpg is a PNG, a text file named photo.png is refused', async () => {

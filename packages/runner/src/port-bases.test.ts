@@ -15,6 +15,7 @@ test('no two port bases share a port, and every port sits between 20000 and the 
     }
   }
   assert.ok(portBases.length > 300, `${portBases.length} bases`);
+  assert.ok(!portBases.some((base) => stackPortsOf(base).includes(25_672)), 'no stack meets RabbitMQ\'s inter-node port');
 });
 
 test('within a test run, each base is given once; when all are given, the next call says so', () => {

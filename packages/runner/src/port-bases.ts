@@ -25,6 +25,9 @@ export function stackPortsOf(portBase: number): number[] {
 // and could take one of a stack's.
 const lowestPort = 20_000;
 const ephemeralStart = 32_768;
+// Ports in that range that servers a developer's machine runs listen on: RabbitMQ's
+// inter-node port (25672; a stack's slot 6, media, once met it and could not start).
+const serversPorts = new Set([25_672]);
 
 /**
  * The bases whose stacks share no port with each other, lowest first: each base is kept unless
@@ -39,7 +42,7 @@ export const portBases: readonly number[] = (() => {
   for (let base = lowestPort; ; base++) {
     const ports = stackPortsOf(base);
     if (Math.max(...ports) >= ephemeralStart) return bases;
-    if (ports.some((port) => taken.has(port))) continue;
+    if (ports.some((port) => taken.has(port) || serversPorts.has(port))) continue;
     for (const port of ports) taken.add(port);
     bases.push(base);
   }

@@ -74,3 +74,10 @@ test('an input that fails part-way (the uploader went away) fails the read with 
   })());
   await assert.rejects(readImageHeader(failing, { maxPixels }), (error) => error === cut);
 });
+
+test('a body that ended before anyone read it (an empty upload) is refused at once, not waited on', async () => {
+  const ended = new Readable({ read() {} });
+  ended.push(null);
+  await new Promise((resolve) => setImmediate(resolve));
+  await assert.rejects(sniffImage(ended), (error: unknown) => KitError.from(error).reason === 'not_an_image');
+});

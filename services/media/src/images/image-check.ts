@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { fileTypeStream } from 'file-type';
 import sharp, { type Metadata } from 'sharp';
 import { Code, KitError } from '@baton/kit/errors';
@@ -21,7 +21,12 @@ const sampleBytes = 4_100;
  * refused before it is stored: 415, reason `not_an_image`.
  */
 export async function sniffImage(body: Readable): Promise<{ stream: Readable; mediaType: string }> {
-  const stream = await fileTypeStream(body, { sampleSize: sampleBytes });
+  // Read through a stream of our own: file-type waits on its source's events, and a body that
+  // had ended before anyone read it (an empty upload) has none left to give: it waited for good.
+  const source = new PassThrough();
+  body.on('error', (error) => source.destroy(error));
+  body.pipe(source);
+  const stream = await fileTypeStream(source, { sampleSize: sampleBytes });
   const mediaType = stream.fileType?.mime;
   if (mediaType === undefined || !imageTypes.has(mediaType)) {
     stream.destroy();

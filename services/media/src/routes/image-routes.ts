@@ -64,6 +64,10 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
       } catch (error) {
         // The kit answered already: the upload stopped arriving (408), and its read failed after.
         if (reply.sent) return reply;
+        // A form the parser cannot read (no boundary, cut short) is the client's, not a 500.
+        if (request.isMultipart() && !(error instanceof KitError)) {
+          throw new KitError(Code.InvalidArgument, 'the multipart form cannot be read', { fields: [{ field: 'body', message: 'not a multipart form with one file' }], cause: error });
+        }
         throw error;
       }
     });
