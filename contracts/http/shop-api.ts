@@ -62,7 +62,7 @@ export const imageSize = z.object({
 }).meta({ id: 'ImageSize' });
 export const productImage = z.object({
   id: uuid,
-  url: z.string().meta({ description: 'where the original is served' }),
+  url: z.string().meta({ description: 'where the original is served, to staff only (the file as uploaded keeps its metadata); anyone may fetch the sizes' }),
   width: pixels,
   height: pixels,
   sizes: z.array(imageSize),
@@ -79,7 +79,7 @@ export const image = z.object({
   createdAt: z.string(),
   readyAt: z.string().nullable(),
   failure: z.string().nullable(),
-  url: z.string().nullable().meta({ description: 'where the original is served, once ready' }),
+  url: z.string().nullable().meta({ description: 'where the original is served once ready, to staff only (the file as uploaded keeps its metadata); anyone may fetch the sizes' }),
   sizes: z.array(imageSize),
 }).meta({ id: 'Image' });
 export const imageList = z.object({ items: z.array(image) }).meta({ id: 'ImageList' });

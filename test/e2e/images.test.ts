@@ -85,7 +85,11 @@ void describe('product images, through the gateway', () => {
     const listed = product!.images.find((entry) => entry.id === image.id)!;
     assert.deepEqual([listed.url, listed.width, listed.height], [`/api/v1/images/${image.id}/original`, 1_200, 900]);
 
-    const original = await get(listed.url);
+    // The file as uploaded keeps its metadata: staff only. The sizes are anyone's, and carry none.
+    assert.equal((await get(listed.url)).status, 401);
+    assert.equal((await get(listed.url, { authorization: `Bearer ${shopper}` })).status, 403);
+    const asStaff = { authorization: `Bearer ${staff}` };
+    const original = await get(listed.url, asStaff);
     assert.equal(original.status, 200);
     assert.equal(original.headers.get('content-type'), 'image/png');
     assert.equal(original.headers.get('cache-control'), 'public, max-age=31536000, immutable');
@@ -93,14 +97,14 @@ void describe('product images, through the gateway', () => {
     const etag = original.headers.get('etag')!;
     assert.equal(etag, `"${createHash('sha256').update(png).digest('hex')}"`);
     assert.ok(Buffer.from(await original.arrayBuffer()).equals(png), 'the bytes uploaded, byte for byte');
-    const cached = await get(listed.url, { 'if-none-match': etag });
+    const cached = await get(listed.url, { ...asStaff, 'if-none-match': etag });
     assert.equal(cached.status, 304);
     assert.equal(cached.headers.get('etag'), etag);
-    const part = await get(listed.url, { range: 'bytes=8-23' });
+    const part = await get(listed.url, { ...asStaff, range: 'bytes=8-23' });
     assert.equal(part.status, 206);
     assert.equal(part.headers.get('content-range'), `bytes 8-23/${png.length}`);
     assert.ok(Buffer.from(await part.arrayBuffer()).equals(png.subarray(8, 24)));
-    const past = await get(listed.url, { range: `bytes=${png.length}-` });
+    const past = await get(listed.url, { ...asStaff, range: `bytes=${png.length}-` });
     assert.equal(past.status, 416);
     assert.equal(past.headers.get('content-range'), `bytes */${png.length}`);
     assert.equal(((await past.json()) as { code: string }).code, 'range_not_satisfiable');
@@ -115,6 +119,19 @@ void describe('product images, through the gateway', () => {
     assert.equal((await get(size.url, { 'if-none-match': sizeTag })).status, 304);
     assert.equal((await get(size.url, { range: 'bytes=0-9' })).status, 206);
     assert.equal((await get(size.url, { range: 'bytes=99999999-' })).status, 416);
+  });
+
+  test('the sizes anyone may fetch carry none of the photo\'s metadata (where it was taken, by whom)', async () => {
+    const photo = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#884422' } })
+      .withExif({ IFD0: { Artist: 'John Doe', Make: 'SecretCam' } }).jpeg().toBuffer();
+    assert.match((await sharp(photo).metadata()).exif?.toString('latin1') ?? '', /John Doe/, 'the upload carries it');
+    const taken = await upload('COFFEE-1KG', photo, { contentType: 'image/jpeg' });
+    assert.equal(taken.status, 202, JSON.stringify(taken.body));
+    const image = await ready(taken.body.id);
+    for (const size of image.sizes) {
+      const meta = await sharp(Buffer.from(await (await get(size.url)).arrayBuffer())).metadata();
+      assert.deepEqual([meta.exif, meta.xmp], [undefined, undefined], size.url);
+    }
   });
 
   test('a one-file form works as the file itself', async () => {
@@ -175,7 +192,7 @@ void describe('product images, through the gateway', () => {
     assert.deepEqual([unknown.status, unknown.body.code], [404, 'not_found']);
     const nobody = randomUUID();
     for (const path of [`/api/v1/images/${nobody}`, `/api/v1/images/${nobody}/original`, `/api/v1/images/${nobody}/sizes/320`]) {
-      const answer = await get(path);
+      const answer = await get(path, { authorization: `Bearer ${staff}` });
       assert.equal(answer.status, 404, path);
       assert.equal(((await answer.json()) as { code: string }).code, 'not_found');
     }

@@ -35,7 +35,7 @@ const calls: Record<string, Call> = {
   listNotifications: { method: 'GET', path: '/api/v1/notifications', caller: 'user', query: 'limit=10' },
   uploadProductImage: { method: 'POST', path: `/api/v1/products/${sku}/images`, caller: 'staff', body: { anything: 'media judges it' }, badPath: '/api/v1/products/not%20a%20sku/images', judgedBehind: true },
   getImage: { method: 'GET', path: `/api/v1/images/${imageId}`, caller: 'anyone', badPath: '/api/v1/images/not-an-image-id' },
-  getImageOriginal: { method: 'GET', path: `/api/v1/images/${imageId}/original`, caller: 'anyone', badPath: '/api/v1/images/not-an-image-id/original' },
+  getImageOriginal: { method: 'GET', path: `/api/v1/images/${imageId}/original`, caller: 'staff', badPath: '/api/v1/images/not-an-image-id/original' },
   getImageSize: { method: 'GET', path: `/api/v1/images/${imageId}/sizes/640`, caller: 'anyone', badPath: `/api/v1/images/${imageId}/sizes/500` },
 };
 

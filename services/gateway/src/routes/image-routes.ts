@@ -102,8 +102,11 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
   });
 
   api.get('/api/v1/images/:id/original', {
-    schema: { operationId: 'getImageOriginal', security: open, tags: ['catalogue'], summary: 'An image as uploaded, once ready: ETag, immutable caching, ranges (206, 416) and If-None-Match (304)', params: imageParams, response: imageAnswers },
-    config: { problems: problemsOf({ input: true, caller: 'anyone' }, ['not_found', 'range_not_satisfiable']), priority: 'low' },
+    // Staff only: the file as uploaded keeps its metadata (a photo's EXIF can say where it was
+    // taken and by whom); the sizes anyone may fetch are rendered anew and carry none.
+    onRequest: async (request) => { await authenticate(request, { role: 'staff' }); },
+    schema: { operationId: 'getImageOriginal', security: bearer, tags: ['staff'], summary: 'An image as uploaded, metadata and all (staff), once ready: ETag, immutable caching, ranges (206, 416) and If-None-Match (304)', params: imageParams, response: imageAnswers },
+    config: { problems: problemsOf({ input: true, caller: 'staff' }, ['not_found', 'range_not_satisfiable']), priority: 'low' },
   }, async (request, reply) => sendImage(request, reply, mediaOf(), `/v1/images/${request.params.id}/original`));
 
   api.get('/api/v1/images/:id/sizes/:size', {
