@@ -22,16 +22,23 @@ export function createMediaMetrics({ registry, db, renderer }: { registry: Regis
   const inFlight = new Gauge({ name: 'media_uploads_in_flight', help: 'Uploads being received now.', registers: [registry] });
   const bytesInFlight = new Gauge({ name: 'media_upload_bytes_in_flight', help: 'Bytes of the uploads being received now, as their Content-Length declares them.', registers: [registry] });
   const durations = new Histogram({ name: 'media_upload_duration_seconds', help: 'How long uploads took, first byte to answer, by outcome (ok, or the error\'s code).', labelNames: ['outcome'], buckets: uploadBucketsSeconds, registers: [registry] });
+  // Both queue gauges read one query per scrape: the first to collect asks, the other shares it.
+  let asked: { atMs: number; queue: ReturnType<typeof renderQueue> } | undefined;
+  const queue = () => {
+    const nowMs = performance.now();
+    if (asked === undefined || nowMs - asked.atMs > 1_000) asked = { atMs: nowMs, queue: renderQueue(db, { signal: AbortSignal.timeout(2_000) }) };
+    return asked.queue;
+  };
   new Gauge({
     name: 'media_thumbnail_queue_depth', help: 'Images whose sizes are still to be rendered.', registers: [registry],
     async collect() {
-      this.set((await renderQueue(db, { signal: AbortSignal.timeout(2_000) })).depth);
+      this.set((await queue()).depth);
     },
   });
   new Gauge({
     name: 'media_thumbnail_lag_seconds', help: 'How long the oldest image still without its sizes has waited (0 with none waiting).', registers: [registry],
     async collect() {
-      this.set((await renderQueue(db, { signal: AbortSignal.timeout(2_000) })).oldestAgeSeconds);
+      this.set((await queue()).oldestAgeSeconds);
     },
   });
   new Gauge({

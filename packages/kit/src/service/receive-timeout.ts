@@ -24,7 +24,12 @@ interface Receiving {
   progressedMs: number;
   /** An answer is on its way (an error before the body was all read): it is not answered again. */
   answered: boolean;
+  /** When that answer was seen finished. */
+  finishedMs?: number;
 }
+
+// How long a connection whose answer is out, and whose body never all came, is still read before it closes.
+const lingerMs = 1_000;
 
 export interface ReceiveTimeoutOptions {
   /** A body that is not streamed must arrive whole within this; 0 turns the check off. */
@@ -60,9 +65,14 @@ export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, 
         // Answered, and the rest of the body still not in: nothing waits for it, and a client
         // that never sends it would hold the connection for good. Drained meanwhile within
         // drain-request.ts's bounds, so a client still sending has read the answer.
+        // Not at once: a client still sending would meet a reset, which can throw away the
+        // answer it has not read yet. It is read and dropped (Node's own dump) for a second more.
         if (entry.reply.raw.writableFinished) {
-          receiving.delete(request);
-          request.raw.socket.destroy();
+          entry.finishedMs ??= nowMs;
+          if (nowMs - entry.finishedMs >= lingerMs) {
+            receiving.delete(request);
+            request.raw.socket.destroy();
+          }
         }
         continue;
       }
