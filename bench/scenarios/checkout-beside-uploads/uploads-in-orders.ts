@@ -7,13 +7,17 @@
 // It takes an upload with media's own code (the same check by bytes, the same filesystem store,
 // the same header read) and renders the sizes right after, in the same process, with media's
 // renderer at media's settings (one render at a time, one libvips thread), the way a monolith
-// would: the one thing that differs from phase 2 is the process the work runs in. Nothing else
+// would, and its uploads share the bandwidth bound the gateway gives phase 2's (the kit's
+// createBandwidth at the gateway's UPLOAD_BYTES_PER_SECOND): the one thing that differs from
+// phase 2 is the process the work runs in. Nothing else
 // of media's is here: no token check, no product asked of inventory, no database row or outbox
 // event. Each of those is work the variant skips, so every difference favours it.
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PassThrough } from 'node:stream';
+import { createBandwidth } from '../../../packages/kit/src/resilience/bandwidth.ts';
 import { readImageHeader, sniffImage } from '../../../services/media/src/images/image-check.ts';
 import { originalKey } from '../../../services/media/src/images/image-records.ts';
 import { createRenderer } from '../../../services/media/src/images/render-sizes.ts';
@@ -29,6 +33,11 @@ const maxPixels = 50_000_000;
 // As receive-upload.ts reads it: the start of the original holds its size.
 const headerBytes = 512 * 1024;
 
+// The gateway's default (services/gateway/src/config.ts), or what its variable says: the bench's
+// environment reaches the gateway and orders alike. 0: no bound.
+const bytesPerSecond = Number(process.env.UPLOAD_BYTES_PER_SECOND ?? 40_000_000);
+const bandwidth = bytesPerSecond > 0 ? createBandwidth({ bytesPerSecond }) : undefined;
+
 const store = await openFsStore(storeDir);
 const renderer = createRenderer({ store, maxPixels, concurrency: 1 });
 const renders = { done: 0, failed: 0 };
@@ -43,7 +52,10 @@ async function takeUpload(req: IncomingMessage, res: ServerResponse): Promise<vo
   req.once('close', () => {
     if (!req.complete) cut.abort(new Error('the uploader went away'));
   });
-  const { stream, mediaType } = await sniffImage(req);
+  const body = bandwidth?.throttle() ?? new PassThrough();
+  req.on('error', (error) => body.destroy(error));
+  req.pipe(body);
+  const { stream, mediaType } = await sniffImage(body);
   const id = randomUUID();
   const key = originalKey(id);
   const stored = await store.put(key, stream, { signal: cut.signal, contentType: mediaType, maxBytes });

@@ -96,6 +96,14 @@ test('a service starts with a capped young generation, and the runner\'s own NOD
   assert.equal(mine.NODE_OPTIONS, '--max-semi-space-size=8 --max-semi-space-size=32 --trace-gc', 'a flag given again later wins');
 });
 
+test('media starts with the memory its spec asks for (a 1 MB young generation, two malloc arenas); the others with the default, and a variable of the runner\'s own wins', () => {
+  const media = serviceEnvironment('media', { env: {}, portBase: 8080, adminToken, varDir: '/v' });
+  assert.equal(media.NODE_OPTIONS, '--max-semi-space-size=1');
+  assert.equal(media.MALLOC_ARENA_MAX, '2');
+  assert.equal(serviceEnvironment('orders', { env: {}, portBase: 8080, adminToken, varDir: '/v' }).MALLOC_ARENA_MAX, undefined);
+  assert.equal(serviceEnvironment('media', { env: { MALLOC_ARENA_MAX: '4' }, portBase: 8080, adminToken, varDir: '/v' }).MALLOC_ARENA_MAX, '4');
+});
+
 test('each service gets its own private key and the public keys of the services that call it, and no other', () => {
   const keys = createStackKeys();
   const inventory = serviceEnvironment('inventory', { env: { SERVICE_KEY: 'inherited' }, portBase: 9000, varDir: '/v', adminToken: 'a-token-of-its-own-1234', keys });

@@ -46,6 +46,16 @@ export const configSchema = z.object({
   UPLOAD_IDLE_TIMEOUT_MS: env.positiveInt(30_000),
   /** The longest a whole upload may take, however steadily its bytes arrive. */
   UPLOAD_DEADLINE_MS: env.positiveInt(600_000),
+  /**
+   * What all uploads passing through together may send on each second (320 Mbit/s by default;
+   * 0: no bound). The upload bytes cross the process every checkout crosses: unbounded, ten
+   * uploads over loopback took 0.52 of this machine's 2 cores in the gateway alone
+   * (bench/README.md, checkout-beside-uploads). An upload held back is read more slowly (TCP
+   * tells its client to slow down); none is refused for it.
+   */
+  UPLOAD_BYTES_PER_SECOND: z.coerce.number({ error: 'expected a whole number of bytes per second (0: no bound)' })
+    .int('expected a whole number of bytes per second (0: no bound)').min(0, 'expected a whole number of bytes per second (0: no bound)')
+    .default(40_000_000),
   /** The longest one call to a service may take within a request's deadline. */
   UPSTREAM_TIMEOUT_MS: env.milliseconds(8_000),
   /** A file to note each public route and status answered in (src/answer-record.ts): for `npm test`'s check of the API document; unset in any deployment. */

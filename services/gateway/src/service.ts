@@ -58,6 +58,7 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
     registerImageRoutes(app, {
       media: upstreams.media, authenticate,
       maxUploadBytes: config.MAX_UPLOAD_BYTES, uploadIdleTimeoutMs: config.UPLOAD_IDLE_TIMEOUT_MS, uploadDeadlineMs: config.UPLOAD_DEADLINE_MS,
+      uploadBytesPerSecond: config.UPLOAD_BYTES_PER_SECOND,
     });
   },
 };

@@ -1,5 +1,3 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createServiceTokenVerifier } from '@baton/kit/auth';
 import { startConsuming, startPublishing } from '@baton/kit/messaging';
@@ -12,25 +10,7 @@ import { registerImageRoutes } from './routes/image-routes.ts';
 import type { BlobStore } from './store/blob-store.ts';
 import { openFsStore } from './store/fs-store.ts';
 import { thumbnailHandlers } from './thumbnails/thumbnail-worker.ts';
-
-/**
- * Lowers the process's priority (raises its niceness): renders and uploads then take the CPU
- * that checkout's processes leave, not a share of it. A process may always lower its own
- * priority; one that cannot (a container that forbids it) says so and runs on.
- */
-function yieldTheCpu(niceness: number, logger: { warn(fields: object, message: string): void }): void {
-  if (niceness === 0) return;
-  const target = Math.max(getPriority(), niceness);
-  // On Linux niceness is each thread's: libuv's and libvips's workers (where renders and file
-  // writes run) started before this, at import, and keep theirs unless each is told. Threads
-  // started after inherit it from the thread that starts them.
-  const threads = existsSync('/proc/self/task') ? readdirSync('/proc/self/task').map(Number) : [0];
-  try {
-    for (const thread of threads) setPriority(thread, target);
-  } catch (error) {
-    logger.warn({ niceness, error: (error as Error).message }, 'could not lower the process priority; running at the default');
-  }
-}
+import { yieldTheCpu } from './yield-the-cpu.ts';
 
 /** The blob store the config names: the S3 API with S3_URL, else the filesystem under MEDIA_DIR. */
 async function openStore(config: Config): Promise<BlobStore> {

@@ -20,6 +20,7 @@ export { type GiveUpEvent, type GiveUpReason, type RetryEvent, type RetryOptions
 export { type RetryBudget, type RetryBudgetOptions, createRetryBudget } from './retry-budget.ts';
 export { type CircuitBreaker, type CircuitBreakerOptions, type CircuitState, createCircuitBreaker } from './circuit-breaker.ts';
 export { type Bulkhead, type BulkheadOptions, createBulkhead } from './bulkhead.ts';
+export { type Bandwidth, type BandwidthOptions, createBandwidth } from './bandwidth.ts';
 export {
   type AdaptiveLimiter,
   type AdaptiveLimiterOptions,

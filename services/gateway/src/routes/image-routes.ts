@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { image, imageParams, imageSizeParams, skuParams } from '@baton/contracts/http';
 import { Code, KitError } from '@baton/kit/errors';
 import type { HttpClient } from '@baton/kit/http';
+import { createBandwidth, type Bandwidth } from '@baton/kit/resilience';
 import { signalOf } from '@baton/kit/service';
 import type { Authenticate } from '../auth.ts';
 import { forward, withServiceDetails } from '../forward.ts';
@@ -21,6 +22,8 @@ export interface ImageRouteOptions {
   uploadIdleTimeoutMs: number;
   /** The longest a whole upload may take. */
   uploadDeadlineMs: number;
+  /** What all uploads together may send on to media each second; 0: no bound. */
+  uploadBytesPerSecond: number;
 }
 
 const bearer = [{ bearer: [] }];
@@ -46,6 +49,8 @@ const conditionalHeaders = ['range', 'if-none-match', 'if-range'];
  */
 export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOptions): void {
   const { authenticate } = options;
+  // One budget for every upload at once: ten uploads share it, each gets a tenth.
+  const uploadBandwidth = options.uploadBytesPerSecond > 0 ? createBandwidth({ bytesPerSecond: options.uploadBytesPerSecond }) : undefined;
   const mediaOf = (): HttpClient => {
     if (options.media === undefined) throw new KitError(Code.Unavailable, 'this shop keeps no product images', { reason: 'media_not_configured' });
     return options.media;
@@ -79,7 +84,7 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
       try {
         const response = await mediaOf().request({
           method: 'POST', path: `/v1/products/${encodeURIComponent(request.params.sku)}/images`,
-          body: passedOn(request.raw), headers, signal: signalOf(request), requestId: request.id, timeoutMs: options.uploadDeadlineMs,
+          body: passedOn(request.raw, uploadBandwidth), headers, signal: signalOf(request), requestId: request.id, timeoutMs: options.uploadDeadlineMs,
         });
         const id = (response.body as { id?: string } | undefined)?.id;
         if (id !== undefined) void reply.header('location', `/api/v1/images/${id}`);
@@ -116,13 +121,14 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
 }
 
 /**
- * The client's body as the call to media reads it. Not the request itself: the kit destroys a
- * streamed body whose call fails (so its source stops), and destroying the request would close
- * the client's connection before it heard why (a 504, a 413 from media). Piped, the call's end
- * only unpipes it, and the gateway answers; a client that goes away mid-upload ends the call.
+ * The client's body as the call to media reads it, no faster than `bandwidth` lets it. Not the
+ * request itself: the kit destroys a streamed body whose call fails (so its source stops), and
+ * destroying the request would close the client's connection before it heard why (a 504, a 413
+ * from media). Piped, the call's end only unpipes it, and the gateway answers; a client that
+ * goes away mid-upload ends the call.
  */
-function passedOn(raw: IncomingMessage): PassThrough {
-  const body = new PassThrough();
+function passedOn(raw: IncomingMessage, bandwidth: Bandwidth | undefined): Transform {
+  const body = bandwidth?.throttle() ?? new PassThrough();
   raw.pipe(body);
   raw.once('close', () => {
     if (!raw.complete) body.destroy(new KitError(Code.Canceled, 'the client went away mid-upload'));

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkedKey, type BlobStore, type PutOptions, type StoredBlob } from './blob-store.ts';
 import { createByteMeter } from './byte-meter.ts';
+import { fileWriter } from './file-writer.ts';
 
 /** How old a half-written file must be before a start removes it: older than any upload can last. */
 const leftoverAfterMs = 60 * 60 * 1000;
@@ -27,9 +28,9 @@ export async function openFsStore(root: string): Promise<BlobStore> {
     const temp = join(partial, randomUUID());
     const meter = createByteMeter(maxBytes);
     try {
-      // `flush`: on disk (fsync) before the file closes, and so before it has its name: a crash
-      // after the rename never leaves a short object.
-      await pipeline(body, meter.transform, createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true }), { signal });
+      // On disk (fsync) before the file closes, and so before it has its name: a crash after the
+      // rename never leaves a short object.
+      await pipeline(body, meter.transform, fileWriter(temp), { signal });
       await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       await rename(temp, target);
       return meter.measured();
