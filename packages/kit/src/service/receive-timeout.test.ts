@@ -39,6 +39,22 @@ before(async () => {
     }
     return { bytes: upload.bytes };
   });
+  // Reads its body slowly: each chunk takes three idle timeouts to be taken, so the request is
+  // held back (paused by the pipe) longer than the idle timeout while the client has sent it all.
+  app.post('/slow-upload', { config: { bodyIdleTimeoutMs: idleTimeoutMs } }, async (request) => {
+    let bytes = 0;
+    let first = true;
+    await pipeline(request.raw, new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _encoding, next) {
+        bytes += chunk.length;
+        if (!first) return next();
+        first = false;
+        setTimeout(next, idleTimeoutMs * 3);
+      },
+    }));
+    return { bytes };
+  });
   // Refuses before reading a byte of the body, as a route does for a body too large by its length.
   app.post('/refuse', { config: { bodyIdleTimeoutMs: idleTimeoutMs } }, async () => {
     throw new KitError(Code.ResourceExhausted, 'too large', { reason: 'body_too_large' });
@@ -118,6 +134,15 @@ void test('a streamed body that stalls is answered 408 once idle too long, and i
   assert.equal(uploads.length, 1);
   assert.equal(uploads[0]?.bytes, 1_000);
   assert.match(uploads[0]?.error ?? 'the read never ended', /no byte of the request arrived for 400 ms/);
+});
+
+void test('a streamed body the server itself holds back (its reader slower than the client) is not cut as idle', async () => {
+  // 1 MB sent at once: more than the socket and the request buffer hold, so once the reader stops
+  // taking chunks (for 1.2 s, three idle timeouts) no byte arrives because none is read.
+  const body = 'x'.repeat(1_000_000);
+  const { received } = await exchange(`POST /slow-upload HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`, { chunks: [body], giveUpMs: 5_000 });
+  assert.equal(statusOf(received), 200, received.slice(0, 300));
+  assert.match(received, /\{"bytes":1000000\}/);
 });
 
 void test('requests that arrive whole are not touched', async () => {

@@ -31,6 +31,19 @@ interface Receiving {
 // How long a connection whose answer is out, and whose body never all came, is still read before it closes.
 const lingerMs = 1_000;
 
+/**
+ * Whether the server itself has stopped reading this body: its reader is not keeping up (a pipe
+ * paused it, its buffer is full), so no byte arrives because none is asked for. That is not the
+ * client stalling: an upload passed on to a service that is slow to take it (the gateway to
+ * media, media to its disk) waits on the server, and is not cut for it. Seen before this check:
+ * the gateway answered 408 "no byte of the request arrived" to a client still sending, while
+ * media, at a lower priority on a busy machine, read slowly.
+ */
+function heldBack(request: FastifyRequest): boolean {
+  const { raw } = request;
+  return raw.readableFlowing === false || raw.readableLength >= raw.readableHighWaterMark;
+}
+
 export interface ReceiveTimeoutOptions {
   /** A body that is not streamed must arrive whole within this; 0 turns the check off. */
   receiveTimeoutMs: number;
@@ -46,7 +59,8 @@ export interface ReceiveTimeoutOptions {
  * connection for good (seen: still open after 40 s with a 1 s limit). Here, a request whose body
  * is still arriving is looked at every `sweepEveryMs`: a body past `receiveTimeoutMs`, or a
  * streamed route's body idle past its `bodyIdleTimeoutMs`, is answered 408 `request_timeout`
- * and its connection closed. A request that arrived whole (most: a GET, a small JSON body) costs
+ * and its connection closed. Idle means the client sent nothing while the server was reading:
+ * time the server itself holds the body back (backpressure) does not count. A request that arrived whole (most: a GET, a small JSON body) costs
  * one property read. Written by hand: neither Node nor Fastify has a per-route idle timeout.
  */
 export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, sweepEveryMs = 250 }: ReceiveTimeoutOptions): void {
@@ -81,7 +95,7 @@ export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, 
         continue;
       }
       const bytesRead = request.raw.socket.bytesRead;
-      if (bytesRead !== entry.bytesRead) {
+      if (bytesRead !== entry.bytesRead || heldBack(request)) {
         entry.bytesRead = bytesRead;
         entry.progressedMs = nowMs;
       } else if (nowMs - entry.progressedMs > entry.idleMs) {
