@@ -215,6 +215,21 @@ void describe('product images, through the gateway', () => {
     assert.match(stalled.text, /"code":"request_timeout"/);
   });
 
+  test('media frozen mid-upload: the gateway answers 503 once media has taken no byte for the idle timeout, not at the upload\'s 10-minute deadline', async () => {
+    // The client keeps sending; the gateway holds the body back, as media does not read it. That
+    // time is not the client's (no 408), and media taking nothing is media's failure: 503.
+    await shop.stack.kill('media', 'SIGSTOP');
+    try {
+      const started = performance.now();
+      const frozen = await rawUpload({ declaredBytes: 40 * mib, sendBytes: 40 * mib, png: true });
+      assert.equal(frozen.status, 503, frozen.text);
+      assert.match(frozen.text, /"code":"service_unavailable"/);
+      assert.ok(performance.now() - started < 60_000, 'answered long before the upload deadline');
+    } finally {
+      await shop.stack.kill('media', 'SIGCONT');
+    }
+  });
+
   test('a 50 MB upload streams through the gateway: its heap and buffers stay flat while the bytes pass', async () => {
     const noise = await sharp(randomBytes(4_000 * 4_000 * 3), { raw: { width: 4_000, height: 4_000, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
     assert.ok(noise.length > 45 * mib && noise.length <= 50 * mib, `${noise.length} bytes`);

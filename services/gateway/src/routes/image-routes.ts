@@ -84,7 +84,7 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
       try {
         const response = await mediaOf().request({
           method: 'POST', path: `/v1/products/${encodeURIComponent(request.params.sku)}/images`,
-          body: passedOn(request.raw, uploadBandwidth), headers, signal: signalOf(request), requestId: request.id, timeoutMs: options.uploadDeadlineMs,
+          body: passedOn(request.raw, { bandwidth: uploadBandwidth, stalledAfterMs: options.uploadIdleTimeoutMs }), headers, signal: signalOf(request), requestId: request.id, timeoutMs: options.uploadDeadlineMs,
         });
         const id = (response.body as { id?: string } | undefined)?.id;
         if (id !== undefined) void reply.header('location', `/api/v1/images/${id}`);
@@ -126,13 +126,33 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
  * destroying the request would close the client's connection before it heard why (a 504, a 413
  * from media). Piped, the call's end only unpipes it, and the gateway answers; a client that
  * goes away mid-upload ends the call.
+ *
+ * And media that stops taking the bytes (frozen, or its disk hung) ends the call too, after
+ * `stalledAfterMs` with bytes waiting and none passed on: 503. The client's idle timeout does not
+ * see this (time the gateway holds a body back is not the client's: receive-timeout.ts), and the
+ * call's deadline is the whole upload's, minutes.
  */
-function passedOn(raw: IncomingMessage, bandwidth: Bandwidth | undefined): Transform {
+function passedOn(raw: IncomingMessage, { bandwidth, stalledAfterMs }: { bandwidth: Bandwidth | undefined; stalledAfterMs: number }): Transform {
   const body = bandwidth?.throttle() ?? new PassThrough();
   raw.pipe(body);
   raw.once('close', () => {
     if (!raw.complete) body.destroy(new KitError(Code.Canceled, 'the client went away mid-upload'));
   });
+  let receivedBytes = 0;
+  raw.on('data', (chunk: Buffer) => { receivedBytes += chunk.length; });
+  let passedBytes = 0;
+  let passedAtMs = performance.now();
+  const watch = setInterval(() => {
+    const passed = receivedBytes - body.writableLength - body.readableLength;
+    if (passed !== passedBytes || passed === receivedBytes) {
+      passedBytes = passed;
+      passedAtMs = performance.now();
+    } else if (performance.now() - passedAtMs > stalledAfterMs) {
+      body.destroy(new KitError(Code.Unavailable, `media took no byte of the upload for ${stalledAfterMs} ms`));
+    }
+  }, Math.max(25, stalledAfterMs / 4));
+  watch.unref();
+  body.once('close', () => clearInterval(watch));
   return body;
 }
 
