@@ -58,7 +58,7 @@ async function takeUpload(req: IncomingMessage, res: ServerResponse): Promise<vo
   const { stream, mediaType } = await sniffImage(body);
   const id = randomUUID();
   const key = originalKey(id);
-  const stored = await store.put(key, stream, { signal: cut.signal, contentType: mediaType, maxBytes });
+  const stored = await store.put(key, stream, { signal: cut.signal, contentType: mediaType, maxBytes, ownChunks: true });
   const start = await store.get(key, { signal: cut.signal, range: { start: 0, end: Math.min(stored.bytes, headerBytes) - 1 } });
   if (start === undefined) throw new Error(`the original ${key} was stored and is gone`);
   const { width, height } = await readImageHeader(start.body, { maxPixels });

@@ -35,7 +35,7 @@ export const mediaService: ServiceDefinition<Config> = {
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
   async setup(app, context) {
     const { config, db, logger, metrics, onClose, createHttpClient } = context;
-    yieldTheCpu(config.PROCESS_NICENESS, logger);
+    await yieldTheCpu(config.PROCESS_NICENESS, logger);
     const store = await openStore(config);
     // Registered first, so it closes last: after the worker and the requests stopped using it.
     onClose(() => store.close());

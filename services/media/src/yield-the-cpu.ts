@@ -1,9 +1,15 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface Warns {
   warn(fields: object, message: string): void;
 }
+
+// Linux lets a process without CAP_SYS_ADMIN set a group's niceness once per 100 ms, machine
+// wide (EAGAIN otherwise): two services starting at once may meet it. Tried again until then.
+const groupAttempts = 10;
+const groupRetryMs = 150;
 
 /** Whether this process leads its own session (`setsid`), from field 6 of /proc/self/stat. */
 function leadsItsSession(): boolean {
@@ -31,7 +37,7 @@ function leadsItsSession(): boolean {
  * session's group is told too, but only when media leads its session: otherwise the group is
  * whoever started it (a shell, a test runner), and their priority is not media's to lower.
  */
-export function yieldTheCpu(niceness: number, logger: Warns): void {
+export async function yieldTheCpu(niceness: number, logger: Warns): Promise<void> {
   if (niceness === 0) return;
   const target = Math.max(getPriority(), niceness);
   // On Linux niceness is each thread's: libuv's and libvips's workers (where renders and file
@@ -44,9 +50,18 @@ export function yieldTheCpu(niceness: number, logger: Warns): void {
     logger.warn({ niceness, error: (error as Error).message }, 'could not lower the process priority; running at the default');
   }
   if (!existsSync('/proc/self/autogroup') || !leadsItsSession()) return;
-  try {
-    writeFileSync('/proc/self/autogroup', String(target));
-  } catch (error) {
-    logger.warn({ niceness, error: (error as Error).message }, "could not lower the session's scheduling group priority; its threads' alone is lowered");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      writeFileSync('/proc/self/autogroup', String(target));
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN' && attempt < groupAttempts) {
+        await sleep(groupRetryMs);
+        continue;
+      }
+      logger.warn({ niceness, error: (error as Error).message }, "could not lower the session's scheduling group priority; its threads' alone is lowered");
+      return;
+    }
   }
 }
+

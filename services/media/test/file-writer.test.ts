@@ -26,10 +26,17 @@ void describe('fileWriter', () => {
     const whole = randomBytes(64 * 1024);
     const pooled = Buffer.from('a slice of a shared pool');
     const poolBefore = Buffer.from(pooled.buffer).length;
-    await pipeline(Readable.from([whole, pooled]), fileWriter(join(dir, 'freed')));
+    await pipeline(Readable.from([whole, pooled]), fileWriter(join(dir, 'freed'), { freeChunks: true }));
     assert.equal(whole.length, 0, 'the whole chunk was let go');
     assert.equal(pooled.toString(), 'a slice of a shared pool', 'a slice of a pool is left alone');
     assert.equal(Buffer.from(pooled.buffer).length, poolBefore);
+  });
+
+  test('without freeChunks every chunk is left as it was: a multipart parser may still be using it', async () => {
+    const whole = randomBytes(64 * 1024);
+    const copy = Buffer.from(whole);
+    await pipeline(Readable.from([whole]), fileWriter(join(dir, 'kept')));
+    assert.deepEqual(whole, copy);
   });
 
   test('never writes over a file that is there', async () => {

@@ -10,7 +10,7 @@ const script = `
 import { getPriority } from 'node:os';
 import { readFileSync } from 'node:fs';
 const { yieldTheCpu } = await import(${JSON.stringify(module)});
-yieldTheCpu(10, { warn: (fields, message) => console.error(message, JSON.stringify(fields)) });
+await yieldTheCpu(10, { warn: (fields, message) => console.error(message, JSON.stringify(fields)) });
 console.log(JSON.stringify({ niceness: getPriority(), group: readFileSync('/proc/self/autogroup', 'utf8').trim() }));
 `;
 

@@ -55,6 +55,15 @@ before(async () => {
     }));
     return { bytes };
   });
+  // Reads the first bytes of its body through a pipe, then refuses it: the pipe's end leaves the
+  // request paused with the rest of the body unread, as the gateway's upload route leaves it.
+  app.post('/pipe-then-refuse', { config: { bodyIdleTimeoutMs: idleTimeoutMs } }, async (request) => {
+    const sink = new Writable({ write(_chunk, _encoding, next) { next(); } });
+    request.raw.pipe(sink);
+    await new Promise((resolve) => request.raw.once('data', resolve));
+    sink.destroy();
+    throw new KitError(Code.ResourceExhausted, 'too large', { reason: 'body_too_large' });
+  });
   // Refuses before reading a byte of the body, as a route does for a body too large by its length.
   app.post('/refuse', { config: { bodyIdleTimeoutMs: idleTimeoutMs } }, async () => {
     throw new KitError(Code.ResourceExhausted, 'too large', { reason: 'body_too_large' });
@@ -143,6 +152,30 @@ void test('a streamed body the server itself holds back (its reader slower than 
   const { received } = await exchange(`POST /slow-upload HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`, { chunks: [body], giveUpMs: 5_000 });
   assert.equal(statusOf(received), 200, received.slice(0, 300));
   assert.match(received, /\{"bytes":1000000\}/);
+});
+
+void test('a body left paused by its handler\'s pipe is still read and dropped after the answer, so the connection ends with a FIN, not a reset that could throw the answer away', async () => {
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  let answered = false;
+  socket.on('data', (data: Buffer) => {
+    received += data.toString('latin1');
+    if (received.includes('\r\n\r\n')) answered = true;
+  });
+  const ended = new Promise<string>((resolve) => {
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    socket.once('end', () => resolve('end'));
+  });
+  socket.write(`POST /pipe-then-refuse HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: ${64 * 1024 * 1024}\r\n\r\n`);
+  // Sends as a client does until it hears the answer: more than the socket buffers hold.
+  const piece = Buffer.alloc(256 * 1024, 7);
+  for (let sent = 0; sent < 16 * 1024 * 1024 && !answered; sent += piece.length) {
+    if (!socket.write(piece)) await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
+  }
+  const how = await ended;
+  socket.destroy();
+  assert.equal(statusOf(received), 413, received.slice(0, 200));
+  assert.equal(how, 'end', 'the server closed with a FIN once it had read what was sent');
 });
 
 void test('requests that arrive whole are not touched', async () => {

@@ -80,7 +80,11 @@ export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, 
         // that never sends it would hold the connection for good. Drained meanwhile within
         // drain-request.ts's bounds, so a client still sending has read the answer.
         // Not at once: a client still sending would meet a reset, which can throw away the
-        // answer it has not read yet. It is read and dropped (Node's own dump) for a second more.
+        // answer it has not read yet. It is read and dropped for a second more: resumed here, as
+        // Node dumps a body no one read, but not one a handler had piped somewhere (its pipe's end
+        // left it paused, and closing a socket with bytes unread sends that reset at once: the
+        // images e2e test's client lost its 413 and 503 so).
+        if (request.raw.readableFlowing !== true) request.raw.resume();
         if (entry.reply.raw.writableFinished) {
           entry.finishedMs ??= nowMs;
           if (nowMs - entry.finishedMs >= lingerMs) {

@@ -144,7 +144,9 @@ function passedOn(raw: IncomingMessage, { bandwidth, stalledAfterMs }: { bandwid
   let passedAtMs = performance.now();
   const watch = setInterval(() => {
     const passed = receivedBytes - body.writableLength - body.readableLength;
-    if (passed !== passedBytes || passed === receivedBytes) {
+    // Nothing ready for media and not taken: whatever waits is the client's, or the bandwidth
+    // budget's (a chunk held back by the throttle), not media's.
+    if (passed !== passedBytes || body.readableLength === 0) {
       passedBytes = passed;
       passedAtMs = performance.now();
     } else if (performance.now() - passedAtMs > stalledAfterMs) {

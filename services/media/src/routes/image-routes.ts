@@ -57,7 +57,7 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
       await requireProduct(inventory, request.params.sku, signal, request.id);
       try {
         const row = await options.metrics.upload(declaredBytes, async () => receiveUpload(uploads, {
-          sku: request.params.sku, body: await bodyOf(request), uploadedBy: token.userId, signal,
+          sku: request.params.sku, ...await bodyOf(request), uploadedBy: token.userId, signal,
         }));
         request.log.info({ actor: token.userId, sku: row.sku, image_id: row.id, bytes: Number(row.bytes) }, 'image uploaded');
         return await reply.code(202).header('location', `/v1/images/${row.id}`).send(imageView(row));
@@ -102,14 +102,14 @@ function tooLarge(maxBytes: number): KitError {
   return new KitError(Code.ResourceExhausted, `the image is larger than ${maxBytes} bytes`, { reason: 'body_too_large', details: { maxBytes } });
 }
 
-/** The file's bytes: the body itself, or the one file of a multipart form. */
-async function bodyOf(request: FastifyRequest): Promise<Readable> {
-  if (!request.isMultipart()) return request.raw;
+/** The file's bytes: the body itself (its chunks its own), or the one file of a multipart form. */
+async function bodyOf(request: FastifyRequest): Promise<{ body: Readable; ownChunks: boolean }> {
+  if (!request.isMultipart()) return { body: request.raw, ownChunks: true };
   const part = await request.file();
   if (part === undefined) {
     throw new KitError(Code.InvalidArgument, 'the form has no file', { fields: [{ field: 'body.file', message: 'required: one file' }] });
   }
-  return part.file;
+  return { body: part.file, ownChunks: false };
 }
 
 async function requireProduct(inventory: HttpClient, sku: string, signal: AbortSignal, requestId: string): Promise<void> {

@@ -12,6 +12,12 @@ export interface PutOptions {
   contentType: string;
   /** More bytes than this fail the put (413, `body_too_large`) as soon as they arrive, without reading the rest. */
   maxBytes: number;
+  /**
+   * The body's chunks are its own, each read for it and held by nothing else (a request's raw
+   * body): a store may free each as soon as it has written it. Not for chunks a parser may keep
+   * using (a multipart form's: busboy hands on views of a buffer it reuses).
+   */
+  ownChunks?: boolean;
 }
 
 export interface GetOptions {

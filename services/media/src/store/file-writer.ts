@@ -12,7 +12,9 @@ export function letGo(chunk: Buffer): void {
 
 /**
  * A new file (`wx`, 0600) written from a stream, flushed to disk (fsync) before it closes, that
- * frees each chunk's memory as soon as the chunk is on its way to the disk.
+ * with `freeChunks` frees each chunk's memory as soon as the chunk is written. Only for chunks
+ * that are the stream's own: a chunk that is the whole of a buffer someone still uses (busboy's
+ * reused look-behind buffer, in a multipart form) would be freed under them.
  *
  * Why not `fs.createWriteStream`: an upload's chunks (64 KB each, as the socket reads them) are
  * garbage once written, but their memory is freed only when a collection finds their buffers,
@@ -21,7 +23,7 @@ export function letGo(chunk: Buffer): void {
  * checkout-beside-uploads bench to the next with the write stream. The file is the chunk's last
  * stop, so this writer lets it go once written.
  */
-export function fileWriter(path: string): Writable {
+export function fileWriter(path: string, { freeChunks = false }: { freeChunks?: boolean } = {}): Writable {
   let file: FileHandle | undefined;
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= file?.close() ?? Promise.resolve());
@@ -34,9 +36,8 @@ export function fileWriter(path: string): Writable {
     },
     write(chunk: Buffer, _encoding, done) {
       writeAll(file as FileHandle, chunk).then(() => {
-        letGo(chunk);
-        done();
-      }, done);
+        if (freeChunks) letGo(chunk);
+      }).then(() => done(), done);
     },
     final(done) {
       (file as FileHandle).sync().then(close).then(() => done(), done);

@@ -23,14 +23,14 @@ export async function openFsStore(root: string): Promise<BlobStore> {
   await removeLeftovers(partial);
   const pathOf = (key: string) => join(root, checkedKey(key));
 
-  async function put(key: string, body: Readable, { signal, maxBytes }: PutOptions): Promise<StoredBlob> {
+  async function put(key: string, body: Readable, { signal, maxBytes, ownChunks = false }: PutOptions): Promise<StoredBlob> {
     const target = pathOf(key);
     const temp = join(partial, randomUUID());
     const meter = createByteMeter(maxBytes);
     try {
       // On disk (fsync) before the file closes, and so before it has its name: a crash after the
       // rename never leaves a short object.
-      await pipeline(body, meter.transform, fileWriter(temp), { signal });
+      await pipeline(body, meter.transform, fileWriter(temp, { freeChunks: ownChunks }), { signal });
       await mkdir(dirname(target), { recursive: true, mode: 0o700 });
       await rename(temp, target);
       return meter.measured();

@@ -21,6 +21,8 @@ export interface Upload {
   sku: string;
   /** The image's bytes, as they arrive: never held whole. */
   body: Readable;
+  /** Its chunks are its own (a raw body, not a multipart form's file): see `ownChunks` in blob-store.ts. */
+  ownChunks: boolean;
   /** Who sent it (a staff user's id). */
   uploadedBy: string;
   /** The request's: the client gone or the deadline past, and the upload stops and leaves nothing. */
@@ -40,12 +42,12 @@ const headerBytes = 512 * 1024;
  * stored: the sizes are rendered out of band, from the event. Whatever fails after the original
  * was stored removes it, so no object is left that no row names.
  */
-export async function receiveUpload(uploads: Uploads, { sku, body, uploadedBy, signal }: Upload): Promise<ImageRow> {
+export async function receiveUpload(uploads: Uploads, { sku, body, ownChunks, uploadedBy, signal }: Upload): Promise<ImageRow> {
   const { db, store, events, maxBytes, maxPixels } = uploads;
   const { stream, mediaType } = await sniffImage(body);
   const id = randomUUID();
   const key = originalKey(id);
-  const stored = await store.put(key, stream, { signal, contentType: mediaType, maxBytes });
+  const stored = await store.put(key, stream, { signal, contentType: mediaType, maxBytes, ownChunks });
   try {
     const start = await store.get(key, { signal, range: { start: 0, end: Math.min(stored.bytes, headerBytes) - 1 } });
     if (start === undefined) throw new Error(`the original ${key} was stored and is gone`);
