@@ -209,6 +209,12 @@ void describe('product images, through the gateway', () => {
     assert.equal(json.status, 413, 'a JSON route keeps the gateway\'s own limit');
   });
 
+  test('a large upload that is not an image is told 415 through the gateway, while its bytes are still arriving (not 503)', async () => {
+    const text = await rawUpload({ declaredBytes: 20 * mib, sendBytes: 20 * mib });
+    assert.equal(text.status, 415, text.text);
+    assert.match(text.text, /"code":"not_an_image"/);
+  });
+
   test('an upload that stalls is cut off with 408, at the gateway', async () => {
     const stalled = await rawUpload({ declaredBytes: 4 * mib, sendBytes: 1 * mib, png: true, then: 'stall' });
     assert.equal(stalled.status, 408, stalled.text);
