@@ -2,6 +2,13 @@ import type { FastifyRequest } from 'fastify';
 import { bearerTokenOf, requireRole, type Role, type TokenVerifier, type VerifiedToken } from '@baton/kit/auth';
 import type { RateLimits } from './rate-limits.ts';
 
+export interface Authenticate {
+  /** The caller of the public API, by its bearer token. */
+  (request: FastifyRequest, options?: { role?: Role }): Promise<VerifiedToken>;
+  /** The same checks for a token the gateway holds for the caller (the storefront's session cookie). */
+  token(request: FastifyRequest, token: string, options?: { role?: Role }): Promise<VerifiedToken>;
+}
+
 /**
  * Who is asking: the token's signature, expiry, issuer and audience are checked here (EdDSA
  * only; `alg: none` and HMAC tokens are refused), then the caller is counted against its own
@@ -9,12 +16,11 @@ import type { RateLimits } from './rate-limits.ts';
  * itself goes on to the service, which checks it again: identity is passed as something a
  * service can verify, never as a header it must take on trust.
  */
-export function createAuthenticator(verifier: TokenVerifier, limits: RateLimits) {
-  return async function authenticate(request: FastifyRequest, { role }: { role?: Role } = {}): Promise<VerifiedToken> {
-    const token = await verifier.verify(bearerTokenOf(request.headers.authorization));
-    await limits.checkUser(request, token.userId);
-    return role === undefined ? token : requireRole(token, role);
-  };
+export function createAuthenticator(verifier: TokenVerifier, limits: RateLimits): Authenticate {
+  async function token(request: FastifyRequest, text: string, { role }: { role?: Role } = {}): Promise<VerifiedToken> {
+    const verified = await verifier.verify(text);
+    await limits.checkUser(request, verified.userId);
+    return role === undefined ? verified : requireRole(verified, role);
+  }
+  return Object.assign((request: FastifyRequest, options?: { role?: Role }) => token(request, bearerTokenOf(request.headers.authorization), options), { token });
 }
-
-export type Authenticate = ReturnType<typeof createAuthenticator>;

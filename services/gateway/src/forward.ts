@@ -10,25 +10,32 @@ export interface ForwardOptions {
   body?: unknown;
   /** Pass the caller's bearer token on, so the service checks who is asking itself. */
   withCredentials?: boolean;
+  /** The token to pass on instead of the request's Authorization header (the storefront's, from its session cookie). */
+  accessToken?: string;
   idempotencyKey?: string;
+}
+
+export interface ServiceAnswer<T> {
+  status: number;
+  body: T;
+  /** A keyed request's first answer, given again. */
+  replayed: boolean;
 }
 
 // Members every problem document has; the rest are a service's own, caller-safe extensions.
 const standardMembers = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'reason', 'request_id', 'errors', 'retries_exhausted']);
 
 /**
- * Sends a validated public request on to the service that owns it, through the kit's client
- * (the request's deadline, breaker, retries where safe), and answers with the service's status
- * and body. The services behind the gateway are Baton's own, so their problem documents
- * (field errors, the SKUs out of stock) reach the caller as they said them.
+ * One call to the service that owns the data, through the kit's client: the request's deadline
+ * and its signal (a caller gone cancels it), the breaker, retries where safe. A failure is thrown
+ * as the KitError the service's problem document describes. The public API forwards with it, and
+ * the storefront's pages read what it answers.
  */
-export async function forward(request: FastifyRequest, reply: FastifyReply, client: HttpClient, options: ForwardOptions): Promise<void> {
+export async function callService<T = unknown>(request: FastifyRequest, client: HttpClient, options: ForwardOptions): Promise<ServiceAnswer<T>> {
   const headers: Record<string, string> = {};
   if (options.withCredentials) {
-    // A signed-in user's own data (orders, mail, profile): no cache on the way, nor the browser's,
-    // may keep it for the next person at that machine or behind that proxy (OWASP API8).
-    void reply.header('cache-control', 'no-store');
-    if (request.headers.authorization) headers.authorization = request.headers.authorization;
+    const authorization = options.accessToken === undefined ? request.headers.authorization : `Bearer ${options.accessToken}`;
+    if (authorization) headers.authorization = authorization;
   }
   const query = options.query === undefined ? undefined : Object.fromEntries(Object.entries(options.query).filter(([, v]) => v !== undefined)) as Record<string, string | number>;
   try {
@@ -42,14 +49,27 @@ export async function forward(request: FastifyRequest, reply: FastifyReply, clie
       signal: signalOf(request),
       requestId: request.id,
     });
-    // A replayed answer to a keyed request says so to the caller too.
-    if (response.headers[idempotentReplayedHeader] === 'true') void reply.header(idempotentReplayedHeader, 'true');
-    // Sent as the service wrote it: the route's response schema documents the API, and must not
-    // reshape (or strip) what the owning service answered.
-    await reply.code(response.status).type('application/json; charset=utf-8').send(JSON.stringify(response.body));
+    return { status: response.status, body: response.body as T, replayed: response.headers[idempotentReplayedHeader] === 'true' };
   } catch (error) {
     throw withServiceDetails(KitError.from(error));
   }
+}
+
+/**
+ * Sends a validated public request on to the service that owns it and answers with the
+ * service's status and body. The services behind the gateway are Baton's own, so their problem
+ * documents (field errors, the SKUs out of stock) reach the caller as they said them.
+ */
+export async function forward(request: FastifyRequest, reply: FastifyReply, client: HttpClient, options: ForwardOptions): Promise<void> {
+  // A signed-in user's own data (orders, mail, profile): no cache on the way, nor the browser's,
+  // may keep it for the next person at that machine or behind that proxy (OWASP API8).
+  if (options.withCredentials) void reply.header('cache-control', 'no-store');
+  const answer = await callService(request, client, options);
+  // A replayed answer to a keyed request says so to the caller too.
+  if (answer.replayed) void reply.header(idempotentReplayedHeader, 'true');
+  // Sent as the service wrote it: the route's response schema documents the API, and must not
+  // reshape (or strip) what the owning service answered.
+  await reply.code(answer.status).type('application/json; charset=utf-8').send(JSON.stringify(answer.body));
 }
 
 /** The KitError a service's problem document describes, with the members it added (field errors, the SKUs out of stock) kept. */

@@ -6,6 +6,8 @@ import { Code, KitError } from '@baton/kit/errors';
 export interface RouteLimit {
   max: number;
   windowMs: number;
+  /** Routes that name the same bucket share one count (the API's registration and the storefront's sign-up form). */
+  bucket?: string;
 }
 
 export interface RateLimitOptions {
@@ -45,10 +47,16 @@ export async function installRateLimits(app: FastifyInstance, { perAddressPerMin
   const byAddress = app.createRateLimit({ max: perAddressPerMinute, timeWindow: minuteMs, keyGenerator: (request) => `ip:${request.ip}` });
   const userIds = new WeakMap<FastifyRequest, string>();
   const byUser = app.createRateLimit({ max: perUserPerMinute, timeWindow: minuteMs, keyGenerator: (request) => `user:${userIds.get(request) ?? ''}` });
-  const byRoute = new Map(Object.entries(perRoute).map(([route, { max, windowMs }]) => [
-    route,
-    app.createRateLimit({ max, timeWindow: windowMs, keyGenerator: (request) => `route:${route}:ip:${request.ip}` }),
-  ]));
+  const buckets = new Map<string, ReturnType<typeof app.createRateLimit>>();
+  const bucketOf = (name: string, { max, windowMs }: RouteLimit) => {
+    let limiter = buckets.get(name);
+    if (limiter === undefined) {
+      limiter = app.createRateLimit({ max, timeWindow: windowMs, keyGenerator: (request) => `route:${name}:ip:${request.ip}` });
+      buckets.set(name, limiter);
+    }
+    return limiter;
+  };
+  const byRoute = new Map(Object.entries(perRoute).map(([route, limit]) => [route, bucketOf(limit.bucket ?? route, limit)]));
 
   const enforce = (result: Awaited<ReturnType<typeof byAddress>>, what: string) => {
     // `isAllowed` means "on the allow list"; a counted request is over the limit only when

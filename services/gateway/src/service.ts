@@ -9,6 +9,8 @@ import { installRateLimits, matchedRouteOf } from './rate-limits.ts';
 import { registerApiRoutes } from './routes/api-routes.ts';
 import { registerImageRoutes } from './routes/image-routes.ts';
 import { createAddressThrottle } from './sign-in-throttle.ts';
+import { registerStorefront } from './storefront/register-storefront.ts';
+import { createSessions } from './storefront/session.ts';
 import { createUpstreams } from './upstreams.ts';
 
 // The platform's probes; metrics and admin routes are on the admin listener, not this port.
@@ -30,7 +32,10 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
       perUserPerMinute: config.RATE_LIMIT_PER_USER_PER_MINUTE,
       // Registration answers 409 for a taken email (docs/security.md says why): few tries an
       // hour from one address keep that from being a way to list the shop's accounts.
-      perRoute: { 'POST /api/v1/users': { max: config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowMs: 3_600_000 } },
+      // The storefront's sign-up form counts in the same bucket: the page is no way around the limit.
+      perRoute: Object.fromEntries(['POST /api/v1/users', 'POST /sign-up'].map((route) => [
+        route, { max: config.REGISTRATIONS_PER_ADDRESS_PER_HOUR, windowMs: 3_600_000, bucket: 'registrations' },
+      ])),
     });
     const verifier = createServiceTokenVerifier(context, { ...config, usersUrls: config.USERS_URLS });
 
@@ -60,5 +65,6 @@ export const gatewayService: StatelessServiceDefinition<Config> = {
       maxUploadBytes: config.MAX_UPLOAD_BYTES, uploadIdleTimeoutMs: config.UPLOAD_IDLE_TIMEOUT_MS, uploadDeadlineMs: config.UPLOAD_DEADLINE_MS,
       uploadBytesPerSecond: config.UPLOAD_BYTES_PER_SECOND,
     });
+    await registerStorefront(app, { upstreams, authenticate, signIn, sessions: createSessions({ authenticate, users: upstreams.users }) });
   },
 };

@@ -195,7 +195,7 @@ void describe('media: product images', () => {
 
   test('only staff may upload, only for a product the catalogue has: 401, 403 and 404 before a byte is read', async () => {
     const png = await picture('png');
-    const anonymous = await fetch(`${media}/v1/products/COFFEE-1KG/images`, { method: 'POST', headers: { ...await asGateway('media'), 'content-type': 'image/png' }, body: png });
+    const anonymous = await fetch(`${media}/v1/products/COFFEE-1KG/images`, { method: 'POST', headers: { ...await asGateway('media'), 'content-type': 'image/png' }, body: new Uint8Array(png) });
     assert.equal(anonymous.status, 401);
     const shopper = await upload('COFFEE-1KG', png, { token: shopperToken });
     assert.equal(shopper.status, 403);
@@ -203,7 +203,7 @@ void describe('media: product images', () => {
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.reason, 'product_not_found');
     const stranger = await fetch(`${media}/v1/products/COFFEE-1KG/images`, {
-      method: 'POST', headers: { ...await testIdentity.headers('orders', 'media'), authorization: `Bearer ${staffToken}`, 'content-type': 'image/png' }, body: png,
+      method: 'POST', headers: { ...await testIdentity.headers('orders', 'media'), authorization: `Bearer ${staffToken}`, 'content-type': 'image/png' }, body: new Uint8Array(png),
     });
     assert.equal(stranger.status, 401, 'only the gateway may call media\'s routes: another service\'s credential is not trusted here');
   });

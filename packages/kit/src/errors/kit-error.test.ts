@@ -29,7 +29,7 @@ void describe('KitError.from', () => {
 
   void test('an AbortError whose cause is a KitError yields that KitError', () => {
     const real = new KitError(Code.DeadlineExceeded, 'the request ran out of time', { details: { hop: 'inventory' } });
-    const abort = new DOMException('aborted', { name: 'AbortError', cause: real });
+    const abort = Object.assign(new DOMException('aborted', 'AbortError'), { cause: real });
     assert.equal(KitError.from(abort), real);
   });
 

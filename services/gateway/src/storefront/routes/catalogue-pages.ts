@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import { productQuery, type categoryList, type productPage } from '@baton/contracts/http';
+import { Code, KitError } from '@baton/kit/errors';
+import { callService } from '../../forward.ts';
+import { sendPage } from '../send-page.ts';
+import { hrefOf, pageContext, textOf, type StorefrontDeps } from '../storefront-deps.ts';
+import { troubleOf, type Trouble } from '../trouble.ts';
+import { listPage, productView, troublePage, type Product } from '../views/catalogue.ts';
+
+const pageSize = 24;
+const skuPattern = /^[A-Z0-9][A-Z0-9-]{1,31}$/;
+
+/** The catalogue's pages: the product list (search, category, sort, pages) at `/`, and a product's own page. */
+export function registerCataloguePages(app: FastifyInstance, { upstreams, sessions }: StorefrontDeps): void {
+  app.get('/', { config: { callers: 'public', priority: 'low' } }, async (request, reply) => {
+    const shopper = await sessions.shopperOf(request, reply);
+    const raw = { q: textOf(request.query, 'q'), category: textOf(request.query, 'category'), sort: textOf(request.query, 'sort'), cursor: textOf(request.query, 'cursor') };
+    const back = hrefOf('/', raw);
+    const page = pageContext(request, reply, raw.q === undefined ? 'Products' : `Results for ${raw.q}`, shopper);
+    const added = textOf(request.query, 'added');
+    // The public API's own query schema: the page refuses what the API would, in the same words.
+    const parsed = productQuery.safeParse({ ...raw, limit: pageSize });
+    if (!parsed.success) {
+      const trouble = troubleOf(new KitError(Code.InvalidArgument, 'the search is not valid', {
+        fields: parsed.error.issues.map((issue) => ({ field: issue.path.join('.'), message: issue.message })),
+      }));
+      const words = Object.entries(trouble.fields).map(([name, message]) => `${name}: ${message}`).join('; ');
+      return sendPage(reply, listPage(page, { query: raw, products: undefined, categories: [], nextHref: undefined, added: undefined, trouble: { ...trouble, message: `This search cannot be made (${words}).` } }, '/'), 400);
+    }
+    const [products, categories] = await Promise.allSettled([
+      callService<z.output<typeof productPage>>(request, upstreams.inventory, { method: 'GET', path: '/v1/products', query: parsed.data }),
+      callService<z.output<typeof categoryList>>(request, upstreams.inventory, { method: 'GET', path: '/v1/categories' }),
+    ]);
+    const trouble: Trouble | undefined = products.status === 'rejected' ? troubleOf(products.reason) : undefined;
+    const found = products.status === 'fulfilled' ? products.value.body : undefined;
+    return sendPage(reply, listPage(page, {
+      query: raw,
+      products: found,
+      // The list is worth showing without its categories, if only they could not be read.
+      categories: categories.status === 'fulfilled' ? categories.value.body.items : [],
+      nextHref: found?.nextCursor ? hrefOf('/', { ...raw, cursor: found.nextCursor }) : undefined,
+      added,
+      trouble,
+    }, back), trouble?.status ?? 200);
+  });
+
+  app.get<{ Params: { sku: string } }>('/products/:sku', { config: { callers: 'public', priority: 'low' } }, async (request, reply) => {
+    const shopper = await sessions.shopperOf(request, reply);
+    const { sku } = request.params;
+    const here = `/products/${encodeURIComponent(sku)}`;
+    try {
+      if (!skuPattern.test(sku)) throw new KitError(Code.NotFound, 'no such product');
+      const { body } = await callService<Product>(request, upstreams.inventory, { method: 'GET', path: `/v1/products/${encodeURIComponent(sku)}` });
+      return sendPage(reply, productView(pageContext(request, reply, body.name, shopper), body, textOf(request.query, 'added')));
+    } catch (error) {
+      const trouble = troubleOf(error);
+      const heading = trouble.code === 'not_found' ? 'No such product' : 'This product cannot be shown just now';
+      return sendPage(reply, troublePage(pageContext(request, reply, heading, shopper), heading, trouble, trouble.retry ? here : undefined), trouble.status);
+    }
+  });
+}

@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { notificationPage, orderPage as orderPageSchema } from '@baton/contracts/http';
+import { Code, KitError } from '@baton/kit/errors';
+import { callService } from '../../forward.ts';
+import { seeOther, sendPage } from '../send-page.ts';
+import type { Shopper } from '../session.ts';
+import { hrefOf, pageContext, textOf, type StorefrontDeps } from '../storefront-deps.ts';
+import { troubleOf } from '../trouble.ts';
+import { troublePage } from '../views/catalogue.ts';
+import { notificationsPage, orderPage, ordersPage, type Order } from '../views/orders.ts';
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const pageSize = 20;
+
+/** A signed-in shopper's own pages: the orders, one order (and cancelling it), the notifications sent. */
+export function registerOrderPages(app: FastifyInstance, { upstreams, sessions }: StorefrontDeps): void {
+  /** The page's shopper, or a 303 to sign in and come back here. */
+  async function shopperOrSignIn(request: FastifyRequest, reply: FastifyReply): Promise<Shopper | undefined> {
+    const shopper = await sessions.shopperOf(request, reply);
+    if (shopper === undefined) await seeOther(reply, hrefOf('/sign-in', { next: request.url }));
+    return shopper;
+  }
+
+  const cannot = (request: FastifyRequest, reply: FastifyReply, shopper: Shopper, heading: string, error: unknown, retryHref: string) => {
+    const trouble = troubleOf(error);
+    return sendPage(reply, troublePage(pageContext(request, reply, heading, shopper), heading, trouble, trouble.retry ? retryHref : undefined), trouble.status);
+  };
+
+  app.get('/orders', { config: { callers: 'public' } }, async (request, reply) => {
+    const shopper = await shopperOrSignIn(request, reply);
+    if (shopper === undefined) return reply;
+    const cursor = textOf(request.query, 'cursor');
+    try {
+      const { body } = await callService<z.output<typeof orderPageSchema>>(request, upstreams.orders, {
+        method: 'GET', path: '/v1/orders', query: { limit: pageSize, cursor: cursor?.slice(0, 512) }, withCredentials: true, accessToken: shopper.accessToken,
+      });
+      return sendPage(reply, ordersPage(pageContext(request, reply, 'Your orders', shopper), body.items, body.nextCursor ? hrefOf('/orders', { cursor: body.nextCursor }) : undefined));
+    } catch (error) {
+      return cannot(request, reply, shopper, 'Your orders cannot be shown just now', error, request.url);
+    }
+  });
+
+  app.get<{ Params: { id: string } }>('/orders/:id', { config: { callers: 'public' } }, async (request, reply) => {
+    const shopper = await shopperOrSignIn(request, reply);
+    if (shopper === undefined) return reply;
+    const { id } = request.params;
+    try {
+      if (!uuid.test(id)) throw new KitError(Code.NotFound, 'no such order');
+      const { body } = await callService<Order>(request, upstreams.orders, { method: 'GET', path: `/v1/orders/${id}`, withCredentials: true, accessToken: shopper.accessToken });
+      const notice = textOf(request.query, 'placed') !== undefined ? 'Thank you: your order is placed.'
+        : textOf(request.query, 'cancelled') !== undefined ? 'Your order is cancelled.' : undefined;
+      return sendPage(reply, orderPage(pageContext(request, reply, 'Your order', shopper), body, notice, undefined));
+    } catch (error) {
+      return cannot(request, reply, shopper, 'This order cannot be shown', error, `/orders/${encodeURIComponent(id)}`);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/orders/:id/cancel', { config: { callers: 'public', priority: 'high' }, preHandler: app.csrfProtection }, async (request, reply) => {
+    const shopper = await shopperOrSignIn(request, reply);
+    if (shopper === undefined) return reply;
+    const { id } = request.params;
+    try {
+      if (!uuid.test(id)) throw new KitError(Code.NotFound, 'no such order');
+      // Cancelling is idempotent in orders: the same key as the public API's cancel.
+      await callService(request, upstreams.orders, { method: 'POST', path: `/v1/orders/${id}/cancel`, withCredentials: true, accessToken: shopper.accessToken, idempotencyKey: `cancel-${id}` });
+      return seeOther(reply, `/orders/${id}?cancelled=1`);
+    } catch (error) {
+      return cannot(request, reply, shopper, 'The order could not be cancelled', error, `/orders/${encodeURIComponent(id)}`);
+    }
+  });
+
+  app.get('/notifications', { config: { callers: 'public', priority: 'low' } }, async (request, reply) => {
+    const shopper = await shopperOrSignIn(request, reply);
+    if (shopper === undefined) return reply;
+    const cursor = textOf(request.query, 'cursor');
+    try {
+      const { body } = await callService<z.output<typeof notificationPage>>(request, upstreams.notifications, {
+        method: 'GET', path: '/v1/notifications', query: { limit: pageSize, cursor: cursor?.slice(0, 512) }, withCredentials: true, accessToken: shopper.accessToken,
+      });
+      return sendPage(reply, notificationsPage(pageContext(request, reply, 'Your notifications', shopper), body.items, body.nextCursor ? hrefOf('/notifications', { cursor: body.nextCursor }) : undefined));
+    } catch (error) {
+      return cannot(request, reply, shopper, 'Your notifications cannot be shown just now', error, request.url);
+    }
+  });
+}
