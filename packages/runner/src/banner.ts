@@ -34,13 +34,14 @@ function entryFirst(services: readonly ReadyService[]): ReadyService[] {
  * (message `ready <name> <url>`), the public entry first, then one `{"event":"baton_ready"}`
  * line whose message is `Baton is ready: <url> …`. Tests and scripts wait for these.
  */
-export function readyLines(services: readonly ReadyService[], { tracesUrl, database }: { tracesUrl?: string | undefined; database?: ReadyDatabase | undefined } = {}): LogLine[] {
+export function readyLines(services: readonly ReadyService[], { consoleUrl, tracesUrl, database }: { consoleUrl?: string | undefined; tracesUrl?: string | undefined; database?: ReadyDatabase | undefined } = {}): LogLine[] {
   const ordered = entryFirst(services);
   const entryUrl = ordered[0]?.url ?? '';
   return [
     ...ordered.map(({ name, url, adminUrl }) => runnerLogLine('info', `ready ${name} ${url}`, {
       event: 'ready', name, url, admin_url: adminUrl, entry: specOf(name).entry === true,
     })),
+    ...(consoleUrl === undefined ? [] : [runnerLogLine('info', `console ${consoleUrl}`, { event: 'console', url: consoleUrl })]),
     ...(tracesUrl === undefined ? [] : [runnerLogLine('info', `traces ${tracesUrl}`, { event: 'traces', url: tracesUrl })]),
     ...(database === undefined ? [] : [runnerLogLine('info', `database ${database.location}`, { event: 'database', url: database.location, kind: database.kind })]),
     runnerLogLine('info', `Baton is ready: ${entryUrl} (press Ctrl-C to stop)`, {
@@ -50,13 +51,13 @@ export function readyLines(services: readonly ReadyService[], { tracesUrl, datab
 }
 
 /** The same block for a person at a terminal. */
-export function readyBanner(services: readonly ReadyService[], { colors = false, varDir, tracesUrl, database }: { colors?: boolean; varDir: string; tracesUrl?: string | undefined; database?: ReadyDatabase | undefined }): string {
+export function readyBanner(services: readonly ReadyService[], { colors = false, varDir, consoleUrl, tracesUrl, database }: { colors?: boolean; varDir: string; consoleUrl?: string | undefined; tracesUrl?: string | undefined; database?: ReadyDatabase | undefined }): string {
   const ordered = entryFirst(services);
   const entryUrl = ordered[0]?.url ?? '';
   const paint = (style: Parameters<typeof styleText>[0], text: string) => (colors ? styleText(style, text, { validateStream: false }) : text);
   const width = Math.max(...ordered.map(({ name }) => name.length)) + 2;
   const rows = ordered.map(({ name, url, adminUrl }) => {
-    const note = specOf(name).entry === true ? paint('dim', '  public entry') : '';
+    const note = specOf(name).entry === true ? paint('dim', '  public entry: the shop at /, the API at /api/v1 (docs /api/v1/docs)') : '';
     return `    ${name.padEnd(width)}${paint('cyan', url)}  ${paint('dim', 'admin')} ${paint('cyan', adminUrl)}${note}`;
   });
   return [
@@ -64,6 +65,7 @@ export function readyBanner(services: readonly ReadyService[], { colors = false,
     `  ${paint('bold', 'Baton is ready:')} ${paint(['bold', 'green'], entryUrl)}`,
     '',
     ...rows,
+    ...(consoleUrl === undefined ? [] : [`    ${'console'.padEnd(width)}${paint('cyan', consoleUrl)}${paint('dim', '  the services, their logs, calls, traces and fault switches, live')}`]),
     ...(tracesUrl === undefined ? [] : [`    ${'traces'.padEnd(width)}${paint('cyan', tracesUrl)}${paint('dim', '  recent traces as JSON; /traces/<trace id> for one')}`]),
     ...(database === undefined ? [] : [`    ${'database'.padEnd(width)}${paint('cyan', database.location)}${paint('dim', `  ${describeDatabase(database)}`)}`]),
     '',

@@ -37,6 +37,10 @@ export async function registerStorefront(app: FastifyInstance, deps: StorefrontD
     await web.register(fastifyCsrf, { cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' } });
 
     web.setErrorHandler(async function pageError(error: FastifyError, request, reply) {
+      // An error thrown before this plugin's own hooks ran (the gateway's rate limits, in its
+      // onRequest hook) finds the cookies not read yet, and the page needs them (the cart's
+      // count, the form token): without this, a 429 was a 500.
+      request.cookies ??= web.parseCookie(request.headers.cookie ?? '');
       const csrf = typeof error.code === 'string' && error.code.startsWith('FST_CSRF');
       const kitError = csrf
         ? new KitError(Code.PermissionDenied, 'the form token is missing or wrong', { reason: 'csrf' })
@@ -49,9 +53,8 @@ export async function registerStorefront(app: FastifyInstance, deps: StorefrontD
       const trouble = csrf
         ? { ...troubleOf(kitError), message: 'This form is out of date or was not sent from this shop. Go back, reload the page and send it again.' }
         : troubleOf(kitError);
-      if (trouble.retryAfterSeconds !== undefined) void reply.header('retry-after', String(trouble.retryAfterSeconds));
       const heading = 'That could not be done';
-      return sendPage(reply, troublePage(pageContext(request, reply, heading, undefined), heading, trouble, trouble.retry && request.method === 'GET' ? request.url : undefined), trouble.status);
+      return sendPage(reply, troublePage(pageContext(request, reply, heading, undefined), heading, trouble, trouble.retry && request.method === 'GET' ? request.url : undefined), trouble);
     });
 
     web.get<{ Params: { name: string } }>('/assets/:name', { config: { callers: 'public', priority: 'low' } }, async (request, reply) => {

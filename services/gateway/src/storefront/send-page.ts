@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { render } from 'preact-render-to-string';
+import type { Trouble } from './trouble.ts';
 import type { View } from './views/html.ts';
 
 // Scripts, styles and images from the shop itself only, forms posted back to it, and the pages
@@ -9,9 +10,12 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 /**
  * Sends a page: rendered to a string on the server (Preact's renderer escapes every value), with
  * the headers every page has. Pages show who is signed in and their cart, so no cache keeps them.
+ * A page that tells of trouble is sent with its status, and with Retry-After when it says how long
+ * to wait (a 503, a 429), as the API's problem would be.
  */
-export function sendPage(reply: FastifyReply, view: View, status = 200): FastifyReply {
-  return reply.code(status).headers({
+export function sendPage(reply: FastifyReply, view: View, status: number | Pick<Trouble, 'status' | 'retryAfterSeconds'> | undefined = 200): FastifyReply {
+  if (typeof status === 'object' && status.retryAfterSeconds !== undefined) void reply.header('retry-after', String(status.retryAfterSeconds));
+  return reply.code(typeof status === 'object' ? status.status : status).headers({
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'content-security-policy': contentSecurityPolicy,

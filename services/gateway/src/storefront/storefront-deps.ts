@@ -19,7 +19,9 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply, title:
   return { title, signedIn: shopper !== undefined, cartCount: cartCount(cartOf(request)), csrf: reply.generateCsrf() };
 }
 
-const localPath = /^\/(?![/\\])[^\s\\]{0,511}$/;
+// A path of printable ASCII without a backslash: what a Location header carries as it is. A space,
+// a control character or one past ASCII is refused (Node will not send one in a header: a 500).
+const localPath = /^\/(?![/\\])[\x21-\x5b\x5d-\x7e]{0,511}$/;
 
 /** Where to go after signing in: a path of this shop only, never another site (`//evil.example`, `https://…`). */
 export function safeNext(value: unknown): string {

@@ -39,7 +39,7 @@ export function registerAccountPages(app: FastifyInstance, { upstreams, sessions
       return seeOther(reply, next);
     } catch (error) {
       const trouble = troubleOf(error);
-      return sendPage(reply, signInPage(pageContext(request, reply, 'Sign in', undefined), { email, next, trouble }), trouble.status);
+      return sendPage(reply, signInPage(pageContext(request, reply, 'Sign in', undefined), { email, next, trouble }), trouble);
     }
   });
 
@@ -62,7 +62,7 @@ export function registerAccountPages(app: FastifyInstance, { upstreams, sessions
       return seeOther(reply, next);
     } catch (error) {
       const trouble = troubleOf(error);
-      return sendPage(reply, signUpPage(pageContext(request, reply, 'Create an account', undefined), { name, email, next, trouble }), trouble.status);
+      return sendPage(reply, signUpPage(pageContext(request, reply, 'Create an account', undefined), { name, email, next, trouble }), trouble);
     }
   });
 
@@ -75,7 +75,7 @@ export function registerAccountPages(app: FastifyInstance, { upstreams, sessions
       } catch (error) {
         // Kept signed in, so that trying again can end the session where it lives.
         const trouble = troubleOf(error);
-        return sendPage(reply, troublePage(pageContext(request, reply, 'Not signed out yet', shopper), 'Not signed out yet', trouble), trouble.status);
+        return sendPage(reply, troublePage(pageContext(request, reply, 'Not signed out yet', shopper), 'Not signed out yet', trouble), trouble);
       }
     }
     sessions.end(reply);

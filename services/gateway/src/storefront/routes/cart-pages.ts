@@ -52,7 +52,7 @@ export function registerCartPages(app: FastifyInstance, { upstreams, sessions }:
   app.get('/cart', { config: { callers: 'public' } }, async (request, reply) => {
     const shopper = await sessions.shopperOf(request, reply);
     const { lines, trouble } = await priced(request, cartOf(request));
-    return sendPage(reply, cartPage(pageContext(request, reply, 'Your cart', shopper), lines, trouble, textOf(request.query, 'updated') !== undefined), trouble?.status ?? 200);
+    return sendPage(reply, cartPage(pageContext(request, reply, 'Your cart', shopper), lines, trouble, textOf(request.query, 'updated') !== undefined), trouble);
   });
 
   app.post('/cart/items', { config: { callers: 'public' }, preHandler: app.csrfProtection }, async (request, reply) => {
@@ -80,7 +80,7 @@ export function registerCartPages(app: FastifyInstance, { upstreams, sessions }:
     const shopper = await sessions.shopperOf(request, reply);
     if (shopper === undefined) return seeOther(reply, '/sign-in?next=%2Fcheckout');
     const { lines, trouble } = await priced(request, cartOf(request));
-    return sendPage(reply, checkoutPage(pageContext(request, reply, 'Check out', shopper), { lines, attempt: randomUUID(), card: 'pm_card_visa', trouble }), trouble?.status ?? 200);
+    return sendPage(reply, checkoutPage(pageContext(request, reply, 'Check out', shopper), { lines, attempt: randomUUID(), card: 'pm_card_visa', trouble }), trouble);
   });
 
   app.post('/checkout', { config: { callers: 'public', priority: 'high' }, preHandler: app.csrfProtection }, async (request, reply) => {
@@ -103,7 +103,7 @@ export function registerCartPages(app: FastifyInstance, { upstreams, sessions }:
       // Sent again, the same key gets the first answer or finishes the first attempt: never a
       // second order. After a definite no (declined, out of stock), a new try is a new order.
       const attempt = trouble.retry ? form.data.attempt : randomUUID();
-      return sendPage(reply, checkoutPage(pageContext(request, reply, 'Check out', shopper), { lines, attempt, card: form.data.card, trouble }), trouble.status);
+      return sendPage(reply, checkoutPage(pageContext(request, reply, 'Check out', shopper), { lines, attempt, card: form.data.card, trouble }), trouble);
     }
   });
 }

@@ -42,7 +42,7 @@ export function registerCataloguePages(app: FastifyInstance, { upstreams, sessio
       nextHref: found?.nextCursor ? hrefOf('/', { ...raw, cursor: found.nextCursor }) : undefined,
       added,
       trouble,
-    }, back), trouble?.status ?? 200);
+    }, back), trouble);
   });
 
   app.get<{ Params: { sku: string } }>('/products/:sku', { config: { callers: 'public', priority: 'low' } }, async (request, reply) => {
@@ -56,7 +56,7 @@ export function registerCataloguePages(app: FastifyInstance, { upstreams, sessio
     } catch (error) {
       const trouble = troubleOf(error);
       const heading = trouble.code === 'not_found' ? 'No such product' : 'This product cannot be shown just now';
-      return sendPage(reply, troublePage(pageContext(request, reply, heading, shopper), heading, trouble, trouble.retry ? here : undefined), trouble.status);
+      return sendPage(reply, troublePage(pageContext(request, reply, heading, shopper), heading, trouble, trouble.retry ? here : undefined), trouble);
     }
   });
 }

@@ -24,7 +24,7 @@ export function registerOrderPages(app: FastifyInstance, { upstreams, sessions }
 
   const cannot = (request: FastifyRequest, reply: FastifyReply, shopper: Shopper, heading: string, error: unknown, retryHref: string) => {
     const trouble = troubleOf(error);
-    return sendPage(reply, troublePage(pageContext(request, reply, heading, shopper), heading, trouble, trouble.retry ? retryHref : undefined), trouble.status);
+    return sendPage(reply, troublePage(pageContext(request, reply, heading, shopper), heading, trouble, trouble.retry ? retryHref : undefined), trouble);
   };
 
   app.get('/orders', { config: { callers: 'public' } }, async (request, reply) => {

@@ -42,7 +42,7 @@ function addToCart(item: Product, csrf: string, back: string, withQuantity = fal
     ${withQuantity ? html`<label for="quantity">Quantity</label>
       <input id="quantity" name="quantity" type="number" inputmode="numeric" min="1" max=${Math.max(1, Math.min(item.available, 1000))} value="1" required disabled=${soldOut} />`
     : html`<input type="hidden" name="quantity" value="1" />`}
-    <button type="submit" disabled=${soldOut} aria-label=${withQuantity ? undefined : `Add ${item.name} to cart`}>Add to cart</button>
+    <button type="submit" disabled=${soldOut}>Add${withQuantity ? '' : html`<span class="visually-hidden"> ${item.name}</span>`} to cart</button>
   </form>`;
 }
 
