@@ -53,6 +53,6 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': noTestingImports({ regex: '^(\\.\\./)+testing(/|$)', message: testingOnly }) },
   },
   { files: ['**/*.js'], languageOptions: { globals: globals.node } },
-  // The storefront's script runs in the shopper's browser, not in Node.
-  { files: ['services/gateway/src/storefront/assets/*.js'], languageOptions: { globals: globals.browser } },
+  // The storefront's script and the console's page run in a browser, not in Node.
+  { files: ['services/gateway/src/storefront/assets/*.js', 'packages/console/web/*.js'], languageOptions: { globals: globals.browser } },
 );

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TraceSummary, Waterfall } from '@baton/kit/telemetry/collector';
 import { portOf, randomPortBase, repoRoot, serviceNames } from './index.ts';
 import { readLines } from './log-line.ts';
-import { traceViewPortOffset } from './trace-view.ts';
+import { consolePortOffset } from './local-console.ts';
 import { postgresPortOffset } from './database.ts';
 
 function isAlive(pid: number): boolean {
@@ -107,7 +107,7 @@ test('npm start: the database, then all five services ready with their URLs and 
   assert.ok(started.indexOf('inventory') > started.indexOf('users'), `inventory after users, which checks its staff's tokens: ${started.join(', ')}`);
 
   // One request through the gateway, then its trace in the view the runner serves at base + 10.
-  const tracesUrl = `http://127.0.0.1:${portBase + traceViewPortOffset}/traces`;
+  const tracesUrl = `http://127.0.0.1:${portBase + consolePortOffset}/traces`;
   assert.equal(records.find((r) => r.event === 'traces')?.url, tracesUrl, 'the ready block names the trace view');
   const browse = await fetch(`http://127.0.0.1:${portBase}/api/v1/products`);
   assert.equal(browse.status, 200);

@@ -1,39 +1,45 @@
-import { startTraceCollector } from '@baton/kit/telemetry/collector';
+import { startConsole, type Console } from '@baton/console';
 import { runnerLogLine, type LogLine } from './log-line.ts';
 import { localHost } from './ports.ts';
 
-/** Where the trace view listens: ten above the port base (8090 by default), clear of the services. */
-export const traceViewPortOffset = 10;
+/** Where the console listens: ten above the port base (8090 by default), clear of the services. */
+export const consolePortOffset = 10;
 
-export interface LocalTraceView {
-  /** The environment for the services: the runner's, pointing their spans at the view. */
+export interface LocalConsole {
+  /** The environment for the services: the runner's, pointing their spans at the console. */
   env: NodeJS.ProcessEnv;
-  /** `<view>/traces`, or undefined when spans go elsewhere (or the port was taken). */
+  /** The console's page, or undefined when its port was taken. */
+  consoleUrl: string | undefined;
+  /** `<console>/traces`, or undefined when spans go elsewhere (or there is no console). */
   tracesUrl: string | undefined;
+  /** The console itself, to hand it every log line and the stack once made. */
+  console: Console | undefined;
   close(): Promise<void>;
 }
 
 /**
- * Starts the trace view the two commands promise: an OTLP receiver in the runner's own process
- * that every service sends its spans to, and a JSON API that reads a trace as a waterfall. Left
- * out when the user already sends spans somewhere (`OTEL_EXPORTER_OTLP_ENDPOINT` is set) or
- * turned tracing off; a taken port is reported and the shop starts without it.
+ * Starts the console the two commands promise (@baton/console): the services, their logs, the map
+ * of their calls, traces and fault switches, live, in the runner's own process. It receives every
+ * service's spans too (an OTLP receiver), unless the user already sends them somewhere
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT` is set) or turned tracing off; then its trace view is empty and
+ * the rest works. A taken port is reported and the shop starts without it.
  */
-export async function startLocalTraceView({ env, portBase, onLog }: {
+export async function startLocalConsole({ env, portBase, onLog }: {
   env: NodeJS.ProcessEnv; portBase: number; onLog: (line: LogLine) => void;
-}): Promise<LocalTraceView> {
-  const none = { env, tracesUrl: undefined, close: async () => {} };
-  if (env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || env.OTEL_SDK_DISABLED === 'true') return none;
+}): Promise<LocalConsole> {
   try {
-    const collector = await startTraceCollector({ host: localHost, port: portBase + traceViewPortOffset });
+    const shown = await startConsole({ host: localHost, port: portBase + consolePortOffset, entryService: 'gateway' });
+    const ownTraces = env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined && env.OTEL_SDK_DISABLED !== 'true';
     return {
       // Sent often: a developer who just placed an order wants to see its trace now.
-      env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: env.OTEL_BSP_SCHEDULE_DELAY ?? '200' },
-      tracesUrl: `${collector.url}/traces`,
-      close: () => collector.close(),
+      env: ownTraces ? { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: shown.url, OTEL_BSP_SCHEDULE_DELAY: env.OTEL_BSP_SCHEDULE_DELAY ?? '200' } : env,
+      consoleUrl: `${shown.url}/`,
+      tracesUrl: ownTraces ? `${shown.url}/traces` : undefined,
+      console: shown,
+      close: () => shown.close(),
     };
   } catch (error) {
-    onLog(runnerLogLine('warn', `no trace view: port ${portBase + traceViewPortOffset} is taken (${(error as Error).message})`, { event: 'traces_unavailable' }));
-    return none;
+    onLog(runnerLogLine('warn', `no console: port ${portBase + consolePortOffset} is taken (${(error as Error).message})`, { event: 'console_unavailable' }));
+    return { env, consoleUrl: undefined, tracesUrl: undefined, console: undefined, close: async () => {} };
   }
 }

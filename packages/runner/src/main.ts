@@ -4,7 +4,7 @@ import { readCliConfig } from './cli-config.ts';
 import { RunnerError } from './errors.ts';
 import { createLogFormatter } from './log-format.ts';
 import { runnerLogLine, type LogLine } from './log-line.ts';
-import { startLocalTraceView } from './trace-view.ts';
+import { startLocalConsole } from './local-console.ts';
 import { alreadyRunning, createStack } from './stack.ts';
 import { runningStackIn } from './var-lock.ts';
 
@@ -31,7 +31,10 @@ let stdoutOpen = true;
 process.stdout.on('error', () => { stdoutOpen = false; });
 const colors = stdoutIsTty && process.stdout.hasColors();
 const format = createLogFormatter({ format: logFormat, colors });
+// Every line goes to the console's log view too, once it is up.
+const toConsole: { log?: (line: LogLine) => void } = {};
 const write = (line: LogLine) => {
+  toConsole.log?.(line);
   if (stdoutOpen) process.stdout.write(format(line));
 };
 
@@ -43,9 +46,11 @@ if (running !== undefined) {
   await new Promise<never>(() => process.stdout.write('', () => process.exit(1)));
 }
 
-// Spans go to a trace view of the runner's own, unless the user sends them somewhere already.
-const traceView = await startLocalTraceView({ env: process.env, portBase, onLog: write });
-const stack = createStack({ services, portBase, varDir, databaseUrl, databasePrefix, onLog: write, env: traceView.env });
+// The console shows the stack live; spans go to it, unless the user sends them somewhere already.
+const local = await startLocalConsole({ env: process.env, portBase, onLog: write });
+if (local.console !== undefined) toConsole.log = local.console.log;
+const stack = createStack({ services, portBase, varDir, databaseUrl, databasePrefix, onLog: write, env: local.env });
+local.console?.attach(stack);
 
 let firstSignalAtMs: number | undefined;
 function onSignal(signal: NodeJS.Signals): void {
@@ -71,8 +76,9 @@ try {
   const ready = stack.services.map((name) => ({ name, url: stack.url(name), adminUrl: stack.adminUrl(name) }))
     .sort((a, b) => Number(named.includes(b.name)) - Number(named.includes(a.name)));
   const database = { location: stack.database.location, kind: stack.database.kind, prefix: databasePrefix };
-  if (logFormat === 'json') readyLines(ready, { tracesUrl: traceView.tracesUrl, database }).forEach(write);
-  else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir, tracesUrl: traceView.tracesUrl, database }));
+  const urls = { consoleUrl: local.consoleUrl, tracesUrl: local.tracesUrl, database };
+  if (logFormat === 'json') readyLines(ready, urls).forEach(write);
+  else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir, ...urls }));
 } catch (error) {
   // Stopping on a signal also ends the wait for readiness; that is no failure.
   if (firstSignalAtMs === undefined) {
@@ -83,7 +89,7 @@ try {
 }
 
 const stopped = await stack.stopped;
-await traceView.close();
+await local.close();
 process.exitCode = stopped.reason === 'config_error' ? exitCodeConfig : !startFailed && stopped.clean ? 0 : 1;
 
 function reportStartFailure(error: unknown): void {

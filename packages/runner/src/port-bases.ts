@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresPortOffset } from './database.ts';
 import { adminPortOf, grpcPortOf, portOf, serviceNames } from './services.ts';
-import { traceViewPortOffset } from './trace-view.ts';
+import { consolePortOffset } from './local-console.ts';
 
 /**
  * Names a folder shared by every process of one test run (`npm test`'s global setup makes it).
@@ -16,7 +16,7 @@ export function stackPortsOf(portBase: number): number[] {
   return [
     ...serviceNames.flatMap((name) => [portOf(name, portBase), grpcPortOf(name, portBase), adminPortOf(name, portBase)]),
     portBase + postgresPortOffset,
-    portBase + traceViewPortOffset,
+    portBase + consolePortOffset,
   ].filter((port): port is number => port !== undefined);
 }
 

@@ -77,6 +77,10 @@ void describe('the admin listener', () => {
     assert.equal((await send(a.adminUrl, 'GET', '/admin/faults', bearer(tokenA))).status, 200);
     assert.deepEqual(JSON.parse((await send(a.adminUrl, 'POST', '/admin/things/reindex', bearer(tokenA))).body), { reindexed: true });
     assert.equal((await send(b.adminUrl, 'GET', '/admin/faults', bearer(tokenB))).status, 200, 'and the other service\'s with its own');
+    // The same figures as JSON, for the runner's console: behind the token like every /admin/ route.
+    assertProblem(await send(a.adminUrl, 'GET', '/admin/metrics.json'), 401, 'unauthenticated');
+    const families = JSON.parse((await send(a.adminUrl, 'GET', '/admin/metrics.json', bearer(tokenA))).body) as Array<{ name: string; values: unknown[] }>;
+    assert.ok(families.some((f) => f.name === 'http_server_requests_total' && f.values.length > 0), families.map((f) => f.name).join(', '));
     assertProblem(await send(b.adminUrl, 'GET', '/admin/faults', bearer(tokenA)), 401, 'unauthenticated');
   });
 

@@ -75,6 +75,11 @@ export function createAdminServer({ service, logger, limits, registry, faults, t
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });
+  // The same figures as JSON, series by series with their labels (histogram buckets included), for
+  // the runner's console, which reads every service's each second; behind the admin token.
+  adminApp.get('/admin/metrics.json', { logLevel: 'warn' }, async function metricsAsJson() {
+    return registry.getMetricsAsJSON();
+  });
   registerFaultRoutes(adminApp, faults);
   return adminApp;
 }

@@ -1,9 +1,9 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Code, KitError } from '../../errors/index.ts';
 import { installErrorHandling } from '../../service/error-handler.ts';
 import { exportTraceRequestSchema, spansOf } from './otlp-json.ts';
-import { createTraceStore, type TraceStore } from './trace-store.ts';
+import { createTraceStore, type TraceStore, type TraceStoreOptions } from './trace-store.ts';
 
 export interface TraceCollector {
   /** Its base URL: services send to `<url>/v1/traces`; the trace view is `<url>/traces`. */
@@ -12,14 +12,20 @@ export interface TraceCollector {
   close(): Promise<void>;
 }
 
-export interface TraceCollectorOptions {
+export interface TraceCollectorOptions extends TraceStoreOptions {
   host?: string;
   port?: number;
-  maxTraces?: number;
 }
 
 const traceIdParam = z.object({ traceId: z.string().regex(/^[0-9a-f]{32}$/, 'expected 32 hex digits') });
-const limitQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(20) });
+const searchQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(20),
+  kind: z.enum(['user', 'background']).optional(),
+  service: z.string().max(64).optional(),
+  q: z.string().max(200).optional(),
+  errors: z.enum(['true', 'false']).optional(),
+  minMs: z.coerce.number().min(0).optional(),
+});
 
 function invalid(error: z.ZodError): KitError {
   return new KitError(Code.InvalidArgument, 'the request is not valid', {
@@ -41,12 +47,21 @@ function invalid(error: z.ZodError): KitError {
  * // OTEL_EXPORTER_OTLP_ENDPOINT=collector.url for each service; then:
  * const waterfall = await (await fetch(`${collector.url}/traces/${traceId}`)).json();
  */
-export async function startTraceCollector({ host = '127.0.0.1', port = 0, maxTraces = 500 }: TraceCollectorOptions = {}): Promise<TraceCollector> {
-  const store = createTraceStore({ maxTraces });
+export async function startTraceCollector({ host = '127.0.0.1', port = 0, ...storeOptions }: TraceCollectorOptions = {}): Promise<TraceCollector> {
   const app = Fastify({ bodyLimit: 16 * 1024 * 1024, forceCloseConnections: true });
   installErrorHandling(app);
+  const store = registerTraceCollector(app, createTraceStore(storeOptions));
+  const url = await app.listen({ host, port });
+  return { url, store, close: () => app.close() };
+}
 
-  app.post('/v1/traces', async (request, reply) => {
+/**
+ * The collector's routes on an app of the caller's (the runner's console serves them beside its
+ * own): `POST /v1/traces` (OTLP/HTTP JSON), `GET /traces` (a search: `kind`, `service`, `q`,
+ * `errors`, `minMs`, `limit`) and `GET /traces/:traceId` (a waterfall).
+ */
+export function registerTraceCollector(app: FastifyInstance, store: TraceStore): TraceStore {
+  app.post('/v1/traces', { bodyLimit: 16 * 1024 * 1024 }, async (request, reply) => {
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
       throw new KitError(Code.InvalidArgument, 'only the OTLP/HTTP JSON encoding is accepted here', { reason: 'unsupported_media_type' });
     }
@@ -56,9 +71,15 @@ export async function startTraceCollector({ host = '127.0.0.1', port = 0, maxTra
     return reply.code(200).send({ partialSuccess: {} });
   });
   app.get('/traces', async (request) => {
-    const parsed = limitQuery.safeParse(request.query);
+    const parsed = searchQuery.safeParse(request.query);
     if (!parsed.success) throw invalid(parsed.error);
-    return { traces: store.recent(parsed.data.limit) };
+    const { limit, kind, service, q, errors, minMs } = parsed.data;
+    return {
+      traces: store.search({
+        limit, ...(kind ? { kind } : {}), ...(service ? { service } : {}), ...(q ? { text: q } : {}),
+        errorsOnly: errors === 'true', ...(minMs === undefined ? {} : { minDurationMs: minMs }),
+      }),
+    };
   });
   app.get('/traces/:traceId', async (request) => {
     const parsed = traceIdParam.safeParse(request.params);
@@ -67,7 +88,5 @@ export async function startTraceCollector({ host = '127.0.0.1', port = 0, maxTra
     if (waterfall === undefined) throw new KitError(Code.NotFound, 'no such trace here (yet, or any more)');
     return waterfall;
   });
-
-  const url = await app.listen({ host, port });
-  return { url, store, close: () => app.close() };
+  return store;
 }

@@ -1,0 +1,321 @@
+// The console's page: Preact components in htm templates, served as they are (no build). It
+// listens to the console's server-sent events (/api/stream: the state every second;
+// /api/logs/stream: log lines as they are written) and calls its JSON API for the rest.
+import { html, render, useEffect, useMemo, useState } from '/assets/preact-htm.js';
+
+const tabs = [['services', 'Services'], ['map', 'Map'], ['traces', 'Traces'], ['faults', 'Faults'], ['logs', 'Logs']];
+
+/** Sends JSON to the console (what changes something must be JSON: local-only.ts). */
+async function send(method, path, body) {
+  const response = await fetch(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${response.status}: ${text}`);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/** The hash is the page's place: #map, #traces, #trace/<id>, #logs/<service>. */
+function useRoute() {
+  const read = () => (location.hash.slice(1) || 'services').split('/');
+  const [route, setRoute] = useState(read());
+  useEffect(() => {
+    const onChange = () => setRoute(read());
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+/** The state the server streams each second; `connected` false while the stream is down. */
+function useLiveState() {
+  const [state, setState] = useState({ services: [], edges: [], at: undefined });
+  const [connected, setConnected] = useState(false);
+  useEffect(() => {
+    const source = new EventSource('/api/stream');
+    source.addEventListener('state', (event) => { setState(JSON.parse(event.data)); setConnected(true); });
+    source.onerror = () => setConnected(false);
+    return () => source.close();
+  }, []);
+  return { state, connected };
+}
+
+const fixed = (n, digits = 1) => (n === undefined || n === null ? '—' : Number(n).toFixed(digits));
+const megabytes = (bytes) => (bytes === undefined ? '—' : `${(bytes / 1048576).toFixed(0)} MB`);
+function duration(ms) {
+  if (ms === undefined) return '—';
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+function Services({ services }) {
+  const [problem, setProblem] = useState(undefined);
+  const act = (name, action) => send('POST', `/api/services/${name}/${action}`).then(() => setProblem(undefined), (error) => setProblem(String(error)));
+  return html`<section aria-labelledby="services-heading">
+    <h2 id="services-heading">Services</h2>
+    ${problem && html`<p class="notice" role="alert">${problem}</p>`}
+    <table>
+      <caption class="visually-hidden">Each service's process, live</caption>
+      <thead><tr>
+        <th scope="col">service</th><th scope="col">state</th><th scope="col" class="num">pid</th><th scope="col" class="num">restarts</th><th scope="col">up</th>
+        <th scope="col" class="num">CPU (cores)</th><th scope="col" class="num">RSS</th><th scope="col" class="num">req/s</th><th scope="col" class="num">5xx/s</th>
+        <th scope="col" class="num">p99 ms</th><th scope="col" class="num">shed/s</th><th scope="col" class="num">outbox</th><th scope="col" class="num">dead letters</th><th scope="col">do</th>
+      </tr></thead>
+      <tbody>${services.map((s) => html`<tr data-service=${s.name}>
+        <th scope="row"><a href=${`#logs/${s.name}`}>${s.name}</a></th>
+        <td class=${`state ${s.state}`}>${s.state}</td>
+        <td class="num">${s.pid ?? '—'}</td><td class="num">${s.restarts}</td><td>${duration(s.uptimeMs)}</td>
+        <td class="num">${fixed(s.cores, 2)}</td><td class="num">${megabytes(s.rssBytes)}</td>
+        <td class="num">${fixed(s.figures?.requestsPerSecond)}</td><td class="num">${fixed(s.figures?.errorsPerSecond)}</td>
+        <td class="num">${fixed(s.figures?.p99Ms, 0)}</td><td class="num">${fixed(s.figures?.shedPerSecond)}</td>
+        <td class="num">${s.figures?.outboxPending ?? '—'}</td><td class="num">${s.figures?.deadLetters ?? '—'}</td>
+        <td class="actions">
+          <button type="button" disabled=${s.state !== 'stopped' && s.state !== 'failed'} onClick=${() => act(s.name, 'start')}>Start<span class="visually-hidden"> ${s.name}</span></button>
+          <button type="button" disabled=${s.state !== 'ready'} onClick=${() => act(s.name, 'stop')}>Stop<span class="visually-hidden"> ${s.name}</span></button>
+          <button type="button" disabled=${s.pid === undefined} onClick=${() => act(s.name, 'kill')}>Kill<span class="visually-hidden"> ${s.name}</span></button>
+          <button type="button" disabled=${s.state !== 'ready'} onClick=${() => act(s.name, 'restart')}>Restart<span class="visually-hidden"> ${s.name}</span></button>
+        </td>
+      </tr>`)}</tbody>
+    </table>
+    <p class="muted">Kill is a crash (SIGKILL): the runner starts the service again after a backoff. Stop is graceful, and it stays down until Start.</p>
+  </section>`;
+}
+
+// Where each service sits on the map: the entry on the left, what it calls in the middle, and
+// what those call to the right. Boxes are 120 by 40.
+const places = {
+  gateway: [80, 230], users: [400, 40], inventory: [400, 135], media: [400, 230], orders: [400, 325], notifications: [400, 420],
+  payment: [700, 325], provider: [920, 325],
+};
+const edgeText = (e) => e.via === 'feed'
+  ? `${fixed(e.perSecond)} reads/s`
+  : `${fixed(e.perSecond)}/s${e.errorsPerSecond > 0 ? `, ${fixed(e.errorsPerSecond)} err/s` : ''}${e.p99Ms === undefined ? '' : `, p99 ${fixed(e.p99Ms, 0)} ms`}${e.breaker === 'closed' ? '' : `, breaker ${e.breaker}`}`;
+
+/** A curve from one box to another, bowed to one side so a pair's two directions do not overlap; and where its label goes. */
+function curveOf(from, to) {
+  const [x1, y1] = places[from];
+  const [x2, y2] = places[to];
+  const dx = x2 - x1;
+  const dy = y2 - y1;
+  const leave = (sign) => {
+    const t = Math.min(dx === 0 ? Infinity : 62 / Math.abs(dx), dy === 0 ? Infinity : 22 / Math.abs(dy));
+    return sign > 0 ? [x1 + dx * t, y1 + dy * t] : [x2 - dx * t, y2 - dy * t];
+  };
+  const [sx, sy] = leave(1);
+  const [ex, ey] = leave(-1);
+  const length = Math.hypot(dx, dy) || 1;
+  const bow = Math.min(60, 0.25 * length);
+  const cx = (sx + ex) / 2 - (dy / length) * bow;
+  const cy = (sy + ey) / 2 + (dx / length) * bow;
+  return { d: `M${sx},${sy} Q${cx},${cy} ${ex},${ey}`, labelX: (sx + 2 * cx + ex) / 4, labelY: (sy + 2 * cy + ey) / 4 };
+}
+
+function NetworkMap({ services, edges }) {
+  const known = (name) => places[name] !== undefined;
+  const drawn = edges.filter((e) => known(e.from) && known(e.to) && e.from !== e.to && e.via !== 'event');
+  // Only an edge with something to say is labelled: traffic in the last second, or a breaker not closed.
+  const busy = (e) => e.perSecond > 0 || e.breaker !== 'closed';
+  return html`<section class="map" aria-labelledby="map-heading">
+    <h2 id="map-heading">Map</h2>
+    <p class="muted">Calls (solid, caller to callee), and a consumer's reads of a publisher's events (dashed), over the last second. Red: a breaker is open; amber: half-open.</p>
+    <svg viewBox="0 0 1000 460" role="img" aria-label="The call graph; the table below says the same in words">
+      <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555" /></marker></defs>
+      ${drawn.map((e) => {
+        const curve = curveOf(e.from, e.to);
+        return html`<g>
+          <path class=${`edge ${e.breaker} ${e.via}`} d=${curve.d} marker-end="url(#arrow)" />
+          ${busy(e) && html`<text x=${curve.labelX} y=${curve.labelY - 4} text-anchor="middle" class=${`breaker ${e.breaker}`}>${edgeText(e)}</text>`}
+        </g>`;
+      })}
+      ${services.filter((s) => known(s.name)).map((s) => html`<g class="node">
+        <rect x=${places[s.name][0] - 60} y=${places[s.name][1] - 20} width="120" height="40" rx="6" />
+        <text x=${places[s.name][0]} y=${places[s.name][1] - 3} text-anchor="middle">${s.name}</text>
+        <text x=${places[s.name][0]} y=${places[s.name][1] + 13} text-anchor="middle" class=${`state ${s.state}`}>${s.state}</text>
+      </g>`)}
+    </svg>
+    <table>
+      <caption>Every edge, over the last second</caption>
+      <thead><tr>
+        <th scope="col">from</th><th scope="col">to</th><th scope="col">kind</th><th scope="col" class="num">per s</th><th scope="col" class="num">errors/s</th>
+        <th scope="col" class="num">p99 ms</th><th scope="col">breaker</th><th scope="col" class="num">retries/s</th><th scope="col" class="num">give-ups/s</th>
+        <th scope="col" class="num">retry budget</th><th scope="col" class="num">in flight</th><th scope="col" class="num">refused/s</th><th scope="col" class="num">lag s</th>
+      </tr></thead>
+      <tbody>${edges.map((e) => html`<tr data-edge=${`${e.from}->${e.to}`}>
+        <td>${e.from}</td><td>${e.to}</td><td>${e.via}</td><td class="num">${fixed(e.perSecond)}</td><td class="num">${fixed(e.errorsPerSecond)}</td>
+        <td class="num">${fixed(e.p99Ms, 0)}</td>
+        <td class=${`breaker ${e.breaker}`}>${e.via === 'event' ? '—' : e.breaker}${e.instances.some((i) => i.breaker !== 'closed') && e.instances.length > 1 ? ` (${e.instances.filter((i) => i.breaker !== 'closed').length} of ${e.instances.length} instances)` : ''}</td>
+        <td class="num">${fixed(e.retriesPerSecond)}</td><td class="num">${fixed(e.giveUpsPerSecond)}</td><td class="num">${fixed(e.retryBudget)}</td>
+        <td class="num">${e.inFlight ?? '—'}</td><td class="num">${fixed(e.refusedPerSecond)}</td><td class="num">${fixed(e.lagSeconds, 2)}</td>
+      </tr>`)}</tbody>
+    </table>
+  </section>`;
+}
+
+// The resilience decisions the kit records on spans, in words.
+function decisionsOf(span) {
+  const out = [];
+  const resend = span.attributes['http.request.resend_count'];
+  if (resend !== undefined) out.push(['retry', `retry #${resend}`]);
+  if (span.attributes['baton.hedge'] === true) out.push(['hedge', 'hedged attempt']);
+  if (span.attributes['baton.deadline_ms'] !== undefined) out.push(['deadline', `${span.attributes['baton.deadline_ms']} ms of deadline left`]);
+  if (span.attributes['baton.error.code'] !== undefined) out.push(['error', `ended: ${span.attributes['baton.error.code']}`]);
+  const status = span.attributes['http.response.status_code'];
+  if (status === 503 && span.kind === 'server') out.push(['error', 'answered 503']);
+  for (const event of span.events) {
+    const a = event.attributes;
+    if (event.name === 'baton.retry') out.push(['retry', `retrying after attempt ${a.attempt} failed (${a['baton.error.code']}), in ${a.delay_ms} ms`]);
+    else if (event.name === 'baton.give_up') out.push(['give-up', `gave up after attempt ${a.attempt}: ${a.reason} (${a['baton.error.code']})`]);
+    else if (event.name === 'baton.breaker_rejected') out.push(['breaker', `breaker open: not sent to ${a.instance}`]);
+    else if (event.name === 'baton.hedge') out.push(['hedge', `hedged after ${a.delay_ms} ms`]);
+  }
+  return out;
+}
+
+function Waterfall({ traceId }) {
+  const [trace, setTrace] = useState(undefined);
+  const [problem, setProblem] = useState(undefined);
+  useEffect(() => {
+    fetch(`/traces/${traceId}`).then(async (r) => (r.ok ? setTrace(await r.json()) : setProblem(`${r.status}: ${await r.text()}`)), (e) => setProblem(String(e)));
+  }, [traceId]);
+  if (problem) return html`<p class="notice" role="alert">${problem}</p>`;
+  if (!trace) return html`<p>Loading the trace…</p>`;
+  const total = Math.max(trace.durationMs, 0.001);
+  return html`<section aria-labelledby="trace-heading">
+    <h2 id="trace-heading">${trace.root}</h2>
+    <p class="muted"><a href="#traces">All traces</a> · ${trace.traceId} · ${fixed(trace.durationMs)} ms · ${trace.spanCount} spans · ${trace.errors} in error ·
+      <a href=${`#logs/all/${trace.traceId}`}>its log lines</a></p>
+    <div class="waterfall" role="list">
+      ${trace.spans.map((span) => html`<div class="row" role="listitem" data-span=${span.name}>
+        <div style=${`padding-left:${span.depth}rem`}><strong>${span.service}</strong> ${span.name} <span class="muted">${fixed(span.durationMs)} ms</span></div>
+        <div class="bar-track" aria-hidden="true"><div class=${`bar ${span.status === 'error' ? 'error' : ''}`} style=${`left:${(span.offsetMs / total) * 100}%;width:${(span.durationMs / total) * 100}%`}></div></div>
+        ${decisionsOf(span).length > 0 && html`<div class="decisions">${decisionsOf(span).map(([kind, text]) => html`<span class=${`badge ${kind}`}>${text}</span>`)}</div>`}
+      </div>`)}
+    </div>
+  </section>`;
+}
+
+function Traces() {
+  const [query, setQuery] = useState({ kind: 'user', service: '', q: '', errors: false, minMs: '' });
+  const [traces, setTraces] = useState([]);
+  const search = useMemo(() => () => {
+    const params = new URLSearchParams({ limit: '100' });
+    if (query.kind) params.set('kind', query.kind);
+    if (query.service) params.set('service', query.service);
+    if (query.q) params.set('q', query.q);
+    if (query.errors) params.set('errors', 'true');
+    if (query.minMs) params.set('minMs', query.minMs);
+    fetch(`/traces?${params}`).then((r) => r.json()).then((body) => setTraces(body.traces ?? []), () => {});
+  }, [query]);
+  useEffect(() => {
+    search();
+    const timer = setInterval(search, 2000);
+    return () => clearInterval(timer);
+  }, [search]);
+  const set = (field) => (event) => setQuery({ ...query, [field]: event.target.type === 'checkbox' ? event.target.checked : event.target.value });
+  return html`<section aria-labelledby="traces-heading">
+    <h2 id="traces-heading">Traces</h2>
+    <form class="filters" onSubmit=${(e) => { e.preventDefault(); search(); }}>
+      <label>Kind<select value=${query.kind} onChange=${set('kind')}><option value="user">requests people made</option><option value="background">the shop's own work</option><option value="">both</option></select></label>
+      <label>Service<input value=${query.service} onInput=${set('service')} placeholder="any" /></label>
+      <label>Route or words<input value=${query.q} onInput=${set('q')} placeholder="POST /api/v1/orders" /></label>
+      <label>Slower than (ms)<input type="number" min="0" value=${query.minMs} onInput=${set('minMs')} /></label>
+      <label><span>Errors only</span><input type="checkbox" checked=${query.errors} onChange=${set('errors')} /></label>
+    </form>
+    <table>
+      <caption class="visually-hidden">The newest traces that match, newest first</caption>
+      <thead><tr><th scope="col">started</th><th scope="col">root</th><th scope="col">services</th><th scope="col" class="num">ms</th><th scope="col" class="num">spans</th><th scope="col" class="num">errors</th></tr></thead>
+      <tbody>${traces.map((t) => html`<tr>
+        <td>${new Date(t.startedAt).toLocaleTimeString()}</td>
+        <td><a href=${`#trace/${t.traceId}`}>${t.root}</a></td>
+        <td>${t.services.join(', ')}</td><td class="num">${fixed(t.durationMs)}</td><td class="num">${t.spanCount}</td>
+        <td class=${t.errors > 0 ? 'num error' : 'num'}>${t.errors}</td>
+      </tr>`)}</tbody>
+    </table>
+  </section>`;
+}
+
+const presets = [
+  ['Fail every request (503)', { route: '*', percent: 100, status: 503 }],
+  ['Fail half (500)', { route: '*', percent: 50, status: 500 }],
+  ['Slow every request (+2 s)', { route: '*', percent: 100, latencyMs: 2000 }],
+  ['Reset connections', { route: '*', percent: 100, reset: true }],
+];
+
+function ServiceFaults({ name }) {
+  const [rules, setRules] = useState([]);
+  const [problem, setProblem] = useState(undefined);
+  const [route, setRoute] = useState('*');
+  const load = () => fetch(`/api/faults/${name}`).then((r) => r.json()).then((body) => setRules(Array.isArray(body) ? body : body.rules ?? []), (e) => setProblem(String(e)));
+  useEffect(() => { load(); }, [name]);
+  const replace = (next) => send('PUT', `/api/faults/${name}`, { rules: next }).then(() => { setProblem(undefined); return load(); }, (e) => setProblem(String(e)));
+  const clear = () => fetch(`/api/faults/${name}`, { method: 'DELETE', headers: { 'content-type': 'application/json' } }).then(() => load(), (e) => setProblem(String(e)));
+  return html`<section data-faults=${name}>
+    <h3>${name}</h3>
+    ${problem && html`<p class="notice" role="alert">${problem}</p>`}
+    <p>${rules.length === 0 ? 'No faults.' : rules.map((r) => html`<span class="badge error">${r.method ?? 'any'} ${r.route}: ${r.percent}%${r.status ? ` → ${r.status}` : ''}${r.latencyMs ? ` +${r.latencyMs} ms` : ''}${r.reset ? ' reset' : ''}</span> `)}</p>
+    <form onSubmit=${(e) => e.preventDefault()}>
+      <label>Route<input value=${route} onInput=${(e) => setRoute(e.target.value)} aria-label=${`Route of ${name} to break`} /></label>
+      ${presets.map(([label, rule]) => html`<button type="button" onClick=${() => replace([...rules, { ...rule, route }])}>${label}<span class="visually-hidden"> on ${name}</span></button>`)}
+      <button type="button" onClick=${clear} disabled=${rules.length === 0}>Clear<span class="visually-hidden"> ${name}'s faults</span></button>
+    </form>
+  </section>`;
+}
+
+function Faults({ services }) {
+  return html`<section class="faults" aria-labelledby="faults-heading">
+    <h2 id="faults-heading">Faults</h2>
+    <p class="muted">The kit's fault injection on each service's own port (its HTTP routes): a share of requests answered with an error, slowed or reset. Watch the Map and the Traces while one is on.</p>
+    ${services.map((s) => html`<${ServiceFaults} key=${s.name} name=${s.name} />`)}
+  </section>`;
+}
+
+function Logs({ services, service: initialService, traceId }) {
+  const [filter, setFilter] = useState({ service: initialService && initialService !== 'all' ? initialService : '', level: '', q: traceId ?? '' });
+  const [lines, setLines] = useState([]);
+  useEffect(() => {
+    setLines([]);
+    const params = new URLSearchParams({ limit: '300' });
+    if (filter.service) params.set('service', filter.service);
+    if (filter.level) params.set('level', filter.level);
+    if (filter.q) params.set('q', filter.q);
+    const source = new EventSource(`/api/logs/stream?${params}`);
+    source.addEventListener('line', (event) => setLines((old) => [...old.slice(-499), JSON.parse(event.data)]));
+    return () => source.close();
+  }, [filter.service, filter.level, filter.q]);
+  const set = (field) => (event) => setFilter({ ...filter, [field]: event.target.value });
+  return html`<section aria-labelledby="logs-heading">
+    <h2 id="logs-heading">Logs</h2>
+    <form class="filters" onSubmit=${(e) => e.preventDefault()}>
+      <label>Service<select value=${filter.service} onChange=${set('service')}><option value="">every one</option><option value="runner">runner</option>${services.map((s) => html`<option value=${s.name}>${s.name}</option>`)}</select></label>
+      <label>Level<select value=${filter.level} onChange=${set('level')}><option value="">any</option>${['debug', 'info', 'warn', 'error'].map((l) => html`<option value=${l}>${l} and above</option>`)}</select></label>
+      <label>Words (a trace id, a request id)<input value=${filter.q} onInput=${set('q')} /></label>
+    </form>
+    <div class="logs" role="log" aria-live="off" aria-label="Log lines, newest last">
+      ${lines.map((line) => html`<div class=${`line ${line.level}`}><span class="muted">${line.time.slice(11, 23)}</span> <strong>${line.service}</strong> ${line.level} ${line.msg}</div>`)}
+    </div>
+  </section>`;
+}
+
+function App() {
+  const route = useRoute();
+  const { state, connected } = useLiveState();
+  const [tab] = route;
+  const current = tab === 'trace' ? 'traces' : tab;
+  return html`<header>
+      <h1>Baton console</h1>
+      <nav role="tablist" aria-label="Views">
+        ${tabs.map(([id, label]) => html`<button type="button" role="tab" id=${`tab-${id}`} aria-selected=${current === id} aria-controls="view" onClick=${() => { location.hash = id; }}>${label}</button>`)}
+      </nav>
+      <span class=${connected ? 'muted' : 'error'} role="status">${connected ? `live · ${state.at ? new Date(state.at).toLocaleTimeString() : ''}` : 'not connected to the runner'}</span>
+    </header>
+    <main id="view" role="tabpanel" aria-labelledby=${`tab-${current}`}>
+      ${current === 'services' ? html`<${Services} services=${state.services} />`
+      : current === 'map' ? html`<${NetworkMap} services=${state.services} edges=${state.edges} />`
+      : tab === 'trace' ? html`<${Waterfall} traceId=${route[1]} />`
+      : current === 'traces' ? html`<${Traces} />`
+      : current === 'faults' ? html`<${Faults} services=${state.services} />`
+      : html`<${Logs} services=${state.services} service=${route[1]} traceId=${route[2]} />`}
+    </main>`;
+}
+
+const root = document.getElementById('app');
+root.replaceChildren();
+render(html`<${App} />`, root);
