@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { KitError, problemContentType, toProblem } from '@baton/kit/errors';
 import { createTraceStore, registerTraceCollector, type TraceStore } from '@baton/kit/telemetry/collector';
 import type { ConsoleLogLine, ConsoleStack } from './console-stack.ts';
 import { answerLocalPagesOnly } from './local-only.ts';
 import { createLogHub, type LogFilter } from './log-hub.ts';
+import { createMailBox, type MailBox } from './mail-box.ts';
 import { startMetricsPoller, type MetricsPoller } from './metrics-poller.ts';
 import { coresUsed, sampleProcess, type ProcessSample } from './process-sampler.ts';
 
@@ -22,8 +24,11 @@ export interface Console {
   store: TraceStore;
   /** Every line the runner writes goes here too, for the console's log view. */
   log(line: ConsoleLogLine): void;
-  /** Shows a stack once it exists (the services need the console's URL before the stack is made). */
-  attach(stack: ConsoleStack): void;
+  /**
+   * Shows a stack once it exists (the services need the console's URL before the stack is made),
+   * and the folder notifications writes its emails to, if it runs.
+   */
+  attach(stack: ConsoleStack, options?: { mailFolder?: string | undefined }): void;
   close(): Promise<void>;
 }
 
@@ -33,7 +38,9 @@ const webFiles: Record<string, { file: URL; type: string }> = {
   // Preact and htm in one ES module, as their package ships it: the page's components need no build.
   'preact-htm.js': { file: new URL(import.meta.resolve('htm/preact/standalone')), type: 'text/javascript; charset=utf-8' },
 };
-const actions = ['start', 'stop', 'kill', 'restart'] as const;
+// freeze and thaw: SIGSTOP and SIGCONT, a process that hangs with its connections open (the fault a
+// timeout exists for), and back.
+const actions = ['start', 'stop', 'kill', 'restart', 'freeze', 'thaw'] as const;
 const logQuery = z.object({
   service: z.string().max(64).optional(),
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional(),
@@ -52,10 +59,18 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
   const app: FastifyInstance = Fastify({ forceCloseConnections: true });
   let listeningPort = port;
   answerLocalPagesOnly(app, () => listeningPort);
+  // The collector's routes throw KitErrors (an unknown or expired trace, a bad query): answered
+  // with their own status as a problem document, as the standalone collector does, not as a 500.
+  app.setErrorHandler(async function answerKitErrors(error, request, reply) {
+    if (!(error instanceof KitError)) throw error;
+    const problem = toProblem(error, { instance: request.url.split('?')[0] ?? '/', requestId: request.id });
+    return reply.code(problem.status).type(problemContentType).send(JSON.stringify(problem));
+  });
   const store = registerTraceCollector(app, createTraceStore({ maxTraces: 1_000, maxBackgroundTraces: 300, isUserRoot: (root) => isPersonsRequest(root, entryService) }));
   const logs = createLogHub();
   let stack: ConsoleStack | undefined;
   let metrics: MetricsPoller | undefined;
+  let mailBox: MailBox | undefined;
   const processes = new Map<string, { pid: number; before?: { at: number; sample: ProcessSample | undefined }; after?: { at: number; sample: ProcessSample | undefined } }>();
   const streams = new Set<ServerResponse>();
 
@@ -77,7 +92,8 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
       }
       const cores = seen?.before === undefined || seen.after === undefined ? undefined : coresUsed(seen.before.sample, seen.after.sample, seen.after.at - seen.before.at);
       return {
-        name, url: current.url(name), state: status.state, pid: status.pid, restarts: status.restarts,
+        // The runner does not know a process was frozen; Linux does.
+        name, url: current.url(name), state: seen?.after?.sample?.frozen === true ? 'frozen' : status.state, pid: status.pid, restarts: status.restarts,
         uptimeMs: seen?.after?.sample === undefined || status.state !== 'ready' ? undefined : Date.now() - seen.after.sample.startedAtMs,
         cores, rssBytes: seen?.after?.sample?.rssBytes,
         figures: figures.nodes.get(name),
@@ -139,9 +155,16 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
     if (!(actions as readonly string[]).includes(action)) return reply.code(404).send({ error: `no action ${action}: ${actions.join(', ')}` });
     const current = stack;
     // Answered at once: a start waits for readiness, which the page sees in the state it streams.
-    const done = action === 'start' ? current.start(name) : action === 'stop' ? current.stop(name) : action === 'kill' ? current.kill(name) : current.restart(name);
+    const done = action === 'start' ? current.start(name) : action === 'stop' ? current.stop(name) : action === 'kill' ? current.kill(name)
+      : action === 'freeze' ? current.kill(name, 'SIGSTOP') : action === 'thaw' ? current.kill(name, 'SIGCONT') : current.restart(name);
     done.catch((error: unknown) => logs.add({ service: 'console', text: `${action} ${name} failed: ${String(error)}`, record: { level: 'error', msg: `${action} ${name} failed: ${String(error)}` } }));
     return reply.code(202).send({ accepted: `${action} ${name}` });
+  });
+
+  app.get('/api/mail', async () => ({ items: mailBox === undefined ? [] : await mailBox.list(100) }));
+  app.get<{ Params: { id: string } }>('/api/mail/:id', async (request, reply) => {
+    const mail = await mailBox?.read(request.params.id);
+    return mail === undefined ? reply.code(404).send({ error: 'no such email' }) : mail;
   });
 
   // The kit's fault switches on each service's admin listener, passed through with its admin token.
@@ -168,9 +191,10 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
     url,
     store,
     log: (line) => logs.add(line),
-    attach(attached) {
+    attach(attached, { mailFolder } = {}) {
       stack = attached;
       metrics = startMetricsPoller(attached);
+      if (mailFolder !== undefined) mailBox = createMailBox(mailFolder);
     },
     async close() {
       clearInterval(ticker);

@@ -9,6 +9,8 @@ export interface ProcessSample {
   rssBytes: number;
   /** When it started, in ms since the epoch. */
   startedAtMs: number;
+  /** Stopped by a signal (SIGSTOP): frozen, its connections open, answering nothing. */
+  frozen: boolean;
 }
 
 let bootTimeMs: number | undefined;
@@ -28,7 +30,7 @@ export async function sampleProcess(pid: number): Promise<ProcessSample | undefi
     const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
     // starttime, the 22nd field: clock ticks after boot.
     const startedAtMs = (await bootTime()) + (Number(fields[19]) * 1000) / ticksPerSecond;
-    return { cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond, rssBytes: rssKb * 1024, startedAtMs };
+    return { cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond, rssBytes: rssKb * 1024, startedAtMs, frozen: fields[0] === 'T' };
   } catch {
     return undefined;
   }

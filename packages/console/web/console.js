@@ -3,7 +3,7 @@
 // /api/logs/stream: log lines as they are written) and calls its JSON API for the rest.
 import { html, render, useEffect, useMemo, useState } from '/assets/preact-htm.js';
 
-const tabs = [['services', 'Services'], ['map', 'Map'], ['traces', 'Traces'], ['faults', 'Faults'], ['logs', 'Logs']];
+const tabs = [['services', 'Services'], ['map', 'Map'], ['traces', 'Traces'], ['faults', 'Faults'], ['logs', 'Logs'], ['mail', 'Mail']];
 
 /** Sends JSON to the console (what changes something must be JSON: local-only.ts). */
 async function send(method, path, body) {
@@ -215,7 +215,7 @@ function Traces() {
     <form class="filters" onSubmit=${(e) => { e.preventDefault(); search(); }}>
       <label>Kind<select value=${query.kind} onChange=${set('kind')}><option value="user">requests people made</option><option value="background">the shop's own work</option><option value="">both</option></select></label>
       <label>Service<input value=${query.service} onInput=${set('service')} placeholder="any" /></label>
-      <label>Route or words<input value=${query.q} onInput=${set('q')} placeholder="POST /api/v1/orders" /></label>
+      <label>Route, words or trace id<input value=${query.q} onInput=${set('q')} placeholder="POST /api/v1/orders" /></label>
       <label>Slower than (ms)<input type="number" min="0" value=${query.minMs} onInput=${set('minMs')} /></label>
       <label><span>Errors only</span><input type="checkbox" checked=${query.errors} onChange=${set('errors')} /></label>
     </form>
@@ -246,7 +246,7 @@ function ServiceFaults({ name }) {
   const load = () => fetch(`/api/faults/${name}`).then((r) => r.json()).then((body) => setRules(Array.isArray(body) ? body : body.rules ?? []), (e) => setProblem(String(e)));
   useEffect(() => { load(); }, [name]);
   const replace = (next) => send('PUT', `/api/faults/${name}`, { rules: next }).then(() => { setProblem(undefined); return load(); }, (e) => setProblem(String(e)));
-  const clear = () => fetch(`/api/faults/${name}`, { method: 'DELETE', headers: { 'content-type': 'application/json' } }).then(() => load(), (e) => setProblem(String(e)));
+  const clear = () => send('DELETE', `/api/faults/${name}`).then(() => { setProblem(undefined); return load(); }, (e) => setProblem(String(e)));
   return html`<section data-faults=${name}>
     <h3>${name}</h3>
     ${problem && html`<p class="notice" role="alert">${problem}</p>`}
@@ -256,6 +256,11 @@ function ServiceFaults({ name }) {
       ${presets.map(([label, rule]) => html`<button type="button" onClick=${() => replace([...rules, { ...rule, route }])}>${label}<span class="visually-hidden"> on ${name}</span></button>`)}
       <button type="button" onClick=${clear} disabled=${rules.length === 0}>Clear<span class="visually-hidden"> ${name}'s faults</span></button>
     </form>
+    <p>The whole process:
+      <button type="button" onClick=${() => send('POST', `/api/services/${name}/freeze`).catch((e) => setProblem(String(e)))}>Freeze<span class="visually-hidden"> ${name}</span></button>
+      <button type="button" onClick=${() => send('POST', `/api/services/${name}/thaw`).catch((e) => setProblem(String(e)))}>Thaw<span class="visually-hidden"> ${name}</span></button>
+      <span class="muted">(SIGSTOP: it hangs with its connections open, as a process stuck in a long pause does; SIGCONT wakes it)</span>
+    </p>
   </section>`;
 }
 
@@ -294,6 +299,35 @@ function Logs({ services, service: initialService, traceId }) {
   </section>`;
 }
 
+/** The emails notifications sent (files under npm start), newest first; one opened as a shopper would read it. */
+function MailTab({ id }) {
+  const [items, setItems] = useState([]);
+  const [mail, setMail] = useState(undefined);
+  useEffect(() => {
+    const load = () => fetch('/api/mail').then((r) => r.json()).then((body) => setItems(body.items ?? []), () => {});
+    load();
+    const timer = setInterval(load, 3000);
+    return () => clearInterval(timer);
+  }, []);
+  useEffect(() => {
+    setMail(undefined);
+    if (id) fetch(`/api/mail/${encodeURIComponent(id)}`).then((r) => (r.ok ? r.json() : undefined)).then(setMail, () => {});
+  }, [id]);
+  return html`<section aria-labelledby="mail-heading">
+    <h2 id="mail-heading">Mail</h2>
+    ${mail && html`<article class="mail" aria-label="The email opened">
+      <h3>${mail.subject}</h3>
+      <dl class="mail-headers"><dt>From</dt><dd>${mail.from}</dd><dt>To</dt><dd>${mail.to}</dd><dt>Sent</dt><dd>${new Date(mail.sentAt).toLocaleString()}</dd></dl>
+      <pre class="mail-body">${mail.text}</pre>
+    </article>`}
+    ${items.length === 0 ? html`<p>No email sent yet.</p>` : html`<table>
+      <caption class="visually-hidden">Emails sent, newest first</caption>
+      <thead><tr><th scope="col">sent</th><th scope="col">to</th><th scope="col">subject</th></tr></thead>
+      <tbody>${items.map((m) => html`<tr><td>${new Date(m.sentAt).toLocaleTimeString()}</td><td>${m.to}</td><td><a href=${`#mail/${m.id}`}>${m.subject}</a></td></tr>`)}</tbody>
+    </table>`}
+  </section>`;
+}
+
 function App() {
   const route = useRoute();
   const { state, connected } = useLiveState();
@@ -312,6 +346,7 @@ function App() {
       : tab === 'trace' ? html`<${Waterfall} traceId=${route[1]} />`
       : current === 'traces' ? html`<${Traces} />`
       : current === 'faults' ? html`<${Faults} services=${state.services} />`
+      : current === 'mail' ? html`<${MailTab} id=${route[1]} />`
       : html`<${Logs} services=${state.services} service=${route[1]} traceId=${route[2]} />`}
     </main>`;
 }

@@ -109,6 +109,11 @@ test('npm start: the database, then all five services ready with their URLs and 
   // One request through the gateway, then its trace in the view the runner serves at base + 10.
   const tracesUrl = `http://127.0.0.1:${portBase + consolePortOffset}/traces`;
   assert.equal(records.find((r) => r.event === 'traces')?.url, tracesUrl, 'the ready block names the trace view');
+  // The console the runner serves there too: every service as the stack sees it.
+  const consoleUrl = `http://127.0.0.1:${portBase + consolePortOffset}/`;
+  assert.equal(records.find((r) => r.event === 'console')?.url, consoleUrl, 'the ready block names the console');
+  const state = await (await fetch(new URL('/api/state', consoleUrl))).json() as { services: Array<{ name: string; state: string; pid: number }> };
+  assert.deepEqual(state.services.map((s) => [s.name, s.state]).toSorted(), serviceNames.map((name) => [name, 'ready']).toSorted(), 'the console sees every service ready');
   const browse = await fetch(`http://127.0.0.1:${portBase}/api/v1/products`);
   assert.equal(browse.status, 200);
   await browse.arrayBuffer();

@@ -105,7 +105,7 @@ export function serviceEnvironment(name: ServiceName, { env, portBase, varDir, a
     ...(overrides.ADMIN_TOKEN_FILE === undefined ? { ADMIN_TOKEN: adminToken } : {}),
     ...(grpcPort === undefined ? {} : { GRPC_PORT: String(grpcPort) }),
     ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-    ...Object.fromEntries(Object.entries(specOf(name).folders ?? {}).map(([variable, folder]) => [variable, join(varDir, folder)])),
+    ...Object.fromEntries(Object.keys(specOf(name).folders ?? {}).map((variable) => [variable, folderOf(name, variable, varDir)])),
     ...developmentSecrets(name, { ...inherited, ...overrides }, varDir),
     ...upstreams,
     ...addresses,
@@ -121,4 +121,10 @@ export function developmentSecrets(name: ServiceName, inherited: NodeJS.ProcessE
   return Object.fromEntries(Object.entries(specOf(name).secrets ?? {})
     .filter(([variable]) => !own(variable))
     .map(([variable, file]) => [variable, join(varDir, secretsFolder, file)]));
+}
+
+/** Where a service's folder variable (`MAIL_DIR` of notifications) points under the var folder; undefined when it has no such folder. */
+export function folderOf(name: ServiceName, variable: string, varDir: string): string | undefined {
+  const folder = specOf(name).folders?.[variable];
+  return folder === undefined ? undefined : join(varDir, folder);
 }

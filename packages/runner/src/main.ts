@@ -5,6 +5,7 @@ import { RunnerError } from './errors.ts';
 import { createLogFormatter } from './log-format.ts';
 import { runnerLogLine, type LogLine } from './log-line.ts';
 import { startLocalConsole } from './local-console.ts';
+import { folderOf } from './environment.ts';
 import { alreadyRunning, createStack } from './stack.ts';
 import { runningStackIn } from './var-lock.ts';
 
@@ -50,7 +51,8 @@ if (running !== undefined) {
 const local = await startLocalConsole({ env: process.env, portBase, onLog: write });
 if (local.console !== undefined) toConsole.log = local.console.log;
 const stack = createStack({ services, portBase, varDir, databaseUrl, databasePrefix, onLog: write, env: local.env });
-local.console?.attach(stack);
+// The emails notifications writes as files (its MAIL_DIR under the var folder), for the console's Mail tab.
+local.console?.attach(stack, { mailFolder: services.includes('notifications') ? folderOf('notifications', 'MAIL_DIR', varDir) : undefined });
 
 let firstSignalAtMs: number | undefined;
 function onSignal(signal: NodeJS.Signals): void {

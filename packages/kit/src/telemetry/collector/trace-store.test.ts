@@ -47,6 +47,7 @@ void test('search: by service, words of the root, errors and duration, newest fi
   assert.deepEqual(ids({ service: 'inventory', limit: 10 }), [1]);
   assert.deepEqual(ids({ text: 'orders', limit: 10 }), [2]);
   assert.deepEqual(ids({ text: 'API/V1', limit: 10 }), [2, 1], 'any case');
+  assert.deepEqual(ids({ text: hex(2, 32), limit: 10 }), [2], 'a trace id finds its trace');
   assert.deepEqual(ids({ errorsOnly: true, limit: 10 }), [1]);
   assert.deepEqual(ids({ minDurationMs: 100, limit: 10 }), [1]);
   assert.deepEqual(ids({ kind: 'background', limit: 10 }), [3]);

@@ -43,7 +43,7 @@ export interface TraceSearch {
   kind?: TraceKind;
   /** A service the trace passed through. */
   service?: string;
-  /** Words in the root span's name (`GET /api/v1/products`), any case. */
+  /** Words in the root span's name (`GET /api/v1/products`), any case; or a trace id, whole. */
   text?: string;
   /** Only traces with a span in error. */
   errorsOnly?: boolean;
@@ -131,7 +131,7 @@ export function createTraceStore({ maxTraces = 500, maxBackgroundTraces = 200, m
         const summary = summaryOf(traceId, spans);
         if (errorsOnly && summary.errors === 0) continue;
         if (summary.durationMs < minDurationMs) continue;
-        if (words && !summary.root.toLowerCase().includes(words)) continue;
+        if (words && !summary.root.toLowerCase().includes(words) && traceId !== words) continue;
         found.push(summary);
       }
     }
