@@ -33,7 +33,9 @@ declare const window: { innerWidth: number };
  * declined card, a short stock and a service down each answer with the right status and a page
  * in the shop's words; a phone-sized window scrolls only down, and the keyboard gets past the
  * header. Each page is screenshotted (test-results/screenshots/storefront-*.png) and checked
- * with axe against WCAG 2.2 AA.
+ * with axe against WCAG 2.2 AA. The runner's console runs beside the shop, as under `npm start`
+ * (one stack for both: a browser suite is the heaviest there is): an operator breaks inventory
+ * with it, watches the breaker and the retries, and mends it (console-*.png).
  */
 void describe('the storefront in a browser, against the whole shop', browserAvailability(), () => {
   const suite = createSuiteScope();
@@ -52,7 +54,7 @@ void describe('the storefront in a browser, against the whole shop', browserAvai
       users: { STAFF_EMAILS: staffEmail },
       media: { MESSAGING_POLL_INTERVAL_MS: '50' },
       notifications: { MESSAGING_POLL_INTERVAL_MS: '100' },
-    }, { payment: true, media: true });
+    }, { payment: true, media: true, console: true });
     api = createShopClient(shop.gateway);
     const registered = await api.call('POST', '/api/v1/users', { body: { email: staffEmail, password, name: 'Stella' } });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
@@ -346,6 +348,122 @@ void describe('the storefront in a browser, against the whole shop', browserAvai
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.activeElement?.id === 'main', undefined, { timeout: pageTimeoutMs });
     assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'MAIN');
+  });
+
+  /** The console's view, screenshotted (console-<name>.png) and checked with axe like the shop's pages. */
+  async function lookAtConsole(page: Page, name: string): Promise<void> {
+    await screenshot(page, `console-${name}`);
+    await expectAccessible(page, `the console's ${name} view`);
+  }
+
+  /**
+   * The product list asked for through the gateway, two requests at a time with a pause between,
+   * until stopped: the traffic that trips a breaker and then closes it again.
+   */
+  function driveTraffic(): { lastStatus(): number | undefined; stop(): Promise<void> } {
+    let stopped = false;
+    let lastStatus: number | undefined;
+    const loop = async () => {
+      while (!stopped) {
+        try {
+          const answer = await fetch(`${shop.gateway}/api/v1/products`, { signal: AbortSignal.timeout(pageTimeoutMs) });
+          await answer.arrayBuffer();
+          lastStatus = answer.status;
+        } catch {
+          lastStatus = 0;
+        }
+        await sleep(100);
+      }
+    };
+    const loops = [loop(), loop()];
+    return { lastStatus: () => lastStatus, stop: async () => { stopped = true; await Promise.all(loops); } };
+  }
+
+  /** The newest of people's GET /api/v1/products traces in error whose waterfall shows a retry, from the console's trace API. */
+  async function retriedTrace(consoleUrl: string): Promise<string | undefined> {
+    const query = new URLSearchParams({ kind: 'user', q: 'GET /api/v1/products', errors: 'true', limit: '50' });
+    const { traces } = await (await fetch(`${consoleUrl}/traces?${query}`)).json() as { traces: Array<{ traceId: string }> };
+    for (const { traceId } of traces) {
+      const waterfall = await (await fetch(`${consoleUrl}/traces/${traceId}`)).json() as { spans: Array<{ attributes: Record<string, unknown>; events: Array<{ name: string }> }> };
+      if (waterfall.spans.some((s) => s.attributes['http.request.resend_count'] !== undefined || s.events.some((e) => e.name === 'baton.retry'))) return traceId;
+    }
+    return undefined;
+  }
+
+  test('an operator opens the console, switches inventory to fail, sees the breaker open on the map and the retries in a trace, switches it back, and sees recovery', { timeout: 240_000 }, async (t) => {
+    const consoleUrl = shop.consoleUrl;
+    assert.ok(consoleUrl, 'the shop runs with its console');
+    const { page } = await openContext(t);
+    const inventoryAdmin = { url: new URL('/admin/faults', shop.stack.adminUrl('inventory')), authorization: `Bearer ${shop.stack.adminToken('inventory')}` };
+    let traffic: ReturnType<typeof driveTraffic> | undefined;
+    try {
+      // Services: every process of the shop, inventory ready.
+      await page.goto(`${consoleUrl}/#services`);
+      await page.locator('tr[data-service="inventory"] td.state', { hasText: /^ready$/ }).waitFor();
+      assert.equal(await page.locator('tr[data-service]').count(), shop.stack.services.length);
+      assert.match(await page.locator('header [role="status"]').innerText(), /^live/);
+      await lookAtConsole(page, 'services');
+
+      // Faults: every request to inventory answered 503.
+      await page.getByRole('tab', { name: 'Faults' }).click();
+      const inventoryFaults = page.locator('section[data-faults="inventory"]');
+      await inventoryFaults.getByRole('button', { name: 'Fail every request (503) on inventory', exact: true }).click();
+      await inventoryFaults.locator('.badge', { hasText: 'any *: 100% → 503' }).waitFor();
+      assert.deepEqual(await (await fetch(inventoryAdmin.url, { headers: { authorization: inventoryAdmin.authorization } })).json(), { rules: [{ route: '*', percent: 100, status: 503 }] }, 'the rule is on inventory itself');
+      await lookAtConsole(page, 'faults');
+      const failingFrom = performance.now();
+
+      // The map, with traffic: the gateway's breaker for inventory opens.
+      traffic = driveTraffic();
+      await page.getByRole('tab', { name: 'Map' }).click();
+      const breaker = page.locator('tr[data-edge="gateway->inventory"] td.breaker');
+      await until('the map shows the breaker from the gateway to inventory open', async () => (await breaker.count()) === 1 && (await breaker.innerText()).startsWith('open'));
+      t.diagnostic(`the map showed the breaker open ${Math.round(performance.now() - failingFrom)} ms after the fault was switched on; the gateway's last answer: ${traffic.lastStatus()}`);
+      assert.notEqual(traffic.lastStatus(), 200, 'the gateway cannot list products');
+      await lookAtConsole(page, 'map-breaker-open');
+      await traffic.stop();
+      traffic = undefined;
+
+      // Traces: a person's request of the list, in error, whose waterfall shows the gateway retrying.
+      await page.getByRole('tab', { name: 'Traces' }).click();
+      await page.getByLabel('Route, words or trace id').fill('GET /api/v1/products');
+      await page.getByLabel('Errors only').check();
+      let traceId: string | undefined;
+      await until('a trace of GET /api/v1/products with a retry', async () => (traceId = await retriedTrace(consoleUrl)) !== undefined);
+      const link = page.locator(`a[href="#trace/${traceId}"]`);
+      await link.waitFor();
+      assert.equal(await link.innerText(), 'gateway GET /api/v1/products');
+      await lookAtConsole(page, 'traces');
+      await link.click();
+      const retries = page.locator('.waterfall .badge.retry', { hasText: /retry #\d|retrying after attempt \d/ });
+      await retries.first().waitFor();
+      t.diagnostic(`the trace's retry badges: ${JSON.stringify(await retries.allInnerTexts())}`);
+      await lookAtConsole(page, 'trace');
+
+      // Logs: inventory's own lines say it injected the fault.
+      await page.getByRole('tab', { name: 'Services' }).click();
+      await page.locator('tr[data-service="inventory"]').getByRole('link', { name: 'inventory' }).click();
+      await page.locator('.logs .line', { hasText: 'injecting a fault' }).first().waitFor();
+      await lookAtConsole(page, 'logs');
+
+      // Faults again: cleared; with traffic the breaker closes and the list is back.
+      await page.getByRole('tab', { name: 'Faults' }).click();
+      await inventoryFaults.getByRole('button', { name: 'Clear inventory\'s faults', exact: true }).click();
+      await inventoryFaults.getByText('No faults.').waitFor();
+      const mendedFrom = performance.now();
+      traffic = driveTraffic();
+      await page.getByRole('tab', { name: 'Map' }).click();
+      await until('the map shows the breaker closed and the gateway lists products', async () => (await breaker.innerText()).startsWith('closed') && traffic?.lastStatus() === 200);
+      t.diagnostic(`the map showed the breaker closed ${Math.round(performance.now() - mendedFrom)} ms after the fault was cleared`);
+      await lookAtConsole(page, 'map-recovered');
+      await traffic.stop();
+      traffic = undefined;
+      assert.equal((await fetch(`${shop.gateway}/api/v1/products`)).status, 200);
+    } finally {
+      await traffic?.stop();
+      // Whatever failed above, the tests after this one get inventory without faults.
+      await (await fetch(inventoryAdmin.url, { method: 'DELETE', headers: { authorization: inventoryAdmin.authorization } })).arrayBuffer();
+    }
   });
 
   // Last: inventory is stopped (and started again) under the whole shop.

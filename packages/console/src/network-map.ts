@@ -109,7 +109,9 @@ export function p99Between(before: Reading | undefined, after: Reading, name: st
     return byBound;
   };
   const now = cumulative(after);
-  const then = cumulative(before);
+  // A restart (the count went down) counts from zero, as `rate` does: the new process's alone.
+  const previous = cumulative(before);
+  const then = (now.get(Number.POSITIVE_INFINITY) ?? 0) < (previous.get(Number.POSITIVE_INFINITY) ?? 0) ? new Map<number, number>() : previous;
   const bounds = [...now.keys()].sort((a, b) => a - b);
   const counts = bounds.map((bound) => Math.max(0, (now.get(bound) ?? 0) - (then.get(bound) ?? 0)));
   const count = counts.at(-1) ?? 0;

@@ -286,6 +286,7 @@ function Logs({ services, service: initialService, traceId }) {
     return () => source.close();
   }, [filter.service, filter.level, filter.q]);
   const set = (field) => (event) => setFilter({ ...filter, [field]: event.target.value });
+  // The lines' box is focusable: once they overflow it, the keyboard must be able to scroll them (WCAG 2.1.1).
   return html`<section aria-labelledby="logs-heading">
     <h2 id="logs-heading">Logs</h2>
     <form class="filters" onSubmit=${(e) => e.preventDefault()}>
@@ -293,7 +294,7 @@ function Logs({ services, service: initialService, traceId }) {
       <label>Level<select value=${filter.level} onChange=${set('level')}><option value="">any</option>${['debug', 'info', 'warn', 'error'].map((l) => html`<option value=${l}>${l} and above</option>`)}</select></label>
       <label>Words (a trace id, a request id)<input value=${filter.q} onInput=${set('q')} /></label>
     </form>
-    <div class="logs" role="log" aria-live="off" aria-label="Log lines, newest last">
+    <div class="logs" role="log" aria-live="off" aria-label="Log lines, newest last" tabindex="0">
       ${lines.map((line) => html`<div class=${`line ${line.level}`}><span class="muted">${line.time.slice(11, 23)}</span> <strong>${line.service}</strong> ${line.level} ${line.msg}</div>`)}
     </div>
   </section>`;
