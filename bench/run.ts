@@ -14,9 +14,10 @@ import { policyStack } from './scenarios/policy-stack.ts';
 import { serviceIdentity } from './scenarios/service-identity.ts';
 import { slowUpstream } from './scenarios/slow-upstream.ts';
 import { stackFootprint } from './scenarios/stack-footprint.ts';
+import { storefront } from './scenarios/storefront.ts';
 import { tracingCost } from './scenarios/tracing-cost.ts';
 
-const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals, serviceIdentity, checkoutVsBare, checkoutPayment, checkoutBesideUploads];
+const scenarios: Scenario[] = [clientOverhead, policyStack, slowUpstream, overloadGoodput, grpcHop, messaging, tracingCost, stackFootprint, libraryInternals, serviceIdentity, checkoutVsBare, checkoutPayment, checkoutBesideUploads, storefront];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !scenarios.some((s) => s.name === name));
