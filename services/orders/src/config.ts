@@ -52,6 +52,12 @@ export const configSchema = z.object({
   /** The longest one call to users or inventory may take within that. */
   UPSTREAM_TIMEOUT_MS: env.milliseconds(3_000),
   /**
+   * How long a call to users or inventory keeps trying an instance that refuses connections (one
+   * restarting) before the checkout is told it is unavailable; within UPSTREAM_TIMEOUT_MS and the
+   * checkout's deadline. A host that restarts services slowly wants it longer.
+   */
+  UPSTREAM_UNREACHABLE_WINDOW_MS: env.milliseconds(5_000),
+  /**
    * How long an Idempotency-Key whose request never finished (its process died) stays claimed
    * before a retry may take it over. Keep it above CHECKOUT_DEADLINE_MS, so a request still at
    * work is never taken over.

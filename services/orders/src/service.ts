@@ -71,17 +71,18 @@ export const ordersService: ServiceDefinition<Config> = {
  */
 function upstreamsOf({ config, createHttpClient, createGrpcClient }: ServiceContext<Config>): { users: UsersApi; inventory: InventoryApi; payment: PaymentApi | undefined } {
   const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
+  const retry = { unsentWindowMs: config.UPSTREAM_UNREACHABLE_WINDOW_MS };
   const paymentOn = config.CHECKOUT_PAYMENT === 'on';
   if (config.UPSTREAM_PROTOCOL === 'http') {
     return {
-      users: createHttpUsersApi(createHttpClient({ name: 'users', urls: config.USERS_URLS, timeoutMs })),
-      inventory: createHttpInventoryApi(createHttpClient({ name: 'inventory', urls: config.INVENTORY_URLS, timeoutMs })),
+      users: createHttpUsersApi(createHttpClient({ name: 'users', urls: config.USERS_URLS, timeoutMs, retry })),
+      inventory: createHttpInventoryApi(createHttpClient({ name: 'inventory', urls: config.INVENTORY_URLS, timeoutMs, retry })),
       payment: paymentOn ? createHttpPaymentApi(createHttpClient({ name: 'payment', urls: config.PAYMENT_URLS ?? [], timeoutMs: config.PAYMENT_TIMEOUT_MS })) : undefined,
     };
   }
   // The schema requires these addresses with grpc; the empty defaults are never used.
-  const users = createGrpcClient({ name: 'users', urls: config.USERS_GRPC_URLS ?? [], timeoutMs });
-  const inventory = createGrpcClient({ name: 'inventory', urls: config.INVENTORY_GRPC_URLS ?? [], timeoutMs });
+  const users = createGrpcClient({ name: 'users', urls: config.USERS_GRPC_URLS ?? [], timeoutMs, retry });
+  const inventory = createGrpcClient({ name: 'inventory', urls: config.INVENTORY_GRPC_URLS ?? [], timeoutMs, retry });
   return {
     users: createGrpcUsersApi(users.client(UsersService)),
     inventory: createGrpcInventoryApi(inventory.client(InventoryService)),

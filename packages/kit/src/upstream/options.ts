@@ -19,6 +19,11 @@ export interface UpstreamRetryOptions {
    * got it.
    */
   shouldRetry?: (error: KitError, attempt: number) => boolean;
+  /**
+   * How long tries that surely never reached the upstream (a refused connection: an instance
+   * restarting) go on before the call is unavailable (5 s); never past the caller's deadline.
+   */
+  unsentWindowMs?: number;
   /** In [0, 1); injected by tests to pin the jitter. */
   random?: () => number;
 }

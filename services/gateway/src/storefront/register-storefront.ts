@@ -43,7 +43,7 @@ export async function registerStorefront(app: FastifyInstance, deps: StorefrontD
       request.cookies ??= web.parseCookie(request.headers.cookie ?? '');
       const csrf = typeof error.code === 'string' && error.code.startsWith('FST_CSRF');
       const kitError = csrf
-        ? new KitError(Code.PermissionDenied, 'the form token is missing or wrong', { reason: 'csrf' })
+        ? new KitError(Code.PermissionDenied, 'the form token is missing or wrong')
         : error instanceof KitError ? error
         : typeof error.statusCode === 'number' && error.statusCode < 500 && error.code?.startsWith('FST_') ? new KitError(Code.InvalidArgument, error.message)
         : KitError.from(error);
