@@ -24,6 +24,10 @@ async function startFakeAdmin(token: string, metricsJson: () => Promise<unknown>
     calls.push({ method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization, body });
     if (req.headers.authorization !== `Bearer ${token}`) return sendJson(res, 401, { title: 'Unauthenticated' });
     if (req.method === 'GET' && req.url === '/admin/metrics.json') return sendJson(res, 200, await metricsJson());
+    // The kit's dead-letter routes (packages/kit/src/messaging/admin-routes.ts), as a consumer answers them.
+    if (req.method === 'GET' && req.url === '/admin/dead-letters?limit=100') return sendJson(res, 200, { subscription: 'notifications', items: [{ id: 7, type: 'order.created', error: 'boom' }] });
+    if (req.method === 'POST' && req.url === '/admin/dead-letters/7/replay') return sendJson(res, 200, { id: 7, result: 'handled' });
+    if (req.method === 'POST' && req.url === '/admin/dead-letters/replay') return sendJson(res, 200, { results: [] });
     if (req.url !== '/admin/faults') return sendJson(res, 404, { title: 'Not Found' });
     if (req.method === 'PUT') state.rules = (JSON.parse(body) as { rules: unknown[] }).rules;
     if (req.method === 'DELETE') state.rules = [];
@@ -131,8 +135,8 @@ void describe('the console\'s server, with a fake stack of three services', () =
 
     shown = await startConsole({ host: '127.0.0.1', port: 0, entryService: 'gateway' });
     port = Number(new URL(shown.url).port);
-    const act = (action: string) => async (name: string) => {
-      actions.push(`${action} ${name}`);
+    const act = (action: string) => async (name: string, signal?: string) => {
+      actions.push(signal === undefined ? `${action} ${name}` : `${action} ${name} ${signal}`);
       if (action === 'restart') throw new Error('it would not stop');
     };
     const stack: ConsoleStack = {
@@ -214,6 +218,12 @@ void describe('the console\'s server, with a fake stack of three services', () =
     assert.equal((await sendRaw(shown.url, { path: '/api/services/inventory/kill', headers: { host: `127.0.0.1:${port}` } })).status, 404, 'a GET changes nothing');
     assert.deepEqual(actions, ['kill inventory', 'stop gateway']);
 
+    // Freezing is SIGSTOP and thawing SIGCONT, sent through the stack.
+    actions.length = 0;
+    assert.equal((await post('/api/services/inventory/freeze', { 'content-type': 'application/json' })).status, 202);
+    assert.equal((await post('/api/services/inventory/thaw', { 'content-type': 'application/json' })).status, 202);
+    assert.deepEqual(actions, ['kill inventory SIGSTOP', 'kill inventory SIGCONT']);
+
     // An action that fails later is said in the console's own log lines.
     assert.equal((await post('/api/services/inventory/restart', { 'content-type': 'application/json' })).status, 202);
     const logged = await eventually('the failed restart logged', async () => (await (await fetch(`${shown.url}/api/logs?service=console`)).json()) as { lines: Array<{ level: string; msg: string }> },
@@ -244,6 +254,30 @@ void describe('the console\'s server, with a fake stack of three services', () =
     assert.equal(down.status, 503, 'a service not listening');
     assert.match(((await down.json()) as { error: string }).error, /^orders did not answer/);
     assert.equal((await fetch(`${shown.url}/api/faults/inventory`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '{}' })).status, 415);
+  });
+
+  test('dead letters: listed and redriven one by one or all through the consumer\'s admin listener, with its token', async () => {
+    const headers = { 'content-type': 'application/json' };
+    assert.deepEqual(await (await fetch(`${shown.url}/api/dead-letters/inventory`)).json(), { subscription: 'notifications', items: [{ id: 7, type: 'order.created', error: 'boom' }] });
+    assert.deepEqual(await (await fetch(`${shown.url}/api/dead-letters/inventory/7/replay`, { method: 'POST', headers, body: '{}' })).json(), { id: 7, result: 'handled' });
+    assert.deepEqual(await (await fetch(`${shown.url}/api/dead-letters/inventory/replay`, { method: 'POST', headers, body: '{}' })).json(), { results: [] });
+    const calls = admins.inventory.calls.filter((c) => c.path.startsWith('/admin/dead-letters'));
+    assert.deepEqual(calls.map((c) => [c.method, c.path, c.authorization]), [
+      ['GET', '/admin/dead-letters?limit=100', `Bearer ${tokens.inventory}`],
+      ['POST', '/admin/dead-letters/7/replay', `Bearer ${tokens.inventory}`],
+      ['POST', '/admin/dead-letters/replay', `Bearer ${tokens.inventory}`],
+    ]);
+    assert.equal((await fetch(`${shown.url}/api/dead-letters/inventory/..%2Ffaults/replay`, { method: 'POST', headers, body: '{}' })).status, 404, 'an id is a number, never a path');
+    assert.equal((await fetch(`${shown.url}/api/dead-letters/nobody`)).status, 404);
+  });
+
+  test('/api/history keeps each running service\'s RED figures a point a reading', async () => {
+    type History = { services: Record<string, Array<{ at: string; requestsPerSecond: number; errorsPerSecond: number }>> };
+    const history = await eventually('two points for the gateway', async () => (await (await fetch(`${shown.url}/api/history`)).json()) as History,
+      (h) => (h.services.gateway?.length ?? 0) >= 2);
+    assert.deepEqual(Object.keys(history.services).sort(), ['gateway', 'inventory'], 'a stopped service has none');
+    assert.equal(history.services.gateway?.[0]?.requestsPerSecond, 0);
+    assert.ok(Date.parse(history.services.gateway?.[1]?.at ?? '') >= Date.parse(history.services.gateway?.[0]?.at ?? ''));
   });
 
   test('/api/stream sends the state as a `state` event at once and each second after', async (t) => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { KitError, problemContentType, toProblem } from '@baton/kit/errors';
 import { createTraceStore, registerTraceCollector, type TraceStore } from '@baton/kit/telemetry/collector';
@@ -128,6 +128,7 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
   });
 
   app.get('/api/state', async () => state());
+  app.get('/api/history', async () => ({ services: metrics?.history() ?? {} }));
   app.get('/api/stream', async (_request, reply) => {
     const raw = openStream(reply, () => streams.delete(raw));
     streams.add(raw);
@@ -167,22 +168,35 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
     return mail === undefined ? reply.code(404).send({ error: 'no such email' }) : mail;
   });
 
-  // The kit's fault switches on each service's admin listener, passed through with its admin token.
+  /**
+   * A call to a service's admin listener with its admin token, its answer passed on as it is; 503
+   * when the service does not answer (stopped, frozen) within 5 s. The console's one way to it.
+   */
+  async function passToAdmin(reply: FastifyReply, name: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<FastifyReply> {
+    if (stack === undefined || !stack.services.includes(name)) return reply.code(404).send({ error: `no service ${name}` });
+    const answer = await fetch(new URL(path, stack.adminUrl(name)), {
+      method,
+      headers: { authorization: `Bearer ${stack.adminToken(name)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(5_000),
+    }).catch((error: unknown) => ({ status: 503, text: async () => JSON.stringify({ error: `${name} did not answer: ${(error as Error).message}` }) }));
+    return reply.code(answer.status).type('application/json').send(await answer.text());
+  }
+
+  // The kit's fault switches on each service's admin listener.
   app.route<{ Params: { name: string } }>({
     method: ['GET', 'PUT', 'DELETE'],
     url: '/api/faults/:name',
-    handler: async (request, reply) => {
-      const { name } = request.params;
-      if (stack === undefined || !stack.services.includes(name)) return reply.code(404).send({ error: `no service ${name}` });
-      const answer = await fetch(new URL('/admin/faults', stack.adminUrl(name)), {
-        method: request.method,
-        headers: { authorization: `Bearer ${stack.adminToken(name)}`, ...(request.method === 'PUT' ? { 'content-type': 'application/json' } : {}) },
-        ...(request.method === 'PUT' ? { body: JSON.stringify(request.body) } : {}),
-        signal: AbortSignal.timeout(5_000),
-      }).catch((error: unknown) => ({ ok: false, status: 503, text: async () => JSON.stringify({ error: `${name} did not answer: ${(error as Error).message}` }) }));
-      return reply.code(answer.status).type('application/json').send(await answer.text());
-    },
+    handler: async (request, reply) => passToAdmin(reply, request.params.name, request.method as 'GET' | 'PUT' | 'DELETE', '/admin/faults', request.method === 'PUT' ? request.body : undefined),
   });
+
+  // A consumer's dead letters (the kit's messaging admin routes): the events it gave up on, and their redrive.
+  app.get<{ Params: { name: string } }>('/api/dead-letters/:name', async (request, reply) => passToAdmin(reply, request.params.name, 'GET', '/admin/dead-letters?limit=100'));
+  app.post<{ Params: { name: string; id: string } }>('/api/dead-letters/:name/:id/replay', async (request, reply) => {
+    if (!/^[0-9]{1,19}$/.test(request.params.id)) return reply.code(404).send({ error: 'no such dead letter' });
+    return passToAdmin(reply, request.params.name, 'POST', `/admin/dead-letters/${request.params.id}/replay`, {});
+  });
+  app.post<{ Params: { name: string } }>('/api/dead-letters/:name/replay', async (request, reply) => passToAdmin(reply, request.params.name, 'POST', '/admin/dead-letters/replay', {}));
 
   const url = await app.listen({ host, port });
   listeningPort = (app.server.address() as { port: number }).port;

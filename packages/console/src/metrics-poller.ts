@@ -1,9 +1,19 @@
 import type { ConsoleStack } from './console-stack.ts';
 import { edgesOf, nodeOf, type Edge, type MetricFamily, type NodeFigures, type Reading } from './network-map.ts';
 
+/** One second of a service's RED figures: rate, errors (5xx), duration (p99). */
+export interface RedPoint {
+  at: string;
+  requestsPerSecond: number;
+  errorsPerSecond: number;
+  p99Ms: number | undefined;
+}
+
 export interface MetricsPoller {
   /** The latest figures: each service's own, and every edge. */
   figures(): { nodes: Map<string, NodeFigures>; edges: Edge[] };
+  /** Each service's RED figures, a point a reading, over the last `historyPoints` readings (5 minutes by default). */
+  history(): Record<string, RedPoint[]>;
   stop(): void;
 }
 
@@ -13,8 +23,9 @@ export interface MetricsPoller {
  * figures are what changed between them. A service that does not answer within the interval
  * keeps its last figures until it does; a stopped one has none.
  */
-export function startMetricsPoller(stack: ConsoleStack, { everyMs = 1_000 }: { everyMs?: number } = {}): MetricsPoller {
+export function startMetricsPoller(stack: ConsoleStack, { everyMs = 1_000, historyPoints = 300 }: { everyMs?: number; historyPoints?: number } = {}): MetricsPoller {
   const readings = new Map<string, { before: Reading | undefined; after: Reading }>();
+  const red = new Map<string, RedPoint[]>();
   let stopped = false;
   const abort = new AbortController();
 
@@ -32,7 +43,15 @@ export function startMetricsPoller(stack: ConsoleStack, { everyMs = 1_000 }: { e
       if (!response.ok) return;
       const families = await response.json() as MetricFamily[];
       const previous = readings.get(name);
-      readings.set(name, { before: previous?.after, after: { atMs: performance.now(), families } });
+      const reading = { before: previous?.after, after: { atMs: performance.now(), families } };
+      readings.set(name, reading);
+      if (reading.before !== undefined) {
+        const { requestsPerSecond, errorsPerSecond, p99Ms } = nodeOf(name, reading.before, reading.after);
+        const points = red.get(name) ?? [];
+        points.push({ at: new Date().toISOString(), requestsPerSecond, errorsPerSecond, p99Ms });
+        if (points.length > historyPoints) points.shift();
+        red.set(name, points);
+      }
     } catch {
       // Not answering this second (starting, stopping, frozen): its last figures stand.
     }
@@ -57,6 +76,9 @@ export function startMetricsPoller(stack: ConsoleStack, { everyMs = 1_000 }: { e
         edges.push(...edgesOf(name, before, after));
       }
       return { nodes, edges };
+    },
+    history() {
+      return Object.fromEntries(red);
     },
     stop() {
       stopped = true;

@@ -3,7 +3,7 @@
 // /api/logs/stream: log lines as they are written) and calls its JSON API for the rest.
 import { html, render, useEffect, useMemo, useState } from '/assets/preact-htm.js';
 
-const tabs = [['services', 'Services'], ['map', 'Map'], ['traces', 'Traces'], ['faults', 'Faults'], ['logs', 'Logs'], ['mail', 'Mail']];
+const tabs = [['services', 'Services'], ['charts', 'Charts'], ['map', 'Map'], ['traces', 'Traces'], ['messaging', 'Messaging'], ['faults', 'Faults'], ['logs', 'Logs'], ['mail', 'Mail']];
 
 /** Sends JSON to the console (what changes something must be JSON: local-only.ts). */
 async function send(method, path, body) {
@@ -300,6 +300,97 @@ function Logs({ services, service: initialService, traceId }) {
   </section>`;
 }
 
+/** A small line chart of one figure over the last minutes, with its latest value said in words. */
+function Chart({ label, points, value, unit }) {
+  const values = points.map((p) => value(p) ?? 0);
+  const top = Math.max(1, ...values);
+  const width = 300;
+  const height = 60;
+  const step = values.length > 1 ? width / (values.length - 1) : width;
+  const line = values.map((v, i) => `${(i * step).toFixed(1)},${(height - (v / top) * (height - 4) - 2).toFixed(1)}`).join(' ');
+  const latest = values.at(-1);
+  return html`<figure class="chart">
+    <svg viewBox=${`0 0 ${width} ${height}`} preserveAspectRatio="none" aria-hidden="true"><polyline points=${line} /></svg>
+    <figcaption>${label}: <strong>${latest === undefined ? '—' : fixed(latest, unit === 'ms' ? 0 : 1)}</strong> ${unit} now, at most ${fixed(top, unit === 'ms' ? 0 : 1)} over ${Math.round(values.length / 60)} min</figcaption>
+  </figure>`;
+}
+
+/** Each service's rate, errors and duration (RED), a point a second over the last five minutes. */
+function Charts() {
+  const [history, setHistory] = useState({});
+  useEffect(() => {
+    const load = () => fetch('/api/history').then((r) => r.json()).then((body) => setHistory(body.services ?? {}), () => {});
+    load();
+    const timer = setInterval(load, 2000);
+    return () => clearInterval(timer);
+  }, []);
+  return html`<section aria-labelledby="charts-heading">
+    <h2 id="charts-heading">Charts</h2>
+    <p class="muted">Requests a second, answers of 500 and above a second, and the p99 of their duration, for each service's HTTP routes, over the last five minutes.</p>
+    <div class="charts">${Object.entries(history).map(([name, points]) => html`<section class="service-charts" aria-label=${`${name}'s figures`}>
+      <h3>${name}</h3>
+      <${Chart} label="requests/s" points=${points} value=${(p) => p.requestsPerSecond} unit="/s" />
+      <${Chart} label="5xx/s" points=${points} value=${(p) => p.errorsPerSecond} unit="/s" />
+      <${Chart} label="p99" points=${points} value=${(p) => p.p99Ms} unit="ms" />
+    </section>`)}</div>
+  </section>`;
+}
+
+/** The trace an event was published in (its CloudEvents `traceparent`), for a link to it. */
+const traceOf = (event) => /^00-([0-9a-f]{32})-/.exec(event?.traceparent ?? '')?.[1];
+
+/** One consumer's dead letters: each event it gave up on, why, and a way to apply it again. */
+function DeadLetters({ name }) {
+  const [items, setItems] = useState(undefined);
+  const [problem, setProblem] = useState(undefined);
+  const [done, setDone] = useState(undefined);
+  const load = () => fetch(`/api/dead-letters/${name}`).then(async (r) => (r.ok ? setItems((await r.json()).items ?? []) : setProblem(`${r.status}: ${await r.text()}`)), (e) => setProblem(String(e)));
+  useEffect(() => { load(); }, [name]);
+  const replay = (path) => send('POST', path).then((answer) => { setProblem(undefined); setDone(JSON.stringify(answer)); return load(); }, (e) => setProblem(String(e)));
+  return html`<section data-dead-letters=${name}>
+    <h3>Dead letters of ${name}</h3>
+    ${problem && html`<p class="notice" role="alert">${problem}</p>`}
+    ${done && html`<p role="status" class="muted">Redriven: ${done}</p>`}
+    ${items === undefined ? html`<p>Loading…</p>` : items.length === 0 ? html`<p>None: every event was applied.</p>` : html`
+      <p><button type="button" onClick=${() => replay(`/api/dead-letters/${name}/replay`)}>Redrive all<span class="visually-hidden"> of ${name}'s dead letters</span></button></p>
+      <table>
+        <caption class="visually-hidden">${name}'s dead letters, oldest first</caption>
+        <thead><tr><th scope="col">dead since</th><th scope="col">event</th><th scope="col">error</th><th scope="col" class="num">attempts</th><th scope="col">trace</th><th scope="col">do</th></tr></thead>
+        <tbody>${items.map((d) => html`<tr>
+          <td>${new Date(d.deadAt).toLocaleTimeString()}</td><td>${d.type} <span class="muted">${d.eventId}</span></td>
+          <td class="error">${d.error}</td><td class="num">${d.attempts}</td>
+          <td>${traceOf(d.event) ? html`<a href=${`#trace/${traceOf(d.event)}`}>its trace</a>` : '—'}</td>
+          <td><button type="button" onClick=${() => replay(`/api/dead-letters/${name}/${d.id}/replay`)}>Redrive<span class="visually-hidden"> ${d.eventId}</span></button></td>
+        </tr>`)}</tbody>
+      </table>`}
+  </section>`;
+}
+
+/** Each publisher's outbox and each consumer's deliveries, lag and dead letters. */
+function Messaging({ services, edges }) {
+  const publishers = services.filter((s) => s.figures?.outboxPending !== undefined);
+  const consumers = services.filter((s) => s.figures?.deadLetters !== undefined);
+  const deliveries = edges.filter((e) => e.via === 'event');
+  return html`<section aria-labelledby="messaging-heading">
+    <h2 id="messaging-heading">Messaging</h2>
+    <table>
+      <caption>Publishers: events written in the same transaction as the change, waiting for the relay</caption>
+      <thead><tr><th scope="col">service</th><th scope="col" class="num">outbox backlog</th><th scope="col" class="num">oldest waiting (s)</th></tr></thead>
+      <tbody>${publishers.map((s) => html`<tr><td>${s.name}</td><td class="num">${s.figures.outboxPending}</td><td class="num">${fixed(s.figures.outboxOldestSeconds, 1)}</td></tr>`)}</tbody>
+    </table>
+    <table>
+      <caption>Consumers, over the last second</caption>
+      <thead><tr><th scope="col">consumer</th><th scope="col">of</th><th scope="col" class="num">events/s</th><th scope="col" class="num">failed/s</th><th scope="col" class="num">redeliveries/s</th><th scope="col" class="num">lag p99 (s)</th><th scope="col" class="num">dead letters</th></tr></thead>
+      <tbody>${deliveries.map((e) => html`<tr>
+        <td>${e.from}</td><td>${e.to}</td><td class="num">${fixed(e.perSecond)}</td><td class="num">${fixed(e.errorsPerSecond)}</td>
+        <td class="num">${fixed(e.retriesPerSecond)}</td><td class="num">${fixed(e.lagSeconds, 2)}</td>
+        <td class="num">${services.find((s) => s.name === e.from)?.figures?.deadLetters ?? '—'}</td>
+      </tr>`)}</tbody>
+    </table>
+    ${consumers.map((s) => html`<${DeadLetters} key=${s.name} name=${s.name} />`)}
+  </section>`;
+}
+
 /** The emails notifications sent (files under npm start), newest first; one opened as a shopper would read it. */
 function MailTab({ id }) {
   const [items, setItems] = useState([]);
@@ -346,6 +437,8 @@ function App() {
       : current === 'map' ? html`<${NetworkMap} services=${state.services} edges=${state.edges} />`
       : tab === 'trace' ? html`<${Waterfall} traceId=${route[1]} />`
       : current === 'traces' ? html`<${Traces} />`
+      : current === 'charts' ? html`<${Charts} />`
+      : current === 'messaging' ? html`<${Messaging} services=${state.services} edges=${state.edges} />`
       : current === 'faults' ? html`<${Faults} services=${state.services} />`
       : current === 'mail' ? html`<${MailTab} id=${route[1]} />`
       : html`<${Logs} services=${state.services} service=${route[1]} traceId=${route[2]} />`}

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { productQuery, type categoryList, type productPage } from '@baton/contracts/http';
 import { Code, KitError } from '@baton/kit/errors';
@@ -9,10 +9,25 @@ import { troubleOf, type Trouble } from '../trouble.ts';
 import { listPage, productView, troublePage, type Product } from '../views/catalogue.ts';
 
 const pageSize = 24;
+// The category filter's list changes when staff add a category, seldom: read once a while, not
+// on every page (it was a second call to inventory for each product list: bench/README.md, storefront).
+const categoriesKeptMs = 10_000;
 const skuPattern = /^[A-Z0-9][A-Z0-9-]{1,31}$/;
 
 /** The catalogue's pages: the product list (search, category, sort, pages) at `/`, and a product's own page. */
 export function registerCataloguePages(app: FastifyInstance, { upstreams, sessions }: StorefrontDeps): void {
+  let categoriesRead: { atMs: number; items: z.output<typeof categoryList>['items'] } | undefined;
+  /**
+   * The categories as read at most `categoriesKeptMs` ago, or read now, with this page's deadline
+   * and signal (a read in flight is not shared: a shopper who leaves cancels only their own).
+   */
+  const categoriesFor = async (request: FastifyRequest) => {
+    if (categoriesRead !== undefined && performance.now() - categoriesRead.atMs <= categoriesKeptMs) return categoriesRead.items;
+    const { body } = await callService<z.output<typeof categoryList>>(request, upstreams.inventory, { method: 'GET', path: '/v1/categories' });
+    categoriesRead = { atMs: performance.now(), items: body.items };
+    return body.items;
+  };
+
   app.get('/', { config: { callers: 'public', priority: 'low' } }, async (request, reply) => {
     const shopper = await sessions.shopperOf(request, reply);
     const raw = { q: textOf(request.query, 'q'), category: textOf(request.query, 'category'), sort: textOf(request.query, 'sort'), cursor: textOf(request.query, 'cursor') };
@@ -30,7 +45,7 @@ export function registerCataloguePages(app: FastifyInstance, { upstreams, sessio
     }
     const [products, categories] = await Promise.allSettled([
       callService<z.output<typeof productPage>>(request, upstreams.inventory, { method: 'GET', path: '/v1/products', query: parsed.data }),
-      callService<z.output<typeof categoryList>>(request, upstreams.inventory, { method: 'GET', path: '/v1/categories' }),
+      categoriesFor(request),
     ]);
     const trouble: Trouble | undefined = products.status === 'rejected' ? troubleOf(products.reason) : undefined;
     const found = products.status === 'fulfilled' ? products.value.body : undefined;
@@ -38,7 +53,7 @@ export function registerCataloguePages(app: FastifyInstance, { upstreams, sessio
       query: raw,
       products: found,
       // The list is worth showing without its categories, if only they could not be read.
-      categories: categories.status === 'fulfilled' ? categories.value.body.items : [],
+      categories: categories.status === 'fulfilled' ? categories.value : [],
       nextHref: found?.nextCursor ? hrefOf('/', { ...raw, cursor: found.nextCursor }) : undefined,
       added,
       trouble,
