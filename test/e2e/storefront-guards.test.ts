@@ -185,7 +185,11 @@ describe('the storefront keeps its guarantees', () => {
     // With the page's own token, the same forms work.
     const signIn = await ada.post('/sign-in', { _csrf: token, email, password, next: '/' });
     assert.equal(signIn.status, 303, signIn.body);
-    const added = await ada.post('/cart/items', { _csrf: token, sku: 'COFFEE-1KG', quantity: '1', back: '/' });
+    // A sign-in starts the browser's form tokens over: one from before it (or planted before it) is no good after.
+    await refused('/cart/items', { _csrf: token, sku: 'COFFEE-1KG', quantity: '1', back: '/' }, 'the token from before the sign-in');
+    const fresh = csrfOf(await ada.get('/'));
+    assert.notEqual(fresh, token);
+    const added = await ada.post('/cart/items', { _csrf: fresh, sku: 'COFFEE-1KG', quantity: '1', back: '/' });
     assert.equal(added.status, 303, added.body);
     assert.ok(ada.jar.has('baton_cart'));
 
@@ -223,7 +227,8 @@ describe('the storefront keeps its guarantees', () => {
     assert.equal(evil.answer.headers.location, '/', 'nor does the form, posted with it anyway');
     // A path a Location header cannot carry (past ASCII) is not followed either: it was a 500
     // after the sign-in had succeeded.
-    const signIn = await eve.fork().post('/sign-in', { _csrf: csrfOf(evil.page), email: evil.email, password, next: '/\u20ac' });
+    const again = eve.fork();
+    const signIn = await again.post('/sign-in', { _csrf: csrfOf(await again.get('/')), email: evil.email, password, next: '/\u20ac' });
     assert.equal(signIn.status, 303, signIn.body);
     assert.equal(signIn.headers.location, '/');
   });

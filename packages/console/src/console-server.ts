@@ -59,6 +59,11 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
   const app: FastifyInstance = Fastify({ forceCloseConnections: true });
   let listeningPort = port;
   answerLocalPagesOnly(app, () => listeningPort);
+  // What the API answers (the shop's processes, its shoppers' emails) is kept by no cache and read as JSON only.
+  app.addHook('onSend', async function apiHeaders(request, reply, payload) {
+    if (request.url.startsWith('/api/') && reply.getHeader('cache-control') === undefined) void reply.headers({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    return payload;
+  });
   // The collector's routes throw KitErrors (an unknown or expired trace, a bad query): answered
   // with their own status as a problem document, as the standalone collector does, not as a 500.
   app.setErrorHandler(async function answerKitErrors(error, request, reply) {
@@ -122,7 +127,8 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
 
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').headers(pageHeaders).send(await readFile(new URL('../web/index.html', import.meta.url))));
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
-    const asset = webFiles[request.params.name];
+    // Own names only: `__proto__` or `constructor` are not files.
+    const asset = Object.hasOwn(webFiles, request.params.name) ? webFiles[request.params.name] : undefined;
     if (asset === undefined) return reply.code(404).type('text/plain').send('no such file');
     return reply.type(asset.type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(await readFile(asset.file));
   });

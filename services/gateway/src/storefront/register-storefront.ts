@@ -58,7 +58,8 @@ export async function registerStorefront(app: FastifyInstance, deps: StorefrontD
     });
 
     web.get<{ Params: { name: string } }>('/assets/:name', { config: { callers: 'public', priority: 'low' } }, async (request, reply) => {
-      const asset = assets[request.params.name];
+      // Own names only: `__proto__` or `constructor` are not files.
+      const asset = Object.hasOwn(assets, request.params.name) ? assets[request.params.name] : undefined;
       if (asset === undefined) throw new KitError(Code.NotFound, 'no such file');
       void reply.headers({ etag: asset.etag, 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' });
       if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();

@@ -27,16 +27,23 @@ export interface Sessions {
   /** Sets the cookies of a session just begun (sign-in, sign-up) or renewed. */
   begin(request: FastifyRequest, reply: FastifyReply, tokens: Tokens): void;
   end(reply: FastifyReply): void;
+  /** After a sign-in, a sign-up or a sign-out: the browser's form-token secret is made anew on its next page. */
+  startOver(reply: FastifyReply): void;
 }
 
 const accessCookie = 'baton_access';
 const refreshCookie = 'baton_refresh';
 // Longer than any token users issues; anything longer is not one, and is not sent on.
 const maxTokenLength = 4_096;
-// A renewal's answer is kept this long for the same refresh token: a page's parallel requests
-// (two tabs, a reload) that all carry the old cookie get the same new pair, where each sending
-// the refresh token again would be a reuse, which ends the session (RFC 9700 4.14.2).
-const renewalKeptMs = 30_000;
+// A renewal's answer is kept this long for the same refresh token from the same browser: a page's
+// parallel requests (two tabs, a reload) that all carry the old cookie get the same new pair,
+// where each sending the refresh token again would be a reuse, which ends the session (RFC 9700
+// 4.14.2). The same browser means the same form-token secret cookie too (HttpOnly, its own per
+// browser): someone who has only an old refresh token gets nothing from the cache, and their use
+// of it reaches users, which sees the reuse and ends the session, as it should.
+const renewalKeptMs = 10_000;
+/** The form-token secret's cookie (@fastify/csrf-protection's own name): one per browser. */
+export const browserSecretCookie = '_csrf';
 const maxRenewalsKept = 10_000;
 
 /**
@@ -50,7 +57,7 @@ export function createSessions({ authenticate, users }: { authenticate: Authenti
   const renewals = new Map<string, { at: number; tokens: Promise<Tokens> }>();
 
   const renew = (request: FastifyRequest, refreshToken: string): Promise<Tokens> => {
-    const key = createHash('sha256').update(refreshToken).digest('base64url');
+    const key = createHash('sha256').update(refreshToken).update('\0').update(request.cookies[browserSecretCookie] ?? '').digest('base64url');
     const now = Date.now();
     const kept = renewals.get(key);
     if (kept !== undefined && now - kept.at < renewalKeptMs) return kept.tokens;
@@ -99,6 +106,10 @@ export function createSessions({ authenticate, users }: { authenticate: Authenti
     end(reply) {
       void reply.clearCookie(accessCookie, { path: '/' });
       void reply.clearCookie(refreshCookie, { path: '/' });
+    },
+    startOver(reply) {
+      // A new form-token secret for a new session: one from before a sign-in (or planted) is no good after.
+      void reply.clearCookie(browserSecretCookie, { path: '/' });
     },
   };
   return sessions;

@@ -31,6 +31,7 @@ const wordsFor: Partial<Record<PublicErrorCode, string>> = {
   unknown_product: 'Something in your cart is no longer sold. Remove it and try again.',
   not_found: 'There is nothing here, or it is not yours.',
   invalid_request: 'Some of what was sent is not right; see below.',
+  idempotency_key_reused: 'This checkout was sent before with other items. Start the checkout again.',
   sign_in_required: 'Please sign in first.',
   token_expired: 'Your session has ended. Please sign in again.',
   token_revoked: 'You were signed out. Please sign in again.',
@@ -52,10 +53,21 @@ export function troubleOf(error: unknown): Trouble {
   const unavailable = Array.isArray(kitError.details.unavailable) ? kitError.details.unavailable as Trouble['unavailable'] : [];
   return {
     status, code, fields, unavailable,
-    message: wordsFor[code] ?? publicErrors[code].title,
+    message: messageFor(code, Object.keys(fields).length > 0, kitError.retryAfterSeconds),
     retry: retryable.has(code),
     retryAfterSeconds: kitError.retryAfterSeconds ?? (status === 503 || status === 429 ? 1 : undefined),
   };
+}
+
+/** The words for a code; a wait said as long as it is, a form's errors pointed at only when there are some. */
+function messageFor(code: PublicErrorCode, hasFields: boolean, retryAfterSeconds: number | undefined): string {
+  if (code === 'invalid_request' && !hasFields) return 'Some of what was sent is not right. Go back and try again.';
+  if ((code === 'rate_limited' || code === 'sign_in_throttled') && retryAfterSeconds !== undefined && retryAfterSeconds > 90) {
+    const minutes = Math.ceil(retryAfterSeconds / 60);
+    const what = code === 'rate_limited' ? 'There have been many requests from here in a short time.' : 'There have been too many wrong sign-ins from here.';
+    return `${what} Wait ${minutes} minutes, then try again.`;
+  }
+  return wordsFor[code] ?? publicErrors[code].title;
 }
 
 /** A problem's field path (`body.items[0].quantity`, `query.q`) as the form names it (`items`, `q`). */

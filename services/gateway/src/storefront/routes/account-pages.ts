@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { loginBody, registerBody, type registeredUser, type tokenResponse } from '@baton/contracts/http';
 import { Code, KitError } from '@baton/kit/errors';
 import { callService } from '../../forward.ts';
+import { saveCart } from '../cart.ts';
 import { seeOther, sendPage } from '../send-page.ts';
 import { pageContext, safeNext, textOf, type StorefrontDeps } from '../storefront-deps.ts';
 import { troubleOf } from '../trouble.ts';
@@ -36,6 +37,7 @@ export function registerAccountPages(app: FastifyInstance, { upstreams, sessions
       const { body } = await callService<z.output<typeof tokenResponse>>(request, upstreams.users, { method: 'POST', path: '/v1/auth/login', body: form.data });
       signIn.succeeded(request.ip);
       sessions.begin(request, reply, body);
+      sessions.startOver(reply);
       return seeOther(reply, next);
     } catch (error) {
       const trouble = troubleOf(error);
@@ -59,6 +61,7 @@ export function registerAccountPages(app: FastifyInstance, { upstreams, sessions
       if (!form.success) throw invalidForm(form.error);
       const { body } = await callService<z.output<typeof registeredUser>>(request, upstreams.users, { method: 'POST', path: '/v1/users', body: form.data });
       sessions.begin(request, reply, body.session);
+      sessions.startOver(reply);
       return seeOther(reply, next);
     } catch (error) {
       const trouble = troubleOf(error);
@@ -79,6 +82,9 @@ export function registerAccountPages(app: FastifyInstance, { upstreams, sessions
       }
     }
     sessions.end(reply);
+    sessions.startOver(reply);
+    // A shared computer: the next person finds no cart of the last one's.
+    saveCart(request, reply, []);
     return seeOther(reply, '/');
   });
 }

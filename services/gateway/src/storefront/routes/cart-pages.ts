@@ -13,7 +13,12 @@ import type { Product } from '../views/catalogue.ts';
 import { troublePage } from '../views/catalogue.ts';
 
 const sku = z.string().regex(/^[A-Z0-9][A-Z0-9-]{1,31}$/, 'expected a SKU such as COFFEE-1KG');
-const quantity = (min: number) => z.coerce.number({ error: 'expected a whole number' }).int('expected a whole number').min(min).max(1000);
+// Digits only: `0x10`, `1e3` and `1.5` are not quantities a person types.
+const quantity = (min: number) => z.string().regex(/^\d{1,7}$/, 'expected a whole number').transform(Number)
+  .pipe(z.number().min(min, `expected at least ${min}`).max(1000, 'expected at most 1000'));
+// How many of a cart's products are read at once: a cart of 50 lines must not take the gateway's
+// whole share of calls to inventory (its bulkhead, 64 in flight) from every other shopper.
+const pricedAtOnce = 4;
 const addForm = z.object({ sku, quantity: quantity(1), back: z.string().optional() });
 const setForm = z.object({ quantity: quantity(0) });
 const cardIds = testCards.map(([id]) => id) as [TestCard, ...TestCard[]];
@@ -28,7 +33,7 @@ export function registerCartPages(app: FastifyInstance, { upstreams, sessions }:
   /** Each cart line with its product as inventory has it now (undefined: no longer sold). One call per line, all at once. */
   async function priced(request: FastifyRequest, cart: readonly CartLine[]): Promise<{ lines: PricedLine[]; trouble: Trouble | undefined }> {
     let trouble: Trouble | undefined;
-    const lines = await Promise.all(cart.map(async (line): Promise<PricedLine> => {
+    const priceOf = async (line: CartLine): Promise<PricedLine> => {
       try {
         const { body } = await callService<Product>(request, upstreams.inventory, { method: 'GET', path: `/v1/products/${line.sku}` });
         return { ...line, product: body };
@@ -37,7 +42,9 @@ export function registerCartPages(app: FastifyInstance, { upstreams, sessions }:
         if (seen.code !== 'not_found') trouble ??= seen;
         return { ...line, product: undefined };
       }
-    }));
+    };
+    const lines: PricedLine[] = [];
+    for (let at = 0; at < cart.length; at += pricedAtOnce) lines.push(...await Promise.all(cart.slice(at, at + pricedAtOnce).map(priceOf)));
     return { lines, trouble };
   }
 

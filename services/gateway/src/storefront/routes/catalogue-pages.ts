@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { productQuery, type categoryList, type productPage } from '@baton/contracts/http';
 import { Code, KitError } from '@baton/kit/errors';
 import { callService } from '../../forward.ts';
+import { cartOf } from '../cart.ts';
 import { sendPage } from '../send-page.ts';
 import { hrefOf, pageContext, textOf, type StorefrontDeps } from '../storefront-deps.ts';
 import { troubleOf, type Trouble } from '../trouble.ts';
@@ -32,8 +33,9 @@ export function registerCataloguePages(app: FastifyInstance, { upstreams, sessio
     const shopper = await sessions.shopperOf(request, reply);
     const raw = { q: textOf(request.query, 'q'), category: textOf(request.query, 'category'), sort: textOf(request.query, 'sort'), cursor: textOf(request.query, 'cursor') };
     const back = hrefOf('/', raw);
-    const page = pageContext(request, reply, raw.q === undefined ? 'Products' : `Results for ${raw.q}`, shopper);
-    const added = textOf(request.query, 'added');
+    const page = pageContext(request, reply, raw.q === undefined ? 'Products' : `Results for ${raw.q.slice(0, 60)}`, shopper);
+    // Said only of a product in the cart: the link's words are not the shop's to say otherwise.
+    const added = cartOf(request).find((line) => line.sku === textOf(request.query, 'added'))?.sku;
     // The public API's own query schema: the page refuses what the API would, in the same words.
     const parsed = productQuery.safeParse({ ...raw, limit: pageSize });
     if (!parsed.success) {
@@ -67,7 +69,8 @@ export function registerCataloguePages(app: FastifyInstance, { upstreams, sessio
     try {
       if (!skuPattern.test(sku)) throw new KitError(Code.NotFound, 'no such product');
       const { body } = await callService<Product>(request, upstreams.inventory, { method: 'GET', path: `/v1/products/${encodeURIComponent(sku)}` });
-      return sendPage(reply, productView(pageContext(request, reply, body.name, shopper), body, textOf(request.query, 'added')));
+      const added = cartOf(request).some((line) => line.sku === body.sku) && textOf(request.query, 'added') === body.sku ? body.sku : undefined;
+      return sendPage(reply, productView(pageContext(request, reply, body.name, shopper), body, added));
     } catch (error) {
       const trouble = troubleOf(error);
       const heading = trouble.code === 'not_found' ? 'No such product' : 'This product cannot be shown just now';

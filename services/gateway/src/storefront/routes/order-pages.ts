@@ -15,10 +15,13 @@ const pageSize = 20;
 
 /** A signed-in shopper's own pages: the orders, one order (and cancelling it), the notifications sent. */
 export function registerOrderPages(app: FastifyInstance, { upstreams, sessions }: StorefrontDeps): void {
-  /** The page's shopper, or a 303 to sign in and come back here. */
-  async function shopperOrSignIn(request: FastifyRequest, reply: FastifyReply): Promise<Shopper | undefined> {
+  /**
+   * The page's shopper, or a 303 to sign in and come back: to this page, or for a form's post
+   * (which a redirect cannot repeat) to the page the form was on, `back`.
+   */
+  async function shopperOrSignIn(request: FastifyRequest, reply: FastifyReply, back = request.url): Promise<Shopper | undefined> {
     const shopper = await sessions.shopperOf(request, reply);
-    if (shopper === undefined) await seeOther(reply, hrefOf('/sign-in', { next: request.url }));
+    if (shopper === undefined) await seeOther(reply, hrefOf('/sign-in', { next: back }));
     return shopper;
   }
 
@@ -48,8 +51,9 @@ export function registerOrderPages(app: FastifyInstance, { upstreams, sessions }
     try {
       if (!uuid.test(id)) throw new KitError(Code.NotFound, 'no such order');
       const { body } = await callService<Order>(request, upstreams.orders, { method: 'GET', path: `/v1/orders/${id}`, withCredentials: true, accessToken: shopper.accessToken });
-      const notice = textOf(request.query, 'placed') !== undefined ? 'Thank you: your order is placed.'
-        : textOf(request.query, 'cancelled') !== undefined ? 'Your order is cancelled.' : undefined;
+      // Said only when the order's status bears it out: a link with ?cancelled=1 says nothing of a paid order.
+      const notice = textOf(request.query, 'placed') !== undefined && body.status !== 'cancelled' ? 'Thank you: your order is placed.'
+        : textOf(request.query, 'cancelled') !== undefined && body.status === 'cancelled' ? 'Your order is cancelled.' : undefined;
       return sendPage(reply, orderPage(pageContext(request, reply, 'Your order', shopper), body, notice, undefined));
     } catch (error) {
       return cannot(request, reply, shopper, 'This order cannot be shown', error, `/orders/${encodeURIComponent(id)}`);
@@ -57,7 +61,7 @@ export function registerOrderPages(app: FastifyInstance, { upstreams, sessions }
   });
 
   app.post<{ Params: { id: string } }>('/orders/:id/cancel', { config: { callers: 'public', priority: 'high' }, preHandler: app.csrfProtection }, async (request, reply) => {
-    const shopper = await shopperOrSignIn(request, reply);
+    const shopper = await shopperOrSignIn(request, reply, uuid.test(request.params.id) ? `/orders/${request.params.id}` : '/orders');
     if (shopper === undefined) return reply;
     const { id } = request.params;
     try {

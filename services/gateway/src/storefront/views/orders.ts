@@ -22,6 +22,11 @@ const paymentWords: Record<NonNullable<Order['payment']>['status'], string> = {
   refunded: 'given back',
 };
 
+function itemCount(item: Order): string {
+  const count = item.items.reduce((n, line) => n + line.quantity, 0);
+  return `${count} ${count === 1 ? 'item' : 'items'}`;
+}
+
 function status(item: Order): View {
   return html`<span class=${`status ${item.status}`}>${statusWords[item.status]}</span>`;
 }
@@ -33,7 +38,7 @@ export function ordersPage(page: PageContext, orders: readonly Order[], nextHref
       <ul class="orders">
         ${orders.map((item) => html`<li>
           <a href=${`/orders/${item.id}`}>Order of ${when(item.createdAt)}</a>
-          · ${item.items.reduce((n, line) => n + line.quantity, 0)} items · ${money(item.totalCents, item.currency)} · ${status(item)}
+          · ${itemCount(item)} · ${money(item.totalCents, item.currency)} · ${status(item)}
         </li>`)}
       </ul>`}
     ${nextHref === undefined ? '' : html`<p><a class="button" href=${nextHref} rel="next">Older orders</a></p>`}
