@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 
 export interface DrainOptions {
@@ -9,13 +10,8 @@ export interface DrainOptions {
 }
 
 /**
- * Reads and discards what is left of a request body before its error answer is sent (the
- * "lingering close" of nginx). Fastify answers 413 without reading a body that is too large;
- * the client is then still writing when the server closes, and it sees EPIPE or a reset
- * instead of the 413. Draining first lets the client finish and read the answer. Bounded in
+ * Reads and discards what is left of a request body, until it ends or a bound passes. Bounded in
  * bytes and time, so a client cannot keep a connection busy with an endless body.
- *
- * Written by hand because neither Fastify nor Node offers a lingering close.
  */
 export function drainRequest(raw: IncomingMessage, { maxBytes = 16 * 1024 * 1024, timeoutMs = 5_000 }: DrainOptions = {}): Promise<void> {
   if (raw.complete || raw.destroyed) return Promise.resolve();
@@ -44,10 +40,19 @@ export function drainRequest(raw: IncomingMessage, { maxBytes = 16 * 1024 * 1024
 }
 
 /**
- * An error answered before the body arrived (too large, rate-limited, unauthenticated): the
- * client is still sending, so let it finish and it reads the answer, not a broken pipe.
+ * The "lingering close" of nginx, for an error answered before its body arrived (too large,
+ * rate-limited, unauthenticated): the client is still sending. The answer goes out at once, and
+ * the response ends (and a `Connection: close` connection closes) only once the rest of the body
+ * has been read and dropped, within `options`. Closing a socket with bytes unread sends a reset,
+ * which can throw away the answer before the client reads it: Node closes a `Connection: close`
+ * connection the moment its response ends, and so did the gateway's, under a client still
+ * streaming an upload too large (the images e2e test's chunked 413 came back as no answer at all).
+ * Draining before answering instead delays the answer, and a client that sends past the drain's
+ * bound still meets the close.
+ *
+ * Written by hand because neither Fastify nor Node offers a lingering close.
  */
-export function installBodyDrain(app: FastifyInstance): void {
+export function installBodyDrain(app: FastifyInstance, options: DrainOptions = {}): void {
   // A callback, not an async function: most answers have nothing to drain and cost no promise.
   app.addHook('onSend', function drainUnreadBody(request, reply, payload, done) {
     // A 408 is for a body that stopped arriving (receive-timeout.ts): there is nothing to wait for.
@@ -55,6 +60,17 @@ export function installBodyDrain(app: FastifyInstance): void {
       done(null, payload);
       return;
     }
-    void drainRequest(request.raw).then(() => done(null, payload));
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) {
+      // Not the kit's own problem document (a stream, or nothing): drained before it is sent.
+      void drainRequest(request.raw, options).then(() => done(null, payload));
+      return;
+    }
+    // Its length is said, so the client has the whole answer as soon as these bytes arrive,
+    // though the response only ends once the body is drained.
+    void reply.header('content-length', Buffer.byteLength(payload));
+    const answer = new Readable({ read() { /* all pushed below */ } });
+    answer.push(payload);
+    void drainRequest(request.raw, options).then(() => answer.push(null));
+    done(null, answer);
   });
 }

@@ -185,8 +185,9 @@ void test('requests that arrive whole are not touched', async () => {
 });
 
 void test('an answer already on its way is not followed by a 408, however long the rest of the body stalls, and the connection closes once it is out', async () => {
-  // The refusal waits for the body to drain (at most 5 s: drain-request.ts), while the client
-  // sends nothing more: the idle timeout passes meanwhile, and must not answer a second time.
+  // The refusal goes out at once, and the response ends once the rest of the body has drained (at
+  // most 5 s: drain-request.ts), while the client sends nothing more: the idle timeout passes
+  // meanwhile, and must not answer a second time.
   const { received, closed } = await exchange('POST /refuse HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: 100000\r\n\r\n', {
     chunks: ['x'.repeat(500)], everyMs: 50, giveUpMs: 8_000,
   });
