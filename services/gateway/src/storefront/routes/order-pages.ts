@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { notificationPage, orderPage as orderPageSchema } from '@baton/contracts/http';
+import type { notificationPage } from '@baton/contracts/http';
+import type { HttpClient } from '@baton/kit/http';
 import { Code, KitError } from '@baton/kit/errors';
 import { callService } from '../../forward.ts';
 import { seeOther, sendPage } from '../send-page.ts';
@@ -8,6 +9,7 @@ import type { Shopper } from '../session.ts';
 import { hrefOf, pageContext, textOf, type StorefrontDeps } from '../storefront-deps.ts';
 import { troubleOf } from '../trouble.ts';
 import { troublePage } from '../views/catalogue.ts';
+import type { PageContext, View } from '../views/html.ts';
 import { notificationsPage, orderPage, ordersPage, type Order } from '../views/orders.ts';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,19 +32,30 @@ export function registerOrderPages(app: FastifyInstance, { upstreams, sessions }
     return sendPage(reply, troublePage(pageContext(request, reply, heading, shopper), heading, trouble, trouble.retry ? retryHref : undefined), trouble);
   };
 
-  app.get('/orders', { config: { callers: 'public' } }, async (request, reply) => {
-    const shopper = await shopperOrSignIn(request, reply);
-    if (shopper === undefined) return reply;
-    const cursor = textOf(request.query, 'cursor');
-    try {
-      const { body } = await callService<z.output<typeof orderPageSchema>>(request, upstreams.orders, {
-        method: 'GET', path: '/v1/orders', query: { limit: pageSize, cursor: cursor?.slice(0, 512) }, withCredentials: true, accessToken: shopper.accessToken,
-      });
-      return sendPage(reply, ordersPage(pageContext(request, reply, 'Your orders', shopper), body.items, body.nextCursor ? hrefOf('/orders', { cursor: body.nextCursor }) : undefined));
-    } catch (error) {
-      return cannot(request, reply, shopper, 'Your orders cannot be shown just now', error, request.url);
-    }
-  });
+  /**
+   * A signed-in shopper's paged list (their orders, their notifications): a page of it from the
+   * service that keeps it, with the link to the next, or the trouble in a shopper's words.
+   */
+  function listPage<Item>(path: string, options: {
+    client: HttpClient; servicePath: string; title: string; cannotShow: string; priority?: 'low';
+    view: (page: PageContext, items: readonly Item[], nextHref: string | undefined) => View;
+  }): void {
+    app.get(path, { config: { callers: 'public', ...(options.priority ? { priority: options.priority } : {}) } }, async (request, reply) => {
+      const shopper = await shopperOrSignIn(request, reply);
+      if (shopper === undefined) return reply;
+      const cursor = textOf(request.query, 'cursor');
+      try {
+        const { body } = await callService<{ items: Item[]; nextCursor: string | null }>(request, options.client, {
+          method: 'GET', path: options.servicePath, query: { limit: pageSize, cursor: cursor?.slice(0, 512) }, withCredentials: true, accessToken: shopper.accessToken,
+        });
+        return sendPage(reply, options.view(pageContext(request, reply, options.title, shopper), body.items, body.nextCursor ? hrefOf(path, { cursor: body.nextCursor }) : undefined));
+      } catch (error) {
+        return cannot(request, reply, shopper, options.cannotShow, error, request.url);
+      }
+    });
+  }
+
+  listPage<Order>('/orders', { client: upstreams.orders, servicePath: '/v1/orders', title: 'Your orders', cannotShow: 'Your orders cannot be shown just now', view: ordersPage });
 
   app.get<{ Params: { id: string } }>('/orders/:id', { config: { callers: 'public' } }, async (request, reply) => {
     const shopper = await shopperOrSignIn(request, reply);
@@ -74,17 +87,8 @@ export function registerOrderPages(app: FastifyInstance, { upstreams, sessions }
     }
   });
 
-  app.get('/notifications', { config: { callers: 'public', priority: 'low' } }, async (request, reply) => {
-    const shopper = await shopperOrSignIn(request, reply);
-    if (shopper === undefined) return reply;
-    const cursor = textOf(request.query, 'cursor');
-    try {
-      const { body } = await callService<z.output<typeof notificationPage>>(request, upstreams.notifications, {
-        method: 'GET', path: '/v1/notifications', query: { limit: pageSize, cursor: cursor?.slice(0, 512) }, withCredentials: true, accessToken: shopper.accessToken,
-      });
-      return sendPage(reply, notificationsPage(pageContext(request, reply, 'Your notifications', shopper), body.items, body.nextCursor ? hrefOf('/notifications', { cursor: body.nextCursor }) : undefined));
-    } catch (error) {
-      return cannot(request, reply, shopper, 'Your notifications cannot be shown just now', error, request.url);
-    }
+  listPage<z.output<typeof notificationPage>['items'][number]>('/notifications', {
+    client: upstreams.notifications, servicePath: '/v1/notifications', title: 'Your notifications', cannotShow: 'Your notifications cannot be shown just now',
+    priority: 'low', view: notificationsPage,
   });
 }
