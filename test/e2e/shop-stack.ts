@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startConsole } from '@baton/console';
+import { startConsole, type ConsoleOptions } from '@baton/console';
 import { addCleanup, metricValue, parseMetrics, testIdentity, testPostgresAdminUrl, type CleanupScope } from '@baton/kit/testing';
 import { dropDatabases } from '@baton/local-postgres';
 import { mediaServices, randomPortBase, RunnerError, serviceNames, startStack, withoutPaymentOrMedia, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
@@ -34,7 +34,8 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   /** Just these services, for a test of a few that needs no other (media's needs users and inventory). */
   only?: readonly ServiceName[];
   backoff?: StackOptions['backoff'];
-  console?: boolean;
+  /** The console too; an object sets how its fault scenarios run (shorter windows for a test). */
+  console?: boolean | Pick<ConsoleOptions, 'scenarioRuns'>;
 } = {}): Promise<ShopStack> {
   const adminUrl = await testPostgresAdminUrl();
   const databasePrefix = `e2e_${randomBytes(4).toString('hex')}_`;
@@ -42,7 +43,7 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   addCleanup(scope, () => rm(varDir, { recursive: true, force: true }));
   addCleanup(scope, () => dropDatabases({ adminUrl, services: serviceNames, prefix: databasePrefix }));
   // Before the stack, as the runner does: the services need its URL to send their spans to.
-  const shown = withConsole ? await startConsole({ host: '127.0.0.1', port: 0, entryService: 'gateway' }) : undefined;
+  const shown = withConsole === false ? undefined : await startConsole({ host: '127.0.0.1', port: 0, entryService: 'gateway', ...(withConsole === true ? {} : withConsole) });
   if (shown !== undefined) addCleanup(scope, () => shown.close());
   // Passwords hashed at the least cost the users service accepts (2^14, half the default's time):
   // the tests sign up many buyers, and the hash's strength is not what they test.

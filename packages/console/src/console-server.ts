@@ -10,12 +10,16 @@ import { createLogHub, type LogFilter } from './log-hub.ts';
 import { createMailBox, type MailBox } from './mail-box.ts';
 import { startMetricsPoller, type MetricsPoller } from './metrics-poller.ts';
 import { coresUsed, sampleProcess, type ProcessSample } from './process-sampler.ts';
+import { registerScenarioRoutes } from './scenario-runs.ts';
+import type { RunOptions } from '@baton/chaos';
 
 export interface ConsoleOptions {
   host: string;
   port: number;
   /** The service whose requests are people's (its root spans start a user's trace): the public entry. */
   entryService: string;
+  /** How the named fault scenarios run (their windows, their load); the scenarios' defaults otherwise. */
+  scenarioRuns?: RunOptions;
 }
 
 export interface Console {
@@ -55,7 +59,7 @@ const logQuery = z.object({
  * `/traces`). For a developer's machine only: on loopback, answering its own pages only
  * (local-only.ts); the runner starts it, never a deployment.
  */
-export async function startConsole({ host, port, entryService }: ConsoleOptions): Promise<Console> {
+export async function startConsole({ host, port, entryService, scenarioRuns }: ConsoleOptions): Promise<Console> {
   const app: FastifyInstance = Fastify({ forceCloseConnections: true });
   let listeningPort = port;
   answerLocalPagesOnly(app, () => listeningPort);
@@ -79,9 +83,13 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
   const processes = new Map<string, { pid: number; before?: { at: number; sample: ProcessSample | undefined }; after?: { at: number; sample: ProcessSample | undefined } }>();
   const streams = new Set<ServerResponse>();
 
+  // The console's own lines, in the log view beside the services'.
+  const note = (text: string, level: 'info' | 'error') => logs.add({ service: 'console', text, record: { level, msg: text } });
+  const runs = registerScenarioRoutes(app, () => stack, { ...(scenarioRuns === undefined ? {} : { runOptions: scenarioRuns }), log: note });
+
   /** Everything the pages show, now. */
   async function state() {
-    if (stack === undefined) return { at: new Date().toISOString(), services: [], edges: [] };
+    if (stack === undefined) return { at: new Date().toISOString(), services: [], edges: [], scenarios: runs.summary() };
     const current = stack;
     const figures = metrics?.figures() ?? { nodes: new Map(), edges: [] };
     const services = await Promise.all(current.services.map(async (name) => {
@@ -104,7 +112,7 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
         figures: figures.nodes.get(name),
       };
     }));
-    return { at: new Date().toISOString(), services, edges: figures.edges };
+    return { at: new Date().toISOString(), services, edges: figures.edges, scenarios: runs.summary() };
   }
 
   // Each second, one state to every open page.
@@ -164,7 +172,7 @@ export async function startConsole({ host, port, entryService }: ConsoleOptions)
     // Answered at once: a start waits for readiness, which the page sees in the state it streams.
     const done = action === 'start' ? current.start(name) : action === 'stop' ? current.stop(name) : action === 'kill' ? current.kill(name)
       : action === 'freeze' ? current.kill(name, 'SIGSTOP') : action === 'thaw' ? current.kill(name, 'SIGCONT') : current.restart(name);
-    done.catch((error: unknown) => logs.add({ service: 'console', text: `${action} ${name} failed: ${String(error)}`, record: { level: 'error', msg: `${action} ${name} failed: ${String(error)}` } }));
+    done.catch((error: unknown) => note(`${action} ${name} failed: ${String(error)}`, 'error'));
     return reply.code(202).send({ accepted: `${action} ${name}` });
   });
 

@@ -264,10 +264,68 @@ function ServiceFaults({ name }) {
   </section>`;
 }
 
-function Faults({ services }) {
+/** A run's requests a second (answered well, and not), with the fault's window shaded. */
+function RunChart({ report }) {
+  const { timeline } = report.verdict;
+  const width = 600;
+  const height = 90;
+  const good = timeline.map((s) => s.counts.ok + s.counts.refused);
+  const bad = timeline.map((s) => s.counts.unavailable + s.counts.failed + s.counts['no-answer']);
+  const top = Math.max(1, ...good.map((g, i) => g + bad[i]));
+  const x = (second) => (timeline.length <= 1 ? 0 : (second / (timeline.length - 1)) * width);
+  const y = (v) => (height - (v / top) * (height - 4) - 2).toFixed(1);
+  const line = (values) => values.map((v, i) => `${x(i).toFixed(1)},${y(v)}`).join(' ');
+  const from = x(report.faultStartMs / 1000);
+  const to = Math.max(from + 2, x(report.faultEndMs / 1000));
+  return html`<figure class="run-chart">
+    <svg viewBox=${`0 0 ${width} ${height}`} preserveAspectRatio="none" aria-hidden="true">
+      <rect class="fault-window" x=${from} y="0" width=${to - from} height=${height} />
+      <polyline class="good" points=${line(good)} />
+      <polyline class="bad" points=${line(bad)} />
+    </svg>
+    <figcaption>Requests a second: answered (blue) and failed (red); the fault from ${fixed(report.faultStartMs / 1000)} s to ${fixed(report.faultEndMs / 1000)} s (shaded), the run ${fixed(report.endMs / 1000)} s.</figcaption>
+  </figure>`;
+}
+
+function ScenarioReport({ report }) {
+  if (report.error) return html`<article class="report"><h4>${report.scenario}: <span class="error">could not run</span></h4><p>${report.error}</p></article>`;
+  const { verdict } = report;
+  return html`<article class="report" data-report=${report.scenario}>
+    <h4>${report.scenario}: <span class=${verdict.passed ? 'state ready' : 'state failed'}>${verdict.passed ? 'passed' : 'failed'}</span> <span class="muted">${new Date(report.startedAt).toLocaleTimeString()}</span></h4>
+    <p class="muted">${report.promise}</p>
+    <table><thead><tr><th scope="col">check</th><th scope="col">verdict</th><th scope="col">what the data says</th></tr></thead><tbody>
+      ${verdict.checks.map((c) => html`<tr><th scope="row">${c.name}</th><td class=${c.passed ? 'state ready' : 'state failed'}>${c.passed ? 'passed' : 'failed'}</td><td>${c.detail}</td></tr>`)}
+    </tbody></table>
+    <p>${verdict.requests} requests: ${Object.entries(verdict.byOutcome).map(([outcome, n]) => `${n} ${outcome}`).join(', ')}.</p>
+    <${RunChart} report=${report} />
+  </article>`;
+}
+
+/** The named scenarios: a shopper load, one fault, and the verdict (`@baton/chaos`). */
+function Scenarios({ summary }) {
+  const [listing, setListing] = useState({ scenarios: [], reports: [], running: null });
+  const [problem, setProblem] = useState(undefined);
+  const load = () => fetch('/api/scenarios').then((r) => r.json()).then(setListing, (e) => setProblem(String(e)));
+  useEffect(() => { load(); }, [summary?.reports, summary?.running?.name]);
+  const running = summary?.running ?? listing.running;
+  const run = (name) => send('POST', `/api/scenarios/${name}/run`).then(() => { setProblem(undefined); load(); }, (e) => setProblem(String(e)));
+  return html`<section class="scenarios" aria-labelledby="scenarios-heading">
+    <h3 id="scenarios-heading">Scenarios</h3>
+    <p class="muted">Each runs six shoppers against the shop for half a minute (browse, buy with a test card, cancel), breaks one thing in the middle, and judges from what the shoppers saw and what the shop recorded: no hang, no 500, answers within their deadline, the time to recover, and every acknowledged order's email sent once.</p>
+    ${problem && html`<p class="notice" role="alert">${problem}</p>`}
+    <p role="status">${running ? `Running ${running.name}: ${running.phase}` : 'No scenario running.'}</p>
+    <ul class="scenario-list">${listing.scenarios.map((s) => html`<li>
+      <button type="button" onClick=${() => run(s.name)} disabled=${Boolean(running) || !s.runs}>Run<span class="visually-hidden"> ${s.name}</span></button>
+      <strong>${s.name}</strong>: ${s.title}${s.runs ? '' : html` <span class="muted">(not in this stack)</span>`}</li>`)}</ul>
+    ${listing.reports.map((report) => html`<${ScenarioReport} key=${report.startedAt} report=${report} />`)}
+  </section>`;
+}
+
+function Faults({ services, scenarios }) {
   return html`<section class="faults" aria-labelledby="faults-heading">
     <h2 id="faults-heading">Faults</h2>
-    <p class="muted">The kit's fault injection on each service's own port (its HTTP routes): a share of requests answered with an error, slowed or reset. Watch the Map and the Traces while one is on.</p>
+    <${Scenarios} summary=${scenarios} />
+    <p class="muted">The kit's fault injection on each service's own port, on its HTTP routes and its gRPC methods (a route such as <code>/v1/reservations</code>, a method such as <code>/baton.inventory.v1.InventoryService/CreateReservation</code>, or <code>*</code>): a share of requests answered with an error, slowed or reset. Watch the Map and the Traces while one is on.</p>
     ${services.map((s) => html`<${ServiceFaults} key=${s.name} name=${s.name} />`)}
   </section>`;
 }
@@ -439,7 +497,7 @@ function App() {
       : current === 'traces' ? html`<${Traces} />`
       : current === 'charts' ? html`<${Charts} />`
       : current === 'messaging' ? html`<${Messaging} services=${state.services} edges=${state.edges} />`
-      : current === 'faults' ? html`<${Faults} services=${state.services} />`
+      : current === 'faults' ? html`<${Faults} services=${state.services} scenarios=${state.scenarios} />`
       : current === 'mail' ? html`<${MailTab} id=${route[1]} />`
       : html`<${Logs} services=${state.services} service=${route[1]} traceId=${route[2]} />`}
     </main>`;

@@ -11,7 +11,10 @@ import { signalOf } from './request-signal.ts';
  * open on a running system without touching code.
  */
 export const faultRuleSchema = z.object({
-  /** A route template as registered (`/v1/products/:sku`), or `*` for every route. */
+  /**
+   * A route template as registered (`/v1/products/:sku`), a gRPC method's path
+   * (`/baton.inventory.v1.InventoryService/Reserve`), or `*` for every route and method.
+   */
   route: z.string().min(1),
   method: z.string().transform((m) => m.toUpperCase()).optional(),
   percent: z.number().min(0).max(100).default(100),
@@ -48,6 +51,38 @@ function matches(rule: FaultRule, method: string, route: string): boolean {
 }
 
 /**
+ * The rule a request meets, if any, its share drawn: the one place the HTTP and gRPC listeners
+ * decide. `accept` narrows the rules looked at (the gRPC listener resets a stream before it is
+ * read, and applies the other rules in an interceptor).
+ */
+export function drawFault(active: readonly FaultRule[], method: string, route: string, random: () => number, accept?: (rule: FaultRule) => boolean): FaultRule | undefined {
+  const rule = active.find((r) => matches(r, method, route) && (accept === undefined || accept(r)));
+  return rule === undefined || random() * 100 >= rule.percent ? undefined : rule;
+}
+
+/**
+ * Waits a rule's latency, cut short when the signal fires, as real slow work that listens to its
+ * signal is: a spent deadline throws its error (the caller gets the deadline's answer, naming
+ * this service); for a caller that left, the waiting stops and this resolves false.
+ */
+export async function waitFaultLatency(rule: FaultRule, signal: AbortSignal): Promise<boolean> {
+  if (rule.latencyMs === undefined) return true;
+  try {
+    await sleep(rule.latencyMs, undefined, { signal });
+    return true;
+  } catch {
+    const reason = KitError.from(signal.reason);
+    if (reason.code === Code.DeadlineExceeded) throw reason;
+    return false;
+  }
+}
+
+/** The error an error-status rule answers with, on either listener. */
+export function injectedFaultError(status: number): KitError {
+  return new KitError(codeFromHttpStatus(status), 'injected fault', { reason: 'injected_fault' });
+}
+
+/**
  * Applies the fault rules to matching requests of the service's public listener. The rules are
  * read and replaced at run time on the admin listener (`registerFaultRoutes`), never here.
  */
@@ -57,8 +92,8 @@ export function installFaultInjection(app: FastifyInstance, { faults, random = M
   app.addHook('onRequest', function injectFault(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) {
     const active = faults.active;
     const route = request.routeOptions.url;
-    const rule = active.length === 0 || route === undefined ? undefined : active.find((r) => matches(r, request.method, route));
-    if (rule === undefined || random() * 100 >= rule.percent) {
+    const rule = active.length === 0 || route === undefined ? undefined : drawFault(active, request.method, route, random);
+    if (rule === undefined) {
       done();
       return;
     }
@@ -72,26 +107,12 @@ export function installFaultInjection(app: FastifyInstance, { faults, random = M
 /** Applies a matching rule: its latency, then its reset or its status. True when the request must go no further. */
 async function applyFault(request: FastifyRequest, rule: FaultRule): Promise<boolean> {
   request.log.warn({ fault: rule }, 'injecting a fault');
-  if (rule.latencyMs !== undefined) {
-    // The latency ends early at the request's deadline or when the caller goes away, as real
-    // slow work that listens to its signal does: at the deadline the answer is a 504 naming
-    // this service, and for a caller that left the waiting simply stops.
-    const signal = signalOf(request);
-    try {
-      await sleep(rule.latencyMs, undefined, { signal });
-    } catch {
-      const reason = KitError.from(signal.reason);
-      if (reason.code === Code.DeadlineExceeded) throw reason;
-      return false;
-    }
-  }
+  if (!await waitFaultLatency(rule, signalOf(request))) return false;
   if (rule.reset) {
     request.raw.socket.destroy();
     return true;
   }
-  if (rule.status !== undefined) {
-    throw new KitError(codeFromHttpStatus(rule.status), 'injected fault', { reason: 'injected_fault' });
-  }
+  if (rule.status !== undefined) throw injectedFaultError(rule.status);
   return false;
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { FaultRules } from './faults.ts';
 import type { ServiceIdentity } from '../auth/service-identity/service-identity.ts';
 import { startGrpcServer, type GrpcServer } from '../rpc/index.ts';
 import type { AnyServiceContext, AnyServiceDefinition } from './definition.ts';
@@ -13,7 +14,7 @@ import type { ServiceLimits } from './service-limits.ts';
 export async function startGrpcListener(
   definition: AnyServiceDefinition,
   context: AnyServiceContext,
-  { app, readiness, limits, identity }: { app: FastifyInstance; readiness: Readiness; limits: ServiceLimits; identity?: ServiceIdentity | undefined },
+  { app, readiness, limits, identity, faults }: { app: FastifyInstance; readiness: Readiness; limits: ServiceLimits; identity?: ServiceIdentity | undefined; faults?: FaultRules },
 ): Promise<GrpcServer | undefined> {
   const { grpc } = definition;
   if (grpc === undefined) return undefined;
@@ -31,6 +32,7 @@ export async function startGrpcListener(
       answerGraceMs: limits.deadlineAnswerGraceMs,
       maxMessageBytes: limits.grpcMaxMessageBytes,
       tracer,
+      ...(faults === undefined ? {} : { faults }),
       ...(identity === undefined ? {} : { callers: { callers: grpc.callers ?? {}, verifier: identity.verifier } }),
     });
   } catch (error) {

@@ -5,5 +5,6 @@ export type { ServiceLimits } from './service-limits.ts';
 export { runService, exitCodeConfig } from './run-service.ts';
 export { signalOf } from './request-signal.ts';
 export type { RouteCallers } from './route-callers.ts';
+export type { FaultRule } from './faults.ts';
 export { createPageCursor, type PageCursor, type PageCursorOptions } from './page-cursor.ts';
 export type { ProblemPresenter } from './error-handler.ts';

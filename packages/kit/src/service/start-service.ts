@@ -101,7 +101,7 @@ export async function startAnyService(
     logger.info({ url: adminUrl, port: (adminApp.server.address() as { port: number }).port }, `${name} admin listening`);
     const url = (await app.listen({ host: config.HOST, port: config.PORT })).replace('[::1]', 'localhost');
     logger.info({ url, port: (app.server.address() as { port: number }).port }, `${name} listening`);
-    const grpcServer = await startGrpcListener(definition, context, { app, readiness, limits, identity });
+    const grpcServer = await startGrpcListener(definition, context, { app, readiness, limits, identity, faults });
     const shutdown = createShutdown({ app, adminApp, grpcServer, readiness, logger, limits, state });
     return { name, app, adminApp, db, logger, metrics, tracing, url, adminUrl, grpcUrl: grpcServer?.url, shutdown };
   } catch (error) {

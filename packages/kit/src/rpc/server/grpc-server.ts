@@ -11,6 +11,8 @@ import type { Tracer } from '@opentelemetry/api';
 import { createServerTracingInterceptor } from '../rpc-tracing.ts';
 import { createHealthService } from './health-service.ts';
 import { createRpcDeadlineInterceptor } from './rpc-deadline.ts';
+import { createRpcFaultInterceptor, createRpcFaultResets } from './fault-injection.ts';
+import type { FaultRules } from '../../service/faults.ts';
 import { takeStreamsFirst } from './streams-first.ts';
 import { createUnaryGrpcPath } from './unary-grpc-path.ts';
 
@@ -38,6 +40,8 @@ export interface GrpcServerOptions {
   tracer?: Tracer;
   /** Service identity: who may call each method, checked before the handler; unset, no caller is checked. */
   callers?: RpcCallerRules;
+  /** The service's fault rules (`/admin/faults`), applied to its gRPC calls as to its HTTP routes; unset, none. */
+  faults?: FaultRules;
 }
 
 export interface GrpcServer {
@@ -64,7 +68,7 @@ export interface GrpcServer {
  *   defaultDeadlineMs: config.REQUEST_DEADLINE_MS, routes: (router) => router.service(UsersService, impl) });
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
-  const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, answerGraceMs, maxMessageBytes = 4 * 1024 * 1024, interceptors = [], onCall, tracer, callers } = options;
+  const { host, port, service, routes, readiness, logger, metrics, defaultDeadlineMs, answerGraceMs, maxMessageBytes = 4 * 1024 * 1024, interceptors = [], onCall, tracer, callers, faults } = options;
   const served: string[] = [];
   const chain = [
     ...(tracer === undefined ? [] : [createServerTracingInterceptor(tracer)]),
@@ -72,6 +76,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     // Before the deadline and the handler: a caller without the right credential starts nothing.
     ...(callers === undefined ? [] : [createCallerInterceptor(callers)]),
     createRpcDeadlineInterceptor({ defaultDeadlineMs, service, ...(answerGraceMs === undefined ? {} : { answerGraceMs }) }),
+    // After the deadline: injected latency spends the caller's budget as slow work would.
+    ...(faults === undefined ? [] : [createRpcFaultInterceptor({ faults, logger })]),
     ...interceptors,
   ];
   const unary = createUnaryGrpcPath({ interceptors: chain, readMaxBytes: maxMessageBytes, writeMaxBytes: maxMessageBytes });
@@ -88,7 +94,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   });
   const server = http2.createServer(connect);
   // Unary gRPC calls take the kit's path (see unary-grpc-path.ts for why); the rest is Connect's.
-  takeStreamsFirst(server, (stream, headers) => unary.serve(stream, headers));
+  // A reset rule takes its stream before anything reads it.
+  const resetByFault = faults === undefined ? () => false : createRpcFaultResets({ faults, logger });
+  takeStreamsFirst(server, (stream, headers) => resetByFault(stream, headers) || unary.serve(stream, headers));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);

@@ -1,0 +1,103 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChaosTarget } from './chaos-target.ts';
+import { checkLedger, type LedgerCheck } from './ledger.ts';
+import type { RequestKind } from './outcome.ts';
+import type { Scenario } from './scenarios.ts';
+import { startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';
+import { judge, type Timing, type Verdict } from './verdict.ts';
+
+export interface RunOptions {
+  /** The load alone before the fault: the shop as it is when well. */
+  beforeMs?: number;
+  /** How long a timed fault lasts. */
+  faultMs?: number;
+  /** The load after the fault ends, in which the shop must recover. */
+  afterMs?: number;
+  /** How long the events may take to arrive after the load stops, for the ledger. */
+  ledgerBoundMs?: number;
+  load?: Omit<ShopperLoadOptions, 'gatewayUrl'>;
+  /** The deadline each kind of request has at the gateway (`ROUTE_DEADLINES_MS`, `REQUEST_DEADLINE_MS`). */
+  deadlinesMs?: Record<RequestKind, number>;
+  /** Told of each phase as it begins: for a page that shows the run live. */
+  onPhase?: (phase: Phase) => void;
+}
+
+export type Phase = 'starting' | 'before' | 'fault' | 'after' | 'ledger' | 'done';
+
+export interface ScenarioReport {
+  scenario: string;
+  title: string;
+  promise: string;
+  startedAt: string;
+  /** In ms since the load started: the fault window, for the chart's shading. */
+  faultStartMs: number;
+  faultEndMs: number;
+  endMs: number;
+  verdict: Verdict;
+  ledger: LedgerCheck;
+}
+
+export const defaultDeadlinesMs: Record<RequestKind, number> = { browse: 10_000, checkout: 8_000, cancel: 10_000 };
+
+/**
+ * One scenario, start to verdict: shoppers at work, the fault after `beforeMs`, ended after
+ * `faultMs` (or, for a kill, once the service is back), `afterMs` more of the load, then the
+ * ledger read through the public API once the events have had `ledgerBoundMs` to arrive. The
+ * fault is always ended, whatever fails on the way.
+ */
+export async function runScenario(target: ChaosTarget, scenario: Scenario, options: RunOptions = {}): Promise<ScenarioReport> {
+  const { beforeMs = 5_000, faultMs = 10_000, afterMs = 15_000, ledgerBoundMs = 30_000, deadlinesMs = defaultDeadlinesMs, onPhase = () => undefined } = options;
+  const missing = scenario.needs.filter((name) => !target.stack.services.includes(name));
+  if (missing.length > 0) throw new Error(`${scenario.name} needs ${missing.join(', ')}, which this stack does not run`);
+  const startedAt = new Date().toISOString();
+  onPhase('starting');
+  const load = await startShopperLoad({ gatewayUrl: target.gatewayUrl, ...options.load });
+  try {
+    const window = await faultUnderLoad(target, scenario, load, { beforeMs, faultMs, afterMs, onPhase });
+    onPhase('ledger');
+    const ledger = await waitForLedger(load, ledgerBoundMs);
+    const verdict = judge(load.records, window, deadlinesMs, scenario.expect, ledger);
+    onPhase('done');
+    return { scenario: scenario.name, title: scenario.title, promise: scenario.promise, startedAt, ...window, verdict, ledger };
+  } finally {
+    await load.close();
+  }
+}
+
+/** The load's phases around the fault; the fault always ended and the load always stopped. Times on the load's clock. */
+async function faultUnderLoad(target: ChaosTarget, scenario: Scenario, load: ShopperLoad, { beforeMs, faultMs, afterMs, onPhase }: { beforeMs: number; faultMs: number; afterMs: number; onPhase: (phase: Phase) => void }): Promise<Timing> {
+  const since = () => performance.now() - load.startedAt;
+  try {
+    onPhase('before');
+    await sleep(beforeMs);
+    onPhase('fault');
+    const faultStartMs = since();
+    const injected = await scenario.inject(target);
+    try {
+      if (injected.timed) await sleep(faultMs);
+    } finally {
+      await injected.end();
+    }
+    const faultEndMs = since();
+    onPhase('after');
+    await sleep(afterMs);
+    return { faultStartMs, faultEndMs, endMs: since() };
+  } finally {
+    await load.stop();
+  }
+}
+
+/** The ledger once every acknowledged order has its email, or as it stands after `boundMs`: a bound on waiting, not a timing claim. */
+async function waitForLedger(load: ShopperLoad, boundMs: number): Promise<LedgerCheck> {
+  const until = performance.now() + boundMs;
+  for (;;) {
+    try {
+      const ledger = checkLedger(load.orders, await load.notifications());
+      if (ledger.missing.length === 0 || performance.now() > until) return ledger;
+    } catch (error) {
+      // The notifications could not be read (a service still restarting): look again.
+      if (performance.now() > until) throw new Error(`the ledger could not be read: ${String(error)}`, { cause: error });
+    }
+    await sleep(500);
+  }
+}

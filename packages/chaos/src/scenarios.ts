@@ -1,0 +1,90 @@
+import type { ChaosTarget } from './chaos-target.ts';
+import type { Expectations } from './verdict.ts';
+
+/** A fault in force; `end` ends it (for a kill, it waits for the runner to bring the service back). */
+export interface Injected {
+  /** True: the fault lasts the run's fault window, then `end`. False: `end` at once (it waits for the shop itself). */
+  timed: boolean;
+  end(): Promise<void>;
+}
+
+export interface Scenario {
+  name: string;
+  /** For a person: what breaks. */
+  title: string;
+  /** What the shop should do about it, in words (the verdict's checks say it in numbers). */
+  promise: string;
+  /** The services the scenario breaks, which the stack must run. */
+  needs: readonly string[];
+  expect: Expectations;
+  inject(target: ChaosTarget): Promise<Injected>;
+}
+
+// The services whose events notifications reads from their feeds (docs/messaging.md).
+const feedPublishers = ['users', 'orders', 'payment', 'media'];
+
+// How long a killed service may take to come back (the runner's backoff and its start).
+const restartBoundMs = 60_000;
+
+function kill(service: string, promise: string): Scenario {
+  return {
+    name: `kill-${service}`,
+    title: `Kill ${service} (SIGKILL; the runner starts it again)`,
+    promise,
+    needs: [service],
+    expect: { recoveryBudgetMs: 10_000 },
+    async inject(target) {
+      await target.stack.kill(service, 'SIGKILL');
+      return { timed: false, end: () => target.waitReady(service, restartBoundMs) };
+    },
+  };
+}
+
+/**
+ * The named scenarios the console runs (issue 22) and `npm run chaos` will (issue 24). Each
+ * breaks one thing for the run's fault window; the verdict says how the shop coped.
+ */
+export const scenarios: readonly Scenario[] = [
+  kill('inventory', 'The product list and checkouts answer 503 at once while inventory is gone (no 500, no hang), and everything works again within 10 s of its return.'),
+  kill('orders', 'Checkouts in flight get a 503 or their answer (never a 500); no acknowledged order is lost, none is told twice; checkouts work again within 10 s of its return.'),
+  kill('payment', 'Checkouts answer 503 at once while payment is gone, browsing goes on, and nothing acknowledged is lost.'),
+  {
+    name: 'freeze-inventory',
+    title: 'Freeze inventory (SIGSTOP: its connections open, answering nothing), then thaw it',
+    promise: 'Nothing hangs: every request is answered within its deadline (a 503 or 504), and the shop is itself again within 10 s of the thaw.',
+    needs: ['inventory'],
+    expect: { recoveryBudgetMs: 10_000 },
+    async inject(target) {
+      await target.stack.kill('inventory', 'SIGSTOP');
+      return { timed: true, end: async () => void await target.stack.kill('inventory', 'SIGCONT') };
+    },
+  },
+  {
+    name: 'slow-payment',
+    title: 'Slow payment: every call to payment (gRPC and HTTP) takes 5 s more',
+    promise: 'Checkouts answer within their 8 s deadline (paid, or 503/504), browsing is untouched (a slow payment holds no resource browsing needs), and the shop is itself again within 10 s.',
+    needs: ['payment'],
+    expect: { recoveryBudgetMs: 10_000, unaffected: ['browse'] },
+    async inject(target) {
+      await target.setFaults('payment', [{ route: '*', percent: 100, latencyMs: 5_000 }]);
+      return { timed: true, end: () => target.setFaults('payment', []) };
+    },
+  },
+  {
+    name: 'events-down',
+    title: 'Events down: every event feed answers 503 (npm start has no broker: its events travel over each publisher\'s feed)',
+    promise: 'Nobody notices: checkouts and cancels succeed (the events wait in the outbox), and once the feeds are back every email goes out, once.',
+    needs: ['orders', 'notifications'],
+    expect: { recoveryBudgetMs: 0, unaffected: ['browse', 'checkout', 'cancel'] },
+    async inject(target) {
+      const publishers = target.stack.services.filter((name) => feedPublishers.includes(name));
+      const rules = [{ route: '/events/v1/feed', percent: 100, status: 503 }];
+      await Promise.all(publishers.map((name) => target.setFaults(name, rules)));
+      return { timed: true, end: async () => void await Promise.all(publishers.map((name) => target.setFaults(name, []))) };
+    },
+  },
+];
+
+export function scenarioNamed(name: string): Scenario | undefined {
+  return scenarios.find((s) => s.name === name);
+}

@@ -1,0 +1,154 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import { outcomeOf, type RequestKind, type RequestRecord } from './outcome.ts';
+
+export interface ShopperLoadOptions {
+  /** The gateway: `http://127.0.0.1:8080`. */
+  gatewayUrl: string;
+  /** How many shoppers, each with an account of its own and one request in flight at a time. */
+  shoppers?: number;
+  /** A shopper's pause between one visit and the next (browse, buy, cancel), as a person's. */
+  thinkMs?: number;
+  /** The test card each checkout pays with (issue 13's: pm_card_visa succeeds). */
+  paymentMethod?: string;
+  /**
+   * How long a request may go unanswered before the load counts it as no answer: longer than
+   * any deadline the shop keeps (a checkout's is 8 s), so reaching it means a hang.
+   */
+  hangAfterMs?: number;
+  /**
+   * Each shopper calls from an address of its own (127.a.b.c; Linux answers on all of 127/8),
+   * as shoppers on the internet do, so the gateway's limits per address and its registrations
+   * bucket (20 an hour per address) see several people, not one machine hammering. Linux only.
+   */
+  spreadAddresses?: boolean;
+}
+
+export interface ShopperLoad {
+  /** `performance.now()` when the visits began: the records' times count from it. */
+  readonly startedAt: number;
+  /** Every request so far, in the order they ended. */
+  readonly records: readonly RequestRecord[];
+  /** Each shopper's orders the shop acknowledged (201), and those it then cancelled (2xx). */
+  readonly orders: ReadonlyArray<{ token: string; placed: readonly string[]; cancelled: readonly string[] }>;
+  /** Stops starting visits; resolves once every request in flight has ended. */
+  stop(): Promise<void>;
+  /** Reads every notification of every shopper (the ledger's other side). */
+  notifications(): Promise<Array<Array<{ type: string; orderId?: string | null }>>>;
+  /** Closes the shoppers' connections; after `stop`. */
+  close(): Promise<void>;
+}
+
+// Products with a deep stock in the seed catalogue: every order is cancelled at once, so stock stays put.
+const skus = ['COFFEE-250G', 'FILTER-PAPER-100', 'GIFT-CARD-25', 'CHOCOLATE-DARK-70'];
+const password = 'correct horse battery staple';
+
+/**
+ * Shoppers at work through the gateway's public API, as the storefront's pages call it: each
+ * signs up, then visits again and again (the product list, an order paid with a test card, its
+ * cancellation), with a pause between visits. Every request is recorded with its outcome
+ * (`outcome.ts`); nothing is retried, so what a person would have seen is what is counted.
+ * Written here rather than with a load tool because the verdicts need each request's outcome
+ * and the orders acknowledged, per shopper, to check against the shop's own records.
+ */
+export async function startShopperLoad(options: ShopperLoadOptions): Promise<ShopperLoad> {
+  const { gatewayUrl, shoppers = 6, thinkMs = 400, paymentMethod = 'pm_card_visa', hangAfterMs = 30_000, spreadAddresses = process.platform === 'linux' } = options;
+  let started = performance.now();
+  const records: RequestRecord[] = [];
+  const network = `127.${randomInt(1, 255)}.${randomInt(0, 256)}`;
+  const agents = Array.from({ length: shoppers }, (_, i) => new Agent({ connections: 2, ...(spreadAddresses ? { localAddress: `${network}.${i + 1}` } : {}) }));
+
+  async function call(agent: Agent, kind: RequestKind | undefined, method: 'GET' | 'POST', path: string, { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const sentAt = performance.now();
+    let status = 0;
+    let answer: unknown;
+    try {
+      const res = await request(new URL(path, gatewayUrl), {
+        method, dispatcher: agent, signal: AbortSignal.timeout(hangAfterMs),
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...headers },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.body.text();
+      status = res.statusCode;
+      answer = text.length > 0 && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : undefined;
+    } catch {
+      // Reset, refused, or nothing within hangAfterMs: no answer, status 0.
+    }
+    if (kind !== undefined) {
+      records.push({ kind, startedAtMs: sentAt - started, tookMs: performance.now() - sentAt, status, outcome: outcomeOf(status) });
+    }
+    return { status, answer };
+  }
+
+  // Accounts first, a few at a time (users hashes two passwords at once); a sign-up that meets a
+  // restarting shop is tried again.
+  const accounts: Array<{ token: string; placed: string[]; cancelled: string[] }> = [];
+  for (let i = 0; i < shoppers; i++) {
+    for (let attempt = 1; ; attempt++) {
+      const { status, answer } = await call(agents[i]!, undefined, 'POST', '/api/v1/users', { body: { email: `shopper-${randomUUID()}@example.com`, password, name: `Shopper ${i + 1}` } });
+      if (status === 201) {
+        accounts.push({ token: (answer as { session: { accessToken: string } }).session.accessToken, placed: [], cancelled: [] });
+        break;
+      }
+      if (attempt === 5) throw new Error(`the load could not sign up a shopper: the gateway answered ${status}`);
+      await sleep(500 * attempt);
+    }
+  }
+
+  // The records' clock starts with the visits.
+  started = performance.now();
+  let running = true;
+  const stopped = new AbortController();
+  async function visit(i: number): Promise<void> {
+    const agent = agents[i]!;
+    const account = accounts[i]!;
+    while (running) {
+      await call(agent, 'browse', 'GET', '/api/v1/products?limit=24');
+      if (!running) break;
+      const sku = skus[randomInt(skus.length)]!;
+      const placed = await call(agent, 'checkout', 'POST', '/api/v1/orders', {
+        token: account.token, headers: { 'idempotency-key': randomUUID() },
+        body: { items: [{ sku, quantity: 1 }], payment: { method: paymentMethod } },
+      });
+      if (placed.status === 201) {
+        const id = (placed.answer as { id: string }).id;
+        account.placed.push(id);
+        const cancelled = await call(agent, 'cancel', 'POST', `/api/v1/orders/${id}/cancel`, { token: account.token });
+        if (cancelled.status >= 200 && cancelled.status < 300) account.cancelled.push(id);
+      }
+      await sleep(thinkMs, undefined, { signal: stopped.signal }).catch(() => undefined);
+    }
+  }
+  const visiting = accounts.map((_, i) => visit(i));
+
+  return {
+    records,
+    startedAt: started,
+    orders: accounts,
+    async stop() {
+      running = false;
+      stopped.abort();
+      await Promise.all(visiting);
+    },
+    async notifications() {
+      const lists = [];
+      for (const [i, account] of accounts.entries()) {
+        const list: Array<{ type: string; orderId?: string | null }> = [];
+        let cursor: string | null = null;
+        do {
+          const page = await call(agents[i]!, undefined, 'GET', `/api/v1/notifications?limit=100${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, { token: account.token });
+          if (page.status !== 200) throw new Error(`the notifications answered ${page.status}: ${JSON.stringify(page.answer ?? null).slice(0, 200)}`);
+          const body = page.answer as { items: Array<{ type: string; orderId?: string | null }>; nextCursor: string | null };
+          list.push(...body.items);
+          cursor = body.nextCursor;
+        } while (cursor !== null);
+        lists.push(list);
+      }
+      return lists;
+    },
+    async close() {
+      await Promise.all(agents.map((agent) => agent.close()));
+    },
+  };
+}

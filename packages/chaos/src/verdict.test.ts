@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkLedger } from './ledger.ts';
+import { outcomeOf, type RequestKind, type RequestRecord } from './outcome.ts';
+import { defaultDeadlinesMs } from './run-scenario.ts';
+import { judge } from './verdict.ts';
+
+// Four requests a second for `seconds`, each answered with what `statusAt` says for its second.
+function load(seconds: number, statusAt: (second: number) => number, kind: RequestKind = 'checkout', tookMs = 50): RequestRecord[] {
+  return Array.from({ length: seconds * 4 }, (_, i) => {
+    const status = statusAt(Math.floor(i / 4));
+    return { kind, startedAtMs: i * 250, tookMs, status, outcome: outcomeOf(status) };
+  });
+}
+
+const timing = { faultStartMs: 5_000, faultEndMs: 8_000, endMs: 20_000 };
+
+void test('a fault that only gave 503s while it lasted passes, recovered at its end', () => {
+  const verdict = judge(load(20, (s) => (s >= 5 && s < 8 ? 503 : 201)), timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined);
+  assert.equal(verdict.passed, true, JSON.stringify(verdict.checks));
+  assert.equal(verdict.recoveryMs, 0);
+  assert.equal(verdict.byOutcome.unavailable, 12);
+  assert.equal(verdict.timeline.length, 20);
+});
+
+void test('each check can fail: a 500, a hang, a late answer, a slow recovery, a kind that should not have been touched', () => {
+  const failing = judge(load(20, (s) => (s === 6 ? 500 : s === 7 ? 0 : s < 12 && s >= 5 ? 503 : 201)), timing, defaultDeadlinesMs, { recoveryBudgetMs: 2_000, unaffected: ['checkout'] }, undefined);
+  const failed = Object.fromEntries(failing.checks.map((c) => [c.name, c.passed]));
+  assert.deepEqual(failed, { 'no hang': false, 'no 500': false, 'within the deadline': true, recovery: false, 'checkout unaffected': false });
+  assert.equal(failing.recoveryMs, 4_000, 'from the fault\'s end (8 s) to the first second of the good run to the end (12 s)');
+  assert.equal(failing.passed, false);
+
+  const late = judge(load(20, () => 201, 'checkout', 9_500), timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined);
+  assert.equal(late.checks.find((c) => c.name === 'within the deadline')?.passed, false, 'a checkout answered 9.5 s after it was sent is past its 8 s deadline');
+
+  const never = judge(load(20, (s) => (s >= 5 ? 503 : 201)), timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined);
+  assert.equal(never.recoveryMs, null);
+});
+
+void test('the ledger: a missing email, an event told twice, or more unknown orders than lost answers fail it', () => {
+  const shoppers = [{ placed: ['a', 'b'] }, { placed: ['c'] }];
+  const good = checkLedger(shoppers, [[{ type: 'order.created', orderId: 'a' }, { type: 'order.created', orderId: 'b' }, { type: 'order.cancelled', orderId: 'b' }], [{ type: 'order.created', orderId: 'c' }, { type: 'user.registered' }]]);
+  assert.deepEqual(good, { acknowledged: 3, missing: [], duplicated: [], unexpected: [] });
+  const bad = checkLedger(shoppers, [[{ type: 'order.created', orderId: 'a' }, { type: 'order.created', orderId: 'a' }], [{ type: 'order.created', orderId: 'c' }, { type: 'order.created', orderId: 'x' }]]);
+  assert.deepEqual(bad, { acknowledged: 3, missing: ['b'], duplicated: ['a order.created'], unexpected: ['x'] });
+  const records = load(20, () => 201);
+  assert.equal(judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 1_000 }, bad).checks.find((c) => c.name === 'ledger')?.passed, false);
+  const unknownOnly = { ...bad, missing: [], duplicated: [] };
+  assert.equal(judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 1_000 }, unknownOnly).checks.find((c) => c.name === 'ledger')?.passed, false, 'no checkout lost its answer, so no unknown order may exist');
+  const oneLost = [...records, { kind: 'checkout' as const, startedAtMs: 100, tookMs: 10, status: 503, outcome: 'unavailable' as const }];
+  assert.equal(judge(oneLost, timing, defaultDeadlinesMs, { recoveryBudgetMs: 20_000 }, unknownOnly).checks.find((c) => c.name === 'ledger')?.passed, true, 'one lost answer may have made the one unknown order');
+});
