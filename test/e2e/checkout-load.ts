@@ -11,6 +11,8 @@ export interface SeenCall {
   body: unknown;
   /** Keyed calls only: how many times the same key was sent again after a 503 (see `keyedRetries`). */
   retries?: number;
+  /** Keyed calls sent again only: the first 503's body and how long that try took, so a failure says why. */
+  firstRefusal?: { body: unknown; tookMs: number };
 }
 
 export interface CheckoutLoad {
@@ -28,7 +30,7 @@ export interface CheckoutLoad {
 export function startCheckoutLoad(api: ReturnType<typeof createShopClient>, tokens: readonly string[], { registrants = 0, keyedRetries = 0 } = {}): CheckoutLoad {
   const seen: SeenCall[] = [];
   let running = true;
-  async function timed(kind: SeenCall['kind'], call: () => Promise<Answer>, retried?: () => { retries: number; longestMs: number }): Promise<void> {
+  async function timed(kind: SeenCall['kind'], call: () => Promise<Answer>, retried?: () => { retries: number; longestMs: number; firstRefusal?: SeenCall['firstRefusal'] }): Promise<void> {
     const startedAt = performance.now();
     const answer = await call();
     const endedAt = performance.now();
@@ -37,6 +39,7 @@ export function startCheckoutLoad(api: ReturnType<typeof createShopClient>, toke
     seen.push({
       kind, status: answer.status, retryAfter: answer.headers.get('retry-after'), endedAt, tookMs: tries?.longestMs ?? endedAt - startedAt, body: answer.body,
       ...(tries ? { retries: tries.retries } : {}),
+      ...(tries?.firstRefusal ? { firstRefusal: tries.firstRefusal } : {}),
     });
   }
   /**
@@ -44,24 +47,27 @@ export function startCheckoutLoad(api: ReturnType<typeof createShopClient>, toke
    * same key once its Retry-After has passed, up to that many times (safe: the key makes it one
    * order). The answer recorded is the last.
    */
-  async function order(token: string, count: (tries: { retries: number; longestMs: number }) => void): Promise<Answer> {
+  async function order(token: string, count: (tries: { retries: number; longestMs: number; firstRefusal?: SeenCall['firstRefusal'] }) => void): Promise<Answer> {
     const key = randomUUID();
     let longestMs = 0;
+    let firstRefusal: SeenCall['firstRefusal'];
     for (let retries = 0; ; retries++) {
       const startedAt = performance.now();
       const answer = await api.order(token, [{ sku: 'COFFEE-250G', quantity: 1 }], key);
-      longestMs = Math.max(longestMs, performance.now() - startedAt);
+      const tookMs = performance.now() - startedAt;
+      longestMs = Math.max(longestMs, tookMs);
       if (answer.status !== 503 || retries >= keyedRetries) {
-        count({ retries, longestMs });
+        count({ retries, longestMs, ...(firstRefusal === undefined ? {} : { firstRefusal }) });
         return answer;
       }
+      firstRefusal ??= { body: answer.body, tookMs };
       await new Promise((resolve) => setTimeout(resolve, Math.max(1, Number(answer.headers.get('retry-after') ?? 1)) * 1_000));
     }
   }
   const workers = [
     ...tokens.map(async (token) => {
       while (running) {
-        let tries = { retries: 0, longestMs: 0 };
+        let tries: { retries: number; longestMs: number; firstRefusal?: SeenCall['firstRefusal'] } = { retries: 0, longestMs: 0 };
         await timed('keyed', () => order(token, (counted) => { tries = counted; }), () => tries);
       }
     }),
