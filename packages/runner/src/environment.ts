@@ -55,7 +55,7 @@ export const defaultCompileCacheDir = fileURLToPath(new URL('../../../node_modul
 const defaultSemiSpaceMb = 8;
 
 /** Its V8 flags and glibc's arenas, from its spec's `memory` (services.ts), else the default. */
-function memoryEnvironment(name: ServiceName): NodeJS.ProcessEnv {
+export function memoryEnvironment(name: ServiceName): NodeJS.ProcessEnv {
   const { semiSpaceMb = defaultSemiSpaceMb, mallocArenas } = specOf(name).memory ?? {};
   return { NODE_OPTIONS: `--max-semi-space-size=${semiSpaceMb}`, ...(mallocArenas === undefined ? {} : { MALLOC_ARENA_MAX: String(mallocArenas) }) };
 }
