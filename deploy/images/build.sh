@@ -29,26 +29,37 @@ if [[ ! -f $npm_folder/bin/npm-cli.js ]]; then
   exit 1
 fi
 
-rootfs=$(mktemp -d)
-trap 'rm -rf "$rootfs"' EXIT
-echo "==> base image $base_image ($("$node_binary" --version), from node_modules/node)"
-mkdir -p "$rootfs"/usr/local/bin "$rootfs"/usr/local/lib/node_modules "$rootfs"/etc/ssl/certs "$rootfs"/tmp "$rootfs"/app \
-  "$rootfs"/proc "$rootfs"/dev "$rootfs"/sys "$rootfs"/run
-# Where a runtime mounts the host's name files (a chroot, the multi-host proof, binds them).
-touch "$rootfs"/etc/hosts "$rootfs"/etc/resolv.conf
-cp "$node_binary" "$rootfs/usr/local/bin/node"
-# The libraries node loads, where the dynamic linker looks for them.
-while read -r library; do
-  mkdir -p "$rootfs$(dirname "$library")"
-  cp -L "$library" "$rootfs$library"
-done < <(ldd "$node_binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }')
-# Where a public Node image keeps npm, so the Dockerfiles' RUN finds it the same way in both.
-cp -r "$npm_folder" "$rootfs/usr/local/lib/node_modules/npm"
-cp -L /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/"
-printf 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/app:/sbin/nologin\n' > "$rootfs/etc/passwd"
-printf 'root:x:0:\nnode:x:1000:\n' > "$rootfs/etc/group"
-chmod 1777 "$rootfs/tmp"
-cat > "$rootfs/Containerfile" <<'CONTAINERFILE'
+# What the base is made of; unchanged, the base is kept, so podman's cache keeps every
+# service's layers whose files have not changed either.
+base_key=$( { sha256sum "$node_binary" /etc/ssl/certs/ca-certificates.crt; cat "$npm_folder/package.json"; ldd "$node_binary" | awk '{ print $1, $3 }'; } | sha256sum | cut -c1-16)
+if [[ $(podman image inspect --format '{{index .Labels "baton.base-key"}}' "$base_image" 2>/dev/null) == "$base_key" ]]; then
+  echo "==> base image $base_image (kept: nothing it is made of changed)"
+  build_base=false
+else
+  build_base=true
+fi
+
+if $build_base; then
+  rootfs=$(mktemp -d)
+  trap 'rm -rf "$rootfs"' EXIT
+  echo "==> base image $base_image ($("$node_binary" --version), from node_modules/node)"
+  mkdir -p "$rootfs"/usr/local/bin "$rootfs"/usr/local/lib/node_modules "$rootfs"/etc/ssl/certs "$rootfs"/tmp "$rootfs"/app \
+    "$rootfs"/proc "$rootfs"/dev "$rootfs"/sys "$rootfs"/run
+  # Where a runtime mounts the host's name files (a chroot, the multi-host proof, binds them).
+  touch "$rootfs"/etc/hosts "$rootfs"/etc/resolv.conf
+  cp "$node_binary" "$rootfs/usr/local/bin/node"
+  # The libraries node loads, where the dynamic linker looks for them.
+  while read -r library; do
+    mkdir -p "$rootfs$(dirname "$library")"
+    cp -L "$library" "$rootfs$library"
+  done < <(ldd "$node_binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }')
+  # Where a public Node image keeps npm, so the Dockerfiles' RUN finds it the same way in both.
+  cp -r "$npm_folder" "$rootfs/usr/local/lib/node_modules/npm"
+  cp -L /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/app:/sbin/nologin\n' > "$rootfs/etc/passwd"
+  printf 'root:x:0:\nnode:x:1000:\n' > "$rootfs/etc/group"
+  chmod 1777 "$rootfs/tmp"
+  cat > "$rootfs/Containerfile" <<'CONTAINERFILE'
 FROM scratch
 COPY . /
 ENV PATH=/usr/local/bin:/usr/bin:/bin
@@ -56,8 +67,10 @@ ENV PATH=/usr/local/bin:/usr/bin:/bin
 # through a proxy with an authority of its own); Node adds them to the ones it ships.
 ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 CONTAINERFILE
-printf 'Containerfile\n' > "$rootfs/.containerignore"
-podman build --quiet --isolation chroot -t "$base_image" "$rootfs" > /dev/null
+  echo "LABEL baton.base-key=$base_key" >> "$rootfs/Containerfile"
+  printf 'Containerfile\n' > "$rootfs/.containerignore"
+  podman build --quiet --isolation chroot -t "$base_image" "$rootfs" > /dev/null
+fi
 
 for service in "${services[@]}"; do
   started=$SECONDS

@@ -3,13 +3,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { Code, KitError } from '../errors/index.ts';
 import { createHttpClient } from '../http/index.ts';
 import { addCleanup, createSilentLogger } from '../testing/index.ts';
 import { requireRole } from './require-role.ts';
-import { createTokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';
+import { baseUrlOf, createTokenVerifier, type TokenVerifierOptions } from './token-verifier.ts';
 import { createVerifiedTokenCache } from './verified-token-cache.ts';
 
 const issuer = 'test-issuer';
@@ -268,4 +268,10 @@ void describe('createVerifiedTokenCache', () => {
     assert.equal(cache.get('long'), undefined, 'past iat + the maximum age');
     assert.equal(cache.size, 0);
   });
+});
+
+void test('a dns: users target is fetched from by its name: the key set of a headless Service\'s pods', () => {
+  assert.equal(baseUrlOf('dns:users-pods.baton.svc.cluster.local:8081'), 'http://users-pods.baton.svc.cluster.local:8081');
+  assert.equal(baseUrlOf('http://127.0.0.1:8081'), 'http://127.0.0.1:8081');
+  assert.equal(new URL('/.well-known/jwks.json', baseUrlOf('dns:users.baton.test:8081')).href, 'http://users.baton.test:8081/.well-known/jwks.json');
 });

@@ -1,4 +1,5 @@
 import { createRemoteJWKSet } from 'jose';
+import { parseDnsTarget } from '../upstream/dns-discovery.ts';
 import type { StatelessServiceContext } from '../service/definition.ts';
 import type { VerifiedToken } from './access-token.ts';
 import { startRevocationPoller, type RevocationPoller, type RevocationPollerOptions } from './revocation-poller.ts';
@@ -91,6 +92,18 @@ export function createTokenVerifier({
 }
 
 /**
+ * Where a `<SERVICE>_URLS` entry is reached by a plain URL: itself, or for a `dns:<host>:<port>`
+ * target (a name with an A record per instance, as a Kubernetes headless Service has) the name
+ * itself, `http://<host>:<port>`, which the system's resolver turns into one of those addresses.
+ * For what is fetched rarely and needs no balancing (the key set).
+ */
+export function baseUrlOf(target: string): string {
+  if (!target.startsWith('dns:')) return target;
+  const { host, port } = parseDnsTarget(target);
+  return `http://${host}:${port}`;
+}
+
+/**
  * A service's token verifier, from its config (see `accessTokenConfigFields`) and context: the
  * users service's JWKS, this service's name as the audience, and revocations polled through a
  * kit client made from the context, so the call carries whatever the context's clients carry
@@ -106,7 +119,7 @@ export function createServiceTokenVerifier(
   const firstUsersUrl = config.usersUrls[0];
   if (firstUsersUrl === undefined) throw new TypeError('usersUrls is empty');
   const verifier = createTokenVerifier({
-    jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', firstUsersUrl).href,
+    jwksUrl: config.USERS_JWKS_URL ?? new URL('/.well-known/jwks.json', baseUrlOf(firstUsersUrl)).href,
     issuer: config.TOKEN_ISSUER,
     audience: config.TOKEN_AUDIENCE,
     clockToleranceSeconds: config.TOKEN_CLOCK_TOLERANCE_SECONDS,

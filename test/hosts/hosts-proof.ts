@@ -1,0 +1,317 @@
+// The multi-host proof of issue 23: `npm run test:hosts` (Linux, root). Every service runs from
+// its built image's filesystem as a host of its own (lab-network.ts, image-process.ts), two
+// replicas of inventory and of orders found by name through a DNS server with several A
+// records (name-server.ts), NATS JetStream on a host of its own, PostgreSQL on the machine. A
+// shopper load (@baton/chaos) runs throughout while faults go on the wire, one after the
+// other: one inventory replica partitioned, one given 500 ms of delay, one losing 20% of its
+// packets, the broker's host cut off for 10 s. The verdicts are computed from the data and
+// printed as a table; the run fails if one fails.
+import { randomBytes, randomInt } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { checkLedger, judge, startShopperLoad, defaultDeadlinesMs, type RequestRecord } from '@baton/chaos';
+import { provisionDatabases, startLocalPostgres } from '@baton/local-postgres';
+import { createStackKeys } from '@baton/runner';
+import { serviceEnvironment } from '../../packages/runner/src/environment.ts';
+import { grpcPortOf, portOf, serviceNames, specOf, type ServiceName } from '../../packages/runner/src/services.ts';
+import { developmentSecret } from '../../packages/runner/src/var-modes.ts';
+import { startImageProcess, type ImageProcess } from './image-process.ts';
+import { createLabNetwork, run, type LabHost } from './lab-network.ts';
+import { startNameServer } from './name-server.ts';
+
+const repoRoot = new URL('../../', import.meta.url).pathname;
+const domain = 'baton.test';
+// The hosts: two replicas of inventory and of orders, one of every other service (media is left
+// out: nothing in a checkout needs it, and the gateway answers its routes 503 without it).
+const topology: Array<{ service: ServiceName; replicas: number }> = [
+  { service: 'users', replicas: 1 }, { service: 'inventory', replicas: 2 }, { service: 'payment', replicas: 1 }, { service: 'provider', replicas: 1 },
+  { service: 'orders', replicas: 2 }, { service: 'notifications', replicas: 1 }, { service: 'gateway', replicas: 1 },
+];
+const eventServices = new Set<ServiceName>(['users', 'orders', 'payment', 'notifications']);
+
+function missingTools(): string[] {
+  return ['ip', 'iptables', 'podman', 'unshare', 'chroot', 'nats-server'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0);
+}
+
+async function main(): Promise<number> {
+  const missing = missingTools();
+  const cannot = process.getuid?.() !== 0 ? 'it must run as root (network namespaces, chroot)' : missing.length > 0 ? `missing: ${missing.join(', ')}` : undefined;
+  if (cannot !== undefined) {
+    if (process.env.CI === 'true') throw new Error(`the multi-host proof cannot run: ${cannot}`);
+    console.log(`multi-host proof skipped: ${cannot} (CI=true requires it)`);
+    return 0;
+  }
+  const cleanups: Array<() => Promise<unknown>> = [];
+  let workFolder: string | undefined;
+  const t0 = performance.now();
+  const say = (what: string) => console.log(`[${((performance.now() - t0) / 1_000).toFixed(1).padStart(6)} s] ${what}`);
+  try {
+    // Images: built here (deploy/images/build.sh; podman's cache makes a rebuild of what has not changed quick), each mounted read-only.
+    const services = [...new Set(topology.map((h) => h.service))];
+    say(`building the images of ${services.join(', ')}`);
+    const built = spawnSync(join(repoRoot, 'deploy/images/build.sh'), services, { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('deploy/images/build.sh failed');
+    const rootfs = new Map<string, string>();
+    for (const service of services) rootfs.set(service, (await run('podman', ['image', 'mount', `localhost/baton-${service}:dev`])).trim());
+    cleanups.push(() => run('podman', ['image', 'unmount', ...services.map((s) => `localhost/baton-${s}:dev`)]).catch(() => undefined));
+
+    const tag = randomBytes(2).toString('hex');
+    const subnet = `10.${randomInt(200, 250)}.${randomInt(0, 250)}`;
+    const work = await mkdtemp(join(tmpdir(), 'baton-hosts-'));
+    workFolder = work;
+    await chmod(work, 0o755);
+    cleanups.push(() => rm(work, { recursive: true, force: true }));
+    const lab = await createLabNetwork({ tag, subnet });
+    cleanups.push(() => lab.close());
+    const names = await startNameServer(lab.gateway);
+    cleanups.push(() => names.close());
+    const resolvConf = join(work, 'resolv.conf');
+    await writeFile(resolvConf, `nameserver ${lab.gateway}\noptions timeout:1 attempts:2\n`, { mode: 0o644 });
+    say(`lab ${subnet}.0/24 up, names served at ${lab.gateway}:53`);
+
+    // PostgreSQL on the machine, reached across the bridge by password (scram), a database each.
+    const hba = join(work, 'pg_hba.conf');
+    await writeFile(hba, `local all all trust\nhost sameuser all ${subnet}.0/24 scram-sha-256\nhost sameuser all 127.0.0.1/32 scram-sha-256\n`, { mode: 0o644 });
+    const postgres = await startLocalPostgres({ settings: { listen_addresses: `127.0.0.1,${lab.gateway}`, hba_file: hba } });
+    cleanups.push(() => postgres.stop());
+    const databases = await provisionDatabases({ adminUrl: postgres.adminUrl, services: services.filter((s) => s !== 'gateway'), prefix: `hosts_${tag}_`, serviceUrlBase: `postgres://postgres@${lab.gateway}:${postgres.port}/postgres` });
+    say(`PostgreSQL ${postgres.version} on ${lab.gateway}:${postgres.port}`);
+
+    // NATS JetStream, a host of its own.
+    const natsHost = await lab.addHost('nats');
+    names.set(`nats.${domain}`, [natsHost.address]);
+    const natsDir = join(work, 'nats');
+    await mkdir(natsDir);
+    const nats = spawn('ip', ['netns', 'exec', natsHost.netns, 'nats-server', '-a', '0.0.0.0', '-p', '4222', '-js', '-sd', natsDir], { stdio: 'ignore' });
+    cleanups.push(async () => { nats.kill('SIGTERM'); await sleep(300); });
+
+    // The services, each replica a host.
+    const keys = createStackKeys();
+    const secrets = join(work, 'secrets');
+    const hosts = new Map<string, LabHost[]>();
+    for (const { service, replicas } of topology) {
+      const list: LabHost[] = [];
+      for (let i = 1; i <= replicas; i++) list.push(await lab.addHost(replicas === 1 ? service : `${service}-${i}`));
+      hosts.set(service, list);
+      names.set(`${service}.${domain}`, list.map((h) => h.address));
+    }
+    // Media is not run: its name points where nothing listens, so the gateway's image routes answer 503.
+    names.set(`media.${domain}`, [lab.gateway]);
+    const processes: ImageProcess[] = [];
+    cleanups.push(async () => { await Promise.all(processes.map((p) => p.stop(5_000))); });
+    for (const { service } of topology) {
+      for (const host of hosts.get(service)!) {
+        const runFolder = join(work, 'run', host.name);
+        await mkdir(join(runFolder, 'secrets'), { recursive: true });
+        await mkdir(join(runFolder, 'mail'), { recursive: true });
+        for (const file of Object.values(specOf(service).secrets ?? {})) {
+          const path = await developmentSecret(secrets, file);
+          await run('cp', [path, join(runFolder, 'secrets', file)]);
+        }
+        await run('chown', ['-R', '1000:1000', runFolder]);
+        const env = hostEnvironment(service, { databaseUrl: databases.find((d) => d.service === service)?.url, keys });
+        processes.push(startImageProcess({
+          host, rootfs: rootfs.get(service)!, entry: `/app/services/${service}/src/main.ts`, env, runFolder, resolvConf, logFile: join(work, `${host.name}.log`),
+        }));
+      }
+    }
+    await waitReady(hosts, say);
+    say(`${processes.length} service hosts ready (logs in ${work})`);
+
+    // The load, from the machine through the bridge to the gateway host.
+    const gateway = `http://${hosts.get('gateway')![0]!.address}:${portOf('gateway', 8080)}`;
+    const load = await startShopperLoad({ gatewayUrl: gateway, shoppers: 6, spreadAddresses: false, thinkMs: 300 });
+    const since = () => performance.now() - load.startedAt;
+    const [inventory1, inventory2] = hosts.get('inventory')!;
+    const ordersHosts = hosts.get('orders')!;
+    // How many times the orders replicas' inventory clients ejected one instance (any of its ports), from their /metrics.
+    const ejectionsOf = async (instance: LabHost) => {
+      let total = 0;
+      for (const orders of ordersHosts) {
+        const text = await metricsOf(`http://${orders.address}:${portOf('orders', 8080) + 2_000}/metrics`);
+        for (const line of text.split('\n')) {
+          if (line.startsWith('baton_client_ejections_total{') && line.includes('upstream="inventory"') && line.includes(`${instance.address}:`)) total += Number(line.split(' ').at(-1));
+        }
+      }
+      return total;
+    };
+
+    // The lines of every metric about ejections, and of the clients' instance counts, from orders and the gateway: what the verdict read.
+    const ejectionLines = async () => {
+      const lines: string[] = [];
+      for (const [service, list] of [['orders', ordersHosts], ['gateway', hosts.get('gateway')!]] as const) {
+        for (const host of list) {
+          const text = await metricsOf(`http://${host.address}:${portOf(service, 8080) + 2_000}/metrics`);
+          lines.push(...text.split('\n').filter((line) => line.startsWith('baton_client_ejections_total{')).map((line) => `${host.name}: ${line}`));
+        }
+      }
+      return lines;
+    };
+
+    const faults: Array<{ name: string; host: LabHost; on: () => Promise<void>; off: () => Promise<void>; ejects: boolean }> = [
+      {
+        name: 'inventory-1 partitioned', host: inventory1!, ejects: true,
+        on: () => lab.iptables(inventory1!, ['-A', 'INPUT', '-j', 'DROP']).then(() => lab.iptables(inventory1!, ['-A', 'OUTPUT', '-j', 'DROP'])),
+        off: () => lab.iptables(inventory1!, ['-F']),
+      },
+      {
+        name: 'inventory-2 500 ms delay', host: inventory2!, ejects: false,
+        on: () => delay(inventory2!, 500),
+        off: () => undelay(inventory2!),
+      },
+      {
+        name: 'inventory-1 loses 20% of packets', host: inventory1!, ejects: false,
+        on: () => lab.iptables(inventory1!, ['-A', 'INPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.2', '-j', 'DROP']).then(() => lab.iptables(inventory1!, ['-A', 'OUTPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.2', '-j', 'DROP'])),
+        off: () => lab.iptables(inventory1!, ['-F']),
+      },
+      {
+        name: 'broker host cut off 10 s', host: natsHost, ejects: false,
+        on: () => lab.setLinkUp(natsHost, false),
+        off: () => lab.setLinkUp(natsHost, true),
+      },
+    ];
+    const relays = new Map<string, ReturnType<typeof spawn>>();
+    async function delay(host: LabHost, ms: number): Promise<void> {
+      const relay = spawn('ip', ['netns', 'exec', host.netns, process.execPath, join(repoRoot, 'test/hosts/delay-relay.ts'), '19082', String(grpcPortOf('inventory', 8080)), String(ms)], { stdio: 'ignore' });
+      const httpRelay = spawn('ip', ['netns', 'exec', host.netns, process.execPath, join(repoRoot, 'test/hosts/delay-relay.ts'), '18082', String(portOf('inventory', 8080)), String(ms)], { stdio: 'ignore' });
+      relays.set(host.name, relay);
+      relays.set(`${host.name}-http`, httpRelay);
+      await sleep(500);
+      await lab.iptables(host, ['-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '--dport', String(grpcPortOf('inventory', 8080)), '-j', 'REDIRECT', '--to-ports', '19082']);
+      await lab.iptables(host, ['-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '--dport', String(portOf('inventory', 8080)), '-j', 'REDIRECT', '--to-ports', '18082']);
+    }
+    async function undelay(host: LabHost): Promise<void> {
+      await lab.iptables(host, ['-t', 'nat', '-F']);
+      relays.get(host.name)?.kill();
+      relays.get(`${host.name}-http`)?.kill();
+    }
+
+    const windows: Array<{ name: string; startMs: number; endMs: number; ejections: number; ejects: boolean }> = [];
+    await sleep(5_000);
+    for (const fault of faults) {
+      const before = await ejectionsOf(fault.host).catch(() => 0);
+      const startMs = since();
+      say(`fault on: ${fault.name}`);
+      await fault.on();
+      await sleep(10_000);
+      await fault.off();
+      const endMs = since();
+      say(`fault off: ${fault.name}`);
+      await sleep(8_000);
+      windows.push({ name: fault.name, startMs, endMs, ejects: fault.ejects, ejections: fault.ejects ? await ejectionsOf(fault.host) - before : 0 });
+    }
+    await load.stop();
+    const endMs = since();
+    for (const line of await ejectionLines()) say(line);
+    say('load stopped; reading the ledger');
+
+    // Every acknowledged order is there, once; every event's email went out once.
+    let ledger = checkLedger(load.orders, await load.notifications());
+    for (let i = 0; i < 60 && ledger.missing.length > 0; i++) {
+      await sleep(500);
+      ledger = checkLedger(load.orders, await load.notifications());
+    }
+    let lost = 0;
+    for (const shopper of load.orders) {
+      for (const id of shopper.placed) {
+        const answer = await fetch(`${gateway}/api/v1/orders/${id}`, { headers: { authorization: `Bearer ${shopper.token}` } });
+        await answer.body?.cancel();
+        if (answer.status !== 200) lost += 1;
+      }
+    }
+    await load.close();
+
+    const rows = windows.map((w) => {
+      const during = load.records.filter((r) => r.startedAtMs >= w.startMs && r.startedAtMs < w.endMs + 8_000);
+      const verdict = judge(during.map((r) => ({ ...r, startedAtMs: r.startedAtMs - w.startMs })), { faultStartMs: 0, faultEndMs: w.endMs - w.startMs, endMs: w.endMs - w.startMs + 8_000 }, defaultDeadlinesMs, { recoveryBudgetMs: 8_000 }, undefined);
+      const checkouts = during.filter((r) => r.kind === 'checkout');
+      const good = checkouts.filter((r) => r.outcome === 'ok' || r.outcome === 'refused').length;
+      const checks = [
+        ...verdict.checks,
+        { name: 'checkout keeps working', passed: checkouts.length > 0 && good / checkouts.length >= 0.9, detail: `${good} of ${checkouts.length} checkouts succeeded` },
+        ...(w.ejects ? [{ name: 'the bad replica ejected', passed: w.ejections > 0, detail: `orders ejected it ${w.ejections} times` }] : []),
+      ];
+      return { fault: w.name, checks };
+    });
+    rows.push({
+      fault: 'the whole run', checks: [
+        { name: 'every acknowledged order kept', passed: lost === 0, detail: `${ledger.acknowledged} acknowledged, ${lost} missing from orders` },
+        { name: 'no email twice', passed: ledger.duplicated.length === 0 && ledger.missing.length === 0, detail: `${ledger.missing.length} without their email, ${ledger.duplicated.length} events told twice` },
+      ],
+    });
+    printTable(rows, load.records, endMs);
+    return rows.every((r) => r.checks.every((c) => c.passed)) ? 0 : 1;
+  } catch (error) {
+    // What each host said last, before its folder goes.
+    if (workFolder !== undefined) {
+      for (const file of (await readdir(workFolder)).filter((f) => f.endsWith('.log'))) {
+        const lines = (await readFile(join(workFolder, file), 'utf8')).trim().split('\n').slice(-4);
+        console.error(`--- ${file}\n${lines.join('\n')}`);
+      }
+    }
+    throw error;
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(`cleanup: ${String(error)}`));
+  }
+}
+
+/** What a service on a lab host is told: as npm start tells it, with names for addresses. */
+function hostEnvironment(service: ServiceName, { databaseUrl, keys }: { databaseUrl: string | undefined; keys: ReturnType<typeof createStackKeys> }): Record<string, string> {
+  const local = serviceEnvironment(service, { env: {}, portBase: 8080, varDir: '/run', adminToken: randomBytes(16).toString('hex'), databaseUrl, keys });
+  const named = Object.fromEntries(Object.entries(local).filter((entry): entry is [string, string] => entry[1] !== undefined).map(([variable, value]) => {
+    const match = /^http:\/\/127\.0\.0\.1:(\d+)(.*)$/.exec(value);
+    if (match === null) return [variable, value];
+    const target = portOwner(Number(match[1]));
+    // A list of instances is a name with an A record each (the kit's dns: discovery); a single address a URL with the name.
+    return [variable, /_URLS$/.test(variable) ? `dns:${target}.${domain}:${match[1]}` : `http://${target}.${domain}:${match[1]}${match[2]}`];
+  }));
+  const { NODE_COMPILE_CACHE: _cache, ...rest } = named;
+  return {
+    ...rest,
+    HOST: '0.0.0.0', ADMIN_HOST: '0.0.0.0', LOG_LEVEL: 'warn', NODE_DISABLE_COMPILE_CACHE: '1',
+    ...(eventServices.has(service) ? { NATS_URL: `nats://nats.${domain}:4222` } : {}),
+    ...(service === 'gateway' ? { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000', RATE_LIMIT_PER_USER_PER_MINUTE: '1000000', REGISTRATIONS_PER_ADDRESS_PER_HOUR: '1000000' } : {}),
+    ...(service === 'users' ? { PASSWORD_SCRYPT_LOG2_N: '14' } : {}),
+  };
+}
+
+/** A service's /metrics (undici's request: fetch refuses some of the admin ports, 10080 among them, as "bad ports"). */
+async function metricsOf(url: string): Promise<string> {
+  const answer = await request(url, { signal: AbortSignal.timeout(5_000) });
+  return answer.body.text();
+}
+
+function portOwner(port: number): string {
+  for (const service of serviceNames) {
+    if (port === portOf(service, 8080) || port === grpcPortOf(service, 8080)) return service;
+  }
+  throw new Error(`no service listens on ${port}`);
+}
+
+async function waitReady(hosts: Map<string, LabHost[]>, say: (what: string) => void): Promise<void> {
+  const until = performance.now() + 120_000;
+  for (const [service, list] of hosts) {
+    for (const host of list) {
+      for (;;) {
+        const ok = await fetch(`http://${host.address}:${portOf(service as ServiceName, 8080)}/readyz`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.status === 200, () => false);
+        if (ok) break;
+        if (performance.now() > until) throw new Error(`${host.name} was not ready within 120 s`);
+        await sleep(250);
+      }
+    }
+    say(`${service} ready`);
+  }
+}
+
+function printTable(rows: Array<{ fault: string; checks: Array<{ name: string; passed: boolean; detail: string }> }>, records: readonly RequestRecord[], endMs: number): void {
+  console.log(`\n${records.length} requests over ${(endMs / 1_000).toFixed(0)} s\n`);
+  console.log('| fault | check | verdict | what the data says |');
+  console.log('|---|---|---|---|');
+  for (const row of rows) for (const check of row.checks) console.log(`| ${row.fault} | ${check.name} | ${check.passed ? 'passed' : 'FAILED'} | ${check.detail} |`);
+}
+
+process.exitCode = await main();
