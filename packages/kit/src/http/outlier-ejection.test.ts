@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { HttpClientEvent } from '../upstream/events.ts';
 import { createHttpClient } from './http-client.ts';
 import { createOutlierDetector } from '../upstream/outlier-detection.ts';
-import { type Upstream, refusedUrl, sendJson, startUpstream, createFakeClock } from '../testing/index.ts';
+import { type Upstream, delayUnlessClosed, refusedUrl, sendJson, startUpstream, createFakeClock } from '../testing/index.ts';
 
 // Breakers out of reach: these tests show what ejection alone does.
 const noBreaker = { consecutiveFailures: 1_000_000, minimumRequests: 1_000_000 };
@@ -55,6 +55,37 @@ void describe('a failing instance is ejected and its peer takes the traffic', ()
       }
     });
   }
+
+  void test('an instance that never answers (a partition: no reset, no refusal) is left alone once an attempt waits out the client\'s timeout, and timeouts in a row eject it; a caller that leaves does neither', async (t) => {
+    const silent = await startUpstream(async (_req, res) => { await delayUnlessClosed(res, 60_000); });
+    const silentToo = await startUpstream(async (_req, res) => { await delayUnlessClosed(res, 60_000); });
+    t.after(() => silent.close());
+    t.after(() => silentToo.close());
+    const events: HttpClientEvent[] = [];
+    const client = createHttpClient({ name: 'partitioned', urls: [good.url, silent.url], retry: { maxAttempts: 1 }, breaker: noBreaker, timeoutMs: 100, onEvent: (event) => events.push(event) });
+    t.after(() => client.close());
+    let succeeded = 0;
+    for (let i = 0; i < 60; i++) {
+      const answer = await client.request({ method: 'GET', path: '/p', signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+      if (answer?.status === 200) succeeded++;
+    }
+    // The attempt that timed out made the silent one look as slow as it is: the balancer goes elsewhere.
+    const silentAttempts = events.filter((event) => event.type === 'attempt_start' && event.instance === silent.url).length;
+    assert.ok(silentAttempts <= 3, `the silent instance got ${silentAttempts} attempts of 60`);
+    assert.equal(succeeded, 60 - silentAttempts);
+
+    // Two silent instances: every attempt waits out the timeout, and five in a row eject one.
+    const bothSilent = createHttpClient({ name: 'both-silent', urls: [silent.url, silentToo.url], retry: { maxAttempts: 1 }, breaker: noBreaker, timeoutMs: 50, onEvent: (event) => events.push(event) });
+    t.after(() => bothSilent.close());
+    for (let i = 0; i < 14; i++) await assert.rejects(bothSilent.request({ method: 'GET', path: '/p', signal: AbortSignal.timeout(5_000) }));
+    assert.equal(events.filter((event) => event.type === 'ejection').length, 1, 'timeouts in a row eject an instance (half of two at most)');
+
+    // The caller leaving (its own signal, long before this client's timeout) says nothing of the instances.
+    const patient = createHttpClient({ name: 'patient', urls: [silent.url, silentToo.url], retry: { maxAttempts: 1 }, breaker: noBreaker, timeoutMs: 10_000, onEvent: (event) => events.push(event) });
+    t.after(() => patient.close());
+    for (let i = 0; i < 12; i++) await assert.rejects(patient.request({ method: 'GET', path: '/p', signal: AbortSignal.timeout(50) }));
+    assert.equal(events.filter((event) => event.type === 'ejection').length, 1, 'no instance ejected for callers that left');
+  });
 
   void test('a single instance is never ejected: half of one is none', async () => {
     const events: HttpClientEvent[] = [];

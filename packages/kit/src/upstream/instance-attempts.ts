@@ -160,9 +160,16 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
 
   function account(endpoint: E, error: KitError | undefined, aborted: boolean, durationMs: number): void {
     if (aborted) {
-      // The loser of a race took at least this long: without this, a slow instance whose calls
-      // are always hedged away would look as fast as it last was.
-      if (error?.reason === 'hedge_lost' && durationMs > endpoint.ewmaLatencyMs) observeLatency(endpoint, durationMs);
+      // The loser of a race, or an attempt cut by this client's timeout, took at least this long:
+      // without this, a slow instance whose calls are always hedged away, or a silent one whose
+      // calls all time out, would look as fast as it last was, and be chosen again.
+      if ((error?.reason === 'hedge_lost' || error?.reason === 'timeout') && durationMs > endpoint.ewmaLatencyMs) observeLatency(endpoint, durationMs);
+      // Cut by this client's own timeout: the instance did not answer within the bound this
+      // client keeps for it, which says as much against it as a 504 would. Without this an
+      // instance whose packets vanish (a partition: no reset, no refusal, every attempt waits
+      // out the timeout) is never ejected (seen in the multi-host proof, test/hosts). A caller
+      // that left or a spent inbound deadline says nothing of the instance, nor a lost hedge.
+      if (error?.reason === 'timeout') judgeInstance(endpoint, 'failure');
       return;
     }
     if (error === undefined || isAnswer(error)) {
@@ -178,7 +185,12 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
       if (!alreadyLeaving) endpoint.leaving?.();
     }
     if (said === 'none' || said === 'draining') return;
-    const ejection = outliers.record(endpoint.instance, error !== undefined && countsAgainstInstance(error) ? 'failure' : 'success', endpoints.size);
+    judgeInstance(endpoint, error !== undefined && countsAgainstInstance(error) ? 'failure' : 'success');
+  }
+
+  /** Tells outlier detection how an attempt on the instance went; an ejection it causes is logged and told. */
+  function judgeInstance(endpoint: E, result: 'success' | 'failure'): void {
+    const ejection = outliers.record(endpoint.instance, result, endpoints.size);
     if (ejection !== undefined) {
       logger?.warn({ upstream, instance: endpoint.instance, duration_ms: ejection.durationMs, ejections: ejection.ejections }, 'instance ejected');
       onEvent?.({ type: 'ejection', upstream, ...ejection });
