@@ -128,29 +128,21 @@ async function main(): Promise<number> {
     const since = () => performance.now() - load.startedAt;
     const [inventory1, inventory2] = hosts.get('inventory')!;
     const ordersHosts = hosts.get('orders')!;
-    // How many times the orders replicas' inventory clients ejected one instance (any of its ports), from their /metrics.
-    const ejectionsOf = async (instance: LabHost) => {
-      let total = 0;
-      for (const orders of ordersHosts) {
-        const text = await metricsOf(`http://${orders.address}:${portOf('orders', 8080) + 2_000}/metrics`);
-        for (const line of text.split('\n')) {
-          if (line.startsWith('baton_client_ejections_total{') && line.includes('upstream="inventory"') && line.includes(`${instance.address}:`)) total += Number(line.split(' ').at(-1));
-        }
-      }
-      return total;
-    };
-
-    // The lines of every metric about ejections, and of the clients' instance counts, from orders and the gateway: what the verdict read.
+    // Every ejection series of orders' and the gateway's clients, from their /metrics: what the verdict reads, and prints.
     const ejectionLines = async () => {
-      const lines: string[] = [];
+      const lines: Array<{ host: string; line: string }> = [];
       for (const [service, list] of [['orders', ordersHosts], ['gateway', hosts.get('gateway')!]] as const) {
         for (const host of list) {
           const text = await metricsOf(`http://${host.address}:${portOf(service, 8080) + 2_000}/metrics`);
-          lines.push(...text.split('\n').filter((line) => line.startsWith('baton_client_ejections_total{')).map((line) => `${host.name}: ${line}`));
+          lines.push(...text.split('\n').filter((line) => line.startsWith('baton_client_ejections_total{')).map((line) => ({ host: host.name, line })));
         }
       }
       return lines;
     };
+    // How many times the orders replicas' inventory clients ejected one instance (any of its ports).
+    const ejectionsOf = async (instance: LabHost) => (await ejectionLines())
+      .filter(({ host, line }) => host.startsWith('orders') && line.includes('upstream="inventory"') && line.includes(`${instance.address}:`))
+      .reduce((total, { line }) => total + Number(line.split(' ').at(-1)), 0);
 
     const faults: Array<{ name: string; host: LabHost; on: () => Promise<void>; off: () => Promise<void>; ejects: boolean }> = [
       {
@@ -206,7 +198,7 @@ async function main(): Promise<number> {
     }
     await load.stop();
     const endMs = since();
-    for (const line of await ejectionLines()) say(line);
+    for (const { host, line } of await ejectionLines()) say(`${host}: ${line}`);
     say('load stopped; reading the ledger');
 
     // Every acknowledged order is there, once; every event's email went out once.

@@ -8,6 +8,8 @@ export interface StackHandle {
   adminToken(name: string): string;
   status(name: string): { state: string; pid: number | undefined; restarts: number };
   kill(name: string, signal?: NodeJS.Signals): Promise<unknown>;
+  /** Resolves once the service is ready (the runner's own wait), or rejects after `timeoutMs`. */
+  waitReady(name: string, options?: { timeoutMs?: number }): Promise<void>;
 }
 
 export interface ChaosTarget {
@@ -35,12 +37,6 @@ export function targetOf(stack: StackHandle, { gateway = 'gateway' } = {}): Chao
       await res.body?.cancel();
       if (res.status !== 200) throw new Error(`${name} answered ${res.status} to its fault rules`);
     },
-    async waitReady(name, timeoutMs) {
-      const until = performance.now() + timeoutMs;
-      while (stack.status(name).state !== 'ready') {
-        if (performance.now() > until) throw new Error(`${name} was not ready again within ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
+    waitReady: (name, timeoutMs) => stack.waitReady(name, { timeoutMs }),
   };
 }

@@ -145,7 +145,7 @@ void describe('the console\'s server, with a fake stack of three services', () =
       adminUrl: (name) => (name === 'orders' ? ordersAdmin : admins[name as Name].url),
       adminToken: (name) => tokens[name as Name],
       status: (name) => states[name as Name],
-      start: act('start'), stop: act('stop'), kill: act('kill'), restart: act('restart'),
+      start: act('start'), stop: act('stop'), kill: act('kill'), restart: act('restart'), waitReady: async () => undefined,
     };
     shown.attach(stack);
   });
