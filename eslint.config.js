@@ -41,8 +41,8 @@ export default tseslint.config(
     },
   },
   {
-    // The places that are allowed to read the environment: config loading, the dev runner and tests.
-    files: ['packages/kit/src/config/**', 'services/*/src/config.ts', 'packages/runner/**', 'packages/local-postgres/**', '**/*.test.ts', '**/test/**', 'packages/kit/src/testing/**', 'bench/**'],
+    // The places that are allowed to read the environment: config loading, the dev runner, the chaos command and tests.
+    files: ['packages/kit/src/config/**', 'services/*/src/config.ts', 'packages/runner/**', 'packages/local-postgres/**', '**/*.test.ts', '**/test/**', 'packages/kit/src/testing/**', 'bench/**', 'chaos/main.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   { files: ['**/*.ts'], ignores: testCode, rules: { 'no-restricted-imports': noTestingImports() } },

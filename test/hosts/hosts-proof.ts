@@ -128,18 +128,20 @@ async function main(): Promise<number> {
     const since = () => performance.now() - load.startedAt;
     const [inventory1, inventory2] = hosts.get('inventory')!;
     const ordersHosts = hosts.get('orders')!;
-    // Every ejection series of orders' and the gateway's clients, from their /metrics: what the verdict reads, and prints.
+    // Every series of orders' and the gateway's clients that takes an instance out of rotation
+    // (ejections, failed health checks), from their /metrics: what the verdict reads, and prints.
     const ejectionLines = async () => {
       const lines: Array<{ host: string; line: string }> = [];
       for (const [service, list] of [['orders', ordersHosts], ['gateway', hosts.get('gateway')!]] as const) {
         for (const host of list) {
           const text = await metricsOf(`http://${host.address}:${portOf(service, 8080) + 2_000}/metrics`);
-          lines.push(...text.split('\n').filter((line) => line.startsWith('baton_client_ejections_total{')).map((line) => ({ host: host.name, line })));
+          lines.push(...text.split('\n').filter((line) => line.startsWith('baton_client_ejections_total{') || line.startsWith('baton_client_unhealthy_total{')).map((line) => ({ host: host.name, line })));
         }
       }
       return lines;
     };
-    // How many times the orders replicas' inventory clients ejected one instance (any of its ports).
+    // How many times the orders replicas' inventory clients took one instance (any of its ports)
+    // out of rotation: by its failed health checks, or by outlier ejection.
     const ejectionsOf = async (instance: LabHost) => (await ejectionLines())
       .filter(({ host, line }) => host.startsWith('orders') && line.includes('upstream="inventory"') && line.includes(`${instance.address}:`))
       .reduce((total, { line }) => total + Number(line.split(' ').at(-1)), 0);
@@ -182,10 +184,16 @@ async function main(): Promise<number> {
       relays.get(`${host.name}-http`)?.kill();
     }
 
-    const windows: Array<{ name: string; startMs: number; endMs: number; ejections: number; ejects: boolean }> = [];
+    // The gRPC calls a replica has answered (orders' reservations): that the partitioned one was
+    // in rotation before its partition, or the verdict that it left rotation proves nothing.
+    const rpcServed = async (host: LabHost) => (await metricsOf(`http://${host.address}:${portOf('inventory', 8080) + 2_000}/metrics`))
+      .split('\n').filter((line) => line.startsWith('rpc_server_requests_total{')).reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+    const windows: Array<{ name: string; startMs: number; endMs: number; ejections: number; ejects: boolean; servedBefore: number }> = [];
+    const servedAtStart = new Map(await Promise.all(faults.filter((f) => f.ejects).map(async (f) => [f.host.name, await rpcServed(f.host)] as const)));
     await sleep(5_000);
     for (const fault of faults) {
       const before = await ejectionsOf(fault.host).catch(() => 0);
+      const servedBefore = fault.ejects ? await rpcServed(fault.host) - (servedAtStart.get(fault.host.name) ?? 0) : 0;
       const startMs = since();
       say(`fault on: ${fault.name}`);
       await fault.on();
@@ -194,7 +202,7 @@ async function main(): Promise<number> {
       const endMs = since();
       say(`fault off: ${fault.name}`);
       await sleep(8_000);
-      windows.push({ name: fault.name, startMs, endMs, ejects: fault.ejects, ejections: fault.ejects ? await ejectionsOf(fault.host) - before : 0 });
+      windows.push({ name: fault.name, startMs, endMs, ejects: fault.ejects, servedBefore, ejections: fault.ejects ? await ejectionsOf(fault.host) - before : 0 });
     }
     await load.stop();
     const endMs = since();
@@ -259,20 +267,21 @@ const upstreamTimeoutMs = 3_000;
 const outOfRotationWithinMs = 5_000;
 
 /**
- * The partitioned replica is out of rotation: a checkout waits out orders' upstream timeout on it
- * at most twice per orders replica (a call or two in flight when the partition began, before the
+ * The partitioned replica, in rotation before (it answered calls in the 5 s before: else this
+ * proves nothing), is out of rotation: a checkout waits out orders' upstream timeout on it at
+ * most twice per orders replica (a call or two in flight when the partition began, before the
  * client's first timeout there made the replica look as slow as it is), and none is sent to it
- * after `outOfRotationWithinMs`. Orders' balancer moves off it on its first timeout; outlier
- * detection ejects it after five in a row, if that many come.
+ * after `outOfRotationWithinMs`. Orders' balancer moves off it on its first timeout (its cost is
+ * that latency), and the health checks take it out within about three seconds for every client.
  */
-function takenOutOfRotation(checkouts: readonly RequestRecord[], w: { startMs: number; endMs: number; ejections: number }, ordersReplicas: number): { name: string; passed: boolean; detail: string } {
+function takenOutOfRotation(checkouts: readonly RequestRecord[], w: { startMs: number; endMs: number; ejections: number; servedBefore: number }, ordersReplicas: number): { name: string; passed: boolean; detail: string } {
   const slow = checkouts.filter((r) => r.startedAtMs < w.endMs && r.tookMs >= upstreamTimeoutMs - 100);
   const late = slow.filter((r) => r.startedAtMs >= w.startMs + outOfRotationWithinMs);
   const lastSlowS = slow.length === 0 ? 0 : (Math.max(...slow.map((r) => r.startedAtMs)) - w.startMs) / 1_000;
   return {
     name: 'the bad replica out of rotation',
-    passed: late.length === 0 && slow.length <= 2 * ordersReplicas,
-    detail: `${slow.length} checkouts waited on it (at most ${2 * ordersReplicas}), the last sent ${lastSlowS.toFixed(1)} s into the partition (${late.length} after ${outOfRotationWithinMs / 1_000} s); ejected by outlier detection ${w.ejections} times`,
+    passed: w.servedBefore > 0 && late.length === 0 && slow.length <= 2 * ordersReplicas,
+    detail: `it answered ${w.servedBefore} reservations in the 5 s before; ${slow.length} checkouts waited on it (at most ${2 * ordersReplicas}), the last sent ${lastSlowS.toFixed(1)} s into the partition (${late.length} after ${outOfRotationWithinMs / 1_000} s); taken out by orders' clients ${w.ejections} times (health checks and ejections)`,
   };
 }
 

@@ -1,6 +1,6 @@
 export { targetOf, type ChaosTarget, type StackHandle } from './chaos-target.ts';
 export { checkLedger, type LedgerCheck } from './ledger.ts';
-export { outcomeOf, type Outcome, type RequestKind, type RequestRecord } from './outcome.ts';
+export { outcomeOf, outcomes, type Outcome, type RequestKind, type RequestRecord } from './outcome.ts';
 export { defaultDeadlinesMs, runScenario, type Phase, type RunOptions, type ScenarioReport } from './run-scenario.ts';
 export { scenarioNamed, scenarios, type Scenario } from './scenarios.ts';
 export { startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';

@@ -48,6 +48,33 @@ export const scenarios: readonly Scenario[] = [
   kill('inventory', 'The product list and checkouts answer 503 at once while inventory is gone (no 500, no hang), and everything works again within 10 s of its return.'),
   kill('orders', 'Checkouts in flight get a 503 or their answer (never a 500); no acknowledged order is lost, none is told twice; checkouts work again within 10 s of its return.'),
   kill('payment', 'Checkouts answer 503 at once while payment is gone, browsing goes on, and nothing acknowledged is lost.'),
+  kill('users', 'Checkouts answer 503 or succeed while users is gone (tokens are verified with keys already fetched), never a 500, and nothing acknowledged is lost.'),
+  {
+    ...kill('notifications', 'Nobody notices: browsing, checkouts and cancels succeed while notifications is gone (the events wait for it), and once it is back every email goes out, once.'),
+    expect: { recoveryBudgetMs: 0, unaffected: ['browse', 'checkout', 'cancel'] },
+  },
+  {
+    name: 'kill-postgres',
+    title: 'Kill the embedded PostgreSQL (SIGKILL; the runner starts it again)',
+    promise: 'Every request meanwhile is answered 503 at once (no 500, no hang), and the services are themselves again within 10 s of the database\'s return, with nothing acknowledged lost.',
+    needs: [],
+    expect: { recoveryBudgetMs: 10_000 },
+    async inject(target) {
+      await target.stack.kill('postgres', 'SIGKILL');
+      return { timed: false, end: () => target.waitReady('postgres', restartBoundMs) };
+    },
+  },
+  {
+    name: 'provider-answer-lost',
+    title: 'The payment provider charges, then its answer is lost: every payment intent is made and its answer held back 20 s',
+    promise: 'Checkouts meanwhile answer 503 or 504 within their deadline, never a 500, browsing is untouched, and the shop is itself again within 10 s.',
+    needs: ['payment', 'provider'],
+    expect: { recoveryBudgetMs: 10_000, unaffected: ['browse'] },
+    async inject(target) {
+      await target.setFaults('provider', [{ route: '/v1/payment_intents', method: 'POST', percent: 100, latencyMs: 20_000, after: true }]);
+      return { timed: true, end: () => target.setFaults('provider', []) };
+    },
+  },
   {
     name: 'freeze-inventory',
     title: 'Freeze inventory (SIGSTOP: its connections open, answering nothing), then thaw it',

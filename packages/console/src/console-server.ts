@@ -10,6 +10,7 @@ import { createLogHub, type LogFilter } from './log-hub.ts';
 import { createMailBox, type MailBox } from './mail-box.ts';
 import { startMetricsPoller, type MetricsPoller } from './metrics-poller.ts';
 import { coresUsed, sampleProcess, type ProcessSample } from './process-sampler.ts';
+import { registerChaosReportRoutes } from './chaos-reports.ts';
 import { registerScenarioRoutes } from './scenario-runs.ts';
 import type { RunOptions } from '@baton/chaos';
 
@@ -20,6 +21,8 @@ export interface ConsoleOptions {
   entryService: string;
   /** How the named fault scenarios run (their windows, their load); the scenarios' defaults otherwise. */
   scenarioRuns?: RunOptions;
+  /** Where `npm run chaos` writes its reports (`<var>/chaos`), to list and serve them. */
+  chaosReports?: string;
 }
 
 export interface Console {
@@ -59,7 +62,7 @@ const logQuery = z.object({
  * `/traces`). For a developer's machine only: on loopback, answering its own pages only
  * (local-only.ts); the runner starts it, never a deployment.
  */
-export async function startConsole({ host, port, entryService, scenarioRuns }: ConsoleOptions): Promise<Console> {
+export async function startConsole({ host, port, entryService, scenarioRuns, chaosReports }: ConsoleOptions): Promise<Console> {
   const app: FastifyInstance = Fastify({ forceCloseConnections: true });
   let listeningPort = port;
   answerLocalPagesOnly(app, () => listeningPort);
@@ -86,6 +89,7 @@ export async function startConsole({ host, port, entryService, scenarioRuns }: C
   // The console's own lines, in the log view beside the services'.
   const note = (text: string, level: 'info' | 'error') => logs.add({ service: 'console', text, record: { level, msg: text } });
   const runs = registerScenarioRoutes(app, () => stack, { ...(scenarioRuns === undefined ? {} : { runOptions: scenarioRuns }), log: note });
+  if (chaosReports !== undefined) registerChaosReportRoutes(app, chaosReports);
 
   /** Everything the pages show, now. */
   async function state() {

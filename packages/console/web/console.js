@@ -321,10 +321,27 @@ function Scenarios({ summary }) {
   </section>`;
 }
 
+/** The reports `npm run chaos` wrote (under var/chaos), newest first, each a page of its own. */
+function ChaosReports() {
+  const [runs, setRuns] = useState(undefined);
+  useEffect(() => { fetch('/api/chaos-runs').then((r) => (r.ok ? r.json() : { runs: [] })).then((body) => setRuns(body.runs), () => setRuns([])); }, []);
+  if (runs === undefined) return null;
+  return html`<section class="chaos-reports" aria-labelledby="chaos-reports-heading">
+    <h3 id="chaos-reports-heading">Reports of npm run chaos</h3>
+    ${runs.length === 0
+      ? html`<p class="muted">None yet: <code>npm run chaos</code> runs every scenario on a shop of its own and writes its report here.</p>`
+      : html`<ul class="chaos-runs">${runs.map((r) => html`<li key=${r.run}>
+          <a href=${`/chaos/${encodeURIComponent(r.run)}/report.html`}>${r.startedAt}</a>:
+          <span class=${r.passed ? 'state ready' : 'state failed'}>${r.passed ? 'passed' : 'failed'}</span>
+          (${r.scenarios} scenarios${r.short ? ', short windows' : ''}${r.failed.length > 0 ? `; failed: ${r.failed.join(', ')}` : ''})</li>`)}</ul>`}
+  </section>`;
+}
+
 function Faults({ services, scenarios }) {
   return html`<section class="faults" aria-labelledby="faults-heading">
     <h2 id="faults-heading">Faults</h2>
     <${Scenarios} summary=${scenarios} />
+    <${ChaosReports} />
     <p class="muted">The kit's fault injection on each service's own port, on its HTTP routes and its gRPC methods (a route such as <code>/v1/reservations</code>, a method such as <code>/baton.inventory.v1.InventoryService/CreateReservation</code>, or <code>*</code>): a share of requests answered with an error, slowed or reset. Watch the Map and the Traces while one is on.</p>
     ${services.map((s) => html`<${ServiceFaults} key=${s.name} name=${s.name} />`)}
   </section>`;

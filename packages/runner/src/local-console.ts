@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { startConsole, type Console } from '@baton/console';
 import { runnerLogLine, type LogLine } from './log-line.ts';
 import { localHost } from './ports.ts';
@@ -24,11 +25,12 @@ export interface LocalConsole {
  * (`OTEL_EXPORTER_OTLP_ENDPOINT` is set) or turned tracing off; then its trace view is empty and
  * the rest works. A taken port is reported and the shop starts without it.
  */
-export async function startLocalConsole({ env, portBase, onLog }: {
-  env: NodeJS.ProcessEnv; portBase: number; onLog: (line: LogLine) => void;
+export async function startLocalConsole({ env, portBase, varDir, onLog }: {
+  env: NodeJS.ProcessEnv; portBase: number; varDir: string; onLog: (line: LogLine) => void;
 }): Promise<LocalConsole> {
   try {
-    const shown = await startConsole({ host: localHost, port: portBase + consolePortOffset, entryService: 'gateway' });
+    // `npm run chaos` writes its reports under the same var/ (BATON_VAR_DIR), and the console links them.
+    const shown = await startConsole({ host: localHost, port: portBase + consolePortOffset, entryService: 'gateway', chaosReports: join(varDir, 'chaos') });
     const ownTraces = env.OTEL_EXPORTER_OTLP_ENDPOINT === undefined && env.OTEL_SDK_DISABLED !== 'true';
     return {
       // Sent often: a developer who just placed an order wants to see its trace now.

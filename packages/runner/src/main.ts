@@ -48,7 +48,7 @@ if (running !== undefined) {
 }
 
 // The console shows the stack live; spans go to it, unless the user sends them somewhere already.
-const local = await startLocalConsole({ env: process.env, portBase, onLog: write });
+const local = await startLocalConsole({ env: process.env, portBase, varDir, onLog: write });
 if (local.console !== undefined) toConsole.log = local.console.log;
 const stack = createStack({ services, portBase, varDir, databaseUrl, databasePrefix, onLog: write, env: local.env });
 // The emails notifications writes as files (its MAIL_DIR under the var folder), for the console's Mail tab.

@@ -27,7 +27,8 @@ const standardMembers = new Set(['type', 'title', 'status', 'detail', 'instance'
 
 /**
  * One call to the service that owns the data, through the kit's client: the request's deadline
- * and its signal (a caller gone cancels it), the breaker, retries where safe. A failure is thrown
+ * and its signal (a caller gone cancels it), the breaker, retries where safe, a hedge for a
+ * public read. A failure is thrown
  * as the KitError the service's problem document describes. The public API forwards with it, and
  * the storefront's pages read what it answers.
  */
@@ -46,6 +47,11 @@ export async function callService<T = unknown>(request: FastifyRequest, client: 
       ...(options.body === undefined ? {} : { body: options.body }),
       headers,
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      // A read of public data (the catalogue) is hedged: when the instance it went to has not
+      // answered by the upstream's p95, a copy goes to another, so one stuck replica costs a
+      // shopper that p95, not the whole timeout (the partition of test/hosts did, before).
+      // Reads on a user's behalf are not: they are rarer, and each hedge is a second token check.
+      ...(options.method === 'GET' && !options.withCredentials ? { hedge: true } : {}),
       signal: signalOf(request),
       requestId: request.id,
     });

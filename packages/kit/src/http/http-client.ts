@@ -19,6 +19,9 @@ import type { HttpResponse, StreamedResponse } from './response.ts';
 import { streamedAnswers, underCallSignal, whenBodyDone } from './streamed-response.ts';
 import { policyDefaults } from '../resilience/defaults.ts';
 
+// Where a Baton server says whether it serves (service/health.ts), for the health checks.
+const readinessPath = '/readyz';
+
 /** What one call carries from attempt to attempt. */
 interface Call<R> {
   prepared: PreparedRequest;
@@ -96,6 +99,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     onEvent,
     createEndpoint: (instance, basics) => createEndpoint(instance, { ...basics, connections: connectionsPerInstance, connectTimeoutMs, keepAliveTimeoutMs }),
     statusOf: (response) => (response as HttpResponse<unknown>).status,
+    // Over the instance's own pool, so a connection that went silent is what is asked.
+    probe: async (endpoint, signal) => {
+      const { statusCode, body } = await endpoint.pool.request({ method: 'GET', path: readinessPath, signal });
+      await body.dump();
+      if (statusCode !== 200) throw new KitError(Code.Unavailable, `the instance answered ${statusCode} to its health check`);
+    },
   });
   const { budget, endpoints, attempts, latency, bulkhead } = upstream;
   let hedges = 0;
@@ -250,6 +259,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     },
     async close() {
       closed = true;
+      upstream.stop();
       await endpoints.close();
     },
   };

@@ -33,6 +33,10 @@ export const policyDefaults = {
   },
   bulkhead: { maxConcurrent: 64, maxQueue: 32 },
   outlierDetection: { consecutiveFailures: 5, baseEjectionMs: 10_000, maxEjectionMs: 300_000, maxEjectionPercent: 50 },
+  /** Each instance of an upstream with several is asked whether it serves this often (`upstream/health-checks.ts`). */
+  healthCheck: { intervalMs: 1_000, timeoutMs: 1_000, unhealthyAfter: 2 },
+  /** An instance's latency, unrefreshed by calls, fades over this time constant (so it is tried again). */
+  balancer: { latencyDecayMs: 10_000 },
   hedging: { quantile: 0.95, minDelayMs: 10 },
   http: { connectionsPerInstance: 32, keepAliveTimeoutMs: 4_000 },
   grpc: { pingIntervalMs: 30_000, idleConnectionTimeoutMs: 60_000 },

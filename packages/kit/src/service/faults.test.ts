@@ -107,3 +107,32 @@ void test('the admin routes, on another server (the admin listener), validate ru
   assert.equal((await app.inject('/v1/other')).statusCode, 200);
   assert.equal((await app.inject('/admin/faults')).statusCode, 404, 'the service\'s own server has no admin route');
 });
+
+void test('an after rule lets the work happen, then holds its answer back (latency) or loses it (reset)', async (t) => {
+  const { app, base, hits } = await appWith({
+    rules: [
+      { route: '/v1/things/:id', method: 'GET', percent: 100, latencyMs: 60_000, after: true },
+      { route: '/v1/other', percent: 100, reset: true, after: true },
+    ],
+  });
+  t.after(() => app.close());
+  // Held back: the handler has run while the caller still waits; the caller leaving ends the wait.
+  const caller = new AbortController();
+  const waiting = fetch(`${base}/v1/things/1`, { signal: caller.signal }).then(() => 'answered', () => 'no answer');
+  for (let i = 0; i < 200 && hits() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(hits(), 1, 'the work was done before the answer');
+  caller.abort();
+  assert.equal(await waiting, 'no answer');
+  // Lost: the connection is reset after the handler answered.
+  await assert.rejects(fetch(`${base}/v1/other`));
+});
+
+void test('a rule that acts after the work cannot set a status', async (t) => {
+  const app = Fastify();
+  installErrorHandling(app);
+  registerFaultRoutes(app, createFaultRules());
+  t.after(() => app.close());
+  const res = await app.inject({ method: 'PUT', url: '/admin/faults', payload: { rules: [{ route: '*', status: 503, after: true }] } });
+  assert.equal(res.statusCode, 400);
+  assert.ok((res.json() as { errors: Array<{ field: string }> }).errors.some((e) => e.field === 'body.rules.0.status'));
+});

@@ -21,7 +21,13 @@ export const faultRuleSchema = z.object({
   latencyMs: z.number().int().min(0).max(120_000).optional(),
   status: z.number().int().min(400).max(599).optional(),
   reset: z.boolean().optional(),
-}).strict();
+  /**
+   * The work is done first, then its answer is held back by the latency (or, over HTTP, the
+   * connection reset): the effect is real and its answer late or lost, as when a payment
+   * provider charges and then times out. gRPC holds back latency only.
+   */
+  after: z.boolean().optional(),
+}).strict().refine((rule) => rule.after !== true || rule.status === undefined, { path: ['status'], message: 'a rule that acts after the work cannot change its status: use latencyMs or reset' });
 
 export const faultRulesSchema = z.array(faultRuleSchema).max(100);
 
@@ -87,6 +93,8 @@ export function injectedFaultError(status: number): KitError {
  * read and replaced at run time on the admin listener (`registerFaultRoutes`), never here.
  */
 export function installFaultInjection(app: FastifyInstance, { faults, random = Math.random }: FaultInjectionOptions): void {
+  // The requests whose answer an `after` rule holds back, once their work is done.
+  const heldBack = new WeakMap<FastifyRequest, FaultRule>();
   // Callback style, so a service with no rules (every request of a real one) pays no promise;
   // a matching rule goes on in `applyFault`.
   app.addHook('onRequest', function injectFault(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) {
@@ -97,10 +105,29 @@ export function installFaultInjection(app: FastifyInstance, { faults, random = M
       done();
       return;
     }
+    if (rule.after === true) {
+      heldBack.set(request, rule);
+      done();
+      return;
+    }
     applyFault(request, rule).then((answered) => {
       // A reset connection is answered by nobody: the request goes no further.
       if (!answered) done();
     }, (error: unknown) => done(error as Error));
+  });
+  app.addHook('onSend', function holdBackAnswer(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) {
+    const rule = heldBack.get(request);
+    if (rule === undefined) {
+      done(null, payload);
+      return;
+    }
+    heldBack.delete(request);
+    request.log.warn({ fault: rule }, 'injecting a fault after the work');
+    // The work is done whatever happens now: a caller that leaves only ends the wait.
+    sleep(rule.latencyMs ?? 0, undefined, { signal: signalOf(request) }).catch(() => undefined).then(() => {
+      if (rule.reset === true) request.raw.socket.destroy();
+      done(null, payload);
+    }, () => undefined);
   });
 }
 

@@ -49,6 +49,11 @@ export function createClientMetrics(registry: Registry): { onEvent(event: HttpCl
     help: 'Upstream instances ejected by outlier detection.',
     labelNames: ['upstream', 'instance'], registers,
   });
+  const unhealthy = new Counter({
+    name: 'baton_client_unhealthy_total',
+    help: 'Upstream instances taken out of rotation by failed health checks.',
+    labelNames: ['upstream', 'instance'], registers,
+  });
   const instances = new Gauge({ name: 'baton_client_instances', help: 'Instances discovery knows per upstream.', labelNames: ['upstream'], registers });
 
   return {
@@ -67,6 +72,7 @@ export function createClientMetrics(registry: Registry): { onEvent(event: HttpCl
           break;
         case 'bulkhead_reject': bulkheadRejections.inc({ upstream: event.upstream }); break;
         case 'ejection': ejections.inc({ upstream: event.upstream, instance: event.instance }); break;
+        case 'health': if (!event.healthy) unhealthy.inc({ upstream: event.upstream, instance: event.instance }); break;
         case 'discovery':
           instances.set({ upstream: event.upstream }, event.instances.length);
           for (const instance of event.instances) breakerState.set({ upstream: event.upstream, instance }, 0);

@@ -8,15 +8,36 @@ const sequence = (...values: number[]) => {
   return () => values[i++ % values.length] ?? 0;
 };
 
+// A clock that stays where a test puts it.
+const clockAt = (nowMs: number) => ({ now: () => nowMs, sleep: () => Promise.resolve() });
+
 void describe('power of two choices', () => {
-  void test('of the two drawn, the one with fewer calls in flight wins; a tie goes to the lower latency', () => {
-    const a = { name: 'a', outstanding: 3, ewmaLatencyMs: 1 };
-    const b = { name: 'b', outstanding: 1, ewmaLatencyMs: 50 };
-    const c = { name: 'c', outstanding: 1, ewmaLatencyMs: 5 };
-    // Draws index 0 (a) then, among the other two, index 0 (b).
-    assert.equal(createPowerOfTwoChoices({ random: sequence(0, 0) })([a, b, c]), b);
+  void test('of the two drawn, the cheaper wins: latency × (calls in flight + 1)', () => {
+    const a = { name: 'a', outstanding: 3, ewmaLatencyMs: 10 }; // 40
+    const b = { name: 'b', outstanding: 0, ewmaLatencyMs: 50 }; // 50
+    const c = { name: 'c', outstanding: 1, ewmaLatencyMs: 5 }; // 10
+    // Draws index 0 (a) then, among the other two, index 0 (b): a, for all its calls in flight.
+    assert.equal(createPowerOfTwoChoices({ random: sequence(0, 0) })([a, b, c]), a);
     // Draws b (index 1), then c (second draw 0.9 → index 1 of the others, which is c).
     assert.equal(createPowerOfTwoChoices({ random: sequence(0.4, 0.9) })([a, b, c]), c);
+  });
+
+  void test('an idle instance that made its last caller wait out a timeout loses to a busy healthy one', () => {
+    // The partition of test/hosts: the silent instance has nothing in flight between calls.
+    const silent = { outstanding: 0, ewmaLatencyMs: 3_000, latencyAtMs: 1_000 };
+    const healthy = { outstanding: 4, ewmaLatencyMs: 5, latencyAtMs: 1_000 };
+    const pick = createPowerOfTwoChoices({ clock: clockAt(2_000) });
+    for (let i = 0; i < 50; i++) assert.equal(pick([silent, healthy]), healthy);
+  });
+
+  void test('an unrefreshed latency fades, so the instance it keeps out is tried again', () => {
+    const once = { outstanding: 0, ewmaLatencyMs: 3_000, latencyAtMs: 0 };
+    const steady = { outstanding: 0, ewmaLatencyMs: 5, latencyAtMs: 60_000 };
+    // 10 s on: 3000 × e^-1 ≈ 1104 ms, still the dearer.
+    assert.equal(createPowerOfTwoChoices({ clock: clockAt(10_000), latencyDecayMs: 10_000 })([once, steady]), steady);
+    // A minute on: 3000 × e^-6 ≈ 7.4 ms; two calls in flight make the steady one 15.
+    const busy = { ...steady, outstanding: 2 };
+    assert.equal(createPowerOfTwoChoices({ clock: clockAt(60_000), latencyDecayMs: 10_000 })([once, busy]), once);
   });
 
   void test('never draws the same instance twice, and handles zero or one', () => {
@@ -24,6 +45,7 @@ void describe('power of two choices', () => {
     assert.equal(pick([]), undefined);
     const only = { outstanding: 9, ewmaLatencyMs: 9 };
     assert.equal(pick([only]), only);
+    // Neither has answered yet: calls in flight still count.
     const busy = { outstanding: 5, ewmaLatencyMs: 0 };
     const idle = { outstanding: 0, ewmaLatencyMs: 0 };
     // With two instances both are always drawn, so the idle one always wins.

@@ -15,6 +15,8 @@ export interface BalancedEndpoint extends BalancerCandidate {
   readonly breaker: CircuitBreaker;
   /** Set when the instance said it is leaving (`shutting_down`, GOAWAY, a refused stream): out of rotation until then. */
   leavingUntilMs?: number;
+  /** Set while the instance fails its health checks (`health-checks.ts`): out of rotation until one passes. */
+  unhealthy?: boolean;
   /** Closes its connections once the attempts already on it have finished. */
   close(): Promise<void>;
 }
@@ -80,7 +82,7 @@ export function createEndpointSet<Endpoint extends BalancedEndpoint>({ discovery
 
   function inRotation(endpoint: Endpoint): boolean {
     const leaving = endpoint.leavingUntilMs !== undefined && endpoint.leavingUntilMs > clock.now();
-    return !leaving && !outliers.isEjected(endpoint.instance) && endpoint.breaker.state !== 'open';
+    return !leaving && endpoint.unhealthy !== true && !outliers.isEjected(endpoint.instance) && endpoint.breaker.state !== 'open';
   }
 
   return {

@@ -29,6 +29,7 @@ export type HttpClientEvent =
   | { type: 'breaker_state'; upstream: string; instance: string; from: CircuitState; to: CircuitState }
   | { type: 'bulkhead_reject'; upstream: string }
   | { type: 'ejection'; upstream: string; instance: string; durationMs: number; ejections: number }
+  | { type: 'health'; upstream: string; instance: string; healthy: boolean }
   | { type: 'discovery'; upstream: string; instances: readonly string[] }
   | { type: 'discovery_error'; upstream: string; error: unknown };
 

@@ -14,6 +14,7 @@ import { UpstreamError } from './upstream-error.ts';
 export interface UpstreamEndpoint extends BalancedEndpoint {
   outstanding: number;
   ewmaLatencyMs: number;
+  latencyAtMs?: number;
   /** Called when an attempt on it ends (a gRPC endpoint's close waits for the last one). */
   settled?(): void;
   /**
@@ -76,13 +77,20 @@ function notStartedOnLeaving(reset: KitError): KitError {
 }
 const noInstances = () => new KitError(Code.Unavailable, 'a dependency has no instance to call', { reason: 'no_instances' });
 
-// Weight of the newest sample in the moving average: recent enough to notice a slowdown within
-// a handful of calls, smooth enough that one slow call does not swing the balancer.
+// Weight of the newest sample in the moving average, when it is faster than the average: recent
+// enough to notice a recovery within a handful of calls, smooth enough that one fast call does
+// not swing the balancer.
 const ewmaWeight = 0.3;
 
-/** Folds one latency into the instance's moving average; the first sample is taken as it is. */
-function observeLatency(endpoint: { ewmaLatencyMs: number }, durationMs: number): void {
-  endpoint.ewmaLatencyMs = endpoint.ewmaLatencyMs === 0 ? durationMs : endpoint.ewmaLatencyMs + ewmaWeight * (durationMs - endpoint.ewmaLatencyMs);
+/**
+ * Folds one latency into the instance's moving average, peak-sensitive as Linkerd's is: a sample
+ * slower than the average is taken whole (one call that waited out its timeout is what the next
+ * caller would wait), a faster one moves the average by `ewmaWeight`. The first sample is taken
+ * as it is. The time it was learnt lets the balancer fade what is no longer refreshed.
+ */
+function observeLatency(endpoint: { ewmaLatencyMs: number; latencyAtMs?: number }, durationMs: number, nowMs: number): void {
+  endpoint.ewmaLatencyMs = durationMs >= endpoint.ewmaLatencyMs ? durationMs : endpoint.ewmaLatencyMs + ewmaWeight * (durationMs - endpoint.ewmaLatencyMs);
+  endpoint.latencyAtMs = nowMs;
 }
 
 /**
@@ -163,7 +171,7 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
       // The loser of a race, or an attempt cut by this client's timeout, took at least this long:
       // without this, a slow instance whose calls are always hedged away, or a silent one whose
       // calls all time out, would look as fast as it last was, and be chosen again.
-      if ((error?.reason === 'hedge_lost' || error?.reason === 'timeout') && durationMs > endpoint.ewmaLatencyMs) observeLatency(endpoint, durationMs);
+      if ((error?.reason === 'hedge_lost' || error?.reason === 'timeout') && durationMs > endpoint.ewmaLatencyMs) observeLatency(endpoint, durationMs, clock.now());
       // Cut by this client's own timeout: the instance did not answer within the bound this
       // client keeps for it, which says as much against it as a 504 would. Without this an
       // instance whose packets vanish (a partition: no reset, no refusal, every attempt waits
@@ -173,7 +181,7 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
       return;
     }
     if (error === undefined || isAnswer(error)) {
-      observeLatency(endpoint, durationMs);
+      observeLatency(endpoint, durationMs, clock.now());
       latency.record(durationMs);
     }
     const said = error === undefined ? 'healthy' : failureTable[failureKindOf(error)].instance;

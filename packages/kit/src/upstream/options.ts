@@ -5,6 +5,7 @@ import type { BulkheadOptions, CircuitBreakerOptions, Clock, RetryBudgetOptions 
 import type { Balancer } from './balancer.ts';
 import type { DnsDiscoveryOptions } from './dns-discovery.ts';
 import type { Discovery } from './discovery.ts';
+import type { HealthCheckOptions } from './health-checks.ts';
 import type { HttpClientEvent, HttpClientLogger } from './events.ts';
 import type { OutlierDetectionOptions } from './outlier-detection.ts';
 
@@ -54,6 +55,11 @@ export interface UpstreamOptions {
   /** The cap on this upstream's calls in flight (64), and its short queue (32). */
   bulkhead?: Omit<BulkheadOptions, 'onReject'>;
   outlierDetection?: Omit<OutlierDetectionOptions, 'clock'>;
+  /**
+   * Active health checks of each instance, when there are several (`/readyz` over HTTP, gRPC
+   * health's Check): on by default for a Baton upstream, never for one `outside`; false: off.
+   */
+  healthCheck?: HealthCheckOptions | false;
   /** Power of two choices by default. */
   balancer?: Balancer;
   clock?: Clock;

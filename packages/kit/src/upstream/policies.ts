@@ -10,6 +10,7 @@ import { recordCallEvent } from './call-events.ts';
 import { discoveryFrom } from './discovery-from.ts';
 import { createEndpointSet, type EndpointSet } from './endpoint-set.ts';
 import type { HttpClientEvent, HttpClientLogger } from './events.ts';
+import { startHealthChecks, type Probe } from './health-checks.ts';
 import { countsAgainstInstance, failureKindOf, isWorthRetrying, neverReachedUpstream, saysInstanceDown, saysInstanceDraining, saysNothingOfInstance } from './failures.ts';
 import { createInstanceAttempts, type InstanceAttempts, type UpstreamEndpoint } from './instance-attempts.ts';
 import { createLatencyTracker, type LatencyTracker } from './latency-tracker.ts';
@@ -32,6 +33,8 @@ export interface UpstreamPoliciesOptions<Endpoint extends UpstreamEndpoint> exte
   createEndpoint(instance: string, basics: EndpointBasics): Endpoint;
   /** The HTTP status of a successful attempt's result, for its event. */
   statusOf?: (result: unknown) => number | undefined;
+  /** How an instance is asked whether it serves, over its own connection (active health checks). */
+  probe?: Probe<Endpoint>;
 }
 
 export interface UpstreamPolicies<Endpoint extends UpstreamEndpoint> {
@@ -51,6 +54,8 @@ export interface UpstreamPolicies<Endpoint extends UpstreamEndpoint> {
   shouldRetry(error: KitError, attempt: number, repeatable: boolean): boolean;
   /** Retries sent so far. */
   retries(): number;
+  /** Stops what runs on its own (the health checks); the client then closes `endpoints`. */
+  stop(): void;
   /** What each instance looks like now, with what the transport adds (its connections). */
   instanceStats<X extends object>(extra: (endpoint: Endpoint) => X): Array<InstanceBasics & X>;
 }
@@ -118,11 +123,15 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
     }),
     ownsDiscovery: options.discovery === undefined,
     outliers,
-    balancer: options.balancer ?? createPowerOfTwoChoices(),
+    balancer: options.balancer ?? createPowerOfTwoChoices({ clock }),
     clock,
     createEndpoint: (instance) => options.createEndpoint(instance, basics),
     onChange: (instances) => onEvent?.({ type: 'discovery', upstream: name, instances }),
   });
+  // A Baton upstream answers `/readyz` and gRPC health; one outside Baton is not asked.
+  const healthChecks = options.probe === undefined || options.healthCheck === false || options.outside === true
+    ? undefined
+    : startHealthChecks(endpoints, options.probe, { ...options.healthCheck, upstream: name, logger, onEvent });
   const latency = createLatencyTracker();
   const { identity, audience = name } = options;
   const attempts = createInstanceAttempts({
@@ -162,6 +171,7 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
     retry: retryFor(true),
     retryUnsent: retryFor(false),
     retries: () => retries,
+    stop: () => healthChecks?.stop(),
     instanceStats: (extra) => [...endpoints.all()].map((endpoint) => ({
       instance: endpoint.instance,
       outstanding: endpoint.outstanding,

@@ -7,7 +7,8 @@ import { kitErrorFromConnect } from '../status.ts';
 import { createBalanceInterceptor } from './balance-interceptor.ts';
 import { createBulkheadInterceptor, createCallDeadlineInterceptor, createRetryInterceptor } from './call-interceptors.ts';
 import { callStateKey } from './call-state.ts';
-import { createGrpcEndpoint } from './endpoint.ts';
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from '@baton/contracts/grpc/health/v1';
+import { createGrpcEndpoint, type GrpcEndpoint } from './endpoint.ts';
 import { createUnaryGrpcTransport } from './unary-transport.ts';
 import type { GrpcClient, GrpcClientOptions, GrpcClientStats } from './grpc-client-types.ts';
 import { policyDefaults } from '../../resilience/defaults.ts';
@@ -60,7 +61,21 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     logger,
     onEvent,
     createEndpoint: (instance, basics) => createGrpcEndpoint(instance, { ...basics, connectTimeoutMs, pingIntervalMs, idleConnectionTimeoutMs }),
+    // gRPC health's Check for the server as a whole, on the instance's own HTTP/2 connection.
+    probe: async (endpoint, signal) => {
+      const { status } = await healthOf(endpoint).check({ service: '' }, { signal });
+      if (status !== ServingStatus.SERVING) throw new KitError(Code.Unavailable, 'the instance is not serving');
+    },
   });
+  const healthClients = new WeakMap<GrpcEndpoint, Client<typeof Health>>();
+  function healthOf(endpoint: GrpcEndpoint): Client<typeof Health> {
+    let client = healthClients.get(endpoint);
+    if (client === undefined) {
+      client = createClient(Health, createUnaryGrpcTransport({ sessionOf: () => endpoint.session, baseUrl: endpoint.instance }));
+      healthClients.set(endpoint, client);
+    }
+    return client;
+  }
   const { budget, endpoints } = upstream;
 
   // The gRPC protocol (the kit's unary transport, see its file for why not Connect's own) on
@@ -129,6 +144,7 @@ export function createGrpcClient(options: GrpcClientOptions): GrpcClient {
     },
     async close() {
       closed = true;
+      upstream.stop();
       await endpoints.close();
     },
   };

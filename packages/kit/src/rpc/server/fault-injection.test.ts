@@ -52,6 +52,12 @@ void test('a latency rule spends the caller\'s budget: within it the call goes o
   assert.equal(calls(), 1, 'a call whose budget the latency spent never reaches the handler');
 });
 
+void test('an after rule runs the handler, then holds the answer back: past the budget, DEADLINE_EXCEEDED with the work done', async (t) => {
+  const { client, calls } = await serverWith(t, [{ route: getUser, percent: 100, latencyMs: 60_000, after: true }]);
+  await assert.rejects(client.getUser('u-1', { deadlineMs: 200 }), { code: grpc.status.DEADLINE_EXCEEDED });
+  assert.equal(calls(), 1, 'the work was done; only its answer was lost');
+});
+
 void test('a reset rule resets the call\'s stream, not the connection: the other calls on it go on', async (t) => {
   const { client, calls, server } = await serverWith(t, [{ route: getUser, percent: 50, reset: true }]);
   // grpc-js keeps one connection for the channel; a reset of one call must leave the rest answered.

@@ -28,10 +28,17 @@ export function createRpcFaultInterceptor({ faults, logger, random = Math.random
     if (active.length === 0 || req.stream) return next(req);
     const path = `/${req.service.typeName}/${req.method.name}`;
     if (path.startsWith(healthPathPrefix)) return next(req);
-    const rule = drawFault(active, 'POST', path, random, (r) => r.reset !== true);
+    // A reset after the work is HTTP's only; on gRPC such a rule holds back its latency.
+    const rule = drawFault(active, 'POST', path, random, (r) => r.reset !== true || r.after === true);
     if (rule === undefined) return next(req);
     logger.warn({ fault: rule, procedure: path }, 'injecting a fault');
     return (async () => {
+      if (rule.after === true) {
+        // The work first, then its answer held back: the effect is real, the answer late.
+        const answer = await next(req);
+        if (!await waitFaultLatency(rule, req.signal)) throw req.signal.reason;
+        return answer;
+      }
       // A caller that left is answered by nobody; its own signal's reason ends the call.
       if (!await waitFaultLatency(rule, req.signal)) throw req.signal.reason;
       if (rule.status !== undefined) throw injectedFaultError(rule.status);
@@ -53,7 +60,7 @@ export function createRpcFaultResets({ faults, logger, random = Math.random }: R
     if (active.length === 0) return false;
     const path = headers[':path'] ?? '';
     if (path.startsWith(healthPathPrefix)) return false;
-    const rule = drawFault(active, headers[':method'] ?? 'POST', path, random, (r) => r.reset === true);
+    const rule = drawFault(active, headers[':method'] ?? 'POST', path, random, (r) => r.reset === true && r.after !== true);
     if (rule === undefined) return false;
     logger.warn({ fault: rule, procedure: path }, 'injecting a fault');
     stream.on('error', () => undefined);
