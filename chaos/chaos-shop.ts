@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { randomPortBase, RunnerError, startStack, type LogLine, type Stack } from '@baton/runner';
+import { randomPortBase, RunnerError, startStack, type LogLine, type ServiceName, type Stack } from '@baton/runner';
 
 export interface ChaosShop {
   stack: Stack;
@@ -14,7 +14,9 @@ export interface ChaosShop {
  * stack already running. Its services' warnings and errors, and the runner's lines, go to
  * `logFile`, for reading a failed verdict after.
  */
-export async function startChaosShop({ varDir, logFile, env }: { varDir: string; logFile: string; env: NodeJS.ProcessEnv }): Promise<ChaosShop> {
+export async function startChaosShop({ varDir, logFile, env, serviceEnv = {} }: {
+  varDir: string; logFile: string; env: NodeJS.ProcessEnv; serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+}): Promise<ChaosShop> {
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
   // The services log at warn and above (LOG_LEVEL below); the runner's own lines say what it restarted.
   const onLog = (line: LogLine) => void log.write(`${line.service} ${line.text}\n`);
@@ -23,7 +25,7 @@ export async function startChaosShop({ varDir, logFile, env }: { varDir: string;
   for (let attempt = 1; stack === undefined; attempt++) {
     try {
       stack = await startStack({
-        portBase: randomPortBase(), varDir, onLog, startTimeoutMs: 120_000,
+        portBase: randomPortBase(), varDir, onLog, startTimeoutMs: 120_000, serviceEnv,
         env: { ...env, LOG_LEVEL: 'warn' },
         ...(databaseUrl === undefined ? {} : { databaseUrl, databasePrefix: `chaos_${Date.now().toString(36)}_` }),
       });

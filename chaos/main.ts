@@ -5,9 +5,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { runScenario, scenarios, targetOf, type RunOptions } from '@baton/chaos';
-import { repoRoot } from '@baton/runner';
+import { repoRoot, serviceNames } from '@baton/runner';
 import { parseChaosArgs } from './args.ts';
 import { startChaosShop } from './chaos-shop.ts';
+import { movableClocks } from './clocks.ts';
 import { renderReport, type ChaosRun } from './report-html.ts';
 
 const windows: Record<'short' | 'full', Pick<RunOptions, 'beforeMs' | 'faultMs' | 'afterMs' | 'load'>> = {
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
   const run = startedAt.toISOString().replace(/[:.]/g, '-');
   // The environment, read once here: where var/ is (as npm start reads it), and what the services inherit.
   const env = process.env;
+  const ci = env.CI === 'true';
   const varDir = resolve(env.BATON_VAR_DIR ?? join(repoRoot, 'var'));
   const folder = join(varDir, 'chaos', run);
   await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -41,7 +43,10 @@ async function main(): Promise<number> {
   const say = (text: string) => console.log(`[${((Date.now() - startedAt.getTime()) / 1_000).toFixed(1).padStart(6)} s] ${text}`);
 
   say('starting the shop');
-  const shop = await startChaosShop({ varDir: shopDir, logFile: join(folder, 'services.log'), env }).catch(async (error: unknown) => {
+  // Each service's wall clock movable (the clock scenarios), when Debian's libfaketime is installed.
+  const clocks = await movableClocks(join(shopDir, 'clocks'), serviceNames);
+  const serviceEnv = Object.fromEntries(serviceNames.map((name) => [name, clocks?.environment(name) ?? {}]));
+  const shop = await startChaosShop({ varDir: shopDir, logFile: join(folder, 'services.log'), env, serviceEnv }).catch(async (error: unknown) => {
     await rm(shopDir, { recursive: true, force: true });
     throw error;
   });
@@ -50,9 +55,16 @@ async function main(): Promise<number> {
     say(`shop ready: the gateway at ${shop.stack.url('gateway')}`);
     for (const scenario of args.scenarios) {
       say(`${scenario.name}: ${scenario.title}`);
+      if (scenario.needsMovableClocks === true && clocks === undefined) {
+        // What is not installed is said, and the run goes on; under CI it is required.
+        const why = 'Debian\'s libfaketime is not installed (apt-get install libfaketime): each service\'s clock cannot be moved';
+        reports.push(ci ? { scenario: scenario.name, title: scenario.title, error: why } : { scenario: scenario.name, title: scenario.title, skipped: why });
+        say(`${scenario.name}: ${ci ? 'could not run' : 'skipped'}: ${why}`);
+        continue;
+      }
       try {
         await shop.whole(wholeAgainMs);
-        const report = await runScenario(targetOf(shop.stack), scenario, { ...windows[args.short ? 'short' : 'full'], onPhase: (phase) => say(`  ${phase}`) });
+        const report = await runScenario(targetOf(shop.stack, { setClockOffset: clocks?.set }), scenario, { ...windows[args.short ? 'short' : 'full'], onPhase: (phase) => say(`  ${phase}`) });
         reports.push(report);
         say(`${scenario.name}: ${report.verdict.passed ? 'passed' : 'FAILED'}`);
       } catch (error) {
@@ -66,7 +78,7 @@ async function main(): Promise<number> {
   }
   const result: ChaosRun = {
     run, startedAt: startedAt.toISOString(), short: args.short,
-    passed: reports.every((r) => !('error' in r) && r.verdict.passed),
+    passed: reports.every((r) => 'skipped' in r || (!('error' in r) && r.verdict.passed)),
     scenarios: reports,
   };
   await writeFile(join(folder, 'report.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -80,11 +92,17 @@ function printTable(run: ChaosRun): void {
   console.log('\n| scenario | check | verdict | what the data says |');
   console.log('|---|---|---|---|');
   for (const s of run.scenarios) {
+    if ('skipped' in s) {
+      console.log(`| ${s.scenario} | - | skipped | ${s.skipped} |`);
+      continue;
+    }
     if ('error' in s) {
       console.log(`| ${s.scenario} | - | FAILED | could not run: ${s.error} |`);
       continue;
     }
     for (const check of s.verdict.checks) console.log(`| ${s.scenario} | ${check.name} | ${check.passed ? 'passed' : 'FAILED'} | ${check.detail} |`);
+    const a = s.verdict.amplification;
+    if (a !== undefined) console.log(`| ${s.scenario} | amplification (a figure) | - | calls reaching ${a.service} per shopper request: ${a.beforePerRequest?.toFixed(2) ?? '?'} before the fault, ${a.duringPerRequest?.toFixed(2) ?? '?'} from its start on |`);
   }
 }
 

@@ -7,8 +7,8 @@ export interface ChaosRun {
   /** CI's short windows, or the full ones. */
   short: boolean;
   passed: boolean;
-  /** Each scenario's report, or why it could not run. */
-  scenarios: Array<ScenarioReport | { scenario: string; title: string; error: string }>;
+  /** Each scenario's report, why it could not run, or why it was skipped (what it needs is not installed here; never under CI). */
+  scenarios: Array<ScenarioReport | { scenario: string; title: string; error: string } | { scenario: string; title: string; skipped: string }>;
 }
 
 const colours: Record<Outcome, string> = { ok: '#2e7d32', refused: '#1565c0', unavailable: '#ef6c00', failed: '#c62828', 'no-answer': '#212121' };
@@ -21,7 +21,9 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCode
  * outcome, with the fault's window shaded.
  */
 export function renderReport(run: ChaosRun): string {
-  const rows = run.scenarios.map((s) => 'error' in s
+  const rows = run.scenarios.map((s) => 'skipped' in s
+    ? `<tr><td><a href="#${escape(s.scenario)}">${escape(s.scenario)}</a></td><td>skipped</td><td>${escape(s.skipped)}</td></tr>`
+    : 'error' in s
     ? `<tr><td><a href="#${escape(s.scenario)}">${escape(s.scenario)}</a></td><td class="failed">could not run</td><td>${escape(s.error)}</td></tr>`
     : `<tr><td><a href="#${escape(s.scenario)}">${escape(s.scenario)}</a></td><td class="${s.verdict.passed ? 'passed' : 'failed'}">${s.verdict.passed ? 'passed' : 'FAILED'}</td><td>${s.verdict.checks.filter((c) => !c.passed).map((c) => escape(`${c.name}: ${c.detail}`)).join('<br>') || `${s.verdict.requests} requests, every check passed`}</td></tr>`).join('\n');
   return `<!doctype html>
@@ -58,6 +60,7 @@ ${run.scenarios.map(section).join('\n')}
 }
 
 function section(s: ChaosRun['scenarios'][number]): string {
+  if ('skipped' in s) return `<section id="${escape(s.scenario)}"><h2>${escape(s.title)}</h2><p>Skipped: ${escape(s.skipped)}</p></section>`;
   if ('error' in s) return `<section id="${escape(s.scenario)}"><h2>${escape(s.title)}</h2><p class="failed">It could not run: ${escape(s.error)}</p></section>`;
   const checks = s.verdict.checks.map((c) => `<tr><td>${escape(c.name)}</td><td class="${c.passed ? 'passed' : 'failed'}">${c.passed ? 'passed' : 'FAILED'}</td><td>${escape(c.detail)}</td></tr>`).join('\n');
   return `<section id="${escape(s.scenario)}">
@@ -69,8 +72,17 @@ function section(s: ChaosRun['scenarios'][number]): string {
 ${checks}
 </tbody>
 </table>
+${amplification(s)}
 ${chart(s)}
 </section>`;
+}
+
+/** Calls reaching the faulty service per shopper request, before the fault and from its start on. */
+function amplification(s: ScenarioReport): string {
+  const a = s.verdict.amplification;
+  if (a === undefined) return '';
+  const figure = (value: number | null) => (value === null ? 'unknown' : value.toFixed(2));
+  return `<p><strong>Amplification:</strong> calls reaching ${escape(a.service)} per shopper request, ${figure(a.beforePerRequest)} before the fault and ${figure(a.duringPerRequest)} from its start on (retries add to the second).</p>`;
 }
 
 /** Requests a second, stacked by outcome, with the fault's window shaded (a kill, a thin band). */

@@ -1,44 +1,6 @@
-/**
- * A closed loop: `concurrency` workers each send one call after another until `durationMs`
- * has passed. Returns calls per second and the latency of each call. Bounded in time by design.
- */
-export async function closedLoop(call: () => Promise<unknown>, { concurrency, durationMs }: { concurrency: number; durationMs: number }) {
-  const latenciesMs: number[] = [];
-  let errors = 0;
-  const endAt = performance.now() + durationMs;
-  const startedAt = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < endAt) {
-      const t0 = performance.now();
-      try {
-        await call();
-        latenciesMs.push(performance.now() - t0);
-      } catch {
-        errors += 1;
-      }
-    }
-  }));
-  const seconds = (performance.now() - startedAt) / 1000;
-  return { perSecond: latenciesMs.length / seconds, latenciesMs, errors };
-}
-
-/**
- * An open loop: calls start at a fixed rate whatever happens to earlier ones, as real users
- * arrive; overload is only visible this way. Each outcome is recorded.
- */
-export async function openLoop<T>(call: () => Promise<T>, { ratePerSecond, durationMs }: { ratePerSecond: number; durationMs: number }): Promise<Array<{ ok: boolean; value?: T; latencyMs: number }>> {
-  const outcomes: Array<Promise<{ ok: boolean; value?: T; latencyMs: number }>> = [];
-  const intervalMs = 1000 / ratePerSecond;
-  const startedAt = performance.now();
-  for (let n = 0; performance.now() - startedAt < durationMs; n++) {
-    const dueAt = startedAt + n * intervalMs;
-    const waitMs = dueAt - performance.now();
-    if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs));
-    const t0 = performance.now();
-    outcomes.push(call().then((value) => ({ ok: true, value, latencyMs: performance.now() - t0 }), () => ({ ok: false, latencyMs: performance.now() - t0 })));
-  }
-  return Promise.all(outcomes);
-}
+// The closed and open loops are the chaos package's (its overload scenarios drive them too).
+export { closedLoop, openLoop } from '../../packages/chaos/src/loops.ts';
+import { closedLoop } from '../../packages/chaos/src/loops.ts';
 
 /**
  * Runs every variant once per round, in an order that rotates from round to round, for many

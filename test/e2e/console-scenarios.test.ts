@@ -59,9 +59,13 @@ void describe('the console\'s fault scenarios', () => {
     assert.equal((await post('/api/scenarios/nothing-like-it/run')).status, 404);
     const report = await running;
     assert.equal(report.verdict.passed, true, said(report));
-    // The fault was felt: orders calls payment over gRPC, and the checkouts in the window waited for it or were refused.
-    const checkout = report.verdict.byKind.checkout!;
-    assert.ok(checkout.p99Ms! >= 4_000 || checkout.byOutcome.unavailable > 0, `checkout p99 ${checkout.p99Ms} ms, ${checkout.byOutcome.unavailable} unavailable`);
+    // The fault was felt: orders calls payment over gRPC to pay for a checkout and to refund a
+    // cancel, and those in the window waited for it or were refused. Which of the two a shopper
+    // was in when the 4 s window opened is chance (a cancel that waits 5 s may fill it), so
+    // either counts.
+    const { checkout, cancel } = report.verdict.byKind;
+    const felt = [checkout!, cancel!].some((kind) => kind.p99Ms! >= 4_000 || kind.byOutcome.unavailable > 0);
+    assert.ok(felt, `checkout p99 ${checkout!.p99Ms} ms, ${checkout!.byOutcome.unavailable} unavailable; cancel p99 ${cancel!.p99Ms} ms, ${cancel!.byOutcome.unavailable} unavailable`);
     assert.ok(report.ledger.acknowledged > 0, 'orders were placed');
   });
 

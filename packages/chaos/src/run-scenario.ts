@@ -4,7 +4,7 @@ import { checkLedger, type LedgerCheck } from './ledger.ts';
 import type { RequestKind } from './outcome.ts';
 import type { Scenario } from './scenarios.ts';
 import { startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';
-import { judge, type Timing, type Verdict } from './verdict.ts';
+import { judge, type Check, type Served, type Timing, type Verdict } from './verdict.ts';
 
 export interface RunOptions {
   /** The load alone before the fault: the shop as it is when well. */
@@ -53,10 +53,14 @@ export async function runScenario(target: ChaosTarget, scenario: Scenario, optio
   onPhase('starting');
   const load = await startShopperLoad({ gatewayUrl: target.gatewayUrl, ...options.load });
   try {
-    const window = await faultUnderLoad(target, scenario, load, { beforeMs, faultMs, afterMs, onPhase });
+    const counts = scenario.faulty === undefined ? undefined : countsOf(target, scenario.faulty);
+    const { timing: window, checks } = await faultUnderLoad(target, scenario, load, { beforeMs, faultMs, afterMs, onPhase, counts });
     onPhase('ledger');
     const ledger = await waitForLedger(load, ledgerBoundMs);
-    const verdict = judge(load.records, window, deadlinesMs, scenario.expect, ledger);
+    const served = counts?.served();
+    const judged = judge(load.records, window, deadlinesMs, scenario.expect, ledger, served);
+    // The fault's own checks (an overload's flood and probes) join the verdict.
+    const verdict = { ...judged, checks: [...judged.checks, ...checks], passed: judged.passed && checks.every((c) => c.passed) };
     onPhase('done');
     return { scenario: scenario.name, title: scenario.title, promise: scenario.promise, startedAt, ...window, verdict, ledger };
   } finally {
@@ -65,12 +69,16 @@ export async function runScenario(target: ChaosTarget, scenario: Scenario, optio
 }
 
 /** The load's phases around the fault; the fault always ended and the load always stopped. Times on the load's clock. */
-async function faultUnderLoad(target: ChaosTarget, scenario: Scenario, load: ShopperLoad, { beforeMs, faultMs, afterMs, onPhase }: { beforeMs: number; faultMs: number; afterMs: number; onPhase: (phase: Phase) => void }): Promise<Timing> {
+async function faultUnderLoad(target: ChaosTarget, scenario: Scenario, load: ShopperLoad, { beforeMs, faultMs, afterMs, onPhase, counts }: {
+  beforeMs: number; faultMs: number; afterMs: number; onPhase: (phase: Phase) => void; counts: Counts | undefined;
+}): Promise<{ timing: Timing; checks: Check[] }> {
   const since = () => performance.now() - load.startedAt;
   try {
+    await counts?.take('start');
     onPhase('before');
     await sleep(beforeMs);
     onPhase('fault');
+    await counts?.take('fault');
     const faultStartMs = since();
     const injected = await scenario.inject(target);
     try {
@@ -81,10 +89,33 @@ async function faultUnderLoad(target: ChaosTarget, scenario: Scenario, load: Sho
     const faultEndMs = since();
     onPhase('after');
     await sleep(afterMs);
-    return { faultStartMs, faultEndMs, endMs: since() };
+    return { timing: { faultStartMs, faultEndMs, endMs: since() }, checks: injected.checks?.() ?? [] };
   } finally {
     await load.stop();
+    await counts?.take('end');
   }
+}
+
+interface Counts {
+  take(moment: 'start' | 'fault' | 'end'): Promise<void>;
+  /** The three readings, or undefined when one could not be read (the amplification is then left out). */
+  served(): Served | undefined;
+}
+
+/** The faulty service's answered calls, read at the load's start, the fault's start and the load's end. */
+function countsOf(target: ChaosTarget, service: string): Counts {
+  const readings = new Map<string, number>();
+  return {
+    async take(moment) {
+      const calls = await target.callsServed(service).catch(() => undefined);
+      if (calls !== undefined) readings.set(moment, calls);
+    },
+    served() {
+      const [atStartCalls, atFaultCalls, atEndCalls] = ['start', 'fault', 'end'].map((m) => readings.get(m));
+      if (atStartCalls === undefined || atFaultCalls === undefined || atEndCalls === undefined) return undefined;
+      return { service, atStartCalls, atFaultCalls, atEndCalls };
+    },
+  };
 }
 
 /** The ledger once every acknowledged order has its email, or as it stands after `boundMs`: a bound on waiting, not a timing claim. */

@@ -1,11 +1,14 @@
 import type { ChaosTarget } from './chaos-target.ts';
-import type { Expectations } from './verdict.ts';
+import { startOverload } from './overload.ts';
+import type { Check, Expectations } from './verdict.ts';
 
 /** A fault in force; `end` ends it (for a kill, it waits for the runner to bring the service back). */
 export interface Injected {
   /** True: the fault lasts the run's fault window, then `end`. False: `end` at once (it waits for the shop itself). */
   timed: boolean;
   end(): Promise<void>;
+  /** What the fault itself saw, judged once it has ended (an overload's flood and its probes), added to the verdict. */
+  checks?(): Check[];
 }
 
 export interface Scenario {
@@ -16,6 +19,10 @@ export interface Scenario {
   promise: string;
   /** The services the scenario breaks, which the stack must run. */
   needs: readonly string[];
+  /** Needs each service's wall clock movable (`ChaosTarget.setClockOffset`): only `npm run chaos` has that, with libfaketime. */
+  needsMovableClocks?: boolean;
+  /** The service the fault is on, alive throughout, whose answered calls give the run's amplification. */
+  faulty?: string;
   expect: Expectations;
   inject(target: ChaosTarget): Promise<Injected>;
 }
@@ -36,6 +43,39 @@ function kill(service: string, promise: string): Scenario {
     async inject(target) {
       await target.stack.kill(service, 'SIGKILL');
       return { timed: false, end: () => target.waitReady(service, restartBoundMs) };
+    },
+  };
+}
+
+function clockAhead(service: string, promise: string): Scenario {
+  return {
+    name: `clock-${service}`,
+    title: `${service}'s wall clock 5 minutes ahead (libfaketime; its monotonic clock, and so its timers and deadlines, untouched)`,
+    promise,
+    needs: [service],
+    needsMovableClocks: true,
+    expect: { recoveryBudgetMs: 10_000 },
+    async inject(target) {
+      const { setClockOffset } = target;
+      if (setClockOffset === undefined) throw new Error('this shop\'s clocks cannot be moved: npm run chaos starts each service under Debian\'s libfaketime when it is installed');
+      await setClockOffset(service, 300);
+      return { timed: true, end: () => setClockOffset(service, 0) };
+    },
+  };
+}
+
+function overload(factor: number): Scenario {
+  return {
+    name: `overload-${factor}x`,
+    title: `Overload: catalogue reads offered at ${factor}× the rate the shop was measured to sustain just before (an open loop from 250 addresses)`,
+    promise: 'The critical class is kept (every service answers its readiness probe with 200 within 1 s throughout), the excess is shed with a 503 or limited with a 429 at once (no 500, no hang), the shoppers see no 500 and no hang, and the shop is itself again within 10 s.',
+    needs: ['gateway', 'inventory'],
+    expect: { recoveryBudgetMs: 10_000 },
+    async inject(target) {
+      const serviceUrls = Object.fromEntries(target.stack.services.map((name) => [name, target.stack.url(name)]));
+      const flood = await startOverload({ gatewayUrl: target.gatewayUrl, serviceUrls, factor });
+      let checks: Check[] = [];
+      return { timed: true, end: async () => { checks = await flood.stop(); }, checks: () => checks };
     },
   };
 }
@@ -69,6 +109,7 @@ export const scenarios: readonly Scenario[] = [
     title: 'The payment provider charges, then its answer is lost: every payment intent is made and its answer held back 20 s',
     promise: 'Checkouts meanwhile answer 503 or 504 within their deadline, never a 500, browsing is untouched, and the shop is itself again within 10 s.',
     needs: ['payment', 'provider'],
+    faulty: 'provider',
     expect: { recoveryBudgetMs: 10_000, unaffected: ['browse'] },
     async inject(target) {
       await target.setFaults('provider', [{ route: '/v1/payment_intents', method: 'POST', percent: 100, latencyMs: 20_000, after: true }]);
@@ -80,6 +121,7 @@ export const scenarios: readonly Scenario[] = [
     title: 'Freeze inventory (SIGSTOP: its connections open, answering nothing), then thaw it',
     promise: 'Nothing hangs: every request is answered within its deadline (a 503 or 504), and the shop is itself again within 10 s of the thaw.',
     needs: ['inventory'],
+    faulty: 'inventory',
     expect: { recoveryBudgetMs: 10_000 },
     async inject(target) {
       await target.stack.kill('inventory', 'SIGSTOP');
@@ -91,6 +133,7 @@ export const scenarios: readonly Scenario[] = [
     title: 'Slow payment: every call to payment (gRPC and HTTP) takes 5 s more',
     promise: 'Checkouts answer within their 8 s deadline (paid, or 503/504), browsing is untouched (a slow payment holds no resource browsing needs), and the shop is itself again within 10 s.',
     needs: ['payment'],
+    faulty: 'payment',
     expect: { recoveryBudgetMs: 10_000, unaffected: ['browse'] },
     async inject(target) {
       await target.setFaults('payment', [{ route: '*', percent: 100, latencyMs: 5_000 }]);
@@ -110,6 +153,9 @@ export const scenarios: readonly Scenario[] = [
       return { timed: true, end: async () => void await Promise.all(publishers.map((name) => target.setFaults(name, []))) };
     },
   },
+  clockAhead('orders', 'Deadlines travel as budgets, not times, so none breaks. A service token orders signs by its clock, or judges by it, may be refused (more than 30 s off): that call answers 503, never a 401 or a 500, and the token is renewed, so the shop is itself again within 10 s of the clock coming back.'),
+  overload(2),
+  overload(5),
 ];
 
 export function scenarioNamed(name: string): Scenario | undefined {

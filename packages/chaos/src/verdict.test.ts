@@ -50,3 +50,13 @@ void test('the ledger: a missing email, an event told twice, or more unknown ord
   const oneLost = [...records, { kind: 'checkout' as const, startedAtMs: 100, tookMs: 10, status: 503, outcome: 'unavailable' as const }];
   assert.equal(judge(oneLost, timing, defaultDeadlinesMs, { recoveryBudgetMs: 20_000 }, unknownOnly).checks.find((c) => c.name === 'ledger')?.passed, true, 'one lost answer may have made the one unknown order');
 });
+
+void test('amplification: the faulty service\'s calls per shopper request, before the fault and from its start on', () => {
+  const records = load(20, () => 201);
+  const verdict = judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined, { service: 'payment', atStartCalls: 100, atFaultCalls: 120, atEndCalls: 180 });
+  // Four requests a second: 20 before the fault (5 s) with 20 calls, 60 from its start with 60 calls.
+  assert.deepEqual(verdict.amplification, { service: 'payment', beforePerRequest: 1, duringPerRequest: 1 });
+  const restarted = judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined, { service: 'payment', atStartCalls: 100, atFaultCalls: 120, atEndCalls: 30 });
+  assert.equal(restarted.amplification?.duringPerRequest, null, 'a counter that went back (a restart) gives no figure');
+  assert.equal(judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined).amplification, undefined);
+});

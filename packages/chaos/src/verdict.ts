@@ -30,6 +30,22 @@ export interface Second {
   p99Ms: number | null;
 }
 
+/** Calls the faulty service answered, read from its own counters at three moments of the run. */
+export interface Served {
+  service: string;
+  /** At the load's start, the fault's start and the load's end. */
+  atStartCalls: number;
+  atFaultCalls: number;
+  atEndCalls: number;
+}
+
+/** Calls reaching the faulty service per shopper request, before the fault and from its start on: what retries add. */
+export interface Amplification {
+  service: string;
+  beforePerRequest: number | null;
+  duringPerRequest: number | null;
+}
+
 export interface Verdict {
   passed: boolean;
   checks: Check[];
@@ -40,6 +56,8 @@ export interface Verdict {
   recoveryMs: number | null;
   /** A point a second: the chart of the run. */
   timeline: Second[];
+  /** With the faulty service's counters: a figure, not a check (at a shopper load's rate a retry budget's floor allows every retry). */
+  amplification?: Amplification;
 }
 
 const answerGraceMs = 1_000;
@@ -55,7 +73,7 @@ const answerGraceMs = 1_000;
  * and none of them `unavailable`, `failed` or `no-answer`. Its time is counted from the
  * fault's end (0 when the fault was never felt).
  */
-export function judge(records: readonly RequestRecord[], timing: Timing, deadlinesMs: Readonly<Record<RequestKind, number>>, expect: Expectations, ledger: LedgerCheck | undefined): Verdict {
+export function judge(records: readonly RequestRecord[], timing: Timing, deadlinesMs: Readonly<Record<RequestKind, number>>, expect: Expectations, ledger: LedgerCheck | undefined, served?: Served): Verdict {
   const byOutcome = countOutcomes(records);
   const byKind: Verdict['byKind'] = {};
   for (const kind of Object.keys(deadlinesMs) as RequestKind[]) {
@@ -98,7 +116,19 @@ export function judge(records: readonly RequestRecord[], timing: Timing, deadlin
       detail: `${ledger.acknowledged} orders acknowledged: ${ledger.missing.length} without their email, ${ledger.duplicated.length} events told twice, ${ledger.unexpected.length} emails of orders not acknowledged (at most ${unsure} may be)`,
     });
   }
-  return { passed: checks.every((c) => c.passed), checks, requests: records.length, byOutcome, byKind, recoveryMs, timeline };
+  const amplification = served === undefined ? undefined : amplificationOf(records, timing, served);
+  return { passed: checks.every((c) => c.passed), checks, requests: records.length, byOutcome, byKind, recoveryMs, timeline, ...(amplification === undefined ? {} : { amplification }) };
+}
+
+function amplificationOf(records: readonly RequestRecord[], { faultStartMs }: Timing, served: Served): Amplification {
+  const before = records.filter((r) => r.startedAtMs < faultStartMs).length;
+  const during = records.length - before;
+  const per = (calls: number, requests: number) => (requests === 0 || calls < 0 ? null : calls / requests);
+  return {
+    service: served.service,
+    beforePerRequest: per(served.atFaultCalls - served.atStartCalls, before),
+    duringPerRequest: per(served.atEndCalls - served.atFaultCalls, during),
+  };
 }
 
 function answered(record: RequestRecord): boolean {

@@ -17,7 +17,7 @@ void test('the console lists npm run chaos\'s reports, newest first, serves each
   await write('2026-12-05T00-40-40-855Z', { startedAt: '2026-12-05T00:40:40.855Z', short: true, passed: true, scenarios: [{ scenario: 'kill-inventory', verdict: { passed: true } }] });
   await write('2026-12-06T09-00-00-000Z', {
     startedAt: '2026-12-06T09:00:00.000Z', short: false, passed: false,
-    scenarios: [{ scenario: 'kill-orders', verdict: { passed: false } }, { scenario: 'kill-postgres', error: 'no embedded PostgreSQL' }, { scenario: 'slow-payment', verdict: { passed: true } }],
+    scenarios: [{ scenario: 'kill-orders', verdict: { passed: false } }, { scenario: 'kill-postgres', error: 'no embedded PostgreSQL' }, { scenario: 'clock-orders', skipped: 'no libfaketime' }, { scenario: 'slow-payment', verdict: { passed: true } }],
   });
   // A run still going: no report yet, so not listed.
   await mkdir(join(folder, '2026-12-07T00-00-00-000Z'));
@@ -29,7 +29,7 @@ void test('the console lists npm run chaos\'s reports, newest first, serves each
 
   const listing = await app.inject({ method: 'GET', url: '/api/chaos-runs' });
   assert.deepEqual((listing.json() as { runs: unknown[] }).runs, [
-    { run: '2026-12-06T09-00-00-000Z', startedAt: '2026-12-06T09:00:00.000Z', short: false, passed: false, scenarios: 3, failed: ['kill-orders', 'kill-postgres'] },
+    { run: '2026-12-06T09-00-00-000Z', startedAt: '2026-12-06T09:00:00.000Z', short: false, passed: false, scenarios: 4, failed: ['kill-orders', 'kill-postgres'] },
     { run: '2026-12-05T00-40-40-855Z', startedAt: '2026-12-05T00:40:40.855Z', short: true, passed: true, scenarios: 1, failed: [] },
   ]);
 

@@ -33,13 +33,13 @@ export function registerChaosReportRoutes(app: FastifyInstance, folder: string):
     for (const name of names.filter((n) => runName.test(n)).toSorted().toReversed()) {
       if (runs.length === listed) break;
       const report = await readFile(join(folder, name, 'report.json'), 'utf8').then((text) => JSON.parse(text) as {
-        startedAt: string; short: boolean; passed: boolean; scenarios: Array<{ scenario: string; error?: string; verdict?: { passed: boolean } }>;
+        startedAt: string; short: boolean; passed: boolean; scenarios: Array<{ scenario: string; error?: string; skipped?: string; verdict?: { passed: boolean } }>;
       }, () => undefined);
       // A run still going (or one that died) has no report yet.
       if (report === undefined) continue;
       runs.push({
         run: name, startedAt: report.startedAt, short: report.short, passed: report.passed, scenarios: report.scenarios.length,
-        failed: report.scenarios.filter((s) => s.error !== undefined || s.verdict?.passed !== true).map((s) => s.scenario),
+        failed: report.scenarios.filter((s) => s.skipped === undefined && (s.error !== undefined || s.verdict?.passed !== true)).map((s) => s.scenario),
       });
     }
     return { runs };

@@ -29,7 +29,7 @@ interface Outcome {
   attempts: number;
 }
 
-type Behaviour = 'passed_on' | 'reset' | 'stream_reset' | 'stream_refused' | 'goaway' | 'shutting_down' | 'unavailable' | 'timeout' | 'overloaded' | 'internal' | 'not_found' | 'bad_json';
+type Behaviour = 'credentials' | 'passed_on' | 'reset' | 'stream_reset' | 'stream_refused' | 'goaway' | 'shutting_down' | 'unavailable' | 'timeout' | 'overloaded' | 'internal' | 'not_found' | 'bad_json';
 
 const httpAnswers: Partial<Record<Behaviour, (res: http.ServerResponse) => void>> = {
   reset: (res) => { res.socket?.destroy(); },
@@ -41,6 +41,8 @@ const httpAnswers: Partial<Record<Behaviour, (res: http.ServerResponse) => void>
   overloaded: (res) => problem(res, 429, { code: 'resource_exhausted', detail: 'busy' }),
   internal: (res) => problem(res, 500, { code: 'internal', detail: 'bug' }),
   not_found: (res) => problem(res, 404, { code: 'not_found', detail: 'none' }),
+  // What a Baton server answers a caller whose service token it cannot accept.
+  credentials: (res) => problem(res, 401, { code: 'unauthenticated', reason: 'service_token_invalid', detail: 'the service credential is not valid' }),
   bad_json: (res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{not json');
@@ -60,6 +62,7 @@ const grpcAnswers: Partial<Record<Behaviour, KitError>> = {
   overloaded: new KitError(Code.ResourceExhausted, 'busy'),
   internal: new KitError(Code.Internal, 'bug'),
   not_found: new KitError(Code.NotFound, 'none'),
+  credentials: new KitError(Code.Unauthenticated, 'the service credential is not valid', { reason: 'service_token_invalid' }),
 };
 
 // What the raw HTTP/2 server does to a stream: the wire failures a Connect server never makes on purpose.
@@ -169,6 +172,7 @@ const rows: Array<{ kind: FailureKind; http?: () => Promise<Outcome>; grpc?: () 
   { kind: 'answered_overloaded', http: () => overHttp(httpUrl, 'overloaded'), grpc: () => overGrpc(grpcAnswerUrl, 'overloaded') },
   { kind: 'answered_internal', http: () => overHttp(httpUrl, 'internal'), grpc: () => overGrpc(grpcAnswerUrl, 'internal') },
   { kind: 'answered_other', http: () => overHttp(httpUrl, 'not_found'), grpc: () => overGrpc(grpcAnswerUrl, 'not_found') },
+  { kind: 'credentials_refused', http: () => overHttp(httpUrl, 'credentials'), grpc: () => overGrpc(grpcAnswerUrl, 'credentials') },
   { kind: 'bad_response', http: () => overHttp(httpUrl, 'bad_json') },
   // A header value undici refuses to send. (Over gRPC the same mistake fails in Connect's client,
   // before any transport: an internal error that never reaches an instance.)

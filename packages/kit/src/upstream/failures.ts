@@ -22,6 +22,10 @@ export type FailureKind =
   | 'circuit_open'
   // Sent; no answer came in time.
   | 'response_timeout'
+  // The instance refused this service's own credential (a service token it could not accept:
+  // expired, from the future by the signer's clock, signed with a key it does not trust) before
+  // doing anything: not the caller's fault, and never the caller's 401.
+  | 'credentials_refused'
   // Answers: the instance is up and said this.
   | 'answered_unavailable'
   | 'answered_timeout'
@@ -69,6 +73,9 @@ export const failureTable: Readonly<Record<FailureKind, FailureRow>> = {
   shutting_down: { code: unavailable, reason: 'shutting_down', retry: 'any', instance: 'draining' },
   circuit_open: { code: unavailable, reason: 'circuit_open', retry: 'any', instance: 'none' },
   response_timeout: { code: Code.DeadlineExceeded, reason: 'timeout', retry: 'repeatable', instance: 'failing' },
+  // Not tried again: the service's next call goes with a fresh token (the refused one is
+  // forgotten, see instance-attempts.ts); one signed by the same wrong clock would be refused too.
+  credentials_refused: { code: unavailable, reason: 'credentials_refused', retry: 'never', instance: 'healthy' },
   answered_unavailable: { code: unavailable, reason: undefined, retry: 'repeatable', instance: 'failing' },
   answered_timeout: { code: Code.DeadlineExceeded, reason: undefined, retry: 'repeatable', instance: 'failing' },
   // Retried only when it says when to come back (see isWorthRetrying).
@@ -89,6 +96,7 @@ const messages: Partial<Record<FailureKind, string>> = {
   goaway: 'a dependency is restarting',
   shutting_down: 'a dependency is restarting',
   response_timeout: 'a dependency did not answer in time',
+  credentials_refused: 'a dependency refused this service\'s credentials',
   programming_error: 'internal error',
 };
 
@@ -176,10 +184,25 @@ export function saysNothingOfInstance(error: KitError): boolean {
   return instance === 'draining' || instance === 'none';
 }
 
-/** A closing server's refusal, if this answer is one: it promised (`notStartedDetail`) it started nothing. */
-export function classifyRefusal<E extends KitError>(error: E, saidNotStarted: boolean): E {
+// What a Baton server answers (401) when it cannot accept a caller's service token
+// (auth/service-identity/verifier.ts), before any work.
+const serviceTokenRefusedReason = 'service_token_invalid';
+
+/**
+ * A refusal, if this answer is one: a closing server's, which promised (`notStartedDetail`) it
+ * started nothing; or a refusal of this service's own credential, which its caller hears as a
+ * dependency unavailable (503), never as its own 401.
+ */
+export function classifyRefusal(error: KitError, saidNotStarted: boolean): KitError {
+  if (error.code === Code.Unauthenticated && error.reason === serviceTokenRefusedReason) {
+    // Another code than the upstream's, so a new error (the upstream's in its cause, for the log).
+    const refused = new KitError(Code.Unavailable, messages.credentials_refused ?? 'a dependency failed', { reason: 'credentials_refused', cause: error });
+    detected.set(refused, 'credentials_refused');
+    return refused;
+  }
   return saidNotStarted && error.reason === 'shutting_down' && !isRetriesExhausted(error) ? classifyAs(error, 'shutting_down') : error;
 }
+
 
 /** Whether the failure counts against the instance (its breaker, its ejection). */
 export function countsAgainstInstance(error: KitError): boolean {

@@ -61,6 +61,8 @@ export interface InstanceAttemptsOptions<E extends UpstreamEndpoint> {
   statusOf?: (result: unknown) => number | undefined;
   /** This service's token for the upstream, for every attempt: cached (a string) but at first. */
   credential?: (() => string | Promise<string>) | undefined;
+  /** Told when the upstream refused that token: it is forgotten, and the next attempt carries a new one. */
+  credentialRefused?: (() => void) | undefined;
 }
 
 // Longer than a Baton server's shutdown notice (SHUTDOWN_NOTICE_MS, 500 ms), so the instance is
@@ -104,7 +106,7 @@ function observeLatency(endpoint: { ewmaLatencyMs: number; latencyAtMs?: number 
  * return attempts.attempt(call, signal, { method: 'GET', attempt, hedge: false }, undefined, (endpoint, signal) => send(endpoint, signal));
  */
 export function createInstanceAttempts<E extends UpstreamEndpoint>(options: InstanceAttemptsOptions<E>): InstanceAttempts<E> {
-  const { upstream, endpoints, outliers, latency, clock, logger, onEvent, statusOf, credential } = options;
+  const { upstream, endpoints, outliers, latency, clock, logger, onEvent, statusOf, credential, credentialRefused } = options;
 
   // The one place every attempt, HTTP or gRPC, is given this service's credential: a cached
   // token is sent as it is; only the first call to an upstream waits for one to be signed.
@@ -183,6 +185,11 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
     if (error === undefined || isAnswer(error)) {
       observeLatency(endpoint, durationMs, clock.now());
       latency.record(durationMs);
+    }
+    if (error !== undefined && failureKindOf(error) === 'credentials_refused') {
+      // Expired, or signed by a clock the upstream does not agree with: never sent again.
+      logger?.warn({ upstream, instance: endpoint.instance, err: error }, 'the upstream refused this service\'s credential; a new one goes with the next call (is this machine\'s clock right?)');
+      credentialRefused?.();
     }
     const said = error === undefined ? 'healthy' : failureTable[failureKindOf(error)].instance;
     // An instance that said it is leaving gets no new calls for a while (it refuses them anyway):

@@ -138,6 +138,7 @@ export function createUpstreamPolicies<Endpoint extends UpstreamEndpoint>(option
     upstream: name, endpoints, outliers, latency, clock, logger, onEvent, statusOf: options.statusOf,
     // An upstream outside Baton is never sent this service's token, whatever it was given.
     credential: identity === undefined || options.outside === true ? undefined : () => identity.tokenFor(audience),
+    credentialRefused: identity === undefined ? undefined : () => identity.forget?.(audience),
   });
 
   function shouldRetry(error: KitError, attempt: number, repeatable: boolean): boolean {

@@ -11,6 +11,8 @@ export interface ServiceTokenSource {
    * minted in the background while the old one is still sent.
    */
   tokenFor(audience: string): string | Promise<string>;
+  /** Forgets the token for `audience` (it refused it): the next call mints a new one. */
+  forget?(audience: string): void;
 }
 
 export interface ServiceTokenMinterOptions {
@@ -80,6 +82,11 @@ export function createServiceTokenMinter({ service, key, lifetimeSeconds = servi
         pending.set(audience, minting);
       }
       return minting;
+    },
+    forget(audience) {
+      // A token refused is never sent again: the one cached, and one being renewed, were signed
+      // by the same clock and key.
+      cache.delete(audience);
     },
   };
 }
