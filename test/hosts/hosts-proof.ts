@@ -1,11 +1,12 @@
 // The multi-host proof of issue 23: `npm run test:hosts` (Linux, root). Every service runs from
 // its built image's filesystem as a host of its own (lab-network.ts, image-process.ts), two
-// replicas of inventory and of orders found by name through a DNS server with several A
-// records (name-server.ts), NATS JetStream on a host of its own, PostgreSQL on the machine. A
-// shopper load (@baton/chaos) runs throughout while faults go on the wire, one after the
-// other: one inventory replica partitioned, one given 500 ms of delay, one losing 20% of its
-// packets, the broker's host cut off for 10 s. The verdicts are computed from the data and
-// printed as a table; the run fails if one fails.
+// replicas of every service but the gateway and the provider, found by name through a DNS
+// server with several A records (name-server.ts), NATS JetStream on a host of its own,
+// PostgreSQL on the machine. A shopper load (@baton/chaos) runs throughout while faults go on
+// the wire, one after the other: one inventory replica partitioned, one given 500 ms of delay,
+// one losing 20% of its packets, the broker's host cut off for 10 s; then a rolling restart of
+// every replicated service. The verdicts are computed from the data and printed as a table;
+// the run fails if one fails.
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,11 +26,13 @@ import { startNameServer } from './name-server.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 const domain = 'baton.test';
-// The hosts: two replicas of inventory and of orders, one of every other service (media is left
-// out: nothing in a checkout needs it, and the gateway answers its routes 503 without it).
+// The hosts: two replicas of every service but the gateway (the public entry, which the load
+// calls by its address: a second would need a load balancer in front) and the payment
+// provider (a stand-in for one outside); media is left out (nothing in a checkout needs it, and
+// the gateway answers its routes 503 without it).
 const topology: Array<{ service: ServiceName; replicas: number }> = [
-  { service: 'users', replicas: 1 }, { service: 'inventory', replicas: 2 }, { service: 'payment', replicas: 1 }, { service: 'provider', replicas: 1 },
-  { service: 'orders', replicas: 2 }, { service: 'notifications', replicas: 1 }, { service: 'gateway', replicas: 1 },
+  { service: 'users', replicas: 2 }, { service: 'inventory', replicas: 2 }, { service: 'payment', replicas: 2 }, { service: 'provider', replicas: 1 },
+  { service: 'orders', replicas: 2 }, { service: 'notifications', replicas: 2 }, { service: 'gateway', replicas: 1 },
 ];
 const eventServices = new Set<ServiceName>(['users', 'orders', 'payment', 'notifications']);
 
@@ -101,26 +104,26 @@ async function main(): Promise<number> {
     }
     // Media is not run: its name points where nothing listens, so the gateway's image routes answer 503.
     names.set(`media.${domain}`, [lab.gateway]);
-    const processes: ImageProcess[] = [];
-    cleanups.push(async () => { await Promise.all(processes.map((p) => p.stop(5_000))); });
-    for (const { service } of topology) {
-      for (const host of hosts.get(service)!) {
-        const runFolder = join(work, 'run', host.name);
-        await mkdir(join(runFolder, 'secrets'), { recursive: true });
-        await mkdir(join(runFolder, 'mail'), { recursive: true });
-        for (const file of Object.values(specOf(service).secrets ?? {})) {
-          const path = await developmentSecret(secrets, file);
-          await run('cp', [path, join(runFolder, 'secrets', file)]);
-        }
-        await run('chown', ['-R', '1000:1000', runFolder]);
-        const env = hostEnvironment(service, { databaseUrl: databases.find((d) => d.service === service)?.url, keys });
-        processes.push(startImageProcess({
-          host, rootfs: rootfs.get(service)!, entry: `/app/services/${service}/src/main.ts`, env, runFolder, resolvConf, logFile: join(work, `${host.name}.log`),
-        }));
+    // Each host's process, by host name: a rolling restart starts one again in its place.
+    const processes = new Map<string, ImageProcess>();
+    cleanups.push(async () => { await Promise.all([...processes.values()].map((p) => p.stop(5_000))); });
+    const startHost = async (service: ServiceName, host: LabHost) => {
+      const runFolder = join(work, 'run', host.name);
+      await mkdir(join(runFolder, 'secrets'), { recursive: true });
+      await mkdir(join(runFolder, 'mail'), { recursive: true });
+      for (const file of Object.values(specOf(service).secrets ?? {})) {
+        const path = await developmentSecret(secrets, file);
+        await run('cp', [path, join(runFolder, 'secrets', file)]);
       }
-    }
+      await run('chown', ['-R', '1000:1000', runFolder]);
+      const env = hostEnvironment(service, { databaseUrl: databases.find((d) => d.service === service)?.url, keys });
+      processes.set(host.name, startImageProcess({
+        host, rootfs: rootfs.get(service)!, entry: `/app/services/${service}/src/main.ts`, env, runFolder, resolvConf, logFile: join(work, `${host.name}.log`),
+      }));
+    };
+    for (const { service } of topology) for (const host of hosts.get(service)!) await startHost(service, host);
     await waitReady(hosts, say);
-    say(`${processes.length} service hosts ready (logs in ${work})`);
+    say(`${processes.size} service hosts ready (logs in ${work})`);
 
     // The load, from the machine through the bridge to the gateway host.
     const gateway = `http://${hosts.get('gateway')![0]!.address}:${portOf('gateway', 8080)}`;
@@ -188,7 +191,7 @@ async function main(): Promise<number> {
     // in rotation before its partition, or the verdict that it left rotation proves nothing.
     const rpcServed = async (host: LabHost) => (await metricsOf(`http://${host.address}:${portOf('inventory', 8080) + 2_000}/metrics`))
       .split('\n').filter((line) => line.startsWith('rpc_server_requests_total{')).reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
-    const windows: Array<{ name: string; startMs: number; endMs: number; ejections: number; ejects: boolean; servedBefore: number }> = [];
+    const windows: Array<{ name: string; startMs: number; endMs: number; ejections: number; ejects: boolean; servedBefore: number; rolling?: boolean }> = [];
     const servedAtStart = new Map(await Promise.all(faults.filter((f) => f.ejects).map(async (f) => [f.host.name, await rpcServed(f.host)] as const)));
     await sleep(5_000);
     for (const fault of faults) {
@@ -203,6 +206,24 @@ async function main(): Promise<number> {
       say(`fault off: ${fault.name}`);
       await sleep(8_000);
       windows.push({ name: fault.name, startMs, endMs, ejects: fault.ejects, servedBefore, ejections: fault.ejects ? await ejectionsOf(fault.host) - before : 0 });
+    }
+    // A rolling restart, as a Deployment's rollout: every replica of every service that has two,
+    // one at a time, stopped with SIGTERM (it drains), started again, and ready before the next.
+    {
+      const startMs = since();
+      say('rolling restart: every replicated service, one replica at a time');
+      for (const { service, replicas } of topology) {
+        if (replicas < 2) continue;
+        for (const host of hosts.get(service)!) {
+          const exit = await processes.get(host.name)!.stop(15_000);
+          await startHost(service, host);
+          await waitReady(new Map([[service, [host]]]), () => undefined);
+          say(`  ${host.name} restarted (it exited ${exit})`);
+        }
+      }
+      const endMs = since();
+      await sleep(8_000);
+      windows.push({ name: 'rolling restart', startMs, endMs, ejects: false, servedBefore: 0, ejections: 0, rolling: true });
     }
     await load.stop();
     const endMs = since();
@@ -234,6 +255,7 @@ async function main(): Promise<number> {
         ...verdict.checks,
         { name: 'checkout keeps working', passed: checkouts.length > 0 && good / checkouts.length >= 0.9, detail: `${good} of ${checkouts.length} checkouts succeeded` },
         ...(w.ejects ? [takenOutOfRotation(checkouts, w, ordersHosts.length)] : []),
+        ...(w.rolling === true ? [noneFailed(during)] : []),
       ];
       return { fault: w.name, checks };
     });
@@ -282,6 +304,16 @@ function takenOutOfRotation(checkouts: readonly RequestRecord[], w: { startMs: n
     name: 'the bad replica out of rotation',
     passed: w.servedBefore > 0 && late.length === 0 && slow.length <= 2 * ordersReplicas,
     detail: `it answered ${w.servedBefore} reservations in the 5 s before; ${slow.length} checkouts waited on it (at most ${2 * ordersReplicas}), the last sent ${lastSlowS.toFixed(1)} s into the partition (${late.length} after ${outOfRotationWithinMs / 1_000} s); taken out by orders' clients ${w.ejections} times (health checks and ejections)`,
+  };
+}
+
+/** A rolling restart with a second replica of each service costs nobody anything: every request `ok` or `refused`. */
+function noneFailed(records: readonly RequestRecord[]): { name: string; passed: boolean; detail: string } {
+  const failed = records.filter((r) => r.outcome !== 'ok' && r.outcome !== 'refused');
+  return {
+    name: 'no request failed',
+    passed: records.length > 0 && failed.length === 0,
+    detail: failed.length === 0 ? `all ${records.length} requests succeeded` : `${failed.length} of ${records.length} did not: ${[...new Set(failed.map((r) => `${r.kind} ${r.status}`))].join(', ')}`,
   };
 }
 

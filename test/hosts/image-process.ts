@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { LabHost } from './lab-network.ts';
 
 export interface ImageProcess {
@@ -7,7 +8,7 @@ export interface ImageProcess {
   readonly child: ChildProcess;
   /** Resolves with the exit code (or the signal's name) once it has ended. */
   readonly exited: Promise<number | string>;
-  /** SIGTERM, as a kubelet sends it; then SIGKILL after `graceMs` if it is still there. */
+  /** SIGTERM to the service, as a kubelet sends it; then SIGKILL after `graceMs` if it is still there. */
   stop(graceMs?: number): Promise<number | string>;
 }
 
@@ -58,8 +59,11 @@ export function startImageProcess({ host, rootfs, entry, env, runFolder, resolvC
     exited,
     async stop(graceMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
-      // unshare forwards SIGTERM to the service, PID 1 of its namespace; its kit drains and exits.
-      child.kill('SIGTERM');
+      // unshare --fork forwards no signal: SIGTERM goes to the service itself, its child (PID 1
+      // of the namespace, which takes SIGTERM because the kit handles it: it drains and exits).
+      const service = await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').then((text) => Number(text.trim().split(' ')[0]), () => Number.NaN);
+      if (Number.isInteger(service) && service > 0) process.kill(service, 'SIGTERM');
+      else child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       const result = await exited;
       clearTimeout(timer);
