@@ -4,11 +4,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { runScenario, scenarios, targetOf, type RunOptions } from '@baton/chaos';
+import { runScenario, scenarios, targetOf, type RunOptions, type Scenario } from '@baton/chaos';
 import { repoRoot, serviceNames } from '@baton/runner';
 import { parseChaosArgs } from './args.ts';
+import { reachable, startBrokerLink } from './broker-link.ts';
 import { startChaosShop } from './chaos-shop.ts';
 import { movableClocks } from './clocks.ts';
+import { providerChargesOf } from './provider-charges.ts';
 import { renderReport, type ChaosRun } from './report-html.ts';
 
 const windows: Record<'short' | 'full', Pick<RunOptions, 'beforeMs' | 'faultMs' | 'afterMs' | 'load'>> = {
@@ -17,6 +19,11 @@ const windows: Record<'short' | 'full', Pick<RunOptions, 'beforeMs' | 'faultMs' 
 };
 // Between scenarios: how long the shop may take to be whole again (a killed service restarted).
 const wholeAgainMs = 60_000;
+// How a shop's events travel, in the order the shops are started.
+type EventRoute = 'feed' | 'nats' | 'rabbitmq';
+const eventRoutes: readonly EventRoute[] = ['feed', 'nats', 'rabbitmq'];
+// The brokers of this machine (.ci/run starts them) that a broker's shop reaches through a link of its own.
+const brokers = { nats: { host: '127.0.0.1', port: 4222 }, rabbitmq: { host: '127.0.0.1', port: 5672 } } as const;
 
 async function main(): Promise<number> {
   const parsed = parseChaosArgs(process.argv.slice(2));
@@ -37,44 +44,69 @@ async function main(): Promise<number> {
   const varDir = resolve(env.BATON_VAR_DIR ?? join(repoRoot, 'var'));
   const folder = join(varDir, 'chaos', run);
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  // The shop's own data, thrown away after: in the system's temporary folder, which the embedded
-  // PostgreSQL's user can reach when this runs as root (var/ is closed to it).
-  const shopDir = await mkdtemp(join(tmpdir(), 'baton-chaos-'));
   const say = (text: string) => console.log(`[${((Date.now() - startedAt.getTime()) / 1_000).toFixed(1).padStart(6)} s] ${text}`);
-
-  say('starting the shop');
-  // Each service's wall clock movable (the clock scenarios), when Debian's libfaketime is installed.
-  const clocks = await movableClocks(join(shopDir, 'clocks'), serviceNames);
-  const serviceEnv = Object.fromEntries(serviceNames.map((name) => [name, clocks?.environment(name) ?? {}]));
-  const shop = await startChaosShop({ varDir: shopDir, logFile: join(folder, 'services.log'), env, serviceEnv }).catch(async (error: unknown) => {
-    await rm(shopDir, { recursive: true, force: true });
-    throw error;
-  });
   const reports: ChaosRun['scenarios'] = [];
-  try {
-    say(`shop ready: the gateway at ${shop.stack.url('gateway')}`);
-    for (const scenario of args.scenarios) {
-      say(`${scenario.name}: ${scenario.title}`);
-      if (scenario.needsMovableClocks === true && clocks === undefined) {
-        // What is not installed is said, and the run goes on; under CI it is required.
-        const why = 'Debian\'s libfaketime is not installed (apt-get install libfaketime): each service\'s clock cannot be moved';
-        reports.push(ci ? { scenario: scenario.name, title: scenario.title, error: why } : { scenario: scenario.name, title: scenario.title, skipped: why });
-        say(`${scenario.name}: ${ci ? 'could not run' : 'skipped'}: ${why}`);
-        continue;
-      }
-      try {
-        await shop.whole(wholeAgainMs);
-        const report = await runScenario(targetOf(shop.stack, { setClockOffset: clocks?.set }), scenario, { ...windows[args.short ? 'short' : 'full'], onPhase: (phase) => say(`  ${phase}`) });
-        reports.push(report);
-        say(`${scenario.name}: ${report.verdict.passed ? 'passed' : 'FAILED'}`);
-      } catch (error) {
-        reports.push({ scenario: scenario.name, title: scenario.title, error: (error as Error).message });
-        say(`${scenario.name}: could not run: ${(error as Error).message}`);
-      }
+  // What a scenario needs and this machine lacks is said, and the run goes on; under CI it is required.
+  const cannot = (scenario: Scenario, why: string) => {
+    reports.push(ci ? { scenario: scenario.name, title: scenario.title, error: why } : { scenario: scenario.name, title: scenario.title, skipped: why });
+    say(`${scenario.name}: ${ci ? 'could not run' : 'skipped'}: ${why}`);
+  };
+  // One shop for the scenarios whose events go over the services' own feeds (npm start's way),
+  // and one for each broker that some scenario's events go through.
+  for (const events of eventRoutes) {
+    const group = args.scenarios.filter((s) => (s.events ?? 'feed') === events);
+    if (group.length === 0) continue;
+    const broker = events === 'feed' ? undefined : brokers[events];
+    if (broker !== undefined && !await reachable(broker)) {
+      for (const scenario of group) cannot(scenario, `no ${events === 'nats' ? 'NATS' : 'RabbitMQ'} server answers on ${broker.host}:${broker.port}`);
+      continue;
     }
-  } finally {
-    await shop.stop();
-    await rm(shopDir, { recursive: true, force: true });
+    await runGroup(events, group);
+  }
+
+  async function runGroup(events: EventRoute, group: readonly Scenario[]): Promise<void> {
+    // The shop's own data, thrown away after: in the system's temporary folder, which the embedded
+    // PostgreSQL's user can reach when this runs as root (var/ is closed to it).
+    const shopDir = await mkdtemp(join(tmpdir(), 'baton-chaos-'));
+    const link = events === 'feed' ? undefined : await startBrokerLink(brokers[events]);
+    const messaging = link === undefined ? {} : {
+      ...(events === 'nats' ? { NATS_URL: `nats://127.0.0.1:${link.port}` } : { AMQP_URL: `amqp://guest:guest@127.0.0.1:${link.port}/` }),
+      // Streams, subjects, exchanges and queues of this run's own, on a broker others share.
+      MESSAGING_NAMESPACE: `chaos_${run.replace(/[^0-9]/g, '').slice(-12)}`,
+    };
+    try {
+      say(`starting the shop${link === undefined ? '' : `, its events through ${events === 'nats' ? 'NATS' : 'RabbitMQ'}`}`);
+      // Each service's wall clock movable (the clock scenarios), when Debian's libfaketime is installed.
+      const clocks = await movableClocks(join(shopDir, 'clocks'), serviceNames);
+      const serviceEnv = Object.fromEntries(serviceNames.map((name) => [name, { ...clocks?.environment(name), ...messaging }]));
+      const shop = await startChaosShop({ varDir: shopDir, logFile: join(folder, 'services.log'), env, serviceEnv });
+      const providerCharges = providerChargesOf(shop.stack);
+      try {
+        say(`shop ready: the gateway at ${shop.stack.url('gateway')}`);
+        for (const scenario of group) {
+          say(`${scenario.name}: ${scenario.title}`);
+          if (scenario.needsMovableClocks === true && clocks === undefined) {
+            cannot(scenario, 'Debian\'s libfaketime is not installed (apt-get install libfaketime): each service\'s clock cannot be moved');
+            continue;
+          }
+          try {
+            await shop.whole(wholeAgainMs);
+            const target = targetOf(shop.stack, { setClockOffset: clocks?.set, providerCharges, brokerLink: link });
+            const report = await runScenario(target, scenario, { ...windows[args.short ? 'short' : 'full'], onPhase: (phase) => say(`  ${phase}`) });
+            reports.push(report);
+            say(`${scenario.name}: ${report.verdict.passed ? 'passed' : 'FAILED'}`);
+          } catch (error) {
+            reports.push({ scenario: scenario.name, title: scenario.title, error: (error as Error).message });
+            say(`${scenario.name}: could not run: ${(error as Error).message}`);
+          }
+        }
+      } finally {
+        await shop.stop();
+      }
+    } finally {
+      await link?.close();
+      await rm(shopDir, { recursive: true, force: true });
+    }
   }
   const result: ChaosRun = {
     run, startedAt: startedAt.toISOString(), short: args.short,

@@ -1,5 +1,6 @@
 import type { FaultRule } from '@baton/kit/service';
 import { request } from 'undici';
+import type { ProviderCharge } from './shop-ledger.ts';
 
 /** What a scenario needs of the shop it breaks: the runner's stack has it (the console's `ConsoleStack` too). */
 export interface StackHandle {
@@ -23,6 +24,10 @@ export interface ChaosTarget {
   waitReady(name: string, timeoutMs: number): Promise<void>;
   /** The calls the service has answered since it started (HTTP and gRPC, its probes and metrics left out), from its own counters. */
   callsServed(name: string): Promise<number>;
+  /** The payment provider's intents for these orders, where it can be read (`npm run chaos` holds its key). */
+  providerCharges?: ((orderIds: ReadonlySet<string>) => Promise<ProviderCharge[]>) | undefined;
+  /** The link to the broker the shop's events go through, where there is one to cut (`npm run chaos`'s broker shops). */
+  brokerLink?: { cut(): Promise<void>; restore(): Promise<void> } | undefined;
   /** Moves a service's wall clock (0: back in step); only where the shop was started with movable clocks (`npm run chaos`). */
   setClockOffset?: ((name: string, offsetSeconds: number) => Promise<void>) | undefined;
 }
@@ -43,10 +48,14 @@ export function callsIn(metricsText: string): number {
 }
 
 /** A target over a running stack: faults through each service's admin listener, with its admin token. */
-export function targetOf(stack: StackHandle, { gateway = 'gateway', setClockOffset }: { gateway?: string; setClockOffset?: ChaosTarget['setClockOffset'] } = {}): ChaosTarget {
+export function targetOf(stack: StackHandle, { gateway = 'gateway', setClockOffset, providerCharges, brokerLink }: {
+  gateway?: string; setClockOffset?: ChaosTarget['setClockOffset']; providerCharges?: ChaosTarget['providerCharges']; brokerLink?: ChaosTarget['brokerLink'];
+} = {}): ChaosTarget {
   return {
     stack,
+    brokerLink,
     setClockOffset,
+    providerCharges,
     gatewayUrl: stack.url(gateway),
     async setFaults(name, rules) {
       const res = await fetch(new URL('/admin/faults', stack.adminUrl(name)), {

@@ -5,3 +5,4 @@ export { defaultDeadlinesMs, runScenario, type Phase, type RunOptions, type Scen
 export { scenarioNamed, scenarios, type Scenario } from './scenarios.ts';
 export { startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';
 export { judge, percentile, type Check, type Verdict } from './verdict.ts';
+export { checkShopLedger, type ProviderCharge, type SeenOrder, type ShopState } from './shop-ledger.ts';

@@ -41,13 +41,17 @@ const criticalWithinMs = 1_000;
 export async function startOverload({ gatewayUrl, serviceUrls, factor }: OverloadOptions): Promise<Overload> {
   const network = `127.${randomInt(1, 255)}`;
   const agents = Array.from({ length: addresses }, (_, i) => new Agent({ connections: 16, localAddress: `${network}.${Math.floor(i / 250)}.${(i % 250) + 1}` }));
+  // Why reads got no answer, by error code: what the check's detail names.
+  const noAnswers = new Map<string, number>();
   const read = async (): Promise<number> => {
     const agent = agents[randomInt(agents.length)]!;
     try {
       const answer = await request(new URL(floodPath, gatewayUrl), { dispatcher: agent, signal: AbortSignal.timeout(hangAfterMs) });
       await answer.body.dump();
       return answer.statusCode;
-    } catch {
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? (error as Error).name;
+      noAnswers.set(code, (noAnswers.get(code) ?? 0) + 1);
       return 0;
     }
   };
@@ -100,7 +104,7 @@ export async function startOverload({ gatewayUrl, serviceUrls, factor }: Overloa
           name: 'overload answered honestly',
           passed: outcomes.length > 0 && dishonest.length === 0,
           detail: `${outcomes.length} reads offered at ${offeredPerSecond}/s (${factor}× the ${Math.round(capacityPerSecond)}/s measured) over ${floodSeconds.toFixed(1)} s: ${count(200)} served, ${count(503)} shed (503), ${count(429)} limited (429)` +
-            (dishonest.length === 0 ? '' : `, ${dishonest.length} otherwise (${[...new Set(dishonest.map((o) => o.value ?? 0))].join(', ')})`),
+            (dishonest.length === 0 ? '' : `, ${dishonest.length} otherwise (${[...new Set(dishonest.map((o) => o.value ?? 0))].join(', ')}${noAnswers.size === 0 ? '' : `; no answer: ${[...noAnswers].map(([code, n]) => `${n} ${code}`).join(', ')}`})`),
         },
       ];
     },

@@ -3,7 +3,8 @@ import type { ChaosTarget } from './chaos-target.ts';
 import { checkLedger, type LedgerCheck } from './ledger.ts';
 import type { RequestKind } from './outcome.ts';
 import type { Scenario } from './scenarios.ts';
-import { startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';
+import { checkShopLedger } from './shop-ledger.ts';
+import { readStock, startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';
 import { judge, type Check, type Served, type Timing, type Verdict } from './verdict.ts';
 
 export interface RunOptions {
@@ -51,16 +52,20 @@ export async function runScenario(target: ChaosTarget, scenario: Scenario, optio
   if (missing.length > 0) throw new Error(`${scenario.name} needs ${missing.join(', ')}, which this stack does not run`);
   const startedAt = new Date().toISOString();
   onPhase('starting');
+  // Before any shopper buys: what the stock check counts from.
+  const stockBefore = await readStock(target.gatewayUrl);
   const load = await startShopperLoad({ gatewayUrl: target.gatewayUrl, ...options.load });
   try {
     const counts = scenario.faulty === undefined ? undefined : countsOf(target, scenario.faulty);
     const { timing: window, checks } = await faultUnderLoad(target, scenario, load, { beforeMs, faultMs, afterMs, onPhase, counts });
     onPhase('ledger');
     const ledger = await waitForLedger(load, ledgerBoundMs);
+    const records = await waitForSettled(target, load, stockBefore, ledgerBoundMs);
     const served = counts?.served();
     const judged = judge(load.records, window, deadlinesMs, scenario.expect, ledger, served);
-    // The fault's own checks (an overload's flood and probes) join the verdict.
-    const verdict = { ...judged, checks: [...judged.checks, ...checks], passed: judged.passed && checks.every((c) => c.passed) };
+    // The fault's own checks (an overload's flood and probes), and the shop's records, join the verdict.
+    const extra = [...checks, ...records];
+    const verdict = { ...judged, checks: [...judged.checks, ...extra], passed: judged.passed && extra.every((c) => c.passed) };
     onPhase('done');
     return { scenario: scenario.name, title: scenario.title, promise: scenario.promise, startedAt, ...window, verdict, ledger };
   } finally {
@@ -116,6 +121,28 @@ function countsOf(target: ChaosTarget, service: string): Counts {
       return { service, atStartCalls, atFaultCalls, atEndCalls };
     },
   };
+}
+
+/**
+ * The shop's records judged (`checkShopLedger`) once they have settled: every order final, the
+ * stock back, the provider in agreement; or as they stand after `boundMs` (a bound on waiting,
+ * not a timing claim: a reconciler may take a while to finish an order cut short).
+ */
+async function waitForSettled(target: ChaosTarget, load: ShopperLoad, stockBefore: Record<string, number>, boundMs: number): Promise<Check[]> {
+  const until = performance.now() + boundMs;
+  for (;;) {
+    try {
+      const orders = await load.recordedOrders();
+      const stockAfter = await readStock(target.gatewayUrl);
+      const charges = await target.providerCharges?.(new Set(orders.map((o) => o.id)));
+      const checks = checkShopLedger({ orders, stockBefore, stockAfter, charges });
+      if (checks.every((c) => c.passed) || performance.now() > until) return checks;
+    } catch (error) {
+      // A service still coming back: look again.
+      if (performance.now() > until) throw new Error(`the shop's records could not be read: ${String(error)}`, { cause: error });
+    }
+    await sleep(1_000);
+  }
 }
 
 /** The ledger once every acknowledged order has its email, or as it stands after `boundMs`: a bound on waiting, not a timing claim. */

@@ -19,6 +19,8 @@ export interface Scenario {
   promise: string;
   /** The services the scenario breaks, which the stack must run. */
   needs: readonly string[];
+  /** Runs on a shop whose events go through this broker (through a link the target can cut), not npm start's feeds. */
+  events?: 'nats' | 'rabbitmq';
   /** Needs each service's wall clock movable (`ChaosTarget.setClockOffset`): only `npm run chaos` has that, with libfaketime. */
   needsMovableClocks?: boolean;
   /** The service the fault is on, alive throughout, whose answered calls give the run's amplification. */
@@ -60,6 +62,24 @@ function clockAhead(service: string, promise: string): Scenario {
       if (setClockOffset === undefined) throw new Error('this shop\'s clocks cannot be moved: npm run chaos starts each service under Debian\'s libfaketime when it is installed');
       await setClockOffset(service, 300);
       return { timed: true, end: () => setClockOffset(service, 0) };
+    },
+  };
+}
+
+function brokerDown(broker: 'nats' | 'rabbitmq'): Scenario {
+  const label = broker === 'nats' ? 'NATS JetStream' : 'RabbitMQ';
+  return {
+    name: `${broker}-down`,
+    title: `${label} cut off (every connection to it reset, new ones refused), on a shop whose events go through it`,
+    promise: 'Nobody notices: browsing, checkouts and cancels succeed (the events wait in each outbox), and once the broker is back every email goes out, once.',
+    needs: ['orders', 'notifications'],
+    events: broker,
+    expect: { recoveryBudgetMs: 0, unaffected: ['browse', 'checkout', 'cancel'] },
+    async inject(target) {
+      const link = target.brokerLink;
+      if (link === undefined) throw new Error(`this shop's events do not go through a ${label} it can cut`);
+      await link.cut();
+      return { timed: true, end: () => link.restore() };
     },
   };
 }
@@ -154,6 +174,8 @@ export const scenarios: readonly Scenario[] = [
     },
   },
   clockAhead('orders', 'Deadlines travel as budgets, not times, so none breaks. A service token orders signs by its clock, or judges by it, may be refused (more than 30 s off): that call answers 503, never a 401 or a 500, and the token is renewed, so the shop is itself again within 10 s of the clock coming back.'),
+  brokerDown('nats'),
+  brokerDown('rabbitmq'),
   overload(2),
   overload(5),
 ];

@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { outcomeOf, type RequestKind, type RequestRecord } from './outcome.ts';
+import type { SeenOrder } from './shop-ledger.ts';
 
 export interface ShopperLoadOptions {
   /** The gateway: `http://127.0.0.1:8080`. */
@@ -36,12 +37,27 @@ export interface ShopperLoad {
   stop(): Promise<void>;
   /** Reads every notification of every shopper (the ledger's other side). */
   notifications(): Promise<Array<Array<{ type: string; orderId?: string | null }>>>;
+  /** Reads every order of every shopper as the shop recorded it (those a lost answer never told of included). */
+  recordedOrders(): Promise<SeenOrder[]>;
   /** Closes the shoppers' connections; after `stop`. */
   close(): Promise<void>;
 }
 
 // Products with a deep stock in the seed catalogue: every order is cancelled at once, so stock stays put.
-const skus = ['COFFEE-250G', 'FILTER-PAPER-100', 'GIFT-CARD-25', 'CHOCOLATE-DARK-70'];
+export const loadSkus: readonly string[] = ['COFFEE-250G', 'FILTER-PAPER-100', 'GIFT-CARD-25', 'CHOCOLATE-DARK-70'];
+const skus = loadSkus;
+
+/** Each product the load buys, with its `available` as the public API shows it now. */
+export async function readStock(gatewayUrl: string): Promise<Record<string, number>> {
+  const stock: Record<string, number> = {};
+  for (const sku of loadSkus) {
+    const res = await request(new URL(`/api/v1/products/${sku}`, gatewayUrl), { signal: AbortSignal.timeout(10_000) });
+    const body = await res.body.json() as { available?: number };
+    if (res.statusCode !== 200 || typeof body.available !== 'number') throw new Error(`${sku} answered ${res.statusCode}`);
+    stock[sku] = body.available;
+  }
+  return stock;
+}
 const password = 'correct horse battery staple';
 
 /**
@@ -146,6 +162,20 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
         lists.push(list);
       }
       return lists;
+    },
+    async recordedOrders() {
+      const all: SeenOrder[] = [];
+      for (const [i, account] of accounts.entries()) {
+        let cursor: string | null = null;
+        do {
+          const page = await call(agents[i]!, undefined, 'GET', `/api/v1/orders?limit=100${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, { token: account.token });
+          if (page.status !== 200) throw new Error(`the orders answered ${page.status}`);
+          const body = page.answer as { items: SeenOrder[]; nextCursor: string | null };
+          all.push(...body.items);
+          cursor = body.nextCursor;
+        } while (cursor !== null);
+      }
+      return all;
     },
     async close() {
       await Promise.all(agents.map((agent) => agent.close()));

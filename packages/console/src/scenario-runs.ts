@@ -23,7 +23,7 @@ export function registerScenarioRoutes(app: FastifyInstance, stackOf: () => Cons
   app.get('/api/scenarios', async () => {
     const stack = stackOf();
     return {
-      scenarios: scenarios.map((s) => ({ name: s.name, title: s.title, promise: s.promise, runs: stack !== undefined && s.needsMovableClocks !== true && s.needs.every((name) => stack.services.includes(name)) })),
+      scenarios: scenarios.map((s) => ({ name: s.name, title: s.title, promise: s.promise, runs: stack !== undefined && s.needsMovableClocks !== true && s.events === undefined && s.needs.every((name) => stack.services.includes(name)) })),
       running,
       reports,
     };
