@@ -53,10 +53,11 @@ async function main(): Promise<number> {
   const t0 = performance.now();
   const say = (what: string) => console.log(`[${((performance.now() - t0) / 1_000).toFixed(1).padStart(6)} s] ${what}`);
   try {
-    // Images: built here (deploy/images/build.sh; podman's cache makes a rebuild of what has not changed quick), each mounted read-only.
+    // Images: every service's built here (deploy/images/build.sh, media's too, though it is not
+    // run; podman's cache makes a rebuild of what has not changed quick), those run mounted read-only.
     const services = [...new Set(topology.map((h) => h.service))];
-    say(`building the images of ${services.join(', ')}`);
-    const built = spawnSync(join(repoRoot, 'deploy/images/build.sh'), services, { stdio: 'inherit' });
+    say('building every service\'s image');
+    const built = spawnSync(join(repoRoot, 'deploy/images/build.sh'), [], { stdio: 'inherit' });
     if (built.status !== 0) throw new Error('deploy/images/build.sh failed');
     const rootfs = new Map<string, string>();
     for (const service of services) rootfs.set(service, (await run('podman', ['image', 'mount', `localhost/baton-${service}:dev`])).trim());

@@ -29,4 +29,5 @@ export type { Discovery } from '../upstream/discovery.ts';
 export type { DnsDiscoveryOptions } from '../upstream/dns-discovery.ts';
 export type { Balancer, BalancerCandidate } from '../upstream/balancer.ts';
 export type { OutlierDetectionOptions } from '../upstream/outlier-detection.ts';
+export type { HealthCheckOptions } from '../upstream/health-checks.ts';
 export type { QueryParams, QueryValue } from './prepare-request.ts';
