@@ -39,9 +39,10 @@ void describe('a public catalogue read is hedged to another instance', { timeout
 
   void test('every read is answered by the instance that answers; the copies left on the silent one are cancelled', async () => {
     // Until the client knows the upstream's latency (20 answers) there is no tail to cut, so no
-    // hedge: both instances answer these, the one that will fall silent the faster, so that the
-    // balancer (which sends each call to the cheaper of the two) sends it the next read for sure.
-    answering.answerAfter(20);
+    // hedge: both instances answer these, the one that will fall silent far the faster (200 ms
+    // against nothing, beyond any jitter of a busy machine), so that the balancer (which sends
+    // each call to the cheaper of the two) sends it the next read for sure.
+    answering.answerAfter(200);
     for (let i = 0; i < 30; i++) {
       const answer = await fetch(`${gateway.url}/api/v1/categories`);
       assert.equal(answer.status, 200);
