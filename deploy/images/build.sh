@@ -23,7 +23,13 @@ if [[ ! -x $node_binary ]]; then
   echo 'node_modules/node/bin/node is not there: run npm install first' >&2
   exit 1
 fi
-npm_folder=$(npm root -g)/npm
+# npm's own folder, from the npm that runs this (npm run sets npm_execpath) or the one on the PATH;
+# not `npm root -g`, which answers inside node_modules/node when the project's Node is first on the PATH.
+npm_cli=${npm_execpath:-}
+if [[ -z $npm_cli || ! -f $npm_cli ]]; then
+  npm_cli=$(readlink -f "$(command -v npm)")
+fi
+npm_folder=$(dirname "$(dirname "$npm_cli")")
 if [[ ! -f $npm_folder/bin/npm-cli.js ]]; then
   echo "npm is not at $npm_folder" >&2
   exit 1

@@ -9,8 +9,9 @@ import { createGrpcClient } from '../rpc/client/grpc-client.ts';
 import { startFixtureServer } from '../testing/index.ts';
 import type { HttpClientEvent } from './events.ts';
 
-// Short enough for a test; the shape (two failures out, one success back) is the default's.
-const fastChecks = { intervalMs: 50, timeoutMs: 200, unhealthyAfter: 2 };
+// Short enough for a test; the shape (two failures out, one success back) and the probe's
+// timeout (long enough that a busy machine does not fail an instance that answers) the default's.
+const fastChecks = { intervalMs: 50, timeoutMs: 1_000, unhealthyAfter: 2 };
 
 /** A Baton-like instance: `/readyz` as told (200, 503, or never answered), and `/v1/work` counted. */
 async function instance(t: { after(fn: () => unknown): void }) {
@@ -31,7 +32,7 @@ async function instance(t: { after(fn: () => unknown): void }) {
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await sleep(25);
+  for (let i = 0; i < 400 && !condition(); i++) await sleep(25);
   assert.ok(condition(), what);
 }
 
