@@ -9,7 +9,7 @@ export interface BrokenBuild {
   what: string;
   /** The edit: in `file`, the text `find` (which must be there exactly once) becomes `replace`. */
   edit: { file: string; find: string; replace: string };
-  /** Run with CI's short windows. */
+  /** The scenario that guards what the build breaks, run with the short windows. */
   scenario: string;
   /** The checks of the scenario's verdict that must fail. */
   fails: readonly string[];

@@ -62,9 +62,22 @@ export function startImageProcess({ host, rootfs, entry, env, runFolder, resolvC
       // unshare --fork forwards no signal: SIGTERM goes to the service itself, its child (PID 1
       // of the namespace, which takes SIGTERM because the kit handles it: it drains and exits).
       const service = await readFile(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').then((text) => Number(text.trim().split(' ')[0]), () => Number.NaN);
-      if (Number.isInteger(service) && service > 0) process.kill(service, 'SIGTERM');
+      const known = Number.isInteger(service) && service > 0;
+      if (known) process.kill(service, 'SIGTERM');
       else child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      // After the grace, the service itself is killed too: unshare's --kill-child does not reach
+      // it, since the parent-death signal is cleared when chroot --userspec changes its user
+      // (killed unshares left every such service running, seen after test:hosts runs).
+      const timer = setTimeout(() => {
+        if (known) {
+          try {
+            process.kill(service, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+        child.kill('SIGKILL');
+      }, graceMs);
       const result = await exited;
       clearTimeout(timer);
       return result;
