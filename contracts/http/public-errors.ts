@@ -50,6 +50,7 @@ export const publicErrors = {
   rate_limited: { status: 429, title: 'Too many requests; wait as Retry-After says' },
   sign_in_throttled: { status: 429, title: 'Too many wrong sign-ins; wait as Retry-After says' },
   service_unavailable: { status: 503, title: 'The shop cannot do this right now; try again as Retry-After says' },
+  storage_full: { status: 507, title: 'The shop has no room to store this file now; nothing was kept, try again later' },
   timeout: { status: 504, title: 'This took too long and was given up; it may be tried again' },
   canceled: { status: 499, title: 'The request was cancelled by its caller' },
   internal_error: { status: 500, title: 'Something went wrong on our side; it has been logged' },
@@ -99,6 +100,7 @@ const byReason: Readonly<Record<string, PublicErrorCode>> = {
   image_too_large: 'image_too_large',
   rate_limited: 'rate_limited',
   sign_in_throttled: 'sign_in_throttled',
+  storage_full: 'storage_full',
 };
 
 // The kit's codes (gRPC's), by the public word for each.

@@ -40,6 +40,8 @@ void describe('HTTP statuses', () => {
     assert.equal(codeFromHttpStatus(502), Code.Unavailable);
     assert.equal(codeFromHttpStatus(408), Code.DeadlineExceeded);
     assert.equal(codeFromHttpStatus(418), Code.InvalidArgument);
-    assert.equal(codeFromHttpStatus(507), Code.Internal);
+    assert.equal(codeFromHttpStatus(507), Code.ResourceExhausted);
+    assert.equal(codeFromHttpStatus(508), Code.Internal);
+    assert.equal(httpStatusOf(Code.ResourceExhausted, 'storage_full'), 507);
   });
 });

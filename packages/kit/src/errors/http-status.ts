@@ -50,6 +50,9 @@ export const httpStatusByReason: Readonly<Record<string, number>> = Object.freez
   range_not_satisfiable: 416,
   // A card its issuer declined: HTTP's Payment Required; gRPC callers see FAILED_PRECONDITION.
   payment_declined: 402,
+  // A store with no room left (a disk full, a quota spent): nothing was kept. WebDAV's 507
+  // (RFC 4918 §11.5) says exactly this; gRPC callers see RESOURCE_EXHAUSTED.
+  storage_full: 507,
 });
 
 export function httpStatusOf(code: Code, reason?: string): number {
@@ -73,6 +76,7 @@ export function codeFromHttpStatus(status: number): Code {
     case 502: return Code.Unavailable;
     case 503: return Code.Unavailable;
     case 504: return Code.DeadlineExceeded;
+    case 507: return Code.ResourceExhausted;
     default:
       if (status >= 500) return Code.Internal;
       if (status >= 400) return Code.InvalidArgument;

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkedKey, type BlobStore, type PutOptions, type StoredBlob } from './blob-store.ts';
 import { createByteMeter } from './byte-meter.ts';
+import { withDiskFull } from './disk-full.ts';
 import { fileWriter } from './file-writer.ts';
 
 /** How old a half-written file must be before a start removes it: older than any upload can last. */
@@ -16,6 +17,7 @@ const leftoverAfterMs = 60 * 60 * 1000;
  * a file of its own under `root/.partial/`, flushes it to disk, then renames it to its key: the
  * rename is atomic, so a reader sees the whole object or none, and a put that fails or is
  * aborted deletes its file. What a killed process left in `.partial/` is removed at the next open.
+ * A disk with no room fails the put with `storage_full` (507), and leaves nothing either.
  */
 export async function openFsStore(root: string): Promise<BlobStore> {
   const partial = join(root, '.partial');
@@ -37,7 +39,7 @@ export async function openFsStore(root: string): Promise<BlobStore> {
     } catch (error) {
       body.destroy();
       await rm(temp, { force: true });
-      throw signal.aborted ? signal.reason : error;
+      throw signal.aborted ? signal.reason : withDiskFull(error);
     }
   }
 
