@@ -134,12 +134,14 @@ void describe('the event consumer', () => {
     assert.deepEqual(await listDeadLetters(db, subscription), []);
   });
 
-  void test('an event whose data does not match its contract is refused, not applied', async () => {
-    const { consumer, write, applied, subscription } = await setup({ maxAttempts: 1 });
+  void test('an event whose data does not match its contract is refused, not applied, and parked at its first delivery (no attempt could ever apply it)', async () => {
+    const { consumer, write, applied, subscription } = await setup({ maxAttempts: 5 });
     const event = await write('scale');
     const broken = { ...event, id: 'broken-1', data: { item: 42 } } as CloudEvent;
     assert.equal((await consumer.deliver(broken, 1)).kind, 'dead');
-    assert.match((await listDeadLetters(db, subscription))[0]?.error ?? '', /does not match urn:baton:event:item.added:1/);
+    const [letter] = await listDeadLetters(db, subscription);
+    assert.match(letter?.error ?? '', /does not match urn:baton:event:item.added:1/);
+    assert.equal(letter?.attempts, 1);
     assert.deepEqual(await applied(), []);
     // A newer schema version than it reads is refused the same way.
     const newer = { ...event, id: 'newer-1', dataschema: 'urn:baton:event:item.added:2' };

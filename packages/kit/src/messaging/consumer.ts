@@ -60,7 +60,8 @@ export interface EventConsumerOptions {
  * database it records the event in the inbox (a redelivery finds it there and is a no-op),
  * checks that it is the next event of its aggregate (a later one waits, as a retry, for its
  * predecessor), and runs the handler. A failure is retried with backoff; after `maxAttempts`
- * deliveries the event is recorded as a dead letter with its error. A failure caused by
+ * deliveries the event is recorded as a dead letter with its error; an event that can never
+ * apply (`invalid_event`, `unknown_schema`) is recorded at its first. A failure caused by
  * shutting down never counts: the event is handed back.
  *
  * Deliveries that arrive while a transaction is being written share the next one (group
@@ -169,7 +170,7 @@ export function createEventConsumer({
     // A handler cut short by shutdown failed because of us, not because of the event.
     if (stopping.signal.aborted) return { kind: 'release' };
     const description = describeError(outcome.error);
-    if (attempt >= maxAttempts) {
+    if (attempt >= maxAttempts || isPoison(outcome.error)) {
       await recordDeadLetter(db, { subscription, event, error: description, attempts: attempt });
       logger.error({ event_id: event.id, type: event.type, subject: event.subject, attempts: attempt, error: description }, 'event moved to the dead-letter queue');
       return { kind: 'dead', error: description };
@@ -186,4 +187,14 @@ export function createEventConsumer({
     apply,
     shutdown: () => stopping.abort(),
   };
+}
+
+// Errors that say the event itself can never be applied, whoever tries and however often: data
+// that breaks its contract, a schema version this consumer does not read. Delivering it again
+// would only fail again (five times over fifteen seconds, by default) and hold its lane, so it
+// goes to the dead letters at once; a replay, after the fix, applies it.
+const poisonReasons = new Set(['invalid_event', 'unknown_schema']);
+
+function isPoison(error: unknown): boolean {
+  return error instanceof KitError && error.code === Code.InvalidArgument && poisonReasons.has(error.reason ?? '');
 }
