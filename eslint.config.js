@@ -6,15 +6,15 @@ import globals from 'globals';
 
 // Test helpers (fake clock, fixtures, test databases) are for tests. A production file that
 // imports them loads test code into a service, and breaks as soon as a helper changes for a test.
-const testingOnly = 'Test helpers are for tests: import @baton/kit/testing only from *.test.ts files, test/, bench/, or a service\'s test support.';
+const testingOnly = 'Test helpers are for tests: import @baton/kit/testing only from *.test.ts files, test/, bench/, chaos/, or a service\'s test support.';
 const testingImports = [
   { regex: '^@baton/kit/(testing/|src/testing(/|$))', message: testingOnly },
   { regex: '(^|/)kit/src/testing(/|$)', message: testingOnly },
 ];
 const noTestingImports = (...patterns) => ['error', { paths: [{ name: '@baton/kit/testing', message: testingOnly }], patterns: [...testingImports, ...patterns] }];
-// Test code that is not a *.test.ts file: test/, bench/, the testing folder itself, a service's
-// test support, and the suite the NATS and RabbitMQ tests share.
-const testCode = ['**/*.test.ts', 'test/**', 'bench/**', 'packages/kit/src/testing/**', 'services/**/test/**', 'services/**/support/**', 'packages/kit/src/messaging/transports/transport-suite.ts'];
+// Test code that is not a *.test.ts file: test/, bench/, chaos/ (the proofs), the testing folder
+// itself, a service's test support, and the suite the NATS and RabbitMQ tests share.
+const testCode = ['**/*.test.ts', 'test/**', 'bench/**', 'chaos/**', 'packages/kit/src/testing/**', 'services/**/test/**', 'services/**/support/**', 'packages/kit/src/messaging/transports/transport-suite.ts'];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', 'var/**', 'bench/results/**', '**/gen/**'] },

@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
-import { scenarios, type Scenario } from '@baton/chaos';
+import { hostScenarios, scenarios, type HostScenario, type Scenario } from '@baton/chaos';
 
 export interface ChaosArgs {
   /** The scenarios to run, in the catalogue's order; all of them by default. */
   scenarios: readonly Scenario[];
+  /** The multi-host proof's scenarios asked for (naming one runs the proof, which reports them all); all by default. */
+  hosts: readonly HostScenario[];
   /** CI's run: every scenario with short windows (2 s before, 4 s of fault, 8 s after). */
   short: boolean;
   /** Only list the scenarios. */
@@ -29,12 +31,14 @@ export function parseChaosArgs(argv: readonly string[]): ChaosArgsResult {
     return { ok: false, problem: (error as Error).message };
   }
   const named = (parsed.values.scenario ?? []).flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name.length > 0);
-  const unknown = named.filter((name) => !scenarios.some((s) => s.name === name));
-  if (unknown.length > 0) return { ok: false, problem: `no scenario ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}` };
+  const known = [...scenarios, ...hostScenarios].map((s) => s.name);
+  const unknown = named.filter((name) => !known.includes(name));
+  if (unknown.length > 0) return { ok: false, problem: `no scenario ${unknown.join(', ')}; known: ${known.join(', ')}` };
   return {
     ok: true,
     args: {
       scenarios: named.length === 0 ? scenarios : scenarios.filter((s) => named.includes(s.name)),
+      hosts: named.length === 0 ? hostScenarios : hostScenarios.filter((s) => named.includes(s.name)),
       short: parsed.values.short === true,
       list: parsed.values.list === true,
     },

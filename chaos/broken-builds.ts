@@ -49,4 +49,48 @@ export const brokenBuilds: readonly BrokenBuild[] = [
     scenario: 'overload-5x',
     fails: ['critical class kept'],
   },
+  {
+    name: 'stock-not-returned',
+    what: 'inventory takes a cancelled order\'s reservation off its books without putting the stock back on the shelf',
+    edit: {
+      file: 'services/inventory/src/reservations/return-stock.ts',
+      find: '  for (const { sku, quantity } of rows.sort(bySku)) {',
+      replace: '  if (Math.random() < 2) return;\n  for (const { sku, quantity } of rows.sort(bySku)) {',
+    },
+    scenario: 'kill-media',
+    fails: ['stock conserved'],
+  },
+  {
+    name: 'poison-retried',
+    what: 'the consumer delivers an event that can never apply again and again, as any failure, before it parks it (five deliveries over about 15 s)',
+    edit: {
+      file: 'packages/kit/src/messaging/consumer.ts',
+      find: 'if (attempt >= maxAttempts || isPoison(outcome.error)) {',
+      replace: 'if (attempt >= maxAttempts || (isPoison(outcome.error) && Math.random() > 2)) {',
+    },
+    scenario: 'poison-event',
+    fails: ['the poison parked'],
+  },
+  {
+    name: 'disk-full-unnamed',
+    what: 'media\'s store lets a full disk\'s ENOSPC through as it is, not as storage_full',
+    edit: {
+      file: 'services/media/src/store/fs-store.ts',
+      find: 'throw signal.aborted ? signal.reason : withDiskFull(error);',
+      replace: 'throw signal.aborted ? signal.reason : error;',
+    },
+    scenario: 'disk-full-media',
+    fails: ['no 500'],
+  },
+  {
+    name: 'orphans-stay',
+    what: 'a service does not notice its runner is gone, and goes on holding its port',
+    edit: {
+      file: 'packages/kit/src/service/run-service.ts',
+      find: '  process.once(\'disconnect\', () => {',
+      replace: '  process.once(\'broken on purpose\' as \'disconnect\', () => {',
+    },
+    scenario: 'kill-runner',
+    fails: ['nothing left behind'],
+  },
 ];

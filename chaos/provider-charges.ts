@@ -2,19 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import type { ProviderCharge } from '@baton/chaos';
-import type { Stack } from '@baton/runner';
 
 /**
  * The payment provider's side of the ledger, read as a merchant reads theirs: with Stripe's own
  * Node library, pointed at the shop's provider with the secret key the stack made for it, every
  * payment intent page after page, kept for the orders asked about.
  */
-export function providerChargesOf(stack: Stack): (orderIds: ReadonlySet<string>) => Promise<ProviderCharge[]> {
+export function providerChargesOf({ varDir, providerUrl }: { varDir: string; providerUrl: string }): (orderIds: ReadonlySet<string>) => Promise<ProviderCharge[]> {
   let client: Stripe | undefined;
   return async (orderIds) => {
     if (client === undefined) {
-      const key = (await readFile(join(stack.varDir, 'secrets', 'provider-secret-key'), 'utf8')).trim();
-      const { hostname, port } = new URL(stack.url('provider'));
+      const key = (await readFile(join(varDir, 'secrets', 'provider-secret-key'), 'utf8')).trim();
+      const { hostname, port } = new URL(providerUrl);
       client = new Stripe(key, { host: hostname, port: Number(port), protocol: 'http', maxNetworkRetries: 0, telemetry: false, timeout: 10_000 });
     }
     const charges: ProviderCharge[] = [];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { judge, type RequestRecord } from '@baton/chaos';
+import { defaultDeadlinesMs, judge, type RequestRecord } from '@baton/chaos';
 import { renderReport, type ChaosRun } from './report-html.ts';
 
 // A run of two seconds of answers, one 500 among them inside the fault's window.
@@ -10,7 +10,7 @@ const records: RequestRecord[] = [
   { kind: 'browse', startedAtMs: 2_100, tookMs: 12, status: 200, outcome: 'ok' },
 ];
 const timing = { faultStartMs: 1_000, faultEndMs: 1_500, endMs: 3_000 };
-const verdict = judge(records, timing, { browse: 10_000, checkout: 8_000, cancel: 10_000 }, { recoveryBudgetMs: 5_000 }, undefined);
+const verdict = judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined);
 
 const run: ChaosRun = {
   run: '2026-12-05T00-40-40-855Z', startedAt: '2026-12-05T00:40:40.855Z', short: true, passed: false,

@@ -11,7 +11,7 @@ export interface ChaosRun {
   scenarios: Array<ScenarioReport | { scenario: string; title: string; error: string } | { scenario: string; title: string; skipped: string }>;
 }
 
-const colours: Record<Outcome, string> = { ok: '#2e7d32', refused: '#1565c0', unavailable: '#ef6c00', failed: '#c62828', 'no-answer': '#212121' };
+const colours: Record<Outcome, string> = { ok: '#2e7d32', refused: '#1565c0', unavailable: '#ef6c00', failed: '#c62828', unreachable: '#6a1b9a', 'no-answer': '#212121' };
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -59,6 +59,12 @@ void describe('the console\'s fault scenarios', () => {
     assert.equal((await post('/api/scenarios/nothing-like-it/run')).status, 404);
     const report = await running;
     assert.equal(report.verdict.passed, true, said(report));
+    // What only npm run chaos's own shop allows is refused, with why, and listed as not runnable
+    // here; so is kill-media, for this shop runs no media.
+    const refused = await post('/api/scenarios/kill-runner/run');
+    assert.deepEqual([refused.status, ((await refused.json()) as { error: string }).error], [409, 'kill-runner runs only under npm run chaos: it kills the runner, which would take the console with it']);
+    const listed = (await (await fetch(`${consoleUrl}/api/scenarios`)).json() as { scenarios: Array<{ name: string; runs: boolean }> }).scenarios;
+    assert.deepEqual(listed.filter((s) => !s.runs).map((s) => s.name).toSorted(), ['clock-orders', 'disk-full-media', 'kill-media', 'kill-runner', 'nats-down', 'poison-event', 'rabbitmq-down']);
     // The fault was felt: orders calls payment over gRPC to pay for a checkout and to refund a
     // cancel, and those in the window waited for it or were refused. Which of the two a shopper
     // was in when the 4 s window opened is chance (a cancel that waits 5 s may fill it), so

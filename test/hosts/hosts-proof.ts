@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { checkLedger, judge, startShopperLoad, defaultDeadlinesMs, type RequestRecord } from '@baton/chaos';
+import { parseArgs } from 'node:util';
+import { checkLedger, judge, startShopperLoad, defaultDeadlinesMs, hostScenarios, type RequestRecord, type ScenarioReport } from '@baton/chaos';
 import { provisionDatabases, startLocalPostgres } from '@baton/local-postgres';
 import { createStackKeys } from '@baton/runner';
 import { serviceEnvironment } from '../../packages/runner/src/environment.ts';
@@ -39,6 +40,9 @@ const eventServices = new Set<ServiceName>(['users', 'orders', 'payment', 'notif
 function missingTools(): string[] {
   return ['ip', 'iptables', 'podman', 'unshare', 'chroot', 'nats-server'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0);
 }
+
+// `--report FILE`: the verdicts also written as JSON, a report per scenario (`npm run chaos` reads them).
+const { values: { report: reportFile } } = parseArgs({ options: { report: { type: 'string' } }, strict: true });
 
 async function main(): Promise<number> {
   const missing = missingTools();
@@ -150,24 +154,24 @@ async function main(): Promise<number> {
       .filter(({ host, line }) => host.startsWith('orders') && line.includes('upstream="inventory"') && line.includes(`${instance.address}:`))
       .reduce((total, { line }) => total + Number(line.split(' ').at(-1)), 0);
 
-    const faults: Array<{ name: string; host: LabHost; on: () => Promise<void>; off: () => Promise<void>; ejects: boolean }> = [
+    const faults: Array<{ name: string; scenario: string; host: LabHost; on: () => Promise<void>; off: () => Promise<void>; ejects: boolean }> = [
       {
-        name: 'inventory-1 partitioned', host: inventory1!, ejects: true,
+        name: 'inventory-1 partitioned', scenario: 'partition-inventory', host: inventory1!, ejects: true,
         on: () => lab.iptables(inventory1!, ['-A', 'INPUT', '-j', 'DROP']).then(() => lab.iptables(inventory1!, ['-A', 'OUTPUT', '-j', 'DROP'])),
         off: () => lab.iptables(inventory1!, ['-F']),
       },
       {
-        name: 'inventory-2 500 ms delay', host: inventory2!, ejects: false,
+        name: 'inventory-2 500 ms delay', scenario: 'delay-inventory', host: inventory2!, ejects: false,
         on: () => delay(inventory2!, 500),
         off: () => undelay(inventory2!),
       },
       {
-        name: 'inventory-1 loses 20% of packets', host: inventory1!, ejects: false,
+        name: 'inventory-1 loses 20% of packets', scenario: 'loss-inventory', host: inventory1!, ejects: false,
         on: () => lab.iptables(inventory1!, ['-A', 'INPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.2', '-j', 'DROP']).then(() => lab.iptables(inventory1!, ['-A', 'OUTPUT', '-m', 'statistic', '--mode', 'random', '--probability', '0.2', '-j', 'DROP'])),
         off: () => lab.iptables(inventory1!, ['-F']),
       },
       {
-        name: 'broker host cut off 10 s', host: natsHost, ejects: false,
+        name: 'broker host cut off 10 s', scenario: 'broker-host-cut', host: natsHost, ejects: false,
         on: () => lab.setLinkUp(natsHost, false),
         off: () => lab.setLinkUp(natsHost, true),
       },
@@ -192,7 +196,7 @@ async function main(): Promise<number> {
     // in rotation before its partition, or the verdict that it left rotation proves nothing.
     const rpcServed = async (host: LabHost) => (await metricsOf(`http://${host.address}:${portOf('inventory', 8080) + 2_000}/metrics`))
       .split('\n').filter((line) => line.startsWith('rpc_server_requests_total{')).reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
-    const windows: Array<{ name: string; startMs: number; endMs: number; ejections: number; ejects: boolean; servedBefore: number; rolling?: boolean }> = [];
+    const windows: Array<{ name: string; scenario: string; startMs: number; endMs: number; ejections: number; ejects: boolean; servedBefore: number; rolling?: boolean }> = [];
     const servedAtStart = new Map(await Promise.all(faults.filter((f) => f.ejects).map(async (f) => [f.host.name, await rpcServed(f.host)] as const)));
     await sleep(5_000);
     for (const fault of faults) {
@@ -206,7 +210,7 @@ async function main(): Promise<number> {
       const endMs = since();
       say(`fault off: ${fault.name}`);
       await sleep(8_000);
-      windows.push({ name: fault.name, startMs, endMs, ejects: fault.ejects, servedBefore, ejections: fault.ejects ? await ejectionsOf(fault.host) - before : 0 });
+      windows.push({ name: fault.name, scenario: fault.scenario, startMs, endMs, ejects: fault.ejects, servedBefore, ejections: fault.ejects ? await ejectionsOf(fault.host) - before : 0 });
     }
     // A rolling restart, as a Deployment's rollout: every replica of every service that has two,
     // one at a time, stopped with SIGTERM (it drains), started again, and ready before the next.
@@ -224,7 +228,7 @@ async function main(): Promise<number> {
       }
       const endMs = since();
       await sleep(8_000);
-      windows.push({ name: 'rolling restart', startMs, endMs, ejects: false, servedBefore: 0, ejections: 0, rolling: true });
+      windows.push({ name: 'rolling restart', scenario: 'rolling-restart', startMs, endMs, ejects: false, servedBefore: 0, ejections: 0, rolling: true });
     }
     await load.stop();
     const endMs = since();
@@ -247,25 +251,32 @@ async function main(): Promise<number> {
     }
     await load.close();
 
-    const rows = windows.map((w) => {
+    const startedAt = new Date(Date.now() - endMs);
+    const whole = [
+      { name: 'every acknowledged order kept', passed: lost === 0, detail: `${ledger.acknowledged} acknowledged, ${lost} missing from orders` },
+      { name: 'no email twice', passed: ledger.duplicated.length === 0 && ledger.missing.length === 0, detail: `${ledger.missing.length} without their email, ${ledger.duplicated.length} events told twice` },
+    ];
+    const reports: ScenarioReport[] = windows.map((w) => {
       const during = load.records.filter((r) => r.startedAtMs >= w.startMs && r.startedAtMs < w.endMs + 8_000);
-      const verdict = judge(during.map((r) => ({ ...r, startedAtMs: r.startedAtMs - w.startMs })), { faultStartMs: 0, faultEndMs: w.endMs - w.startMs, endMs: w.endMs - w.startMs + 8_000 }, defaultDeadlinesMs, { recoveryBudgetMs: 8_000 }, undefined);
+      const timing = { faultStartMs: 0, faultEndMs: w.endMs - w.startMs, endMs: w.endMs - w.startMs + 8_000 };
+      const verdict = judge(during.map((r) => ({ ...r, startedAtMs: r.startedAtMs - w.startMs })), timing, defaultDeadlinesMs, { recoveryBudgetMs: 8_000 }, undefined);
       const checkouts = during.filter((r) => r.kind === 'checkout');
       const good = checkouts.filter((r) => r.outcome === 'ok' || r.outcome === 'refused').length;
       const checks = [
         ...verdict.checks,
         { name: 'checkout keeps working', passed: checkouts.length > 0 && good / checkouts.length >= 0.9, detail: `${good} of ${checkouts.length} checkouts succeeded` },
         ...(w.ejects ? [takenOutOfRotation(checkouts, w, ordersHosts.length)] : []),
-        ...(w.rolling === true ? [noneFailed(during)] : []),
+        ...(w.rolling === true ? [noneFailed(during), ...whole] : []),
       ];
-      return { fault: w.name, checks };
+      const scenario = hostScenarios.find((h) => h.name === w.scenario)!;
+      return {
+        scenario: scenario.name, title: `${scenario.title} (${w.name})`, promise: scenario.promise,
+        startedAt: new Date(startedAt.getTime() + w.startMs).toISOString(), ...timing, ledger,
+        verdict: { ...verdict, checks, passed: checks.every((c) => c.passed) },
+      };
     });
-    rows.push({
-      fault: 'the whole run', checks: [
-        { name: 'every acknowledged order kept', passed: lost === 0, detail: `${ledger.acknowledged} acknowledged, ${lost} missing from orders` },
-        { name: 'no email twice', passed: ledger.duplicated.length === 0 && ledger.missing.length === 0, detail: `${ledger.missing.length} without their email, ${ledger.duplicated.length} events told twice` },
-      ],
-    });
+    if (reportFile !== undefined) await writeFile(reportFile, `${JSON.stringify({ scenarios: reports }, null, 2)}\n`, { mode: 0o600 });
+    const rows = [...reports.map((r) => ({ fault: r.title.replace(/.*\((.*)\)$/, '$1'), checks: r.verdict.checks.filter((c) => !whole.includes(c)) })), { fault: 'the whole run', checks: whole }];
     printTable(rows, load.records, endMs);
     return rows.every((r) => r.checks.every((c) => c.passed)) ? 0 : 1;
   } catch (error) {

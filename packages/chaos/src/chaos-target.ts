@@ -1,6 +1,7 @@
 import type { FaultRule } from '@baton/kit/service';
 import { request } from 'undici';
 import type { ProviderCharge } from './shop-ledger.ts';
+import type { Check } from './verdict.ts';
 
 /** What a scenario needs of the shop it breaks: the runner's stack has it (the console's `ConsoleStack` too). */
 export interface StackHandle {
@@ -30,6 +31,29 @@ export interface ChaosTarget {
   brokerLink?: { cut(): Promise<void>; restore(): Promise<void> } | undefined;
   /** Moves a service's wall clock (0: back in step); only where the shop was started with movable clocks (`npm run chaos`). */
   setClockOffset?: ((name: string, offsetSeconds: number) => Promise<void>) | undefined;
+  /** The events a consuming service gave up on (its admin API's `/admin/dead-letters`). */
+  deadLetters(name: string): Promise<DeadLetter[]>;
+  /** Writes a poison event into a publisher's outbox, as a bug of its would, and says its id (`npm run chaos` holds the databases). */
+  writePoisonEvent?: ((publisher: string) => Promise<string>) | undefined;
+  /** Media's folder on a small disk of its own: `fill` takes every free byte (and says how many), `free` gives them back. */
+  mediaDisk?: { fill(): Promise<number>; free(): Promise<void> } | undefined;
+  /** The runner, where it is a process of its own (`npm start`'s). */
+  runner?: RunnerHandle | undefined;
+}
+
+export interface DeadLetter {
+  eventId: string;
+  type: string;
+  error: string;
+  attempts: number;
+}
+
+/** `npm start`'s runner as a process the scenario may kill. */
+export interface RunnerHandle {
+  /** SIGKILL to the runner; resolves once its processes and ports are gone, or after a bound, with the check of what was left. */
+  killHard(): Promise<Check>;
+  /** `npm start` again on the same folder and ports; resolves once every service is ready. */
+  startAgain(timeoutMs: number): Promise<void>;
 }
 
 // What the orchestrator and the console ask, not what a caller does.
@@ -48,19 +72,18 @@ export function callsIn(metricsText: string): number {
 }
 
 /** A target over a running stack: faults through each service's admin listener, with its admin token. */
-export function targetOf(stack: StackHandle, { gateway = 'gateway', setClockOffset, providerCharges, brokerLink }: {
-  gateway?: string; setClockOffset?: ChaosTarget['setClockOffset']; providerCharges?: ChaosTarget['providerCharges']; brokerLink?: ChaosTarget['brokerLink'];
-} = {}): ChaosTarget {
+export function targetOf(stack: StackHandle, { gateway = 'gateway', ...extras }: {
+  gateway?: string;
+} & Pick<ChaosTarget, 'setClockOffset' | 'providerCharges' | 'brokerLink' | 'writePoisonEvent' | 'mediaDisk' | 'runner'> = {}): ChaosTarget {
+  const admin = (name: string) => ({ authorization: `Bearer ${stack.adminToken(name)}` });
   return {
     stack,
-    brokerLink,
-    setClockOffset,
-    providerCharges,
+    ...extras,
     gatewayUrl: stack.url(gateway),
     async setFaults(name, rules) {
       const res = await fetch(new URL('/admin/faults', stack.adminUrl(name)), {
         method: 'PUT',
-        headers: { authorization: `Bearer ${stack.adminToken(name)}`, 'content-type': 'application/json' },
+        headers: { ...admin(name), 'content-type': 'application/json' },
         body: JSON.stringify({ rules }),
         signal: AbortSignal.timeout(5_000),
       });
@@ -68,6 +91,12 @@ export function targetOf(stack: StackHandle, { gateway = 'gateway', setClockOffs
       if (res.status !== 200) throw new Error(`${name} answered ${res.status} to its fault rules`);
     },
     waitReady: (name, timeoutMs) => stack.waitReady(name, { timeoutMs }),
+    async deadLetters(name) {
+      const answer = await request(new URL('/admin/dead-letters?limit=100', stack.adminUrl(name)), { headers: admin(name), signal: AbortSignal.timeout(5_000) });
+      const body = await answer.body.json() as { items?: DeadLetter[] };
+      if (answer.statusCode !== 200 || !Array.isArray(body.items)) throw new Error(`${name}'s dead letters answered ${answer.statusCode}`);
+      return body.items;
+    },
     async callsServed(name) {
       // undici's request, not fetch: fetch refuses some admin ports (10080) as "bad ports".
       const answer = await request(new URL('/metrics', stack.adminUrl(name)), { signal: AbortSignal.timeout(5_000) });

@@ -4,7 +4,8 @@ import { checkLedger, type LedgerCheck } from './ledger.ts';
 import type { RequestKind } from './outcome.ts';
 import type { Scenario } from './scenarios.ts';
 import { checkShopLedger } from './shop-ledger.ts';
-import { readStock, startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';
+import { readImages, readStock, startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';
+import { checkUploads } from './uploads-ledger.ts';
 import { judge, type Check, type Served, type Timing, type Verdict } from './verdict.ts';
 
 export interface RunOptions {
@@ -38,7 +39,8 @@ export interface ScenarioReport {
   ledger: LedgerCheck;
 }
 
-export const defaultDeadlinesMs: Record<RequestKind, number> = { browse: 10_000, checkout: 8_000, cancel: 10_000 };
+// The gateway's: ROUTE_DEADLINES_MS's checkout, REQUEST_DEADLINE_MS, UPLOAD_DEADLINE_MS.
+export const defaultDeadlinesMs: Record<RequestKind, number> = { browse: 10_000, checkout: 8_000, cancel: 10_000, upload: 600_000 };
 
 /**
  * One scenario, start to verdict: shoppers at work, the fault after `beforeMs`, ended after
@@ -54,13 +56,14 @@ export async function runScenario(target: ChaosTarget, scenario: Scenario, optio
   onPhase('starting');
   // Before any shopper buys: what the stock check counts from.
   const stockBefore = await readStock(target.gatewayUrl);
+  const imagesBefore = options.load?.staffEmail === undefined ? [] : await readImages(target.gatewayUrl);
   const load = await startShopperLoad({ gatewayUrl: target.gatewayUrl, ...options.load });
   try {
     const counts = scenario.faulty === undefined ? undefined : countsOf(target, scenario.faulty);
     const { timing: window, checks } = await faultUnderLoad(target, scenario, load, { beforeMs, faultMs, afterMs, onPhase, counts });
     onPhase('ledger');
     const ledger = await waitForLedger(load, ledgerBoundMs);
-    const records = await waitForSettled(target, load, stockBefore, ledgerBoundMs);
+    const records = await waitForSettled(target, load, { stockBefore, imagesBefore }, ledgerBoundMs);
     const served = counts?.served();
     const judged = judge(load.records, window, deadlinesMs, scenario.expect, ledger, served);
     // The fault's own checks (an overload's flood and probes), and the shop's records, join the verdict.
@@ -94,7 +97,7 @@ async function faultUnderLoad(target: ChaosTarget, scenario: Scenario, load: Sho
     const faultEndMs = since();
     onPhase('after');
     await sleep(afterMs);
-    return { timing: { faultStartMs, faultEndMs, endMs: since() }, checks: injected.checks?.() ?? [] };
+    return { timing: { faultStartMs, faultEndMs, endMs: since() }, checks: injected.checks?.(load.records) ?? [] };
   } finally {
     await load.stop();
     await counts?.take('end');
@@ -128,7 +131,7 @@ function countsOf(target: ChaosTarget, service: string): Counts {
  * stock back, the provider in agreement; or as they stand after `boundMs` (a bound on waiting,
  * not a timing claim: a reconciler may take a while to finish an order cut short).
  */
-async function waitForSettled(target: ChaosTarget, load: ShopperLoad, stockBefore: Record<string, number>, boundMs: number): Promise<Check[]> {
+async function waitForSettled(target: ChaosTarget, load: ShopperLoad, { stockBefore, imagesBefore }: { stockBefore: Record<string, number>; imagesBefore: readonly string[] }, boundMs: number): Promise<Check[]> {
   const until = performance.now() + boundMs;
   for (;;) {
     try {
@@ -136,6 +139,10 @@ async function waitForSettled(target: ChaosTarget, load: ShopperLoad, stockBefor
       const stockAfter = await readStock(target.gatewayUrl);
       const charges = await target.providerCharges?.(new Set(orders.map((o) => o.id)));
       const checks = checkShopLedger({ orders, stockBefore, stockAfter, charges });
+      if (load.uploads !== undefined) {
+        const uploads = { seen: load.uploads, statuses: await load.imageStatuses(), listedBefore: imagesBefore, listedAfter: await readImages(target.gatewayUrl, load.uploads.sku) };
+        checks.push(checkUploads(uploads));
+      }
       if (checks.every((c) => c.passed) || performance.now() > until) return checks;
     } catch (error) {
       // A service still coming back: look again.

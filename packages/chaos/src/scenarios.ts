@@ -1,5 +1,6 @@
 import type { ChaosTarget } from './chaos-target.ts';
 import { startOverload } from './overload.ts';
+import type { RequestRecord } from './outcome.ts';
 import type { Check, Expectations } from './verdict.ts';
 
 /** A fault in force; `end` ends it (for a kill, it waits for the runner to bring the service back). */
@@ -7,8 +8,8 @@ export interface Injected {
   /** True: the fault lasts the run's fault window, then `end`. False: `end` at once (it waits for the shop itself). */
   timed: boolean;
   end(): Promise<void>;
-  /** What the fault itself saw, judged once it has ended (an overload's flood and its probes), added to the verdict. */
-  checks?(): Check[];
+  /** What the fault itself saw, judged once it has ended (an overload's flood and its probes), added to the verdict; `records` are the load's. */
+  checks?(records: readonly RequestRecord[]): Check[];
 }
 
 export interface Scenario {
@@ -23,6 +24,12 @@ export interface Scenario {
   events?: 'nats' | 'rabbitmq';
   /** Needs each service's wall clock movable (`ChaosTarget.setClockOffset`): only `npm run chaos` has that, with libfaketime. */
   needsMovableClocks?: boolean;
+  /** Needs media's folder on a small disk of its own that can be filled (`ChaosTarget.mediaDisk`): `npm run chaos` as root on Linux. */
+  needsSmallDisk?: boolean;
+  /** Runs on a shop started as `npm start` starts it, the runner its own process (`ChaosTarget.runner`), not in the chaos command's process. */
+  runnerProcess?: boolean;
+  /** Writes into a service's database (`ChaosTarget.writePoisonEvent`): only `npm run chaos`, which started the shop, holds them. */
+  needsDatabases?: boolean;
   /** The service the fault is on, alive throughout, whose answered calls give the run's amplification. */
   faulty?: string;
   expect: Expectations;
@@ -176,9 +183,103 @@ export const scenarios: readonly Scenario[] = [
   clockAhead('orders', 'Deadlines travel as budgets, not times, so none breaks. A service token orders signs by its clock, or judges by it, may be refused (more than 30 s off): that call answers 503, never a 401 or a 500, and the token is renewed, so the shop is itself again within 10 s of the clock coming back.'),
   brokerDown('nats'),
   brokerDown('rabbitmq'),
+  {
+    ...kill('gateway', 'While the one gateway is gone a shopper\'s connection is refused at once (no hang): nobody else stands in for it on one machine. Everything works again within 10 s of its return, with nothing acknowledged lost.'),
+    expect: { recoveryBudgetMs: 10_000, entryDownWithinMs: 1_000 },
+  },
+  {
+    ...kill('media', 'Uploads answer 503 at once while media is gone, browsing, checkouts and cancels do not notice, and every upload acknowledged before is kept and rendered.'),
+    expect: { recoveryBudgetMs: 10_000, unaffected: ['browse', 'checkout', 'cancel'] },
+  },
+  {
+    name: 'kill-runner',
+    title: 'Kill the runner itself (SIGKILL to npm start\'s process: no handler of its runs), then npm start again on the same data',
+    promise: 'Every service and the embedded PostgreSQL exit on their own within 10 s, leaving no port held; npm start again on the same folder works, and nothing acknowledged before the kill is lost (the accounts, orders, images and emails all there).',
+    needs: [],
+    runnerProcess: true,
+    // The services exit within 4 s of noticing the runner gone (kit/service/run-service.ts), and a second more.
+    expect: { recoveryBudgetMs: 10_000, entryDownWithinMs: 5_000 },
+    async inject(target) {
+      const { runner } = target;
+      if (runner === undefined) throw new Error('this shop\'s runner is not a process of its own: npm run chaos starts one for kill-runner');
+      const left = await runner.killHard();
+      return { timed: false, end: () => runner.startAgain(restartBoundMs), checks: () => [left] };
+    },
+  },
+  {
+    name: 'disk-full-media',
+    title: 'Media\'s disk full: its folder on a small filesystem of its own, filled to the last byte',
+    promise: 'Uploads answer 507 storage_full at once while the disk is full, keeping nothing; browsing, checkouts and cancels do not notice; once there is room uploads work again within 10 s, and every acknowledged image is rendered and listed.',
+    needs: ['media'],
+    needsSmallDisk: true,
+    expect: { recoveryBudgetMs: 10_000, unaffected: ['browse', 'checkout', 'cancel'] },
+    async inject(target) {
+      const disk = target.mediaDisk;
+      if (disk === undefined) throw new Error('media\'s folder is not on a disk of its own that can be filled');
+      const filledBytes = await disk.fill();
+      return {
+        timed: true,
+        end: () => disk.free(),
+        checks: (records) => {
+          // The fault was felt: without a 507 the disk was not full and the scenario proved nothing.
+          const full = records.filter((r) => r.kind === 'upload' && r.status === 507).length;
+          return [{ name: 'the full disk said so', passed: full > 0, detail: `${full} uploads answered 507 storage_full while ${Math.round(filledBytes / 1_048_576)} MiB of filler left no room` }];
+        },
+      };
+    },
+  },
+  {
+    name: 'poison-event',
+    title: 'A poison event: orders\' outbox gets an order.created whose data breaks its contract, as a publisher with a bug would write it',
+    promise: 'Nobody notices: browsing, checkouts and cancels succeed; notifications parks the poison in its dead letters with its error and goes on, so every other email goes out, once.',
+    needs: ['orders', 'notifications'],
+    needsDatabases: true,
+    expect: { recoveryBudgetMs: 0, unaffected: ['browse', 'checkout', 'cancel'] },
+    async inject(target) {
+      const { writePoisonEvent } = target;
+      if (writePoisonEvent === undefined) throw new Error('this shop\'s outbox cannot be written to: npm run chaos holds its database');
+      const before = new Set((await target.deadLetters('notifications')).map((d) => d.eventId));
+      const eventId = await writePoisonEvent('orders');
+      let parked: Check = { name: 'the poison parked', passed: false, detail: 'not looked for' };
+      return {
+        timed: true,
+        async end() {
+          // Parked at once (an event that breaks its contract is not tried again), so by the fault's end at the latest.
+          const letters = (await target.deadLetters('notifications')).filter((d) => !before.has(d.eventId));
+          const poison = letters.find((d) => d.eventId === eventId);
+          const others = letters.filter((d) => d.eventId !== eventId);
+          parked = {
+            name: 'the poison parked',
+            passed: poison !== undefined && others.length === 0,
+            detail: poison === undefined ? `the poison ${eventId} is not among notifications' dead letters` : `notifications dead-lettered it (${firstLine(poison.error)}) after ${poison.attempts} attempt(s); ${others.length} other events dead-lettered`,
+          };
+        },
+        checks: () => [parked],
+      };
+    },
+  },
   overload(2),
   overload(5),
 ];
+
+/** An error's first words, without the detail a validator lists after them. */
+function firstLine(error: string): string {
+  return error.split('\n')[0]!.replace(/:\s*\[?$/, '').slice(0, 120);
+}
+
+/**
+ * Why a scenario needs the shop `npm run chaos` starts and no other (a running stack's console
+ * cannot move clocks, cut a broker, fill a disk, reach the databases or kill its own runner),
+ * or undefined when any running stack will do.
+ */
+export function onlyOnTheChaosShop(scenario: Scenario): string | undefined {
+  if (scenario.needsMovableClocks === true) return 'it moves a service\'s clock, which only a shop started under libfaketime allows';
+  if (scenario.events !== undefined) return 'it cuts a broker, which only a shop whose events go through a link of npm run chaos\'s allows';
+  if (scenario.needsSmallDisk === true) return 'it fills media\'s disk, which only a shop whose media folder is on a small disk of its own allows';
+  if (scenario.needsDatabases === true) return 'it writes into a service\'s database, which only the command that started the shop holds';
+  if (scenario.runnerProcess === true) return 'it kills the runner, which would take the console with it';
+  return undefined;
+}
 
 export function scenarioNamed(name: string): Scenario | undefined {
   return scenarios.find((s) => s.name === name);

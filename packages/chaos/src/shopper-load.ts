@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import sharp from 'sharp';
 import { Agent, request } from 'undici';
 import { outcomeOf, type RequestKind, type RequestRecord } from './outcome.ts';
 import type { SeenOrder } from './shop-ledger.ts';
@@ -24,6 +25,19 @@ export interface ShopperLoadOptions {
    * bucket (20 an hour per address) see several people, not one machine hammering. Linux only.
    */
   spreadAddresses?: boolean;
+  /**
+   * A member of staff among the shoppers (an email the shop's STAFF_EMAILS makes staff), who
+   * uploads a product image each visit; without it the load uploads nothing.
+   */
+  staffEmail?: string | undefined;
+}
+
+/** The staff member's uploads: those the shop acknowledged (202, with the image's id), and those whose answer left it unknown. */
+export interface UploadsSeen {
+  sku: string;
+  acknowledged: readonly string[];
+  /** Answered 503, 504 or not at all: the image may have been kept. */
+  unsure: number;
 }
 
 export interface ShopperLoad {
@@ -33,12 +47,16 @@ export interface ShopperLoad {
   readonly records: readonly RequestRecord[];
   /** Each shopper's orders the shop acknowledged (201), and those it then cancelled (2xx). */
   readonly orders: ReadonlyArray<{ token: string; placed: readonly string[]; cancelled: readonly string[] }>;
+  /** The staff member's uploads, when the load has one. */
+  readonly uploads: UploadsSeen | undefined;
   /** Stops starting visits; resolves once every request in flight has ended. */
   stop(): Promise<void>;
   /** Reads every notification of every shopper (the ledger's other side). */
   notifications(): Promise<Array<Array<{ type: string; orderId?: string | null }>>>;
   /** Reads every order of every shopper as the shop recorded it (those a lost answer never told of included). */
   recordedOrders(): Promise<SeenOrder[]>;
+  /** Each acknowledged upload's status as media shows it (`GET /api/v1/images/:id`; `missing` for a 404). */
+  imageStatuses(): Promise<Record<string, string>>;
   /** Closes the shoppers' connections; after `stop`. */
   close(): Promise<void>;
 }
@@ -46,6 +64,16 @@ export interface ShopperLoad {
 // Products with a deep stock in the seed catalogue: every order is cancelled at once, so stock stays put.
 export const loadSkus: readonly string[] = ['COFFEE-250G', 'FILTER-PAPER-100', 'GIFT-CARD-25', 'CHOCOLATE-DARK-70'];
 const skus = loadSkus;
+/** The product the staff member adds images to. */
+export const uploadSku = 'GIFT-CARD-25';
+
+/** The ids of a product's images, as its public page lists them (those media has rendered). */
+export async function readImages(gatewayUrl: string, sku = uploadSku): Promise<string[]> {
+  const res = await request(new URL(`/api/v1/products/${sku}`, gatewayUrl), { signal: AbortSignal.timeout(10_000) });
+  const body = await res.body.json() as { images?: Array<{ id: string }> };
+  if (res.statusCode !== 200 || !Array.isArray(body.images)) throw new Error(`${sku} answered ${res.statusCode}`);
+  return body.images.map((image) => image.id);
+}
 
 /** Each product the load buys, with its `available` as the public API shows it now. */
 export async function readStock(gatewayUrl: string): Promise<Record<string, number>> {
@@ -69,30 +97,35 @@ const password = 'correct horse battery staple';
  * and the orders acknowledged, per shopper, to check against the shop's own records.
  */
 export async function startShopperLoad(options: ShopperLoadOptions): Promise<ShopperLoad> {
-  const { gatewayUrl, shoppers = 6, thinkMs = 400, paymentMethod = 'pm_card_visa', hangAfterMs = 30_000, spreadAddresses = process.platform === 'linux' } = options;
+  const { gatewayUrl, shoppers = 6, thinkMs = 400, paymentMethod = 'pm_card_visa', hangAfterMs = 30_000, spreadAddresses = process.platform === 'linux', staffEmail } = options;
   let started = performance.now();
   const records: RequestRecord[] = [];
   const network = `127.${randomInt(1, 255)}.${randomInt(0, 256)}`;
-  const agents = Array.from({ length: shoppers }, (_, i) => new Agent({ connections: 2, ...(spreadAddresses ? { localAddress: `${network}.${i + 1}` } : {}) }));
+  // The staff member, when there is one, is the last agent.
+  const agents = Array.from({ length: shoppers + (staffEmail === undefined ? 0 : 1) }, (_, i) => new Agent({ connections: 2, ...(spreadAddresses ? { localAddress: `${network}.${i + 1}` } : {}) }));
 
   async function call(agent: Agent, kind: RequestKind | undefined, method: 'GET' | 'POST', path: string, { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
     const sentAt = performance.now();
     let status = 0;
     let answer: unknown;
+    let connectionRefused = false;
     try {
+      // A JSON body, or an upload's bytes as they are (their Content-Type in `headers`).
+      const raw = body instanceof Uint8Array;
       const res = await request(new URL(path, gatewayUrl), {
         method, dispatcher: agent, signal: AbortSignal.timeout(hangAfterMs),
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...headers },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: { ...(body === undefined || raw ? {} : { 'content-type': 'application/json' }), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...headers },
+        ...(body === undefined ? {} : { body: raw ? body : JSON.stringify(body) }),
       });
       const text = await res.body.text();
       status = res.statusCode;
       answer = text.length > 0 && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : undefined;
-    } catch {
+    } catch (error) {
       // Reset, refused, or nothing within hangAfterMs: no answer, status 0.
+      connectionRefused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
     }
     if (kind !== undefined) {
-      records.push({ kind, startedAtMs: sentAt - started, tookMs: performance.now() - sentAt, status, outcome: outcomeOf(status) });
+      records.push({ kind, startedAtMs: sentAt - started, tookMs: performance.now() - sentAt, status, outcome: outcomeOf(status, { connectionRefused }) });
     }
     return { status, answer };
   }
@@ -111,6 +144,9 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
       await sleep(500 * attempt);
     }
   }
+
+  const staff = staffEmail === undefined ? undefined : await signInStaff(agents[shoppers]!, staffEmail);
+  const uploads = staffEmail === undefined ? undefined : { sku: uploadSku, acknowledged: [] as string[], unsure: 0 };
 
   // The records' clock starts with the visits.
   started = performance.now();
@@ -136,12 +172,36 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
       await sleep(thinkMs, undefined, { signal: stopped.signal }).catch(() => undefined);
     }
   }
-  const visiting = accounts.map((_, i) => visit(i));
+  // The staff member adds a small picture to a product each visit (media stores it, then renders its sizes out of band).
+  async function upload(token: string, seen: { acknowledged: string[]; unsure: number }): Promise<void> {
+    const agent = agents[shoppers]!;
+    for (let n = 0; running; n++) {
+      const picture = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: (n * 37) % 256, g: (n * 91) % 256, b: 128 } } }).png().toBuffer();
+      const sent = await call(agent, 'upload', 'POST', `/api/v1/products/${uploadSku}/images`, { token, body: picture, headers: { 'content-type': 'image/png' } });
+      if (sent.status === 202) seen.acknowledged.push((sent.answer as { id: string }).id);
+      else if (outcomeOf(sent.status) === 'unavailable' || sent.status === 0) seen.unsure += 1;
+      await sleep(thinkMs * 2, undefined, { signal: stopped.signal }).catch(() => undefined);
+    }
+  }
+  const visiting = [...accounts.map((_, i) => visit(i)), ...(staff === undefined || uploads === undefined ? [] : [upload(staff, uploads)])];
+
+  async function signInStaff(agent: Agent, email: string): Promise<string> {
+    // Signed up by the first load of a shop, signed in by the next.
+    for (let attempt = 1; ; attempt++) {
+      const signedUp = await call(agent, undefined, 'POST', '/api/v1/users', { body: { email, password, name: 'Staff' } });
+      if (signedUp.status === 201) return (signedUp.answer as { session: { accessToken: string } }).session.accessToken;
+      const signedIn = signedUp.status === 409 ? await call(agent, undefined, 'POST', '/api/v1/auth/login', { body: { email, password } }) : signedUp;
+      if (signedIn.status === 200) return (signedIn.answer as { accessToken: string }).accessToken;
+      if (attempt === 5) throw new Error(`the load could not sign in its member of staff: the gateway answered ${signedIn.status}`);
+      await sleep(500 * attempt);
+    }
+  }
 
   return {
     records,
     startedAt: started,
     orders: accounts,
+    uploads,
     async stop() {
       running = false;
       stopped.abort();
@@ -176,6 +236,15 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
         } while (cursor !== null);
       }
       return all;
+    },
+    async imageStatuses() {
+      const statuses: Record<string, string> = {};
+      for (const id of uploads?.acknowledged ?? []) {
+        const image = await call(agents[shoppers]!, undefined, 'GET', `/api/v1/images/${id}`);
+        if (image.status !== 200 && image.status !== 404) throw new Error(`the image ${id} answered ${image.status}`);
+        statuses[id] = image.status === 404 ? 'missing' : (image.answer as { status: string }).status;
+      }
+      return statuses;
     },
     async close() {
       await Promise.all(agents.map((agent) => agent.close()));

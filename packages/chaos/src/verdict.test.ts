@@ -60,3 +60,23 @@ void test('amplification: the faulty service\'s calls per shopper request, befor
   assert.equal(restarted.amplification?.duringPerRequest, null, 'a counter that went back (a restart) gives no figure');
   assert.equal(judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined).amplification, undefined);
 });
+
+void test('the entry down: a refused connection is honest only where the scenario takes the entry down, and a reset only until it is gone', () => {
+  const refusedAt = (s: number) => (s >= 5 && s < 8 ? -1 : 201);
+  const records = load(20, refusedAt).map((r) => (r.status === -1 ? { ...r, status: 0, outcome: outcomeOf(0, { connectionRefused: true }) } : r));
+  assert.equal(records.filter((r) => r.outcome === 'unreachable').length, 12);
+  const noHang = (verdict: ReturnType<typeof judge>) => verdict.checks.find((c) => c.name === 'no hang')?.passed;
+  assert.equal(noHang(judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined)), false, 'a gateway that refuses connections in a scenario that does not take it down fails');
+  assert.equal(noHang(judge(records, timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000, entryDownWithinMs: 1_000 }, undefined)), true);
+
+  // A request reset as the entry went (sent at 4.9 s, reset at 5.5 s), and one reset later (at 7 s): a hang cut short.
+  const cut = { kind: 'browse' as const, startedAtMs: 4_900, tookMs: 600, status: 0, outcome: 'no-answer' as const };
+  const late = { ...cut, tookMs: 2_100 };
+  assert.equal(noHang(judge([...records, cut], timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000, entryDownWithinMs: 1_000 }, undefined)), true);
+  assert.equal(noHang(judge([...records, late], timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000, entryDownWithinMs: 1_000 }, undefined)), false);
+  assert.equal(noHang(judge([...records, late], timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000, entryDownWithinMs: 5_000 }, undefined)), true, 'a runner\'s services take up to 5 s to go');
+});
+
+void test('a 507 (storage full) is an honest failure, as a 503 is', () => {
+  assert.equal(outcomeOf(507), 'unavailable');
+});

@@ -7,6 +7,14 @@ export interface Expectations {
   recoveryBudgetMs: number;
   /** Kinds of request the fault must not touch at all: every one `ok` or `refused`, throughout. */
   unaffected?: readonly RequestKind[];
+  /**
+   * The fault takes down the shop's entry itself (the gateway, or the runner with everything),
+   * within this many ms of its start (a killed gateway at once; the services of a killed runner
+   * when they notice, within their own bound of 4 s): meanwhile a refused connection is the
+   * honest answer, and a request reset by the entry's going, by then, was cut, not hung.
+   * Without it either fails "no hang".
+   */
+  entryDownWithinMs?: number;
 }
 
 export interface Timing {
@@ -84,8 +92,14 @@ export function judge(records: readonly RequestRecord[], timing: Timing, deadlin
   const recoveryMs = recoveryOf(timeline, timing);
   const checks: Check[] = [];
 
-  const hung = records.filter((r) => r.outcome === 'no-answer');
-  checks.push({ name: 'no hang', passed: hung.length === 0, detail: hung.length === 0 ? 'every request was answered' : `${hung.length} had no answer (reset, or nothing within the client's limit)` });
+  // Cut by the entry's going: reset by the time it was gone (a hang ends later, or never).
+  const entryDown = expect.entryDownWithinMs !== undefined;
+  const goneByMs = timing.faultStartMs + (expect.entryDownWithinMs ?? 0);
+  const cutByKill = (r: RequestRecord) => entryDown && r.startedAtMs + r.tookMs <= goneByMs;
+  const cut = records.filter((r) => r.outcome === 'no-answer' && cutByKill(r));
+  const hung = records.filter((r) => (r.outcome === 'no-answer' && !cutByKill(r)) || (r.outcome === 'unreachable' && !entryDown));
+  const allowed = entryDown ? ` (${byOutcome.unreachable} refused a connection while the entry was down, ${cut.length} cut as it went)` : '';
+  checks.push({ name: 'no hang', passed: hung.length === 0, detail: hung.length === 0 ? `every request was answered${allowed}` : `${hung.length} had no answer (reset, refused, or nothing within the client's limit)${allowed}` });
 
   const failed = records.filter((r) => r.outcome === 'failed');
   const statuses = [...new Set(failed.map((r) => r.status))].join(', ');
@@ -132,7 +146,7 @@ function amplificationOf(records: readonly RequestRecord[], { faultStartMs }: Ti
 }
 
 function answered(record: RequestRecord): boolean {
-  return record.outcome !== 'no-answer';
+  return record.outcome !== 'no-answer' && record.outcome !== 'unreachable';
 }
 
 function countOutcomes(records: readonly RequestRecord[]): Record<Outcome, number> {
@@ -162,7 +176,7 @@ function secondsOf(records: readonly RequestRecord[], endMs: number): Second[] {
 
 function healthy(second: Second): boolean {
   const { ok, refused, unavailable, failed } = second.counts;
-  return ok + refused > 0 && unavailable === 0 && failed === 0 && second.counts['no-answer'] === 0;
+  return ok + refused > 0 && unavailable === 0 && failed === 0 && second.counts.unreachable === 0 && second.counts['no-answer'] === 0;
 }
 
 function recoveryOf(timeline: readonly Second[], { faultStartMs, faultEndMs }: Timing): number | null {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { runScenario, scenarioNamed, scenarios, targetOf, type Phase, type RunOptions, type ScenarioReport } from '@baton/chaos';
+import { onlyOnTheChaosShop, runScenario, scenarioNamed, scenarios, targetOf, type Phase, type RunOptions, type ScenarioReport } from '@baton/chaos';
 import type { ConsoleStack } from './console-stack.ts';
 
 export interface ScenarioRuns {
@@ -23,7 +23,7 @@ export function registerScenarioRoutes(app: FastifyInstance, stackOf: () => Cons
   app.get('/api/scenarios', async () => {
     const stack = stackOf();
     return {
-      scenarios: scenarios.map((s) => ({ name: s.name, title: s.title, promise: s.promise, runs: stack !== undefined && s.needsMovableClocks !== true && s.events === undefined && s.needs.every((name) => stack.services.includes(name)) })),
+      scenarios: scenarios.map((s) => ({ name: s.name, title: s.title, promise: s.promise, runs: stack !== undefined && onlyOnTheChaosShop(s) === undefined && s.needs.every((name) => stack.services.includes(name)) })),
       running,
       reports,
     };
@@ -34,6 +34,8 @@ export function registerScenarioRoutes(app: FastifyInstance, stackOf: () => Cons
     const stack = stackOf();
     if (scenario === undefined || stack === undefined) return reply.code(404).send({ error: `no scenario ${request.params.name}: ${scenarios.map((s) => s.name).join(', ')}` });
     if (running !== null) return reply.code(409).send({ error: `${running.name} is running; one scenario at a time` });
+    const elsewhere = onlyOnTheChaosShop(scenario);
+    if (elsewhere !== undefined) return reply.code(409).send({ error: `${scenario.name} runs only under npm run chaos: ${elsewhere}` });
     const missing = scenario.needs.filter((name) => !stack.services.includes(name));
     if (missing.length > 0) return reply.code(409).send({ error: `${scenario.name} needs ${missing.join(', ')}, which this stack does not run` });
     const startedAt = new Date().toISOString();

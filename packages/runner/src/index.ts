@@ -4,7 +4,7 @@ export {
   type Stack, type StackOptions, type StackStopped, type ServiceStatus, type ShutdownResult,
 } from './stack.ts';
 export { RunnerError, type RunnerErrorCode, type ExitInfo } from './errors.ts';
-export { serviceSpecs, serviceNames, portOf, type ServiceName, type ServiceSpec } from './services.ts';
+export { serviceSpecs, serviceNames, portOf, adminPortOf, adminTokenVariableOf, type ServiceName, type ServiceSpec } from './services.ts';
 export { mediaServices, paymentServices, withoutPaymentOrMedia } from './core-shop.ts';
 export { callersOf, createStackKeys, identityEnvironment, type ServiceKeyPair, type StackKeys } from './service-keys.ts';
 export { portBasesDirVariable, randomPortBase } from './port-bases.ts';
