@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { bearerTokenOf, createServiceTokenVerifier } from '@baton/kit/auth';
 import { startPublishing } from '@baton/kit/messaging';
 import type { ServiceContext, ServiceDefinition } from '@baton/kit/service';
+import { startCancelReconciler } from './checkout/cancel-reconciler.ts';
 import { startCheckoutReconciler } from './checkout/checkout-reconciler.ts';
 import { createIdempotencyStore } from './checkout/idempotency.ts';
 import { startReservationReconciler } from './checkout/reconciler.ts';
@@ -54,6 +55,8 @@ export const ordersService: ServiceDefinition<Config> = {
     const reconciler = startReservationReconciler({ db, inventory, logger, events });
     // Registered after the clients and the relay, so it stops before they do: closers run in reverse.
     onClose(() => reconciler.stop());
+    const cancels = startCancelReconciler({ db, inventory, events, logger, saga });
+    onClose(() => cancels.stop());
     if (saga !== undefined) {
       const checkouts = startCheckoutReconciler(saga, {
         intervalMs: config.CHECKOUT_RECONCILE_INTERVAL_MS, staleAfterMs: config.CHECKOUT_STALE_AFTER_MS,

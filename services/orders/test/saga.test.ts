@@ -7,6 +7,9 @@ import { migrate, openPostgres, type Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import { createOutbox, migrateMessaging } from '@baton/kit/messaging';
 import { addCleanup, createSilentLogger, createTestDatabase } from '@baton/kit/testing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cancelOrder } from '../src/checkout/cancel-order.ts';
+import { startCancelReconciler } from '../src/checkout/cancel-reconciler.ts';
 import { startCheckoutReconciler } from '../src/checkout/checkout-reconciler.ts';
 import { findCheckout } from '../src/checkout/checkout-store.ts';
 import { createIdempotencyStore } from '../src/checkout/idempotency.ts';
@@ -183,4 +186,39 @@ test('a checkout the reconciler cannot push past its pivot in time is given up: 
   assert.ok(calls.includes('void'), 'what the provider might hold is let go');
   assert.equal((await deps.db.query('select * from orders')).rowCount, 0, 'no order was recorded');
   assert.equal((await deps.db.query('select * from idempotency_keys')).rowCount, 0, 'the key is free: a retry places the order afresh');
+});
+
+test('a cancel cut short after the money went back (inventory down, and the shopper never asks again) is finished by the cancel reconciler: refunded, released, cancelled once', async (t) => {
+  const inventoryDown = { now: false };
+  const { inventory, payment, calls } = fakes({
+    inventory: { release: async (orderId) => {
+      if (inventoryDown.now) throw new KitError(Code.Unavailable, 'inventory cannot be reached');
+      calls.push('release');
+      return { orderId, status: 'released', items: [] };
+    } },
+    payment: { void: async () => { throw new KitError(Code.FailedPrecondition, 'a captured payment cannot be voided; refund it', { reason: 'payment_captured' }); } },
+  });
+  const deps = await sagaWith(t, { inventory, payment });
+  if (deps === undefined) return;
+  const placed = await placeOrder(deps, { userId, idempotencyKey: 'saga-key-cancel-cut', items, payment: { method: 'pm_card_visa' } }, options);
+  assert.equal(placed.status, 201, JSON.stringify(placed.body));
+  const orderId = (placed.body as { id: string }).id;
+
+  inventoryDown.now = true;
+  await assert.rejects(cancelOrder(deps, userId, orderId, options), (error: unknown) => KitError.from(error).code === Code.Unavailable);
+  const { rows: [cut] } = await deps.db.query<{ status: string; asked: boolean }>('select status, cancel_requested_at is not null as asked from orders');
+  assert.deepEqual(cut, { status: 'paid', asked: true }, 'the money went back, the order is not cancelled yet, and the cancel is written down');
+  assert.ok(calls.includes('refund'));
+
+  inventoryDown.now = false;
+  const reconciler = startCancelReconciler(deps, { intervalMs: 50, graceSeconds: 0 });
+  addCleanup(t, () => reconciler.stop());
+  let order: { status: string; payment_status: string } | undefined;
+  for (let i = 0; i < 100 && order?.status !== 'cancelled'; i++) {
+    await sleep(50);
+    order = (await deps.db.query<{ status: string; payment_status: string }>('select status, payment_status from orders')).rows[0];
+  }
+  assert.deepEqual(order, { status: 'cancelled', payment_status: 'refunded' });
+  assert.ok(calls.includes('release'), 'its stock released');
+  assert.deepEqual(await eventsOf(deps.db), ['order.created', 'order.cancelled customer_request']);
 });

@@ -34,9 +34,11 @@ async function giveMoneyBack(payment: PaymentApi, orderId: string, options: Call
 /**
  * Cancels an order and gives its stock back, and its money: a paid order is refunded, one whose
  * payment is only held has it voided. Idempotent: cancelling a cancelled order answers with it
- * unchanged. The money goes back first, then the stock; if either service cannot be reached the
- * order is left as it was and the caller gets 503, so a retry finishes the job. The
- * `order.cancelled` event is written in the transaction that cancels.
+ * unchanged. The request is written down first (`cancel_requested_at`); then the money goes
+ * back, then the stock. If either service cannot be reached the caller gets 503 and the order
+ * keeps its status for now, but the cancel is not lost: a retry finishes it, and so does the
+ * cancel reconciler (`cancel-reconciler.ts`) if nobody retries. The `order.cancelled` event is
+ * written in the transaction that cancels.
  */
 export async function cancelOrder(deps: { db: Database; inventory: InventoryApi; events: OrderEvents; saga?: { payment: PaymentApi } | undefined }, userId: string, orderId: string, options: CallOptions & { traceparent?: string | undefined }): Promise<Order> {
   const order = await findOwnOrder(deps.db, userId, orderId, options);
@@ -44,6 +46,7 @@ export async function cancelOrder(deps: { db: Database; inventory: InventoryApi;
   if (order.payment !== null && deps.saga === undefined) {
     throw new KitError(Code.Unavailable, 'a paid order cannot be cancelled while this shop runs without its payment service');
   }
+  await deps.db.query(`update orders set cancel_requested_at = coalesce(cancel_requested_at, now()) where id = $1 and status <> 'cancelled'`, [orderId], options);
   const moneyBack = order.payment === null || deps.saga === undefined ? undefined : await giveMoneyBack(deps.saga.payment, orderId, options);
   await deps.inventory.release(orderId, options);
   // The status change and its event commit together; of two cancels racing, only the one whose
