@@ -45,6 +45,10 @@ function missingTools(): string[] {
 const { values: { report: reportFile } } = parseArgs({ options: { report: { type: 'string' } }, strict: true });
 
 async function main(): Promise<number> {
+  // What this proof writes is read by other users (PostgreSQL's reads pg_hba.conf, the services'
+  // uid 1000 their resolv.conf): a private umask inherited from the caller (npm run chaos has
+  // run the runner, which sets 077 for var/) would close them.
+  process.umask(0o022);
   const missing = missingTools();
   const cannot = process.getuid?.() !== 0 ? 'it must run as root (network namespaces, chroot)' : missing.length > 0 ? `missing: ${missing.join(', ')}` : undefined;
   if (cannot !== undefined) {

@@ -270,7 +270,7 @@ function RunChart({ report }) {
   const width = 600;
   const height = 90;
   const good = timeline.map((s) => s.counts.ok + s.counts.refused);
-  const bad = timeline.map((s) => s.counts.unavailable + s.counts.failed + s.counts['no-answer']);
+  const bad = timeline.map((s) => s.counts.unavailable + s.counts.failed + (s.counts.unreachable ?? 0) + s.counts['no-answer']);
   const top = Math.max(1, ...good.map((g, i) => g + bad[i]));
   const x = (second) => (timeline.length <= 1 ? 0 : (second / (timeline.length - 1)) * width);
   const y = (v) => (height - (v / top) * (height - 4) - 2).toFixed(1);
