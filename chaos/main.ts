@@ -5,17 +5,12 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { hostScenarios, runScenario, scenarios, targetOf, type ChaosTarget, type RunOptions, type Scenario, type ScenarioReport, type StackHandle } from '@baton/chaos';
-import { repoRoot, serviceNames } from '@baton/runner';
+import { hostScenarios, runScenario, scenarios, type RunOptions, type Scenario, type ScenarioReport } from '@baton/chaos';
+import { repoRoot } from '@baton/runner';
 import { parseChaosArgs } from './args.ts';
-import { reachable, startBrokerLink } from './broker-link.ts';
-import { startChaosShop } from './chaos-shop.ts';
-import { movableClocks } from './clocks.ts';
-import { poisonWriterOf } from './poison-event.ts';
-import { providerChargesOf } from './provider-charges.ts';
+import { reachable } from './broker-link.ts';
 import { renderReport, type ChaosRun } from './report-html.ts';
-import { startRunnerShop } from './runner-shop.ts';
-import { mountSmallDisk } from './small-disk.ts';
+import { brokers, shopKindOf, shopKinds, startShop, type ShopKind } from './shops.ts';
 
 const windows: Record<'short' | 'full', Pick<RunOptions, 'beforeMs' | 'faultMs' | 'afterMs' | 'load'>> = {
   short: { beforeMs: 2_000, faultMs: 4_000, afterMs: 8_000, load: { shoppers: 4 } },
@@ -23,15 +18,6 @@ const windows: Record<'short' | 'full', Pick<RunOptions, 'beforeMs' | 'faultMs' 
 };
 // Between scenarios: how long the shop may take to be whole again (a killed service restarted).
 const wholeAgainMs = 60_000;
-// The shops, in the order they are started: events over the services' feeds, through NATS,
-// through RabbitMQ; and npm start's runner as a process of its own (its events over the feeds).
-type ShopKind = 'feed' | 'nats' | 'rabbitmq' | 'runner';
-const shopKinds: readonly ShopKind[] = ['feed', 'nats', 'rabbitmq', 'runner'];
-const shopKindOf = (scenario: Scenario): ShopKind => (scenario.runnerProcess === true ? 'runner' : scenario.events ?? 'feed');
-// Media's small disk: room for a run's uploads (64×48 pictures and their sizes), little to fill.
-const smallDiskMiB = 64;
-// The brokers of this machine (.ci/run starts them) that a broker's shop reaches through a link of its own.
-const brokers = { nats: { host: '127.0.0.1', port: 4222 }, rabbitmq: { host: '127.0.0.1', port: 5672 } } as const;
 
 async function main(): Promise<number> {
   const parsed = parseChaosArgs(process.argv.slice(2));
@@ -46,6 +32,8 @@ async function main(): Promise<number> {
   }
   const startedAt = new Date();
   const run = startedAt.toISOString().replace(/[:.]/g, '-');
+  // The run's digits: its names on a broker others share, its staff member's email.
+  const tag = run.replace(/[^0-9]/g, '').slice(-12);
   // The environment, read once here: where var/ is (as npm start reads it), and what the services inherit.
   const env = process.env;
   const ci = env.CI === 'true';
@@ -79,10 +67,10 @@ async function main(): Promise<number> {
     const shopDir = await mkdtemp(join(tmpdir(), 'baton-chaos-'));
     const cleanups: Array<() => Promise<void>> = [() => rm(shopDir, { recursive: true, force: true })];
     // The load's member of staff, who uploads images: made staff by the shop's STAFF_EMAILS.
-    const staffEmail = `chaos-staff-${run.replace(/[^0-9]/g, '').slice(-12)}@example.com`;
+    const staffEmail = `chaos-staff-${tag}@example.com`;
     const shopEnv = { ...env, STAFF_EMAILS: staffEmail };
     try {
-      const shop = await startShop(kind, shopDir, shopEnv, group, cleanups);
+      const shop = await startShop({ kind, shopDir, env: shopEnv, group, cleanups, logFile: join(folder, 'services.log'), namespace: `chaos_${tag}`, say });
       cleanups.unshift(shop.stop);
       say(`shop ready: the gateway at ${shop.target.gatewayUrl}`);
       for (const scenario of group) {
@@ -109,47 +97,6 @@ async function main(): Promise<number> {
     }
   }
 
-  /** Starts the shop a group of scenarios runs on, and registers in `cleanups` what must go after it. */
-  async function startShop(kind: ShopKind, shopDir: string, shopEnv: NodeJS.ProcessEnv, group: readonly Scenario[], cleanups: Array<() => Promise<void>>): Promise<{
-    target: ChaosTarget; whole(timeoutMs: number): Promise<void>; stop(): Promise<void>; lacks(scenario: Scenario): string | undefined;
-  }> {
-    const logFile = join(folder, 'services.log');
-    if (kind === 'runner') {
-      say('starting the shop with npm start\'s runner, a process of its own');
-      const shop = await startRunnerShop({ varDir: shopDir, logFile, env: shopEnv, startTimeoutMs: 120_000 });
-      const { handle } = shop;
-      const target = targetOf(handle, { runner: shop.runner, providerCharges: providerChargesOf({ varDir: shopDir, providerUrl: handle.url('provider') }) });
-      return { target, stop: shop.stop, whole: (timeoutMs) => allReady(handle, timeoutMs), lacks: () => undefined };
-    }
-    const link = kind === 'feed' ? undefined : await startBrokerLink(brokers[kind]);
-    if (link !== undefined) cleanups.unshift(() => link.close());
-    const messaging = link === undefined ? {} : {
-      ...(kind === 'nats' ? { NATS_URL: `nats://127.0.0.1:${link.port}` } : { AMQP_URL: `amqp://guest:guest@127.0.0.1:${link.port}/` }),
-      // Streams, subjects, exchanges and queues of this run's own, on a broker others share.
-      MESSAGING_NAMESPACE: `chaos_${run.replace(/[^0-9]/g, '').slice(-12)}`,
-    };
-    // Media's folder on a small disk of its own, when a scenario fills it (root, on Linux).
-    const disk = group.some((s) => s.needsSmallDisk === true) ? await mountSmallDisk(join(shopDir, 'media'), smallDiskMiB) : undefined;
-    if (disk !== undefined) cleanups.unshift(() => disk.close());
-    say(`starting the shop${link === undefined ? '' : `, its events through ${kind === 'nats' ? 'NATS' : 'RabbitMQ'}`}`);
-    // Each service's wall clock movable (the clock scenarios), when Debian's libfaketime is installed.
-    const clocks = await movableClocks(join(shopDir, 'clocks'), serviceNames);
-    const serviceEnv = Object.fromEntries(serviceNames.map((name) => [name, { ...clocks?.environment(name), ...messaging }]));
-    const shop = await startChaosShop({ varDir: shopDir, logFile, env: shopEnv, serviceEnv });
-    const { stack } = shop;
-    const target = targetOf(stack, {
-      setClockOffset: clocks?.set, brokerLink: link, mediaDisk: disk, writePoisonEvent: poisonWriterOf(stack),
-      providerCharges: providerChargesOf({ varDir: stack.varDir, providerUrl: stack.url('provider') }),
-    });
-    return {
-      target, stop: shop.stop, whole: shop.whole,
-      lacks(scenario) {
-        if (scenario.needsMovableClocks === true && clocks === undefined) return 'Debian\'s libfaketime is not installed (apt-get install libfaketime): each service\'s clock cannot be moved';
-        if (scenario.needsSmallDisk === true && disk === undefined) return 'media\'s folder cannot be put on a small disk of its own: that takes mounting a tmpfs, as root on Linux';
-        return undefined;
-      },
-    };
-  }
   // The faults on the wire and the rolling restart: the multi-host proof, run as its own command.
   if (args.hosts.length > 0) {
     say('the multi-host proof (npm run test:hosts): faults on the wire, a rolling restart');
@@ -174,10 +121,6 @@ async function main(): Promise<number> {
   printTable(result);
   console.log(`\nreport: ${relative(process.cwd(), join(folder, 'report.html'))} (and report.json)`);
   return result.passed ? 0 : 1;
-}
-
-function allReady(stack: StackHandle, timeoutMs: number): Promise<void> {
-  return Promise.all(stack.services.map((name) => stack.waitReady(name, { timeoutMs }))).then(() => undefined);
 }
 
 function printTable(run: ChaosRun): void {
