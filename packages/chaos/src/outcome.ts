@@ -17,8 +17,8 @@ export type Outcome = 'ok' | 'refused' | 'unavailable' | 'failed' | 'unreachable
 
 export const outcomes: readonly Outcome[] = ['ok', 'refused', 'unavailable', 'failed', 'unreachable', 'no-answer'];
 
-/** What a shopper does: look at products, buy one, change their mind; and what the shop's staff does: add a product's picture. */
-export type RequestKind = 'browse' | 'checkout' | 'cancel' | 'upload';
+/** What a shopper does: sign in, look at products, buy one, change their mind; and what the shop's staff does: add a product's picture. */
+export type RequestKind = 'sign-in' | 'browse' | 'checkout' | 'cancel' | 'upload';
 
 export interface RequestRecord {
   kind: RequestKind;

@@ -40,7 +40,7 @@ export interface ScenarioReport {
 }
 
 // The gateway's: ROUTE_DEADLINES_MS's checkout, REQUEST_DEADLINE_MS, UPLOAD_DEADLINE_MS.
-export const defaultDeadlinesMs: Record<RequestKind, number> = { browse: 10_000, checkout: 8_000, cancel: 10_000, upload: 600_000 };
+export const defaultDeadlinesMs: Record<RequestKind, number> = { 'sign-in': 10_000, browse: 10_000, checkout: 8_000, cancel: 10_000, upload: 600_000 };
 
 /**
  * One scenario, start to verdict: shoppers at work, the fault after `beforeMs`, ended after

@@ -87,11 +87,14 @@ export async function readStock(gatewayUrl: string): Promise<Record<string, numb
   return stock;
 }
 const password = 'correct horse battery staple';
+// Every this many visits a shopper signs in again: often enough that every fault meets some
+// sign-ins, rarely enough that password hashing (scrypt, in users) is not most of the load.
+const signInEvery = 8;
 
 /**
  * Shoppers at work through the gateway's public API, as the storefront's pages call it: each
  * signs up, then visits again and again (the product list, an order paid with a test card, its
- * cancellation), with a pause between visits. Every request is recorded with its outcome
+ * cancellation; every eighth visit a sign-in first), with a pause between visits. Every request is recorded with its outcome
  * (`outcome.ts`); nothing is retried, so what a person would have seen is what is counted.
  * Written here rather than with a load tool because the verdicts need each request's outcome
  * and the orders acknowledged, per shopper, to check against the shop's own records.
@@ -132,12 +135,13 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
 
   // Accounts first, a few at a time (users hashes two passwords at once); a sign-up that meets a
   // restarting shop is tried again.
-  const accounts: Array<{ token: string; placed: string[]; cancelled: string[] }> = [];
+  const accounts: Array<{ email: string; token: string; placed: string[]; cancelled: string[] }> = [];
   for (let i = 0; i < shoppers; i++) {
+    const email = `shopper-${randomUUID()}@example.com`;
     for (let attempt = 1; ; attempt++) {
-      const { status, answer } = await call(agents[i]!, undefined, 'POST', '/api/v1/users', { body: { email: `shopper-${randomUUID()}@example.com`, password, name: `Shopper ${i + 1}` } });
+      const { status, answer } = await call(agents[i]!, undefined, 'POST', '/api/v1/users', { body: { email, password, name: `Shopper ${i + 1}` } });
       if (status === 201) {
-        accounts.push({ token: (answer as { session: { accessToken: string } }).session.accessToken, placed: [], cancelled: [] });
+        accounts.push({ email, token: (answer as { session: { accessToken: string } }).session.accessToken, placed: [], cancelled: [] });
         break;
       }
       if (attempt === 5) throw new Error(`the load could not sign up a shopper: the gateway answered ${status}`);
@@ -156,7 +160,13 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
   async function visit(i: number): Promise<void> {
     const agent = agents[i]!;
     const account = accounts[i]!;
-    while (running) {
+    for (let visits = 1; running; visits++) {
+      // Now and then a shopper comes back and signs in again (a password checked by users), and goes on with the new session.
+      if (visits % signInEvery === 0) {
+        const signedIn = await call(agent, 'sign-in', 'POST', '/api/v1/auth/login', { body: { email: account.email, password } });
+        if (signedIn.status === 200) account.token = (signedIn.answer as { accessToken: string }).accessToken;
+        if (!running) break;
+      }
       await call(agent, 'browse', 'GET', '/api/v1/products?limit=24');
       if (!running) break;
       const sku = skus[randomInt(skus.length)]!;
