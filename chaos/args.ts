@@ -6,7 +6,7 @@ export interface ChaosArgs {
   scenarios: readonly Scenario[];
   /** The multi-host proof's scenarios asked for (naming one runs the proof, which reports them all); all by default. */
   hosts: readonly HostScenario[];
-  /** CI's run: every scenario with short windows (2 s before, 4 s of fault, 8 s after). */
+  /** CI's run: every scenario with short windows (2 s before, 4 s of fault, 6 s after). */
   short: boolean;
   /** Only list the scenarios. */
   list: boolean;

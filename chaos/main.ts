@@ -13,7 +13,7 @@ import { renderReport, type ChaosRun } from './report-html.ts';
 import { brokers, shopKindOf, shopKinds, startShop, type ShopKind } from './shops.ts';
 
 const windows: Record<'short' | 'full', Pick<RunOptions, 'beforeMs' | 'faultMs' | 'afterMs' | 'load'>> = {
-  short: { beforeMs: 2_000, faultMs: 4_000, afterMs: 8_000, load: { shoppers: 4 } },
+  short: { beforeMs: 2_000, faultMs: 4_000, afterMs: 6_000, load: { shoppers: 4 } },
   full: { beforeMs: 5_000, faultMs: 10_000, afterMs: 15_000, load: { shoppers: 6 } },
 };
 // Between scenarios: how long the shop may take to be whole again (a killed service restarted).
@@ -101,7 +101,7 @@ async function main(): Promise<number> {
   if (args.hosts.length > 0) {
     say('the multi-host proof (npm run test:hosts): faults on the wire, a rolling restart');
     const file = join(folder, 'hosts.json');
-    const code = await new Promise<number | null>((done) => spawn(process.execPath, ['test/hosts/hosts-proof.ts', '--report', file], { cwd: repoRoot, stdio: 'inherit' }).once('exit', done));
+    const code = await new Promise<number | null>((done) => spawn(process.execPath, ['test/hosts/hosts-proof.ts', '--report', file, ...(args.short ? ['--short'] : [])], { cwd: repoRoot, stdio: 'inherit' }).once('exit', done));
     const written = await readFile(file, 'utf8').then((text) => JSON.parse(text) as { scenarios: ScenarioReport[] }, () => undefined);
     for (const scenario of args.hosts) {
       const report = written?.scenarios.find((r) => r.scenario === scenario.name);

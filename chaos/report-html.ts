@@ -45,7 +45,7 @@ section { border-top: 2px solid #ddd; margin-top: 2rem; }
 </head>
 <body>
 <h1>Chaos run ${escape(run.run)}: <span class="${run.passed ? 'passed' : 'failed'}">${run.passed ? 'every verdict passed' : 'a verdict FAILED'}</span></h1>
-<p>Started ${escape(run.startedAt)}, ${run.short ? 'short windows (CI): 2 s before the fault, 4 s of it, 8 s after' : 'full windows: 5 s before the fault, 10 s of it, 15 s after'}.
+<p>Started ${escape(run.startedAt)}, ${run.short ? 'short windows (CI): 2 s before the fault, 4 s of it, 6 s after' : 'full windows: 5 s before the fault, 10 s of it, 15 s after'}.
 Every figure comes from what the shoppers saw and what the shop recorded, never from logs.</p>
 <table>
 <thead><tr><th scope="col">scenario</th><th scope="col">verdict</th><th scope="col">what failed, if anything</th></tr></thead>

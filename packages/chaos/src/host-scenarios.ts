@@ -14,22 +14,22 @@ export interface HostScenario {
 export const hostScenarios: readonly HostScenario[] = [
   {
     name: 'partition-inventory',
-    title: 'One of two inventory replicas partitioned for 10 s (every packet to and from its host dropped)',
-    promise: 'Checkouts keep working (9 in 10 at least), no 500, no hang, every answer within its deadline; the partitioned replica, in rotation before, is out of it within 5 s.',
+    title: 'One of two inventory replicas partitioned (every packet to and from its host dropped) for 10 s (6 s with --short)',
+    promise: 'Checkouts keep working (9 in 10 at least), no 500, no hang, every answer within its deadline; the partitioned replica, in rotation before, is out of it within 5 s; all well again within 8 s of the fault\'s end.',
   },
   {
     name: 'delay-inventory',
-    title: 'The other inventory replica 500 ms slower for 10 s (a delaying relay on its host)',
+    title: 'The other inventory replica 500 ms slower (a delaying relay on its host) for 10 s (6 s with --short)',
     promise: 'Checkouts keep working, no 500, no hang, every answer within its deadline, all well again within 8 s.',
   },
   {
     name: 'loss-inventory',
-    title: 'One inventory replica loses 20% of its packets, both ways, for 10 s',
+    title: 'One inventory replica loses 20% of its packets, both ways, for 10 s (6 s with --short)',
     promise: 'Checkouts keep working, no 500, no hang, every answer within its deadline, all well again within 8 s.',
   },
   {
     name: 'broker-host-cut',
-    title: 'The NATS JetStream host cut off for 10 s (its link down)',
+    title: 'The NATS JetStream host cut off (its link down) for 10 s (6 s with --short)',
     promise: 'Checkouts keep working, no 500, no hang; the events wait in each outbox and go out once it is back.',
   },
   {
