@@ -62,12 +62,20 @@ export async function runScenario(target: ChaosTarget, scenario: Scenario, optio
     const counts = scenario.faulty === undefined ? undefined : countsOf(target, scenario.faulty);
     const { timing: window, checks } = await faultUnderLoad(target, scenario, load, { beforeMs, faultMs, afterMs, onPhase, counts });
     onPhase('ledger');
-    const ledger = await waitForLedger(load, ledgerBoundMs);
-    const records = await waitForSettled(target, load, { stockBefore, imagesBefore }, ledgerBoundMs);
+    // Records the shop cannot give back are a failed verdict, not a run that could not be judged.
+    const unread: Check[] = [];
+    const ledger = await waitForLedger(load, ledgerBoundMs).catch((error: unknown) => {
+      unread.push({ name: 'records read', passed: false, detail: (error as Error).message });
+      return { acknowledged: load.orders.reduce((n, o) => n + o.placed.length, 0), missing: load.orders.flatMap((o) => o.placed), duplicated: [], unexpected: [] };
+    });
+    const records = await waitForSettled(target, load, { stockBefore, imagesBefore }, ledgerBoundMs).catch((error: unknown) => {
+      unread.push({ name: 'records read', passed: false, detail: (error as Error).message });
+      return [];
+    });
     const served = counts?.served();
     const judged = judge(load.records, window, deadlinesMs, scenario.expect, ledger, served);
     // The fault's own checks (an overload's flood and probes), and the shop's records, join the verdict.
-    const extra = [...checks, ...records];
+    const extra = [...checks, ...records, ...unread];
     const verdict = { ...judged, checks: [...judged.checks, ...extra], passed: judged.passed && extra.every((c) => c.passed) };
     onPhase('done');
     return { scenario: scenario.name, title: scenario.title, promise: scenario.promise, startedAt, ...window, verdict, ledger };
