@@ -1,12 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import type { Check, RunnerHandle, StackHandle } from '@baton/chaos';
-import { isRunning, processTree, type TreeProcess } from '@baton/kit/testing';
+import { isListening, isRunning, processTree, type TreeProcess } from '@baton/kit/testing';
 import { adminPortOf, adminTokenVariableOf, portOf, randomPortBase, repoRoot, serviceNames } from '@baton/runner';
 
 const run = promisify(execFile);
@@ -87,7 +86,7 @@ export async function startRunnerShop({ varDir, logFile, env, startTimeoutMs }: 
         while (performance.now() - killedAt < leaveBoundMs && (running.length > 0 || held.length > 0)) {
           await sleep(100);
           running = running.filter(({ pid }) => isRunning(pid));
-          held = (await Promise.all(held.map(async (port) => ((await listens(port)) ? [port] : [])))).flat();
+          held = (await Promise.all(held.map(async (port) => ((await isListening(port)) ? [port] : [])))).flat();
         }
         const tookMs = performance.now() - killedAt;
         // Whatever is left is killed here, so the next start can go on; the check has failed already.
@@ -124,10 +123,3 @@ async function listeningPorts(tree: readonly TreeProcess[]): Promise<number[]> {
   return [...ports];
 }
 
-function listens(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}

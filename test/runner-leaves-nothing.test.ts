@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addCleanup, captureOutput, hasProcFs, isRunning, processTree, type ChildOutput } from '@baton/kit/testing';
+import { addCleanup, captureOutput, hasProcFs, isListening, isRunning, processTree, type ChildOutput } from '@baton/kit/testing';
 import { randomPortBase, repoRoot } from '@baton/runner';
 
 // `npm start`'s runner killed the hard way (SIGKILL: no handler runs, it cannot stop anything
@@ -34,13 +33,6 @@ async function waitForReady(runner: Runner, timeoutMs = 120_000): Promise<void> 
   }
 }
 
-function listens(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 test('a runner killed with SIGKILL leaves no process and no listening port after 5 s; the next start works, and a second one on the same folder is refused, naming the first', { skip: hasProcFs ? false : 'needs /proc (Linux)', timeout: 240_000 }, async (t) => {
   const varDir = await mkdtemp(join(tmpdir(), 'baton-sigkill-'));
@@ -60,7 +52,7 @@ test('a runner killed with SIGKILL leaves no process and no listening port after
   assert.match(commands, /services\/users\/src\/main\.ts/, commands);
   assert.match(commands, /bin\/postgres -D/, commands);
   const ports = [...[0, 1, 2, 3, 4].flatMap((i) => [portBase + i, portBase + 2000 + i]), portBase + 1001, portBase + 1002, portBase + 352, portBase + 10];
-  for (const port of ports) assert.equal(await listens(port), true, `port ${port} listens while the shop runs`);
+  for (const port of ports) assert.equal(await isListening(port), true, `port ${port} listens while the shop runs`);
 
   first.child.kill('SIGKILL');
   await first.exited;
@@ -70,7 +62,7 @@ test('a runner killed with SIGKILL leaves no process and no listening port after
   while (performance.now() - killedAt < 5_000 && (running.length > 0 || listening.length > 0)) {
     await sleep(100);
     running = running.filter(({ pid }) => isRunning(pid));
-    listening = (await Promise.all(listening.map(async (port) => ((await listens(port)) ? [port] : [])))).flat();
+    listening = (await Promise.all(listening.map(async (port) => ((await isListening(port)) ? [port] : [])))).flat();
   }
   assert.deepEqual(running.map(({ pid, command }) => `${pid} ${command}`), [], 'no process of the stack runs 5 s after the runner was killed');
   assert.deepEqual(listening, [], 'no port of the stack listens');

@@ -15,7 +15,7 @@ export { useTestNats, useTestRabbit, type TestBroker } from './brokers.ts';
 export { startNatsServer, type PrivateNatsServer } from './nats-server.ts';
 export { addCleanup, createSuiteScope, type CleanupScope } from './cleanup.ts';
 export { createCapturedLogger, createSilentLogger, type CapturedLogger, type LogLine } from './logger.ts';
-export { findFreePort } from './free-port.ts';
+export { findFreePort, isListening } from './free-port.ts';
 export { captureOutput, type ChildOutput } from './child-output.ts';
 export { hasProcFs, isRunning, processTree, type TreeProcess } from './process-tree.ts';
 export { parseMetrics, metricValue, type MetricFamily, type MetricSample } from './metrics.ts';
