@@ -78,10 +78,32 @@ CONTAINERFILE
   podman build --quiet --isolation chroot -t "$base_image" "$rootfs" > /dev/null
 fi
 
-for service in "${services[@]}"; do
-  started=$SECONDS
+# One service's image; its line says how big it is and how long it took.
+build_one() {
+  local service=$1 started=$SECONDS size
   podman build --quiet --isolation chroot --build-arg "NODE_IMAGE=$base_image" \
     -f "services/$service/Dockerfile" -t "localhost/baton-$service:$tag" . > /dev/null
   size=$(podman image inspect --format '{{.Size}}' "localhost/baton-$service:$tag")
   echo "==> localhost/baton-$service:$tag ($((size / 1048576)) MB, $((SECONDS - started)) s)"
+}
+
+# As many builds at once as there are cores (JOBS to choose): each is mostly npm install and
+# a layer commit, and one alone leaves a core idle part of the time.
+readonly jobs=${JOBS:-$(nproc)}
+failed=()
+declare -A building=()
+reap_one() {
+  local pid
+  wait -n -p pid "${!building[@]}" || failed+=("${building[$pid]}")
+  unset "building[$pid]"
+}
+for service in "${services[@]}"; do
+  while ((${#building[@]} >= jobs)); do reap_one; done
+  build_one "$service" &
+  building[$!]=$service
 done
+while ((${#building[@]} > 0)); do reap_one; done
+if ((${#failed[@]} > 0)); then
+  echo "could not build: ${failed[*]}" >&2
+  exit 1
+fi
