@@ -34,7 +34,7 @@ async function waitForReady(runner: Runner, timeoutMs = 120_000): Promise<void> 
 }
 
 
-test('a runner killed with SIGKILL leaves no process and no listening port after 5 s; the next start works, and a second one on the same folder is refused, naming the first', { skip: hasProcFs ? false : 'needs /proc (Linux)', timeout: 240_000 }, async (t) => {
+test('a runner killed with SIGKILL leaves no process and no listening port behind; the next start works, and a second one on the same folder is refused, naming the first', { skip: hasProcFs ? false : 'needs /proc (Linux)', timeout: 240_000 }, async (t) => {
   const varDir = await mkdtemp(join(tmpdir(), 'baton-sigkill-'));
   const portBase = randomPortBase();
   const env = { BATON_VAR_DIR: varDir, BATON_PORT_BASE: String(portBase) };
@@ -59,12 +59,15 @@ test('a runner killed with SIGKILL leaves no process and no listening port after
   const killedAt = performance.now();
   let running = tree.filter(({ pid }) => isRunning(pid));
   let listening = ports;
-  while (performance.now() - killedAt < 5_000 && (running.length > 0 || listening.length > 0)) {
+  // Each goes within its own 4 s grace (the kit's orphanExitMs, the database's guard); how long
+  // that takes on a loaded machine is not this test's claim, so it waits up to 15 s.
+  const waitMs = 15_000;
+  while (performance.now() - killedAt < waitMs && (running.length > 0 || listening.length > 0)) {
     await sleep(100);
     running = running.filter(({ pid }) => isRunning(pid));
     listening = (await Promise.all(listening.map(async (port) => ((await isListening(port)) ? [port] : [])))).flat();
   }
-  assert.deepEqual(running.map(({ pid, command }) => `${pid} ${command}`), [], 'no process of the stack runs 5 s after the runner was killed');
+  assert.deepEqual(running.map(({ pid, command }) => `${pid} ${command}`), [], `no process of the stack runs ${waitMs / 1_000} s after the runner was killed`);
   assert.deepEqual(listening, [], 'no port of the stack listens');
 
   // The next start finds the folder free (the killed runner's lock names a process that is gone).

@@ -4,7 +4,7 @@ import { serverEnvironment } from './server-user.ts';
 export interface OrphanGuardOptions {
   /** The signal that asks the process to stop: SIGINT is PostgreSQL's fast shutdown. */
   signal?: NodeJS.Signals;
-  /** How long it may take to stop before it is killed. */
+  /** How long it may take to stop before it is killed, rounded up to whole seconds (the guard reads a clock of seconds). */
   graceMs?: number;
   /** A folder to remove once the process is gone (a throw-away server's data). */
   removeAfter?: string | undefined;
@@ -23,7 +23,7 @@ export interface OrphanGuard {
 // stops the guarded process, waits for it, kills it after the grace time, and removes the
 // folder. A shell script, not a Node process: it costs a megabyte, not forty.
 const guardScript = `
-pid=$1 signal=$2 grace_tenths=$3 remove_after=$4
+pid=$1 signal=$2 grace_seconds=$3 remove_after=$4
 # A zombie (exited, not yet reaped by the new parent) counts as gone.
 alive() {
   kill -0 "$pid" 2>/dev/null || return 1
@@ -31,11 +31,12 @@ alive() {
 }
 while read -r _; do :; done
 kill -s "$signal" "$pid" 2>/dev/null
-waited=0
+# The grace is read from the clock, not counted in naps: on a loaded machine each nap and ps
+# takes longer than its tenth of a second, and forty of them took well over four seconds.
+kill_at=$(($(date +%s) + grace_seconds))
 while alive; do
-  if [ "$waited" -ge "$grace_tenths" ]; then kill -s KILL "$pid" 2>/dev/null; break; fi
+  if [ "$(date +%s)" -ge "$kill_at" ]; then kill -s KILL "$pid" 2>/dev/null; break; fi
   sleep 0.1
-  waited=$((waited + 1))
 done
 if [ -n "$remove_after" ]; then
   # Bounded: without ps, under a parent that never reaps, a zombie would look alive for ever.
@@ -62,7 +63,7 @@ fi
  */
 export function guardAgainstOrphaning(child: ChildProcess, { signal = 'SIGINT', graceMs = 4_000, removeAfter, uid, gid }: OrphanGuardOptions = {}): OrphanGuard {
   if (child.pid === undefined) return { release() {} };
-  const watcher = spawn('sh', ['-c', guardScript, 'baton-orphan-guard', String(child.pid), signal.replace(/^SIG/, ''), String(Math.ceil(graceMs / 100)), removeAfter ?? ''], {
+  const watcher = spawn('sh', ['-c', guardScript, 'baton-orphan-guard', String(child.pid), signal.replace(/^SIG/, ''), String(Math.ceil(graceMs / 1_000)), removeAfter ?? ''], {
     stdio: ['pipe', 'ignore', 'ignore'],
     env: serverEnvironment(),
     // Its own session: a terminal's Ctrl-C must not end the guard before the runner is done.
