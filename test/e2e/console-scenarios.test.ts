@@ -53,8 +53,13 @@ void describe('the console\'s fault scenarios', () => {
 
   test('slow payment: +5 s on payment\'s gRPC calls; checkouts answer within their deadline, browsing is untouched, every email once', async (t) => {
     const running = run(t, 'slow-payment');
-    // One at a time, and only the scenarios there are.
-    await sleep(200);
+    // One at a time, and only the scenarios there are: once the console says slow-payment runs
+    // (not after a fixed pause: on a loaded machine its start took longer than one).
+    for (let i = 0; i < 200; i++) {
+      const listing = await (await fetch(`${consoleUrl}/api/scenarios`)).json() as { running: unknown };
+      if (listing.running !== null) break;
+      await sleep(50);
+    }
     assert.equal((await post('/api/scenarios/kill-inventory/run')).status, 409);
     assert.equal((await post('/api/scenarios/nothing-like-it/run')).status, 404);
     const report = await running;
