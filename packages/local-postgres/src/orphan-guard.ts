@@ -4,7 +4,7 @@ import { serverEnvironment } from './server-user.ts';
 export interface OrphanGuardOptions {
   /** The signal that asks the process to stop: SIGINT is PostgreSQL's fast shutdown. */
   signal?: NodeJS.Signals;
-  /** How long it may take to stop before it is killed, rounded up to whole seconds (the guard reads a clock of seconds). */
+  /** How long it may take to stop before it is killed: at least this, and less than a second more (the guard reads a clock of whole seconds). */
   graceMs?: number;
   /** A folder to remove once the process is gone (a throw-away server's data). */
   removeAfter?: string | undefined;
@@ -32,8 +32,9 @@ alive() {
 while read -r _; do :; done
 kill -s "$signal" "$pid" 2>/dev/null
 # The grace is read from the clock, not counted in naps: on a loaded machine each nap and ps
-# takes longer than its tenth of a second, and forty of them took well over four seconds.
-kill_at=$(($(date +%s) + grace_seconds))
+# takes longer than its tenth of a second, and forty of them took well over four seconds. The
+# clock counts whole seconds, so one more makes the grace at least what was asked.
+kill_at=$(($(date +%s) + grace_seconds + 1))
 while alive; do
   if [ "$(date +%s)" -ge "$kill_at" ]; then kill -s KILL "$pid" 2>/dev/null; break; fi
   sleep 0.1
