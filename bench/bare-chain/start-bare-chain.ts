@@ -53,10 +53,10 @@ async function onDatabase(url: string, work: (client: pg.Client) => Promise<unkn
 }
 
 /** Starts one bare process and resolves with it and its port once it listens. */
-function startProcess(name: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+function startProcess(name: string, env: NodeJS.ProcessEnv, nodeOptions: string): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL(`${name}.ts`, import.meta.url))], {
     // Baton's runner gives its services the same young generation (packages/runner/src/environment.ts).
-    env: { ...process.env, ...env, NODE_OPTIONS: '--max-semi-space-size=8' },
+    env: { ...process.env, ...env, NODE_OPTIONS: `--max-semi-space-size=8 ${nodeOptions}`.trim() },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -68,9 +68,9 @@ function startProcess(name: string, env: NodeJS.ProcessEnv): Promise<{ child: Ch
 /**
  * The bare chain on the PostgreSQL at `adminUrl` (a user that may create databases): a database
  * per service (users, inventory, orders), migrated with Baton's migrations, one user, and the four
- * processes, started callees first.
+ * processes, started callees first (each with `nodeOptions` too, as a profile's).
  */
-export async function startBareChain(adminUrl: string): Promise<BareChain> {
+export async function startBareChain(adminUrl: string, { nodeOptions = '' }: { nodeOptions?: string } = {}): Promise<BareChain> {
   const prefix = `bare_${randomBytes(4).toString('hex')}_`;
   const urls = Object.fromEntries(Object.keys(migrations).map((name) => {
     const url = new URL(adminUrl);
@@ -102,7 +102,7 @@ export async function startBareChain(adminUrl: string): Promise<BareChain> {
   };
   try {
     const start = async (name: string, env: NodeJS.ProcessEnv) => {
-      const { child, port } = await startProcess(name, { BARE_PUBLIC_JWK, ...env });
+      const { child, port } = await startProcess(name, { BARE_PUBLIC_JWK, ...env }, nodeOptions);
       started.push(child);
       return { pid: child.pid!, url: `http://127.0.0.1:${port}` };
     };

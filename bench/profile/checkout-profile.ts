@@ -6,16 +6,21 @@
 // functions with the most self time, overall and per service).
 //
 //   node bench/profile/checkout-profile.ts
+//   PROFILE_SIDE=bare node bench/profile/checkout-profile.ts   # the bare chain's, to set beside it
+//
+// PROFILE_FOLDED=<file> also writes the folded stacks (a line a stack: frames, a space, samples).
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { runPairs } from '../scenarios/checkout-vs-bare/pairs.ts';
-import { startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
+import { startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
 import { foldedStacks, selfTime, type FoldedStacks } from './cpu-profile.ts';
 import { flameGraphSvg } from './flame-graph.ts';
 
 const seconds = Number(process.env.PROFILE_SECONDS ?? 20);
+const bare = process.env.PROFILE_SIDE === 'bare';
+const folded = process.env.PROFILE_FOLDED;
 const intervalUs = 500;
 const results = new URL('../results/', import.meta.url);
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -26,7 +31,8 @@ const hot = () => 'FILTER-PAPER-100';
 let window: { fromUs: number; toUs: number } | undefined;
 let pairs = 0;
 let pids: Map<number, string> | undefined;
-const baton = await startBaton(dispatcher, { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles} --cpu-prof-interval=${intervalUs}` });
+const nodeOptions = `--cpu-prof --cpu-prof-dir=${profiles} --cpu-prof-interval=${intervalUs}`;
+const baton = bare ? await startBare({ nodeOptions }) : await startBaton(dispatcher, { NODE_OPTIONS: nodeOptions });
 try {
   pids = new Map([...baton.cpu()].flatMap(([name, tree]) => (name === 'postgres' ? [] : [...tree.keys()].slice(0, 1).map((pid) => [pid, name] as const))));
   await runPairs(baton, dispatcher, { concurrency: 16, durationMs: 3_000, skuOf: hot });
@@ -54,8 +60,9 @@ for (const file of await readdir(profiles)) {
 await rm(profiles, { recursive: true, force: true });
 
 const total = [...all.values()].reduce((sum, n) => sum + n, 0);
-const title = `Baton checkout, order + cancel pairs, C=16, hot product: ${pairs} pairs, ${total} samples of ${intervalUs} µs (every service)`;
-await writeFile(new URL('checkout-flame.svg', results), flameGraphSvg(all, title));
+if (folded !== undefined) await writeFile(folded, [...all].map(([stack, n]) => `${stack} ${n}`).join('\n') + '\n');
+const title = `${bare ? 'The bare chain\'s' : 'Baton'} checkout, order + cancel pairs, C=16, hot product: ${pairs} pairs, ${total} samples of ${intervalUs} µs (every service)`;
+await writeFile(new URL(`checkout-flame${bare ? '-bare' : ''}.svg`, results), flameGraphSvg(all, title));
 
 const share = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;
 const lines = [
@@ -75,5 +82,5 @@ for (const [service, stacks] of perService) {
   lines.push('', `## ${service}: top 8 by self time`, '', '| function | self, of this service |', '|---|---|',
     ...selfTime(stacks).slice(0, 8).map(([frame, count]) => `| \`${frame}\` | ${share(count, n)} |`));
 }
-await writeFile(new URL('checkout-profile.md', results), lines.join('\n') + '\n');
+await writeFile(new URL(`checkout-profile${bare ? '-bare' : ''}.md`, results), lines.join('\n') + '\n');
 console.log(lines.slice(0, 40).join('\n'));

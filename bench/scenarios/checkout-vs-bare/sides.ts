@@ -15,14 +15,16 @@ export interface Side {
   token: string;
   /** How its orders pay (a test card), where the shop takes payment. */
   paymentMethod?: string;
+  /** Its PostgreSQL server's URL as its superuser. */
+  adminUrl: string;
   /** Each process's CPU by pid now (PostgreSQL: the server and every backend under it), by process name. */
   cpu(): Map<string, Map<number, number>>;
   stop(): Promise<void>;
 }
 
 /** A PostgreSQL of its own for each side, started alike, so each side's database CPU is that server's alone. */
-function postgres(): Promise<LocalPostgres> {
-  return startLocalPostgres();
+function postgres(settings?: Readonly<Record<string, string>>): Promise<LocalPostgres> {
+  return startLocalPostgres(settings === undefined ? {} : { settings });
 }
 
 /** A new account's access token, signed up and signed in through the gateway (staff, if users' STAFF_EMAILS names `email`). */
@@ -44,6 +46,8 @@ export interface BatonOptions {
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Key pairs of some services (the test identity's), for a bench that calls a service as another would. */
   serviceKeys?: StackOptions['serviceKeys'];
+  /** More settings of its PostgreSQL (`name=value`), as for counting statements. */
+  postgresSettings?: Readonly<Record<string, string>>;
 }
 
 /** A Baton shop, with the stack that runs it (each process's pid and URLs). */
@@ -57,8 +61,8 @@ export interface BatonSide extends Side {
  * payment service and the provider too, orders paid with a test card); with `media`, the media
  * service too.
  */
-export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv = {}, { payment = false, media = false, name = 'Baton', serviceEnv = {}, serviceKeys }: BatonOptions = {}): Promise<BatonSide> {
-  const server = await postgres();
+export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv = {}, { payment = false, media = false, name = 'Baton', serviceEnv = {}, serviceKeys, postgresSettings }: BatonOptions = {}): Promise<BatonSide> {
+  const server = await postgres(postgresSettings);
   const varDir = await mkdtemp(join(tmpdir(), 'baton-bench-bare-'));
   // Only what is measured: a service left out is one process less on the two cores.
   const services = serviceNames.filter((service) => (payment || !paymentServices.includes(service)) && (media || !mediaServices.includes(service)));
@@ -88,7 +92,7 @@ export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv 
     return pid === undefined ? [] : [{ name: service, pid }];
   });
   return {
-    name, gateway, stack: running, token: await signIn(gateway, dispatcher), ...(payment ? { paymentMethod: 'pm_card_visa' } : {}),
+    name, gateway, stack: running, adminUrl: server.adminUrl, token: await signIn(gateway, dispatcher), ...(payment ? { paymentMethod: 'pm_card_visa' } : {}),
     cpu: () => new Map([...processes.map(({ name: service, pid }) => [service, cpuMsOfTree(pid)] as const), ['postgres', cpuMsOfTree(server.pid)]]),
     async stop() {
       await running.shutdown();
@@ -99,14 +103,14 @@ export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv 
 }
 
 /** The bare chain (bench/bare-chain/), on a PostgreSQL of its own. */
-export async function startBare(): Promise<Side> {
-  const server = await postgres();
-  const chain = await startBareChain(server.adminUrl).catch(async (error: unknown) => {
+export async function startBare({ postgresSettings, nodeOptions }: { postgresSettings?: Readonly<Record<string, string>>; nodeOptions?: string } = {}): Promise<Side> {
+  const server = await postgres(postgresSettings);
+  const chain = await startBareChain(server.adminUrl, nodeOptions === undefined ? {} : { nodeOptions }).catch(async (error: unknown) => {
     await server.stop();
     throw error;
   });
   return {
-    name: 'bare', gateway: chain.gateway, token: chain.token,
+    name: 'bare', gateway: chain.gateway, token: chain.token, adminUrl: server.adminUrl,
     cpu: () => new Map([...Object.entries(chain.pids).map(([name, pid]) => [name, cpuMsOfTree(pid)] as const), ['postgres', cpuMsOfTree(server.pid)]]),
     async stop() {
       await chain.stop();

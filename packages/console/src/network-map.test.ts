@@ -169,6 +169,7 @@ test('edgesOf: a feed client (`orders-feed`) is an edge to the publisher via fee
   assert.deepEqual(edges.map((e) => [e.from, e.to, e.via]), [['notifications', 'orders', 'feed'], ['notifications', 'orders', 'event']]);
   const [feed, events] = edges;
   assert.equal(feed?.perSecond, 10);
+  assert.equal(feed?.p99Ms, undefined, 'a feed read is a long poll: its time is the wait, so no p99 is shown');
   assert.equal(feed?.breaker, 'closed');
   // Both order.* types are the orders service's: 12 deliveries, 2 of them failed, 3 redeliveries.
   assert.equal(events?.perSecond, 12);

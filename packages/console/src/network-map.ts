@@ -33,7 +33,7 @@ export interface Edge {
   perSecond: number;
   /** Of those, the ones that failed, a second. */
   errorsPerSecond: number;
-  /** The slowest 1% of attempts took at least this, over the last reading's second; undefined with none. */
+  /** The slowest 1% of attempts took at least this, over the last reading's second; undefined with none, and for a feed (its reads are long polls). */
   p99Ms: number | undefined;
   retriesPerSecond: number;
   giveUpsPerSecond: number;
@@ -148,7 +148,9 @@ export function edgesOf(service: string, before: Reading | undefined, after: Rea
       from: service, to: feed ? upstream.slice(0, -'-feed'.length) : upstream, via: feed ? 'feed' : 'call',
       perSecond: rate(before, after, 'baton_client_attempts_total', of),
       errorsPerSecond: rate(before, after, 'baton_client_attempts_total', (l) => of(l) && l.outcome === 'error'),
-      p99Ms: p99Between(before, after, 'baton_client_attempt_duration_seconds', of),
+      // A feed read is a long poll: its time is mostly the wait it asked for, not the publisher's
+      // speed. The event edge's lag says how late events are.
+      p99Ms: feed ? undefined : p99Between(before, after, 'baton_client_attempt_duration_seconds', of),
       retriesPerSecond: rate(before, after, 'baton_client_retries_total', of),
       giveUpsPerSecond: rate(before, after, 'baton_client_give_ups_total', of),
       hedgesPerSecond: rate(before, after, 'baton_client_hedges_total', of),

@@ -104,6 +104,42 @@ void describe('the outbox relay', () => {
     }
   });
 
+  void test('idle, it asks with one statement and opens no transaction; an event written without a wake is still published, and told once committed', async (t) => {
+    const opened = await open(t);
+    if (opened === undefined) return;
+    const { db } = opened;
+    await migrateMessaging(db);
+    const counts = { transactions: 0, statements: 0 };
+    const counted: Database = {
+      ...db,
+      query: (text, params, options) => {
+        counts.statements += 1;
+        return db.query(text, params, options);
+      },
+      transaction: (work, options) => {
+        counts.transactions += 1;
+        return db.transaction(work, options);
+      },
+    };
+    const recorder = createRecorder();
+    const told: Array<{ count: number; committed: number }> = [];
+    const relay = startOutboxRelay({ db: counted, publisher: recorder, logger: createSilentLogger() }, {
+      pollIntervalMs: 10,
+      // What a reader told at this moment would see: the published events' pending entries gone.
+      onPublished: (count) => void unsent(db).then((left) => told.push({ count, committed: left })),
+    });
+    addCleanup(t, () => relay.stop());
+    await sleep(300);
+    const idle = { ...counts };
+    assert.ok(idle.transactions <= 2, `at most the first pass of each loop opens a transaction while nothing waits (${idle.transactions})`);
+    assert.ok(idle.statements >= 5, `it kept looking, a statement a poll (${idle.statements} in 300 ms of 10 ms polls)`);
+    await writeEvents(db, { count: 3, aggregates: 3 });
+    await waitUntil(async () => recorder.published.length === 3, 'the events written without a wake published');
+    await waitUntil(async () => told.length > 0, 'onPublished called');
+    assert.deepEqual(told, [{ count: 3, committed: 0 }], 'told once, after the commit that marked them sent');
+    assert.ok(counts.transactions > idle.transactions, 'the probe that found them led to a pass');
+  });
+
   void test('to a broker it has two batches out at once, never the same row or two events of one aggregate', async (t) => {
     const opened = await open(t);
     if (opened === undefined) return;

@@ -14,6 +14,7 @@ export interface OutboxRelayOptions {
   publishTimeoutMs?: number;
   /** The longest the relay waits after failed passes (it doubles up to this from `pollIntervalMs`). */
   maxBackoffMs?: number;
+  /** Called once a pass's transaction has committed, with how many events it published. */
   onPublished?: (count: number) => void;
   /**
    * Batches in flight at once: the next is claimed while the broker acks the last, so the
@@ -29,6 +30,9 @@ export interface OutboxRelay {
   drain(): Promise<number>;
   stop(): Promise<void>;
 }
+
+/** What one pass did: the events it claimed, those the transport refused, those it published. */
+type PassResult = { claimed: number; failed: number; sent: number };
 
 type BatchRow = { positions: Array<string | number> | null; events: string | null };
 
@@ -51,6 +55,10 @@ const claimSql = `
   join baton_outbox o on o.position = c.position`;
 // Sent: its pending entry goes (the event stays in the outbox).
 const markSql = 'delete from baton_outbox_pending where position = any($1::bigint[])';
+// Whether anything waits at all: one statement, where a pass that finds nothing is four (begin,
+// its setting, the claim, commit). A relay between commits asks this every poll interval, and so
+// does each service that publishes, all its life (issue 18: an idle shop's CPU).
+const anyPendingSql = 'select exists (select 1 from baton_outbox_pending) as pending';
 
 /**
  * Publishes the outbox: in batches, in order per aggregate, marking each event sent (deleting its
@@ -84,12 +92,12 @@ export function startOutboxRelay(
     return positions.map((position, i) => ({ position, event: events[i]! }));
   }
 
-  async function publishBatch(tx: Queryable): Promise<{ claimed: number; failed: number }> {
+  async function publishBatch(tx: Queryable): Promise<PassResult> {
     const records = await claimBatch(tx);
-    return records.length === 0 ? { claimed: 0, failed: 0 } : publishClaimed(tx, records);
+    return records.length === 0 ? { claimed: 0, failed: 0, sent: 0 } : publishClaimed(tx, records);
   }
 
-  async function publishClaimed(tx: Queryable, records: OutboxRecord[]): Promise<{ claimed: number; failed: number }> {
+  async function publishClaimed(tx: Queryable, records: OutboxRecord[]): Promise<PassResult> {
     const signal = AbortSignal.any([stopping.signal, AbortSignal.timeout(publishTimeoutMs)]);
     const spans = startPublishSpans(tracer, messagingSystemOf[publisher.kind], records.map((record) => record.event));
     let results: Awaited<ReturnType<EventPublisher['publish']>>;
@@ -114,11 +122,9 @@ export function startOutboxRelay(
     if (failed.length > 0) {
       logger.warn({ failed: failed.length, sent: sent.length, err: failed[0]?.error }, 'outbox relay: some events were not accepted; they will be sent again');
     }
-    onPublished?.(sent.length);
-    return { claimed: records.length, failed: failed.length };
+    return { claimed: records.length, failed: failed.length, sent: sent.length };
   }
 
-  type PassResult = { claimed: number; failed: number };
   // Each batch is a transaction of its own; one in flight holds its rows' locks.
   const passes = new Set<Promise<PassResult>>();
   // Each drain's record of the passes that were out beside its own (see drain).
@@ -131,18 +137,31 @@ export function startOutboxRelay(
       await tx.query('set local synchronous_commit = off', [], { signal: stopping.signal });
       return publishBatch(tx);
     });
+    // Published is committed: a feed reader told now finds the events.
+    void run.then((result) => { if (result.sent > 0) onPublished?.(result.sent); }, () => {});
     passes.add(run);
     for (const watcher of watchers) watcher.add(run);
     void run.catch(() => {}).finally(() => passes.delete(run));
     return run;
   }
 
+  /** Whether a pass could find work: false only when nothing at all is pending. */
+  async function anyPending(): Promise<boolean> {
+    const { rows } = await db.query<{ pending: boolean }>(anyPendingSql, [], { signal: stopping.signal });
+    return rows[0]?.pending !== false;
+  }
+
   async function loop(): Promise<void> {
+    // After a pass that found work, or a wake, the next pass goes straight to its transaction;
+    // after an idle wait with nothing new, one statement says whether there is anything to claim.
+    let probe = false;
     while (!stopping.signal.aborted) {
       const wakesBefore = wakes;
-      let result = { claimed: 0, failed: 0 };
+      const probing = probe;
+      probe = false;
+      let result: PassResult = { claimed: 0, failed: 0, sent: 0 };
       try {
-        result = await pass();
+        result = probing && !(await anyPending()) ? result : await pass();
         failures = result.failed > 0 ? failures + 1 : 0;
       } catch (error) {
         if (stopping.signal.aborted) return;
@@ -154,7 +173,9 @@ export function startOutboxRelay(
       // Woken since this pass began: an event was committed after it looked, so look again.
       if (failures === 0 && wakes !== wakesBefore) continue;
       const delayMs = failures === 0 ? pollIntervalMs : Math.min(maxBackoffMs, pollIntervalMs * 2 ** failures);
+      const wakesBeforeIdle = wakes;
       await idle(delayMs);
+      probe = failures === 0 && wakes === wakesBeforeIdle;
     }
   }
 

@@ -15,8 +15,15 @@ import type { EventPublisher, EventSubscriber, TransportKind } from './transport
 import { createFeedPublisher } from './transports/feed-publisher.ts';
 import { registerFeedRoute } from './transports/feed-routes.ts';
 import { createFeedSubscriber } from './transports/feed-subscriber.ts';
+import { createFeedWaiters } from './transports/feed-waiters.ts';
 
 type Context = ServiceContext<ServiceConfig & MessagingConfig>;
+
+// A feed read's timeout, and how long a publisher may hold one that finds nothing new (a long
+// poll): an idle consumer asks each feed every 2 s instead of every poll interval (issue 18: an
+// idle shop's CPU), and a dead connection is noticed after 7 s at most.
+const feedReadTimeoutMs = 5_000;
+const feedWaitMs = 2_000;
 
 export interface Publishing {
   outbox: Outbox;
@@ -48,6 +55,8 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
   // A broker's client library is imported only when that broker is configured: loading both
   // costs every process about 2 MB of heap, and with the HTTP feed neither is used.
   let publisher: EventPublisher;
+  // The feed's long-polling readers, told when the relay publishes, released when shutdown begins.
+  const waiters = createFeedWaiters();
   switch (transport.kind) {
     case 'nats': {
       const { createNatsPublisher } = await import('./transports/nats-publisher.ts');
@@ -61,13 +70,20 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
     }
     case 'feed':
       publisher = createFeedPublisher();
-      registerFeedRoute(app, { db, readers });
+      registerFeedRoute(app, { db, readers, waiters, recheckMs: config.MESSAGING_POLL_INTERVAL_MS });
+      app.addHook('preClose', (done) => {
+        waiters.close();
+        done();
+      });
   }
   const published = createOutboxMetrics(metrics.registry, db);
   const relay = startOutboxRelay({ db, publisher, logger, tracer: context.tracer }, {
     batchSize: config.MESSAGING_BATCH_SIZE,
     pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS,
-    onPublished: (count) => published.inc(count),
+    onPublished: (count) => {
+      published.inc(count);
+      waiters.advanced();
+    },
   });
   const pruned = createPrunedCounter(metrics.registry);
   const pruner = startPruner({
@@ -148,11 +164,13 @@ export async function startConsuming(_app: FastifyInstance, context: Context, op
       const feeds = Object.fromEntries(consumer.domains.map((domain) => {
         const urls = feedUrls[domain];
         if (urls === undefined || urls.length === 0) throw new TypeError(`no feed URLs for the ${domain} domain; set ${domain.toUpperCase()}_URLS or a broker`);
-        return [domain, createHttpClient({ name: `${domain}-feed`, audience: domain, urls: [...urls], timeoutMs: 5_000 })];
+        return [domain, createHttpClient({ name: `${domain}-feed`, audience: domain, urls: [...urls], timeoutMs: feedReadTimeoutMs })];
       }));
       // Each feed sends the types these handlers read whole, and the others without their data.
       const types = Object.fromEntries(consumer.domains.map((domain) => [domain, handlers.filter((h) => h.contract.domain === domain).map((h) => h.contract.type)]));
-      subscriber = createFeedSubscriber({ db, subscription, feeds, types, logger, pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS });
+      subscriber = createFeedSubscriber({
+        db, subscription, feeds, types, logger, pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS, waitMs: feedWaitMs, readTimeoutMs: feedReadTimeoutMs,
+      });
     }
   }
   addReadinessCheck(transport.kind === 'feed' ? 'event_feeds' : 'broker', (signal) => subscriber.check(signal), { essential });

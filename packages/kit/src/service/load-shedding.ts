@@ -10,8 +10,16 @@ declare module 'fastify' {
      * (health checks), `high` (checkout) outranks `normal`, and `low` (browsing) goes first.
      */
     priority?: Priority;
+    /**
+     * The route holds its answer by design (a feed's long poll): it takes no place in the limit,
+     * and its time, which is the wait it was asked for, teaches the limiter nothing. Never shed.
+     */
+    heldOpen?: boolean;
   }
 }
+
+// What a held-open route is let in with: nothing to give back.
+const unlimited: Admission = { release() {} };
 
 // Built once: a shed request must cost almost nothing, so its answer is a constant.
 const shedBody = JSON.stringify(toProblem(new KitError(Code.Unavailable, 'the service is overloaded; try again shortly', { reason: 'overloaded' })));
@@ -35,6 +43,7 @@ export interface LoadShedding {
 export function createLoadShedding(limiter: AdaptiveLimiter, shedCounter: Counter<'route' | 'priority'>): LoadShedding {
   return {
     admit(request, reply) {
+      if (request.routeOptions.config.heldOpen === true) return unlimited;
       const priority = request.routeOptions.config.priority ?? 'normal';
       const token = limiter.acquire(priority, request.routeOptions.url);
       if (token === undefined) {

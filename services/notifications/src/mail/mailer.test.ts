@@ -35,7 +35,7 @@ void test('an .eml file is named by a UUID key only: a hostile key writes nothin
   assert.deepEqual(await readdir(mailDir), [`${key}.eml`]);
 });
 
-void test('an .eml file is the whole message: its headers, a non-ASCII subject encoded, the text with Unix line ends, and written again it replaces itself', async (t) => {
+void test('an .eml file is the whole message as SMTP carries it: its headers, a non-ASCII subject encoded, CRLF line ends, and written again it replaces itself', async (t) => {
   const mailDir = await mkdtemp(join(tmpdir(), 'baton-mailer-'));
   t.after(() => rm(mailDir, { recursive: true, force: true }));
   const mailer = createMailer({ mailDir, from: 'Baton <shop@baton.invalid>', timeoutMs: 1_000 });
@@ -45,8 +45,9 @@ void test('an .eml file is the whole message: its headers, a non-ASCII subject e
   await mailer.send(message);
   await mailer.send(message);
   assert.deepEqual(await readdir(mailDir), [`${key}.eml`]);
-  const eml = await readFile(join(mailDir, `${key}.eml`), 'utf8');
-  assert.ok(!eml.includes('\r'), 'Unix line ends');
+  const raw = await readFile(join(mailDir, `${key}.eml`), 'utf8');
+  assert.ok(raw.endsWith('\r\n') && !/[^\r]\n/.test(raw), 'every line ends in CRLF (RFC 5322)');
+  const eml = raw.replaceAll('\r\n', '\n');
   const blank = eml.indexOf('\n\n');
   assert.ok(blank > 0, 'headers, a blank line, the body');
   const head = eml.slice(0, blank);
@@ -57,5 +58,5 @@ void test('an .eml file is the whole message: its headers, a non-ASCII subject e
   assert.match(head, /^Subject: =\?UTF-8\?Q\?.+\?=$/m, 'the subject in an encoded word');
   assert.match(head, /^Content-Type: text\/plain; charset=utf-8$/m);
   assert.match(head, /^Content-Transfer-Encoding: quoted-printable$/m);
-  assert.equal(body.trimEnd(), 'Hello Ada,\n\n- 2 =C3=97 MUG-STONEWARE');
+  assert.equal(body, 'Hello Ada,\n\n- 2 =C3=97 MUG-STONEWARE\n');
 });

@@ -40,7 +40,8 @@ export interface Mailer {
 /**
  * Email through SMTP (nodemailer) when `smtpUrl` is set, else each message as an .eml file under
  * `mailDir`, named by its key and written whole (to a temporary name, then renamed), so a reader
- * never sees half a message and a message written again replaces itself.
+ * never sees half a message and a message written again replaces itself. A file holds the message
+ * as SMTP would carry it (RFC 5322, CRLF line ends), which any mail program opens.
  */
 export function createMailer({ smtpUrl, mailDir, from, timeoutMs }: { smtpUrl?: string | undefined; mailDir: string; from: string; timeoutMs: number }): Mailer {
   if (smtpUrl !== undefined) {
@@ -68,8 +69,13 @@ export function createMailer({ smtpUrl, mailDir, from, timeoutMs }: { smtpUrl?: 
       created ??= mkdir(mailDir, { recursive: true });
       await created;
       // nodemailer's composer itself, the message a transport would send, without a transport's
-      // stream pipeline and plugins around it (a sixth of the CPU of each message, measured).
-      const message = await new MailComposer({ from, to, subject, text, messageId, newline: 'unix' }).compile().build();
+      // stream pipeline and plugins around it (a sixth of the CPU of each message, measured). Its
+      // lines end in CRLF, as the message travels over SMTP and as mail programs write .eml files
+      // (the text's own lines too, made so here: the composer keeps them as given). Its `newline`
+      // option, Unix line ends, is one more stream in the pipeline, and took more than half of a
+      // message's CPU (402 µs against 181, measured once with nodemailer 10 on Node 24).
+      const crlfText = text.replace(/\r?\n/g, '\r\n');
+      const message = await new MailComposer({ from, to, subject, text: crlfText, messageId }).compile().build();
       const partial = `${file}.partial`;
       await writeFile(partial, message);
       await rename(partial, file);

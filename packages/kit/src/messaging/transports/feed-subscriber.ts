@@ -19,6 +19,14 @@ export interface FeedSubscriberOptions {
   types?: Readonly<Record<string, readonly string[]>>;
   logger: Logger;
   pollIntervalMs?: number;
+  /**
+   * How long a publisher may hold a read that finds nothing new (a long poll, `waitMs`): an idle
+   * reader then asks once per wait, not once per poll interval, and still hears of an event as
+   * soon as its publisher has it. 0 polls.
+   */
+  waitMs?: number;
+  /** The feed clients' timeout: a held read is given `waitMs` more. */
+  readTimeoutMs?: number;
   pageSize?: number;
   /** How many events of a page (of different aggregates) are handed to the consumer at once. */
   pageConcurrency?: number;
@@ -33,15 +41,19 @@ export interface FeedSubscriberOptions {
  * (`deliverPage`); the cursor moves past the page once all of it is done, so a crash in between
  * hands the page over again and the consumer's inbox recognises what it had already applied.
  *
+ * A read that finds nothing new is held by the publisher for up to `waitMs` (a long poll), and
+ * answered as soon as it has events; a publisher that does not hold it (an older one) is asked
+ * again after a poll interval, as before.
+ *
  * Its limits, by design: an event that fails holds up the page it is in, and so the pages behind
- * it, until it succeeds or is dead-lettered; latency is a poll interval; attempts are
+ * it, until it succeeds or is dead-lettered; latency is a poll interval at most; attempts are
  * counted in memory, so a restart starts an event's count again; the publisher keeps published
  * events in its outbox, which is the feed, for its OUTBOX_RETENTION_HOURS only: a subscription
  * that fell further behind than that gets 410 `feed_position_pruned`, and goes on from the oldest
  * position the feed still holds, logging the events it lost as an error (they are gone; waiting
  * would only stop it from handling the new ones too).
  */
-export function createFeedSubscriber({ db, subscription, feeds, types = {}, logger, pollIntervalMs = 250, pageSize = 100, pageConcurrency = 32 }: FeedSubscriberOptions): EventSubscriber {
+export function createFeedSubscriber({ db, subscription, feeds, types = {}, logger, pollIntervalMs = 250, waitMs = 0, readTimeoutMs = 5_000, pageSize = 100, pageConcurrency = 32 }: FeedSubscriberOptions): EventSubscriber {
   const stopping = new AbortController();
   const loops: Array<Promise<void>> = [];
 
@@ -117,12 +129,14 @@ export function createFeedSubscriber({ db, subscription, feeds, types = {}, logg
     onFollowing();
     let failures = 0;
     const wanted = types[domain];
-    const query = wanted === undefined ? {} : { types: wanted.join(',') };
+    const query = { ...(wanted === undefined ? {} : { types: wanted.join(',') }), ...(waitMs > 0 ? { waitMs } : {}) };
+    const held = waitMs > 0 ? { timeoutMs: readTimeoutMs + waitMs } : {};
     while (!stopping.signal.aborted) {
       let page: FeedPage;
+      const askedAt = performance.now();
       try {
         const response = await client.request<FeedPage>({
-          method: 'GET', path: feedPath, query: { after: cursor, limit: pageSize, ...query }, signal: stopping.signal,
+          method: 'GET', path: feedPath, query: { after: cursor, limit: pageSize, ...query }, signal: stopping.signal, ...held,
         });
         page = response.body;
         failures = 0;
@@ -147,8 +161,11 @@ export function createFeedSubscriber({ db, subscription, feeds, types = {}, logg
         cursor = last.position;
         await saveCursor(domain, cursor);
       }
-      if (page.events.length < pageSize) {
-        await sleep(pollIntervalMs, undefined, { signal: stopping.signal }).catch(() => {});
+      // A short page: the feed is read to its end. Held, the read already waited; answered at
+      // once (a publisher that does not hold reads, or one closing), the poll interval is waited here.
+      const waitedMs = performance.now() - askedAt;
+      if (page.events.length < pageSize && (page.events.length > 0 || waitedMs < pollIntervalMs)) {
+        await sleep(page.events.length > 0 ? pollIntervalMs : pollIntervalMs - waitedMs, undefined, { signal: stopping.signal }).catch(() => {});
       }
     }
   }
