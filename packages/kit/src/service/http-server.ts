@@ -4,6 +4,7 @@ import type { Logger } from '../telemetry/index.ts';
 import { answerClientError, answerUnmetExpectation } from './client-errors.ts';
 import { kitErrorFromFastify, sendProblem } from './error-handler.ts';
 import { requestIdOf } from './request-id.ts';
+import { lazyRequestLoggers } from './request-logger.ts';
 import type { ServiceLimits } from './service-limits.ts';
 
 export interface HttpServerOptions {
@@ -30,6 +31,8 @@ export function createHttpServer(
     genReqId: requestIdOf,
     // One line per request is written by installRequestLog, with the route and duration.
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    // `request.log` is pino's child bound to the request id, made when a line is written.
+    childLoggerFactory: lazyRequestLoggers,
     bodyLimit: limits.bodyLimitBytes,
     // A closing server still routes requests that arrive on open connections: the
     // refuseWhenClosing step answers them with a 503 that says nothing was started.
