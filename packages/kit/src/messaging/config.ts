@@ -19,7 +19,11 @@ export function messagingConfigFields() {
     /** The delay before the second delivery of a failed event; it doubles up to MESSAGING_RETRY_MAX_MS. */
     MESSAGING_RETRY_BASE_MS: env.milliseconds(1_000),
     MESSAGING_RETRY_MAX_MS: env.milliseconds(30_000),
-    /** How often the outbox relay (and a feed consumer) looks for new events when there were none. */
+    /**
+     * How often the outbox relay looks for new events when there were none (one statement each
+     * time), and how often a feed publisher reads a held reader's page again (another replica may
+     * have published); a feed consumer also waits this between pages.
+     */
     MESSAGING_POLL_INTERVAL_MS: env.milliseconds(250).pipe(z.number().min(10, 'expected at least 10')),
     /**
      * NATS: how long a delivery may go unacknowledged before the server gives it to another
