@@ -133,10 +133,11 @@ void describe('the outbox relay', () => {
     const idle = { ...counts };
     assert.ok(idle.transactions <= 2, `at most the first pass of each loop opens a transaction while nothing waits (${idle.transactions})`);
     assert.ok(idle.statements >= 5, `it kept looking, a statement a poll (${idle.statements} in 300 ms of 10 ms polls)`);
-    await writeEvents(db, { count: 3, aggregates: 3 });
-    await waitUntil(async () => recorder.published.length === 3, 'the events written without a wake published');
+    // One event: written in a transaction each, several could be published by several passes.
+    await writeEvents(db, { count: 1, aggregates: 1 });
+    await waitUntil(async () => recorder.published.length === 1, 'the event written without a wake published');
     await waitUntil(async () => told.length > 0, 'onPublished called');
-    assert.deepEqual(told, [{ count: 3, committed: 0 }], 'told once, after the commit that marked them sent');
+    assert.deepEqual(told, [{ count: 1, committed: 0 }], 'told once, after the commit that marked it sent');
     assert.ok(counts.transactions > idle.transactions, 'the probe that found them led to a pass');
   });
 
