@@ -5,6 +5,7 @@ import { messagingSystemOf, startPublishSpans } from './event-tracing.ts';
 import type { CloudEvent } from './cloud-event.ts';
 import { describeError } from './describe-error.ts';
 import type { EventPublisher, OutboxRecord } from './transport.ts';
+import { createWakeList } from './wake-list.ts';
 
 export interface OutboxRelayOptions {
   batchSize?: number;
@@ -81,7 +82,7 @@ export function startOutboxRelay(
   }: OutboxRelayOptions = {},
 ): OutboxRelay {
   const stopping = new AbortController();
-  const sleepers = new Set<() => void>();
+  const sleepers = createWakeList();
   let wakes = 0;
   let failures = 0;
 
@@ -179,23 +180,8 @@ export function startOutboxRelay(
     }
   }
 
-  // Woken early by a commit (`wake`), or stopping: either way the loop looks again. A timer and a
-  // callback, not an AbortController: every commit wakes the relay, and an abort builds a
-  // DOMException (measured in the checkout profile, issue 18).
-  function idle(ms: number): Promise<void> {
-    if (stopping.signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const wakeUp = () => {
-        clearTimeout(timer);
-        sleepers.delete(wakeUp);
-        stopping.signal.removeEventListener('abort', wakeUp);
-        resolve();
-      };
-      const timer = setTimeout(wakeUp, ms);
-      sleepers.add(wakeUp);
-      stopping.signal.addEventListener('abort', wakeUp, { once: true });
-    });
-  }
+  // Woken early by a commit (`wake`), or stopping: either way the loop looks again.
+  const idle = (ms: number) => sleepers.wait(ms, stopping.signal);
 
   // Each loop runs one batch at a time; with two, one claims while the other's batch is out.
   const running = Promise.all(Array.from({ length: Math.max(1, batchesInFlight) }, () => loop()));
@@ -203,7 +189,7 @@ export function startOutboxRelay(
   return {
     wake() {
       wakes += 1;
-      for (const wakeUp of sleepers) wakeUp();
+      sleepers.wakeAll();
     },
     async drain() {
       let total = 0;

@@ -15,7 +15,7 @@ import type { EventPublisher, EventSubscriber, TransportKind } from './transport
 import { createFeedPublisher } from './transports/feed-publisher.ts';
 import { registerFeedRoute } from './transports/feed-routes.ts';
 import { createFeedSubscriber } from './transports/feed-subscriber.ts';
-import { createFeedWaiters } from './transports/feed-waiters.ts';
+import { createWakeList } from './wake-list.ts';
 
 type Context = ServiceContext<ServiceConfig & MessagingConfig>;
 
@@ -56,7 +56,7 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
   // costs every process about 2 MB of heap, and with the HTTP feed neither is used.
   let publisher: EventPublisher;
   // The feed's long-polling readers, told when the relay publishes, released when shutdown begins.
-  const waiters = createFeedWaiters();
+  const waiters = createWakeList();
   switch (transport.kind) {
     case 'nats': {
       const { createNatsPublisher } = await import('./transports/nats-publisher.ts');
@@ -82,7 +82,7 @@ export async function startPublishing(app: FastifyInstance, context: Context, { 
     pollIntervalMs: config.MESSAGING_POLL_INTERVAL_MS,
     onPublished: (count) => {
       published.inc(count);
-      waiters.advanced();
+      waiters.wakeAll();
     },
   });
   const pruned = createPrunedCounter(metrics.registry);

@@ -1,23 +1,23 @@
 /**
- * The feed readers held by a publisher while its feed has nothing new for them (a long poll,
- * `waitMs` on the feed route): each waits until this process publishes (`advanced`, called by
- * the relay once a pass has committed), a recheck interval passes (another replica may have
- * published into the same database), its request's signal fires, or the service closes. Written
- * here, not taken from a library, because it is a set of callbacks on the relay's commit, nothing
- * more: one timer per reader, no promise chain, no AbortController per wait.
+ * Waits that end early when told: the relay idling between passes (woken by a commit) and the
+ * feed's held reads (woken when the relay publishes). Each wait ends after at most its time,
+ * when its signal fires, when `wakeAll` is called, or once the list is closed. Written here, not
+ * taken from a library, because it is a set of callbacks, nothing more: one timer per wait, no
+ * promise chain, no AbortController per wait (an abort builds a DOMException, which the
+ * checkout profile showed when every commit woke the relay with one; issue 18).
  */
-export interface FeedWaiters {
-  /** Resolves after at most `ms`, sooner when the feed may have grown, `signal` fires, or on close. */
+export interface WakeList {
+  /** Resolves after at most `ms`, sooner when woken, when `signal` fires, or on close. */
   wait(ms: number, signal: AbortSignal): Promise<void>;
-  /** This process published events: every reader held looks again now. */
-  advanced(): void;
-  /** The service is closing: every reader held answers now, and later waits return at once. */
+  /** Every wait under way ends now. */
+  wakeAll(): void;
+  /** Every wait under way ends now, and later waits return at once. */
   close(): void;
   /** True once closed. */
   readonly closed: boolean;
 }
 
-export function createFeedWaiters(): FeedWaiters {
+export function createWakeList(): WakeList {
   const waiting = new Set<() => void>();
   let closed = false;
   const wakeAll = () => {
@@ -38,7 +38,7 @@ export function createFeedWaiters(): FeedWaiters {
         signal.addEventListener('abort', wakeUp, { once: true });
       });
     },
-    advanced: wakeAll,
+    wakeAll,
     close() {
       closed = true;
       wakeAll();

@@ -8,7 +8,7 @@ import { startOutboxRelay } from '../relay.ts';
 import { createFeedPublisher } from './feed-publisher.ts';
 import { feedPath, registerFeedRoute, type FeedPage } from './feed-routes.ts';
 import { createFeedSubscriber } from './feed-subscriber.ts';
-import { createFeedWaiters, type FeedWaiters } from './feed-waiters.ts';
+import { createWakeList, type WakeList } from '../wake-list.ts';
 import { openDb, waitUntil } from './transport-suite.ts';
 
 // The feed's long poll, on a real database: a read that finds nothing new is held until its
@@ -20,14 +20,14 @@ import { openDb, waitUntil } from './transport-suite.ts';
 interface Feed {
   app: FastifyInstance;
   url: string;
-  waiters: FeedWaiters;
+  waiters: WakeList;
   /** Reads of the feed so far. */
   reads: () => number;
 }
 
 async function serveFeed(t: TestContext, db: Database, { recheckMs }: { recheckMs: number }): Promise<Feed> {
   const app = Fastify();
-  const waiters = createFeedWaiters();
+  const waiters = createWakeList();
   let reads = 0;
   app.addHook('onRequest', (_request, _reply, done) => {
     reads += 1;
@@ -50,9 +50,9 @@ async function read(feed: Feed, query: string): Promise<FeedPage> {
 }
 
 /** A relay of the same database that tells `told` when it published (this process), or nobody (another replica). */
-function relayOf(t: TestContext, db: Database, told?: FeedWaiters) {
+function relayOf(t: TestContext, db: Database, told?: WakeList) {
   const relay = startOutboxRelay({ db, publisher: createFeedPublisher(), logger: createSilentLogger() }, {
-    pollIntervalMs: 3_600_000, ...(told === undefined ? {} : { onPublished: () => told.advanced() }),
+    pollIntervalMs: 3_600_000, ...(told === undefined ? {} : { onPublished: () => told.wakeAll() }),
   });
   addCleanup(t, () => relay.stop());
   return relay;

@@ -5,7 +5,7 @@ import type { RouteCallers } from '../../service/route-callers.ts';
 import { signalOf } from '../../service/request-signal.ts';
 import { Code, KitError } from '../../errors/index.ts';
 import type { CloudEvent } from '../cloud-event.ts';
-import type { FeedWaiters } from './feed-waiters.ts';
+import type { WakeList } from '../wake-list.ts';
 
 /** Where a publisher serves its feed. */
 export const feedPath = '/events/v1/feed';
@@ -70,7 +70,7 @@ export interface FeedRouteOptions {
   db: Database;
   readers: RouteCallers;
   /** The readers held by a long poll, told when this process publishes. */
-  waiters: FeedWaiters;
+  waiters: WakeList;
   /** How often a held reader's page is read again meanwhile: another replica may publish. */
   recheckMs: number;
 }

@@ -163,9 +163,9 @@ export function createFeedSubscriber({ db, subscription, feeds, types = {}, logg
       }
       // A short page: the feed is read to its end. Held, the read already waited; answered at
       // once (a publisher that does not hold reads, or one closing), the poll interval is waited here.
-      const waitedMs = performance.now() - askedAt;
-      if (page.events.length < pageSize && (page.events.length > 0 || waitedMs < pollIntervalMs)) {
-        await sleep(page.events.length > 0 ? pollIntervalMs : pollIntervalMs - waitedMs, undefined, { signal: stopping.signal }).catch(() => {});
+      const restMs = page.events.length > 0 ? pollIntervalMs : pollIntervalMs - (performance.now() - askedAt);
+      if (page.events.length < pageSize && restMs > 0) {
+        await sleep(restMs, undefined, { signal: stopping.signal }).catch(() => {});
       }
     }
   }
