@@ -1,4 +1,5 @@
 import { test, type TestContext } from 'node:test';
+import { getEventListeners } from 'node:events';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
@@ -128,4 +129,25 @@ void test('a connection a cancel was asked for is never handed out again, even w
   const pid = 'select pg_backend_pid() as pid, pg_sleep(0.05)';
   const next = await Promise.all([db.query<{ pid: number }>(pid), db.query<{ pid: number }>(pid)]);
   assert.ok(next.every(({ rows }) => rows[0]?.pid !== cancelled.pid), `pid ${cancelled.pid} handed out again: ${JSON.stringify(next.map(({ rows }) => rows[0]?.pid))}`);
+});
+
+void test('a signal is heard once a connection, not once a statement, and not at all once the connection is given back', async (t) => {
+  const opened = await openTestPostgres(t);
+  if (opened === undefined) return;
+  const { db } = opened;
+  const asked = new AbortController();
+  const { signal } = asked;
+  const heard: number[] = [];
+  await db.transaction(async (tx) => {
+    for (let i = 0; i < 3; i++) {
+      await tx.query('select 1', [], { signal });
+      heard.push(getEventListeners(signal, 'abort').length);
+    }
+  }, { signal });
+  // One listener for the pool's hand-over is gone once the client came; the lease's is the one left.
+  assert.deepEqual(heard, [1, 1, 1]);
+  assert.equal(getEventListeners(signal, 'abort').length, 0, 'a listener left on the signal after the transaction');
+  // A signal aborted after the transaction reaches nothing: no cancel, the pool goes on serving.
+  asked.abort(new Error('too late'));
+  assert.equal((await db.query<{ one: number }>('select 1 as one')).rows[0]?.one, 1);
 });

@@ -1,8 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { RandomIdGenerator } from '@opentelemetry/sdk-trace';
+
+// Trace and span ids as OpenTelemetry's SDK makes them (not secrets: unique enough to tell traces
+// apart), rather than crypto's randomBytes, whose call and buffer per id were most of this file's
+// cost on each event an order writes (bench/profile/checkout-profile.ts).
+const ids = new RandomIdGenerator();
 
 /**
- * W3C Trace Context (`traceparent`: version-traceid-parentid-flags). Baton has no tracer yet;
- * events carry the context anyway, so the tracing work only has to start spans from it.
+ * W3C Trace Context (`traceparent`: version-traceid-parentid-flags), as an event carries it:
+ * event-tracing.ts starts the publisher's and the consumer's spans from it.
  */
 const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -31,7 +36,7 @@ export function formatTraceparent({ traceId, spanId, flags }: TraceContext): str
  */
 export function childTraceparent(parent?: string): string {
   const context = parseTraceparent(parent);
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = ids.generateSpanId();
   if (context !== undefined) return formatTraceparent({ ...context, spanId });
-  return formatTraceparent({ traceId: randomBytes(16).toString('hex'), spanId, flags: '01' });
+  return formatTraceparent({ traceId: ids.generateTraceId(), spanId, flags: '01' });
 }

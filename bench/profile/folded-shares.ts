@@ -1,0 +1,46 @@
+// Where a service's CPU went by code, from the folded stacks checkout-profile.ts writes with
+// PROFILE_FOLDED (a line a stack: `service;frame;frame;... samples`, each frame `name location`).
+// A sample is charged to the innermost frame that is code of ours or of a package, with Node's
+// own frames under it (node:internal, a socket write, a listener added) counted in: so a
+// function's share is what it costs, the runtime work it asks for included. Prints, for one
+// service, the share of each such function whose location contains the pattern.
+//
+//   PROFILE_FOLDED=/tmp/folded.txt node bench/profile/checkout-profile.ts
+//   node bench/profile/folded-shares.ts /tmp/folded.txt orders packages/kit/src     # the kit's own functions in orders
+//   node bench/profile/folded-shares.ts /tmp/folded.txt inventory @connectrpc       # Connect's
+import { readFileSync } from 'node:fs';
+
+const [file, service, pattern = '', topArgument = '20'] = process.argv.slice(2);
+if (file === undefined || service === undefined) {
+  console.error('usage: node bench/profile/folded-shares.ts <folded file> <service> [location pattern] [how many]');
+  process.exit(2);
+}
+
+/** A frame of code that is not Node's own: its location is a file of ours or of a package. */
+function isCode(frame: string): boolean {
+  const space = frame.indexOf(' ');
+  return space > 0 && !frame.startsWith('node:', space + 1);
+}
+
+const shares = new Map<string, number>();
+let total = 0;
+for (const line of readFileSync(file, 'utf8').split('\n')) {
+  const space = line.lastIndexOf(' ');
+  if (space < 0) continue;
+  const frames = line.slice(0, space).split(';');
+  if (frames[0] !== service) continue;
+  const samples = Number(line.slice(space + 1));
+  total += samples;
+  const charged = frames.slice(1).findLast(isCode);
+  if (charged !== undefined && charged.includes(pattern)) shares.set(charged, (shares.get(charged) ?? 0) + samples);
+}
+if (total === 0) {
+  console.error(`no samples of ${service} in ${file}`);
+  process.exit(1);
+}
+const matched = [...shares.values()].reduce((sum, samples) => sum + samples, 0);
+const percent = (samples: number) => `${(100 * samples / total).toFixed(2)}%`;
+console.log(`${service}: ${total} samples; ${percent(matched)} in functions matching "${pattern}"`);
+for (const [frame, samples] of [...shares].toSorted((a, b) => b[1] - a[1]).slice(0, Number(topArgument))) {
+  console.log(`${percent(samples).padStart(7)}  ${frame}`);
+}
