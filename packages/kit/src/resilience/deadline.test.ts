@@ -1,17 +1,21 @@
 import { test } from 'node:test';
+import { getEventListeners } from 'node:events';
 import assert from 'node:assert/strict';
 import { Code, KitError } from '../errors/index.ts';
 import { systemClock } from './clock.ts';
 import { createFakeClock } from '../testing/index.ts';
 import {
   attachDeadline,
+  createCallSignal,
   createDeadline,
+  createFanOutController,
   effectiveBudgetMs,
   formatBudget,
   maxBudgetMs,
   parseBudget,
   remainingMsOf,
   timeoutHeader,
+  whenAborted,
 } from './deadline.ts';
 
 void test('the header is the agreed name', () => {
@@ -112,4 +116,24 @@ void test('an earlier attached deadline wins over a later one', () => {
   const clock = createFakeClock();
   assert.equal(remainingMsOf(signal, clock), 500);
   assert.equal(remainingMsOf(new AbortController().signal, clock), undefined);
+});
+
+void test('the calls under a signal the kit aborts itself hear it without a listener on it, and each hears it once', () => {
+  const request = createFanOutController();
+  const heard: unknown[] = [];
+  const forgotten = whenAborted(request.signal, () => heard.push('forgotten'));
+  whenAborted(request.signal, () => heard.push(request.signal.reason));
+  const call = createCallSignal(systemClock.now() + 60_000, { parent: request.signal });
+  assert.equal(getEventListeners(request.signal, 'abort').length, 0, 'no EventTarget listener on the request\'s signal');
+  forgotten();
+  const why = new KitError(Code.Canceled, 'the caller went away');
+  request.abort(why);
+  request.abort(new Error('a second abort'));
+  assert.deepEqual(heard, [why]);
+  assert.equal(call.signal.reason, why, 'the call under it ended with its reason');
+  // A signal the kit did not make is heard through one listener, whoever waits on it.
+  const foreign = new AbortController();
+  whenAborted(foreign.signal, () => undefined);
+  whenAborted(foreign.signal, () => undefined);
+  assert.equal(getEventListeners(foreign.signal, 'abort').length, 1);
 });

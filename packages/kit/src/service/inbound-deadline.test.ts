@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { Code, KitError } from '../errors/index.ts';
-import { remainingMsOf } from '../resilience/deadline.ts';
+import { remainingMsOf, whenAborted } from '../resilience/deadline.ts';
 import { startInboundDeadline, type InboundDeadlineOptions } from './inbound-deadline.ts';
 
 // Every rule of the inbound deadline, once, on a fake clock; the transports' own tests
@@ -78,4 +79,13 @@ void test('a caller that goes away cancels the work; its own deadline reads as d
   const ranOut = start();
   ranOut.callerGone({ deadline: true });
   assert.equal(codeOf(ranOut.signal), Code.DeadlineExceeded);
+});
+
+void test('the calls made under a request hear its end without a listener on its signal each', () => {
+  const deadline = start({ receivedMs: 100 });
+  const heard: unknown[] = [];
+  for (let i = 0; i < 3; i++) whenAborted(deadline.signal, () => heard.push(codeOf(deadline.signal)));
+  assert.equal(getEventListeners(deadline.signal, 'abort').length, 0);
+  mock.timers.tick(100);
+  assert.deepEqual(heard, [Code.DeadlineExceeded, Code.DeadlineExceeded, Code.DeadlineExceeded]);
 });

@@ -1,5 +1,5 @@
 import { Code, KitError } from '../errors/index.ts';
-import { attachDeadline, effectiveBudgetMs } from '../resilience/deadline.ts';
+import { attachDeadline, createFanOutController, effectiveBudgetMs } from '../resilience/deadline.ts';
 
 export interface InboundDeadlineOptions {
   /** The budget the caller sent, already parsed; undefined when it sent none (or garbage). */
@@ -47,7 +47,8 @@ export function startInboundDeadline({ receivedMs, maxMs, service, answerGraceMs
   if (budgetMs <= 0) {
     throw new KitError(Code.DeadlineExceeded, 'the deadline had passed before the request arrived', { reason: 'deadline_spent', details: { hop: service } });
   }
-  const controller = new AbortController();
+  // Aborted only here, so the calls made under it hear it without a listener each (whenAborted).
+  const controller = createFanOutController();
   const expired = () => new KitError(Code.DeadlineExceeded, 'the request ran out of time', { details: { hop: service } });
   let safetyNet: NodeJS.Timeout | undefined;
   const timer = setTimeout(function onDeadline() {
