@@ -35,5 +35,13 @@ test('folded-shares charges each sample to the innermost function of ours or of 
   ]);
   const pg = await run(process.execPath, [script, file, 'orders', 'pg/lib']);
   assert.match(pg.stdout, /50\.00%\s+query pg\/lib\/client\.js:668/);
+  // By package: the kit's folder, pg, and V8's own entry for the sample with no code in it.
+  const packages = await run(process.execPath, [script, file, 'orders', '--packages']);
+  assert.deepEqual(packages.stdout.trim().split('\n').map((line) => line.trim()), [
+    'orders: 100 samples, by package',
+    '50.00%  pg',
+    '30.00%  kit/db',
+    '20.00%  (garbage collector)',
+  ]);
   await assert.rejects(run(process.execPath, [script, file, 'users']), /no samples of users/);
 });
