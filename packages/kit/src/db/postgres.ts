@@ -128,7 +128,7 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
         };
         // Heard once for the lease, not once a statement: a transaction's statements share one
         // signal, and a listener added and removed around each was 1-1.4% of orders' and
-        // inventory's CPU under checkout load (bench/profile/checkout-profile.ts). An abort
+        // inventory's profile samples under checkout load (bench/profile/folded-shares.ts). An abort
         // between two statements cancels nothing that runs, and breaks the connection all the same.
         let watched: AbortSignal | undefined;
         const leased: Lease = {

@@ -2,7 +2,7 @@ import { RandomIdGenerator } from '@opentelemetry/sdk-trace';
 
 // Trace and span ids as OpenTelemetry's SDK makes them (not secrets: unique enough to tell traces
 // apart), rather than crypto's randomBytes, whose call and buffer per id were most of this file's
-// cost on each event an order writes (bench/profile/checkout-profile.ts).
+// cost on each event an order writes (bench/profile/folded-shares.ts).
 const ids = new RandomIdGenerator();
 
 /**

@@ -32,7 +32,7 @@ export function startRpcAttemptSpan(tracer: Tracer | undefined, attempt: {
   const span = tracer.startSpan(`${attempt.service}/${attempt.method}`, { kind: SpanKind.CLIENT });
   // Described only when someone records it, as an HTTP attempt's (attempt-span.ts): when nothing
   // listens, the span only carries the context on, and the URL and attributes were about 1% of orders'
-  // CPU under checkout load (bench/profile/checkout-profile.ts), for nothing.
+  // profile samples under checkout load (bench/profile/folded-shares.ts), for nothing.
   if (span.isRecording()) {
     const url = new URL(attempt.instance);
     span.setAttributes({
