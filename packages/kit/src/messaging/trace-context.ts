@@ -1,9 +1,4 @@
-import { RandomIdGenerator } from '@opentelemetry/sdk-trace';
-
-// Trace and span ids as OpenTelemetry's SDK makes them (not secrets: unique enough to tell traces
-// apart), rather than crypto's randomBytes, whose call and buffer per id were most of this file's
-// cost on each event an order writes (bench/profile/folded-shares.ts).
-const ids = new RandomIdGenerator();
+import { traceIds } from '../telemetry/tracing/trace-ids.ts';
 
 /**
  * W3C Trace Context (`traceparent`: version-traceid-parentid-flags), as an event carries it:
@@ -36,7 +31,7 @@ export function formatTraceparent({ traceId, spanId, flags }: TraceContext): str
  */
 export function childTraceparent(parent?: string): string {
   const context = parseTraceparent(parent);
-  const spanId = ids.generateSpanId();
+  const spanId = traceIds.generateSpanId();
   if (context !== undefined) return formatTraceparent({ ...context, spanId });
-  return formatTraceparent({ traceId: ids.generateTraceId(), spanId, flags: '01' });
+  return formatTraceparent({ traceId: traceIds.generateTraceId(), spanId, flags: '01' });
 }

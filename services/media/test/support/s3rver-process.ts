@@ -24,6 +24,8 @@ export async function startS3rverProcess(directory: string): Promise<S3rverProce
     exited.then(([code]) => { throw new Error(`s3rver exited with ${String(code)} before it listened`); }),
   ]);
   lines.close();
+  // Read on and dropped from here, so nothing it might print fills the pipe and stalls it.
+  child.stdout.resume();
   const { port } = JSON.parse(first) as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,

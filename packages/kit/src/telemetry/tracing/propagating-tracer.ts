@@ -1,7 +1,5 @@
 import { TraceFlags, context, trace, type Context, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
-import { RandomIdGenerator } from '@opentelemetry/sdk-trace';
-
-const ids = new RandomIdGenerator();
+import { traceIds } from './trace-ids.ts';
 
 /**
  * The tracer of a service whose spans nobody listens for (no exporter, no processor): it records
@@ -16,7 +14,7 @@ export function createPropagatingTracer(): Tracer {
   function startSpan(_name: string, options?: SpanOptions, parentContext: Context = context.active()): Span {
     const parent = options?.root === true ? undefined : trace.getSpanContext(parentContext);
     if (parent !== undefined && trace.isSpanContextValid(parent)) return trace.wrapSpanContext(parent);
-    return trace.wrapSpanContext({ traceId: ids.generateTraceId(), spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE });
+    return trace.wrapSpanContext({ traceId: traceIds.generateTraceId(), spanId: traceIds.generateSpanId(), traceFlags: TraceFlags.NONE });
   }
 
   function startActiveSpan<F extends (span: Span) => unknown>(name: string, ...rest: [F] | [SpanOptions, F] | [SpanOptions, Context, F]): ReturnType<F> {
