@@ -6,6 +6,7 @@
 // here again, as Baton's orders does. Calls to users and inventory are plain undici requests on
 // keep-alive pools (HTTP/1.1 and JSON; Baton's orders uses gRPC by default): no deadline, retry,
 // breaker or balancing. Errors become a 500; the bench counts anything but 201/200 as a failure.
+// `GET /events` serves the outbox to the bare notifications (notifications.ts).
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { serve } from './listen.ts';
@@ -85,5 +86,13 @@ await serve((app) => {
       }
     });
     return { ...order, status: 'cancelled' };
+  });
+
+  // The outbox as a feed, for the bare notifications: a page of events after a position. No
+  // token (Baton's feed checks the reader's service token), no long poll, no type filter.
+  app.get<{ Querystring: { after?: string } }>('/events', async (request) => {
+    const { rows } = await pool.query<{ position: string; event: unknown }>(
+      'select position, event from baton_outbox where position > $1 order by position limit 100', [Number(request.query.after ?? 0)]);
+    return rows;
   });
 });

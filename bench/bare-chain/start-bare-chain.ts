@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -12,9 +14,11 @@ export interface BareChain {
   /** A valid access token of the one user the chain knows. */
   token: string;
   /** Each service's database URL, by service. */
-  databases: Record<'users' | 'inventory' | 'orders', string>;
+  databases: Record<'users' | 'inventory' | 'orders' | 'notifications', string>;
   /** Each process's pid, by name. */
-  pids: Record<'gateway' | 'orders' | 'users' | 'inventory', number>;
+  pids: Record<'gateway' | 'orders' | 'users' | 'inventory' | 'notifications', number>;
+  /** Where the notifications process writes each message, an .eml file named by its event's id. */
+  mailDir: string;
   stop(): Promise<void>;
 }
 
@@ -25,6 +29,7 @@ const migrations = {
   users: ['services/users/migrations/'],
   inventory: ['services/inventory/migrations/'],
   orders: ['packages/kit/src/messaging/migrations/', 'services/orders/migrations/'],
+  notifications: ['services/notifications/migrations/'],
 } as const;
 
 async function migrate(url: string, folders: readonly string[]): Promise<void> {
@@ -53,7 +58,7 @@ async function onDatabase(url: string, work: (client: pg.Client) => Promise<unkn
 }
 
 /** Starts one bare process and resolves with it and its port once it listens. */
-function startProcess(name: string, env: NodeJS.ProcessEnv, nodeOptions: string): Promise<{ child: ChildProcess; port: number }> {
+function startProcess(name: string, env: NodeJS.ProcessEnv, nodeOptions: string): Promise<{ child: ChildProcess; port: number | null }> {
   const child = spawn(process.execPath, [fileURLToPath(new URL(`${name}.ts`, import.meta.url))], {
     // Baton's runner gives its services the same young generation (packages/runner/src/environment.ts).
     env: { ...process.env, ...env, NODE_OPTIONS: `--max-semi-space-size=8 ${nodeOptions}`.trim() },
@@ -61,14 +66,15 @@ function startProcess(name: string, env: NodeJS.ProcessEnv, nodeOptions: string)
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bare ${name} exited (${code}) before it listened`)));
-    createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number }).port }));
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number | null }).port }));
   });
 }
 
 /**
  * The bare chain on the PostgreSQL at `adminUrl` (a user that may create databases): a database
- * per service (users, inventory, orders), migrated with Baton's migrations, one user, and the four
- * processes, started callees first (each with `nodeOptions` too, as a profile's).
+ * per service (users, inventory, orders, notifications), migrated with Baton's migrations, one
+ * user, and the five processes, started callees first (each with `nodeOptions` too, as a
+ * profile's); the mail goes to a new folder under the system's temporary one.
  */
 export async function startBareChain(adminUrl: string, { nodeOptions = '' }: { nodeOptions?: string } = {}): Promise<BareChain> {
   const prefix = `bare_${randomBytes(4).toString('hex')}_`;
@@ -89,6 +95,7 @@ export async function startBareChain(adminUrl: string, { nodeOptions = '' }: { n
     .setIssuer(tokenIssuer).setAudience(tokenAudience).setIssuedAt().setExpirationTime('2h').sign(privateKey);
   const BARE_PUBLIC_JWK = JSON.stringify(await exportJWK(publicKey));
 
+  const mailDir = await mkdtemp(join(tmpdir(), 'baton-bare-mail-'));
   const started: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(started.map((child) => new Promise<void>((resolve) => {
@@ -99,18 +106,23 @@ export async function startBareChain(adminUrl: string, { nodeOptions = '' }: { n
     await onDatabase(adminUrl, async (admin) => {
       for (const name of Object.keys(migrations)) await admin.query(`drop database if exists ${prefix}${name} with (force)`);
     });
+    await rm(mailDir, { recursive: true, force: true });
   };
   try {
     const start = async (name: string, env: NodeJS.ProcessEnv) => {
       const { child, port } = await startProcess(name, { BARE_PUBLIC_JWK, ...env }, nodeOptions);
       started.push(child);
-      return { pid: child.pid!, url: `http://127.0.0.1:${port}` };
+      return { pid: child.pid!, url: `http://127.0.0.1:${port ?? 0}` };
     };
     const users = await start('users', { DATABASE_URL: urls.users });
     const inventory = await start('inventory', { DATABASE_URL: urls.inventory });
     const orders = await start('orders', { DATABASE_URL: urls.orders, USERS_URL: users.url, INVENTORY_URL: inventory.url });
+    const notifications = await start('notifications', { DATABASE_URL: urls.notifications, ORDERS_URL: orders.url, MAIL_DIR: mailDir });
     const gateway = await start('gateway', { ORDERS_URL: orders.url });
-    return { gateway: gateway.url, token, databases: urls, pids: { gateway: gateway.pid, orders: orders.pid, users: users.pid, inventory: inventory.pid }, stop };
+    return {
+      gateway: gateway.url, token, databases: urls, mailDir, stop,
+      pids: { gateway: gateway.pid, orders: orders.pid, users: users.pid, inventory: inventory.pid, notifications: notifications.pid },
+    };
   } catch (error) {
     await stop();
     throw error;
