@@ -75,7 +75,7 @@ async function handle(event: OutboxEvent): Promise<void> {
      values ($10, $1, 'email', $2, $3, $4, $5, $6, $7, $8, $9)`,
     [event.data.userId, recipient, message.subject, message.text, event.id, event.type, event.subject, messageId, 'file', event.id]);
   const mail = await new MailComposer({ from, to: recipient, subject: message.subject, text: message.text.replace(/\r?\n/g, '\r\n'), messageId }).compile().build();
-  // Synchronously, as Baton's file mailer writes (its comment says why): the same cost on both sides.
+  // Synchronously, as Baton's file mailer writes (its comment says why), so the two sides pay alike.
   writeFileSync(join(mailDir, `${event.id}.eml`), mail);
 }
 

@@ -77,12 +77,12 @@ export function createMailer({ smtpUrl, mailDir, from, timeoutMs }: { smtpUrl?: 
       // message's CPU (402 µs against 181, measured once with nodemailer 10 on Node 24).
       const crlfText = text.replace(/\r?\n/g, '\r\n');
       const message = await new MailComposer({ from, to, subject, text: crlfText, messageId }).compile().build();
-      // Written synchronously, as pino writes its log lines: a file of a few KiB on a local disk
-      // takes tens of µs in the kernel, and each of the promise API's steps (open, write, close,
-      // rename) is a round trip through libuv's thread pool that costs several times that
-      // (bench/README.md, checkout-vs-bare: 33-40 µs of CPU a message this way, 190-230 through
-      // fs/promises, measured here). The loop waits that long; a disk that hangs stalls the
-      // process, and its liveness probe (`/healthz`) then fails.
+      // Written synchronously, as pino writes its log lines: each step of the promise API (open,
+      // write, close, rename) is a round trip through libuv's thread pool, and those cost more
+      // than the kernel's work. `node bench/profile/mail-write.ts`, two runs here: 233-311 µs of
+      // CPU a message this way, 454-644 µs through fs/promises. The loop waits that long (about
+      // what composing the message takes); a disk that hangs stalls the process, and its
+      // liveness probe (`/healthz`) then fails.
       const partial = `${file}.partial`;
       writeFileSync(partial, message);
       renameSync(partial, file);
