@@ -58,6 +58,13 @@ export const configSchema = z.object({
     .default(40_000_000),
   /** The longest one call to a service may take within a request's deadline. */
   UPSTREAM_TIMEOUT_MS: env.milliseconds(8_000),
+  /**
+   * How long a call to a service keeps trying an instance that refuses connections (one
+   * restarting) before the request is told it is unavailable (503); within UPSTREAM_TIMEOUT_MS
+   * and the request's deadline. A host that restarts services slowly wants it longer (as orders'
+   * variable of the same name).
+   */
+  UPSTREAM_UNREACHABLE_WINDOW_MS: env.milliseconds(5_000),
   /** A file to note each public route and status answered in (src/answer-record.ts): for `npm test`'s check of the API document; unset in any deployment. */
   ANSWER_RECORD_FILE: z.string().min(1).optional(),
 });

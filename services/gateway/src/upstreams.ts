@@ -13,7 +13,8 @@ export interface Upstreams {
 
 /** One kit client per service behind the gateway: a keep-alive pool, breakers and retries each. */
 export function createUpstreams(config: Config, createHttpClient: StatelessServiceContext<Config>['createHttpClient']): Upstreams {
-  const client = (name: string, urls: string[]) => createHttpClient({ name, urls, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  const retry = { unsentWindowMs: config.UPSTREAM_UNREACHABLE_WINDOW_MS };
+  const client = (name: string, urls: string[]) => createHttpClient({ name, urls, timeoutMs: config.UPSTREAM_TIMEOUT_MS, retry });
   return {
     users: client('users', config.USERS_URLS),
     inventory: client('inventory', config.INVENTORY_URLS),
