@@ -19,8 +19,8 @@ const roundMs = Number(process.env.CHECKOUT_VS_BARE_ROUND_MS ?? 5_000);
 const warmUpMs = Math.min(roundMs, 2_000);
 // Once, before the first load, on each side (C=16 on spread products): processes just started
 // have not yet compiled their hot paths, and the larger program takes longer to. Without it the
-// first load, the headline's, measured the warm-up too: one run gave Baton 1.70-1.79× the bare
-// chain there and 1.59× after this (bench/README.md).
+// first load, the headline's, measured the warm-up too: three runs without it gave Baton 1.70-1.79×
+// the bare chain there, three with it 1.59×, 1.49× and 1.72× (bench/README.md).
 const firstWarmUpMs = Number(process.env.CHECKOUT_VS_BARE_FIRST_WARM_UP_MS ?? 15_000);
 
 // The hot product: every buyer orders it, so each reservation waits on the same row lock.
