@@ -112,7 +112,8 @@ export async function startBareChain(adminUrl: string, { nodeOptions = '' }: { n
     const start = async (name: string, env: NodeJS.ProcessEnv) => {
       const { child, port } = await startProcess(name, { BARE_PUBLIC_JWK, ...env }, nodeOptions);
       started.push(child);
-      return { pid: child.pid!, url: `http://127.0.0.1:${port ?? 0}` };
+      // The notifications process listens on nothing: no URL.
+      return { pid: child.pid!, url: port === null ? '' : `http://127.0.0.1:${port}` };
     };
     const users = await start('users', { DATABASE_URL: urls.users });
     const inventory = await start('inventory', { DATABASE_URL: urls.inventory });
