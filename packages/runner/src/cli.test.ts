@@ -98,8 +98,9 @@ test('npm start: the database, then all five services ready with their URLs and 
     'a database for every service but the gateway, which keeps no data');
   // Each service starts after what it calls is ready: nothing to warn about on the way.
   const beforeReady = records.slice(0, records.findIndex((r) => r.event === 'baton_ready'));
-  assert.deepEqual(beforeReady.filter((r) => ['warn', 'error', 'fatal'].includes(String(r.level))).map((r) => `${String(r.service)}: ${String(r.msg)}`), [],
-    'a quiet start: no warning before "Baton is ready"');
+  const warnings = beforeReady.filter((r) => ['warn', 'error', 'fatal'].includes(String(r.level)));
+  assert.deepEqual(warnings.map((r) => `${String(r.service)}: ${String(r.msg)}`), [],
+    `a quiet start: no warning before "Baton is ready":\n${warnings.map((r) => JSON.stringify(r)).join('\n')}`);
   const started = beforeReady.filter((r) => r.event === 'service_ready').map((r) => r.name);
   assert.deepEqual(started.slice(0, 1), ['postgres'], 'the database is ready first');
   assert.ok(started.indexOf('orders') > started.indexOf('users') && started.indexOf('orders') > started.indexOf('inventory'), `orders after what it calls: ${started.join(', ')}`);

@@ -1,6 +1,7 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { Database } from '@baton/kit/db';
 import { KitError } from '@baton/kit/errors';
+import { readAtScrape } from '@baton/kit/telemetry';
 import { renderQueue } from './images/image-records.ts';
 import type { Renderer } from './images/render-sizes.ts';
 
@@ -23,22 +24,29 @@ export function createMediaMetrics({ registry, db, renderer }: { registry: Regis
   const bytesInFlight = new Gauge({ name: 'media_upload_bytes_in_flight', help: 'Bytes of the uploads being received now, as their Content-Length declares them.', registers: [registry] });
   const durations = new Histogram({ name: 'media_upload_duration_seconds', help: 'How long uploads took, first byte to answer, by outcome (ok, or the error\'s code).', labelNames: ['outcome'], buckets: uploadBucketsSeconds, registers: [registry] });
   // Both queue gauges read one query per scrape: the first to collect asks, the other shares it.
-  let asked: { atMs: number; queue: ReturnType<typeof renderQueue> } | undefined;
-  const queue = () => {
+  // A read that fails or takes too long leaves both at their last values (readAtScrape): a slow
+  // database does not fail the scrape.
+  let queue = { depth: 0, oldestAgeSeconds: 0 };
+  let asked: { atMs: number; read: Promise<void> } | undefined;
+  const readQueue = () => {
     const nowMs = performance.now();
-    if (asked === undefined || nowMs - asked.atMs > 1_000) asked = { atMs: nowMs, queue: renderQueue(db, { signal: AbortSignal.timeout(2_000) }) };
-    return asked.queue;
+    if (asked === undefined || nowMs - asked.atMs > 1_000) {
+      asked = { atMs: nowMs, read: readAtScrape(async (signal) => { queue = await renderQueue(db, { signal }); }) };
+    }
+    return asked.read;
   };
   new Gauge({
     name: 'media_thumbnail_queue_depth', help: 'Images whose sizes are still to be rendered.', registers: [registry],
     async collect() {
-      this.set((await queue()).depth);
+      await readQueue();
+      this.set(queue.depth);
     },
   });
   new Gauge({
     name: 'media_thumbnail_lag_seconds', help: 'How long the oldest image still without its sizes has waited (0 with none waiting).', registers: [registry],
     async collect() {
-      this.set((await queue()).oldestAgeSeconds);
+      await readQueue();
+      this.set(queue.oldestAgeSeconds);
     },
   });
   new Gauge({

@@ -1,26 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Database } from '../db/index.ts';
+import { readAtScrape } from '../telemetry/scrape-read.ts';
 import type { Outcome } from './transport.ts';
 
 /** Bounds in seconds for the time from an event's creation to its handling. */
 const lagBucketsSeconds = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
-
-/** How long a gauge may wait for the database during a scrape. */
-const scrapeReadTimeoutMs = 1_000;
-
-/**
- * Reads a gauge from the database during a scrape. A database that is down or slow must not fail
- * or stall the whole scrape: Prometheus would lose every other metric of the service exactly
- * when they matter. So the read has a short deadline, and one that fails leaves the gauge at its
- * last value (readiness and the database's own metrics say the database is the trouble).
- */
-async function readAtScrape(read: (signal: AbortSignal) => Promise<void>): Promise<void> {
-  try {
-    await read(AbortSignal.timeout(scrapeReadTimeoutMs));
-  } catch {
-    // Kept as it was: see above.
-  }
-}
 
 /**
  * The outbox as Prometheus sees it: how many events wait, how old the oldest is (an outbox that

@@ -1,3 +1,4 @@
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { createMetrics, durationBucketsSeconds, type Metrics } from './metrics.ts';
+export { readAtScrape, scrapeReadTimeoutMs } from './scrape-read.ts';
 export type { Tracing } from './tracing/tracing.ts';
