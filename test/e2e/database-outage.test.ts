@@ -29,6 +29,8 @@ interface Attempt {
   endedAt: number;
   status: number;
   code: string | undefined;
+  /** The problem's reason and detail, for the summary a failed assertion prints. */
+  reason: string | undefined;
   durationMs: number;
   orderId: string | undefined;
   key: ReturnType<typeof randomUUID>;
@@ -58,7 +60,7 @@ test('PostgreSQL killed under checkout load: 503s while it is down, never a 500 
       const startedIn = phase;
       const startedAt = performance.now();
       let status: number;
-      let body: { id?: string; code?: string };
+      let body: { id?: string; code?: string; reason?: string; detail?: string };
       const key = randomUUID();
       const sku = skus[(worker + i) % skus.length]!;
       try {
@@ -71,7 +73,7 @@ test('PostgreSQL killed under checkout load: 503s while it is down, never a 500 
         body = { code: String(error) };
       }
       const durationMs = performance.now() - startedAt;
-      attempts.push({ phase: startedIn, endedAt: performance.now(), status, code: body.code, durationMs, orderId: status === 201 ? body.id : undefined, key, sku });
+      attempts.push({ phase: startedIn, endedAt: performance.now(), status, code: body.code, reason: body.reason ?? body.detail, durationMs, orderId: status === 201 ? body.id : undefined, key, sku });
       if (status === 201 && startedIn === 'after') firstCheckoutAfterBackAt ??= performance.now();
       if (status === 201 && body.id !== undefined) await api.call('POST', `/api/v1/orders/${body.id}/cancel`, { token: shopper.token });
       // A 503 says when to come back; a shopper's page would wait a little before trying again.
@@ -108,7 +110,10 @@ test('PostgreSQL killed under checkout load: 503s while it is down, never a 500 
   await Promise.all(load);
 
   const counts: Record<string, number> = {};
-  for (const a of attempts) counts[`${a.phase} ${a.status} ${a.code ?? ''}`.trim()] = (counts[`${a.phase} ${a.status} ${a.code ?? ''}`.trim()] ?? 0) + 1;
+  for (const a of attempts) {
+    const key = `${a.phase} ${a.status} ${a.code ?? ''} ${a.reason ?? ''}`.trim();
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
   const summary = JSON.stringify(counts);
   const before = attempts.filter((a) => a.endedAt < killedAt);
   assert.ok(before.length > 0 && before.every((a) => a.status === 201), `before the kill every checkout is placed: ${summary}`);
