@@ -13,8 +13,12 @@ export interface QueryOptions {
 /** Something SQL can be sent to: the database itself, or one transaction on it. */
 export interface Queryable {
   query<R extends object = Row>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
-  /** Runs a script of several statements with no parameters (migrations). */
-  exec(script: string, options?: QueryOptions): Promise<void>;
+  /**
+   * Runs a script of several statements with no parameters (migrations; a relay pass of the
+   * feed), in one round trip and, unless it says otherwise, one transaction; answers the rows of
+   * its last statement.
+   */
+  exec<R extends object = Row>(script: string, options?: QueryOptions): Promise<QueryResult<R>>;
 }
 
 /** A service's own database: a PostgreSQL reached through a pool of connections. */

@@ -38,6 +38,8 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     application_name: applicationName,
     connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
+    // @types/pg says onConnect returns void; pg-pool awaits the promise it returns (pg-pool/index.js).
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
     async onConnect(client) {
       try {
         const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
@@ -97,7 +99,7 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     }
     return {
       query: (text, params = [], options = {}) => run(text, params, options),
-      exec: async (script, options = {}) => { await run(script, undefined, options); },
+      exec: (script, options = {}) => run(script, undefined, options),
     };
   }
 

@@ -5,12 +5,13 @@ import { openPostgres, type Database } from '../db/index.ts';
 import { addCleanup, createSilentLogger, createTestDatabase, writeEvents } from '../testing/index.ts';
 import { migrateMessaging } from './outbox.ts';
 import { startOutboxRelay } from './relay.ts';
-import type { EventPublisher, OutboxRecord } from './transport.ts';
+import type { BrokerPublisher, OutboxRecord } from './transport.ts';
 
-// The relay's rules, with the transport replaced by a recorder: what it is handed, when, and
-// how often is what these tests look at. The real brokers are in transports/*.test.ts.
+// The relay's rules, with the broker replaced by a recorder: what it is handed, when, and how
+// often is what these tests look at. The real brokers are in transports/*.test.ts, the feed's
+// pass (a script on the database, no broker) in transports/feed-publisher.test.ts.
 
-interface Recorder extends EventPublisher {
+interface Recorder extends BrokerPublisher {
   published: OutboxRecord[];
   /** The largest number of publish calls that were ever in flight at once, over all relays. */
   maxInFlight: number;
@@ -20,7 +21,7 @@ interface Recorder extends EventPublisher {
   aggregatesTwiceInFlight: string[];
 }
 
-function createRecorder({ failOnce = new Set<string>(), delayMs = 0, kind = 'feed' as EventPublisher['kind'] } = {}): Recorder {
+function createRecorder({ failOnce = new Set<string>(), delayMs = 0, kind = 'nats' as BrokerPublisher['kind'] } = {}): Recorder {
   const inFlight = new Set<number>();
   const aggregatesInFlight = new Set<string>();
   const recorder: Recorder = {
@@ -205,7 +206,7 @@ void test('a batch\'s transaction commits without waiting for the disk (a lost m
   await writeEvents(db, { count: 10, aggregates: 10 });
   const seen: string[] = [];
   const recorder = createRecorder();
-  const publisher: EventPublisher = {
+  const publisher: BrokerPublisher = {
     ...recorder,
     async publish(records, options) {
       const { rows } = await options.tx.query<{ synchronous_commit: string }>('show synchronous_commit');

@@ -4,7 +4,8 @@ import type { Logger } from '../telemetry/index.ts';
 import { messagingSystemOf, startPublishSpans } from './event-tracing.ts';
 import type { CloudEvent } from './cloud-event.ts';
 import { describeError } from './describe-error.ts';
-import type { EventPublisher, OutboxRecord } from './transport.ts';
+import { pendingHeadsSql } from './outbox-claim.ts';
+import type { BrokerPublisher, EventPublisher, OutboxRecord, OutboxFeedPublisher } from './transport.ts';
 import { createWakeList } from './wake-list.ts';
 
 export interface OutboxRelayOptions {
@@ -37,29 +38,19 @@ type PassResult = { claimed: number; failed: number; sent: number };
 
 type BatchRow = { positions: Array<string | number> | null; events: string | null };
 
-// The first pending event of each aggregate, oldest first, answered as one row: the positions,
-// and the events as one JSON array (one parse of one string in place of a row and a JSON parse
-// per event). Taking only the first keeps an aggregate's events in order even when a publish
-// fails half-way: its later events wait, as they do behind one still in flight.
-// `for update skip locked` lets two batches (of this relay, or of two replicas) relay at once
-// without ever taking the same rows; the guard still sees the rows another batch has locked as
-// pending, so no batch can publish an aggregate's second event while its first is in flight.
-// It also turns `synchronous_commit` off for the rest of the pass's transaction (`set_config`
-// with `is_local`, which is `set local`): the commit only releases the claim and records the
-// mark, and losing it in a crash of the database means sending those events once more, which at
-// least once allows anyway (the events themselves were committed by their writers). Said here,
-// not in a statement of its own: one round trip less a pass, and a pass is about every second
-// checkout under load (bench/profile/checkout-statements.ts).
+// The pass's claim (pendingHeadsSql), answered as one row: the positions, and the events as one
+// JSON array (one parse of one string in place of a row and a JSON parse per event). It also
+// turns `synchronous_commit` off for the rest of the pass's transaction (`set_config` with
+// `is_local`, which is `set local`): the commit only releases the claim and records the mark,
+// and losing it in a crash of the database means sending those events once more, which at least
+// once allows anyway (the events themselves were committed by their writers). Said here, not in
+// a statement of its own: one round trip less a pass. The feed's pass is one script of its own
+// (transports/feed-publisher.ts).
 const claimSql = `
   select set_config('synchronous_commit', 'off', true) as synchronous_commit,
          array_agg(o.position order by o.position) as positions,
          '[' || string_agg(o.event::text, ',' order by o.position) || ']' as events
-  from (select q.position from baton_outbox_pending q
-        where not exists (select 1 from baton_outbox_pending p
-                          where p.aggregate_id = q.aggregate_id and p.position < q.position)
-        order by q.position
-        limit $1
-        for update of q skip locked) c
+  from (${pendingHeadsSql('$1')}) c
   join baton_outbox o on o.position = c.position`;
 // Sent: its pending entry goes (the event stays in the outbox).
 const markSql = 'delete from baton_outbox_pending where position = any($1::bigint[])';
@@ -100,17 +91,17 @@ export function startOutboxRelay(
     return positions.map((position, i) => ({ position, event: events[i]! }));
   }
 
-  async function publishBatch(tx: Queryable): Promise<PassResult> {
+  async function publishBatch(broker: BrokerPublisher, tx: Queryable): Promise<PassResult> {
     const records = await claimBatch(tx);
-    return records.length === 0 ? { claimed: 0, failed: 0, sent: 0 } : publishClaimed(tx, records);
+    return records.length === 0 ? { claimed: 0, failed: 0, sent: 0 } : publishClaimed(broker, tx, records);
   }
 
-  async function publishClaimed(tx: Queryable, records: OutboxRecord[]): Promise<PassResult> {
+  async function publishClaimed(broker: BrokerPublisher, tx: Queryable, records: OutboxRecord[]): Promise<PassResult> {
     const signal = AbortSignal.any([stopping.signal, AbortSignal.timeout(publishTimeoutMs)]);
     const spans = startPublishSpans(tracer, messagingSystemOf[publisher.kind], records.map((record) => record.event));
-    let results: Awaited<ReturnType<EventPublisher['publish']>>;
+    let results: Awaited<ReturnType<BrokerPublisher['publish']>>;
     try {
-      results = await publisher.publish(records, { signal, tx });
+      results = await broker.publish(records, { signal, tx });
     } catch (error) {
       records.forEach((_, i) => spans.end(i, error));
       throw error;
@@ -137,9 +128,19 @@ export function startOutboxRelay(
   const passes = new Set<Promise<PassResult>>();
   // Each drain's record of the passes that were out beside its own (see drain).
   const watchers = new Set<Set<Promise<PassResult>>>();
+  /** The feed's pass: one script on the database, which publishes what it claims (no broker can refuse). */
+  async function publishToFeed(feed: OutboxFeedPublisher): Promise<PassResult> {
+    const records = await feed.publishPending(db, { batchSize, signal: stopping.signal });
+    // The spans say which events went, for the consumers' spans to link to; the stamping took no
+    // time of its own to show.
+    const spans = startPublishSpans(tracer, messagingSystemOf.feed, records.map((record) => record.event));
+    records.forEach((_, i) => spans.end(i, undefined));
+    return { claimed: records.length, failed: 0, sent: records.length };
+  }
+
   function pass(): Promise<PassResult> {
-    // Its commit does not wait for the disk: the claim says so (claimSql).
-    const run = db.transaction((tx) => publishBatch(tx));
+    // Its commit does not wait for the disk: the claim says so (claimSql, and the feed's script).
+    const run = publisher.kind === 'feed' ? publishToFeed(publisher) : db.transaction((tx) => publishBatch(publisher, tx));
     // Published is committed: a feed reader told now finds the events.
     void run.then((result) => { if (result.sent > 0) onPublished?.(result.sent); }, () => {});
     passes.add(run);

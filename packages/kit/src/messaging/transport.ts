@@ -9,26 +9,39 @@ export interface OutboxRecord {
 
 export interface PublishOptions {
   signal: AbortSignal;
-  /**
-   * The relay's transaction on the outbox, which holds the batch's rows. Brokers ignore it;
-   * the HTTP feed publishes by stamping the rows in it.
-   */
+  /** The relay's transaction on the outbox, which holds the batch's rows. Brokers need not use it. */
   tx: Queryable;
 }
 
-/**
- * Where the relay sends events. `publish` gets at most one event per aggregate per call, so it
- * may send them all at once; it answers, in the same order, whether each was accepted (stored by
- * the broker: a JetStream ack, a RabbitMQ confirm). A rejected or unanswered one is sent again
- * on a later pass.
- */
-export interface EventPublisher {
-  readonly kind: TransportKind;
-  publish(records: readonly OutboxRecord[], options: PublishOptions): Promise<Array<{ ok: true } | { ok: false; error: unknown }>>;
+interface PublisherLife {
   /** Throws when the broker cannot be reached now. */
   check(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * Where the relay sends events: a broker. `publish` gets at most one event per aggregate per
+ * call, so it may send them all at once; it answers, in the same order, whether each was
+ * accepted (stored by the broker: a JetStream ack, a RabbitMQ confirm). A rejected or unanswered
+ * one is sent again on a later pass.
+ */
+export interface BrokerPublisher extends PublisherLife {
+  readonly kind: 'nats' | 'rabbitmq';
+  publish(records: readonly OutboxRecord[], options: PublishOptions): Promise<Array<{ ok: true } | { ok: false; error: unknown }>>;
+}
+
+/**
+ * The HTTP feed's publisher, whose publishing is SQL on the outbox itself (stamping rows with
+ * their feed positions): a whole relay pass, the claim, the publish and the mark, is one script
+ * it runs on the database, one round trip, and it answers the records it published. Nothing
+ * outside the database can refuse them.
+ */
+export interface OutboxFeedPublisher extends PublisherLife {
+  readonly kind: 'feed';
+  publishPending(db: Queryable, options: { batchSize: number; signal: AbortSignal }): Promise<OutboxRecord[]>;
+}
+
+export type EventPublisher = BrokerPublisher | OutboxFeedPublisher;
 
 /** What the consumer decided about one delivery; the transport turns it into ack, nak or a dead letter. */
 export type Outcome =

@@ -2,7 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { cloudEventContentType, domainOf } from '../cloud-event.ts';
 import type { Logger } from '../../telemetry/index.ts';
-import type { EventPublisher } from '../transport.ts';
+import type { BrokerPublisher } from '../transport.ts';
 import { connectNats, natsNames } from './nats-connection.ts';
 
 export interface NatsPublisherOptions {
@@ -21,7 +21,7 @@ export interface NatsPublisherOptions {
  * `Nats-Msg-Id` so the stream drops a copy republished after a crash (within its duplicate window).
  * An event counts as published once the stream has acked it.
  */
-export function createNatsPublisher({ url, namespace, domain, logger, publishTimeoutMs = 5_000 }: NatsPublisherOptions): EventPublisher {
+export function createNatsPublisher({ url, namespace, domain, logger, publishTimeoutMs = 5_000 }: NatsPublisherOptions): BrokerPublisher {
   const connection = connectNats({ url, name: `baton-${domain}-relay`, logger });
   const names = natsNames(namespace);
   return {

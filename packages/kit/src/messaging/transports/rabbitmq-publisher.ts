@@ -1,6 +1,6 @@
 import type { Logger } from '../../telemetry/index.ts';
 import { cloudEventContentType } from '../cloud-event.ts';
-import type { EventPublisher } from '../transport.ts';
+import type { BrokerPublisher } from '../transport.ts';
 import { connectRabbit, rabbitNames, type ManagedRabbitConnection } from './rabbitmq-connection.ts';
 
 export interface RabbitPublisherOptions {
@@ -16,7 +16,7 @@ export interface RabbitPublisherOptions {
  * confirmed it. Messages are `mandatory`: one no queue is bound to yet comes back and is sent
  * again later, instead of being confirmed and dropped.
  */
-export async function createRabbitPublisher({ url, namespace, domain, logger }: RabbitPublisherOptions): Promise<EventPublisher> {
+export async function createRabbitPublisher({ url, namespace, domain, logger }: RabbitPublisherOptions): Promise<BrokerPublisher> {
   const names = rabbitNames(namespace);
   const exchange = names.exchange(domain);
   const returned = new Set<string>();

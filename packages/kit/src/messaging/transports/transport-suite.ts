@@ -10,12 +10,12 @@ import type { EventConsumer } from '../event-consumer.ts';
 import { listDeadLetters, replayDeadLetter } from '../dead-letters.ts';
 import { migrateMessaging } from '../outbox.ts';
 import { startOutboxRelay } from '../relay.ts';
-import type { EventPublisher, EventSubscriber } from '../transport.ts';
+import type { BrokerPublisher, EventSubscriber } from '../transport.ts';
 
 export interface TransportUnderTest {
   name: string;
   broker(t: TestContext): Promise<TestBroker | undefined>;
-  publisher(broker: TestBroker): Promise<EventPublisher>;
+  publisher(broker: TestBroker): Promise<BrokerPublisher>;
   subscriber(broker: TestBroker, options: { maxAttempts: number }): EventSubscriber;
   /** The dead letters the broker holds for the subscription: event id and error header. */
   deadLetters(broker: TestBroker): Promise<Array<{ eventId: string; error: string }>>;
