@@ -41,11 +41,24 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     // @types/pg says onConnect returns void; pg-pool awaits the promise it returns (pg-pool/index.js).
     // eslint-disable-next-line @typescript-eslint/no-misused-promises
     async onConnect(client) {
+      // Bounded like the connecting itself: pg-pool keeps the connection's place in the pool
+      // until this settles, so an answer that never came would hold that place for good. Timed
+      // out, it rejects as pg-pool's own connect timeout does (the caller gets `unavailable`),
+      // and pg-pool ends the connection.
+      const asked = client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      asked.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout exceeded when trying to connect')), connectTimeoutMs);
+      });
       try {
-        const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+        const { rows } = await Promise.race([asked, timedOut]);
         backendPids.set(client, rows[0]?.pid);
-      } catch {
+      } catch (error) {
+        if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') throw error;
         // The connection is already failing; the caller's statement will say so.
+      } finally {
+        clearTimeout(timer);
       }
     },
   });
