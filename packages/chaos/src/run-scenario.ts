@@ -6,7 +6,7 @@ import type { Scenario } from './scenarios.ts';
 import { checkShopLedger } from './shop-ledger.ts';
 import { readImages, readStock, startShopperLoad, type ShopperLoad, type ShopperLoadOptions } from './shopper-load.ts';
 import { checkUploads } from './uploads-ledger.ts';
-import { judge, type Check, type Served, type Timing, type Verdict } from './verdict.ts';
+import { healthyTail, judge, type Check, type Served, type Timing, type Verdict } from './verdict.ts';
 
 export interface RunOptions {
   /** The load alone before the fault: the shop as it is when well. */
@@ -38,6 +38,11 @@ export interface ScenarioReport {
   verdict: Verdict;
   ledger: LedgerCheck;
 }
+
+// How long a run with no healthy tail yet goes on past its scenario's recovery budget, and how
+// many whole healthy seconds end it early.
+const recoveryMarginMs = 3_000;
+const healthySecondsToEnd = 2;
 
 // The gateway's: ROUTE_DEADLINES_MS's checkout, REQUEST_DEADLINE_MS, UPLOAD_DEADLINE_MS.
 export const defaultDeadlinesMs: Record<RequestKind, number> = { 'sign-in': 10_000, browse: 10_000, checkout: 8_000, cancel: 10_000, upload: 600_000 };
@@ -105,6 +110,11 @@ async function faultUnderLoad(target: ChaosTarget, scenario: Scenario, load: Sho
     const faultEndMs = since();
     onPhase('after');
     await sleep(afterMs);
+    // A recovery slower than the after-phase but within the scenario's budget is a recovery all
+    // the same (a short run's after-phase is shorter than most budgets): the load goes on until
+    // its last seconds are healthy, or the budget and a margin are over, whichever comes first.
+    const untilMs = faultEndMs + scenario.expect.recoveryBudgetMs + recoveryMarginMs;
+    while (since() < untilMs && !healthyTail(load.records, since(), healthySecondsToEnd)) await sleep(250);
     return { timing: { faultStartMs, faultEndMs, endMs: since() }, checks: injected.checks?.(load.records) ?? [] };
   } finally {
     await load.stop();

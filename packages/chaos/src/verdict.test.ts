@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { checkLedger } from './ledger.ts';
 import { outcomeOf, type RequestKind, type RequestRecord } from './outcome.ts';
 import { defaultDeadlinesMs } from './run-scenario.ts';
-import { judge } from './verdict.ts';
+import { healthyTail, judge } from './verdict.ts';
 
 // Four requests a second for `seconds`, each answered with what `statusAt` says for its second.
 function load(seconds: number, statusAt: (second: number) => number, kind: RequestKind = 'checkout', tookMs = 50): RequestRecord[] {
@@ -35,6 +35,16 @@ void test('each check can fail: a 500, a hang, a late answer, a slow recovery, a
 
   const never = judge(load(20, (s) => (s >= 5 ? 503 : 201)), timing, defaultDeadlinesMs, { recoveryBudgetMs: 5_000 }, undefined);
   assert.equal(never.recoveryMs, null);
+});
+
+void test('a healthy tail: the last whole seconds all answered and none unavailable, which lets a run waiting for a recovery end', () => {
+  const recovering = load(12, (s) => (s >= 5 && s < 9 ? 503 : 201));
+  assert.equal(healthyTail(recovering, 9_000, 2), false, 'seconds 7 and 8 were still 503s');
+  assert.equal(healthyTail(recovering, 10_000, 2), false, 'second 9 is healthy, second 8 was not');
+  assert.equal(healthyTail(recovering, 11_000, 2), true, 'seconds 9 and 10');
+  assert.equal(healthyTail(recovering, 11_500, 2), true, 'the half second after them is not judged');
+  assert.equal(healthyTail(load(1, () => 201), 1_000, 2), false, 'one second cannot be a tail of two');
+  assert.equal(healthyTail(load(12, (s) => (s === 10 ? 0 : 201)), 11_000, 2), false, 'a request with no answer is no recovery');
 });
 
 void test('the ledger: a missing email, an event told twice, or more unknown orders than lost answers fail it', () => {

@@ -179,6 +179,16 @@ function healthy(second: Second): boolean {
   return ok + refused > 0 && unavailable === 0 && failed === 0 && second.counts.unreachable === 0 && second.counts['no-answer'] === 0;
 }
 
+/**
+ * Whether each of the last `seconds` whole seconds of the load, up to `endMs`, was healthy
+ * (answered, and none of it unavailable or failed): the shop is itself again, and a run that
+ * waits for its recovery may end.
+ */
+export function healthyTail(records: readonly RequestRecord[], endMs: number, seconds: number): boolean {
+  const timeline = secondsOf(records, endMs);
+  return timeline.length >= seconds && timeline.slice(-seconds).every(healthy);
+}
+
 function recoveryOf(timeline: readonly Second[], { faultStartMs, faultEndMs }: Timing): number | null {
   const first = Math.floor(faultStartMs / 1_000);
   let recoveredAt: number | null = null;
