@@ -1,10 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { connect, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { Code, KitError } from '../errors/index.ts';
-import { addCleanup, createTestDatabase, findFreePort } from '../testing/index.ts';
+import { addCleanup, createTestDatabase, findFreePort, startPostgresProxy } from '../testing/index.ts';
 import { openPostgres, type PostgresOptions } from './index.ts';
 
 // A database connection that is lost, on a real PostgreSQL: the backend is terminated under a
@@ -158,59 +157,13 @@ void test('an error about the statement is the caller\'s: a unique violation rea
   assert.equal(db.poolStats().total, 1, 'and the connection stays in the pool');
 });
 
-/**
- * A TCP proxy in front of the real server that, while `stalling`, stops passing anything on in
- * either direction once the server has said it is ready for a first query (its ReadyForQuery,
- * `Z`): a new connection that is made and then answers nothing, as a server frozen right after
- * accepting it would.
- */
-async function startStallingProxy(t: TestContext, target: { host: string; port: number } | { path: string }) {
-  const port = await findFreePort();
-  const sockets = new Set<Socket>();
-  const state = { stalling: true };
-  const server = createServer((client) => {
-    const upstream = 'path' in target ? connect(target.path) : connect(target.port, target.host);
-    for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        sockets.delete(socket);
-        other.destroy();
-      });
-    }
-    let ready = false;
-    const stalled = () => state.stalling && ready;
-    upstream.on('data', (chunk: Buffer) => {
-      if (stalled()) return;
-      client.write(chunk);
-      // ReadyForQuery: 'Z', its length (5) and the transaction status.
-      if (chunk.includes(Buffer.from([0x5a, 0, 0, 0, 5]))) ready = true;
-    });
-    client.on('data', (chunk: Buffer) => {
-      if (!stalled()) upstream.write(chunk);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  addCleanup(t, () => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  }));
-  return { port, state };
-}
-
 void test('a new connection that answers nothing after it is made holds no place in the pool: the call fails as unavailable in the connect timeout, and the next connection serves', async (t) => {
   const url = await createTestDatabase(t);
   if (url === undefined) return;
-  const direct = new URL(url);
-  const socketDir = direct.searchParams.get('host');
-  const serverPort = Number(direct.port || 5432);
-  const proxy = await startStallingProxy(t, socketDir === null ? { host: direct.hostname, port: serverPort } : { path: `${socketDir}/.s.PGSQL.${serverPort}` });
-  const throughProxy = new URL(url);
-  throughProxy.searchParams.delete('host');
-  throughProxy.hostname = '127.0.0.1';
-  throughProxy.port = String(proxy.port);
+  const proxy = await startPostgresProxy(t, url);
+  proxy.stallAfterReady = true;
   // One connection in all: one place held for good would leave none.
-  const db = openPostgres({ url: throughProxy.toString(), applicationName: 'baton-stalled-connect', maxConnections: 1, connectTimeoutMs: 500 });
+  const db = openPostgres({ url: proxy.url, applicationName: 'baton-stalled-connect', maxConnections: 1, connectTimeoutMs: 500 });
   addCleanup(t, () => db.close());
 
   await assert.rejects(db.query('select 1'), (error: unknown) => {
@@ -219,7 +172,7 @@ void test('a new connection that answers nothing after it is made holds no place
     assert.equal(error.reason, 'database_unavailable');
     return true;
   });
-  proxy.state.stalling = false;
+  proxy.stallAfterReady = false;
   const { rows } = await db.query<{ one: number }>('select 1 as one', [], { signal: AbortSignal.timeout(10_000) });
   assert.deepEqual(rows, [{ one: 1 }], 'the pool made a new connection in the place of the one that never answered');
 });

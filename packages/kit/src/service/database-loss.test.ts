@@ -1,10 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { addCleanup, captureOutput, createTestDatabase, findFreePort, databaseServiceFixture as fixture } from '../testing/index.ts';
+import { addCleanup, captureOutput, createTestDatabase, findFreePort, startPostgresProxy, databaseServiceFixture as fixture } from '../testing/index.ts';
 
 // A service process (runService, with its crash handler) under load while its database
 // connections are lost: terminated by the server, or cut by the network. Every answer is a 200
@@ -125,57 +124,11 @@ void test('backends terminated while requests run: each answer is 200 or a 503 p
   assert.equal((await service.send('GET', '/readyz')).status, 200);
 });
 
-/**
- * A TCP proxy in front of the real server that can cut every connection (as when the server's
- * machine goes away) and refuse new ones, then let them through again. (It destroys its sockets:
- * resetAndDestroy() left their handles open on Node 24.21, and the test process with them.)
- */
-async function startCuttableProxy(t: TestContext, target: { host: string; port: number } | { path: string }) {
-  const port = await findFreePort();
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  function open(): Promise<void> {
-    server = createServer((client) => {
-      const upstream = 'path' in target ? connect(target.path) : connect(target.port, target.host);
-      for (const [socket, other] of [[client, upstream], [upstream, client]] as const) {
-        sockets.add(socket);
-        socket.on('error', () => {});
-        // One side gone, the other goes too: a half of a pair left open would keep the test alive.
-        socket.on('close', () => {
-          sockets.delete(socket);
-          other.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    return new Promise((resolve) => server!.listen(port, '127.0.0.1', resolve));
-  }
-  async function cut(): Promise<void> {
-    // close() stops new connections and calls back once the open ones are gone: cut those now.
-    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = undefined;
-    for (const socket of sockets) socket.destroy();
-    await closed;
-  }
-  await open();
-  addCleanup(t, cut);
-  return { port, cut, open };
-}
-
 void test('the database out of reach (connections cut, new ones refused) and back: 503s meanwhile, 200s after, the process lives on', async (t) => {
   const url = await createTestDatabase(t);
   if (url === undefined) return;
-  const direct = new URL(url);
-  // The test run's server takes its superuser through its socket (a folder in `host`): the proxy
-  // listens on TCP and forwards there.
-  const socketDir = direct.searchParams.get('host');
-  const port = Number(direct.port || 5432);
-  const proxy = await startCuttableProxy(t, socketDir === null ? { host: direct.hostname, port } : { path: `${socketDir}/.s.PGSQL.${port}` });
-  const throughProxy = new URL(url);
-  throughProxy.searchParams.delete('host');
-  throughProxy.hostname = '127.0.0.1';
-  throughProxy.port = String(proxy.port);
-  const service = await spawnDatabaseService(t, throughProxy.toString());
+  const proxy = await startPostgresProxy(t, url);
+  const service = await spawnDatabaseService(t, proxy.url);
   await service.ready();
 
   const stop = new AbortController();
