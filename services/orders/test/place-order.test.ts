@@ -188,11 +188,11 @@ test('a key claimed so long ago that a retry may have taken it over is not freed
   const claim = await deps.idempotency.claim(userId, 'key-00000011', 'hash', options);
   assert.equal(claim.kind, 'owner');
   const gaveUp: unknown[] = [];
-  // Claimed 60 s ago by the clock releaseSoon counts from: past 0.8 of the 30 s staleness.
-  await deps.idempotency.releaseSoon(userId, 'key-00000011', { claimedAtMs: performance.now() - 60_000, onGiveUp: (error) => gaveUp.push(error) });
+  // Claimed 60 s ago by the clock settleSoon counts from: past 0.8 of the 30 s staleness.
+  await deps.idempotency.settleSoon(userId, 'key-00000011', { claimedAtMs: performance.now() - 60_000, onGiveUp: (error) => gaveUp.push(error) });
   assert.equal(gaveUp.length, 1, 'it said it gave up');
   assert.equal((await deps.db.query(`select * from idempotency_keys where state = 'started'`)).rowCount, 1, 'the key is still held');
   // One claimed just now is freed.
-  await deps.idempotency.releaseSoon(userId, 'key-00000011', { claimedAtMs: performance.now() });
+  await deps.idempotency.settleSoon(userId, 'key-00000011', { claimedAtMs: performance.now() });
   assert.equal((await deps.db.query('select * from idempotency_keys')).rowCount, 0, 'freed');
 });

@@ -157,6 +157,42 @@ test('the caller goes away while the payment is asked for: the checkout is given
   assert.equal((answer.body as { status: string }).status, 'paid');
 });
 
+test('the database goes away as a checkout records its order: the request fails, and the retry with its key, once the database is back, gets the paid order within its own deadline (not the reconciler\'s, 10 s on)', async (t) => {
+  let down = false;
+  const { inventory, payment, calls } = fakes({ payment: {
+    // PostgreSQL goes away while the payment is authorised: the order cannot be recorded, nor the checkout moved.
+    authorize: async () => {
+      calls.push('authorize');
+      if (calls.filter((c) => c === 'authorize').length === 1) down = true;
+      return { status: 'authorized', amountCents: 2490, currency: 'EUR', brand: 'visa', last4: '4242', refundedCents: 0 };
+    },
+  } });
+  const deps = await sagaWith(t, { inventory, payment });
+  if (deps === undefined) return;
+  const unavailable = () => Promise.reject(new KitError(Code.Unavailable, 'the database is unavailable', { reason: 'database_unavailable' }));
+  const db = {
+    ...deps.db,
+    query: (text: string, params?: readonly unknown[], o?: { signal?: AbortSignal }) => (down ? unavailable() : deps.db.query(text, params, o)),
+    transaction: (work: Parameters<Database['transaction']>[0], o?: { signal?: AbortSignal }) => (down ? unavailable() : deps.db.transaction(work, o)),
+  } as Database;
+  const idempotency = createIdempotencyStore(db);
+  const flaky = { ...deps, db, idempotency, saga: { ...deps.saga!, db, idempotency } };
+  const input = { userId, idempotencyKey: 'saga-key-db-gone', items, payment: { method: 'pm_card_visa' } };
+
+  await assert.rejects(placeOrder(flaky, input, options), (error: unknown) => KitError.from(error).reason === 'database_unavailable');
+  const { rows: [held] } = await deps.db.query<{ state: string }>('select state from idempotency_keys');
+  assert.equal(held?.state, 'started', 'the key is held: the checkout was written, and nothing could be recorded after');
+
+  down = false;
+  // The gateway's retry, with what is left of an 8 s checkout deadline. No reconciler runs here.
+  const answer = await placeOrder(flaky, input, { signal: AbortSignal.timeout(4_000) });
+  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  assert.equal((answer.body as { status: string }).status, 'paid');
+  const { rows: orders } = await deps.db.query<{ status: string; payment_status: string }>('select status, payment_status from orders');
+  assert.deepEqual(orders, [{ status: 'paid', payment_status: 'captured' }], 'one order, paid');
+  assert.deepEqual(calls.filter((c) => c === 'reserve' || c === 'capture'), ['reserve', 'capture'], `reserved and captured once: ${calls.join(', ')}`);
+});
+
 test('a checkout the reconciler cannot push past its pivot in time is given up: stock released, nothing held, its key freed', async (t) => {
   let providerDown = true;
   const { inventory, payment, calls } = fakes({ payment: {

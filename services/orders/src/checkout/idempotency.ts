@@ -95,23 +95,29 @@ export function createIdempotencyStore(db: Database, { staleAfterSeconds = defau
   }
 
   /**
-   * Frees a key whose request failed with a "try again" answer: now when the database answers,
-   * else in the background as soon as it does again, so a client's retry does the work instead
-   * of waiting on a key nobody works on until it goes stale (it waited 8 s for a 504 after
-   * PostgreSQL restarted). Resolves once the first try settled. Tries until well before the key
-   * goes stale (counted from `claimedAtMs`, when this request took it): after that a retry may
-   * take it over, and releasing would free another request's key. `onGiveUp` hears when it stops.
+   * Settles a key whose request failed with a "try again" answer: `settle` (by default, freeing
+   * the key) now when the database answers, else in the background as soon as it does again, so
+   * a client's retry does the work, or gets the answer, instead of waiting on a key nobody works
+   * on until it goes stale (it waited 8 s for a 504 after PostgreSQL restarted). Resolves once
+   * the first try settled. Tries until well before the key goes stale (counted from
+   * `claimedAtMs`, when this request took it): after that a retry may take it over, and settling
+   * would free or answer another request's key. `onGiveUp` hears when it stops.
    */
-  async function releaseSoon(userId: string, key: string, { claimedAtMs, onGiveUp }: { claimedAtMs: number; onGiveUp?: (error: unknown) => void }): Promise<void> {
+  async function settleSoon(userId: string, key: string, { claimedAtMs, onGiveUp, settle = () => release(userId, key, { signal: AbortSignal.timeout(2_000) }) }: {
+    claimedAtMs: number;
+    onGiveUp?: (error: unknown) => void;
+    /** What settles the key; throws while it cannot be done yet. */
+    settle?: () => Promise<void>;
+  }): Promise<void> {
     const giveUpAt = claimedAtMs + staleAfterSeconds * 1_000 * 0.8;
     if (performance.now() >= giveUpAt) {
       onGiveUp?.(new Error('the key may be stale already; it is left to go stale'));
       return;
     }
-    const attempt = () => release(userId, key, { signal: AbortSignal.timeout(2_000) }).then(() => true, (error: unknown) => error);
+    const attempt = () => settle().then(() => true, (error: unknown) => error);
     let outcome = await attempt();
     if (outcome === true) return;
-    void (async function releaseWhenTheDatabaseIsBack() {
+    void (async function settleWhenTheDatabaseIsBack() {
       for (let delayMs = 250; outcome !== true; delayMs = Math.min(delayMs * 2, 2_000)) {
         if (performance.now() + delayMs >= giveUpAt) {
           onGiveUp?.(outcome);
@@ -123,7 +129,7 @@ export function createIdempotencyStore(db: Database, { staleAfterSeconds = defau
     })();
   }
 
-  return { claim, complete, release, releaseSoon };
+  return { claim, complete, release, settleSoon };
 }
 
 export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

@@ -8,7 +8,7 @@ import { orderView, type Order } from '../orders/order.ts';
 import type { CallOptions } from '../upstreams/call-options.ts';
 import { withUnknownProductLines } from '../upstreams/out-of-stock.ts';
 import type { InventoryApi, UsersApi } from '../upstreams/upstreams.ts';
-import { beginCheckout, findCheckout } from './checkout-store.ts';
+import { beginCheckout, findCheckout, type Checkout } from './checkout-store.ts';
 import { requestHash, type IdempotencyStore, type StoredResponse } from './idempotency.ts';
 import { releaseQuietly } from './release-quietly.ts';
 import { driveCheckout, isFinal, type SagaDeps } from './saga.ts';
@@ -123,27 +123,49 @@ async function answerFailure(deps: CheckoutDeps, input: PlaceOrderInput, claimed
     await deps.idempotency.complete(input.userId, input.idempotencyKey, response, {});
     return response;
   }
-  await deps.idempotency.releaseSoon(input.userId, input.idempotencyKey, {
-    claimedAtMs,
-    onGiveUp: (releaseError) => deps.logger.warn({ err: releaseError }, 'could not free an idempotency key; it frees itself when stale'),
-  });
+  await deps.idempotency.settleSoon(input.userId, input.idempotencyKey, { claimedAtMs, onGiveUp: keyLeftToGoStale(deps) });
   throw kitError;
 }
+
+const keyLeftToGoStale = (deps: Pick<CheckoutDeps, 'logger'>) => (error: unknown) => deps.logger.warn({ err: error }, 'could not settle an idempotency key; it frees itself when stale');
+
+/** Where a paid checkout stands for its shopper: the answer, or a "try again" failure whose key is to be freed. */
+type PaidOutcome = { response: StoredResponse } | { givenUp: KitError };
 
 /**
  * Checkout with payment: the saga (saga.ts), begun here or, when a retry takes over the key of
  * a request that died, taken up where that one left it. Once the checkout is written the key is
  * never freed while it is unfinished: a retry waits for its answer, which its driver (this
  * request, or the reconciler) keeps for the key, so a lost answer never makes a second order.
+ *
+ * A request cut short by a throw rather than an answer (a statement of its own failed as the
+ * database went away, or its deadline cut one) leaves its key held, with or without a checkout
+ * written, and a retry with the key (the gateway's, a second later) waits on it. The reconciler
+ * takes such a checkout up only once it is stale (CHECKOUT_STALE_AFTER_MS), past that retry's
+ * deadline: the retry waited 8 s for a 504 after PostgreSQL restarted (chaos `kill-postgres`).
+ * So the request's own work goes on once the database answers (`settlePaidCheckout`).
  */
 async function placePaidOrder(deps: CheckoutDeps, saga: SagaDeps, input: PlaceOrderInput & { payment: { method: string } }, claim: { orderId: string; claimedAtMs: number }, options: CallOptions): Promise<StoredResponse> {
+  let outcome: PaidOutcome;
+  try {
+    outcome = await drivePaidCheckout(deps, saga, input, claim, options);
+  } catch (error) {
+    void deps.idempotency.settleSoon(input.userId, input.idempotencyKey, {
+      claimedAtMs: claim.claimedAtMs, onGiveUp: keyLeftToGoStale(deps), settle: () => settlePaidCheckout(deps, saga, input, claim.orderId),
+    });
+    throw error;
+  }
+  return 'response' in outcome ? outcome.response : answerFailure(deps, input, claim.claimedAtMs, outcome.givenUp);
+}
+
+async function drivePaidCheckout(deps: CheckoutDeps, saga: SagaDeps, input: PlaceOrderInput & { payment: { method: string } }, claim: { orderId: string }, options: CallOptions): Promise<PaidOutcome> {
   let checkout = await findCheckout(deps.db, claim.orderId, options);
   if (checkout === undefined) {
     let customer: { email: string; name: string };
     try {
       customer = await customerOf(deps, input.userId, options);
     } catch (error) {
-      return answerFailure(deps, input, claim.claimedAtMs, KitError.from(error));
+      return { givenUp: KitError.from(error) };
     }
     const begun = await beginCheckout(deps.db, {
       orderId: claim.orderId, userId: input.userId, idempotencyKey: input.idempotencyKey, items: input.items,
@@ -152,20 +174,37 @@ async function placePaidOrder(deps: CheckoutDeps, saga: SagaDeps, input: PlaceOr
     checkout = begun.checkout;
     if (begun.created) saga.observer.committed('reserving');
   }
-  checkout = await driveCheckout(saga, checkout, 'request', options);
+  return outcomeOf(deps, input, await driveCheckout(saga, checkout, 'request', options), options);
+}
+
+/** The shopper's answer to a checkout as it was left by its driver; the answer kept for the key while the payment is taken. */
+async function outcomeOf(deps: CheckoutDeps, input: PlaceOrderInput, checkout: Checkout, options: CallOptions): Promise<PaidOutcome> {
   if (checkout.failure !== null && (checkout.step === 'failed' || checkout.step === 'compensating')) {
-    if (checkout.failure.status < 500) return checkout.failure;
+    if (checkout.failure.status < 500) return { response: checkout.failure };
     // Orders already asked again (its clients retry, and the saga asks payment twice): marked
     // so, a caller does not multiply the attempts on a service that is down.
-    return answerFailure(deps, input, claim.claimedAtMs, markRetriesExhausted(new KitError(checkout.failure.status === 504 ? Code.DeadlineExceeded : Code.Unavailable,
-      'a service checkout needs could not be reached; nothing was charged, and the stock held for it is released: try again')));
+    return { givenUp: markRetriesExhausted(new KitError(checkout.failure.status === 504 ? Code.DeadlineExceeded : Code.Unavailable,
+      'a service checkout needs could not be reached; nothing was charged, and the stock held for it is released: try again')) };
   }
   const order = checkout.step === 'reserving' || checkout.step === 'authorizing' ? undefined : await findOrder(deps.db, checkout.orderId, options);
   if (order === undefined) throw new KitError(Code.Unavailable, 'the checkout is being finished; send the same request again for its answer');
   const response = { status: 201, body: orderView(order) };
   // Paid orders' answers are kept as the payment is taken; one still being taken is answered as it stands.
   if (checkout.step === 'capturing') await deps.idempotency.complete(input.userId, input.idempotencyKey, response, {});
-  return response;
+  return { response };
+}
+
+/**
+ * The rest of a paid checkout whose request was cut short, done as the request would have done
+ * it, once the database answers: with no checkout written, its key freed; with one, driven on
+ * (given up before the pivot, pushed on after), then its answer kept for the key, or the key
+ * freed when it was given up. Throws while that cannot be done yet.
+ */
+async function settlePaidCheckout(deps: CheckoutDeps, saga: SagaDeps, input: PlaceOrderInput, orderId: string): Promise<void> {
+  const options = { signal: AbortSignal.timeout(saga.compensationBudgetMs) };
+  const checkout = await findCheckout(deps.db, orderId, options);
+  const outcome = checkout === undefined ? undefined : await outcomeOf(deps, input, await driveCheckout(saga, checkout, 'request', options), options);
+  if (outcome === undefined || 'givenUp' in outcome) await deps.idempotency.release(input.userId, input.idempotencyKey, { ...options, orderId });
 }
 
 async function confirmNow(deps: CheckoutDeps, orderId: string, options: CallOptions): Promise<void> {
