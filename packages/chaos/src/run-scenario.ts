@@ -113,8 +113,12 @@ async function faultUnderLoad(target: ChaosTarget, scenario: Scenario, load: Sho
     // A recovery slower than the after-phase but within the scenario's budget is a recovery all
     // the same (a short run's after-phase is shorter than most budgets): the load goes on until
     // its last seconds are healthy, or the budget and a margin are over, whichever comes first.
+    // Only whole seconds are judged: those before the oldest request still in flight, which may
+    // yet end in a 503 (a second that looks healthy while a checkout in it waits out its deadline
+    // is not one).
     const untilMs = faultEndMs + scenario.expect.recoveryBudgetMs + recoveryMarginMs;
-    while (since() < untilMs && !healthyTail(load.records, since(), healthySecondsToEnd)) await sleep(250);
+    const settledMs = () => Math.min(since(), load.oldestInFlightMs() ?? Infinity);
+    while (since() < untilMs && !healthyTail(load.records, settledMs(), healthySecondsToEnd)) await sleep(250);
     return { timing: { faultStartMs, faultEndMs, endMs: since() }, checks: injected.checks?.(load.records) ?? [] };
   } finally {
     await load.stop();

@@ -45,6 +45,8 @@ export interface ShopperLoad {
   readonly startedAt: number;
   /** Every request so far, in the order they ended. */
   readonly records: readonly RequestRecord[];
+  /** When the oldest request still in flight was sent (on the records' clock), or undefined: the seconds before it are whole. */
+  oldestInFlightMs(): number | undefined;
   /** Each shopper's orders the shop acknowledged (201), and those it then cancelled (2xx). */
   readonly orders: ReadonlyArray<{ token: string; placed: readonly string[]; cancelled: readonly string[] }>;
   /** The staff member's uploads, when the load has one. */
@@ -103,12 +105,16 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
   const { gatewayUrl, shoppers = 6, thinkMs = 400, paymentMethod = 'pm_card_visa', hangAfterMs = 30_000, spreadAddresses = process.platform === 'linux', staffEmail } = options;
   let started = performance.now();
   const records: RequestRecord[] = [];
+  // The requests in flight that will be recorded, oldest first (a Set keeps its insertion order).
+  const inFlight = new Set<{ sentAt: number }>();
   const network = `127.${randomInt(1, 255)}.${randomInt(0, 256)}`;
   // The staff member, when there is one, is the last agent.
   const agents = Array.from({ length: shoppers + (staffEmail === undefined ? 0 : 1) }, (_, i) => new Agent({ connections: 2, ...(spreadAddresses ? { localAddress: `${network}.${i + 1}` } : {}) }));
 
   async function call(agent: Agent, kind: RequestKind | undefined, method: 'GET' | 'POST', path: string, { token, body, headers = {} }: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
     const sentAt = performance.now();
+    const flight = { sentAt };
+    if (kind !== undefined) inFlight.add(flight);
     let status = 0;
     let answer: unknown;
     let connectionRefused = false;
@@ -128,6 +134,7 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
       connectionRefused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
     }
     if (kind !== undefined) {
+      inFlight.delete(flight);
       records.push({ kind, startedAtMs: sentAt - started, tookMs: performance.now() - sentAt, status, outcome: outcomeOf(status, { connectionRefused }) });
     }
     return { status, answer };
@@ -211,6 +218,10 @@ export async function startShopperLoad(options: ShopperLoadOptions): Promise<Sho
   return {
     records,
     startedAt: started,
+    oldestInFlightMs() {
+      for (const flight of inFlight) return flight.sentAt - started;
+      return undefined;
+    },
     orders: accounts,
     uploads,
     async stop() {
