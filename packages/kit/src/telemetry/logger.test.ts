@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from './index.ts';
+import { Code, KitError } from '../errors/index.ts';
 
 function capture() {
   const raw: string[] = [];
@@ -65,4 +66,19 @@ void test('an error is logged with its stack and its cause', () => {
   assert.equal(err?.message, 'outer');
   assert.match(err?.stack ?? '', /logger\.test\.ts/);
   assert.equal(err?.cause?.message, 'inner cause');
+});
+
+void test('a failure the kit has named (unavailable, with its cause) is logged without a stack at any depth; a bug keeps its stack', () => {
+  const { logger, lines } = capture();
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  logger.warn({ err: new KitError(Code.Unavailable, 'the database is unavailable', { reason: 'database_unavailable', cause: refused }) }, 'relay pass failed');
+  logger.error({ err: new KitError(Code.Internal, 'a bug') }, 'handler threw');
+  const [named, bug] = lines();
+  const err = named?.err as { message: string; stack?: string; code: string; reason: string; cause?: { message: string; stack?: string } };
+  assert.equal(err.message, 'the database is unavailable');
+  assert.equal(err.reason, 'database_unavailable');
+  assert.equal(err.stack, undefined);
+  assert.equal(err.cause?.message, 'connect ECONNREFUSED 127.0.0.1:5432');
+  assert.equal(err.cause?.stack, undefined);
+  assert.match((bug?.err as { stack?: string }).stack ?? '', /logger\.test\.ts/);
 });

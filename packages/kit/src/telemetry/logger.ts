@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { Code, KitError } from '../errors/index.ts';
 import { traceLogFields } from './tracing/log-correlation.ts';
 
 export type { Logger } from 'pino';
@@ -40,9 +41,29 @@ export function createLogger({ service, level = 'info', mixin = traceLogFields, 
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: redactedPaths, censor: '[REDACTED]' },
-      serializers: { err: pino.stdSerializers.errWithCause, error: pino.stdSerializers.errWithCause },
+      serializers: { err: serializeError, error: serializeError },
       mixin,
     },
     destination ?? pino.destination({ dest: 1, sync: true }),
   );
+}
+
+// The codes that mean a bug, whose stack says where to look (docs/errors.md).
+const bugCodes: ReadonlySet<string> = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
+
+/**
+ * An error as pino writes it, with its causes, and a stack only where it says where a bug is:
+ * a failure the kit has named (a dependency unavailable, a deadline, a bad input: a `KitError`
+ * with any other code) is expected, and its stack and its causes' would only bury what the line
+ * says (a database restart wrote some hundred of them a second).
+ */
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.errWithCause(error as Error) as Record<string, unknown>;
+  if (error instanceof KitError && !bugCodes.has(error.code)) withoutStacks(serialized);
+  return serialized;
+}
+
+function withoutStacks(serialized: Record<string, unknown>): void {
+  delete serialized.stack;
+  if (typeof serialized.cause === 'object' && serialized.cause !== null) withoutStacks(serialized.cause as Record<string, unknown>);
 }
