@@ -6,6 +6,7 @@ import { Code, KitError } from '@baton/kit/errors';
 import { createOutbox, migrateMessaging } from '@baton/kit/messaging';
 import { addCleanup, createSilentLogger, createTestDatabase } from '@baton/kit/testing';
 import { createIdempotencyStore } from '../src/checkout/idempotency.ts';
+import { cancelOrder } from '../src/checkout/cancel-order.ts';
 import { placeOrder, type CheckoutDeps } from '../src/checkout/place-order.ts';
 import type { InventoryApi, Reservation, UsersApi } from '../src/upstreams/upstreams.ts';
 
@@ -195,4 +196,25 @@ test('a key claimed so long ago that a retry may have taken it over is not freed
   // One claimed just now is freed.
   await deps.idempotency.settleSoon(userId, 'key-00000011', { claimedAtMs: performance.now() });
   assert.equal((await deps.db.query('select * from idempotency_keys')).rowCount, 0, 'freed');
+});
+
+test('a cancel is written down on the order in the statement that reads it, and only on the owner\'s: a stranger gets 404 and marks nothing', async (t) => {
+  const { inventory, calls } = fakeInventory();
+  const deps = await checkoutWith(t, inventory);
+  if (deps === undefined) return;
+  const placed = await placeOrder(deps, { userId, idempotencyKey: 'key-00000012', items }, options);
+  const orderId = (placed.body as { id: string }).id;
+  const marked = async () => (await deps.db.query<{ marked: boolean }>('select cancel_requested_at is not null as marked from orders where id = $1', [orderId])).rows[0]?.marked;
+
+  const stranger = '00000000-0000-4000-8000-000000000099';
+  await assert.rejects(cancelOrder(deps, stranger, orderId, options), (error: unknown) => KitError.from(error).code === Code.NotFound);
+  assert.equal(await marked(), false, 'a stranger\'s cancel marks nothing');
+
+  // The owner's cancel is written down before inventory is asked: it fails there, and stays asked for (the cancel reconciler's to finish).
+  const down = { ...deps, inventory: { ...inventory, release: async () => { throw new KitError(Code.Unavailable, 'inventory is down'); } } };
+  await assert.rejects(cancelOrder(down, userId, orderId, options), (error: unknown) => KitError.from(error).code === Code.Unavailable);
+  assert.equal(await marked(), true, 'the owner\'s cancel is written down');
+  const cancelled = await cancelOrder(deps, userId, orderId, options);
+  assert.equal(cancelled.status, 'cancelled');
+  assert.ok(calls.includes('release'));
 });

@@ -1,7 +1,7 @@
 import type { Database } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import { addOrderCancelled, type OrderEvents } from '../events/order-events.ts';
-import { findOrder, setOrderPayment, setOrderStatus } from '../orders/repository.ts';
+import { findOrder, findOrderMarkingCancel, setOrderPayment, setOrderStatus } from '../orders/repository.ts';
 import type { Order, OrderPayment } from '../orders/order.ts';
 import type { CallOptions } from '../upstreams/call-options.ts';
 import type { InventoryApi, PaymentApi } from '../upstreams/upstreams.ts';
@@ -11,7 +11,10 @@ import type { InventoryApi, PaymentApi } from '../upstreams/upstreams.ts';
  * the answer must not tell a stranger that the id exists.
  */
 export async function findOwnOrder(db: Database, userId: string, orderId: string, options: CallOptions): Promise<Order> {
-  const order = await findOrder(db, orderId, options);
+  return ownOrder(await findOrder(db, orderId, options), userId);
+}
+
+function ownOrder(order: Order | undefined, userId: string): Order {
   if (order === undefined || order.userId !== userId) throw new KitError(Code.NotFound, 'no such order');
   return order;
 }
@@ -41,12 +44,12 @@ async function giveMoneyBack(payment: PaymentApi, orderId: string, options: Call
  * written in the transaction that cancels.
  */
 export async function cancelOrder(deps: { db: Database; inventory: InventoryApi; events: OrderEvents; saga?: { payment: PaymentApi } | undefined }, userId: string, orderId: string, options: CallOptions & { traceparent?: string | undefined }): Promise<Order> {
-  const order = await findOwnOrder(deps.db, userId, orderId, options);
+  // Read and, when it is the caller's and can be cancelled here, written down as asked to cancel.
+  const order = ownOrder(await findOrderMarkingCancel(deps.db, orderId, { userId, canGiveMoneyBack: deps.saga !== undefined }, options), userId);
   if (order.status === 'cancelled') return order;
   if (order.payment !== null && deps.saga === undefined) {
     throw new KitError(Code.Unavailable, 'a paid order cannot be cancelled while this shop runs without its payment service');
   }
-  await deps.db.query(`update orders set cancel_requested_at = coalesce(cancel_requested_at, now()) where id = $1 and status <> 'cancelled'`, [orderId], options);
   const moneyBack = order.payment === null || deps.saga === undefined ? undefined : await giveMoneyBack(deps.saga.payment, orderId, options);
   await deps.inventory.release(orderId, options);
   // The status change and its event commit together; of two cancels racing, only the one whose

@@ -71,6 +71,23 @@ export async function findOrder(db: Queryable, id: string, options: QueryOptions
   return rows[0] ? toOrder(rows[0]) : undefined;
 }
 
+/**
+ * The order as `findOrder` reads it, with a cancel written down on it (`cancel_requested_at`) in
+ * the same statement when it is `userId`'s, not cancelled yet, and one this shop can cancel
+ * (`canGiveMoneyBack`, or no payment on it): one round trip on every cancel, where reading the
+ * order and then marking it were two (issue 18). The read is the statement's snapshot, from
+ * before the mark, which the order's view does not show.
+ */
+export async function findOrderMarkingCancel(db: Queryable, id: string, { userId, canGiveMoneyBack }: { userId: string; canGiveMoneyBack: boolean }, options: QueryOptions): Promise<Order | undefined> {
+  const { rows } = await db.query<OrderRow>(
+    `with marked as (
+       update orders set cancel_requested_at = coalesce(cancel_requested_at, now())
+        where id = $1 and user_id = $2 and status <> 'cancelled' and (payment_status is null or $3::boolean))
+     ${selectOrders} where o.id = $1`,
+    [id, userId, canGiveMoneyBack], options);
+  return rows[0] ? toOrder(rows[0]) : undefined;
+}
+
 /** A user's orders, newest first, by keyset on (created_at, id) so pages stay stable under inserts. */
 export async function listOrders(db: Queryable, userId: string, page: { limit: number; after?: { createdAt: string; id: string } | undefined }, options: QueryOptions): Promise<Order[]> {
   const params: unknown[] = [userId, page.limit];
