@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Tracer } from '@opentelemetry/api';
 import type { Database, Queryable } from '../db/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -18,6 +19,12 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number;
   /** Called once a pass's transaction has committed, with how many events it published. */
   onPublished?: (count: number) => void;
+  /**
+   * After a commit wakes it, how long the relay waits for the commits just behind it before its
+   * pass, so that under load one pass carries several events (one round trip, one publish)
+   * instead of one each. Events reach their readers this much later; 0 passes at once.
+   */
+  gatherMs?: number;
   /**
    * Batches in flight at once: the next is claimed while the broker acks the last, so the
    * database's work overlaps the broker's. One for the HTTP feed, whose batches are its order.
@@ -58,6 +65,9 @@ const markSql = 'delete from baton_outbox_pending where position = any($1::bigin
 // its setting, the claim, commit). A relay between commits asks this every poll interval, and so
 // does each service that publishes, all its life (issue 18: an idle shop's CPU).
 const anyPendingSql = 'select exists (select 1 from baton_outbox_pending) as pending';
+// Under checkout load (bench/profile/checkout-statements.ts, C=16) a pass a wake carried about
+// two events; gathering for this long makes it several, at this much more latency.
+const defaultGatherMs = 15;
 
 /**
  * Publishes the outbox: in batches, in order per aggregate, marking each event sent (deleting its
@@ -75,7 +85,7 @@ const anyPendingSql = 'select exists (select 1 from baton_outbox_pending) as pen
 export function startOutboxRelay(
   { db, publisher, logger, tracer }: { db: Database; publisher: EventPublisher; logger: Logger; tracer?: Tracer | undefined },
   {
-    batchSize = 100, pollIntervalMs = 250, publishTimeoutMs = 5_000, maxBackoffMs = 5_000, onPublished,
+    batchSize = 100, pollIntervalMs = 250, publishTimeoutMs = 5_000, maxBackoffMs = 5_000, gatherMs = defaultGatherMs, onPublished,
     batchesInFlight = publisher.kind === 'feed' ? 1 : 2,
   }: OutboxRelayOptions = {},
 ): OutboxRelay {
@@ -159,7 +169,12 @@ export function startOutboxRelay(
     // After a pass that found work, or a wake, the next pass goes straight to its transaction;
     // after an idle wait with nothing new, one statement says whether there is anything to claim.
     let probe = false;
+    // Woken by a commit: the commits just behind it are gathered into the same pass.
+    let woken = false;
     while (!stopping.signal.aborted) {
+      if (woken && gatherMs > 0) await sleep(gatherMs, undefined, { signal: stopping.signal }).catch(() => {});
+      if (stopping.signal.aborted) return;
+      woken = false;
       const wakesBefore = wakes;
       const probing = probe;
       probe = false;
@@ -175,11 +190,15 @@ export function startOutboxRelay(
       // A full batch with no failure: more is probably waiting, so go on at once.
       if (failures === 0 && result.claimed === batchSize) continue;
       // Woken since this pass began: an event was committed after it looked, so look again.
-      if (failures === 0 && wakes !== wakesBefore) continue;
+      if (failures === 0 && wakes !== wakesBefore) {
+        woken = true;
+        continue;
+      }
       const delayMs = failures === 0 ? pollIntervalMs : Math.min(maxBackoffMs, pollIntervalMs * 2 ** failures);
       const wakesBeforeIdle = wakes;
       await idle(delayMs);
-      probe = failures === 0 && wakes === wakesBeforeIdle;
+      woken = failures === 0 && wakes !== wakesBeforeIdle;
+      probe = failures === 0 && !woken;
     }
   }
 
