@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Code, KitError } from '../errors/index.ts';
-import { addCleanup, createTestDatabase, findFreePort } from '../testing/index.ts';
+import { addCleanup, createTestDatabase, findFreePort, startPostgresProxy } from '../testing/index.ts';
 import { openPostgres, type PostgresOptions } from './index.ts';
 
 // A database connection that is lost, on a real PostgreSQL: the backend is terminated under a
@@ -155,4 +155,24 @@ void test('an error about the statement is the caller\'s: a unique violation rea
     return true;
   });
   assert.equal(db.poolStats().total, 1, 'and the connection stays in the pool');
+});
+
+void test('a new connection that answers nothing after it is made holds no place in the pool: the call fails as unavailable in the connect timeout, and the next connection serves', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const proxy = await startPostgresProxy(t, url);
+  proxy.stallAfterReady = true;
+  // One connection in all: one place held for good would leave none.
+  const db = openPostgres({ url: proxy.url, applicationName: 'baton-stalled-connect', maxConnections: 1, connectTimeoutMs: 500 });
+  addCleanup(t, () => db.close());
+
+  await assert.rejects(db.query('select 1'), (error: unknown) => {
+    assert.ok(error instanceof KitError, String(error));
+    assert.equal(error.code, Code.Unavailable);
+    assert.equal(error.reason, 'database_unavailable');
+    return true;
+  });
+  proxy.stallAfterReady = false;
+  const { rows } = await db.query<{ one: number }>('select 1 as one', [], { signal: AbortSignal.timeout(10_000) });
+  assert.deepEqual(rows, [{ one: 1 }], 'the pool made a new connection in the place of the one that never answered');
 });

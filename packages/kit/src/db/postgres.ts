@@ -17,7 +17,7 @@ export interface PostgresOptions {
  * query's signal fires, we ask the server to cancel that backend's statement
  * (`pg_cancel_backend`) from another connection, so the work stops on the server and not
  * only in our process. Each connection's backend is asked its pid once, when the connection is
- * made (`pg_backend_pid()`, queued ahead of any statement of ours), rather than read from the
+ * made (`pg_backend_pid()`, before the pool hands it out), rather than read from the
  * client's private `processID`, which node-postgres does not document and may change.
  *
  * A lost connection is never more than a failed call: every error that says the database cannot
@@ -27,32 +27,48 @@ export interface PostgresOptions {
  * caller unchanged. A connection that broke is never handed out again.
  */
 export function openPostgres({ url, maxConnections = 10, applicationName = 'baton', connectTimeoutMs = 5_000 }: PostgresOptions): Database {
+  // Each connection's backend pid, asked once when the pool makes the connection, in pg-pool's
+  // `onConnect`, which it awaits before handing the client over: the caller's first statement
+  // never queues behind it (node-postgres deprecates a query sent while another runs, and 9.0
+  // removes it).
+  const backendPids = new WeakMap<pg.ClientBase, number | undefined>();
   const pool = new pg.Pool({
     connectionString: url,
     max: maxConnections,
     application_name: applicationName,
     connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
+    // @types/pg says onConnect returns void; pg-pool awaits the promise it returns (pg-pool/index.js).
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    async onConnect(client) {
+      // Bounded like the connecting itself: pg-pool keeps the connection's place in the pool
+      // until this settles, so an answer that never came would hold that place for good. Timed
+      // out, it rejects as pg-pool's own connect timeout does (the caller gets `unavailable`),
+      // and pg-pool ends the connection.
+      const asked = client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      asked.catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout exceeded when trying to connect')), connectTimeoutMs);
+      });
+      try {
+        const { rows } = await Promise.race([asked, timedOut]);
+        backendPids.set(client, rows[0]?.pid);
+      } catch (error) {
+        if (error instanceof Error && error.message === 'timeout exceeded when trying to connect') throw error;
+        // The connection is already failing; the caller's statement will say so.
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   });
   // An idle client that loses its connection emits here, and the pool drops it; without a
   // listener the process would crash. A checked-out client has a listener of its own (leaseClient).
   pool.on('error', () => {});
 
-  // Each connection's backend pid, asked once when the pool makes the connection: pg-pool emits
-  // 'connect' before it hands the client over, so this query is queued ahead of the caller's
-  // first statement and has answered before any statement of ours can run on that connection.
-  const backendPids = new WeakMap<pg.ClientBase, Promise<number | undefined>>();
-  pool.on('connect', (client) => {
-    backendPids.set(client, client.query<{ pid: number }>('select pg_backend_pid() as pid').then(
-      (result) => result.rows[0]?.pid,
-      // The connection is already failing; the caller's statement will say so.
-      () => undefined,
-    ));
-  });
-
   async function cancelBackend(client: pg.ClientBase): Promise<void> {
     try {
-      const pid = await backendPids.get(client);
+      const pid = backendPids.get(client);
       if (pid === undefined) return;
       await pool.query('select pg_cancel_backend($1)', [pid]);
     } catch {

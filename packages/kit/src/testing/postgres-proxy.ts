@@ -9,12 +9,21 @@ export interface PostgresProxy {
   cut(): Promise<void>;
   /** Lets connections through again after `cut`. */
   open(): Promise<void>;
+  /**
+   * While true, a connection passes nothing on in either direction once the server has said it
+   * is ready for a first query (its ReadyForQuery, `Z`): made, then answering nothing, as a
+   * server frozen right after accepting it would. False at first.
+   */
+  stallAfterReady: boolean;
 }
 
+// ReadyForQuery: 'Z', its length (5), then the transaction status.
+const readyForQuery = Buffer.from([0x5a, 0, 0, 0, 5]);
+
 /**
- * A TCP proxy in front of the tests' real PostgreSQL that can cut every connection and refuse new
- * ones, then let them through again. The tests' server takes its superuser through its socket (a
- * folder in the URL's `host`): the proxy listens on TCP and forwards there. (It destroys its sockets: resetAndDestroy() left
+ * A TCP proxy in front of the tests' real PostgreSQL, for the faults a network or a frozen server
+ * makes. The tests' server takes its superuser through its socket (a folder in the URL's `host`):
+ * the proxy listens on TCP and forwards there. (It destroys its sockets: resetAndDestroy() left
  * their handles open on Node 24.21, and the test process with them.)
  *
  * @example
@@ -33,6 +42,7 @@ export async function startPostgresProxy(t: CleanupScope, databaseUrl: string): 
 
   const proxy: PostgresProxy = {
     url: '',
+    stallAfterReady: false,
     async cut() {
       // close() stops new connections and calls back once the open ones are gone: cut those now.
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
@@ -52,7 +62,16 @@ export async function startPostgresProxy(t: CleanupScope, databaseUrl: string): 
             other.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        let ready = false;
+        const stalled = () => proxy.stallAfterReady && ready;
+        upstream.on('data', (chunk: Buffer) => {
+          if (stalled()) return;
+          client.write(chunk);
+          if (chunk.includes(readyForQuery)) ready = true;
+        });
+        client.on('data', (chunk: Buffer) => {
+          if (!stalled()) upstream.write(chunk);
+        });
       });
       return new Promise((resolve) => server!.listen(port, '127.0.0.1', resolve));
     },
