@@ -151,3 +151,46 @@ void test('a signal is heard once a connection, not once a statement, and not at
   asked.abort(new Error('too late'));
   assert.equal((await db.query<{ one: number }>('select 1 as one')).rows[0]?.one, 1);
 });
+
+void test('a statement with parameters is prepared once on its connection, up to the limit of different texts; the rest go unnamed', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const db = openPostgres({ url, applicationName: 'baton-postgres-test', maxConnections: 1, preparedStatementLimit: 2 });
+  addCleanup(t, () => db.close());
+  const texts = ['select $1::int + 1 as n', 'select $1::int + 2 as n', 'select $1::int + 3 as n'];
+  for (const round of [1, 2]) {
+    for (const [i, text] of texts.entries()) {
+      const { rows } = await db.query<{ n: number }>(text, [round * 10]);
+      assert.equal(rows[0]?.n, round * 10 + i + 1, 'each statement answers with its own values');
+    }
+  }
+  // One connection, so this is the session the three ran in.
+  const { rows } = await db.query<{ statement: string }>('select statement from pg_prepared_statements order by statement');
+  assert.deepEqual(rows.map((row) => row.statement), texts.slice(0, 2), 'the first two texts are prepared, the third is not');
+});
+
+void test('a named statement that failed to parse is parsed again next time, not taken for prepared', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const db = openPostgres({ url, applicationName: 'baton-postgres-test', maxConnections: 1 });
+  addCleanup(t, () => db.close());
+  const text = 'select note from later where id = $1';
+  await assert.rejects(db.query(text, [1]), /relation "later" does not exist/);
+  await db.exec(`create table later (id int primary key, note text); insert into later values (1, 'here')`);
+  const { rows } = await db.query<{ note: string }>(text, [1]);
+  assert.deepEqual(rows, [{ note: 'here' }]);
+});
+
+void test('a prepared statement whose table gained a column fails once, and the next runs on a fresh connection', async (t) => {
+  const opened = await openTestPostgres(t);
+  if (opened === undefined) return;
+  const { db, observer } = opened;
+  await db.exec(`create table widened (id int primary key); insert into widened values (1)`);
+  const text = 'select * from widened where id = $1';
+  assert.deepEqual((await db.query(text, [1])).rows, [{ id: 1 }]);
+  // As a newer version's migration would, mid rolling deploy.
+  await observer.query('alter table widened add column note text');
+  const seen = await db.query(text, [1]).then((result) => result.rows, (error: unknown) => error);
+  if (!Array.isArray(seen)) assert.equal((seen as { code?: string }).code, '0A000', 'the only failure allowed is the stale plan');
+  assert.deepEqual((await db.query(text, [1])).rows, [{ id: 1, note: null }], 'the statement after answers with the new columns');
+});

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { Code, KitError } from '../errors/index.ts';
 import type { Database, QueryOptions, QueryResult, Queryable, Row } from './database.ts';
+import { namedStatements } from './named-statements.ts';
 
 export interface PostgresOptions {
   url: string;
@@ -8,6 +9,11 @@ export interface PostgresOptions {
   applicationName?: string;
   /** How long to wait for a connection (a new one, or a free one of the pool) before giving up. */
   connectTimeoutMs?: number;
+  /**
+   * How many different statement texts (with parameters) are kept prepared on each connection;
+   * past it, a new text is sent unprepared every time. Bounds what each backend holds for us.
+   */
+  preparedStatementLimit?: number;
 }
 
 /**
@@ -26,7 +32,7 @@ export interface PostgresOptions {
  * `database_unavailable`; errors about the statement itself (a unique violation, say) reach the
  * caller unchanged. A connection that broke is never handed out again.
  */
-export function openPostgres({ url, maxConnections = 10, applicationName = 'baton', connectTimeoutMs = 5_000 }: PostgresOptions): Database {
+export function openPostgres({ url, maxConnections = 10, applicationName = 'baton', connectTimeoutMs = 5_000, preparedStatementLimit = 200 }: PostgresOptions): Database {
   // Each connection's backend pid, asked once when the pool makes the connection, in pg-pool's
   // `onConnect`, which it awaits before handing the client over: the caller's first statement
   // never queues behind it (node-postgres deprecates a query sent while another runs, and 9.0
@@ -65,6 +71,7 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
   // An idle client that loses its connection emits here, and the pool drops it; without a
   // listener the process would crash. A checked-out client has a listener of its own (leaseClient).
   pool.on('error', () => {});
+  const statementNames = namedStatements(preparedStatementLimit);
 
   async function cancelBackend(client: pg.ClientBase): Promise<void> {
     try {
@@ -94,7 +101,9 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
       signal?.throwIfAborted();
       if (signal !== undefined) lease.watch(signal);
       try {
-        const answer = params === undefined ? await client.query<Row>(text) : await client.query<Row>(text, params as unknown[]);
+        const answer = params === undefined || params.length === 0
+          ? await client.query<Row>(text, params as unknown[] | undefined)
+          : await client.query<Row>({ text, values: params as unknown[], name: statementNames.nameOf(text) });
         // A script of several statements (a migration) answers with one result per statement.
         const results = answer as pg.QueryResult<Row> | Array<pg.QueryResult<Row>>;
         const result = Array.isArray(results) ? results.at(-1) : results;
@@ -107,6 +116,10 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
           lease.broken ??= error as Error;
           throw databaseUnavailable(error);
         }
+        // A statement this connection prepared whose answer's columns changed since (a `*` over a
+        // table a migration added to): it fails here once, and the connection goes, so the next
+        // statement is prepared afresh on another.
+        if (isStalePlan(error)) lease.broken ??= error as Error;
         throw error;
       }
     }
@@ -249,6 +262,10 @@ const networkErrorCodes = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN',
   'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN',
 ]);
+
+function isStalePlan(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === '0A000' && /cached plan must not change result type/.test(error.message);
+}
 
 /**
  * Whether `error` says the database cannot be reached or went away, as opposed to an answer about

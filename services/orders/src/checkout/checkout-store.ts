@@ -36,6 +36,11 @@ type CheckoutRow = {
   failure: StoredResponse | null; created_at: Date;
 };
 
+// Named, never `*`: a statement is prepared once a connection (kit db), and a prepared `*` whose
+// table gained a column (a newer version's migration, mid rolling deploy) fails until the
+// connection goes; a list of names keeps answering as written.
+const checkoutColumns = 'order_id, user_id, idempotency_key, items, payment_method, customer, traceparent, step, reserved, failure, created_at';
+
 const toCheckout = (row: CheckoutRow): Checkout => ({
   orderId: row.order_id, userId: row.user_id, idempotencyKey: row.idempotency_key, items: row.items, paymentMethod: row.payment_method,
   customer: row.customer, traceparent: row.traceparent ?? undefined, step: row.step, reserved: row.reserved, failure: row.failure, createdAt: row.created_at,
@@ -45,7 +50,7 @@ const toCheckout = (row: CheckoutRow): Checkout => ({
 export async function beginCheckout(db: Queryable, checkout: Omit<Checkout, 'step' | 'reserved' | 'failure' | 'createdAt'>, options: QueryOptions): Promise<{ checkout: Checkout; created: boolean }> {
   const { rows: [created] } = await db.query<CheckoutRow>(
     `insert into checkouts (order_id, user_id, idempotency_key, items, payment_method, customer, traceparent, step)
-     values ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7, 'reserving') on conflict (order_id) do nothing returning *`,
+     values ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7, 'reserving') on conflict (order_id) do nothing returning ${checkoutColumns}`,
     [checkout.orderId, checkout.userId, checkout.idempotencyKey, JSON.stringify(checkout.items), checkout.paymentMethod, JSON.stringify(checkout.customer), checkout.traceparent ?? null],
     options);
   if (created !== undefined) return { checkout: toCheckout(created), created: true };
@@ -55,7 +60,7 @@ export async function beginCheckout(db: Queryable, checkout: Omit<Checkout, 'ste
 }
 
 export async function findCheckout(db: Queryable, orderId: string, options: QueryOptions): Promise<Checkout | undefined> {
-  const { rows: [row] } = await db.query<CheckoutRow>('select * from checkouts where order_id = $1', [orderId], options);
+  const { rows: [row] } = await db.query<CheckoutRow>(`select ${checkoutColumns} from checkouts where order_id = $1`, [orderId], options);
   return row === undefined ? undefined : toCheckout(row);
 }
 
@@ -68,7 +73,7 @@ export async function moveCheckout(tx: Queryable, checkout: Checkout, to: Checko
   const { rows: [row] } = await tx.query<CheckoutRow>(
     `update checkouts set step = $3, updated_at = now(),
         reserved = coalesce($4::jsonb, reserved), failure = coalesce($5::jsonb, failure)
-      where order_id = $1 and step = $2 returning *`,
+      where order_id = $1 and step = $2 returning ${checkoutColumns}`,
     [checkout.orderId, checkout.step, to, set.reserved === undefined ? null : JSON.stringify(set.reserved), set.failure === undefined ? null : JSON.stringify(set.failure)],
     options);
   return row === undefined ? undefined : toCheckout(row);
@@ -83,7 +88,7 @@ export async function takeStaleCheckouts(db: Queryable, { staleAfterMs, limit }:
     `update checkouts set updated_at = now() where order_id in (
        select order_id from checkouts where step not in ('done', 'failed') and updated_at < now() - make_interval(secs => $1)
         order by updated_at limit $2 for update skip locked)
-     returning *`,
+     returning ${checkoutColumns}`,
     [staleAfterMs / 1_000, limit], options);
   return rows.map(toCheckout);
 }

@@ -23,6 +23,11 @@ interface PaymentRow {
   updated_at: Date;
 }
 
+// Named, never `*`: a statement is prepared once a connection (kit db), and a prepared `*` whose
+// table gained a column (a newer version's migration, mid rolling deploy) fails until the
+// connection goes; a list of names keeps answering as written.
+const paymentColumns = 'id, order_id, amount_cents, currency, method, status, provider_payment_id, card_brand, card_last4, decline_code, refunded_cents, created_at, updated_at';
+
 /** A payment as its callers see it: no card data, the card's brand and last four at most. */
 export function paymentView(row: PaymentRow) {
   return {
@@ -51,7 +56,7 @@ const keyOf = (payment: PaymentRow, step: 'authorize' | 'capture' | 'void' | 're
 
 /** An order's payment; NotFound when it has none. */
 export async function findPayment(db: Queryable, orderId: string, options: ProviderCallOptions): Promise<PaymentRow> {
-  const { rows: [row] } = await db.query<PaymentRow>('select * from payments where order_id = $1', [orderId], options);
+  const { rows: [row] } = await db.query<PaymentRow>(`select ${paymentColumns} from payments where order_id = $1`, [orderId], options);
   if (row === undefined) throw new KitError(Code.NotFound, 'this order has no payment', { details: { orderId } });
   return row;
 }
@@ -69,10 +74,10 @@ async function advance(payments: Pick<Payments, 'events'> & ({ db: Database } | 
   const move = async (tx: Queryable) => {
     const { rows: [moved] } = await tx.query<PaymentRow>(
       `update payments set status = $2, updated_at = now()${columns.map((column, i) => `, ${column} = $${i + 4}`).join('')}
-        where id = $1 and status = any($3) returning *`,
+        where id = $1 and status = any($3) returning ${paymentColumns}`,
       [id, to, from, ...Object.values(set)], options);
     if (moved !== undefined) await addEventOf(tx, payments.events, moved, options);
-    return { moved, row: moved ?? (await tx.query<PaymentRow>('select * from payments where id = $1', [id], options)).rows[0]! };
+    return { moved, row: moved ?? (await tx.query<PaymentRow>(`select ${paymentColumns} from payments where id = $1`, [id], options)).rows[0]! };
   };
   // Within a caller's transaction (a webhook's), the caller wakes the relay once it commits.
   if ('tx' in payments) return (await move(payments.tx)).row;
@@ -218,7 +223,7 @@ export async function applyProviderEvent(payments: Payments, event: ProviderEven
     const { rowCount } = await tx.query('insert into webhook_events (id, type) values ($1, $2) on conflict (id) do nothing', [event.id, event.kind], options);
     if (rowCount === 0) return 'duplicate';
     const { rows: [payment] } = await tx.query<PaymentRow>(
-      'select * from payments where provider_payment_id = $1 or id::text = $2 for update', [event.providerPaymentId ?? null, event.paymentId ?? ''], options);
+      `select ${paymentColumns} from payments where provider_payment_id = $1 or id::text = $2 for update`, [event.providerPaymentId ?? null, event.paymentId ?? ''], options);
     if (payment === undefined || event.kind === 'other') return 'ignored';
     const card = { provider_payment_id: event.providerPaymentId ?? null, card_brand: event.brand ?? null, card_last4: event.last4 ?? null };
     switch (event.kind) {
