@@ -47,15 +47,8 @@ export function createOutbox({ domain, now = () => new Date(), tracer }: { domai
       // Checked before it is stored: an event that does not follow its own contract is a bug here,
       // not a poison message for every consumer later.
       const checked = contract.data.parse(data);
-      // The upsert takes the aggregate's row lock until commit, so events of one aggregate are
-      // written (and so published) one transaction after the other, in sequence order.
-      const { rows } = await tx.query<{ last_sequence: number }>(
-        `insert into baton_outbox_aggregates (aggregate_id, last_sequence) values ($1, 1)
-         on conflict (aggregate_id) do update set last_sequence = baton_outbox_aggregates.last_sequence + 1
-         returning last_sequence`, [aggregateId], options);
-      const sequence = rows[0]?.last_sequence ?? 1;
       const id = randomUUID();
-      const event = {
+      const unnumbered = {
         specversion: '1.0',
         id,
         source: sourceOf(domain),
@@ -64,17 +57,29 @@ export function createOutbox({ domain, now = () => new Date(), tracer }: { domai
         time: now().toISOString(),
         datacontenttype: 'application/json',
         dataschema: dataschemaOf(contract.type, contract.version),
-        subjectseq: sequence,
         ...traceContextForNewEvent(tracer, { type: contract.type, domain, id }, traceparent),
         data: checked,
-      } satisfies CloudEvent;
-      // The event and its entry in the relay's work list, in one statement.
-      await tx.query(
-        `with written as (
-           insert into baton_outbox (event_id, aggregate_id, sequence, type, event) values ($1, $2, $3, $4, $5::json)
-           returning position, aggregate_id)
-         insert into baton_outbox_pending (position, aggregate_id) select position, aggregate_id from written`,
-        [event.id, aggregateId, sequence, event.type, JSON.stringify(event)], options);
+      } satisfies Omit<CloudEvent, 'subjectseq'>;
+      // The aggregate's next sequence, the event and its entry in the relay's work list, in one
+      // statement: one round trip an event. The upsert takes the aggregate's row lock until
+      // commit, so events of one aggregate are written (and so published) one transaction after
+      // the other, in sequence order. The sequence is known only there, so the event's text is
+      // finished there: `subjectseq` goes last, in place of the closing brace of the text made
+      // here (an object's JSON always ends with one).
+      const { rows } = await tx.query<{ sequence: number }>(
+        `with numbered as (
+           insert into baton_outbox_aggregates (aggregate_id, last_sequence) values ($2, 1)
+           on conflict (aggregate_id) do update set last_sequence = baton_outbox_aggregates.last_sequence + 1
+           returning last_sequence),
+         written as (
+           insert into baton_outbox (event_id, aggregate_id, sequence, type, event)
+           select $1, $2, last_sequence, $3, (left($4, -1) || ',"subjectseq":' || last_sequence || '}')::json from numbered
+           returning position, aggregate_id, sequence),
+         pending as (
+           insert into baton_outbox_pending (position, aggregate_id) select position, aggregate_id from written)
+         select sequence from written`,
+        [id, aggregateId, contract.type, JSON.stringify(unnumbered)], options);
+      const event = { ...unnumbered, subjectseq: rows[0]!.sequence } satisfies CloudEvent;
       return event;
     },
   };
