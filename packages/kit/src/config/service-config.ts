@@ -92,6 +92,14 @@ export function databaseConfigFields() {
      */
     DATABASE_POOL_MAX: env.positiveInt(5).pipe(z.number().max(100, 'expected at most 100')),
     /**
+     * How many different statement texts are prepared on each connection (the first ones sent;
+     * later texts go unprepared). 0 prepares none: for a connection pooler in transaction mode
+     * that cannot carry prepared statements from one transaction to the next.
+     */
+    DATABASE_PREPARED_STATEMENTS_MAX: z.coerce.number({ error: 'expected a whole number from 0 to 1000' })
+      .int('expected a whole number from 0 to 1000').min(0, 'expected a whole number from 0 to 1000').max(1_000, 'expected a whole number from 0 to 1000')
+      .default(200),
+    /**
      * A span for every SQL statement, not only for each transaction (and each statement run
      * outside one). Off by default: a checkout runs a dozen statements. Only when spans are exported.
      */

@@ -194,3 +194,13 @@ void test('a prepared statement whose table gained a column fails once, and the 
   if (!Array.isArray(seen)) assert.equal((seen as { code?: string }).code, '0A000', 'the only failure allowed is the stale plan');
   assert.deepEqual((await db.query(text, [1])).rows, [{ id: 1, note: null }], 'the statement after answers with the new columns');
 });
+
+void test('a pool told to prepare no statements (DATABASE_PREPARED_STATEMENTS_MAX=0, for a pooler in transaction mode) sends every one unnamed', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const db = openPostgres({ url, applicationName: 'baton-postgres-test', maxConnections: 1, preparedStatementLimit: 0 });
+  addCleanup(t, () => db.close());
+  for (const n of [1, 2]) assert.equal((await db.query<{ n: number }>('select $1::int as n', [n])).rows[0]?.n, n);
+  const { rows } = await db.query('select name from pg_prepared_statements');
+  assert.deepEqual(rows, []);
+});

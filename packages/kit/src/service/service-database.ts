@@ -15,7 +15,7 @@ export function openServiceDatabase(definition: AnyServiceDefinition, config: Se
   if (config.DATABASE_URL === undefined) {
     throw new TypeError(`${definition.name} has migrations but its config has no DATABASE_URL: spread databaseConfigFields() into its schema`);
   }
-  const db = openPostgres({ url: config.DATABASE_URL, applicationName: definition.name, maxConnections: config.DATABASE_POOL_MAX });
+  const db = openPostgres({ url: config.DATABASE_URL, applicationName: definition.name, maxConnections: config.DATABASE_POOL_MAX, preparedStatementLimit: config.DATABASE_PREPARED_STATEMENTS_MAX });
   return tracing.recording ? traceDatabase(db, tracing.tracer, { statements: config.TRACE_DB_STATEMENTS === true }) : db;
 }
 
