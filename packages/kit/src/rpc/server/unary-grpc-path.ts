@@ -1,8 +1,8 @@
 import http2 from 'node:http2';
 import type { DescService } from '@bufbuild/protobuf';
 import {
-  Code, ConnectError, createContextValues, createServiceImplSpec,
-  type ConnectRouter, type HandlerContext, type Interceptor, type MethodImplSpec, type ServiceImpl,
+  Code, ConnectError, createHandlerContext, createServiceImplSpec,
+  type ConnectRouter, type Interceptor, type MethodImplSpec, type ServiceImpl,
 } from '@connectrpc/connect';
 import { invokeUnaryImplementation, parseContentType, parseTimeout, setTrailerStatus } from '../connect-internals.ts';
 import { createUnaryMessageReader, encodeUnaryMessage } from '../envelope.ts';
@@ -42,11 +42,11 @@ const callOver = new ConnectError('the call is over', Code.Canceled);
  * @grpc/grpc-js client (bench/results/grpc-hop.md, CPU per call, client and server together):
  * ~630 µs with Connect's handler, ~240 µs with grpc-js's own server, ~280 µs with this path.
  * Connect's handler alone put the 0.9× target out of reach, whatever the client did. The call
- * itself stays Connect-ES's: its handler context (made here with Connect's fields and one
- * AbortController, `unaryHandlerContext` below), its interceptors and implementation invoked by
- * its own `invokeUnaryImplementation`, its errors written as trailers by its own
- * `setTrailerStatus`, and its messages and codes for each protocol fault; only the framing is
- * done here, in one read and one write. Responses are never compressed (Connect would gzip an answer of 1 KiB or more
+ * itself stays Connect-ES's: its handler context
+ * (`createHandlerContext`), its interceptors and implementation invoked by its own
+ * `invokeUnaryImplementation`, its errors written as trailers by its own `setTrailerStatus`, and
+ * its messages and codes for each protocol fault; only the framing is done here, in one read
+ * and one write. Responses are never compressed (Connect would gzip an answer of 1 KiB or more
  * for a caller that accepts it); gRPC lets a server answer uncompressed.
  *
  * @example
@@ -100,17 +100,23 @@ export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes 
     stream.on('error', noop);
     const grpcTimeout = headers['grpc-timeout'];
     const timeout = parseTimeout(typeof grpcTimeout === 'string' ? grpcTimeout : null, Number.MAX_SAFE_INTEGER);
-    const requestHeader: Array<[string, string]> = [];
+    const requestHeader: [string, string][] = [];
     for (const key in headers) {
       if (key.startsWith(':')) continue;
       const value = headers[key];
       if (typeof value === 'string') requestHeader.push([key, value]);
       else if (Array.isArray(value)) for (const item of value) requestHeader.push([key, item]);
     }
-    const context = unaryHandlerContext(spec, {
+    const context = createHandlerContext({
+      ...spec,
+      service: spec.method.parent,
+      requestMethod: 'POST',
+      protocolName: 'grpc',
       timeoutMs: timeout.timeoutMs,
       requestHeader,
       url: `http://${headers[':authority'] ?? headers.host ?? ''}${headers[':path'] ?? ''}`,
+      responseHeader: { 'content-type': 'application/grpc+proto' },
+      responseTrailer: { 'grpc-status': '0' },
     });
     let answered = false;
     // The caller cancelled (RST_STREAM) or its connection went: the handler's signal says so.
@@ -178,47 +184,6 @@ export function createUnaryGrpcPath({ interceptors, readMaxBytes, writeMaxBytes 
 }
 
 const noop = (): void => undefined;
-
-type UnaryHandlerContext = HandlerContext & { abort(reason: unknown): void };
-
-/**
- * The handler's context of one unary gRPC call, as Connect's `createHandlerContext` makes it
- * (the same fields; its signal ends with DEADLINE_EXCEEDED at `grpc-timeout`, or with the reason
- * given to `abort`) with one AbortController where Connect's makes two and links them with
- * listeners (the deadline's, and one for the request and shutdown signals, which this path does
- * not use: it aborts the context itself when the caller goes). `createHandlerContext` and the
- * `abort` at each call's end were 6% of inventory's samples under checkout load (bench/README.md,
- * issue 18). The `unary-grpc-path.test.ts` tests that compare this path with Connect's own
- * handler, and its deadline and cancel tests, hold it to Connect's behaviour.
- */
-function unaryHandlerContext(spec: UnarySpec, { timeoutMs, requestHeader, url }: { timeoutMs: number | undefined; requestHeader: Array<[string, string]>; url: string }): UnaryHandlerContext {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let deadlineAtMs: number | undefined;
-  if (timeoutMs !== undefined) {
-    deadlineAtMs = Date.now() + timeoutMs;
-    const expire = () => controller.abort(new ConnectError('the operation timed out', Code.DeadlineExceeded));
-    if (timeoutMs <= 0) expire();
-    else timer = setTimeout(expire, timeoutMs);
-  }
-  return {
-    service: spec.method.parent,
-    method: spec.method,
-    protocolName: 'grpc',
-    requestMethod: 'POST',
-    url,
-    signal: controller.signal,
-    timeoutMs: () => (deadlineAtMs === undefined ? undefined : deadlineAtMs - Date.now()),
-    requestHeader: new Headers(requestHeader),
-    responseHeader: new Headers({ 'content-type': 'application/grpc+proto' }),
-    responseTrailer: new Headers({ 'grpc-status': '0' }),
-    values: createContextValues(),
-    abort(reason) {
-      clearTimeout(timer);
-      if (!controller.signal.aborted) controller.abort(reason);
-    },
-  };
-}
 
 // The Date header an HTTP server must send, made once a second, as Node's own compatibility
 // layer does.
