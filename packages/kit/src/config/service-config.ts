@@ -78,6 +78,8 @@ export type ServiceConfig = Readonly<z.output<z.ZodObject<ReturnType<typeof serv
  * `serviceConfigFields`. A stateless service (the gateway) leaves them out and is given no
  * database.
  */
+const preparedStatementsError = 'expected a whole number from 0 to 1000';
+
 export function databaseConfigFields() {
   return {
     /**
@@ -96,9 +98,8 @@ export function databaseConfigFields() {
      * later texts go unprepared). 0 prepares none: for a connection pooler in transaction mode
      * that cannot carry prepared statements from one transaction to the next.
      */
-    DATABASE_PREPARED_STATEMENTS_MAX: z.coerce.number({ error: 'expected a whole number from 0 to 1000' })
-      .int('expected a whole number from 0 to 1000').min(0, 'expected a whole number from 0 to 1000').max(1_000, 'expected a whole number from 0 to 1000')
-      .default(200),
+    DATABASE_PREPARED_STATEMENTS_MAX: z.coerce.number({ error: preparedStatementsError })
+      .int(preparedStatementsError).min(0, preparedStatementsError).max(1_000, preparedStatementsError).default(200),
     /**
      * A span for every SQL statement, not only for each transaction (and each statement run
      * outside one). Off by default: a checkout runs a dozen statements. Only when spans are exported.
