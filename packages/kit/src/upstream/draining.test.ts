@@ -19,13 +19,20 @@ import { createGrpcClient } from '../rpc/client/grpc-client.ts';
 // its listener and idle connections), over gRPC a server saying GOAWAY. Each finishes what it
 // started. The caller sees no error: every call it made was either
 // finished by the leaving instance or never started there, and went to the other one.
+//
+// Each call carries its number in `x-call`, and an instance counts what it served by that number:
+// with two instances the kit's gRPC client also probes each one's health with the same
+// Health/Check the stream calls, once a second, and a probe is not a call of the stream.
 
 const calls = 300;
 const concurrency = 8;
 
+const callHeader = 'x-call';
+
 interface Instance {
   url: string;
-  served: number;
+  /** The stream's calls this instance served, by number; a call served twice is here twice. */
+  served: string[];
   /** Leaves as a Baton server does on SIGTERM. */
   leave(): Promise<void>;
   close(): Promise<void>;
@@ -38,13 +45,13 @@ async function listen(server: http2.Http2Server): Promise<string> {
 
 // A real kit service: its shutdown is what is tested here.
 async function httpInstance(): Promise<Instance> {
-  const instance: Instance = { url: '', served: 0, leave: async () => {}, close: async () => {} };
+  const instance: Instance = { url: '', served: [], leave: async () => {}, close: async () => {} };
   const definition: StatelessServiceDefinition<ServiceConfig> = {
     name: 'leaving',
     setup(app) {
-      app.post('/orders', async () => {
+      app.post('/orders', async (request) => {
         await sleep(2);
-        instance.served++;
+        instance.served.push(String(request.headers[callHeader]));
         return { ok: true };
       });
     },
@@ -62,13 +69,14 @@ async function httpInstance(): Promise<Instance> {
 }
 
 async function grpcInstance(): Promise<Instance> {
-  const instance: Instance = { url: '', served: 0, leave: async () => {}, close: async () => {} };
+  const instance: Instance = { url: '', served: [], leave: async () => {}, close: async () => {} };
   const server = http2.createServer(connectNodeAdapter({
     routes(router) {
       router.service(Health, {
-        async check() {
+        async check(_request, context) {
           await sleep(2);
-          instance.served++;
+          const call = context.requestHeader.get(callHeader);
+          if (call !== null) instance.served.push(call);
           return { status: HealthCheckResponse_ServingStatus.SERVING };
         },
       });
@@ -93,15 +101,15 @@ async function grpcInstance(): Promise<Instance> {
   return instance;
 }
 
-async function stream(call: () => Promise<unknown>, onHalfway: () => void): Promise<unknown[]> {
+async function stream(call: (number: string) => Promise<unknown>, onHalfway: () => void): Promise<unknown[]> {
   const failures: unknown[] = [];
   let started = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (started < calls) {
-      started++;
+      const number = String(started++);
       if (started === calls / 2) onHalfway();
       try {
-        await call();
+        await call(number);
       } catch (error) {
         failures.push(error);
       }
@@ -117,16 +125,16 @@ for (const transport of ['http', 'grpc'] as const) {
     t.after(() => Promise.all([leaving.close(), staying.close()]));
     const retryDelaysMs: number[] = [];
     const options = { name: 'up', urls: [leaving.url, staying.url], timeoutMs: 5_000, onEvent: (e: HttpClientEvent) => { if (e.type === 'retry') retryDelaysMs.push(e.delayMs); } };
-    let call: () => Promise<unknown>;
+    let call: (number: string) => Promise<unknown>;
     let close: () => Promise<void>;
     if (transport === 'http') {
       const client = createHttpClient(options);
-      call = () => client.request({ method: 'POST', path: '/orders', body: {}, signal: new AbortController().signal });
+      call = (number) => client.request({ method: 'POST', path: '/orders', headers: { [callHeader]: number }, body: {}, signal: new AbortController().signal });
       close = () => client.close();
     } else {
       const client = createGrpcClient(options);
       const health = client.client(Health);
-      call = () => health.check({});
+      call = (number) => health.check({}, { headers: { [callHeader]: number } });
       close = () => client.close();
     }
     t.after(() => close());
@@ -137,8 +145,9 @@ for (const transport of ['http', 'grpc'] as const) {
     assert.deepEqual(failures, [], 'no call failed');
     // Sent elsewhere at once: a leaving instance's Retry-After is for callers with nowhere else to go.
     assert.ok(retryDelaysMs.every((ms) => ms <= policyDefaults.retry.unsentMaxDelayMs), `retries waited ${JSON.stringify(retryDelaysMs.map(Math.round))} ms`);
-    assert.equal(leaving.served + staying.served, calls, 'each call was served exactly once');
-    assert.ok(leaving.served > 0 && staying.served > calls / 2, `both served before, the staying one after (${leaving.served} / ${staying.served})`);
+    const served = [...leaving.served, ...staying.served].sort((a, b) => Number(a) - Number(b));
+    assert.deepEqual(served, Array.from({ length: calls }, (_, number) => String(number)), 'each call was served exactly once');
+    assert.ok(leaving.served.length > 0 && staying.served.length > calls / 2, `both served before, the staying one after (${leaving.served.length} / ${staying.served.length})`);
   });
 }
 
