@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { Code } from '../errors/index.ts';
-import { createCapturedLogger, type Upstream, sendJson, startUpstream } from '../testing/index.ts';
+import { createCapturedLogger, refusedUrl, type Upstream, sendJson, startUpstream } from '../testing/index.ts';
 import type { HttpClientEvent } from '../upstream/events.ts';
 import { createHttpClient } from './http-client.ts';
 
@@ -76,5 +77,23 @@ void test('an instance that answered 503 with Retry-After is probed again after 
   await sleep(1_100);
   const response = await call();
   assert.equal(response.status, 200, 'a minute of openDurationMs did not keep it refused: the instance\'s Retry-After did');
+  assert.equal(client.stats().instances[0]?.breaker, 'closed');
+});
+
+void test('an instance that refused connections is probed again as soon as it could be back, not after openDurationMs', async (t) => {
+  // A restart as a caller sees it: nothing listens on the instance's port, then something does.
+  const url = await refusedUrl();
+  const client = createHttpClient({ name: 'orders', urls: [url], retry: { maxAttempts: 1 }, breaker: { consecutiveFailures: 3, openDurationMs: 60_000 } });
+  t.after(() => client.close());
+  const call = (timeoutMs: number) => client.request({ method: 'GET', path: '/thing', signal: AbortSignal.timeout(timeoutMs), timeoutMs });
+  for (let i = 0; i < 3; i++) await assert.rejects(call(100), { code: Code.Unavailable });
+  assert.equal(client.stats().instances[0]?.breaker, 'open');
+  await assert.rejects(call(50), { code: Code.Unavailable, reason: 'circuit_open' });
+  const back = createServer((_req, res) => sendJson(res, 200, { ok: true }));
+  await new Promise<void>((resolve) => back.listen(Number(new URL(url).port), '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => { back.closeAllConnections(); back.close(() => resolve()); }));
+  // A caller that can wait 2 s is answered: the circuit let a probe through long before a minute.
+  const response = await call(2_000);
+  assert.equal(response.status, 200, 'the instance that came back was probed within the caller\'s 2 s');
   assert.equal(client.stats().instances[0]?.breaker, 'closed');
 });
