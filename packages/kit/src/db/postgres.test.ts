@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Code, KitError } from '../errors/index.ts';
-import { addCleanup, createTestDatabase } from '../testing/index.ts';
-import { openPostgres } from './index.ts';
+import { addCleanup, createTestDatabase, startPostgresProxy } from '../testing/index.ts';
+import { openPostgres, type Queryable } from './index.ts';
 
 async function openTestPostgres(t: TestContext) {
   const url = await createTestDatabase(t);
@@ -166,7 +166,7 @@ void test('a statement with parameters is prepared once on its connection, up to
   }
   // One connection, so this is the session the three ran in.
   const { rows } = await db.query<{ statement: string }>('select statement from pg_prepared_statements order by statement');
-  assert.deepEqual(rows.map((row) => row.statement), texts.slice(0, 2), 'the first two texts are prepared, the third is not');
+  assert.deepEqual(rows.map((row) => row.statement), ['begin', ...texts.slice(0, 2)], 'BEGIN (for transactions) and the first two texts are prepared, the third is not');
 });
 
 void test('a named statement that failed to parse is parsed again next time, not taken for prepared', async (t) => {
@@ -201,6 +201,81 @@ void test('a pool told to prepare no statements (DATABASE_PREPARED_STATEMENTS_MA
   const db = openPostgres({ url, applicationName: 'baton-postgres-test', maxConnections: 1, preparedStatementLimit: 0 });
   addCleanup(t, () => db.close());
   for (const n of [1, 2]) assert.equal((await db.query<{ n: number }>('select $1::int as n', [n])).rows[0]?.n, n);
+  await db.transaction((tx) => tx.query('select $1::int as n', [3]));
   const { rows } = await db.query('select name from pg_prepared_statements');
-  assert.deepEqual(rows, []);
+  assert.deepEqual(rows, [], 'not even BEGIN');
+});
+
+/** A pool through a proxy that counts round trips (the server's ReadyForQuery messages), on one connection. */
+async function countedPostgres(t: TestContext, preparedStatementLimit?: number) {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return undefined;
+  const proxy = await startPostgresProxy(t, url);
+  const db = openPostgres({ url: proxy.url, applicationName: 'baton-postgres-test', maxConnections: 1, ...(preparedStatementLimit === undefined ? {} : { preparedStatementLimit }) });
+  addCleanup(t, () => db.close());
+  await db.exec('create table ledger (id integer primary key, note text not null)');
+  /** The round trips `work` took. */
+  async function roundTrips(work: () => Promise<unknown>): Promise<number> {
+    const before = proxy.readies;
+    await work();
+    return proxy.readies - before;
+  }
+  return { db, roundTrips };
+}
+
+void test('a transaction\'s BEGIN goes with its first statement: one round trip less, and still one transaction', async (t) => {
+  const counted = await countedPostgres(t);
+  if (counted === undefined) return;
+  const { db, roundTrips } = counted;
+  let seen: Array<string | undefined> = [];
+  // With parameters (prepared), then without (the simple protocol), then a script.
+  const trips = await roundTrips(() => db.transaction(async (tx) => {
+    const first = await tx.query<{ xid: string }>('insert into ledger values ($1, $2) returning txid_current()::text as xid', [1, 'one']);
+    const second = await tx.query<{ xid: string }>('select txid_current()::text as xid', []);
+    const third = await tx.exec<{ xid: string }>(`insert into ledger values (2, 'two'); select txid_current()::text as xid`);
+    seen = [first.rows[0]?.xid, second.rows[0]?.xid, third.rows[0]?.xid];
+  }));
+  assert.equal(trips, 4, 'three statements and COMMIT: no round trip for BEGIN');
+  assert.ok(seen[0] !== undefined && seen.every((xid) => xid === seen[0]), `one transaction: ${JSON.stringify(seen)}`);
+  assert.deepEqual((await db.query('select id, note from ledger order by id')).rows, [{ id: 1, note: 'one' }, { id: 2, note: 'two' }]);
+
+  // Its first statement without parameters, as the first thing a transaction sends.
+  assert.equal(await roundTrips(() => db.transaction((tx) => tx.query('delete from ledger where id = 2', []))), 2);
+  // Nothing sent, nothing to end: no COMMIT either.
+  assert.equal(await roundTrips(() => db.transaction(async () => 'nothing')), 0);
+  // One told to prepare nothing sends BEGIN on its own, as node-postgres would.
+  const unprepared = await countedPostgres(t, 0);
+  if (unprepared === undefined) return;
+  assert.equal(await unprepared.roundTrips(() => unprepared.db.transaction((tx) => tx.query('insert into ledger values ($1, $2)', [1, 'one']))), 3);
+});
+
+void test('a transaction whose first statement fails rolls back what BEGIN opened, and its connection serves the next one', async (t) => {
+  const counted = await countedPostgres(t);
+  if (counted === undefined) return;
+  const { db } = counted;
+  await db.query('insert into ledger values ($1, $2)', [1, 'one']);
+  for (const [what, first] of [
+    ['a prepared statement', (tx: Queryable) => tx.query('insert into ledger values ($1, $2)', [1, 'again'])],
+    ['a statement without parameters', (tx: Queryable) => tx.query(`insert into ledger values (1, 'again')`, [])],
+    ['a statement that does not parse', (tx: Queryable) => tx.query('insert into nowhere values ($1)', [1])],
+  ] as const) {
+    await assert.rejects(db.transaction(async (tx) => {
+      await first(tx);
+      await tx.query('insert into ledger values ($1, $2)', [2, 'never']);
+    }), (error: unknown) => error instanceof pg.DatabaseError, what);
+    // One connection: had the failed transaction been left open, this would fail with 25P02.
+    const { rows } = await db.transaction((tx) => tx.query<{ ids: number[] }>('select array_agg(id order by id) as ids from ledger', [0].slice(1)));
+    assert.deepEqual(rows, [{ ids: [1] }], `${what}: nothing of the failed transaction is left`);
+  }
+});
+
+void test('a connection that lost its prepared BEGIN fails one transaction and goes; the next connection prepares its own', async (t) => {
+  const url = await createTestDatabase(t);
+  if (url === undefined) return;
+  const db = openPostgres({ url, applicationName: 'baton-postgres-test', maxConnections: 1 });
+  addCleanup(t, () => db.close());
+  await db.exec('deallocate all');
+  await assert.rejects(db.transaction((tx) => tx.query('select $1::int as n', [1])), /baton_begin/);
+  const { rows } = await db.transaction((tx) => tx.query<{ n: number }>('select $1::int as n', [2]));
+  assert.deepEqual(rows, [{ n: 2 }]);
 });

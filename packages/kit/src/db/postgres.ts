@@ -2,6 +2,7 @@ import pg from 'pg';
 import { Code, KitError } from '../errors/index.ts';
 import type { Database, QueryOptions, QueryResult, Queryable, Row } from './database.ts';
 import { namedStatements } from './named-statements.ts';
+import { beginStatementName, prepareBegin, queryAfterBegin } from './begin-with-first-statement.ts';
 
 export interface PostgresOptions {
   url: string;
@@ -12,6 +13,8 @@ export interface PostgresOptions {
   /**
    * How many different statement texts (with parameters) are kept prepared on each connection;
    * past it, a new text is sent unprepared every time. Bounds what each backend holds for us.
+   * With 0 nothing is prepared, not even the BEGIN a transaction's first statement carries (a
+   * connection pooler in transaction mode keeps none): each transaction sends BEGIN on its own.
    */
   preparedStatementLimit?: number;
 }
@@ -38,6 +41,7 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
   // never queues behind it (node-postgres deprecates a query sent while another runs, and 9.0
   // removes it).
   const backendPids = new WeakMap<pg.ClientBase, number | undefined>();
+  const beginWithFirstStatement = preparedStatementLimit > 0;
   const pool = new pg.Pool({
     connectionString: url,
     max: maxConnections,
@@ -51,7 +55,11 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
       // until this settles, so an answer that never came would hold that place for good. Timed
       // out, it rejects as pg-pool's own connect timeout does (the caller gets `unavailable`),
       // and pg-pool ends the connection.
-      const asked = client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const asked = (async () => {
+        const answer = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+        if (beginWithFirstStatement) await prepareBegin(client);
+        return answer;
+      })();
       asked.catch(() => {});
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_resolve, reject) => {
@@ -94,17 +102,27 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     watch(signal: AbortSignal): void;
   }
 
-  function wrap(lease: Lease): Queryable {
+  /** A transaction's BEGIN, until its first statement carries it (`begin-with-first-statement.ts`). */
+  interface Opening {
+    begun: boolean;
+  }
+
+  function wrap(lease: Lease, opening?: Opening): Queryable {
     const { client } = lease;
     async function run<R extends object>(text: string, params: readonly unknown[] | undefined, options: QueryOptions): Promise<QueryResult<R>> {
       const { signal } = options;
       signal?.throwIfAborted();
       if (signal !== undefined) lease.watch(signal);
+      // Marked before it is sent: a statement that fails may still have begun the transaction.
+      const begin = opening !== undefined && !opening.begun;
+      if (opening !== undefined) opening.begun = true;
       try {
         const name = params === undefined || params.length === 0 ? undefined : statementNames.nameOf(text);
-        const answer = name === undefined
-          ? await client.query<Row>(text, params as unknown[] | undefined)
-          : await runNamed(client, text, params!, name);
+        const answer = begin
+          ? await queryAfterBegin(client, text, params ?? [], name)
+          : name === undefined
+            ? await client.query<Row>(text, params as unknown[] | undefined)
+            : await runNamed(client, text, params!, name);
         // A script of several statements (a migration) answers with one result per statement.
         const results = answer as pg.QueryResult<Row> | Array<pg.QueryResult<Row>>;
         const result = Array.isArray(results) ? results.at(-1) : results;
@@ -120,7 +138,7 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
         // A statement this connection prepared whose answer's columns changed since (a `*` over a
         // table a migration added to): it fails here once, and the connection goes, so the next
         // statement is prepared afresh on another.
-        if (isStalePlan(error)) lease.broken ??= error as Error;
+        if (isStalePlan(error) || isMissingBegin(error)) lease.broken ??= error as Error;
         throw error;
       }
     }
@@ -220,14 +238,16 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     exec: (script, options = {}) => withClient((lease) => wrap(lease).exec(script, options), options.signal),
     transaction: (work, options = {}) =>
       withClient(async (lease) => {
-        const tx = wrap(lease);
-        await tx.query('begin', [], options);
+        // BEGIN goes with the first statement; a transaction that sent none has nothing to end.
+        const opening: Opening = { begun: !beginWithFirstStatement };
+        const tx = wrap(lease, beginWithFirstStatement ? opening : undefined);
+        if (!beginWithFirstStatement) await tx.query('begin', [], options);
         try {
           const result = await work(tx);
-          await tx.query('commit', [], options);
+          if (opening.begun) await tx.query('commit', [], options);
           return result;
         } catch (error) {
-          await lease.client.query('rollback').catch(() => {});
+          if (opening.begun) await lease.client.query('rollback').catch(() => {});
           throw error;
         }
       }, options.signal),
@@ -280,6 +300,12 @@ function runNamed(client: pg.PoolClient, text: string, values: readonly unknown[
     (query as typeof query & { name: string }).name = name;
     client.query(query);
   });
+}
+
+// The connection lost its prepared BEGIN (a `deallocate all` sent on it): every transaction on
+// it would fail, so it goes, and the next connection prepares its own.
+function isMissingBegin(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.code === '26000' && error.message.includes(beginStatementName);
 }
 
 function isStalePlan(error: unknown): boolean {

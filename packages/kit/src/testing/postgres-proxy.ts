@@ -15,6 +15,12 @@ export interface PostgresProxy {
    * server frozen right after accepting it would. False at first.
    */
   stallAfterReady: boolean;
+  /**
+   * ReadyForQuery messages the server sent, on every connection: one a round trip (it ends each
+   * answer). Counted by their five bytes in what passes, so statements whose answers carry those
+   * bytes as data would be miscounted: a test that reads it sends none.
+   */
+  readies: number;
 }
 
 // ReadyForQuery: 'Z', its length (5), then the transaction status.
@@ -43,6 +49,7 @@ export async function startPostgresProxy(t: CleanupScope, databaseUrl: string): 
   const proxy: PostgresProxy = {
     url: '',
     stallAfterReady: false,
+    readies: 0,
     async cut() {
       // close() stops new connections and calls back once the open ones are gone: cut those now.
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
@@ -67,7 +74,10 @@ export async function startPostgresProxy(t: CleanupScope, databaseUrl: string): 
         upstream.on('data', (chunk: Buffer) => {
           if (stalled()) return;
           client.write(chunk);
-          if (chunk.includes(readyForQuery)) ready = true;
+          for (let at = chunk.indexOf(readyForQuery); at !== -1; at = chunk.indexOf(readyForQuery, at + 1)) {
+            ready = true;
+            proxy.readies++;
+          }
         });
         client.on('data', (chunk: Buffer) => {
           if (!stalled()) upstream.write(chunk);
