@@ -21,10 +21,20 @@ export interface Queryable {
   exec<R extends object = Row>(script: string, options?: QueryOptions): Promise<QueryResult<R>>;
 }
 
+/** One transaction on the database: its statements, and savepoints within it. */
+export interface Transaction extends Queryable {
+  /**
+   * Runs `work` in a savepoint: if it throws, what it wrote is undone, the transaction goes on,
+   * and the error is thrown again; if it resolves, what it wrote stays in the transaction.
+   * The SAVEPOINT goes with `work`'s first statement, so it costs no round trip of its own.
+   */
+  savepoint<T>(work: () => Promise<T>, options?: QueryOptions): Promise<T>;
+}
+
 /** A service's own database: a PostgreSQL reached through a pool of connections. */
 export interface Database extends Queryable {
   /** Runs `work` in one transaction: it commits if `work` resolves and rolls back if it throws. */
-  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions): Promise<T>;
+  transaction<T>(work: (tx: Transaction) => Promise<T>, options?: QueryOptions): Promise<T>;
   /** Answers if the database can serve a query now; used by readiness. */
   ping(options?: QueryOptions): Promise<void>;
   /** Connections now: in all, idle, and callers waiting for one. */

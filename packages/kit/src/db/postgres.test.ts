@@ -166,7 +166,7 @@ void test('a statement with parameters is prepared once on its connection, up to
   }
   // One connection, so this is the session the three ran in.
   const { rows } = await db.query<{ statement: string }>('select statement from pg_prepared_statements order by statement');
-  assert.deepEqual(rows.map((row) => row.statement), ['begin', ...texts.slice(0, 2)], 'BEGIN (for transactions) and the first two texts are prepared, the third is not');
+  assert.deepEqual(rows.map((row) => row.statement), ['begin', 'savepoint baton_savepoint', ...texts.slice(0, 2)], 'BEGIN and SAVEPOINT (statements-ahead.ts) and the first two texts are prepared, the third is not');
 });
 
 void test('a named statement that failed to parse is parsed again next time, not taken for prepared', async (t) => {
@@ -267,6 +267,39 @@ void test('a transaction whose first statement fails rolls back what BEGIN opene
     const { rows } = await db.transaction((tx) => tx.query<{ ids: number[] }>('select array_agg(id order by id) as ids from ledger', [0].slice(1)));
     assert.deepEqual(rows, [{ ids: [1] }], `${what}: nothing of the failed transaction is left`);
   }
+});
+
+void test('a savepoint\'s SAVEPOINT goes with its first statement; what fails in it is undone and the transaction goes on', async (t) => {
+  const counted = await countedPostgres(t);
+  if (counted === undefined) return;
+  const { db, roundTrips } = counted;
+  const trips = await roundTrips(() => db.transaction(async (tx) => {
+    await tx.query('insert into ledger values ($1, $2)', [1, 'kept']);
+    // A statement that fails: the savepoint is rolled back to, and the transaction goes on.
+    await assert.rejects(tx.savepoint(async () => {
+      await tx.query('insert into ledger values ($1, $2)', [2, 'undone']);
+      await tx.query('insert into ledger values ($1, $2)', [1, 'a duplicate']);
+    }), (error: unknown) => error instanceof pg.DatabaseError && error.code === '23505');
+    // A savepoint that wrote and resolved: kept. Its first statement without parameters.
+    assert.equal(await tx.savepoint(async () => (await tx.query(`insert into ledger values (3, 'kept too')`, [])).rowCount), 1);
+    // Failed before sending anything: nothing to roll back to, and nothing sent.
+    await assert.rejects(tx.savepoint(async () => { throw new Error('before any statement'); }), /before any statement/);
+    // Sent nothing and resolved: nothing sent either.
+    assert.equal(await tx.savepoint(async () => 'nothing'), 'nothing');
+  }));
+  // BEGIN with the first insert; SAVEPOINT with the second, the duplicate, ROLLBACK TO; SAVEPOINT
+  // with the third insert; COMMIT.
+  assert.equal(trips, 6);
+  assert.deepEqual((await db.query('select id, note from ledger order by id')).rows, [{ id: 1, note: 'kept' }, { id: 3, note: 'kept too' }]);
+  // Told to prepare nothing, SAVEPOINT goes on its own, with the same outcome.
+  const unprepared = await countedPostgres(t, 0);
+  if (unprepared === undefined) return;
+  const unpreparedTrips = await unprepared.roundTrips(() => unprepared.db.transaction(async (tx) => {
+    await tx.query('insert into ledger values ($1, $2)', [1, 'kept']);
+    await assert.rejects(tx.savepoint(() => tx.query('insert into ledger values ($1, $2)', [1, 'a duplicate'])));
+  }));
+  assert.equal(unpreparedTrips, 6, 'BEGIN, the insert, SAVEPOINT, the duplicate, ROLLBACK TO, COMMIT');
+  assert.deepEqual((await unprepared.db.query('select id, note from ledger order by id')).rows, [{ id: 1, note: 'kept' }]);
 });
 
 void test('a connection that lost its prepared BEGIN fails one transaction and goes; the next connection prepares its own', async (t) => {

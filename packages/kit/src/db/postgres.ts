@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { Code, KitError } from '../errors/index.ts';
-import type { Database, QueryOptions, QueryResult, Queryable, Row } from './database.ts';
+import type { Database, QueryOptions, QueryResult, Queryable, Row, Transaction } from './database.ts';
 import { namedStatements } from './named-statements.ts';
-import { beginStatementName, prepareBegin, queryAfterBegin } from './begin-with-first-statement.ts';
+import { type AheadStatement, beginAhead, isMissingAhead, prepareAhead, queryAfter, rollbackToSavepoint, savepointAhead } from './statements-ahead.ts';
 
 export interface PostgresOptions {
   url: string;
@@ -13,8 +13,8 @@ export interface PostgresOptions {
   /**
    * How many different statement texts (with parameters) are kept prepared on each connection;
    * past it, a new text is sent unprepared every time. Bounds what each backend holds for us.
-   * With 0 nothing is prepared, not even the BEGIN a transaction's first statement carries (a
-   * connection pooler in transaction mode keeps none): each transaction sends BEGIN on its own.
+   * With 0 nothing is prepared, not even the BEGIN and SAVEPOINT that go with the next statement
+   * (a connection pooler in transaction mode keeps none): each is sent on its own.
    */
   preparedStatementLimit?: number;
 }
@@ -41,7 +41,8 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
   // never queues behind it (node-postgres deprecates a query sent while another runs, and 9.0
   // removes it).
   const backendPids = new WeakMap<pg.ClientBase, number | undefined>();
-  const beginWithFirstStatement = preparedStatementLimit > 0;
+  // BEGIN and SAVEPOINT go with the next statement (statements-ahead.ts), prepared for that.
+  const sendAhead = preparedStatementLimit > 0;
   const pool = new pg.Pool({
     connectionString: url,
     max: maxConnections,
@@ -57,7 +58,7 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
       // and pg-pool ends the connection.
       const asked = (async () => {
         const answer = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
-        if (beginWithFirstStatement) await prepareBegin(client);
+        if (sendAhead) await prepareAhead(client);
         return answer;
       })();
       asked.catch(() => {});
@@ -102,24 +103,18 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     watch(signal: AbortSignal): void;
   }
 
-  /** A transaction's BEGIN, until its first statement carries it (`begin-with-first-statement.ts`). */
-  interface Opening {
-    begun: boolean;
-  }
-
-  function wrap(lease: Lease, opening?: Opening): Queryable {
+  function wrap(lease: Lease, ahead: AheadStatement[] = []): Queryable {
     const { client } = lease;
     async function run<R extends object>(text: string, params: readonly unknown[] | undefined, options: QueryOptions): Promise<QueryResult<R>> {
       const { signal } = options;
       signal?.throwIfAborted();
       if (signal !== undefined) lease.watch(signal);
-      // Marked before it is sent: a statement that fails may still have begun the transaction.
-      const begin = opening !== undefined && !opening.begun;
-      if (opening !== undefined) opening.begun = true;
+      // Taken before they are sent: a statement that fails may still have run them.
+      const before = ahead.length === 0 ? undefined : ahead.splice(0);
       try {
         const name = params === undefined || params.length === 0 ? undefined : statementNames.nameOf(text);
-        const answer = begin
-          ? await queryAfterBegin(client, text, params ?? [], name)
+        const answer = before !== undefined
+          ? await queryAfter(client, before, text, params ?? [], name)
           : name === undefined
             ? await client.query<Row>(text, params as unknown[] | undefined)
             : await runNamed(client, text, params!, name);
@@ -137,8 +132,9 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
         }
         // A statement this connection prepared whose answer's columns changed since (a `*` over a
         // table a migration added to): it fails here once, and the connection goes, so the next
-        // statement is prepared afresh on another.
-        if (isStalePlan(error) || isMissingBegin(error)) lease.broken ??= error as Error;
+        // statement is prepared afresh on another. So does one that lost its prepared BEGIN or
+        // SAVEPOINT: every transaction on it would fail.
+        if (isStalePlan(error) || isMissingAhead(error)) lease.broken ??= error as Error;
         throw error;
       }
     }
@@ -232,6 +228,31 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     }
   }
 
+  /** A transaction's statements, with its savepoints: their SAVEPOINT goes ahead of the next statement. */
+  function transactionOn(queryable: Queryable, ahead: AheadStatement[]): Transaction {
+    return {
+      ...queryable,
+      async savepoint(work, options = {}) {
+        // Never released: the commit ends them all, and a rollback to the name goes to the latest.
+        // Its own object, so it is found in `ahead` while it waits there, whatever else does.
+        const mark: AheadStatement = { ...savepointAhead };
+        if (sendAhead) ahead.push(mark);
+        else await queryable.exec(savepointAhead.text, options);
+        try {
+          return await work();
+        } catch (error) {
+          // Never sent (work failed before its first statement): nothing to undo.
+          if (!ahead.includes(mark)) await queryable.exec(rollbackToSavepoint, options);
+          throw error;
+        } finally {
+          // Work that sent nothing leaves it waiting: it is not wanted any more.
+          const waiting = ahead.indexOf(mark);
+          if (waiting !== -1) ahead.splice(waiting, 1);
+        }
+      },
+    };
+  }
+
   return {
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     query: (text, params = [], options = {}) => withClient((lease) => wrap(lease).query(text, params, options), options.signal),
@@ -239,15 +260,17 @@ export function openPostgres({ url, maxConnections = 10, applicationName = 'bato
     transaction: (work, options = {}) =>
       withClient(async (lease) => {
         // BEGIN goes with the first statement; a transaction that sent none has nothing to end.
-        const opening: Opening = { begun: !beginWithFirstStatement };
-        const tx = wrap(lease, beginWithFirstStatement ? opening : undefined);
-        if (!beginWithFirstStatement) await tx.query('begin', [], options);
+        const ahead: AheadStatement[] = [];
+        const tx = transactionOn(wrap(lease, ahead), ahead);
+        if (sendAhead) ahead.push(beginAhead);
+        else await tx.query('begin', [], options);
+        const begun = () => !ahead.includes(beginAhead);
         try {
           const result = await work(tx);
-          if (opening.begun) await tx.query('commit', [], options);
+          if (begun()) await tx.query('commit', [], options);
           return result;
         } catch (error) {
-          if (opening.begun) await lease.client.query('rollback').catch(() => {});
+          if (begun()) await lease.client.query('rollback').catch(() => {});
           throw error;
         }
       }, options.signal),
@@ -300,12 +323,6 @@ function runNamed(client: pg.PoolClient, text: string, values: readonly unknown[
     (query as typeof query & { name: string }).name = name;
     client.query(query);
   });
-}
-
-// The connection lost its prepared BEGIN (a `deallocate all` sent on it): every transaction on
-// it would fail, so it goes, and the next connection prepares its own.
-function isMissingBegin(error: unknown): boolean {
-  return error instanceof pg.DatabaseError && error.code === '26000' && error.message.includes(beginStatementName);
 }
 
 function isStalePlan(error: unknown): boolean {

@@ -24,7 +24,7 @@ void test('a span per transaction and per statement outside one; the statements 
       await db.query('select 1 as one');
       await db.transaction(async (tx) => {
         await tx.query('select 2 as two');
-        await tx.query('select 3 as three');
+        await tx.savepoint(() => tx.query('select 3 as three'));
       });
       span.end();
     });
@@ -36,7 +36,9 @@ void test('a span per transaction and per statement outside one; the statements 
   assert.equal(byDefault.find((s) => s.name === 'TRANSACTION')?.attributes[ATTR_BATON_DB_STATEMENTS], 2, 'the transaction says how many statements it ran');
 
   const opted = await spansOf(true);
-  assert.deepEqual(opted.map((s) => s.name).sort(), ['SELECT', 'SELECT', 'SELECT', 'TRANSACTION', 'request']);
+  assert.deepEqual(opted.map((s) => s.name).sort(), ['SAVEPOINT', 'SELECT', 'SELECT', 'SELECT', 'TRANSACTION', 'request']);
   const transaction = opted.find((s) => s.name === 'TRANSACTION');
-  assert.equal(opted.filter((s) => s.parentSpanContext?.spanId === transaction?.spanContext().spanId).length, 2, 'the statements are the transaction\'s children');
+  const savepoint = opted.find((s) => s.name === 'SAVEPOINT');
+  assert.deepEqual(opted.filter((s) => s.parentSpanContext?.spanId === transaction?.spanContext().spanId).map((s) => s.name).sort(), ['SAVEPOINT', 'SELECT'], 'the statements are the transaction\'s children');
+  assert.equal(opted.filter((s) => s.parentSpanContext?.spanId === savepoint?.spanContext().spanId).length, 1, 'and a savepoint\'s statement its child');
 });

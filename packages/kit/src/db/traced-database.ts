@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, context, trace, type Tracer } from '@opentelemetry/api';
 import { ATTR_DB_OPERATION_NAME, ATTR_DB_QUERY_TEXT, ATTR_DB_SYSTEM_NAME, ATTR_ERROR_TYPE, DB_SYSTEM_NAME_VALUE_POSTGRESQL } from '@opentelemetry/semantic-conventions';
 import { ATTR_BATON_DB_STATEMENTS } from '../telemetry/tracing/attributes.ts';
-import type { Database, QueryOptions, Queryable } from './database.ts';
+import type { Database, QueryOptions, Queryable, Transaction } from './database.ts';
 
 // Longer statements are cut in spans: a migration script is no use in a trace.
 const queryTextLimit = 2_000;
@@ -47,9 +47,18 @@ function tracedQueryable(inner: Queryable, tracer: Tracer): Queryable {
   };
 }
 
-/** The transaction's own queryable, counting its statements for the transaction's span. */
-function countedQueryable(inner: Queryable, counter: { statements: number }): Queryable {
+/** The transaction traced: each statement, and each savepoint, a span. */
+function tracedTransaction(inner: Transaction, tracer: Tracer): Transaction {
   return {
+    ...tracedQueryable(inner, tracer),
+    savepoint: (work, options) => inSpan(tracer, 'savepoint', '', () => inner.savepoint(work, options)),
+  };
+}
+
+/** The transaction's own queryable, counting its statements for the transaction's span. */
+function countedTransaction(inner: Transaction, counter: { statements: number }): Transaction {
+  return {
+    savepoint: (work, options) => inner.savepoint(work, options),
     query: (text, params, options) => {
       counter.statements++;
       return inner.query(text, params, options);
@@ -81,12 +90,12 @@ export interface DatabaseTracingOptions {
  */
 export function traceDatabase(db: Database, tracer: Tracer, { statements = false }: DatabaseTracingOptions = {}): Database {
   const queryable = tracedQueryable(db, tracer);
-  function transaction<T>(work: (tx: Queryable) => Promise<T>, options?: QueryOptions): Promise<T> {
-    if (statements) return inSpan(tracer, 'transaction', '', () => db.transaction((tx) => work(tracedQueryable(tx, tracer)), options));
+  function transaction<T>(work: (tx: Transaction) => Promise<T>, options?: QueryOptions): Promise<T> {
+    if (statements) return inSpan(tracer, 'transaction', '', () => db.transaction((tx) => work(tracedTransaction(tx, tracer)), options));
     const counter = { statements: 0 };
     return inSpan(tracer, 'transaction', '', async () => {
       try {
-        return await db.transaction((tx) => work(countedQueryable(tx, counter)), options);
+        return await db.transaction((tx) => work(countedTransaction(tx, counter)), options);
       } finally {
         trace.getActiveSpan()?.setAttribute(ATTR_BATON_DB_STATEMENTS, counter.statements);
       }

@@ -1,6 +1,6 @@
 import type { Tracer } from '@opentelemetry/api';
 import { inProcessSpan } from './event-tracing.ts';
-import type { Database, Queryable } from '../db/index.ts';
+import type { Database, Queryable, Transaction } from '../db/index.ts';
 import { Code, KitError } from '../errors/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { retryDelayMs } from './backoff.ts';
@@ -112,7 +112,7 @@ export function createEventConsumer({
     };
   }
 
-  async function applyBatch(tx: Queryable, items: readonly Item[]): Promise<Result[]> {
+  async function applyBatch(tx: Transaction, items: readonly Item[]): Promise<Result[]> {
     const claims = await claimEvents(tx, subscription, items.map(({ event }) => ({
       event, outcome: (byType.has(event.type) ? 'handled' : 'ignored') satisfies InboxOutcome,
     })));
@@ -123,17 +123,14 @@ export function createEventConsumer({
         results.push(notClaimed(item.event, claim.lastSequence));
         continue;
       }
-      // Never released: the commit ends them all, and a rollback to the name goes to the latest.
-      await tx.exec('savepoint baton_event');
       try {
-        const result = await inProcessSpan(tracer, { system, subscription, event: item.event, attempt: item.attempt }, async () => {
+        const result = await tx.savepoint(() => inProcessSpan(tracer, { system, subscription, event: item.event, attempt: item.attempt }, async () => {
           const handled = await handle(tx, item);
           await item.extra?.(tx);
           return handled;
-        });
+        }));
         results.push({ ok: true, result });
       } catch (error) {
-        await tx.exec('rollback to savepoint baton_event');
         await unclaimEvent(tx, subscription, item.event);
         results.push({ ok: false, error });
       }
