@@ -14,7 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { runPairs } from '../scenarios/checkout-vs-bare/pairs.ts';
-import { startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
+import { servicePids, startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
 import { foldedStacks, selfTime, type FoldedStacks } from './cpu-profile.ts';
 import { flameGraphSvg } from './flame-graph.ts';
 
@@ -34,7 +34,7 @@ let pids: Map<number, string> | undefined;
 const nodeOptions = `--cpu-prof --cpu-prof-dir=${profiles} --cpu-prof-interval=${intervalUs}`;
 const baton = bare ? await startBare({ nodeOptions }) : await startBaton(dispatcher, { NODE_OPTIONS: nodeOptions });
 try {
-  pids = new Map([...baton.cpu()].flatMap(([name, tree]) => (name === 'postgres' ? [] : [...tree.keys()].slice(0, 1).map((pid) => [pid, name] as const))));
+  pids = new Map(servicePids(baton).map(([name, pid]) => [pid, name] as const));
   await runPairs(baton, dispatcher, { concurrency: 16, durationMs: 3_000, skuOf: hot });
   const fromUs = nowUs();
   const round = await runPairs(baton, dispatcher, { concurrency: 16, durationMs: seconds * 1000, skuOf: hot });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { cpuMsBetween } from '../harness/process-cpu.ts';
-import { startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
+import { servicePids, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
 import { foldedStacks } from './cpu-profile.ts';
 
 const seconds = Number(process.env.IDLE_SECONDS ?? 10);
@@ -21,7 +21,7 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 const profiles = folded === undefined ? undefined : await mkdtemp(join(tmpdir(), 'baton-idle-profile-'));
 const dispatcher = new Agent({ connections: 4 });
 const baton = await startBaton(dispatcher, profiles === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles} --cpu-prof-interval=500` });
-const pids = new Map([...baton.cpu()].flatMap(([name, tree]) => (name === 'postgres' ? [] : [...tree.keys()].slice(0, 1).map((pid) => [pid, name] as const))));
+const pids = new Map(servicePids(baton).map(([name, pid]) => [pid, name] as const));
 const window = { fromUs: 0, toUs: 0 };
 try {
   await sleep(Number(process.env.IDLE_SETTLE_SECONDS ?? 5) * 1000);

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { runPairs } from '../scenarios/checkout-vs-bare/pairs.ts';
-import { startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
+import { servicePids, startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
 
 const seconds = Number(process.env.SYSCALLS_SECONDS ?? 10);
 const top = Number(process.env.SYSCALLS_TOP ?? 8);
@@ -47,7 +47,7 @@ function traceSyscalls(pid: number): { stop(): Promise<Map<string, number>> } {
 
 const dispatcher = new Agent({ connections: 64 });
 const side = process.env.SYSCALLS_SIDE === 'bare' ? await startBare() : await startBaton(dispatcher);
-const pids = [...side.cpu()].flatMap(([name, tree]) => (name === 'postgres' ? [] : [[name, [...tree.keys()][0]!] as const]));
+const pids = servicePids(side);
 try {
   await runPairs(side, dispatcher, { ...load, durationMs: 8_000 });
   const before = new Map(pids.map(([name, pid]) => [name, userAndSystemMs(pid)]));

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { runPairs } from '../scenarios/checkout-vs-bare/pairs.ts';
-import { startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
+import { servicePids, startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
 
 const windows = Number(process.env.THREAD_CPU_WINDOWS ?? 2);
 const load = { concurrency: 16, skuOf: () => 'FILTER-PAPER-100' };
@@ -29,7 +29,7 @@ function threadCpuMs(pid: number): Map<string, number> {
 
 const dispatcher = new Agent({ connections: 64 });
 const side = process.env.THREAD_CPU_SIDE === 'bare' ? await startBare() : await startBaton(dispatcher);
-const pids = [...side.cpu()].flatMap(([name, tree]) => (name === 'postgres' ? [] : [[name, [...tree.keys()][0]!] as const]));
+const pids = servicePids(side);
 try {
   await runPairs(side, dispatcher, { ...load, durationMs: 8_000 });
   for (let window = 1; window <= windows; window++) {

@@ -22,6 +22,11 @@ export interface Side {
   stop(): Promise<void>;
 }
 
+/** Each Node process of a side by name, with its own pid (the root of its tree); PostgreSQL left out. */
+export function servicePids(side: Side): Array<readonly [string, number]> {
+  return [...side.cpu()].flatMap(([name, tree]) => (name === 'postgres' ? [] : [...tree.keys()].slice(0, 1).map((pid) => [name, pid] as const)));
+}
+
 /** A PostgreSQL of its own for each side, started alike, so each side's database CPU is that server's alone. */
 function postgres(settings?: Readonly<Record<string, string>>): Promise<LocalPostgres> {
   return startLocalPostgres(settings === undefined ? {} : { settings });
