@@ -2,7 +2,8 @@ import type { Client } from '@connectrpc/connect';
 import { type InventoryService, type Reservation as WireReservation, ReservationStatus } from '@baton/contracts/inventory/v1';
 import { type Payment as WirePayment, type PaymentService, PaymentStatus } from '@baton/contracts/payment/v1';
 import type { UsersService } from '@baton/contracts/users/v1';
-import { Code, KitError } from '@baton/kit/errors';
+import { KitError } from '@baton/kit/errors';
+import { badAnswer } from './bad-answer.ts';
 import type { CallOptions } from './call-options.ts';
 import { withOutOfStockDetails } from './out-of-stock.ts';
 import type { InventoryApi, Payment, PaymentApi, Reservation, UsersApi } from './upstreams.ts';
@@ -16,11 +17,6 @@ const statusOf: Readonly<Record<number, Reservation['status']>> = {
   [ReservationStatus.RELEASED]: 'released',
   [ReservationStatus.EXPIRED]: 'expired',
 };
-
-// A field a Baton server always sets, missing or out of range: the upstream broke its contract.
-const badAnswer = (why: string) => new KitError(Code.Internal, 'a dependency sent a response that could not be read', {
-  reason: 'bad_response', cause: new Error(why),
-});
 
 /** The users service over gRPC, through the kit's client (deadline, breaker, retries for reads). */
 export function createGrpcUsersApi(users: Client<typeof UsersService>): UsersApi {
