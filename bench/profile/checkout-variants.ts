@@ -4,7 +4,7 @@
 // service); the bare chain always runs beside them. Rounds alternate over every side, the order
 // rotating each round; C=16 on the hot product, as the headline of checkout-vs-bare.
 //
-//   node bench/profile/checkout-variants.ts defaults http:orders.UPSTREAM_PROTOCOL=http
+//   node bench/profile/checkout-variants.ts defaults grpc:orders.UPSTREAM_PROTOCOL=grpc
 //
 // VARIANT_ROUNDS (default 3), VARIANT_ROUND_MS (default 5000).
 import { Agent } from 'undici';

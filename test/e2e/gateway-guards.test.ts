@@ -45,9 +45,9 @@ describe('the gateway guards the shop', () => {
   });
 });
 
-// This stack also runs orders on its HTTP setting (UPSTREAM_PROTOCOL=http), where shop.test.ts
-// runs the default, gRPC: both ways of calling users and inventory are tested end to end. Over
-// HTTP, inventory's fault injection reaches checkout, so the slow-inventory test lives here.
+// This stack runs orders on HTTP (UPSTREAM_PROTOCOL=http, the default, named here because the
+// slow-inventory test's fault is on inventory's HTTP route); upstream-kill.test.ts and
+// observability.test.ts run checkout over gRPC: both ways are tested end to end.
 describe('tokens expire and keys rotate without a restart; orders on HTTP; a slow inventory', () => {
   const suite = createSuiteScope();
   let shop: ShopStack;

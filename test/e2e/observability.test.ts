@@ -40,7 +40,10 @@ void describe('what an operator sees: one trace per request, a real Prometheus s
     scope.after(() => collector.close());
     const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '100', ...messaging };
     // The whole shop, payment too; the provider stands outside it and sends Baton no spans.
-    shop = await startShop(scope, Object.fromEntries(traced.map((name) => [name, { ...tracing, ...(name === 'inventory' ? { LOG_LEVEL: 'info' } : {}) }])), { payment: true });
+    // Orders calls its upstreams over gRPC here (HTTP is its default, which the other checkout
+    // tests run), so the saga's gRPC hops are traced end to end too.
+    const own = (name: string) => (name === 'inventory' ? { LOG_LEVEL: 'info' } : name === 'orders' ? { UPSTREAM_PROTOCOL: 'grpc' } : {});
+    shop = await startShop(scope, Object.fromEntries(traced.map((name) => [name, { ...tracing, ...own(name) }])), { payment: true });
     prometheus = await startPrometheus(scope, Object.fromEntries(shop.stack.services.map((name) => [name, new URL(shop.stack.adminUrl(name)).host])), [rulesFile]);
   });
 

@@ -199,16 +199,19 @@ async function main(): Promise<number> {
       relays.get(`${host.name}-http`)?.kill();
     }
 
-    // The gRPC calls a replica has answered (orders' reservations): that the partitioned one was
-    // in rotation before its partition, or the verdict that it left rotation proves nothing.
-    const rpcServed = async (host: LabHost) => (await metricsOf(`http://${host.address}:${portOf('inventory', 8080) + 2_000}/metrics`))
-      .split('\n').filter((line) => line.startsWith('rpc_server_requests_total{')).reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+    // The reservations a replica has answered (orders' calls, over HTTP, its default, or gRPC):
+    // that the partitioned one was in rotation before its partition, or the verdict that it left
+    // rotation proves nothing.
+    const reservation = (line: string) => (line.startsWith('rpc_server_requests_total{') && line.includes('method="CreateReservation"'))
+      || (line.startsWith('http_server_requests_total{') && line.includes('route="/v1/reservations"') && line.includes('method="POST"'));
+    const reservationsServed = async (host: LabHost) => (await metricsOf(`http://${host.address}:${portOf('inventory', 8080) + 2_000}/metrics`))
+      .split('\n').filter(reservation).reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
     const windows: Array<{ name: string; scenario: string; startMs: number; endMs: number; ejections: number; ejects: boolean; servedBefore: number; rolling?: boolean }> = [];
-    const servedAtStart = new Map(await Promise.all(faults.filter((f) => f.ejects).map(async (f) => [f.host.name, await rpcServed(f.host)] as const)));
+    const servedAtStart = new Map(await Promise.all(faults.filter((f) => f.ejects).map(async (f) => [f.host.name, await reservationsServed(f.host)] as const)));
     await sleep(5_000);
     for (const fault of faults) {
       const before = await ejectionsOf(fault.host).catch(() => 0);
-      const servedBefore = fault.ejects ? await rpcServed(fault.host) - (servedAtStart.get(fault.host.name) ?? 0) : 0;
+      const servedBefore = fault.ejects ? await reservationsServed(fault.host) - (servedAtStart.get(fault.host.name) ?? 0) : 0;
       const startMs = since();
       say(`fault on: ${fault.name}`);
       await fault.on();

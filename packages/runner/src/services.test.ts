@@ -47,7 +47,7 @@ test('a service gets its port, its own database and the address of each service 
   assert.equal(serviceEnvironment('inventory', { env, portBase: 8080, adminToken, varDir: '/v' }).GRPC_PORT, '9082', 'the defaults: 9081 and 9082');
   assert.equal(serviceEnvironment('notifications', { env, portBase: 8080, adminToken, varDir: '/v' }).MAIL_DIR, '/v/mail', 'emails go to var/mail/');
   assert.equal(orders.MAIL_DIR, undefined);
-  assert.equal(orders.PAYMENT_GRPC_URLS, 'http://127.0.0.1:10005', 'checkout calls payment over gRPC');
+  assert.equal(orders.PAYMENT_GRPC_URLS, 'http://127.0.0.1:10005', 'orders gets payment\'s gRPC address too, for UPSTREAM_PROTOCOL=grpc');
 
   const payment = serviceEnvironment('payment', { env, portBase: 8080, adminToken, varDir: '/v' });
   assert.equal(payment.PROVIDER_URL, 'http://127.0.0.1:8087', 'the provider\'s one address, as Stripe\'s would be');

@@ -14,7 +14,8 @@ export const serviceSpecs = [
   { name: 'users', calls: [], grpc: true, secrets: { TOKEN_KEY_ENCRYPTION_KEY_FILE: 'token-key-encryption-key' } },
   // It checks staff's tokens itself (keys and revocations from users).
   { name: 'inventory', calls: ['users'], grpc: true },
-  // Checkout with payment calls payment over gRPC; it starts once payment is ready.
+  // Checkout with payment calls payment (over HTTP, or gRPC with UPSTREAM_PROTOCOL=grpc: it is
+  // given both addresses); it starts once payment is ready.
   { name: 'orders', calls: ['users', 'inventory', 'payment'] },
   // Without a broker it reads the event feeds of users, orders and payment; users also verifies its tokens.
   // Its emails, as .eml files, go beside the services' data: var/mail/ under `npm start`.

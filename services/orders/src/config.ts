@@ -18,11 +18,13 @@ export const configSchema = z.object({
   /** Base URLs of the inventory service instances, comma-separated. */
   INVENTORY_URLS: env.urlList(),
   /**
-   * How orders calls users and inventory: `grpc` (the default; their gRPC listeners, at
-   * `*_GRPC_URLS`) or `http` (HTTP/JSON at `*_URLS`). Both go through the kit's clients, with the
-   * same deadline, retries, breakers and balancing.
+   * How orders calls users, inventory and payment: `http` (the default; HTTP/JSON at `*_URLS`)
+   * or `grpc` (their gRPC listeners, at `*_GRPC_URLS`). Both go through the kit's clients, with
+   * the same deadline, retries, breakers, balancing and service identity. HTTP is the default
+   * because it cost less CPU a checkout, measured (docs/architecture.md, "What gRPC costs and
+   * earns here").
    */
-  UPSTREAM_PROTOCOL: z.enum(['grpc', 'http'], { error: 'expected grpc or http' }).default('grpc'),
+  UPSTREAM_PROTOCOL: z.enum(['grpc', 'http'], { error: 'expected grpc or http' }).default('http'),
   /** gRPC addresses of the users service instances, comma-separated; required with `grpc`. */
   USERS_GRPC_URLS: env.urlList().optional(),
   /** gRPC addresses of the inventory service instances, comma-separated; required with `grpc`. */

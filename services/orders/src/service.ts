@@ -68,9 +68,10 @@ export const ordersService: ServiceDefinition<Config> = {
 };
 
 /**
- * Users and inventory, over gRPC (the default) or HTTP/JSON (`UPSTREAM_PROTOCOL=http`). Checkout
- * sees only the UsersApi and InventoryApi interfaces, so it does not know which; both go
- * through the kit's clients, wired to this service's logger and metrics and closed with it.
+ * Users, inventory and payment, over HTTP/JSON (the default) or gRPC (`UPSTREAM_PROTOCOL=grpc`).
+ * Checkout sees only the UsersApi, InventoryApi and PaymentApi interfaces, so it does not know
+ * which; both go through the kit's clients, wired to this service's logger and metrics and
+ * closed with it.
  */
 function upstreamsOf({ config, createHttpClient, createGrpcClient }: ServiceContext<Config>): { users: UsersApi; inventory: InventoryApi; payment: PaymentApi | undefined } {
   const timeoutMs = config.UPSTREAM_TIMEOUT_MS;
