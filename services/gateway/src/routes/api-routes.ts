@@ -26,8 +26,10 @@ const noContent = { 204: z.null().meta({ description: 'done; no body' }) };
  */
 export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, authenticate: Authenticate, signIn: AddressThrottle): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  // Staff routes check the token and its role first, before the body is read or validated: a
-  // shopper is told 403 and nothing about what the route would take.
+  // Every route that wants a caller checks its token (and a staff route its role) first, before
+  // the body is read or validated: a caller without a token is told 401, a shopper on a staff
+  // route 403, and neither anything about what the route would take.
+  const signedIn = async (request: FastifyRequest) => { await authenticate(request); };
   const staffOnly = async (request: FastifyRequest) => { await authenticate(request, { role: 'staff' }); };
 
   api.post('/api/v1/users', {
@@ -62,6 +64,7 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
   });
 
   api.post('/api/v1/auth/logout', {
+    onRequest: signedIn,
     schema: {
       operationId: 'signOut', tags: ['users'], summary: 'Sign out: revoke this token, or with allSessions every token of the user', security: bearer,
       // A bare POST (no body: null to Fastify) is a sign-out of this token, as `{}` is.
@@ -69,26 +72,25 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
     },
     config: { problems: problemsOf({ body: true, caller: 'user' }) },
   }, async (request, reply) => {
-    await authenticate(request);
     await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/auth/logout', body: request.body ?? {}, withCredentials: true });
   });
 
   api.post('/api/v1/users/me/password', {
+    onRequest: signedIn,
     schema: {
       operationId: 'changePassword', tags: ['users'], summary: 'Change my password; every token issued before is revoked', security: bearer,
       body: changePasswordBody, response: { ...noContent },
     },
     config: { problems: problemsOf({ body: true, caller: 'user' }, ['wrong_password']) },
   }, async (request, reply) => {
-    await authenticate(request);
     await forward(request, reply, upstreams.users, { method: 'POST', path: '/v1/users/me/password', body: request.body, withCredentials: true });
   });
 
   api.get('/api/v1/users/me', {
+    onRequest: signedIn,
     schema: { operationId: 'getMe', tags: ['users'], summary: 'The signed-in user', security: bearer, response: { 200: user } },
     config: { problems: problemsOf({ caller: 'user' }) },
   }, async (request, reply) => {
-    await authenticate(request);
     await forward(request, reply, upstreams.users, { method: 'GET', path: '/v1/users/me', withCredentials: true });
   });
 
@@ -147,13 +149,13 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
   });
 
   api.post('/api/v1/orders', {
+    onRequest: signedIn,
     schema: {
       operationId: 'placeOrder', tags: ['orders'], summary: 'Place an order', security: bearer,
       headers: idempotencyHeaders, body: createOrderBody, response: { 201: order },
     },
     config: { problems: problemsOf({ body: true, caller: 'user' }, ['unknown_product', 'out_of_stock', 'payment_declined', 'order_expired', 'idempotency_key_reused']), priority: 'high' },
   }, async (request, reply) => {
-    await authenticate(request);
     await forward(request, reply, upstreams.orders, {
       method: 'POST', path: '/v1/orders', body: request.body, withCredentials: true,
       idempotencyKey: request.headers['idempotency-key'],
@@ -161,26 +163,26 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
   });
 
   api.get('/api/v1/orders', {
+    onRequest: signedIn,
     schema: { operationId: 'listOrders', tags: ['orders'], summary: 'My orders', security: bearer, querystring: pageQuery, response: { 200: orderPage } },
     config: { problems: problemsOf({ input: true, caller: 'user' }) },
   }, async (request, reply) => {
-    await authenticate(request);
     await forward(request, reply, upstreams.orders, { method: 'GET', path: '/v1/orders', query: request.query, withCredentials: true });
   });
 
   api.get('/api/v1/orders/:id', {
+    onRequest: signedIn,
     schema: { operationId: 'getOrder', tags: ['orders'], summary: 'One of my orders', security: bearer, params: orderParams, response: { 200: order } },
     config: { problems: problemsOf({ input: true, caller: 'user' }, ['not_found']) },
   }, async (request, reply) => {
-    await authenticate(request);
     await forward(request, reply, upstreams.orders, { method: 'GET', path: `/v1/orders/${request.params.id}`, withCredentials: true });
   });
 
   api.post('/api/v1/orders/:id/cancel', {
+    onRequest: signedIn,
     schema: { operationId: 'cancelOrder', tags: ['orders'], summary: 'Cancel one of my orders', security: bearer, params: orderParams, response: { 200: order } },
     config: { problems: problemsOf({ input: true, caller: 'user' }, ['not_found']), priority: 'high' },
   }, async (request, reply) => {
-    await authenticate(request);
     // Cancelling is idempotent in the orders service, so the gateway may retry it.
     await forward(request, reply, upstreams.orders, {
       method: 'POST', path: `/v1/orders/${request.params.id}/cancel`, withCredentials: true, idempotencyKey: `cancel-${request.params.id}`,
@@ -188,10 +190,10 @@ export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, au
   });
 
   api.get('/api/v1/notifications', {
+    onRequest: signedIn,
     schema: { operationId: 'listNotifications', tags: ['notifications'], summary: 'My notifications', security: bearer, querystring: pageQuery, response: { 200: notificationPage } },
     config: { problems: problemsOf({ input: true, caller: 'user' }), priority: 'low' },
   }, async (request, reply) => {
-    await authenticate(request);
     await forward(request, reply, upstreams.notifications, { method: 'GET', path: '/v1/notifications', query: request.query, withCredentials: true });
   });
 }
