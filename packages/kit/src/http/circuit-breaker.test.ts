@@ -100,3 +100,23 @@ void test('an instance that refused connections is probed again as soon as it co
   assert.equal(response.status, 200, 'the instance that came back was probed within 300 ms');
   assert.equal(client.stats().instances[0]?.breaker, 'closed');
 });
+
+void test('a caller\'s own deadline that cuts a try short says nothing of the instance: the breaker stays closed, and this client\'s own timeout still counts', async (t) => {
+  // An instance that answers every call, in 300 ms: healthy, for a caller that can wait that long.
+  const service = await startUpstream((_req, res) => { setTimeout(() => sendJson(res, 200, { ok: true }), 300); });
+  t.after(() => service.close());
+  const client = createHttpClient({ name: 'orders', urls: [service.url], retry: { maxAttempts: 1 }, breaker: { consecutiveFailures: 2, openDurationMs: 60_000 } });
+  t.after(() => client.close());
+  // Impatient callers, each with 50 ms to spend, and this client's own bound far above it.
+  for (let i = 0; i < 4; i++) {
+    await assert.rejects(client.request({ method: 'GET', path: '/thing', signal: AbortSignal.timeout(50), timeoutMs: 10_000 }), { code: Code.DeadlineExceeded });
+  }
+  assert.equal(client.stats().instances[0]?.breaker, 'closed', 'callers that could not wait did not open the instance\'s breaker for everyone');
+  const patient = await client.request({ method: 'GET', path: '/thing', signal: AbortSignal.timeout(5_000) });
+  assert.equal(patient.status, 200);
+  // This client's own timeout is the bound it keeps for the instance: past it twice, the breaker opens.
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(client.request({ method: 'GET', path: '/thing', signal: AbortSignal.timeout(5_000), timeoutMs: 50 }), { code: Code.DeadlineExceeded, reason: 'timeout' });
+  }
+  assert.equal(client.stats().instances[0]?.breaker, 'open');
+});

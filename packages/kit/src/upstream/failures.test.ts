@@ -234,6 +234,29 @@ void describe('the failure table, a row at a time, on HTTP and gRPC', () => {
     }
   });
 
+  void test('caller_deadline: a caller\'s own deadline that cuts an attempt short says nothing of the instance, on both transports: its breaker stays closed', async () => {
+    // Servers that never answer (no behaviour asked of them); callers with 100 ms to spend, the
+    // clients' own timeout far above it, and a breaker that opens at the first failure.
+    const options = { name: 'up', breaker: { consecutiveFailures: 1, openDurationMs: 60_000 }, retry: { maxAttempts: 1 }, timeoutMs: 10_000 };
+    const http = createHttpClient({ ...options, urls: [httpUrl] });
+    const grpc = createGrpcClient({ ...options, urls: [grpcWireUrl], healthCheck: false });
+    try {
+      for (let i = 0; i < 2; i++) {
+        await assert.rejects(http.request({ method: 'GET', path: '/x', signal: AbortSignal.timeout(100) }), { code: Code.DeadlineExceeded });
+        await assert.rejects(grpc.client(Health).check({}, { signal: AbortSignal.timeout(100) }), { code: Code.DeadlineExceeded });
+      }
+      assert.equal(http.stats().instances[0]?.breaker, 'closed', 'HTTP: the instance was not held to the caller\'s deadline');
+      assert.equal(grpc.stats().instances[0]?.breaker, 'closed', 'gRPC: the instance was not held to the caller\'s deadline');
+      // The clients' own timeout is the bound they keep for the instance: past it, the breaker opens.
+      await assert.rejects(http.request({ method: 'GET', path: '/x', timeoutMs: 100, signal: new AbortController().signal }), { code: Code.DeadlineExceeded, reason: 'timeout' });
+      await assert.rejects(grpc.client(Health).check({}, { timeoutMs: 100 }), { code: Code.DeadlineExceeded });
+      assert.equal(http.stats().instances[0]?.breaker, 'open');
+      assert.equal(grpc.stats().instances[0]?.breaker, 'open');
+    } finally {
+      await Promise.all([http.close(), grpc.close()]);
+    }
+  });
+
   void test('rows no server here makes on demand, from the errors the transports raise', () => {
     // undici's connect timeout. (The kernel's ETIMEDOUT can also end an established connection,
     // after the request was sent: it is read as a reset.)

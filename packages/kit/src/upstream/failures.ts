@@ -22,6 +22,9 @@ export type FailureKind =
   | 'circuit_open'
   // Sent; no answer came in time.
   | 'response_timeout'
+  // Sent; the caller's own deadline passed before the answer came (not this client's timeout,
+  // which is the bound it keeps for the instance): says nothing of the instance.
+  | 'caller_deadline'
   // The instance refused this service's own credential (a service token it could not accept:
   // expired, from the future by the signer's clock, signed with a key it does not trust) before
   // doing anything: not the caller's fault, and never the caller's 401.
@@ -73,6 +76,8 @@ export const failureTable: Readonly<Record<FailureKind, FailureRow>> = {
   shutting_down: { code: unavailable, reason: 'shutting_down', retry: 'any', instance: 'draining' },
   circuit_open: { code: unavailable, reason: 'circuit_open', retry: 'any', instance: 'none' },
   response_timeout: { code: Code.DeadlineExceeded, reason: 'timeout', retry: 'repeatable', instance: 'failing' },
+  // The caller's own error, its reason kept; never tried again (its time is spent).
+  caller_deadline: { code: Code.DeadlineExceeded, reason: undefined, retry: 'never', instance: 'none' },
   // Not tried again: the service's next call goes with a fresh token (the refused one is
   // forgotten, see instance-attempts.ts); one signed by the same wrong clock would be refused too.
   credentials_refused: { code: unavailable, reason: 'credentials_refused', retry: 'never', instance: 'healthy' },

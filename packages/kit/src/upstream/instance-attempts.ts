@@ -147,6 +147,11 @@ export function createInstanceAttempts<E extends UpstreamEndpoint>(options: Inst
         // only a consequence, and says nothing about the instance.
         const aborted = signal.aborted;
         let error = aborted ? KitError.from(signal.reason) : KitError.from(thrown);
+        // The caller's own deadline, not this client's timeout: said of the call, not of the
+        // instance, so the breaker (which reads the table) holds it neither for nor against it,
+        // as the outlier detector does below. Else callers with little time left would open a
+        // healthy instance's breaker for every caller.
+        if (aborted && error.code === Code.DeadlineExceeded && error.reason !== 'timeout') classifyAs(error, 'caller_deadline');
         if (!aborted && sentWhileLeaving && failureKindOf(error) === 'connection_reset') error = notStartedOnLeaving(error);
         settled(endpoint, info, startedAt, error, aborted, undefined);
         throw error;
