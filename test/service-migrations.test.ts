@@ -55,6 +55,7 @@ const upstreams = {
   USERS_GRPC_URLS: 'http://127.0.0.1:9',
   INVENTORY_GRPC_URLS: 'http://127.0.0.1:9',
   PAYMENT_GRPC_URLS: 'http://127.0.0.1:9',
+  PAYMENT_URLS: 'http://127.0.0.1:9',
   PROVIDER_URL: 'http://127.0.0.1:9',
   // The provider's secret key and webhook secret, on both sides.
   PROVIDER_SECRET_KEY: 'sk_test_migrations_only_0123456789',
