@@ -16,8 +16,8 @@ export interface Reservation {
 }
 
 /**
- * What checkout needs of the users service. Implemented over HTTP now and over gRPC later;
- * the checkout code does not know which.
+ * What checkout needs of the users service, over HTTP (the default) or gRPC
+ * (`UPSTREAM_PROTOCOL`); the checkout code does not know which.
  */
 export interface UsersApi {
   /** Throws KitError NotFound when there is no such user. */
