@@ -51,8 +51,11 @@ test('npm start\'s stack: one embedded PostgreSQL, every service that keeps data
   assert.match(new URL(adminUrl).searchParams.get('host') ?? '', new RegExp(`^${varDir}/postgres`), 'the superuser comes through the socket in var/postgres');
 
   // Who is connected to what: each service names itself (application_name) on its connections.
+  // A connection still signing in (a pool growing as this runs) has no role or database yet, and
+  // says nothing either way: seen once, as a row of nulls.
   const sessions = await query<{ app: string; role: string; db: string }>(adminUrl,
-    `select distinct application_name as app, usename as role, datname as db from pg_stat_activity where application_name = any($1)`, [serviceNames]);
+    `select distinct application_name as app, usename as role, datname as db from pg_stat_activity
+      where application_name = any($1) and (usename is not null or datname is not null)`, [serviceNames]);
   assert.deepEqual(sessions.filter((s) => s.app === 'gateway'), [], 'the gateway has no database connection');
   for (const name of withData) {
     const own = sessions.filter((s) => s.app === name);
