@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Agent, request } from 'undici';
 import { startTraceCollector } from '../../packages/kit/src/telemetry/collector/index.ts';
 import { randomPortBase, startStack, withoutPaymentOrMedia, type ServiceName, type Stack } from '../../packages/runner/src/index.ts';
@@ -11,8 +12,10 @@ import type { Row, Scenario } from '../harness/report.ts';
 const concurrency = 8;
 const roundMs = 2_000;
 const rounds = 9;
-// The seeded products with the most stock (1,650 units in all), weighted by it, so no variant's
-// shop (each has its own) runs out within the run.
+// Seeded products, each variant's shop (each has its own) stocked up first so none runs out
+// within the run: a fast shop sells more than the seed holds (1,650 units of these), and a sold-out
+// checkout is a quick 409 that would flatter its variant.
+const stockUpUnits = 1_000_000;
 const skus = [
   ...Array<string>(10).fill('FILTER-PAPER-100'), ...Array<string>(8).fill('GIFT-CARD-25'), ...Array<string>(6).fill('COFFEE-250G'),
   ...Array<string>(5).fill('CHOCOLATE-DARK-70'), ...Array<string>(4).fill('MUG-STONEWARE'),
@@ -41,6 +44,19 @@ async function startVariantShop(variant: Variant, otlpEndpoint: string, varDir: 
   return startStack({ portBase: randomPortBase(), services: withoutPaymentOrMedia().services, varDir, env, serviceEnv, startTimeoutMs: 120_000 });
 }
 
+/** Every product this bench buys, stocked up in the shop's own inventory database (as its own role). */
+async function stockUp(shop: Stack): Promise<void> {
+  const inventory = shop.database.services.get('inventory');
+  if (inventory === undefined) throw new Error('the shop has no inventory database');
+  const client = new pg.Client({ connectionString: inventory.url });
+  await client.connect();
+  try {
+    await client.query('update products set stock = stock + $2 where sku = any($1)', [[...new Set(skus)], stockUpUnits]);
+  } finally {
+    await client.end();
+  }
+}
+
 async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
   const email = `bench-${randomUUID()}@example.com`;
   const password = 'correct horse battery staple';
@@ -63,7 +79,9 @@ export const tracingCost: Scenario = {
       for (const variant of Object.keys(variants) as Variant[]) {
         const dir = await mkdtemp(join(tmpdir(), 'baton-bench-tracing-'));
         dirs.push(dir);
-        shops.set(variant, await startVariantShop(variant, collector.url, dir));
+        const shop = await startVariantShop(variant, collector.url, dir);
+        shops.set(variant, shop);
+        await stockUp(shop);
       }
       const checkouts = new Map<Variant, () => Promise<void>>();
       for (const [variant, shop] of shops) {
