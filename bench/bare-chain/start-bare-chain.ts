@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import pg from 'pg';
+import { onDatabase } from '../harness/database.ts';
 import { tokenAudience, tokenIssuer } from './token-claims.ts';
 
 export interface BareChain {
@@ -32,29 +32,15 @@ const migrations = {
   notifications: ['services/notifications/migrations/'],
 } as const;
 
-async function migrate(url: string, folders: readonly string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+function migrate(url: string, folders: readonly string[]): Promise<void> {
+  return onDatabase(url, async (client) => {
     for (const folder of folders) {
       const dir = new URL(folder, repo);
       for (const file of (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort()) {
         await client.query(await readFile(new URL(file, dir), 'utf8'));
       }
     }
-  } finally {
-    await client.end();
-  }
-}
-
-async function onDatabase(url: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await work(client);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Starts one bare process and resolves with it and its port once it listens. */

@@ -24,22 +24,23 @@ export function benchPostgresUrl(): Promise<string> {
 export async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `baton_bench_${randomBytes(5).toString('hex')}`;
   const adminUrl = await benchPostgresUrl();
-  await onAdmin(adminUrl, (admin) => admin.query(`create database ${name}`));
+  await onDatabase(adminUrl, (admin) => admin.query(`create database ${name}`));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => onAdmin(adminUrl, (admin) => admin.query(`drop database if exists ${name} with (force)`)),
+    drop: () => onDatabase(adminUrl, (admin) => admin.query(`drop database if exists ${name} with (force)`)),
   };
 }
 
-async function onAdmin(adminUrl: string, work: (admin: pg.Client) => Promise<unknown>): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  admin.on('error', () => {});
-  await admin.connect();
+/** One connection to `url` for `work`, closed after it whatever happens: a bench's setup statements. */
+export async function onDatabase(url: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
   try {
-    await work(admin);
+    await work(client);
   } finally {
-    await admin.end();
+    await client.end();
   }
 }

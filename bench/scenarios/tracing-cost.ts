@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { Agent, request } from 'undici';
 import { startTraceCollector } from '../../packages/kit/src/telemetry/collector/index.ts';
 import { randomPortBase, startStack, withoutPaymentOrMedia, type ServiceName, type Stack } from '../../packages/runner/src/index.ts';
+import { onDatabase } from '../harness/database.ts';
 import { pairedRounds } from '../harness/load.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 
@@ -48,13 +48,7 @@ async function startVariantShop(variant: Variant, otlpEndpoint: string, varDir: 
 async function stockUp(shop: Stack): Promise<void> {
   const inventory = shop.database.services.get('inventory');
   if (inventory === undefined) throw new Error('the shop has no inventory database');
-  const client = new pg.Client({ connectionString: inventory.url });
-  await client.connect();
-  try {
-    await client.query('update products set stock = stock + $2 where sku = any($1)', [[...new Set(skus)], stockUpUnits]);
-  } finally {
-    await client.end();
-  }
+  await onDatabase(inventory.url, (client) => client.query('update products set stock = stock + $2 where sku = any($1)', [[...new Set(skus)], stockUpUnits]));
 }
 
 async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
