@@ -1,12 +1,14 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
+import { SpanKind } from '@opentelemetry/api';
 import { addCleanup, refusedUrl, sendJson, sendRaw, startUpstream, type Upstream } from '@baton/kit/testing';
 import { createMetrics } from '@baton/kit/telemetry';
 import type { TraceSummary, Waterfall } from '@baton/kit/telemetry/collector';
 // The kit's client metrics, reached by path (no entry exports them): the gateway's fake admin
 // listener serves what a real one would.
 import { createClientMetrics } from '../../kit/src/telemetry/client-metrics.ts';
+import { createTracing } from '../../kit/src/telemetry/tracing/tracing.ts';
 import { isPersonsRequest, startConsole, type Console } from './console-server.ts';
 import type { ConsoleStack, ProcessState } from './console-stack.ts';
 
@@ -204,6 +206,7 @@ void describe('the console\'s server, with a fake stack of three services', () =
     actions.length = 0;
     assert.equal((await post('/api/services/inventory/kill', { 'content-type': 'text/plain' })).status, 415);
     assert.equal((await post('/api/services/inventory/kill', { 'content-type': 'application/x-www-form-urlencoded' })).status, 415);
+    assert.equal((await post('/api/services/inventory/kill', { 'content-type': 'application/x-protobuf' })).status, 415, 'protobuf is for spans only');
     assert.equal((await post('/api/services/inventory/kill', { 'content-type': 'application/json', origin: 'http://evil.example' })).status, 403);
     assert.equal((await post('/api/services/inventory/kill', { 'content-type': 'application/json', origin: 'null' })).status, 403);
     assert.deepEqual(actions, [], 'nothing refused reached the stack');
@@ -345,6 +348,15 @@ void describe('the console\'s server, with a fake stack of three services', () =
     assert.equal(unknown.status, 404, await unknown.clone().text());
     assert.equal((await fetch(`${shown.url}/traces/not-a-trace-id`)).status, 400);
     assert.equal((await fetch(`${shown.url}/traces?kind=everything`)).status, 400);
+  });
+
+  test('a service\'s spans in OTLP protobuf (the services\' default, sent by OpenTelemetry\'s exporter) reach the trace view', async () => {
+    const tracing = createTracing({ service: 'gateway', otlpEndpoint: shown.url });
+    const span = tracing.tracer.startSpan('GET /api/v1/products', { kind: SpanKind.SERVER });
+    span.end();
+    await tracing.shutdown();
+    const waterfall = (await (await fetch(`${shown.url}/traces/${span.spanContext().traceId}`)).json()) as Waterfall;
+    assert.deepEqual(waterfall.spans.map((s) => [s.service, s.name, s.kind]), [['gateway', 'GET /api/v1/products', 'server']]);
   });
 
   test('isPersonsRequest: the entry\'s SERVER roots, but not its probes; no CLIENT root, no other service\'s', () => {

@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
  * - its `Host` must be the loopback address it listens on: a site whose name is pointed at
  *   127.0.0.1 (DNS rebinding) cannot read or drive it;
  * - a request that changes something must be JSON (`application/json`, which a page on another
- *   site can only send after a CORS preflight the console never allows) from no other origin.
+ *   site can only send after a CORS preflight the console never allows) from no other origin;
+ *   the services' spans (`POST /v1/traces`) may also come as OTLP protobuf
+ *   (`application/x-protobuf`), which is no more a type a page can send without that preflight.
  * No CORS headers are ever sent.
  */
 export function answerLocalPagesOnly(app: FastifyInstance, port: () => number): void {
@@ -16,7 +18,9 @@ export function answerLocalPagesOnly(app: FastifyInstance, port: () => number): 
     if (request.method === 'GET' || request.method === 'HEAD') return undefined;
     const origin = request.headers.origin;
     if (origin !== undefined && !hosts.some((host) => origin === `http://${host}`)) return reply.code(403).type('text/plain').send('not from another site');
-    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) return reply.code(415).type('text/plain').send('send JSON');
+    const type = String(request.headers['content-type'] ?? '');
+    const spansInProtobuf = request.url === '/v1/traces' && type.startsWith('application/x-protobuf');
+    if (!type.startsWith('application/json') && !spansInProtobuf) return reply.code(415).type('text/plain').send('send JSON');
     return undefined;
   });
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { env } from './fields.ts';
 import { faultRulesSchema } from '../service/faults.ts';
 import { defaultServiceLimits as limits } from '../service/service-limits.ts';
-import { samplerNames } from '../telemetry/tracing/tracing.ts';
+import { otlpProtocols, samplerNames } from '../telemetry/tracing/tracing.ts';
 
 /**
  * The variables every service reads. A service's own config.ts spreads these into its schema
@@ -61,6 +61,11 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
     OTEL_SDK_DISABLED: env.boolean(false),
     /** Where spans are sent as OTLP/HTTP (`<endpoint>/v1/traces`); without it they are made but not sent. */
     OTEL_EXPORTER_OTLP_ENDPOINT: env.url().optional(),
+    /**
+     * How spans travel to the endpoint, as in the OpenTelemetry specification: `http/protobuf` (its
+     * default, and the cheaper to make) or `http/json`. OTLP over gRPC is not offered.
+     */
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(otlpProtocols, { error: `expected one of ${otlpProtocols.join(', ')}` }).default('http/protobuf'),
     /** Which traces are kept, as in the OpenTelemetry specification; by default the caller's choice, else the ratio. */
     OTEL_TRACES_SAMPLER: z.enum(samplerNames, { error: `expected one of ${samplerNames.join(', ')}` }).default('parentbased_traceidratio'),
     /** The share of traces a ratio sampler keeps, in [0, 1]. */

@@ -22,6 +22,7 @@ export function createServiceTelemetry(
       service,
       enabled: !config.OTEL_SDK_DISABLED,
       otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+      otlpProtocol: config.OTEL_EXPORTER_OTLP_PROTOCOL,
       sampler: config.OTEL_TRACES_SAMPLER,
       samplerRatio: config.OTEL_TRACES_SAMPLER_ARG,
       exportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,

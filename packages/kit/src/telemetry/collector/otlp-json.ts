@@ -55,8 +55,8 @@ export interface CollectedSpan {
   statusMessage: string | undefined;
 }
 
-const kinds = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
-const statuses = ['unset', 'ok', 'error'] as const;
+export const kindNames = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+export const statusNames = ['unset', 'ok', 'error'] as const;
 
 function valueOf(value: unknown): AttributeValue {
   const v = value as { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number; arrayValue?: { values: unknown[] } };
@@ -82,13 +82,13 @@ export function spansOf(request: z.output<typeof exportTraceRequestSchema>): Col
       parentSpanId: span.parentSpanId === '' ? undefined : span.parentSpanId,
       service,
       name: span.name,
-      kind: kinds[span.kind] ?? 'unspecified',
+      kind: kindNames[span.kind] ?? 'unspecified',
       startNs: BigInt(span.startTimeUnixNano),
       endNs: BigInt(span.endTimeUnixNano),
       attributes: attributesOf(span.attributes),
       events: span.events.map((event) => ({ name: event.name, timeNs: BigInt(event.timeUnixNano), attributes: attributesOf(event.attributes) })),
       links: span.links.map((link) => ({ traceId: link.traceId, spanId: link.spanId })),
-      status: statuses[span.status.code] ?? 'unset',
+      status: statusNames[span.status.code] ?? 'unset',
       statusMessage: span.status.message,
     })));
   });

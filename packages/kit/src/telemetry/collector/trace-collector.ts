@@ -1,8 +1,11 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ExportTraceServiceResponseSchema } from '@baton/contracts/opentelemetry/collector/trace/v1';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Code, KitError } from '../../errors/index.ts';
 import { installErrorHandling } from '../../service/error-handler.ts';
 import { exportTraceRequestSchema, spansOf } from './otlp-json.ts';
+import { decodeTraceRequest, spansOfProtobuf } from './otlp-protobuf.ts';
 import { createTraceStore, type TraceStore, type TraceStoreOptions } from './trace-store.ts';
 
 export interface TraceCollector {
@@ -18,6 +21,10 @@ export interface TraceCollectorOptions extends TraceStoreOptions {
 }
 
 const traceIdParam = z.object({ traceId: z.string().regex(/^[0-9a-f]{32}$/, 'expected 32 hex digits') });
+const protobuf = 'application/x-protobuf';
+// An empty response (all spans taken) is zero bytes in protobuf; made once.
+const acceptedInProtobuf = Buffer.from(toBinary(ExportTraceServiceResponseSchema, create(ExportTraceServiceResponseSchema)));
+
 const searchQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(20),
   kind: z.enum(['user', 'background']).optional(),
@@ -34,7 +41,7 @@ function invalid(error: z.ZodError): KitError {
 }
 
 /**
- * A trace view that needs nothing installed: an OTLP/HTTP (JSON) receiver for the spans of
+ * A trace view that needs nothing installed: an OTLP/HTTP receiver (protobuf or JSON) for the spans of
  * every service, keeping recent traces in memory, and a JSON API that reads one as a
  * waterfall. `npm start` runs one and points every service at it; tests use one to check what
  * a request's trace contains.
@@ -57,13 +64,20 @@ export async function startTraceCollector({ host = '127.0.0.1', port = 0, ...sto
 
 /**
  * The collector's routes on an app of the caller's (the runner's console serves them beside its
- * own): `POST /v1/traces` (OTLP/HTTP JSON), `GET /traces` (a search: `kind`, `service`, `q`,
- * `errors`, `minMs`, `limit`) and `GET /traces/:traceId` (a waterfall).
+ * own): `POST /v1/traces` (OTLP/HTTP, in protobuf, OpenTelemetry's default, or JSON; answered in
+ * the encoding it came in), `GET /traces` (a search: `kind`, `service`, `q`, `errors`, `minMs`,
+ * `limit`) and `GET /traces/:traceId` (a waterfall).
  */
 export function registerTraceCollector(app: FastifyInstance, store: TraceStore): TraceStore {
+  app.addContentTypeParser(protobuf, { parseAs: 'buffer', bodyLimit: 16 * 1024 * 1024 }, (_request, body, done) => done(null, body));
   app.post('/v1/traces', { bodyLimit: 16 * 1024 * 1024 }, async (request, reply) => {
-    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
-      throw new KitError(Code.InvalidArgument, 'only the OTLP/HTTP JSON encoding is accepted here', { reason: 'unsupported_media_type' });
+    const type = String(request.headers['content-type'] ?? '');
+    if (type.startsWith(protobuf)) {
+      store.add(spansOfProtobuf(decodeTraceRequest(request.body as Buffer)));
+      return reply.code(200).type(protobuf).send(acceptedInProtobuf);
+    }
+    if (!type.startsWith('application/json')) {
+      throw new KitError(Code.InvalidArgument, `only OTLP/HTTP in protobuf (${protobuf}) or JSON (application/json) is accepted here`, { reason: 'unsupported_media_type' });
     }
     const parsed = exportTraceRequestSchema.safeParse(request.body);
     if (!parsed.success) throw invalid(parsed.error);

@@ -1,8 +1,11 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { databaseConfigFields, loadConfig, serviceConfigFields, z } from '../../config/index.ts';
 import { startService } from '../../service/index.ts';
+import { createServiceTelemetry } from '../../service/service-telemetry.ts';
 import { addCleanup, createSilentLogger, createTestDatabase, fixtureMigrationsDir as migrationsDir } from '../../testing/index.ts';
 
 // Sampling as an operator configures it: the OpenTelemetry variables, read by the service's
@@ -87,4 +90,23 @@ void test('a sampler name or ratio outside the specification stops the service a
     assert.match(error.message, /OTEL_TRACES_SAMPLER_ARG/);
     return true;
   });
+});
+
+void test('spans go out in protobuf by default (OpenTelemetry\'s own default), in JSON with OTEL_EXPORTER_OTLP_PROTOCOL=http/json; anything else stops the service at start', async (t) => {
+  const received: string[] = [];
+  const receiver = createServer((request, response) => {
+    received.push(`${request.method} ${request.url} ${request.headers['content-type']}`);
+    request.resume().on('end', () => response.writeHead(200).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  t.after(() => receiver.close());
+  const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  for (const [env, type] of [[{}, 'application/x-protobuf'], [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, 'application/json']] as const) {
+    const config = loadConfig(z.object(serviceConfigFields({ name: 'encoded', port: 0 })), { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ...env });
+    const { tracing } = createServiceTelemetry('encoded', config, { logger: createSilentLogger() });
+    tracing.tracer.startSpan('one').end();
+    await tracing.shutdown();
+    assert.equal(received.pop(), `POST /v1/traces ${type}`);
+  }
+  assert.throws(() => loadConfig(z.object(serviceConfigFields({ name: 'encoded', port: 0 })), { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL/);
 });

@@ -1,7 +1,8 @@
 import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider,
@@ -14,6 +15,10 @@ import { createPropagatingTracer } from './propagating-tracer.ts';
 export const samplerNames = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 export type SamplerName = (typeof samplerNames)[number];
 
+/** The OTLP/HTTP encodings of the OpenTelemetry environment specification (`OTEL_EXPORTER_OTLP_PROTOCOL`). */
+export const otlpProtocols = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof otlpProtocols)[number];
+
 export interface TracingOptions {
   service: string;
   /** Off: spans are not even made (the tracer is a no-op), so logs carry no trace ids. */
@@ -24,6 +29,11 @@ export interface TracingOptions {
    * (see {@link createPropagatingTracer}).
    */
   otlpEndpoint?: string | undefined;
+  /**
+   * The encoding spans are sent in: protobuf by default, as OpenTelemetry's own, and the cheaper
+   * for the service (about half the CPU a span of JSON, and under half the bytes: issue 18).
+   */
+  otlpProtocol?: OtlpProtocol;
   sampler?: SamplerName;
   /** For the ratio samplers: the share of traces kept, in [0, 1]. */
   samplerRatio?: number;
@@ -85,6 +95,7 @@ export function createTracing({
   service,
   enabled = true,
   otlpEndpoint,
+  otlpProtocol = 'http/protobuf',
   sampler = 'parentbased_traceidratio',
   samplerRatio = 1,
   exportDelayMs = 1_000,
@@ -96,7 +107,8 @@ export function createTracing({
   }
   const processors = [...spanProcessors];
   if (otlpEndpoint !== undefined) {
-    const exporter = new OTLPTraceExporter({ url: new URL('v1/traces', otlpEndpoint.endsWith('/') ? otlpEndpoint : `${otlpEndpoint}/`).href, timeoutMillis: 5_000 });
+    const exporterOptions = { url: new URL('v1/traces', otlpEndpoint.endsWith('/') ? otlpEndpoint : `${otlpEndpoint}/`).href, timeoutMillis: 5_000 };
+    const exporter = otlpProtocol === 'http/json' ? new OtlpJsonExporter(exporterOptions) : new OtlpProtobufExporter(exporterOptions);
     processors.push(new BatchSpanProcessor({ exporter, scheduledDelayMillis: exportDelayMs }));
   }
   if (processors.length === 0) {
