@@ -8,14 +8,21 @@ import { closedLoop } from '../../packages/chaos/src/loops.ts';
  * nearly the same machine. `pairedRatio(a, b)` is the median of each round's a/b, so a change of
  * load between rounds cancels out, where the ratio of two medians would not.
  */
-export async function pairedRounds(variants: Record<string, () => Promise<unknown>>, { concurrency, rounds, roundMs }: { concurrency: number; rounds: number; roundMs: number }) {
+export async function pairedRounds(variants: Record<string, () => Promise<unknown>>, { concurrency, rounds, roundMs, onRound }: {
+  concurrency: number; rounds: number; roundMs: number;
+  /** Called as a variant's timed round begins; what it returns is called as it ends, with what the round completed. */
+  onRound?: (name: string) => (completed: number) => void;
+}) {
   const names = Object.keys(variants);
   const perSecond: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
   for (const name of names) await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: 300 }); // warm-up
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(round + i) % names.length] as string;
-      (perSecond[name] as number[])[round] = (await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: roundMs })).perSecond;
+      const ended = onRound?.(name);
+      const result = await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: roundMs });
+      ended?.(result.latenciesMs.length);
+      (perSecond[name] as number[])[round] = result.perSecond;
     }
   }
   const medianOf = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
