@@ -350,8 +350,8 @@ void describe('the console\'s server, with a fake stack of three services', () =
     assert.equal((await fetch(`${shown.url}/traces?kind=everything`)).status, 400);
   });
 
-  test('a service\'s spans in OTLP protobuf (the services\' default, sent by OpenTelemetry\'s exporter) reach the trace view', async () => {
-    const tracing = createTracing({ service: 'gateway', otlpEndpoint: shown.url });
+  test('a service\'s spans in OTLP protobuf (OpenTelemetry\'s own default, sent by its exporter) reach the trace view', async () => {
+    const tracing = createTracing({ service: 'gateway', otlpEndpoint: shown.url, otlpProtocol: 'http/protobuf' });
     const span = tracing.tracer.startSpan('GET /api/v1/products', { kind: SpanKind.SERVER });
     span.end();
     await tracing.shutdown();

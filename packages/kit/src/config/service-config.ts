@@ -62,10 +62,11 @@ export function serviceConfigFields({ port }: { name: string; port: number }) {
     /** Where spans are sent as OTLP/HTTP (`<endpoint>/v1/traces`); without it they are made but not sent. */
     OTEL_EXPORTER_OTLP_ENDPOINT: env.url().optional(),
     /**
-     * How spans travel to the endpoint, as in the OpenTelemetry specification: `http/protobuf` (its
-     * default, and the cheaper to make) or `http/json`. OTLP over gRPC is not offered.
+     * How spans travel to the endpoint, as in the OpenTelemetry specification: `http/json` (Baton's
+     * default, the cheaper for the service to make) or `http/protobuf` (the specification's
+     * default). OTLP over gRPC is not offered.
      */
-    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(otlpProtocols, { error: `expected one of ${otlpProtocols.join(', ')}` }).default('http/protobuf'),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(otlpProtocols, { error: `expected one of ${otlpProtocols.join(', ')}` }).default('http/json'),
     /** Which traces are kept, as in the OpenTelemetry specification; by default the caller's choice, else the ratio. */
     OTEL_TRACES_SAMPLER: z.enum(samplerNames, { error: `expected one of ${samplerNames.join(', ')}` }).default('parentbased_traceidratio'),
     /** The share of traces a ratio sampler keeps, in [0, 1]. */

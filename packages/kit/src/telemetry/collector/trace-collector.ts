@@ -64,8 +64,8 @@ export async function startTraceCollector({ host = '127.0.0.1', port = 0, ...sto
 
 /**
  * The collector's routes on an app of the caller's (the runner's console serves them beside its
- * own): `POST /v1/traces` (OTLP/HTTP, in protobuf, OpenTelemetry's default, or JSON; answered in
- * the encoding it came in), `GET /traces` (a search: `kind`, `service`, `q`, `errors`, `minMs`,
+ * own): `POST /v1/traces` (OTLP/HTTP, in JSON, the services' default, or protobuf,
+ * OpenTelemetry's; answered in the encoding it came in), `GET /traces` (a search: `kind`, `service`, `q`, `errors`, `minMs`,
  * `limit`) and `GET /traces/:traceId` (a waterfall).
  */
 export function registerTraceCollector(app: FastifyInstance, store: TraceStore): TraceStore {

@@ -92,7 +92,7 @@ void test('a sampler name or ratio outside the specification stops the service a
   });
 });
 
-void test('spans go out in protobuf by default (OpenTelemetry\'s own default), in JSON with OTEL_EXPORTER_OTLP_PROTOCOL=http/json; anything else stops the service at start', async (t) => {
+void test('spans go out in JSON by default (the cheaper to make), in protobuf with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf; anything else stops the service at start', async (t) => {
   const received: string[] = [];
   const receiver = createServer((request, response) => {
     received.push(`${request.method} ${request.url} ${request.headers['content-type']}`);
@@ -101,7 +101,7 @@ void test('spans go out in protobuf by default (OpenTelemetry\'s own default), i
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   t.after(() => receiver.close());
   const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  for (const [env, type] of [[{}, 'application/x-protobuf'], [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, 'application/json']] as const) {
+  for (const [env, type] of [[{}, 'application/json'], [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }, 'application/x-protobuf']] as const) {
     const config = loadConfig(z.object(serviceConfigFields({ name: 'encoded', port: 0 })), { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ...env });
     const { tracing } = createServiceTelemetry('encoded', config, { logger: createSilentLogger() });
     tracing.tracer.startSpan('one').end();
