@@ -4,13 +4,20 @@ import { z } from 'zod';
  * The OTLP/HTTP JSON encoding of ExportTraceServiceRequest, as far as a trace view needs it.
  * Ids are hex strings and 64-bit integers may come as strings or numbers (the OTLP JSON rules).
  */
-const anyValue: z.ZodType<unknown> = z.lazy(() => z.object({
+// A span attribute is a primitive or an array of primitives (OpenTelemetry's attribute rules);
+// OTLP's AnyValue could nest arrays without end, which a receiver would have to recurse through,
+// so an array inside an array is refused here, where it is read.
+const primitiveValue = {
   stringValue: z.string().optional(),
   boolValue: z.boolean().optional(),
   intValue: z.union([z.string(), z.number()]).optional(),
   doubleValue: z.number().optional(),
-  arrayValue: z.object({ values: z.array(anyValue).default([]) }).optional(),
-}));
+};
+const noNestedArray = { arrayValue: z.undefined({ error: 'an attribute is a primitive or an array of primitives, not an array of arrays' }).optional() };
+const anyValue = z.object({
+  ...primitiveValue,
+  arrayValue: z.object({ values: z.array(z.object({ ...primitiveValue, ...noNestedArray })).default([]) }).optional(),
+});
 const keyValues = z.array(z.object({ key: z.string(), value: anyValue })).default([]);
 const nanos = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]);
 const hexId = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes * 2} hex digits`);
@@ -64,7 +71,7 @@ function valueOf(value: unknown): AttributeValue {
   if (v.boolValue !== undefined) return v.boolValue;
   if (v.intValue !== undefined) return Number(v.intValue);
   if (v.doubleValue !== undefined) return v.doubleValue;
-  if (v.arrayValue !== undefined) return v.arrayValue.values.map((item) => valueOf(item) as string | number | boolean);
+  if (v.arrayValue !== undefined) return v.arrayValue.values.map((item) => valueOf(item) as string | number | boolean); // one level: the schema refuses more
   return '';
 }
 

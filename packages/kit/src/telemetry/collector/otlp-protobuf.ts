@@ -17,18 +17,26 @@ export function decodeTraceRequest(body: Uint8Array): ExportTraceServiceRequest 
   }
 }
 
-function valueOf(value: AnyValue | undefined): AttributeValue {
+/** A span attribute's value; an array inside an array is refused, as the JSON encoding's schema does (`at` names it). */
+function valueOf(value: AnyValue | undefined, at: string): AttributeValue {
   switch (value?.value.case) {
     case 'stringValue': case 'boolValue': case 'doubleValue': return value.value.value;
     case 'intValue': return Number(value.value.value);
-    case 'arrayValue': return value.value.value.values.map((item) => valueOf(item) as string | number | boolean);
+    case 'arrayValue': return value.value.value.values.map((item, i) => {
+      if (item.value.case === 'arrayValue') {
+        throw new KitError(Code.InvalidArgument, 'the request is not valid', { fields: [{ field: `${at}.arrayValue.values.${i}.arrayValue`, message: 'an attribute is a primitive or an array of primitives, not an array of arrays' }] });
+      }
+      return valueOf(item, at) as string | number | boolean;
+    });
     default: return '';
   }
 }
 
-function attributesOf(list: readonly KeyValue[]): Record<string, AttributeValue> {
+function attributesOf(list: readonly KeyValue[], at: string): Record<string, AttributeValue> {
   const attributes: Record<string, AttributeValue> = {};
-  for (const { key, value } of list) attributes[key] = valueOf(value);
+  list.forEach(({ key, value }, i) => {
+    attributes[key] = valueOf(value, `${at}.${i}.value`);
+  });
   return attributes;
 }
 
@@ -48,7 +56,7 @@ function hexId(id: Uint8Array, bytes: number, field: string): string {
 export function spansOfProtobuf(request: ExportTraceServiceRequest): CollectedSpan[] {
   const spans: CollectedSpan[] = [];
   request.resourceSpans.forEach(({ resource, scopeSpans }, r) => {
-    const service = String(attributesOf(resource?.attributes ?? [])['service.name'] ?? 'unknown');
+    const service = String(attributesOf(resource?.attributes ?? [], `resourceSpans.${r}.resource.attributes`)['service.name'] ?? 'unknown');
     scopeSpans.forEach(({ spans: scoped }, s) => {
       scoped.forEach((span, i) => {
         const at = `resourceSpans.${r}.scopeSpans.${s}.spans.${i}`;
@@ -61,8 +69,8 @@ export function spansOfProtobuf(request: ExportTraceServiceRequest): CollectedSp
           kind: kindNames[span.kind] ?? 'unspecified',
           startNs: span.startTimeUnixNano,
           endNs: span.endTimeUnixNano,
-          attributes: attributesOf(span.attributes),
-          events: span.events.map((event) => ({ name: event.name, timeNs: event.timeUnixNano, attributes: attributesOf(event.attributes) })),
+          attributes: attributesOf(span.attributes, `${at}.attributes`),
+          events: span.events.map((event, e) => ({ name: event.name, timeNs: event.timeUnixNano, attributes: attributesOf(event.attributes, `${at}.events.${e}.attributes`) })),
           links: span.links.map((link, l) => ({ traceId: hexId(link.traceId, 16, `${at}.links.${l}.traceId`), spanId: hexId(link.spanId, 8, `${at}.links.${l}.spanId`) })),
           status: statusNames[span.status?.code ?? 0] ?? 'unset',
           statusMessage: span.status?.message === '' ? undefined : span.status?.message,

@@ -77,7 +77,24 @@ void test('bad input is a 4xx problem naming the field; an unknown trace is 404'
   assert.equal(shortId.status, 400);
   assert.match(shortId.headers.get('content-type') ?? '', /application\/problem\+json/);
   assert.deepEqual((await shortId.json() as { errors: Array<{ field: string }> }).errors.map((e) => e.field), ['resourceSpans.0.scopeSpans.0.spans.0.traceId']);
-  assert.equal(collector.store.receivedSpans, 0, 'nothing of a refused request is kept');
+
+  // An attribute nested without end (a JSON array in an array, 5,000 deep; the same in protobuf)
+  // is refused at its first array in an array, never recursed through.
+  const span = (value: string) => `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${'01'.repeat(16)}","spanId":"${'02'.repeat(8)}","name":"n","startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{"key":"k","value":${value}}]}]}]}]}`;
+  const deepJson = await post(span(`${'{"arrayValue":{"values":['.repeat(5_000)}{"stringValue":"x"}${']}}'.repeat(5_000)}`));
+  assert.equal(deepJson.status, 400);
+  assert.deepEqual((await deepJson.json() as { errors: Array<{ field: string }> }).errors.map((e) => e.field), ['resourceSpans.0.scopeSpans.0.spans.0.attributes.0.value.arrayValue.values.0.arrayValue']);
+  const nestedProtobuf = await postBytes(toBinary(ExportTraceServiceRequestSchema, create(ExportTraceServiceRequestSchema, {
+    resourceSpans: [{ scopeSpans: [{ spans: [{
+      traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), name: 'n', startTimeUnixNano: 1n, endTimeUnixNano: 2n,
+      attributes: [{ key: 'k', value: { value: { case: 'arrayValue', value: { values: [{ value: { case: 'arrayValue', value: { values: [] } } }] } } } }],
+    }] }] }],
+  })));
+  assert.equal(nestedProtobuf.status, 400);
+  assert.deepEqual((await nestedProtobuf.json() as { errors: Array<{ field: string }> }).errors.map((e) => e.field), ['resourceSpans.0.scopeSpans.0.spans.0.attributes.0.value.arrayValue.values.0.arrayValue']);
+  // A flat array is an attribute like any other.
+  assert.equal((await post(span('{"arrayValue":{"values":[{"stringValue":"a"},{"intValue":"2"}]}}'))).status, 200);
+  assert.equal(collector.store.receivedSpans, 1, 'nothing of a refused request is kept');
   assert.equal((await fetch(`${collector.url}/traces/${'a'.repeat(32)}`)).status, 404);
   assert.equal((await fetch(`${collector.url}/traces/not-an-id`)).status, 400);
 });
