@@ -7,6 +7,7 @@ import { runnerLogLine, type LogLine } from './log-line.ts';
 import { startLocalConsole } from './local-console.ts';
 import { folderOf } from './environment.ts';
 import { alreadyRunning, createStack } from './stack.ts';
+import { createLogSink } from '@baton/kit/telemetry';
 import { runningStackIn } from './var-lock.ts';
 
 /** Exit status for a configuration error (sysexits' EX_CONFIG), the same as the services'. */
@@ -27,17 +28,19 @@ if (!configResult.ok) {
 }
 const { portBase, varDir, logFormat, databaseUrl, databasePrefix, services, named } = configResult.config;
 
-// A reader that went away (`npm start | head`) must not crash the runner and orphan the services.
-let stdoutOpen = true;
-process.stdout.on('error', () => { stdoutOpen = false; });
+// A reader that went away (`npm start | head`) must not crash the runner and orphan the services,
+// and one that stops reading must not grow the runner without bound: the kit's sink drops lines
+// past its bound and says how many once the reader is back.
+const stdout = createLogSink(process.stdout);
 const colors = stdoutIsTty && process.stdout.hasColors();
 const format = createLogFormatter({ format: logFormat, colors });
 // Every line goes to the console's log view too, once it is up.
 const toConsole: { log?: (line: LogLine) => void } = {};
 const write = (line: LogLine) => {
   toConsole.log?.(line);
-  if (stdoutOpen) process.stdout.write(format(line));
+  stdout.write(format(line));
 };
+stdout.reportDropsTo((droppedLines) => write(runnerLogLine('warn', `stdout was not read: ${droppedLines} lines were dropped`, { event: 'lines_dropped', dropped_lines: droppedLines })));
 
 // Said before anything starts (the stack checks again, for real, as it takes the folder).
 const running = await runningStackIn(varDir);
@@ -80,7 +83,7 @@ try {
   const database = { location: stack.database.location, kind: stack.database.kind, prefix: databasePrefix };
   const urls = { consoleUrl: local.consoleUrl, tracesUrl: local.tracesUrl, database };
   if (logFormat === 'json') readyLines(ready, urls).forEach(write);
-  else if (stdoutOpen) process.stdout.write(readyBanner(ready, { colors, varDir, ...urls }));
+  else stdout.write(readyBanner(ready, { colors, varDir, ...urls }));
 } catch (error) {
   // Stopping on a signal also ends the wait for readiness; that is no failure.
   if (firstSignalAtMs === undefined) {

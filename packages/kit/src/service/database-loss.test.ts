@@ -1,9 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { addCleanup, captureOutput, createTestDatabase, findFreePort, startPostgresProxy, databaseServiceFixture as fixture } from '../testing/index.ts';
+import { addCleanup, createTestDatabase, spawnFixtureService, startPostgresProxy, databaseServiceFixture as fixture } from '../testing/index.ts';
 
 // A service process (runService, with its crash handler) under load while its database
 // connections are lost: terminated by the server, or cut by the network. Every answer is a 200
@@ -21,39 +20,12 @@ interface Answer {
 
 /** Runs the fixture as its own process on `databaseUrl`; kills it after the test if still there. */
 async function spawnDatabaseService(t: TestContext, databaseUrl: string) {
-  const port = await findFreePort();
-  const child = spawn(process.execPath, [fixture], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: String(await findFreePort()), DATABASE_URL: databaseUrl, LOAD_SHEDDING: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const { records: lines, text: output } = captureOutput(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  addCleanup(t, async function stopChild() {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const base = `http://127.0.0.1:${port}`;
-
+  const service = await spawnFixtureService(t, fixture, { DATABASE_URL: databaseUrl });
   async function send(method: 'GET' | 'POST', path: string): Promise<Answer> {
-    const response = await fetch(`${base}${path}`, { method, signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${service.base}${path}`, { method, signal: AbortSignal.timeout(10_000) });
     return { status: response.status, contentType: response.headers.get('content-type'), retryAfter: response.headers.get('retry-after'), body: await response.text() };
   }
-
-  /** Resolves once `/readyz` answers 200; fails if the process exits or 30 s pass first. */
-  async function ready(): Promise<void> {
-    const giveUpAt = performance.now() + 30_000;
-    while (performance.now() < giveUpAt) {
-      if (child.exitCode !== null) assert.fail(`the service exited with ${child.exitCode}:\n${output()}`);
-      const answer = await send('GET', '/readyz').catch(() => undefined);
-      if (answer?.status === 200) return;
-      await sleep(50);
-    }
-    assert.fail(`the service was not ready within 30 s:\n${output()}`);
-  }
-
-  return { child, lines, output, send, ready };
+  return { ...service, send };
 }
 
 /** Requests from `workers` loops, a count and an insert by turns, until `stop` fires; every answer. */

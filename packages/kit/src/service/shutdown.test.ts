@@ -1,76 +1,16 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { addCleanup, captureOutput, createTestDatabase, findFreePort, slowServiceFixture as fixture } from '../testing/index.ts';
+import { addCleanup, createTestDatabase, slowServiceFixture as fixture, spawnFixtureService } from '../testing/index.ts';
 import { exitCodeConfig } from './index.ts';
 
 const shutdownTimeoutMs = 8_000;
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** performance.now() when the process exited. */
-  at: number;
-}
-
-/** Runs the slow fixture service as its own process (on the database `environment` names) and removes it after the test. */
-async function spawnSlowService(t: TestContext, environment: Record<string, string> = {}) {
-  const port = await findFreePort();
-  const child = spawn(process.execPath, [fixture], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ADMIN_PORT: String(await findFreePort()),
-      SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
-      // A hundred requests at once would be shed by the adaptive limit; shedding is not under test.
-      LOAD_SHEDDING: 'false',
-      ...environment,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const { records: lines, text: output } = captureOutput(child);
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() }));
-  });
-  addCleanup(t, async function stopChild() {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  const base = `http://127.0.0.1:${port}`;
-
-  /** Resolves once `/readyz` answers 200; fails if the process exits or 60 s pass first. */
-  async function ready(): Promise<void> {
-    const giveUpAt = performance.now() + 60_000;
-    while (performance.now() < giveUpAt) {
-      if (child.exitCode !== null) assert.fail(`the service exited with ${child.exitCode} before it was ready:\n${output()}`);
-      try {
-        const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) });
-        await response.body?.cancel();
-        if (response.status === 200) return;
-      } catch {
-        // Not listening yet.
-      }
-      await sleep(50);
-    }
-    assert.fail(`the service was not ready within 60 s:\n${output()}`);
-  }
-
-  /** Resolves once the process has written a log line with this message. */
-  async function logged(msg: string): Promise<void> {
-    const giveUpAt = performance.now() + 30_000;
-    while (!lines.some((line) => line.msg === msg)) {
-      if (performance.now() > giveUpAt) assert.fail(`no "${msg}" log line within 30 s:\n${output()}`);
-      await sleep(10);
-    }
-  }
-
-  return { child, port, base, exited, lines, output, ready, logged };
+/** The slow fixture service as its own process, stopping within `shutdownTimeoutMs`. */
+function spawnSlowService(t: TestContext, environment: Record<string, string> = {}) {
+  return spawnFixtureService(t, fixture, { SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs), ...environment });
 }
 
 async function inFlight(base: string): Promise<number> {

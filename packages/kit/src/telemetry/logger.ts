@@ -1,5 +1,6 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { Code, KitError } from '../errors/index.ts';
+import { stdoutLogSink } from './log-sink.ts';
 import { traceLogFields } from './tracing/log-correlation.ts';
 
 export type { Logger } from 'pino';
@@ -25,6 +26,7 @@ export interface LoggerOptions {
    * log line leads to its trace.
    */
   mixin?: () => Record<string, unknown>;
+  /** Where lines go; by default the process's stdout, which never blocks the service (`log-sink.ts`). */
   destination?: DestinationStream;
 }
 
@@ -33,6 +35,14 @@ export interface LoggerOptions {
  * during a request (the HTTP server adds it).
  */
 export function createLogger({ service, level = 'info', mixin = traceLogFields, destination }: LoggerOptions): Logger {
+  if (destination !== undefined) return createPino({ service, level, mixin }, destination);
+  const sink = stdoutLogSink();
+  const logger = createPino({ service, level, mixin }, sink);
+  if (logger.isLevelEnabled('warn')) sink.reportDropsTo((droppedLines) => logger.warn({ dropped_lines: droppedLines }, 'stdout was not read: log lines were dropped'));
+  return logger;
+}
+
+function createPino({ service, level, mixin }: Required<Omit<LoggerOptions, 'destination'>>, destination: DestinationStream): Logger {
   return pino(
     {
       level,
@@ -44,7 +54,7 @@ export function createLogger({ service, level = 'info', mixin = traceLogFields, 
       serializers: { err: serializeError, error: serializeError },
       mixin,
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    destination,
   );
 }
 

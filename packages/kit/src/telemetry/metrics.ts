@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { droppedLogLines } from './log-sink.ts';
 
 /** Bucket bounds in seconds: from a fast in-process answer to a request near its deadline. */
 export const durationBucketsSeconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -39,6 +40,17 @@ export function createMetrics(): Metrics {
   // `promtool check metrics` rejects them. The same numbers stay, by type, in the gauges without
   // the suffix (nodejs_active_handles, nodejs_active_requests, nodejs_active_resources).
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  let droppedSeen = 0;
+  new Counter({
+    name: 'baton_log_lines_dropped_total',
+    help: 'Log lines this process dropped because its stdout was not being read (log-sink.ts).',
+    registers: [registry],
+    collect() {
+      const dropped = droppedLogLines();
+      this.inc(dropped - droppedSeen);
+      droppedSeen = dropped;
+    },
+  });
   const labelNames = ['method', 'route', 'status_code'] as const;
   return {
     registry,

@@ -28,5 +28,6 @@ export { delayUnlessClosed, eventually, refusedUrl, sendJson, sendKitError, star
 export { startFixtureServer } from './rpc-fixture.ts';
 export { grpcJsUsersClient, startGrpcJsUsersServer, type GetUserCall, type GetUserHandler, type WireUser } from './grpc-js-fixture.ts';
 export { databaseServiceFixture, fixtureMigrationsDir, slowServiceFixture } from './fixture-services.ts';
+export { spawnFixtureService, type FixtureServiceProcess, type ProcessExit } from './service-process.ts';
 export { itemAdded, itemRemoved, writeEvents } from './shelf-events.ts';
 export { batonServiceNames, createTestIdentity, serviceTokenInterceptor, testIdentity, type MintOptions, type TestIdentity, type TestKeyPair } from './service-identity.ts';
