@@ -154,3 +154,15 @@ void test('an attempt the deadline cut ends with error.type deadline_exceeded, a
   const budget = attempt?.attributes['baton.deadline_ms'];
   assert.ok(typeof budget === 'number' && budget > 0 && budget <= 300, `baton.deadline_ms is the 300 ms budget or what was left of it: ${String(budget)}`);
 });
+
+void test('an attempt span names the server and the URL it called, without the query', async (t) => {
+  const server = await upstream(t, (_request, response) => sendJson(response, 200, { ok: true }));
+  const traced = await tracedClient(t, [server.url]);
+  const { attempts } = await traced.inCall(() => traced.client.request({ method: 'GET', path: '/products/a%20b', query: { token: 'secret', page: '2' }, signal: AbortSignal.timeout(10_000) }));
+  const { port } = new URL(server.url);
+  assert.equal(attempts.length, 1);
+  assert.deepEqual(
+    { address: attempts[0]?.attributes['server.address'], port: attempts[0]?.attributes['server.port'], url: attempts[0]?.attributes['url.full'], method: attempts[0]?.attributes['http.request.method'] },
+    { address: '127.0.0.1', port: Number(port), url: `http://127.0.0.1:${port}/products/a%20b`, method: 'GET' },
+  );
+});
