@@ -10,8 +10,12 @@ import { closedLoop } from '../../packages/chaos/src/loops.ts';
  */
 export async function pairedRounds(variants: Record<string, () => Promise<unknown>>, { concurrency, rounds, roundMs, onRound }: {
   concurrency: number; rounds: number; roundMs: number;
-  /** Called as a variant's timed round begins; what it returns is called as it ends, with what the round completed. */
-  onRound?: (name: string) => (completed: number) => void;
+  /**
+   * Called as a variant's timed round begins; what it returns is called as it ends, with what
+   * the round completed, and the next round waits for it: a variant's after-effects (spans still
+   * to be sent) are then its own, not charged to whichever variant runs next.
+   */
+  onRound?: (name: string) => (completed: number) => void | Promise<void>;
 }) {
   const names = Object.keys(variants);
   const perSecond: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
@@ -21,7 +25,7 @@ export async function pairedRounds(variants: Record<string, () => Promise<unknow
       const name = names[(round + i) % names.length] as string;
       const ended = onRound?.(name);
       const result = await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: roundMs });
-      ended?.(result.latenciesMs.length);
+      await ended?.(result.latenciesMs.length);
       (perSecond[name] as number[])[round] = result.perSecond;
     }
   }

@@ -15,7 +15,8 @@ const concurrency = 8;
 const roundMs = 2_000;
 const rounds = 9;
 // CPU is read as a variant's round begins and this long after it ends, so that the spans it
-// made are sent (a batch goes out within OTEL_BSP_SCHEDULE_DELAY, 1 s) inside its own window.
+// made are sent (a batch goes out within OTEL_BSP_SCHEDULE_DELAY, 1 s) inside its own window;
+// the next variant's round starts only then, so none is slowed by another's spans being sent.
 const spillMs = 1_500;
 const idleMs = 3_000;
 // Seeded products, each variant's shop (each has its own) stocked up first so none runs out
@@ -78,7 +79,7 @@ async function signIn(gateway: string, dispatcher: Agent): Promise<string> {
 
 export const tracingCost: Scenario = {
   name: 'tracing-cost',
-  description: `Checkout (POST /api/v1/orders through the gateway: orders, users, inventory, their databases and, with events, the outbox) on the whole shop as real processes, with tracing off, on with no exporter (nothing listening: the services' default), on at 10% sampling and on at 100%, every span of the last two exported over OTLP/HTTP (JSON, the services' default) to a kit collector in a process of its own. One shop per variant, all running at once; ${concurrency} concurrent buyers, ${rounds} rounds of ${roundMs} ms, every variant once per round in an order that rotates, each ratio the median of the rounds' ratios. Beside the throughput, the Node CPU per checkout of each variant's services (from /proc, each round's window running on ${spillMs} ms after it, so the spans it made are sent inside it, less each shop's own idle rate, read over ${idleMs} ms first), which a shared machine moves far less.`,
+  description: `Checkout (POST /api/v1/orders through the gateway: orders, users, inventory, their databases and, with events, the outbox) on the whole shop as real processes, with tracing off, on with no exporter (nothing listening: the services' default), on at 10% sampling and on at 100%, every span of the last two exported over OTLP/HTTP (JSON, the services' default) to a kit collector in a process of its own. One shop per variant, all running at once; ${concurrency} concurrent buyers, ${rounds} rounds of ${roundMs} ms, every variant once per round in an order that rotates, each ratio the median of the rounds' ratios. Beside the throughput, the Node CPU per checkout of each variant's services (from /proc, each round's window running on ${spillMs} ms after it, so the spans it made are sent inside it and not during the next variant's round, less each shop's own idle rate, read over ${idleMs} ms first), which a shared machine moves far less.`,
   target: 'tracing at 100% costs at most 15% of checkout throughput',
   async run() {
     const collector = await startCollectorProcess();
@@ -122,7 +123,6 @@ export const tracingCost: Scenario = {
       const idleSeconds = (performance.now() - idleStartedAt) / 1000;
       const idleMsPerSecond = new Map([...shops].map(([variant, shop]) => [variant, cpuMsBetween(idleFrom.get(variant) ?? new Map(), nodeCpuOf(shop)) / idleSeconds] as const));
       const cpu = new Map<Variant, { ms: number; checkouts: number }>();
-      const windows: Array<Promise<void>> = [];
       const measured = await pairedRounds(counted, {
         concurrency, rounds, roundMs,
         onRound: (name) => {
@@ -130,18 +130,17 @@ export const tracingCost: Scenario = {
           const shop = shops.get(variant) as Stack;
           const before = nodeCpuOf(shop);
           const startedAt = performance.now();
-          return (completed) => {
-            windows.push(sleep(spillMs).then(() => {
-              const seconds = (performance.now() - startedAt) / 1000;
-              const sum = cpu.get(variant) ?? { ms: 0, checkouts: 0 };
-              sum.ms += cpuMsBetween(before, nodeCpuOf(shop)) - (idleMsPerSecond.get(variant) ?? 0) * seconds;
-              sum.checkouts += completed;
-              cpu.set(variant, sum);
-            }));
+          // The next variant's round waits out this one's spill: its last spans are sent on its own time.
+          return async (completed) => {
+            await sleep(spillMs);
+            const seconds = (performance.now() - startedAt) / 1000;
+            const sum = cpu.get(variant) ?? { ms: 0, checkouts: 0 };
+            sum.ms += cpuMsBetween(before, nodeCpuOf(shop)) - (idleMsPerSecond.get(variant) ?? 0) * seconds;
+            sum.checkouts += completed;
+            cpu.set(variant, sum);
           };
         },
       });
-      await Promise.all(windows);
       const cpuPerCheckout = (variant: Variant) => {
         const sum = cpu.get(variant);
         return sum === undefined || sum.checkouts === 0 ? Number.NaN : sum.ms / sum.checkouts;

@@ -1,8 +1,12 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSuiteScope, metricValue, parseMetrics } from '@baton/kit/testing';
+import { adminPortOf, repoRoot } from '@baton/runner';
 import { createShopClient, type Answer } from './shop-client.ts';
 import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
 
@@ -120,6 +124,57 @@ describe('tokens expire and keys rotate without a restart; orders on HTTP; a slo
     // With the fault gone, checkout works again (a new buyer: this stack's tokens live 4 s).
     const next = await api.signUp('Quick');
     assert.equal((await api.order(next.token, [{ sku: 'TEA-CHAMOMILE-50G', quantity: 1 }])).status, 201);
+  });
+
+  test('docs/resilience.md\'s fault example, run as written: checkouts answer 503 with Retry-After, the breaker in orders opens and refuses them without reaching inventory', async (t) => {
+    if (spawnSync('curl', ['--version']).status !== 0) {
+      if (process.env.CI === 'true') assert.fail('curl is required under CI=true: the page\'s command uses it');
+      t.skip('curl is not installed: the page\'s command needs it');
+      return;
+    }
+    const page = await readFile(join(repoRoot, 'docs', 'resilience.md'), 'utf8');
+    const command = [...page.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? '').find((block) => block.includes('/admin/faults'));
+    assert.ok(command !== undefined, 'the page shows the command');
+    // The page's port is inventory's admin port as npm start serves it; this shop's is elsewhere.
+    const documented = `localhost:${adminPortOf('inventory', 8080)}`;
+    assert.ok(command.includes(documented), `the page's command goes to ${documented}`);
+    const adminPort = new URL(shop.stack.adminUrl('inventory')).port;
+    const faults = new URL('/admin/faults', shop.stack.adminUrl('inventory'));
+    const ran = spawnSync('sh', ['-c', `set -e\n${command.replaceAll(documented, `127.0.0.1:${adminPort}`)}`], {
+      env: { ...process.env, TOKEN: shop.stack.adminToken('inventory') }, encoding: 'utf8',
+    });
+    try {
+      assert.equal(ran.status, 0, `the command ran: ${ran.stderr}`);
+      assert.deepEqual((JSON.parse(ran.stdout) as { rules: Array<{ route: string; status: number }> }).rules.map((rule) => [rule.route, rule.status]), [['/v1/reservations', 503]]);
+
+      const breakerOpenings = async () => metricValue(parseMetrics(await (await fetch(new URL('/metrics', shop.stack.adminUrl('orders')))).text()), 'baton_client_breaker_transitions_total', { upstream: 'inventory', to: 'open' });
+      // Every checkout is a 503 problem with Retry-After, whether inventory's fault answered it or
+      // orders' breaker did. The breaker opens for what inventory's Retry-After says and then lets
+      // a probe through; of checkouts sent together, some meet it open and are refused at once.
+      const buyer = await api.signUp('Faulted');
+      const answers = await Promise.all(Array.from({ length: 6 }, () => api.order(buyer.token, [{ sku: 'TEA-CHAMOMILE-50G', quantity: 1 }])));
+      for (const answer of answers) {
+        assert.equal(answer.status, 503, JSON.stringify(answer.body));
+        assert.match(answer.contentType, /application\/problem\+json/);
+        assert.ok(Number(answer.headers.get('retry-after')) >= 1, 'a 503 says when to come back');
+      }
+      const details = answers.map((answer) => (answer.body as { detail?: string }).detail);
+      assert.ok(details.includes('the circuit to this dependency is open'), `orders' open breaker refused some at once, without calling inventory: ${JSON.stringify(details)}`);
+      assert.ok(await breakerOpenings() >= 1, 'the breaker in orders opened');
+    } finally {
+      assert.equal((await fetch(faults, { method: 'DELETE', headers: { authorization: `Bearer ${shop.stack.adminToken('inventory')}` } })).status, 200);
+    }
+    // The rules cleared (`DELETE /admin/faults`, as the page says), the breaker's next probe
+    // succeeds and checkout works again (a new buyer whenever the last token is near its 4 s).
+    let buyer = await api.signUp('Recovered');
+    let signedUpAt = performance.now();
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 201; i++) {
+      if (performance.now() - signedUpAt > 3_000) [buyer, signedUpAt] = [await api.signUp('Recovered'), performance.now()];
+      status = (await api.order(buyer.token, [{ sku: 'TEA-CHAMOMILE-50G', quantity: 1 }])).status;
+      if (status !== 201) await sleep(250);
+    }
+    assert.equal(status, 201, 'checkout works again once the fault is gone');
   });
 
   test('an expired token gets 401', async () => {
