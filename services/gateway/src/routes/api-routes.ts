@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -6,7 +6,7 @@ import {
   pageQuery, product, productPage, productQuery, refreshBody, registerBody, registeredUser, skuParams, stockMovement, stockMovementBody, stockMovementPage, tokenResponse,
   updateProductBody, user,
 } from '@baton/contracts/http';
-import type { Authenticate } from '../auth.ts';
+import { callerChecks, type Authenticate } from '../auth.ts';
 import { forward } from '../forward.ts';
 import type { AddressThrottle } from '../sign-in-throttle.ts';
 import type { Upstreams } from '../upstreams.ts';
@@ -26,11 +26,7 @@ const noContent = { 204: z.null().meta({ description: 'done; no body' }) };
  */
 export function registerApiRoutes(app: FastifyInstance, upstreams: Upstreams, authenticate: Authenticate, signIn: AddressThrottle): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  // Every route that wants a caller checks its token (and a staff route its role) first, before
-  // the body is read or validated: a caller without a token is told 401, a shopper on a staff
-  // route 403, and neither anything about what the route would take.
-  const signedIn = async (request: FastifyRequest) => { await authenticate(request); };
-  const staffOnly = async (request: FastifyRequest) => { await authenticate(request, { role: 'staff' }); };
+  const { signedIn, staffOnly } = callerChecks(authenticate);
 
   api.post('/api/v1/users', {
     schema: { operationId: 'register', security: open, tags: ['users'], summary: 'Register, and be signed in: the answer carries the first session\'s tokens', body: registerBody, response: { 201: registeredUser } },

@@ -8,7 +8,7 @@ import { Code, KitError } from '@baton/kit/errors';
 import type { HttpClient } from '@baton/kit/http';
 import { createBandwidth, type Bandwidth } from '@baton/kit/resilience';
 import { signalOf } from '@baton/kit/service';
-import type { Authenticate } from '../auth.ts';
+import { callerChecks, type Authenticate } from '../auth.ts';
 import { forward, withServiceDetails } from '../forward.ts';
 import { problemsOf } from './problems.ts';
 
@@ -62,7 +62,7 @@ export function registerImageRoutes(app: FastifyInstance, options: ImageRouteOpt
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     scope.withTypeProvider<ZodTypeProvider>().post('/api/v1/products/:sku/images', {
-      onRequest: async (request) => { await authenticate(request, { role: 'staff' }); },
+      onRequest: callerChecks(authenticate).staffOnly,
       schema: {
         operationId: 'uploadProductImage', tags: ['staff'], security: bearer, params: skuParams,
         summary: 'Upload an image of a product (staff): the body is the file itself with its Content-Type, or multipart/form-data with one file; at most 50 MB. Answered 202 once stored: its sizes are rendered after, and the product lists it once ready',
