@@ -52,10 +52,10 @@ void describe('a service whose stdout nobody reads', () => {
     const report = await service.logged('stdout was not read: log lines were dropped');
     assert.equal(report.level, 'warn');
     assert.ok(typeof report.dropped_lines === 'number' && report.dropped_lines >= dropped, `the report counts every line dropped (${String(report.dropped_lines)} ≥ ${dropped})`);
-    // Read again, it logs as before: a request's line arrives.
-    const answered = await fetch(`${service.base}/chatty?kb=1`, { signal: AbortSignal.timeout(hangMs) });
+    // Read again, it logs as before: the line of a request made now arrives (3 KiB: no earlier one was).
+    const answered = await fetch(`${service.base}/chatty?kb=3`, { signal: AbortSignal.timeout(hangMs) });
     assert.equal(answered.status, 200);
-    await service.logged('request completed');
+    await service.logged('chatty', (line) => typeof line.filler === 'string' && line.filler.length === 3 * 1024);
 
     assert.equal(service.child.exitCode, null, `still running:\n${service.output()}`);
     service.child.kill('SIGTERM');

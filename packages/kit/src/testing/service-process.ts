@@ -26,8 +26,8 @@ export interface FixtureServiceProcess {
   output(): string;
   /** Resolves once `/readyz` answers 200; fails if the process exits or 60 s pass first. */
   ready(): Promise<void>;
-  /** Resolves with the first log line with this message; fails if 30 s pass first. */
-  logged(msg: string): Promise<Record<string, unknown>>;
+  /** Resolves with the first log line with this message (and, given `where`, that passes it); fails if 30 s pass first. */
+  logged(msg: string, where?: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -78,10 +78,10 @@ export async function spawnFixtureService(t: TestContext, fixture: string, envir
     assert.fail(`the service was not ready within 60 s:\n${output()}`);
   }
 
-  async function logged(msg: string): Promise<Record<string, unknown>> {
+  async function logged(msg: string, where: (line: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
     const giveUpAt = performance.now() + 30_000;
     for (;;) {
-      const line = lines.find((candidate) => candidate.msg === msg);
+      const line = lines.find((candidate) => candidate.msg === msg && where(candidate));
       if (line !== undefined) return line;
       if (performance.now() > giveUpAt) assert.fail(`no "${msg}" log line within 30 s:\n${output()}`);
       await sleep(10);
