@@ -1,4 +1,5 @@
 // `npm start`: the whole shop on one machine, each service its own process. See ../README.md.
+import { createLogSink } from '@baton/kit/telemetry';
 import { readyBanner, readyLines } from './banner.ts';
 import { readCliConfig } from './cli-config.ts';
 import { RunnerError } from './errors.ts';
@@ -7,7 +8,6 @@ import { runnerLogLine, type LogLine } from './log-line.ts';
 import { startLocalConsole } from './local-console.ts';
 import { folderOf } from './environment.ts';
 import { alreadyRunning, createStack } from './stack.ts';
-import { createLogSink } from '@baton/kit/telemetry';
 import { runningStackIn } from './var-lock.ts';
 
 /** Exit status for a configuration error (sysexits' EX_CONFIG), the same as the services'. */

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { DestinationStream } from 'pino';
 
 /** The most a service holds of log lines its standard output has not taken yet; past it, lines are dropped. */
@@ -14,12 +15,8 @@ export interface LogSink extends DestinationStream {
   reportDropsTo(report: (droppedLines: number) => void): void;
 }
 
-interface Stdout {
-  readonly writableLength: number;
-  write(chunk: string): boolean;
-  on(event: 'drain', listener: () => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
+/** What the sink uses of a stream: `process.stdout`, or any Writable in a test. */
+type Stdout = Pick<Writable, 'writableLength' | 'write' | 'on'>;
 
 /**
  * Log lines go to stdout without ever blocking the event loop, and a reader that stops (a frozen
