@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { KitError } from '../errors/index.ts';
 import { whenAborted } from '../resilience/deadline.ts';
-import type { AnswerReader } from './attempt.ts';
+import type { StreamedAnswerReader } from './attempt.ts';
 import type { StreamedResponse } from './response.ts';
 import { errorFromTransport } from './transport-error.ts';
 
@@ -14,8 +14,9 @@ import { errorFromTransport } from './transport-error.ts';
  * @example
  * const answers = streamedAnswers([304, 416]);
  */
-export function streamedAnswers(acceptStatuses: readonly number[]): AnswerReader<StreamedResponse> {
+export function streamedAnswers(acceptStatuses: readonly number[]): StreamedAnswerReader<StreamedResponse> {
   return {
+    kind: 'stream',
     accepts: (status) => (status >= 200 && status < 300) || acceptStatuses.includes(status),
     read: ({ status, headers, body }) => Promise.resolve({ ok: true, response: { status, headers, body }, status, body }),
   };
