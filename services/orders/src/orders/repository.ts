@@ -77,14 +77,22 @@ export async function findOrder(db: Queryable, id: string, options: QueryOptions
  * (`canGiveMoneyBack`, or no payment on it): one round trip on every cancel, where reading the
  * order and then marking it were two (issue 18). The read is the statement's snapshot, from
  * before the mark, which the order's view does not show.
+ *
+ * The order is found by its id alone; its owner is checked with `is not distinct from`, which no
+ * index can serve (user_id is never null, so it means `=`). With `user_id = $2`, the generic plan
+ * PostgreSQL keeps for a prepared statement, made while the tables were still empty (every
+ * statement of the kit's pool is prepared, `db/named-statements.ts`), found the row through
+ * `orders_by_user` and read every order of the user, every version of it, on every cancel, until
+ * an analyze of the table replanned it: ~1,260 buffers a cancel in checkout-vs-bare's first
+ * minute, against 15 by the primary key (`cancel-plan.test.ts`, bench/README.md).
  */
-export async function findOrderMarkingCancel(db: Queryable, id: string, { userId, canGiveMoneyBack }: { userId: string; canGiveMoneyBack: boolean }, options: QueryOptions): Promise<Order | undefined> {
-  const { rows } = await db.query<OrderRow>(
-    `with marked as (
+export const findOrderMarkingCancelStatement = `with marked as (
        update orders set cancel_requested_at = coalesce(cancel_requested_at, now())
-        where id = $1 and user_id = $2 and status <> 'cancelled' and (payment_status is null or $3::boolean))
-     ${selectOrders} where o.id = $1`,
-    [id, userId, canGiveMoneyBack], options);
+        where id = $1 and user_id is not distinct from $2 and status <> 'cancelled' and (payment_status is null or $3::boolean))
+     ${selectOrders} where o.id = $1`;
+
+export async function findOrderMarkingCancel(db: Queryable, id: string, { userId, canGiveMoneyBack }: { userId: string; canGiveMoneyBack: boolean }, options: QueryOptions): Promise<Order | undefined> {
+  const { rows } = await db.query<OrderRow>(findOrderMarkingCancelStatement, [id, userId, canGiveMoneyBack], options);
   return rows[0] ? toOrder(rows[0]) : undefined;
 }
 
