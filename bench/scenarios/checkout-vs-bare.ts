@@ -24,10 +24,10 @@ const warmUpMs = Math.min(roundMs, 2_000);
 const firstWarmUpMs = Number(process.env.CHECKOUT_VS_BARE_FIRST_WARM_UP_MS ?? 15_000);
 
 // The hot product: every buyer orders it, so each reservation waits on the same row lock.
-const hotSku = 'FILTER-PAPER-100';
+export const hotSku = 'FILTER-PAPER-100';
 // Spread products: a product per buyer (16 of the seeded catalogue, each with stock for many
 // buyers' single units on hold at once).
-const spreadSkus = ['COFFEE-1KG', 'COFFEE-250G', 'COFFEE-DECAF-500G', 'TEA-GREEN-100G', 'TEA-EARLGREY-100G', 'TEA-CHAMOMILE-50G',
+export const spreadSkus = ['COFFEE-1KG', 'COFFEE-250G', 'COFFEE-DECAF-500G', 'TEA-GREEN-100G', 'TEA-EARLGREY-100G', 'TEA-CHAMOMILE-50G',
   'MUG-STONEWARE', 'MUG-TRAVEL', 'DRIPPER-CERAMIC', 'FILTER-PAPER-100', 'FRENCH-PRESS-1L', 'INFUSER-STEEL', 'CANISTER-AIRTIGHT',
   'MILK-FROTHER', 'CHOCOLATE-DARK-70', 'GIFT-CARD-25'];
 
