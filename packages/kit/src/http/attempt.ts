@@ -55,7 +55,6 @@ export interface Answer {
 
 /** An answer whose status the call accepts, its body read whole (undefined when past `maxBytes`). */
 export interface WholeAnswerText {
-  method: HttpMethod;
   status: number;
   headers: ResponseHeaders;
   text: string | undefined;
@@ -153,7 +152,7 @@ async function sendAndReadWhole<R>(dispatcher: Dispatcher, request: PreparedRequ
   });
   if (!answer.ok) return { ok: false, ...errorFromTransport(answer.thrown, signal, upstream, instance), status: answer.status };
   const { status, headers: responseHeaders, text } = answer;
-  if (answers.accepts(status)) return answers.parse({ method: request.method, status, headers: responseHeaders, text }, context);
+  if (answers.accepts(status)) return answers.parse({ status, headers: responseHeaders, text }, context);
   const problem = text === undefined ? undefined : parseOrUndefined(text);
   return { ok: false, error: errorFromResponse({ upstream, instance, status, headers: responseHeaders, problem }), failure: 'status', status };
 }
