@@ -65,7 +65,7 @@ export function createTokenVerifier({
   cacheMaxAgeMs = 10 * 60_000,
   revocations,
   cacheSize = 4_096,
-  now = Date.now,
+  now = () => Date.now(),
 }: TokenVerifierOptions): TokenVerifier {
   const keys = createRemoteJWKSet(new URL(jwksUrl), {
     cooldownDuration: cooldownMs,
@@ -73,20 +73,27 @@ export function createTokenVerifier({
     cacheMaxAge: cacheMaxAgeMs,
   });
   const expectations = { issuer, audience, clockToleranceSeconds, maxAgeSeconds, now };
-  const verifiedTokens = createVerifiedTokenCache({ maxEntries: cacheSize, clockToleranceSeconds, maxAgeSeconds: maxAgeSeconds ?? defaultTokenMaxAgeSeconds, now });
+  const verifiedTokens = createVerifiedTokenCache<VerifiedToken>({ maxEntries: cacheSize, now });
+  // An entry lasts while a verification would still accept the token: until `exp` and until
+  // `iat` + the maximum age, with the same tolerance. Past that the token is verified again, which
+  // refuses it with the reason the caller should hear. Revocation does not depend on the text
+  // alone, so it is not cached: it is checked on every use.
+  const validUntilMs = (verified: VerifiedToken) =>
+    Math.min(verified.expiresAt.getTime(), verified.issuedAt.getTime() + (maxAgeSeconds ?? defaultTokenMaxAgeSeconds) * 1_000) + clockToleranceSeconds * 1_000;
   const revoked: RevocationPoller | undefined = revocations === undefined ? undefined : startRevocationPoller(revocations);
   return {
     async verify(token) {
       let verified = verifiedTokens.get(token);
       if (verified === undefined) {
         verified = await verifyAccessToken(token, keys, expectations);
-        verifiedTokens.remember(token, verified);
+        verifiedTokens.remember(token, verified, validUntilMs(verified));
       }
       await revoked?.check(verified);
       return verified;
     },
     close() {
       revoked?.close();
+      verifiedTokens.close();
     },
   };
 }

@@ -34,25 +34,49 @@ async function refused(promise: Promise<unknown>): Promise<KitError> {
 }
 
 void describe('service tokens: minting', () => {
-  test('a caller reuses its token for a callee, renews it in the background near its end, and mints anew after it', async () => {
-    let now = 1_000_000_000_000;
-    const minter = createServiceTokenMinter({ service: 'orders', key: keyOf(orders), lifetimeSeconds: 300, renewBeforeSeconds: 60, now: () => now });
+  test('a caller reuses its token for a callee, renews it in the background near its end, and mints anew after it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000_000_000 });
+    const minter = createServiceTokenMinter({ service: 'orders', key: keyOf(orders), lifetimeSeconds: 300, renewBeforeSeconds: 60 });
     const first = await minter.tokenFor('inventory');
     assert.equal(minter.tokenFor('inventory'), first, 'the cached token, as a plain string: no signing, no promise');
     assert.notEqual(await minter.tokenFor('users'), first, 'one token per callee');
 
-    now += 250_000; // 50 s left: renewal starts, the old token still goes
+    // Signing runs off the thread: wait for it on the real clock (the mocked one stands still).
+    const waitWhileFirst = async (forMs: number) => {
+      const untilMs = performance.now() + forMs;
+      while (minter.tokenFor('inventory') === first && performance.now() < untilMs) await new Promise((resolve) => setImmediate(resolve));
+    };
+    t.mock.timers.tick(239_000); // 61 s left: nothing to do yet
+    await waitWhileFirst(100); // a signature takes a millisecond or so
+    assert.equal(minter.tokenFor('inventory'), first, 'no renewal began');
+
+    t.mock.timers.tick(11_000); // 50 s left: renewal starts, the old token still goes
     assert.equal(minter.tokenFor('inventory'), first);
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitWhileFirst(5_000);
     const renewed = minter.tokenFor('inventory');
     assert.equal(typeof renewed, 'string');
     assert.notEqual(renewed, first, 'the next call has the renewed token');
 
-    now += 10 * 60_000; // long past: nothing valid, the call waits for a new one
+    t.mock.timers.tick(10 * 60_000); // long past: nothing valid, the call waits for a new one
     const fresh = minter.tokenFor('inventory');
     assert.equal(typeof fresh, 'object');
     assert.notEqual(await fresh, renewed);
+  });
+
+  test('a token is not sent in its last second, nor after the callee refused it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000_000_000 });
+    const minter = createServiceTokenMinter({ service: 'orders', key: keyOf(orders), lifetimeSeconds: 300, renewBeforeSeconds: 0 });
+    const first = await minter.tokenFor('inventory');
+    t.mock.timers.tick(298_999);
+    assert.equal(minter.tokenFor('inventory'), first);
+    t.mock.timers.tick(1);
+    const next = minter.tokenFor('inventory');
+    assert.equal(typeof next, 'object', 'a new one is signed');
+    const second = await next;
+    minter.forget?.('inventory');
+    const third = minter.tokenFor('inventory');
+    assert.equal(typeof third, 'object');
+    assert.notEqual(await third, second);
   });
 
   test('its token says who calls whom, with its own typ, and lives the lifetime', async () => {
@@ -64,7 +88,7 @@ void describe('service tokens: minting', () => {
     assert.equal(payload?.sub, 'orders');
     assert.equal(payload?.aud, 'inventory');
     assert.equal(Number(payload?.exp) - Number(payload?.iat), 300);
-    assert.match(String(payload?.jti), /^[0-9a-f-]{36}$/);
+    assert.match(String(payload?.jti), /^[\w-]{16}$/);
   });
 });
 
@@ -81,12 +105,28 @@ void describe('service tokens: verifying', () => {
     assert.equal(check.cached(token), 'orders');
   });
 
-  test('forgets a remembered token once it has expired', async () => {
-    let now = Date.now();
-    const check = createServiceTokenVerifier({ service: 'inventory', trust: trustOf({ orders: [orders] }), now: () => now });
-    const token = await mint({ issuedAtSeconds: Math.floor(now / 1000) });
+  test('a token that ends as one it knows, with other claims, is not known: it is verified, and refused', async () => {
+    const check = verifier();
+    const token = await mint();
+    assert.equal(await check.verify(token), 'orders');
+    // The same signature (so the same last characters) under a payload naming the gateway.
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const forged = [header, Buffer.from(JSON.stringify({ ...claims, iss: 'gateway', sub: 'gateway' })).toString('base64url'), signature].join('.');
+    assert.equal(forged.slice(-16), token.slice(-16));
+    assert.equal(check.cached(forged), undefined);
+    assert.equal((await refused(check.verify(forged))).reason, 'service_token_invalid');
+    assert.equal(check.cached(token), 'orders');
+  });
+
+  test('forgets a remembered token once it has expired', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.now() });
+    const check = createServiceTokenVerifier({ service: 'inventory', trust: trustOf({ orders: [orders] }) });
+    const token = await mint({ issuedAtSeconds: nowSeconds() });
     await check.verify(token);
-    now += 331_000; // past exp and the clock skew
+    t.mock.timers.tick(329_000); // before exp and the clock skew
+    assert.equal(check.cached(token), 'orders');
+    t.mock.timers.tick(2_000); // past them
     assert.equal(check.cached(token), undefined);
     assert.equal((await refused(check.verify(token))).code, Code.Unauthenticated);
   });

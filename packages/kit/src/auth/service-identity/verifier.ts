@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Code, KitError } from '../../errors/index.ts';
+import { createVerifiedTokenCache } from '../verified-token-cache.ts';
 import type { ServiceTrust } from './keys.ts';
 import { serviceTokenAlgorithm, serviceTokenClockSkewSeconds, serviceTokenMaxLifetimeSeconds, serviceTokenType } from './service-token.ts';
 
@@ -28,8 +29,8 @@ const invalidToken = () => new KitError(Code.Unauthenticated, 'the service crede
  * Checks the service tokens sent to this service: signed (EdDSA) by a key this service trusts
  * for the caller the token names, of type `svc+jwt`, for this audience, within its lifetime
  * (a little clock skew allowed) and claiming no longer a lifetime than the maximum. A verified
- * token is remembered, keyed by its text, until it expires, so a caller's requests cost one
- * signature check every few minutes, not one each; the memory is bounded (the oldest entry goes).
+ * token is remembered until it expires (`verified-token-cache.ts`), so a caller's requests cost
+ * one signature check every few minutes, not one each; the memory is bounded.
  *
  * @example
  * const verifier = createServiceTokenVerifier({ service: 'inventory', trust: config.SERVICE_TRUST });
@@ -41,17 +42,9 @@ export function createServiceTokenVerifier({
   clockSkewSeconds = serviceTokenClockSkewSeconds,
   maxLifetimeSeconds = serviceTokenMaxLifetimeSeconds,
   cacheSize = 1_024,
-  now = Date.now,
+  now = () => Date.now(),
 }: ServiceTokenVerifierOptions): ServiceTokenVerifier {
-  const verified = new Map<string, { caller: string; expiresAtMs: number }>();
-
-  function remember(token: string, caller: string, expiresAtMs: number): void {
-    if (verified.size >= cacheSize) {
-      const oldest = verified.keys().next();
-      if (oldest.done !== true) verified.delete(oldest.value);
-    }
-    verified.set(token, { caller, expiresAtMs });
-  }
+  const verified = createVerifiedTokenCache<string>({ maxEntries: cacheSize, now });
 
   async function verify(token: string): Promise<string> {
     let kid: string | undefined;
@@ -84,18 +77,12 @@ export function createServiceTokenVerifier({
     }
     const { iat, exp } = payload as { iat: number; exp: number };
     if (exp - iat > maxLifetimeSeconds) throw invalidToken();
-    remember(token, caller, (exp + clockSkewSeconds) * 1000);
+    verified.remember(token, caller, (exp + clockSkewSeconds) * 1000);
     return caller;
   }
 
   return {
-    cached(token) {
-      const entry = verified.get(token);
-      if (entry === undefined) return undefined;
-      if (now() < entry.expiresAtMs) return entry.caller;
-      verified.delete(token);
-      return undefined;
-    },
+    cached: (token) => verified.get(token),
     verify,
   };
 }
