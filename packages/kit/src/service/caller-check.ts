@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { checkCaller } from '../auth/service-identity/service-identity.ts';
 import { serviceTokenHeader } from '../auth/service-identity/service-token.ts';
 import type { ServiceTokenVerifier } from '../auth/service-identity/verifier.ts';
+import type { RouteCallers } from './route-callers.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,14 +34,14 @@ export function requireCallerDeclarations(app: FastifyInstance, service: string)
 }
 
 /**
- * The service-identity check, before any work a route does: a public route lets anyone in;
+ * The service-identity check of a request to a route declaring `callers`, before any work the
+ * route does: a public route lets anyone in;
  * any other wants a valid `baton-service-token` (401 without, or with a bad or expired one) of
  * a service it names (403 for another). Returns the caller's name (undefined on a public or an
  * unmatched route, which goes on to its 404), a promise of it for a token not seen before, or
  * throws. A caller's token seen before costs a map lookup: no signature check and no promise.
  */
-export function callerOf(verifier: ServiceTokenVerifier, request: FastifyRequest): string | undefined | Promise<string> {
-  const { callers } = request.routeOptions.config;
+export function callerOf(verifier: ServiceTokenVerifier, callers: RouteCallers | undefined, request: FastifyRequest): string | undefined | Promise<string> {
   if (callers === undefined || callers === 'public') return undefined;
   const header = request.headers[serviceTokenHeader];
   return checkCaller(verifier, callers, typeof header === 'string' ? header : undefined);

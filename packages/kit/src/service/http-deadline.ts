@@ -24,10 +24,10 @@ export interface HttpDeadlineOptions {
  * request lifecycle (`request-lifecycle.ts`) starts it on arrival and, when the response closes,
  * ends it, telling it the caller left if the response had not finished.
  */
-export function startRequestDeadline(request: FastifyRequest, reply: FastifyReply, { defaultDeadlineMs, service, answerGraceMs }: HttpDeadlineOptions): InboundDeadline {
+export function startRequestDeadline(request: FastifyRequest, reply: FastifyReply, { defaultDeadlineMs, service, answerGraceMs }: HttpDeadlineOptions, routeDeadlineMs: number | undefined): InboundDeadline {
   return startInboundDeadline({
     receivedMs: parseBudget(request.headers[timeoutHeader]),
-    maxMs: request.routeOptions.config.deadlineMs ?? defaultDeadlineMs,
+    maxMs: routeDeadlineMs ?? defaultDeadlineMs,
     service,
     ...(answerGraceMs === undefined ? {} : { answerGraceMs }),
     onOverdue(error) {

@@ -11,10 +11,10 @@ export function countArrival(metrics: HttpServerMetrics, request: FastifyRequest
   metrics.active.inc({ method: request.method });
 }
 
-/** Its response has closed, `startedAt` (from `performance.now()`) after it arrived. */
-export function countAnswer(metrics: HttpServerMetrics, request: FastifyRequest, { raw }: FastifyReply, startedAt: number): void {
+/** Its response has closed, `startedAt` (from `performance.now()`) after it arrived; `route` is its template. */
+export function countAnswer(metrics: HttpServerMetrics, request: FastifyRequest, { raw }: FastifyReply, startedAt: number, route: string | undefined): void {
   metrics.active.dec({ method: request.method });
-  const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(raw.writableFinished ? raw.statusCode : 499) };
+  const labels = { method: request.method, route: route ?? 'unmatched', status_code: String(raw.writableFinished ? raw.statusCode : 499) };
   metrics.requests.inc(labels);
   metrics.duration.observe(labels, (performance.now() - startedAt) / 1000);
 }

@@ -31,7 +31,7 @@ export interface Admission {
 
 export interface LoadShedding {
   /** Lets the request in, or answers it at once with a prebuilt 503 and returns undefined. */
-  admit(request: FastifyRequest, reply: FastifyReply): Admission | undefined;
+  admit(route: FastifyRequest['routeOptions'], reply: FastifyReply): Admission | undefined;
 }
 
 /**
@@ -42,12 +42,12 @@ export interface LoadShedding {
  */
 export function createLoadShedding(limiter: AdaptiveLimiter, shedCounter: Counter<'route' | 'priority'>): LoadShedding {
   return {
-    admit(request, reply) {
-      if (request.routeOptions.config.heldOpen === true) return unlimited;
-      const priority = request.routeOptions.config.priority ?? 'normal';
-      const token = limiter.acquire(priority, request.routeOptions.url);
+    admit({ config, url }, reply) {
+      if (config.heldOpen === true) return unlimited;
+      const priority = config.priority ?? 'normal';
+      const token = limiter.acquire(priority, url);
       if (token === undefined) {
-        shedCounter.inc({ route: request.routeOptions.url ?? 'unmatched', priority });
+        shedCounter.inc({ route: url ?? 'unmatched', priority });
         reply.code(503).header('retry-after', '1').header('content-type', problemContentType).send(shedBody);
         return undefined;
       }

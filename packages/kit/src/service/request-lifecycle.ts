@@ -14,6 +14,8 @@ import { logAnswer } from './request-log.ts';
 import { activeContextOf, stateOf, type RequestState } from './request-signal.ts';
 import type { RequestTracing } from './request-tracing.ts';
 
+type RouteOptionsOf = FastifyRequest['routeOptions'];
+
 /** The parts of the lifecycle a server has; each one left out costs nothing per request. */
 export interface RequestLifecycleParts {
   /** True once shutdown has begun: a request is then refused with `shutting_down` before anything runs. */
@@ -32,6 +34,8 @@ export interface RequestLifecycleParts {
 interface Life {
   request: FastifyRequest;
   reply: FastifyReply;
+  /** Its route's options, read once: Fastify makes a new object each time they are read. */
+  route: RouteOptionsOf;
   startedAt: number;
   admission: Admission | undefined;
   deadline: InboundDeadline | undefined;
@@ -59,27 +63,30 @@ interface Life {
  */
 export function installRequestLifecycle(app: FastifyInstance, parts: RequestLifecycleParts): void {
   const { isClosing, metrics, shedding, callers, tracing, deadline, log = false } = parts;
+  // Declared, so every request is made with the property (Fastify's advice for what a hook sets
+  // on a request): added later, it changed each request's hidden class halfway through its hooks.
+  if (callers !== undefined) app.decorateRequest('serviceCaller', undefined);
 
   function end(this: Life): void {
     const { request, reply, state } = this;
     if (this.deadline !== undefined) endRequestDeadline(this.deadline, reply);
     if (state.span !== undefined) tracing?.end(state.span, reply);
     this.admission?.release(reply);
-    if (metrics !== undefined) countAnswer(metrics, request, reply, this.startedAt);
-    if (log) logAnswer(request, reply);
+    if (metrics !== undefined) countAnswer(metrics, request, reply, this.startedAt, this.route.url);
+    if (log) logAnswer(request, reply, this.route.url);
   }
 
   // Steps 6 and 7, once the caller is known to be welcome.
   function proceed(life: Life, done: (error?: Error) => void): void {
-    const { request, reply, state } = life;
-    const traced = tracing?.begin(request, reply);
+    const { request, reply, state, route } = life;
+    const traced = tracing?.begin(request, reply, route.url);
     if (traced !== undefined) {
       state.span = traced.span;
       state.context = traced.active;
     }
     if (deadline !== undefined) {
       try {
-        life.deadline = startRequestDeadline(request, reply, deadline);
+        life.deadline = startRequestDeadline(request, reply, deadline, route.config.deadlineMs);
       } catch (error) {
         done(error as Error);
         return;
@@ -99,7 +106,8 @@ export function installRequestLifecycle(app: FastifyInstance, parts: RequestLife
 
   app.addHook('onRequest', function beginRequest(request, reply, done) {
     reply.header(requestIdHeader, request.id);
-    const life: Life = { request, reply, startedAt: performance.now(), admission: undefined, deadline: undefined, state: stateOf(request) };
+    const route = request.routeOptions;
+    const life: Life = { request, reply, route, startedAt: performance.now(), admission: undefined, deadline: undefined, state: stateOf(request) };
     reply.raw.once('close', end.bind(life));
     if (metrics !== undefined) countArrival(metrics, request);
     if (isClosing?.() === true) {
@@ -107,7 +115,7 @@ export function installRequestLifecycle(app: FastifyInstance, parts: RequestLife
       return;
     }
     if (shedding !== undefined) {
-      life.admission = shedding.admit(request, reply);
+      life.admission = shedding.admit(route, reply);
       // Shed: answered already, nothing else runs.
       if (life.admission === undefined) return;
     }
@@ -117,7 +125,7 @@ export function installRequestLifecycle(app: FastifyInstance, parts: RequestLife
     }
     let caller: ReturnType<typeof callerOf>;
     try {
-      caller = callerOf(callers, request);
+      caller = callerOf(callers, route.config.callers, request);
     } catch (error) {
       done(KitError.from(error));
       return;

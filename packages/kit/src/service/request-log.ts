@@ -5,10 +5,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * in place of Fastify's own request logging (turned off in http-server.ts). Written by the
  * request lifecycle (`request-lifecycle.ts`); a caller that left before the answer is a 499.
  */
-export function logAnswer(request: FastifyRequest, reply: FastifyReply): void {
+export function logAnswer(request: FastifyRequest, reply: FastifyReply, route: string | undefined): void {
   request.log.info({
     method: request.method,
-    route: request.routeOptions.url,
+    route,
     path: request.url.split('?')[0],
     status: reply.raw.writableFinished ? reply.statusCode : 499,
     duration_ms: Math.round(reply.elapsedTime * 10) / 10,

@@ -31,7 +31,7 @@ export interface RequestSpan {
 
 export interface RequestTracing {
   /** The request's SERVER span, or undefined for a route that is not traced (health, metrics). */
-  begin(request: FastifyRequest, reply: FastifyReply): RequestSpan | undefined;
+  begin(request: FastifyRequest, reply: FastifyReply, route: string | undefined): RequestSpan | undefined;
   /** Ends the span once the answer was handed to the socket, or the caller went away first. */
   end(span: Span, reply: FastifyReply): void;
 }
@@ -48,8 +48,7 @@ export function createRequestTracing(tracer: Tracer, { port, trustInboundContext
   // Read once it is known (the server listens after the routes are made), not per request.
   let serverPort: number | undefined;
   return {
-    begin(request, reply) {
-      const route = request.routeOptions.url;
+    begin(request, reply, route) {
       if (route === '/healthz' || route === '/readyz' || route === '/metrics') return undefined;
       const inbound = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
       const parent = trustInboundContext ? inbound : ROOT_CONTEXT;
