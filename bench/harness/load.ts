@@ -6,7 +6,9 @@ import { closedLoop } from '../../packages/chaos/src/loops.ts';
  * Runs every variant once per round, in an order that rotates from round to round, for many
  * short rounds: on a shared machine the load drifts, and two variants measured back to back see
  * nearly the same machine. `pairedRatio(a, b)` is the median of each round's a/b, so a change of
- * load between rounds cancels out, where the ratio of two medians would not.
+ * load between rounds cancels out, where the ratio of two medians would not. CPU time per call
+ * is this process's (`process.cpuUsage`, every thread of it): what it means depends on what runs
+ * in the process (a client and the server it calls, in a scenario that starts both).
  */
 export async function pairedRounds(variants: Record<string, () => Promise<unknown>>, { concurrency, rounds, roundMs, onRound }: {
   concurrency: number; rounds: number; roundMs: number;
@@ -19,19 +21,29 @@ export async function pairedRounds(variants: Record<string, () => Promise<unknow
 }) {
   const names = Object.keys(variants);
   const perSecond: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  const cpuUsPerCall: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
+  const errors: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
   for (const name of names) await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: 300 }); // warm-up
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(round + i) % names.length] as string;
       const ended = onRound?.(name);
+      const cpuBefore = process.cpuUsage();
       const result = await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: roundMs });
+      const cpu = process.cpuUsage(cpuBefore);
       await ended?.(result.latenciesMs.length);
       (perSecond[name] as number[])[round] = result.perSecond;
+      (cpuUsPerCall[name] as number[])[round] = (cpu.user + cpu.system) / Math.max(1, result.latenciesMs.length);
+      errors[name] = (errors[name] ?? 0) + result.errors;
     }
   }
   const medianOf = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const paired = (values: Record<string, number[]>, name: string, to: string) => medianOf((values[name] ?? []).map((value, round) => value / (values[to]?.[round] ?? Number.NaN)));
   return {
     perSecond: (name: string) => medianOf(perSecond[name] ?? []),
-    pairedRatio: (name: string, to: string) => medianOf((perSecond[name] ?? []).map((value, round) => value / (perSecond[to]?.[round] ?? Number.NaN))),
+    pairedRatio: (name: string, to: string) => paired(perSecond, name, to),
+    cpuUsPerCall: (name: string) => medianOf(cpuUsPerCall[name] ?? []),
+    pairedCpuRatio: (name: string, to: string) => paired(cpuUsPerCall, name, to),
+    errors: (name: string) => errors[name] ?? 0,
   };
 }
