@@ -89,8 +89,6 @@ export interface AttemptContext {
   clock: Clock;
   /** Headers of this attempt alone (its `traceparent`), added to the call's. */
   extraHeaders?: Readonly<Record<string, string>> | undefined;
-  /** This service's credential for the upstream, if it sends one; apart, so each call's headers are one new object. */
-  credential?: Readonly<Record<string, string>> | undefined;
   /**
    * An upstream outside Baton: it is not sent the remaining budget, and its errors are read
    * when they are JSON of its own shape (Stripe's `{ "error": … }`), not only problem documents,
@@ -119,13 +117,13 @@ function noop(): void {}
  * if (!result.ok) throw result.error;
  */
 export async function sendAttempt<R>(dispatcher: Dispatcher, request: PreparedRequest, answers: AnswerReader<R>, signal: AbortSignal, context: AttemptContext): Promise<AttemptResult<R>> {
-  const { upstream, instance, clock, extraHeaders, credential, outside = false } = context;
+  const { upstream, instance, clock, extraHeaders, outside = false } = context;
   if (signal.aborted) return { ok: false, ...errorFromTransport(undefined, signal, upstream, instance), status: undefined };
   // The budget goes as a relative number, computed just before sending, so the next hop's clock
   // never has to agree with ours and the time spent queueing here is not given away twice.
   const headers = outside
-    ? { ...request.headers, ...extraHeaders, ...credential }
-    : { ...request.headers, ...extraHeaders, ...credential, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) };
+    ? { ...request.headers, ...extraHeaders }
+    : { ...request.headers, ...extraHeaders, [timeoutHeader]: formatBudget(request.deadlineAtMs - clock.now()) };
 
   if (answers.kind === 'whole') return sendAndReadWhole(dispatcher, request, answers, headers, signal, context);
 

@@ -126,7 +126,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const span = startAttemptSpan(tracer, {
       upstream: name, instance, method: call.prepared.method, path: call.prepared.path, number: attempt, hedge: isHedge, remainingMs: call.prepared.deadlineAtMs - clock.now(),
     });
-    return sendAttempt(endpoint.pool, call.prepared, call.answers, signal, { upstream: name, instance, clock, extraHeaders: span.headers, credential, outside }).then((result) => {
+    return sendAttempt(endpoint.pool, call.prepared, call.answers, signal, { upstream: name, instance, clock, extraHeaders: credential === undefined ? span.headers : { ...span.headers, ...credential }, outside }).then((result) => {
       if (!result.ok) {
         span.end({ status: result.status, error: result.error });
         throw result.error;
