@@ -1,3 +1,5 @@
+import { detachedTimeout } from './detached-timer.ts';
+
 export interface VerifiedTokenCacheOptions {
   /** How many verified tokens are remembered; past it, the one remembered first goes. */
   maxEntries: number;
@@ -90,8 +92,7 @@ export function createVerifiedTokenCache<V>({ maxEntries, now = () => Date.now()
         const oldest = entries.entries().next();
         if (oldest.done !== true) forget(...oldest.value);
       }
-      const entry: Entry<V> = { token, value, timer: setTimeout(() => forget(key, entry), Math.min(remainingMs, maxTimerMs)) };
-      entry.timer.unref();
+      const entry: Entry<V> = { token, value, timer: detachedTimeout(() => forget(key, entry), Math.min(remainingMs, maxTimerMs)) };
       entries.set(key, entry);
     },
     get size() {

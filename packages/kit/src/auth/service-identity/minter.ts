@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { detachedTimeout } from '../detached-timer.ts';
 import type { ServiceKey } from './keys.ts';
 import { serviceTokenAlgorithm, serviceTokenLifetimeSeconds, serviceTokenRenewBeforeSeconds, serviceTokenType } from './service-token.ts';
 
@@ -77,7 +78,7 @@ export function createServiceTokenMinter({ service, key, lifetimeSeconds = servi
       const expiresAtMs = (issuedAtSeconds + lifetimeSeconds) * 1000;
       const known = cache.get(audience);
       if (known !== undefined) drop(audience, known);
-      const timer = (atMs: number, then: () => void) => setTimeout(then, Math.max(0, atMs - now())).unref();
+      const timer = (atMs: number, then: () => void) => detachedTimeout(then, Math.max(0, atMs - now()));
       const cached: Cached = {
         token,
         renewDue: false,
