@@ -200,6 +200,17 @@ void describe('the verifier\'s cache of verified tokens', () => {
     assert.equal(await verifier.verify(token), first, 'the same answer, not a new verification\'s');
   });
 
+  void it('refuses a token that ends as a remembered one (its signature) with other claims: the cache knows a token only whole', async () => {
+    const verifier = createTokenVerifier(options());
+    const token = await mint(key, { claims: { sub: 'user-1' } });
+    await verifier.verify(token);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const forged = [header, Buffer.from(JSON.stringify({ ...claims, sub: 'user-2', roles: ['staff'] })).toString('base64url'), signature].join('.');
+    await assertRefused(verifier.verify(forged), 'unauthenticated', 'invalid_token');
+    assert.equal((await verifier.verify(token)).userId, 'user-1');
+  });
+
   void it('refuses a remembered token once it has expired, for the reason a verification gives', async (t) => {
     const verifier = createTokenVerifier(options({ clockToleranceSeconds: 5 }));
     await verifier.verify(await mint(key)); // the key set fetched with the real clock
