@@ -9,6 +9,7 @@
 //   PROFILE_SIDE=bare node bench/profile/checkout-profile.ts   # the bare chain's, to set beside it
 //
 // PROFILE_FOLDED=<file> also writes the folded stacks (a line a stack: frames, a space, samples).
+// PROFILE_TRACING=exported or off: how the shop traces (tracing-choice.ts; default: no exporter).
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { runPairs } from '../scenarios/checkout-vs-bare/pairs.ts';
 import { servicePids, startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
 import { foldedStacks, selfTime, type FoldedStacks } from './cpu-profile.ts';
 import { flameGraphSvg } from './flame-graph.ts';
+import { chooseTracing } from './tracing-choice.ts';
 
 const seconds = Number(process.env.PROFILE_SECONDS ?? 20);
 const bare = process.env.PROFILE_SIDE === 'bare';
@@ -32,7 +34,8 @@ let window: { fromUs: number; toUs: number } | undefined;
 let pairs = 0;
 let pids: Map<number, string> | undefined;
 const nodeOptions = `--cpu-prof --cpu-prof-dir=${profiles} --cpu-prof-interval=${intervalUs}`;
-const baton = bare ? await startBare({ nodeOptions }) : await startBaton(dispatcher, { NODE_OPTIONS: nodeOptions });
+const tracing = await chooseTracing(bare ? undefined : process.env.PROFILE_TRACING);
+const baton = bare ? await startBare({ nodeOptions }) : await startBaton(dispatcher, { NODE_OPTIONS: nodeOptions, ...tracing.env });
 try {
   pids = new Map(servicePids(baton).map(([name, pid]) => [pid, name] as const));
   await runPairs(baton, dispatcher, { concurrency: 16, durationMs: 3_000, skuOf: hot });
@@ -44,6 +47,8 @@ try {
 } finally {
   await baton.stop();
   await dispatcher.close();
+  const received = await tracing.stop();
+  if (received !== '') console.log(received);
 }
 
 if (window === undefined || pids === undefined) throw new Error('the load did not run');
@@ -61,7 +66,7 @@ await rm(profiles, { recursive: true, force: true });
 
 const total = [...all.values()].reduce((sum, n) => sum + n, 0);
 if (folded !== undefined) await writeFile(folded, [...all].map(([stack, n]) => `${stack} ${n}`).join('\n') + '\n');
-const title = `${bare ? 'The bare chain\'s' : 'Baton'} checkout, order + cancel pairs, C=16, hot product: ${pairs} pairs, ${total} samples of ${intervalUs} µs (every service)`;
+const title = `${bare ? 'The bare chain\'s' : `Baton (tracing: ${tracing.choice})`} checkout, order + cancel pairs, C=16, hot product: ${pairs} pairs, ${total} samples of ${intervalUs} µs (every service)`;
 await writeFile(new URL(`checkout-flame${bare ? '-bare' : ''}.svg`, results), flameGraphSvg(all, title));
 
 const share = (n: number, of: number) => `${((100 * n) / of).toFixed(1)}%`;

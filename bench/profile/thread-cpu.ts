@@ -6,10 +6,12 @@
 //
 //   node bench/profile/thread-cpu.ts
 //   THREAD_CPU_SIDE=bare node bench/profile/thread-cpu.ts
+//   THREAD_CPU_TRACING=exported node bench/profile/thread-cpu.ts   # or off (tracing-choice.ts)
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { runPairs } from '../scenarios/checkout-vs-bare/pairs.ts';
 import { servicePids, startBare, startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
+import { chooseTracing } from './tracing-choice.ts';
 
 const windows = Number(process.env.THREAD_CPU_WINDOWS ?? 2);
 const load = { concurrency: 16, skuOf: () => 'FILTER-PAPER-100' };
@@ -28,7 +30,9 @@ function threadCpuMs(pid: number): Map<string, number> {
 }
 
 const dispatcher = new Agent({ connections: 64 });
-const side = process.env.THREAD_CPU_SIDE === 'bare' ? await startBare() : await startBaton(dispatcher);
+const bare = process.env.THREAD_CPU_SIDE === 'bare';
+const tracing = await chooseTracing(bare ? undefined : process.env.THREAD_CPU_TRACING);
+const side = bare ? await startBare() : await startBaton(dispatcher, tracing.env);
 const pids = servicePids(side);
 try {
   await runPairs(side, dispatcher, { ...load, durationMs: 8_000 });
@@ -45,4 +49,6 @@ try {
 } finally {
   await side.stop();
   await dispatcher.close();
+  const received = await tracing.stop();
+  if (received !== '') console.log(received);
 }
