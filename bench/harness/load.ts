@@ -10,7 +10,7 @@ import { closedLoop } from '../../packages/chaos/src/loops.ts';
  * is this process's (`process.cpuUsage`, every thread of it): what it means depends on what runs
  * in the process (a client and the server it calls, in a scenario that starts both).
  */
-export async function pairedRounds(variants: Record<string, () => Promise<unknown>>, { concurrency, rounds, roundMs, onRound }: {
+export async function pairedRounds(variants: Record<string, () => Promise<unknown>>, { concurrency, rounds, roundMs, onRound, prepare, warmUpMs = 100 }: {
   concurrency: number; rounds: number; roundMs: number;
   /**
    * Called as a variant's timed round begins; what it returns is called as it ends, with what
@@ -18,23 +18,41 @@ export async function pairedRounds(variants: Record<string, () => Promise<unknow
    * to be sent) are then its own, not charged to whichever variant runs next.
    */
   onRound?: (name: string) => (completed: number) => void | Promise<void>;
+  /**
+   * Makes what a variant's round runs against (its server, its client) before the round, and
+   * returns what takes it down after: every round then has instances of its own. Two identical
+   * instances made once can come out several per cent apart for the whole run (each settles its
+   * own way: the control of `service-identity`); made anew each round, what one instance's
+   * settling costs is one round's, not the whole run's. Each round is warmed for `warmUpMs`
+   * (untimed) on its new instances first.
+   */
+  prepare?: (name: string) => Promise<() => Promise<void>>;
+  warmUpMs?: number;
 }) {
   const names = Object.keys(variants);
   const perSecond: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
   const cpuUsPerCall: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
   const errors: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
-  for (const name of names) await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: 300 }); // warm-up
+  const run = (name: string, durationMs: number) => closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs });
+  for (const name of names) { // warm-up
+    const takeDown = await prepare?.(name);
+    await run(name, 300);
+    await takeDown?.();
+  }
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(round + i) % names.length] as string;
+      const takeDown = await prepare?.(name);
+      if (takeDown !== undefined) await run(name, warmUpMs);
       const ended = onRound?.(name);
       const cpuBefore = process.cpuUsage();
-      const result = await closedLoop(variants[name] as () => Promise<unknown>, { concurrency, durationMs: roundMs });
+      const result = await run(name, roundMs);
       const cpu = process.cpuUsage(cpuBefore);
       await ended?.(result.latenciesMs.length);
       (perSecond[name] as number[])[round] = result.perSecond;
       (cpuUsPerCall[name] as number[])[round] = (cpu.user + cpu.system) / Math.max(1, result.latenciesMs.length);
       errors[name] = (errors[name] ?? 0) + result.errors;
+      await takeDown?.();
     }
   }
   const medianOf = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
