@@ -10,7 +10,7 @@
  */
 export { createTestDatabase, testPostgresAdminUrl, type TestDatabaseOptions, type TestHooks } from './postgres.ts';
 export { createSuiteDatabase } from './suite-database.ts';
-export { genericPlanReads, type TableRead } from './generic-plan.ts';
+export { emptyServiceDatabase, genericPlanReads, type TableRead } from './generic-plan.ts';
 export { startPostgresProxy, type PostgresProxy } from './postgres-proxy.ts';
 export { createTempDir } from './temp-dir.ts';
 export { useTestNats, useTestRabbit, type TestBroker } from './brokers.ts';

@@ -64,20 +64,31 @@ export async function listReadyImages(db: Queryable, sku: string, options: Query
   return rows;
 }
 
+/*
+ * An image still processing, made ready or failed, is found by its id alone: `is not distinct
+ * from` (status is never null, so it means `=`) keeps the render queue's partial index
+ * (`images_processing`: `status = 'processing'`, by age) out of reach. With `status =
+ * 'processing'`, the generic plan PostgreSQL keeps for these prepared statements, made on a new
+ * shop's empty tables, went through that index and read every image waiting for its sizes on
+ * each one finished, as many as a rush of uploads leaves queued (`test/image-plans.test.ts`;
+ * inventory's confirm had the same, bench/README.md).
+ */
+export const markReadyStatement = `update images set status = 'ready', sizes = $2, ready_at = now()
+  where id = $1 and status is not distinct from 'processing' returning ready_at`;
+export const markFailedStatement = `update images set status = 'failed', failure = $2 where id = $1 and status is not distinct from 'processing'`;
+
 /**
  * Marks an image ready with its sizes, if it is still processing: false when it was not (a
  * second delivery of its event, after the first was applied), so its event is not written twice.
  */
 export async function markReady(tx: Queryable, id: string, sizes: readonly SizeRecord[], options: QueryOptions): Promise<Date | undefined> {
-  const { rows } = await tx.query<{ ready_at: Date }>(
-    `update images set status = 'ready', sizes = $2, ready_at = now() where id = $1 and status = 'processing' returning ready_at`,
-    [id, JSON.stringify(sizes)], options);
+  const { rows } = await tx.query<{ ready_at: Date }>(markReadyStatement, [id, JSON.stringify(sizes)], options);
   return rows[0]?.ready_at;
 }
 
 /** Marks an image failed, for good: its original cannot be rendered (the reason says why). */
 export async function markFailed(tx: Queryable, id: string, reason: string, options: QueryOptions): Promise<void> {
-  await tx.query(`update images set status = 'failed', failure = $2 where id = $1 and status = 'processing'`, [id, reason], options);
+  await tx.query(markFailedStatement, [id, reason], options);
 }
 
 /** The thumbnail queue: images waiting for their sizes, and how long the oldest has waited. */
