@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import Stripe from 'stripe';
 import { protoRoot } from '@baton/contracts/proto';
 import { startService, type RunningService } from '@baton/kit/service';
 import { createSilentLogger, createSuiteDatabase, findFreePort, serviceTokenInterceptor, testIdentity } from '@baton/kit/testing';
@@ -181,6 +182,20 @@ void describe('payments through the provider', () => {
     });
     assert.equal(forged.status, 401);
     assert.equal((await call(`/v1/payments/${orderId}`)).body.status, 'captured');
+  });
+
+  test('a signed webhook whose metadata names no payment of ours (not a UUID, or none) is received and changes nothing', async () => {
+    const orderId = randomUUID();
+    await authorize(orderId);
+    const signer = new Stripe('sk_unused_for_signatures_only').webhooks;
+    for (const paymentId of ["x' or true --", '', randomUUID()]) {
+      const payload = JSON.stringify({ id: `evt_${randomUUID()}`, type: 'payment_intent.succeeded', data: { object: { id: `pi_${randomUUID()}`, metadata: { payment_id: paymentId } } } });
+      const answer = await fetch(`${payment.url}/webhooks/provider`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signer.generateTestHeaderString({ payload, secret: webhookSecret }) }, body: payload,
+      });
+      assert.equal(answer.status, 200, `payment_id ${JSON.stringify(paymentId)}: ${await answer.text()}`);
+    }
+    assert.equal((await call(`/v1/payments/${orderId}`)).body.status, 'authorized');
   });
 
   test('each outcome is one event on its feed, read as notifications reads it: captured, refunded, failed; retries and webhooks add none', async () => {

@@ -3,6 +3,7 @@ import { paymentCaptured, paymentFailed, paymentRefunded } from '@baton/contract
 import type { Database, Queryable } from '@baton/kit/db';
 import { Code, KitError } from '@baton/kit/errors';
 import type { Outbox } from '@baton/kit/messaging';
+import { z } from 'zod';
 import type { Authorization, PaymentProvider, ProviderCallOptions, ProviderEvent } from '../provider/provider.ts';
 
 export type PaymentStatus = 'authorizing' | 'authorized' | 'declined' | 'captured' | 'voided' | 'refunded';
@@ -221,11 +222,11 @@ async function applyRefund(inTx: Pick<Payments, 'events'> & { tx: Queryable }, p
  */
 export const webhookPaymentStatement = `select ${paymentColumns} from payments where provider_payment_id = $1 or id = $2 for update`;
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const paymentIdShape = z.uuid();
 
 /** The metadata's payment id when it can be one of ours (a UUID); the provider's metadata may hold anything. */
 function ownPaymentId(paymentId: string | undefined): string | null {
-  return paymentId !== undefined && uuidPattern.test(paymentId) ? paymentId : null;
+  return paymentIdShape.safeParse(paymentId).success ? paymentId as string : null;
 }
 
 /**
