@@ -1,6 +1,7 @@
 // The closed and open loops are the chaos package's (its overload scenarios drive them too).
 export { closedLoop, openLoop } from '../../packages/chaos/src/loops.ts';
 import { closedLoop } from '../../packages/chaos/src/loops.ts';
+import { medianInterval } from './stats.ts';
 
 /**
  * Runs every variant once per round, in an order that rotates from round to round, for many
@@ -56,12 +57,15 @@ export async function pairedRounds(variants: Record<string, () => Promise<unknow
     }
   }
   const medianOf = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-  const paired = (values: Record<string, number[]>, name: string, to: string) => medianOf((values[name] ?? []).map((value, round) => value / (values[to]?.[round] ?? Number.NaN)));
+  const ratios = (values: Record<string, number[]>, name: string, to: string) => (values[name] ?? []).map((value, round) => value / (values[to]?.[round] ?? Number.NaN));
   return {
     perSecond: (name: string) => medianOf(perSecond[name] ?? []),
-    pairedRatio: (name: string, to: string) => paired(perSecond, name, to),
+    pairedRatio: (name: string, to: string) => medianOf(ratios(perSecond, name, to)),
+    /** Where the paired ratio lies with 95% confidence (`medianInterval` of the rounds' ratios). */
+    pairedInterval: (name: string, to: string) => medianInterval(ratios(perSecond, name, to)),
     cpuUsPerCall: (name: string) => medianOf(cpuUsPerCall[name] ?? []),
-    pairedCpuRatio: (name: string, to: string) => paired(cpuUsPerCall, name, to),
+    pairedCpuRatio: (name: string, to: string) => medianOf(ratios(cpuUsPerCall, name, to)),
+    pairedCpuInterval: (name: string, to: string) => medianInterval(ratios(cpuUsPerCall, name, to)),
     errors: (name: string) => errors[name] ?? 0,
   };
 }
