@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanKind, context, propagation } from '@opentelemetry/api';
@@ -94,6 +96,30 @@ void test('one request across two services is one trace: server, attempt, server
     const completed = logs.filter((l) => l.msg === 'request completed' && l.route !== undefined);
     assert.ok(completed.length > 0 && completed.every((l) => l.trace_id === traceId), 'so does the line that closes each request');
   }
+});
+
+void test('a caller that leaves before the answer: the line that closes its request still carries the trace id', async (t) => {
+  const traced = await start(t, 'leaving', (app) => {
+    // Answers only when the caller is gone: the response then closes in a socket callback,
+    // outside the request's trace context.
+    app.get('/v1/slow', async (request) => {
+      const signal = signalOf(request);
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      return {};
+    });
+  });
+  if (traced === undefined) return;
+  const traceId = '5cf92f3577b34da6a3ce929d0e0e4737';
+  const { port } = new URL(traced.service.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(`GET /v1/slow HTTP/1.1\r\nhost: 127.0.0.1\r\ntraceparent: 00-${traceId}-00f067aa0ba902b7-01\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 100));
+  socket.destroy();
+  const closing = () => traced.logs.find((l) => l.msg === 'request completed' && l.route === '/v1/slow');
+  for (let i = 0; i < 200 && closing() === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(closing()?.status, 499, 'the caller left');
+  assert.equal(closing()?.trace_id, traceId);
 });
 
 void test('health checks and scrapes are not traced, and tracing off makes no spans at all', async (t) => {
