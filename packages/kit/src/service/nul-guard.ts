@@ -11,17 +11,23 @@ const message = 'must not contain the NUL character (\\u0000): no text the servi
  */
 export function installNulGuard(app: FastifyInstance): void {
   app.addHook('preValidation', function refuseNul(request, _reply, done) {
-    const fields = [
-      ...nulFields('body', request.body),
-      ...nulFields('query', request.query),
-      ...nulFields('params', request.params),
-    ];
-    done(fields.length > 0 ? new KitError(Code.InvalidArgument, 'the request is not valid', { fields }) : undefined);
+    // On every request: a request with nothing to refuse makes no array of its own.
+    const body = nulFields('body', request.body);
+    const query = nulFields('query', request.query);
+    const params = nulFields('params', request.params);
+    if (body === none && query === none && params === none) {
+      done();
+      return;
+    }
+    done(new KitError(Code.InvalidArgument, 'the request is not valid', { fields: [...body, ...query, ...params] }));
   });
 }
 
+const none: readonly FieldViolation[] = Object.freeze([]);
+
 /** The paths (`body.items.0.name`) of the strings and keys under `value` that hold a NUL. */
-function nulFields(root: string, value: unknown): FieldViolation[] {
+function nulFields(root: string, value: unknown): readonly FieldViolation[] {
+  if (value === undefined || value === null) return none;
   const found: FieldViolation[] = [];
   // A loop, not recursion: a body nested thousands deep must not exhaust the stack.
   const pending: Array<[string, unknown]> = [[root, value]];
@@ -37,5 +43,5 @@ function nulFields(root: string, value: unknown): FieldViolation[] {
       }
     }
   }
-  return found.reverse();
+  return found.length === 0 ? none : found.reverse();
 }

@@ -47,13 +47,32 @@ export class LazyRequestLogger implements FastifyBaseLogger {
     return this.#enabled(level as Level);
   }
 
-  fatal: LogFn = (...args: Parameters<LogFn>) => this.#write('fatal', args);
-  error: LogFn = (...args: Parameters<LogFn>) => this.#write('error', args);
-  warn: LogFn = (...args: Parameters<LogFn>) => this.#write('warn', args);
-  info: LogFn = (...args: Parameters<LogFn>) => this.#write('info', args);
-  debug: LogFn = (...args: Parameters<LogFn>) => this.#write('debug', args);
-  trace: LogFn = (...args: Parameters<LogFn>) => this.#write('trace', args);
-  silent: LogFn = () => {};
+  // Methods, as pino's are, not a closure per level on every request's logger.
+  fatal(...args: Parameters<LogFn>): void {
+    this.#write('fatal', args);
+  }
+
+  error(...args: Parameters<LogFn>): void {
+    this.#write('error', args);
+  }
+
+  warn(...args: Parameters<LogFn>): void {
+    this.#write('warn', args);
+  }
+
+  info(...args: Parameters<LogFn>): void {
+    this.#write('info', args);
+  }
+
+  debug(...args: Parameters<LogFn>): void {
+    this.#write('debug', args);
+  }
+
+  trace(...args: Parameters<LogFn>): void {
+    this.#write('trace', args);
+  }
+
+  silent(): void {}
 
   #write(level: Level, args: Parameters<LogFn>): void {
     if (!this.#enabled(level)) return;
