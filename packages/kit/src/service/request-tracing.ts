@@ -4,6 +4,7 @@ import {
   ATTR_URL_PATH, ATTR_URL_SCHEME, ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isPropagatingTracer } from '../telemetry/tracing/propagating-tracer.ts';
 
 // Headers are read the way the W3C propagator expects: one string per name.
 const headerGetter = {
@@ -47,11 +48,15 @@ export interface RequestTracing {
 export function createRequestTracing(tracer: Tracer, { port, trustInboundContext = true }: RequestTracingOptions): RequestTracing {
   // Read once it is known (the server listens after the routes are made), not per request.
   let serverPort: number | undefined;
+  // With no exporter, a span only carries the trace's ids on: its name and attributes, built for
+  // every request, would go nowhere.
+  const recordsNothing = isPropagatingTracer(tracer);
   return {
     begin(request, reply, route) {
       if (route === '/healthz' || route === '/readyz' || route === '/metrics') return undefined;
       const inbound = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
       const parent = trustInboundContext ? inbound : ROOT_CONTEXT;
+      if (recordsNothing) return answerWithTrace(reply, tracer.startSpan('', undefined, parent), parent);
       const inboundSpan = trace.getSpanContext(inbound);
       const links: Link[] = !trustInboundContext && inboundSpan !== undefined && trace.isSpanContextValid(inboundSpan) ? [{ context: inboundSpan }] : [];
       serverPort ??= port();
@@ -67,12 +72,13 @@ export function createRequestTracing(tracer: Tracer, { port, trustInboundContext
         },
         links,
       }, parent);
-      // W3C Trace Context level 2: the caller learns the trace id of its request, to look it up.
-      const spanContext = span.spanContext();
-      if (trace.isSpanContextValid(spanContext)) reply.header('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags.toString(16)}`);
-      return { span, active: trace.setSpan(parent, span) };
+      return answerWithTrace(reply, span, parent);
     },
     end(span, reply) {
+      if (!span.isRecording()) {
+        span.end();
+        return;
+      }
       const status = reply.raw.statusCode;
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
       if (!reply.raw.writableFinished) {
@@ -85,4 +91,11 @@ export function createRequestTracing(tracer: Tracer, { port, trustInboundContext
       span.end();
     },
   };
+}
+
+// W3C Trace Context level 2: the caller learns the trace id of its request, to look it up.
+function answerWithTrace(reply: FastifyReply, span: Span, parent: Context): RequestSpan {
+  const spanContext = span.spanContext();
+  if (trace.isSpanContextValid(spanContext)) reply.header('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags.toString(16)}`);
+  return { span, active: trace.setSpan(parent, span) };
 }

@@ -12,11 +12,11 @@ import { addCleanup, createCapturedLogger, createTestDatabase, fixtureMigrations
 const configSchema = z.object({ ...serviceConfigFields({ name: 'quiet', port: 0 }), ...databaseConfigFields() });
 type Config = z.output<typeof configSchema>;
 
-async function start(t: TestContext, name: string, setup: ServiceDefinition<Config>['setup']) {
+async function start(t: TestContext, name: string, setup: ServiceDefinition<Config>['setup'], environment: Record<string, string> = {}) {
   const url = await createTestDatabase(t);
   if (url === undefined) return undefined;
   const captured = createCapturedLogger({ service: name });
-  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url });
+  const config = loadConfig(configSchema, { HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url, ...environment });
   const service = await startService({ name, migrationsDir, setup }, config, { logger: captured.logger });
   addCleanup(t, () => service.shutdown('test over'));
   return { service, logs: captured.lines };
@@ -66,3 +66,23 @@ void test('with no exporter no span is recorded, but traceparent still goes in a
   assert.match(root.inner.traceparent, new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`), 'the callee continues it');
   assert.equal(outer.logs.find((l) => l.request_id === root.requestId && l.step === 'relay')?.trace_id, traceId);
 });
+
+void test('with no exporter, a public entry (TRUST_INBOUND_TRACE_CONTEXT=false) starts a trace of its own whatever it is sent, and passes that one on', async (t) => {
+  const inner = await start(t, 'inner', (app) => {
+    app.get('/v1/seen', async (request) => ({ traceparent: request.headers.traceparent }));
+  });
+  if (inner === undefined) return;
+  const entry = await start(t, 'entry', (app, { createHttpClient: clientTo }) => {
+    const client = clientTo({ name: 'inner', urls: [inner.service.url] });
+    app.get('/v1/relay', async (request) => (await client.request({ method: 'GET', path: '/v1/seen', signal: signalOf(request) })).body);
+  }, { TRUST_INBOUND_TRACE_CONTEXT: 'false' });
+  if (entry === undefined) return;
+  const sent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const response = await fetch(`${entry.service.url}/v1/relay`, { headers: { traceparent: sent } });
+  assert.equal(response.status, 200);
+  const { traceparent } = await response.json() as { traceparent: string };
+  const traceId = /^00-([0-9a-f]{32})-[0-9a-f]{16}-00$/.exec(response.headers.get('traceresponse') ?? '')?.[1];
+  assert.ok(traceId !== undefined && traceId !== '0af7651916cd43dd8448eb211c80319c', `a trace of its own, not sampled: ${response.headers.get('traceresponse')}`);
+  assert.match(traceparent, new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`), 'the service behind it continues the entry\'s trace, not the one sent');
+});
+

@@ -25,5 +25,17 @@ export function createPropagatingTracer(): Tracer {
     return context.with(trace.setSpan(parentContext, span), fn, undefined, span);
   }
 
-  return { startSpan, startActiveSpan } as Tracer;
+  const tracer = { startSpan, startActiveSpan } as Tracer;
+  propagatingTracers.add(tracer);
+  return tracer;
+}
+
+const propagatingTracers = new WeakSet<Tracer>();
+
+/**
+ * Whether a tracer is one of `createPropagatingTracer`'s, whose spans record nothing whatever
+ * they are given: a caller can then leave out the name and attributes it would build for them.
+ */
+export function isPropagatingTracer(tracer: Tracer): boolean {
+  return propagatingTracers.has(tracer);
 }
