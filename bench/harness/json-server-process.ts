@@ -3,39 +3,14 @@
 // takes turns with the client on one event loop, so its cost per request is added to every
 // variant alike and pulls each ratio of clients toward 1 (bench/README.md, client-overhead).
 // Run as a child, it prints `{"url": …}` once it listens, and exits when told to stop (SIGTERM).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startHelperProcess } from './child-process.ts';
 import { loopbackServer } from './server.ts';
 
-export interface JsonServerProcess {
-  url: string;
-  pid: number;
-  /** Stops it (once, however often it is called). */
-  stop(): Promise<void>;
-}
-
-/** Starts the server as a child process (the same Node), once it listens. */
-export async function startJsonServerProcess(): Promise<JsonServerProcess> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const first = await lines.next();
-  if (first.done === true || child.pid === undefined) throw new Error('the JSON server process did not start');
-  const { url } = JSON.parse(first.value) as { url: string };
-  const exited = once(child, 'exit');
-  let stopped: Promise<void> | undefined;
-  return {
-    url,
-    pid: child.pid,
-    stop() {
-      stopped ??= (async () => {
-        child.kill('SIGTERM');
-        await exited;
-      })();
-      return stopped;
-    },
-  };
+/** Starts the server as a child process (the same Node), once it listens; `stop()` ends it. */
+export async function startJsonServerProcess(): Promise<{ url: string; stop(): Promise<unknown> }> {
+  const helper = await startHelperProcess(fileURLToPath(import.meta.url), 'the JSON server process');
+  return { url: helper.ready.url as string, stop: helper.stop };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

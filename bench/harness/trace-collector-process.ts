@@ -2,11 +2,9 @@
 // it serves, not inside the program that loads them: `startCollectorProcess()` starts this file.
 // Run as a child, it prints `{"url": …}` once it listens and, when told to stop (SIGTERM),
 // `{"receivedSpans": n}`, then exits.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startTraceCollector } from '../../packages/kit/src/telemetry/collector/index.ts';
+import { startHelperProcess } from './child-process.ts';
 
 export interface CollectorProcess {
   url: string;
@@ -17,24 +15,13 @@ export interface CollectorProcess {
 
 /** Starts the collector as a child process (the same Node), once it listens. */
 export async function startCollectorProcess(): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const first = await lines.next();
-  if (first.done === true || child.pid === undefined) throw new Error('the trace collector process did not start');
-  const { url } = JSON.parse(first.value) as { url: string };
-  const exited = once(child, 'exit');
-  let stopped: Promise<number> | undefined;
+  const helper = await startHelperProcess(fileURLToPath(import.meta.url), 'the trace collector process');
   return {
-    url,
-    pid: child.pid,
-    stop() {
-      stopped ??= (async () => {
-        child.kill('SIGTERM');
-        const last = await lines.next();
-        await exited;
-        return last.done === true ? 0 : (JSON.parse(last.value) as { receivedSpans: number }).receivedSpans;
-      })();
-      return stopped;
+    url: helper.ready.url as string,
+    pid: helper.pid,
+    stop: async () => {
+      const last = await helper.stop();
+      return last === undefined ? 0 : (JSON.parse(last) as { receivedSpans: number }).receivedSpans;
     },
   };
 }
