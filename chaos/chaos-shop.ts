@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { randomPortBase, RunnerError, startStack, type LogLine, type ServiceName, type Stack } from '@baton/runner';
+import { startStackOnFreePorts, type LogLine, type ServiceName, type Stack } from '@baton/runner';
 
 export interface ChaosShop {
   stack: Stack;
@@ -21,23 +21,17 @@ export async function startChaosShop({ varDir, logFile, env, serviceEnv = {} }: 
   // The services log at warn and above (LOG_LEVEL below); the runner's own lines say what it restarted.
   const onLog = (line: LogLine) => void log.write(`${line.service} ${line.text}\n`);
   const databaseUrl = env.BATON_DATABASE_URL === undefined || env.BATON_DATABASE_URL === '' ? undefined : env.BATON_DATABASE_URL;
-  let stack: Stack | undefined;
-  for (let attempt = 1; stack === undefined; attempt++) {
-    try {
-      stack = await startStack({
-        portBase: randomPortBase(), varDir, onLog, startTimeoutMs: 120_000, serviceEnv,
-        env: { ...env, LOG_LEVEL: 'warn' },
-        ...(databaseUrl === undefined ? {} : { databaseUrl, databasePrefix: `chaos_${Date.now().toString(36)}_` }),
-      });
-    } catch (error) {
-      // Another stack on this machine took one of the ports: try another base.
-      if (!(error instanceof RunnerError && error.code === 'port_in_use') || attempt === 3) {
-        log.end();
-        throw error;
-      }
-    }
+  let running: Stack;
+  try {
+    running = await startStackOnFreePorts({
+      varDir, onLog, startTimeoutMs: 120_000, serviceEnv,
+      env: { ...env, LOG_LEVEL: 'warn' },
+      ...(databaseUrl === undefined ? {} : { databaseUrl, databasePrefix: `chaos_${Date.now().toString(36)}_` }),
+    });
+  } catch (error) {
+    log.end();
+    throw error;
   }
-  const running = stack;
   return {
     stack: running,
     async whole(timeoutMs) {

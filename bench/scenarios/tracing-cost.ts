@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { randomPortBase, startStack, withoutPaymentOrMedia, type ServiceName, type Stack } from '../../packages/runner/src/index.ts';
+import { startStackOnFreePorts, withoutPaymentOrMedia, type ServiceName, type Stack } from '../../packages/runner/src/index.ts';
 import { onDatabase } from '../harness/database.ts';
 import { pairedRounds } from '../harness/load.ts';
 import { cpuMsBetween, cpuMsOf, cpuMsOfTree } from '../harness/process-cpu.ts';
@@ -51,7 +51,7 @@ async function startVariantShop(variant: Variant, otlpEndpoint: string, varDir: 
     ...withoutPaymentOrMedia().serviceEnv,
     gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' },
   };
-  return startStack({ portBase: randomPortBase(), services: withoutPaymentOrMedia().services, varDir, env, serviceEnv, startTimeoutMs: 120_000 });
+  return startStackOnFreePorts({ services: withoutPaymentOrMedia().services, varDir, env, serviceEnv, startTimeoutMs: 120_000 });
 }
 
 /** The CPU time, in ms, of each of the shop's service processes (and anything under them) now, by service. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startConsole, type ConsoleOptions } from '@baton/console';
 import { addCleanup, metricValue, parseMetrics, testIdentity, testPostgresAdminUrl, type CleanupScope } from '@baton/kit/testing';
 import { dropDatabases } from '@baton/local-postgres';
-import { mediaServices, randomPortBase, RunnerError, serviceNames, startStack, withoutPaymentOrMedia, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
+import { mediaServices, serviceNames, startStackOnFreePorts, withoutPaymentOrMedia, type ServiceName, type Stack, type StackOptions } from '@baton/runner';
 
 export interface ShopStack {
   stack: Stack;
@@ -65,28 +65,13 @@ export async function startShop(scope: CleanupScope, serviceEnv: Partial<Record<
   });
   const env = Object.fromEntries(serviceNames.map((name) => [name, { ...defaults(name), ...serviceEnv[name] }])) as unknown as Record<ServiceName, NodeJS.ProcessEnv>;
   const serviceKeys = Object.fromEntries(serviceNames.map((name) => [name, testIdentity.keyPair(name)]));
-  const stack = await startOnFreePorts({
+  const stack = await startStackOnFreePorts({
     services, varDir, databaseUrl: adminUrl, databasePrefix, serviceEnv: env, startTimeoutMs: 90_000, serviceKeys,
     ...(backoff === undefined ? {} : { backoff }), ...(shown === undefined ? {} : { onLog: (line) => shown.log(line) }),
   });
   addCleanup(scope, () => stack.shutdown());
   shown?.attach(stack);
   return { stack, gateway: services.includes('gateway') ? stack.url('gateway') : '', note: undefined, consoleUrl: shown?.url };
-}
-
-/**
- * A stack on a random port base; another, if one of its ports is taken (checked before
- * anything starts): other stacks on this machine, a test's or another checkout's, pick theirs
- * at random from the same range.
- */
-async function startOnFreePorts(options: Omit<StackOptions, 'portBase'>): Promise<Stack> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startStack({ ...options, portBase: randomPortBase() });
-    } catch (error) {
-      if (!(error instanceof RunnerError && error.code === 'port_in_use') || attempt === 3) throw error;
-    }
-  }
 }
 
 /** How many calls of one gRPC method a service answered successfully, from its `/metrics` (on its admin listener). */

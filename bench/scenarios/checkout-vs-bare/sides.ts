@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request, type Agent } from 'undici';
 import { startLocalPostgres, type LocalPostgres } from '../../../packages/local-postgres/src/index.ts';
-import { mediaServices, paymentServices, randomPortBase, serviceNames, startStack, withoutPaymentOrMedia, type ServiceName, type Stack, type StackOptions } from '../../../packages/runner/src/index.ts';
+import { mediaServices, paymentServices, serviceNames, startStackOnFreePorts, withoutPaymentOrMedia, type ServiceName, type Stack, type StackOptions } from '../../../packages/runner/src/index.ts';
 import { startBareChain } from '../../bare-chain/start-bare-chain.ts';
 import { cpuMsOfTree } from '../../harness/process-cpu.ts';
 
@@ -77,8 +77,8 @@ export async function startBaton(dispatcher: Agent, extraEnv: NodeJS.ProcessEnv 
   const benchEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = { gateway: { RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '10000000', RATE_LIMIT_PER_USER_PER_MINUTE: '10000000' } };
   let stack: Stack | undefined;
   try {
-    stack = await startStack({
-      portBase: randomPortBase(), varDir, databaseUrl: server.adminUrl, startTimeoutMs: 120_000,
+    stack = await startStackOnFreePorts({
+      varDir, databaseUrl: server.adminUrl, startTimeoutMs: 120_000,
       env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv },
       services,
       serviceEnv: Object.fromEntries(services.map((service) => [service, { ...unpaid[service], ...benchEnv[service], ...serviceEnv[service] }])),

@@ -1,6 +1,6 @@
 // The dev runner as a library: tests and chaos scenarios start the whole shop with startStack().
 export {
-  startStack, createStack, repoRoot,
+  startStack, startStackOnFreePorts, createStack, repoRoot,
   type Stack, type StackOptions, type StackStopped, type ServiceStatus, type ShutdownResult,
 } from './stack.ts';
 export { RunnerError, type RunnerErrorCode, type ExitInfo } from './errors.ts';

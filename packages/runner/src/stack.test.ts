@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testIdentity } from '@baton/kit/testing';
-import { createStack, randomPortBase, RunnerError, startStack, type LogLine, type Stack } from './index.ts';
+import { createStack, randomPortBase, RunnerError, startStack, startStackOnFreePorts, type LogLine, type Stack } from './index.ts';
 
 // These start real services (each with its embedded database) on ports of their own, with
 // their data in a temporary folder, so they run beside a stack a developer may be using.
@@ -167,6 +167,28 @@ test('a port taken by another program is named, with how to start a second shop:
   assert.equal(error.service, 'inventory');
   assert.match(error.message, new RegExp(`port ${portBase + 2} \\(for inventory\\) is already in use`));
   assert.match(error.message, new RegExp(`BATON_VAR_DIR=var-2 BATON_PORT_BASE=${portBase + 10_000} npm start`));
+});
+
+test('startStackOnFreePorts moves to another port base when a port of the first is taken, and gives up after three', { timeout: 120_000 }, async (t) => {
+  const [taken, free] = [randomPortBase(), randomPortBase()] as [number, number];
+  const varDir = await mkdtemp(join(tmpdir(), 'baton-runner-'));
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen(taken + 2, '127.0.0.1', resolve));
+  t.after(async () => {
+    await new Promise((resolve) => squatter.close(resolve));
+    await rm(varDir, { recursive: true, force: true });
+  });
+  const given: number[] = [];
+  const refused = await startStackOnFreePorts({ services: ['inventory'], varDir }, () => {
+    given.push(taken);
+    return taken;
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(refused instanceof RunnerError && refused.code === 'port_in_use', 'a base whose ports stay taken is refused in the end');
+  assert.equal(given.length, 3, 'after three bases');
+  const bases = [taken, free];
+  const stack = await startStackOnFreePorts({ services: ['inventory'], varDir }, () => bases.shift() ?? assert.fail('a third base asked for'));
+  t.after(() => stack.shutdown());
+  assert.equal(new URL(stack.url('inventory')).port, String(free + 2), 'on the second base, whose ports were free');
 });
 
 test('each service of a stack has its own random admin token, unless the runner\'s environment names one; its admin URL is 2000 above its port', () => {

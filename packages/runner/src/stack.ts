@@ -7,6 +7,7 @@ import { RunnerError, type ExitInfo } from './errors.ts';
 import { runnerLogLine, type Level, type LogLine } from './log-line.ts';
 import { developmentSecrets, serviceAdminUrl, serviceEnvironment, serviceUrl } from './environment.ts';
 import { createStackKeys, type ServiceKeyPair } from './service-keys.ts';
+import { randomPortBase } from './port-bases.ts';
 import { findPortInUse, secondShopHint } from './ports.ts';
 import { eventLog } from './process-events.ts';
 import { waitUntilReady } from './readiness.ts';
@@ -145,6 +146,25 @@ export async function startStack(options: StackOptions & { signal?: AbortSignal 
     throw error;
   }
   return stack;
+}
+
+/**
+ * A stack on a random port base (`randomPortBase`); another, up to three, if one of its ports is
+ * taken (checked before anything starts): other stacks on this machine, a test's, a bench's or
+ * another checkout's, pick theirs at random from the same range, and a shop that is still
+ * shutting down holds its ports a moment longer.
+ *
+ * @example
+ * const stack = await startStackOnFreePorts({ varDir: await mkdtemp(join(tmpdir(), 'baton-')) });
+ */
+export async function startStackOnFreePorts(options: Omit<StackOptions, 'portBase'> & { signal?: AbortSignal } = {}, choosePortBase: () => number = randomPortBase): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStack({ ...options, portBase: choosePortBase() });
+    } catch (error) {
+      if (!(error instanceof RunnerError && error.code === 'port_in_use') || attempt === 3) throw error;
+    }
+  }
 }
 
 /** Builds a stack without starting it, for a caller that must be able to stop it while it starts (the CLI). */
