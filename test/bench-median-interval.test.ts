@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { medianInterval } from '../bench/harness/stats.ts';
+import { formatInterval, medianInterval } from '../bench/harness/stats.ts';
 
 // 1..n in an order that is not sorted: the interval is of ranks, whatever order the rounds ran in.
 const ranks = (n: number) => Array.from({ length: n }, (_, i) => ((i * 37) % n) + 1);
@@ -30,4 +30,9 @@ test('many values (a set of calls, not of rounds) give the ranks of the normal a
   // n = 20,000: n/2 ± 1.96·√n/2 ≈ 9,861 and 10,139; the exact binomial ranks are within one of those.
   const { low, high } = medianInterval(ranks(20_001));
   assert.ok(Math.abs(low - 9_862) <= 1 && Math.abs(high - 10_140) <= 1, JSON.stringify({ low, high }));
+});
+
+test('a report gives an interval to three places, with its confidence', () => {
+  assert.equal(formatInterval({ low: 0.91749, high: 0.9251 }), '95% interval 0.917-0.925');
+  assert.equal(formatInterval({ low: 1, high: 2 }, 0.99), '99% interval 1.000-2.000');
 });

@@ -41,3 +41,8 @@ export function medianInterval(values: readonly number[], confidence = 0.95): { 
   const sorted = [...values].sort((a, b) => a - b);
   return { low: sorted[k - 1] as number, high: sorted[n - k] as number };
 }
+
+/** How a report's note gives a ratio's interval (`medianInterval`'s): `95% interval 0.917-0.925`. */
+export function formatInterval({ low, high }: { low: number; high: number }, confidence = 0.95): string {
+  return `${Math.round(confidence * 100)}% interval ${low.toFixed(3)}-${high.toFixed(3)}`;
+}

@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import { createHttpClient } from '../../packages/kit/src/http/index.ts';
 import { startJsonServerProcess } from '../harness/json-server-process.ts';
 import { pairedRounds } from '../harness/load.ts';
+import { formatInterval } from '../harness/stats.ts';
 import type { Row, Scenario } from '../harness/report.ts';
 
 const concurrency = 16;
@@ -34,12 +35,10 @@ export const clientOverhead: Scenario = {
       { variant: name, metric: 'client process busy', value: (measured.cpuUsPerCall(name) * measured.perSecond(name)) / 1e6, unit: 'cores', note: 'about 1: the client is what limits the round' },
     ]);
     const ratio = (variant: string, name: string, to: string, note: string): Row => {
-      const { low, high } = measured.pairedInterval(name, to);
-      return { variant, metric: 'ratio', value: measured.pairedRatio(name, to), unit: '×', note: `${note}; 95% interval ${low.toFixed(3)}-${high.toFixed(3)}` };
+      return { variant, metric: 'ratio', value: measured.pairedRatio(name, to), unit: '×', note: `${note}; ${formatInterval(measured.pairedInterval(name, to))}` };
     };
     const cpuRatio = (variant: string, name: string, to: string): Row => {
-      const { low, high } = measured.pairedCpuInterval(name, to);
-      return { variant, metric: 'client CPU per call ratio', value: measured.pairedCpuRatio(name, to), unit: '×', note: `95% interval ${low.toFixed(3)}-${high.toFixed(3)}` };
+      return { variant, metric: 'client CPU per call ratio', value: measured.pairedCpuRatio(name, to), unit: '×', note: formatInterval(measured.pairedCpuInterval(name, to)) };
     };
     rows.push(ratio('kit / undici.request', 'kit client', 'undici.request', 'target ≥ 0.8'));
     rows.push(ratio('kit / fetch', 'kit client', 'fetch', 'target ≥ 2.5'));

@@ -10,6 +10,7 @@ import { createLogger } from '../../packages/kit/src/telemetry/index.ts';
 import { alternatingCalls } from '../harness/alternating-calls.ts';
 import { pairedRounds } from '../harness/load.ts';
 import type { Row, Scenario } from '../harness/report.ts';
+import { formatInterval } from '../harness/stats.ts';
 
 const concurrency = 16;
 // Many short rounds, not a few long ones: this machine's speed moves by ±20% from one 300 ms
@@ -78,16 +79,16 @@ export const serviceIdentity: Scenario = {
     ]);
     const calls = measured.pairedInterval('identity on', 'identity off');
     const cpu = measured.pairedCpuInterval('identity on', 'identity off');
-    rows.push({ variant: 'on / off', metric: 'calls/s ratio', value: measured.pairedRatio('identity on', 'identity off'), unit: '×', note: `16 at once; target ≥ ${callsTarget}; ${interval(calls)}` });
+    rows.push({ variant: 'on / off', metric: 'calls/s ratio', value: measured.pairedRatio('identity on', 'identity off'), unit: '×', note: `16 at once; target ≥ ${callsTarget}; ${formatInterval(calls)}` });
     rows.push({ variant: 'on / off', metric: 'calls/s ratio, 95% low', value: calls.low, unit: '×', note: '' });
-    rows.push({ variant: 'on / off', metric: 'CPU per call ratio', value: measured.pairedCpuRatio('identity on', 'identity off'), unit: '×', note: `16 at once; target ≤ ${cpuTarget}; ${interval(cpu)}` });
+    rows.push({ variant: 'on / off', metric: 'CPU per call ratio', value: measured.pairedCpuRatio('identity on', 'identity off'), unit: '×', note: `16 at once; target ≤ ${cpuTarget}; ${formatInterval(cpu)}` });
     rows.push({ variant: 'on / off', metric: 'CPU per call ratio, 95% high', value: cpu.high, unit: '×', note: '' });
     const padded = 'identity off, a header as long as the token';
     rows.push({ variant: 'on / off with the padding', metric: 'calls/s ratio', value: measured.pairedRatio('identity on', padded), unit: '×', note: `the check beyond the token's ${tokenChars} characters on the wire` });
     rows.push({ variant: 'on / off with the padding', metric: 'CPU per call ratio', value: measured.pairedCpuRatio('identity on', padded), unit: '×', note: '' });
     const control = 'identity off, a second server';
-    rows.push({ variant: 'off, a second server / off', metric: 'calls/s ratio', value: measured.pairedRatio(control, 'identity off'), unit: '×', note: `the control: the same server twice; its distance from 1 is noise; ${interval(measured.pairedInterval(control, 'identity off'))}` });
-    rows.push({ variant: 'off, a second server / off', metric: 'CPU per call ratio', value: measured.pairedCpuRatio(control, 'identity off'), unit: '×', note: interval(measured.pairedCpuInterval(control, 'identity off')) });
+    rows.push({ variant: 'off, a second server / off', metric: 'calls/s ratio', value: measured.pairedRatio(control, 'identity off'), unit: '×', note: `the control: the same server twice; its distance from 1 is noise; ${formatInterval(measured.pairedInterval(control, 'identity off'))}` });
+    rows.push({ variant: 'off, a second server / off', metric: 'CPU per call ratio', value: measured.pairedCpuRatio(control, 'identity off'), unit: '×', note: formatInterval(measured.pairedCpuInterval(control, 'identity off')) });
     for (const name of Object.keys(variants)) {
       rows.push({ variant: name, metric: 'one at a time: time per call', value: oneAtATime.wallUsPerCall(name), unit: 'µs', note: `median of ${sets} calls` });
       rows.push({ variant: name, metric: 'one at a time: CPU per call', value: oneAtATime.cpuUsPerCall(name), unit: 'µs', note: 'client and server' });
@@ -103,9 +104,9 @@ export const serviceIdentity: Scenario = {
       const calls = oneAtATime.pairedTime(to, name);
       const cpu = oneAtATime.pairedCpu(name, to);
       const target = variant === 'on / off';
-      rows.push({ variant, metric: 'one at a time: calls/s ratio', value: calls.median, unit: '×', note: `${target ? `target ≥ ${callsTarget}; ` : ''}${interval(calls)}` });
+      rows.push({ variant, metric: 'one at a time: calls/s ratio', value: calls.median, unit: '×', note: `${target ? `target ≥ ${callsTarget}; ` : ''}${formatInterval(calls)}` });
       rows.push({ variant, metric: 'one at a time: calls/s ratio, 95% low', value: calls.low, unit: '×', note: '' });
-      rows.push({ variant, metric: 'one at a time: CPU per call ratio', value: cpu.median, unit: '×', note: `${target ? `target ≤ ${cpuTarget}; ` : ''}${interval(cpu)}` });
+      rows.push({ variant, metric: 'one at a time: CPU per call ratio', value: cpu.median, unit: '×', note: `${target ? `target ≤ ${cpuTarget}; ` : ''}${formatInterval(cpu)}` });
       rows.push({ variant, metric: 'one at a time: CPU per call ratio, 95% high', value: cpu.high, unit: '×', note: '' });
     }
     rows.push({ variant: 'machine', metric: 'load average (1 min)', value: loadAtStart, unit: '', note: `at the start; ${loadAtEnd.toFixed(2)} at the end, on ${navigator.hardwareConcurrency} cores` });
@@ -127,6 +128,3 @@ export const serviceIdentity: Scenario = {
   },
 };
 
-function interval({ low, high }: { low: number; high: number }): string {
-  return `95% interval ${low.toFixed(3)}-${high.toFixed(3)}`;
-}
