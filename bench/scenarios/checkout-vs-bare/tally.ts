@@ -6,6 +6,8 @@ import type { Side } from './sides.ts';
 /** What a side did over the timed rounds of one load. */
 export interface Tally {
   pairsPerSecond: number[];
+  /** Each round's Node CPU ms per pair (every Node process of the side; PostgreSQL left out). */
+  nodeCpuMsPerPair: number[];
   pairs: number;
   failures: number;
   orderLatenciesMs: number[];
@@ -13,15 +15,21 @@ export interface Tally {
   cpuMs: Map<string, number>;
 }
 
-export const emptyTally = (): Tally => ({ pairsPerSecond: [], pairs: 0, failures: 0, orderLatenciesMs: [], cpuMs: new Map() });
+export const emptyTally = (): Tally => ({ pairsPerSecond: [], nodeCpuMsPerPair: [], pairs: 0, failures: 0, orderLatenciesMs: [], cpuMs: new Map() });
 
 /** One timed round of pairs on `side`, added to its tally with the CPU each process spent in it. */
 export async function measureRound(side: Side, dispatcher: Agent, load: { concurrency: number; durationMs: number; skuOf: (buyer: number) => string }, tally: Tally): Promise<void> {
   const before = side.cpu();
   const round = await runPairs(side, dispatcher, load);
   const after = side.cpu();
-  for (const [name, tree] of after) tally.cpuMs.set(name, (tally.cpuMs.get(name) ?? 0) + cpuMsBetween(before.get(name) ?? new Map(), tree));
+  let nodeMs = 0;
+  for (const [name, tree] of after) {
+    const ms = cpuMsBetween(before.get(name) ?? new Map(), tree);
+    tally.cpuMs.set(name, (tally.cpuMs.get(name) ?? 0) + ms);
+    if (name !== 'postgres') nodeMs += ms;
+  }
   tally.pairsPerSecond.push(round.pairs / round.seconds);
+  tally.nodeCpuMsPerPair.push(nodeMs / Math.max(1, round.pairs));
   tally.pairs += round.pairs;
   tally.failures += round.failures;
   tally.orderLatenciesMs.push(...round.orderLatenciesMs);
