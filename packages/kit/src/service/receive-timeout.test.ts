@@ -3,6 +3,9 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { FastifyInstance } from 'fastify';
 import { Code, KitError } from '../errors/index.ts';
 import { createSilentLogger } from '../testing/index.ts';
@@ -194,4 +197,41 @@ void test('an answer already on its way is not followed by a 408, however long t
   assert.equal(statusOf(received), 413, received);
   assert.equal((received.match(/HTTP\/1\.1 /g) ?? []).length, 1, `one answer: ${received}`);
   assert.equal(closed, true);
+});
+
+void test('a request is let go with its answer, a GET or one whose body was read, not held until the next look at bodies still arriving', async () => {
+  // A server of its own that looks at bodies once a minute: whatever holds a request past its
+  // answer holds it that long. Node has not marked even a GET's message complete when the first
+  // hook runs, so every request was kept until that look (seen: a quarter of a second, each).
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const server = createHttpServer(createSilentLogger('receive-timeout-release'), { bodyLimitBytes: 1_024, requestReceiveTimeoutMs: receiveTimeoutMs, keepAliveTimeoutMs: 5_000 });
+  installReceiveTimeout(server, { receiveTimeoutMs, sweepEveryMs: 60_000 });
+  const seen: Array<WeakRef<object>> = [];
+  server.get('/item', async (request) => {
+    seen.push(new WeakRef(request));
+    return { ok: true };
+  });
+  server.post('/item', async (request) => {
+    seen.push(new WeakRef(request));
+    return { got: request.body };
+  });
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const get = await fetch(`${url}/item`);
+    await get.text();
+    const post = await fetch(`${url}/item`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    assert.deepEqual(await post.json(), { got: { a: 1 } });
+    // The response's own callbacks run after the client has it; then nothing may hold the requests.
+    // Collected in a turn of its own: a WeakRef read keeps its target alive to the end of the turn.
+    const alive = () => seen.filter((ref) => ref.deref() !== undefined).length;
+    for (let i = 0; i < 10 && alive() > 0; i++) {
+      await setImmediatePromise();
+      gc();
+    }
+    assert.equal(seen.length, 2);
+    assert.deepEqual(seen.map((ref) => ref.deref() === undefined), [true, true], 'both requests collected once answered');
+  } finally {
+    await server.close();
+  }
 });

@@ -44,6 +44,18 @@ function heldBack(request: FastifyRequest): boolean {
   return raw.readableFlowing === false || raw.readableLength >= raw.readableHighWaterMark;
 }
 
+/**
+ * Whether a request has a body to come: in HTTP/1.1 only one announced by `Content-Length` (not 0)
+ * or `Transfer-Encoding` does (RFC 9112, 6.3). Node has not yet marked even a GET `complete` when
+ * its first hook runs (the end of its message is parsed after the request is handed over), so
+ * without this every request was watched, and held, until the next sweep.
+ */
+function announcesBody(request: FastifyRequest): boolean {
+  const { headers } = request;
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 export interface ReceiveTimeoutOptions {
   /** A body that is not streamed must arrive whole within this; 0 turns the check off. */
   receiveTimeoutMs: number;
@@ -60,8 +72,9 @@ export interface ReceiveTimeoutOptions {
  * is still arriving is looked at every `sweepEveryMs`: a body past `receiveTimeoutMs`, or a
  * streamed route's body idle past its `bodyIdleTimeoutMs`, is answered 408 `request_timeout`
  * and its connection closed. Idle means the client sent nothing while the server was reading:
- * time the server itself holds the body back (backpressure) does not count. A request that arrived whole (most: a GET, a small JSON body) costs
- * one property read. Written by hand: neither Node nor Fastify has a per-route idle timeout.
+ * time the server itself holds the body back (backpressure) does not count. A request without a
+ * body (a GET) costs two header reads; one whose body is read is let go with its answer.
+ * Written by hand: neither Node nor Fastify has a per-route idle timeout.
  */
 export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, sweepEveryMs = 250 }: ReceiveTimeoutOptions): void {
   const receiving = new Map<FastifyRequest, Receiving>();
@@ -142,7 +155,7 @@ export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, 
   };
 
   app.addHook('onRequest', function watchBody(request, reply, done) {
-    if (!request.raw.complete) {
+    if (!request.raw.complete && announcesBody(request)) {
       const idleMs = request.routeOptions.config.bodyIdleTimeoutMs;
       if (idleMs !== undefined || receiveTimeoutMs > 0) {
         const nowMs = performance.now();
@@ -158,9 +171,15 @@ export function installReceiveTimeout(app: FastifyInstance, { receiveTimeoutMs, 
   // Once an answer is on its way (an error before the body was all read, say), a 408 would be a
   // second answer: what is left of the body is drained within drain-request.ts's own bounds,
   // and the connection closed once the answer is out if the body still has not come.
+  // A body all read by then is watched no longer: the request is let go with its answer, not
+  // held until the next sweep (a request kept a quarter of a second outlives young-generation
+  // collections, and is copied and promoted for nothing).
   app.addHook('onSend', function answerUnderWay(request, _reply, payload, done) {
     const entry = receiving.size > 0 ? receiving.get(request) : undefined;
-    if (entry !== undefined) entry.answered = true;
+    if (entry !== undefined) {
+      if (request.raw.complete) receiving.delete(request);
+      else entry.answered = true;
+    }
     done(null, payload);
   });
   app.addHook('onClose', (_app, done) => {
