@@ -11,7 +11,7 @@ import type { InboundDeadline } from './inbound-deadline.ts';
 import type { Admission, LoadShedding } from './load-shedding.ts';
 import { requestIdHeader } from './request-id.ts';
 import { logAnswer } from './request-log.ts';
-import { activeContextOf, stateOf, type RequestState } from './request-signal.ts';
+import { activeContextOf, declareRequestState, stateOf, type RequestState } from './request-signal.ts';
 import type { RequestTracing } from './request-tracing.ts';
 
 type RouteOptionsOf = FastifyRequest['routeOptions'];
@@ -68,6 +68,7 @@ export function installRequestLifecycle(app: FastifyInstance, parts: RequestLife
   // Declared, so every request is made with the property (Fastify's advice for what a hook sets
   // on a request): added later, it changed each request's hidden class halfway through its hooks.
   if (callers !== undefined) app.decorateRequest('serviceCaller', undefined);
+  declareRequestState(app);
 
   function end(this: Life): void {
     const { request, reply, state } = this;
