@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { Pool } from 'undici';
+import { yieldTheCpu } from '../../packages/kit/src/service/yield-the-cpu.ts';
 import { openPool } from './pool.ts';
 
 const pool = openPool();
@@ -80,6 +81,10 @@ async function handle(event: OutboxEvent): Promise<void> {
 }
 
 await mkdir(mailDir, { recursive: true });
+// At the niceness Baton's notifications runs at (its PROCESS_NICENESS default): an operating
+// system setting, not work, so the two sides' emails wait for their checkouts alike. The kit's
+// own function, which needs nothing but Node.
+await yieldTheCpu(10, { warn: (fields, message) => console.error(message, JSON.stringify(fields)) });
 let stopping = false;
 process.once('SIGTERM', () => {
   stopping = true;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { publicErrors } from '@baton/contracts/http';
-import { createSuiteScope, testIdentity } from '@baton/kit/testing';
+import { createSuiteScope, hasProcFs, nicenessOf, testIdentity } from '@baton/kit/testing';
 import { createShopClient } from './shop-client.ts';
 import { rpcCount, startShop, type ShopStack } from './shop-stack.ts';
 
@@ -136,6 +136,14 @@ describe('the shop, through the gateway', () => {
     assert.match(text, /2 × Single-origin coffee beans, 1 kg \(COFFEE-1KG\) at 24\.90 EUR = 49\.80 EUR/);
     assert.match(text, /1 × Stoneware mug, 350 ml \(MUG-STONEWARE\) at 14\.50 EUR = 14\.50 EUR/);
     assert.match(text, /Total: 64\.30 EUR/);
+  });
+
+  test('notifications runs at a lower priority than checkout (niceness 10, every thread of it); checkout\'s services at the default', (t) => {
+    if (!hasProcFs) return t.skip('no /proc here to read a process\'s niceness from');
+    const notifications = nicenessOf(shop.stack.status('notifications').pid ?? 0);
+    assert.equal(notifications?.niceness, 10);
+    assert.deepEqual(notifications?.threads.filter((n) => n !== 10), [], 'a thread of notifications at another niceness');
+    for (const service of ['gateway', 'orders', 'users', 'inventory'] as const) assert.equal(nicenessOf(shop.stack.status(service).pid ?? 0)?.niceness, 0, service);
   });
 
   test('50 concurrent orders for the last 10 units: exactly 10 succeed, the rest get 409, stock ends at 0', async () => {

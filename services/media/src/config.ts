@@ -34,7 +34,7 @@ export const configSchema = z.object({
    * The process's scheduling niceness (0-19, as `nice` counts): with the CPU contended, the
    * kernel gives media's renders and uploads what checkout's processes leave. 0 keeps the default.
    */
-  PROCESS_NICENESS: z.coerce.number({ error: 'expected a whole number from 0 to 19' }).int().min(0).max(19).default(10),
+  PROCESS_NICENESS: env.niceness(10),
   /** Where the filesystem store keeps the bytes, when there is no S3_URL (relative to the working directory). */
   MEDIA_DIR: z.string().min(1).default('var/media'),
   /** An S3 API (`https://s3.eu-west-1.amazonaws.com`, or a server of its kind): the bytes go there instead. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createServiceTokenVerifier } from '@baton/kit/auth';
 import { startConsuming, startPublishing } from '@baton/kit/messaging';
-import type { ServiceDefinition } from '@baton/kit/service';
+import { yieldTheCpu, type ServiceDefinition } from '@baton/kit/service';
 import { catalogueHandlers } from './catalogue/catalogue-handlers.ts';
 import type { Config } from './config.ts';
 import { createRenderer } from './images/render-sizes.ts';
@@ -10,7 +10,6 @@ import { registerImageRoutes } from './routes/image-routes.ts';
 import type { BlobStore } from './store/blob-store.ts';
 import { openFsStore } from './store/fs-store.ts';
 import { thumbnailHandlers } from './thumbnails/thumbnail-worker.ts';
-import { yieldTheCpu } from './yield-the-cpu.ts';
 
 /** The blob store the config names: the S3 API with S3_URL, else the filesystem under MEDIA_DIR. */
 async function openStore(config: Config): Promise<BlobStore> {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { createSuiteScope, metricValue, parseMetrics, testIdentity } from '@baton/kit/testing';
+import { createSuiteScope, hasProcFs, metricValue, nicenessOf, parseMetrics, testIdentity } from '@baton/kit/testing';
 import { startShop, type ShopStack } from '../../../test/e2e/shop-stack.ts';
 import { picture, pngClaiming } from './support/images.ts';
 import { rawUpload as sendRawUpload, waitFor, type RawUpload } from './support/uploads.ts';
@@ -258,20 +257,13 @@ void describe('media: product images', () => {
   const rawUpload = async (options: Omit<RawUpload, 'url' | 'headers'>) => sendRawUpload({ url: `${media}/v1/products/COFFEE-1KG/images`, headers: await asGateway('media', staffToken), ...options });
 
   test('media runs at a lower priority than the services of checkout (niceness 10), so its renders yield the CPU', async (t) => {
-    const niceOf = async (pid: number | undefined) => {
-      // /proc/<pid>/stat: the 19th field is the niceness; the command's name (2nd) may hold spaces.
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-    };
-    if (!existsSync('/proc/self/stat')) return t.skip('no /proc here to read a process\'s niceness from');
-    const media = shop.stack.status('media').pid;
-    assert.equal(await niceOf(media), 10);
-    assert.equal(await niceOf(shop.stack.status('inventory').pid), 0);
+    if (!hasProcFs) return t.skip('no /proc here to read a process\'s niceness from');
+    const media = nicenessOf(shop.stack.status('media').pid ?? 0);
+    assert.equal(media?.niceness, 10);
+    assert.equal(nicenessOf(shop.stack.status('inventory').pid ?? 0)?.niceness, 0);
     // Every thread of it: renders and file writes run on libvips's and libuv's workers.
-    const threads = await readdir(`/proc/${media}/task`);
-    assert.ok(threads.length > 4, `${threads.length} threads`);
-    const niceness = await Promise.all(threads.map(async (thread) => niceOf(Number(thread)).catch(() => 10)));
-    assert.deepEqual(niceness.filter((n) => n !== 10), [], 'a thread of media at another niceness');
+    assert.ok((media?.threads.length ?? 0) > 4, `${media?.threads.length} threads`);
+    assert.deepEqual(media?.threads.filter((n) => n !== 10), [], 'a thread of media at another niceness');
   });
 
   test('the metrics show uploads and the thumbnail queue', async () => {

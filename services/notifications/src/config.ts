@@ -28,6 +28,12 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Baton shop <shop@baton.invalid>'),
   /** The longest one message may take to send before the attempt counts as failed. */
   SMTP_TIMEOUT_MS: env.milliseconds(10_000),
+  /**
+   * The process's scheduling niceness (0-19, as `nice` counts): with the CPU contended, the
+   * kernel gives the emails what checkout's processes leave, so an email waits a little rather
+   * than an order. 0 keeps the default.
+   */
+  PROCESS_NICENESS: env.niceness(10),
 });
 
 export type Config = z.output<typeof configSchema>;

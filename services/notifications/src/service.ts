@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { bearerTokenOf, createServiceTokenVerifier } from '@baton/kit/auth';
 import { startConsuming } from '@baton/kit/messaging';
-import type { ServiceDefinition } from '@baton/kit/service';
+import { yieldTheCpu, type ServiceDefinition } from '@baton/kit/service';
 import type { Config } from './config.ts';
 import { createMailer } from './mail/mailer.ts';
 import { notificationHandlers } from './notifications/handlers.ts';
@@ -16,6 +16,7 @@ export const notificationsService: ServiceDefinition<Config> = {
   migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)),
   async setup(app, context) {
     const { config, db, logger, onClose } = context;
+    await yieldTheCpu(config.PROCESS_NICENESS, logger);
     const mailer = createMailer({
       smtpUrl: config.SMTP_URL,
       mailDir: config.MAIL_DIR,

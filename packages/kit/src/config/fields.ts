@@ -21,6 +21,11 @@ export const env = {
       .int('expected a whole number of milliseconds').min(0, 'expected a whole number of milliseconds')
       .default(defaultMs),
 
+  /** A process's scheduling niceness (0-19, as `nice` counts; 0 keeps the default): see `yieldTheCpu`. */
+  niceness: (defaultValue: number) =>
+    z.coerce.number({ error: 'expected a whole number from 0 to 19' }).int('expected a whole number from 0 to 19')
+      .min(0, 'expected a whole number from 0 to 19').max(19, 'expected a whole number from 0 to 19').default(defaultValue),
+
   positiveInt: (defaultValue: number) =>
     z.coerce.number({ error: 'expected a positive whole number' }).int('expected a positive whole number')
       .positive('expected a positive whole number').default(defaultValue),

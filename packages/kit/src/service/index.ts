@@ -8,3 +8,4 @@ export type { RouteCallers } from './route-callers.ts';
 export type { FaultRule } from './faults.ts';
 export { createPageCursor, type PageCursor, type PageCursorOptions } from './page-cursor.ts';
 export type { ProblemPresenter } from './error-handler.ts';
+export { yieldTheCpu } from './yield-the-cpu.ts';

@@ -19,7 +19,7 @@ export { addCleanup, createSuiteScope, type CleanupScope } from './cleanup.ts';
 export { createCapturedLogger, createSilentLogger, type CapturedLogger, type LogLine } from './logger.ts';
 export { findFreePort, isListening } from './free-port.ts';
 export { captureOutput, type ChildOutput } from './child-output.ts';
-export { hasProcFs, isRunning, processTree, type TreeProcess } from './process-tree.ts';
+export { hasProcFs, isRunning, nicenessOf, processTree, type TreeProcess } from './process-tree.ts';
 export { parseMetrics, metricValue, type MetricFamily, type MetricSample } from './metrics.ts';
 export { createJsonClient, type Answer, type JsonClientOptions } from './json-client.ts';
 export { sendRaw, type RawAnswer, type RawRequest } from './raw-request.ts';

@@ -57,12 +57,31 @@ export function memoryOf(pid: number): { rssBytes: number; pssBytes: number } | 
   }
 }
 
-function readStat(pid: number): { state: string; ppid: number } | undefined {
+/** The scheduling niceness of a process (its main thread) and of each of its threads; undefined once it is gone. */
+export function nicenessOf(pid: number): { niceness: number; threads: number[] } | undefined {
+  const niceness = readStat(pid)?.niceness;
+  if (niceness === undefined) return undefined;
+  let tasks: string[];
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may hold spaces: the fields start after the last ')'.
-    const [state = '', ppid = '0'] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state, ppid: Number(ppid) };
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  // A thread that ended between the listing and its read is left out.
+  const threads = tasks.flatMap((task) => {
+    const thread = readStat(pid, task)?.niceness;
+    return thread === undefined ? [] : [thread];
+  });
+  return { niceness, threads };
+}
+
+function readStat(pid: number, task?: string): { state: string; ppid: number; niceness: number } | undefined {
+  try {
+    const stat = readFileSync(task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`, 'utf8');
+    // The command name is in parentheses and may hold spaces: the fields start after the last ')'
+    // (the state is the 3rd field, the parent the 4th, the niceness the 19th).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', ppid: Number(fields[1] ?? 0), niceness: Number(fields[16]) };
   } catch {
     return undefined;
   }

@@ -4,8 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-const module = pathToFileURL(new URL('../src/yield-the-cpu.ts', import.meta.url).pathname).href;
-// A child that lowers its own priority as media does, then says where it stands.
+const module = pathToFileURL(new URL('./yield-the-cpu.ts', import.meta.url).pathname).href;
+// A child that lowers its own priority as media and notifications do, then says where it stands.
 const script = `
 import { getPriority } from 'node:os';
 import { readFileSync } from 'node:fs';

@@ -24,9 +24,11 @@ function leadsItsSession(): boolean {
 }
 
 /**
- * Lowers the process's priority (raises its niceness): renders and uploads then take the CPU
- * that checkout's processes leave, not a share of it. A process may always lower its own
- * priority; one that cannot (a container that forbids it) says so and runs on.
+ * Lowers the process's priority (raises its niceness): a service whose work can wait (media's
+ * renders and uploads, notifications' emails) then takes the CPU that checkout's processes leave,
+ * not a share of it. A process may always lower its own priority; one that cannot (a container
+ * that forbids it) says so and runs on. A service reads its niceness from `PROCESS_NICENESS`
+ * (`env.niceness` in the kit's config fields).
  *
  * Two levels, because Linux weighs the CPU in two steps when its autogroup scheduling is on (the
  * default of desktop and many server kernels): first between sessions, each session's group
