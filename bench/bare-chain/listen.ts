@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { exitWithTheBench } from './orphan.ts';
 
 /**
  * A Fastify app with no logger and no plugins (the least a JSON service over HTTP needs), on a
@@ -11,4 +12,5 @@ export async function serve(routes: (app: FastifyInstance) => void): Promise<voi
   const address = app.server.address();
   console.log(JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 }));
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  exitWithTheBench();
 }

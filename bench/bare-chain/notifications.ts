@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { Pool } from 'undici';
 import { yieldTheCpu } from '../../packages/kit/src/service/yield-the-cpu.ts';
+import { exitWithTheBench } from './orphan.ts';
 import { openPool } from './pool.ts';
 
 const pool = openPool();
@@ -89,6 +90,7 @@ let stopping = false;
 process.once('SIGTERM', () => {
   stopping = true;
 });
+exitWithTheBench();
 // Ready at once: it listens on nothing (start-bare-chain.ts waits for this line).
 console.log(JSON.stringify({ port: null }));
 

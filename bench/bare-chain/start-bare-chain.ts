@@ -48,8 +48,16 @@ function startProcess(name: string, env: NodeJS.ProcessEnv, nodeOptions: string)
   const child = spawn(process.execPath, [fileURLToPath(new URL(`${name}.ts`, import.meta.url))], {
     // Baton's runner gives its services the same young generation (packages/runner/src/environment.ts).
     env: { ...process.env, ...env, NODE_OPTIONS: `--max-semi-space-size=8 ${nodeOptions}`.trim() },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // Each in a session of its own, as Baton's runner starts each service: with Linux's autogroup
+    // scheduling the CPU is shared between sessions first, and the five processes were one group
+    // with the bench's load generator, against one for each of Baton's services. The channel is
+    // how a process knows the bench that started it is gone (`orphan.ts`): in its own session it
+    // no longer goes with the bench's terminal.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  // The channel alone does not keep the bench running.
+  child.channel?.unref();
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bare ${name} exited (${code}) before it listened`)));
     createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number | null }).port }));
