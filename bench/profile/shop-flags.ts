@@ -16,7 +16,7 @@ import { Agent } from 'undici';
 import { formatInterval, median, medianInterval, percentile } from '../harness/stats.ts';
 import { runPairs } from '../scenarios/checkout-vs-bare/pairs.ts';
 import { startBaton } from '../scenarios/checkout-vs-bare/sides.ts';
-import { emptyTally, measureRound, nodeCpuMs, type Tally } from '../scenarios/checkout-vs-bare/tally.ts';
+import { alternatingRounds, nodeCpuMs, roundRatios, type Tally } from '../scenarios/checkout-vs-bare/tally.ts';
 import { hotSku } from '../scenarios/checkout-vs-bare.ts';
 
 const flags = process.env.SHOP_FLAGS;
@@ -32,20 +32,16 @@ const shops = [runner, flagged];
 try {
   for (const shop of shops) await runPairs(shop, dispatcher, { concurrency: 16, durationMs: 15_000, skuOf });
   for (const concurrency of [4, 16]) {
-    const tallies = new Map<string, Tally>(shops.map((shop) => [shop.name, emptyTally()]));
     for (const shop of shops) await runPairs(shop, dispatcher, { concurrency, durationMs: roundMs, skuOf });
-    for (let round = 0; round < rounds; round++) {
-      for (const shop of round % 2 === 0 ? shops : [...shops].reverse()) await measureRound(shop, dispatcher, { concurrency, durationMs: roundMs, skuOf }, tallies.get(shop.name) as Tally);
-    }
+    const tallies = await alternatingRounds(shops, dispatcher, { concurrency, durationMs: roundMs, skuOf }, rounds);
     for (const shop of shops) {
       const tally = tallies.get(shop.name) as Tally;
       const latencies = [...tally.orderLatenciesMs].sort((a, b) => a - b);
       console.log(`C=${concurrency}, ${shop.name}: pairs/s ${median(tally.pairsPerSecond).toFixed(1)}, order p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, Node CPU ${(nodeCpuMs(tally) / tally.pairs).toFixed(2)} ms a pair, PostgreSQL ${((tally.cpuMs.get('postgres') ?? 0) / tally.pairs).toFixed(2)} ms`);
     }
     const [base, other] = shops.map((shop) => tallies.get(shop.name) as Tally) as [Tally, Tally];
-    const byRound = (of: (tally: Tally) => number[]) => of(other).map((value, i) => value / (of(base)[i] ?? Number.NaN));
-    const cpu = byRound((tally) => tally.nodeCpuMsPerPair);
-    const pairs = byRound((tally) => tally.pairsPerSecond);
+    const cpu = roundRatios(other, base, (tally) => tally.nodeCpuMsPerPair);
+    const pairs = roundRatios(other, base, (tally) => tally.pairsPerSecond);
     console.log(`C=${concurrency}, ${flags} / the runner's: Node CPU per pair ${median(cpu).toFixed(3)} (${formatInterval(medianInterval(cpu))}), pairs/s ${median(pairs).toFixed(3)} (${formatInterval(medianInterval(pairs))})`);
   }
 } finally {

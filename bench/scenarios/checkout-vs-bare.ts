@@ -2,7 +2,7 @@ import { Agent } from 'undici';
 import type { Row, Scenario } from '../harness/report.ts';
 import { formatInterval, median, medianInterval, percentile } from '../harness/stats.ts';
 import { runPairs } from './checkout-vs-bare/pairs.ts';
-import { emptyTally, measureRound, nodeCpuMs, type Tally } from './checkout-vs-bare/tally.ts';
+import { alternatingRounds, nodeCpuMs, roundRatios, type Tally } from './checkout-vs-bare/tally.ts';
 import { startBare, startBaton, type Side } from './checkout-vs-bare/sides.ts';
 
 // Baton's checkout and cancel against the bare chain (bench/bare-chain/: the same hops and SQL,
@@ -116,19 +116,14 @@ export const checkoutVsBare: Scenario = {
       const rows: Row[] = [];
       if (firstWarmUpMs > 0) for (const side of sides) await runPairs(side, dispatcher, { concurrency: 16, durationMs: firstWarmUpMs, skuOf: loads[1].skuOf });
       for (const load of loads) {
-        const tallies = new Map(sides.map((side) => [side.name, emptyTally()]));
         for (const side of sides) await runPairs(side, dispatcher, { concurrency: load.concurrency, durationMs: warmUpMs, skuOf: load.skuOf });
-        for (let round = 0; round < rounds; round++) {
-          for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await measureRound(side, dispatcher, { concurrency: load.concurrency, durationMs: roundMs, skuOf: load.skuOf }, tallies.get(side.name) as Tally);
-        }
+        const tallies = await alternatingRounds(sides, dispatcher, { concurrency: load.concurrency, durationMs: roundMs, skuOf: load.skuOf }, rounds);
         const baton = tallies.get('Baton') as Tally;
         const bare = tallies.get('bare') as Tally;
         rows.push(...rowsOf(load.label, 'Baton', baton), ...rowsOf(load.label, 'bare', bare));
         const variant = `${load.label}, Baton / bare`;
-        // Round by round: the two sides' rounds of the same index ran back to back.
-        const byRound = (of: (tally: Tally) => number[]) => of(baton).map((value, i) => value / (of(bare)[i] ?? Number.NaN));
-        const pairsRatios = byRound((tally) => tally.pairsPerSecond);
-        const cpuRatios = byRound((tally) => tally.nodeCpuMsPerPair);
+        const pairsRatios = roundRatios(baton, bare, (tally) => tally.pairsPerSecond);
+        const cpuRatios = roundRatios(baton, bare, (tally) => tally.nodeCpuMsPerPair);
         const pairsInterval = medianInterval(pairsRatios);
         const cpuInterval = medianInterval(cpuRatios);
         rows.push(

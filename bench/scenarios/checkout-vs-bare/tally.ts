@@ -37,3 +37,21 @@ export async function measureRound(side: Side, dispatcher: Agent, load: { concur
 
 /** The CPU ms of the side's Node processes over its rounds (PostgreSQL and `without` left out). */
 export const nodeCpuMs = (tally: Tally, without: readonly string[] = []) => [...tally.cpuMs].filter(([name]) => name !== 'postgres' && !without.includes(name)).reduce((sum, [, ms]) => sum + ms, 0);
+
+/**
+ * `rounds` timed rounds of `load` on each side, the sides one after the other, the one that goes
+ * first swapping each round: a tally per side, by name, whose rounds of one index ran back to back.
+ */
+export async function alternatingRounds(sides: readonly Side[], dispatcher: Agent, load: { concurrency: number; durationMs: number; skuOf: (buyer: number) => string }, rounds: number): Promise<Map<string, Tally>> {
+  const tallies = new Map(sides.map((side) => [side.name, emptyTally()]));
+  for (let round = 0; round < rounds; round++) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await measureRound(side, dispatcher, load, tallies.get(side.name) as Tally);
+  }
+  return tallies;
+}
+
+/** Round by round, `of(numerator)` over `of(denominator)`: the ratios of rounds that ran back to back. */
+export function roundRatios(numerator: Tally, denominator: Tally, of: (tally: Tally) => number[]): number[] {
+  const below = of(denominator);
+  return of(numerator).map((value, i) => value / (below[i] ?? Number.NaN));
+}
